@@ -1,0 +1,112 @@
+// The one text analyzer of newsearch, used identically when the search
+// service indexes an article and when it parses a query, so that a query
+// term always meets the terms it should.
+//
+// Pipeline: Unicode NFKC (full-width forms -> ASCII, so `２０１８` is `2018`),
+// case folding, then OpenCC `t2s` (phrase-level traditional -> simplified),
+// then tokenisation into terms:
+//   * a run of Han characters (and other CJK scripts) yields, at each
+//     character position p, the unigram c[p] and, when c[p+1] is in the same
+//     run, the bigram c[p]c[p+1]; both are posted at position p;
+//   * a run of letters and digits (`5g`, `coo`, `2018`, `iphone`) is one term
+//     at one position; `.`/`_`/`-` inside it are kept when followed by an
+//     alnum (`1.5`, `covid-19`);
+//   * everything else (punctuation, spaces, symbols) separates tokens and
+//     takes no position.
+// The original text is stored and displayed; only the folded form is indexed.
+#ifndef NEWSEARCH_COMMON_ANALYSIS_ANALYZER_H_
+#define NEWSEARCH_COMMON_ANALYSIS_ANALYZER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace Xapian {
+class Document;
+class Query;
+}  // namespace Xapian
+
+namespace newsearch::analysis {
+
+struct AnalyzerOptions {
+  // Path of OpenCC's t2s.json (Debian: /usr/share/opencc/t2s.json). Empty
+  // means the path found at build time.
+  std::string opencc_config;
+};
+
+// Text after folding, with a map back to the original.
+struct FoldedText {
+  // NFKC + case folded + t2s, UTF-8.
+  std::string text;
+  // For folded code point i, `source[i]` is the index of the code point of the
+  // original text it came from; `source.size()` equals the number of code
+  // points of `text`. Monotonic (non-decreasing).
+  std::vector<int32_t> source;
+};
+
+// One token of folded text.
+struct Token {
+  enum class Kind { kHan, kWord };
+  Kind kind;
+  // The token text (one Han character, or a whole word), UTF-8, folded.
+  std::string text;
+  // Position counter: consecutive tokens have consecutive positions.
+  uint32_t position;
+  // Code point offsets [begin, end) in the folded text.
+  int32_t begin;
+  int32_t end;
+  // True when the next token is a Han character of the same run, i.e. a
+  // bigram text + next.text is indexed at this position.
+  bool joins_next;
+};
+
+// Thread-safe after Create(); share one instance.
+class Analyzer {
+ public:
+  // Loads OpenCC. Returns FAILED_PRECONDITION with the path when the OpenCC
+  // configuration cannot be loaded.
+  static absl::StatusOr<std::unique_ptr<Analyzer>> Create(const AnalyzerOptions& options = {});
+  ~Analyzer();
+
+  // Folds text for indexing or querying (NFKC, case fold, t2s). Invalid UTF-8
+  // sequences become U+FFFD.
+  std::string Fold(absl::string_view text) const;
+  // Fold() with the code point map back to `text` (for snippets).
+  FoldedText FoldWithOffsets(absl::string_view text) const;
+
+  // Splits already folded text into tokens (see the file comment).
+  std::vector<Token> Tokenize(absl::string_view folded) const;
+
+  // Folds `text` and adds its terms to `doc` with `prefix`, each with wdf
+  // `wdf_inc`, at positions starting from *next_position (updated; leave a
+  // gap of 100 between fields). Positions are recorded only when
+  // `with_positions`.
+  void IndexText(absl::string_view text, absl::string_view prefix, uint32_t wdf_inc,
+                 bool with_positions, uint32_t* next_position, Xapian::Document* doc) const;
+
+  // Builds the query for one query atom (user text without operators),
+  // already or not yet folded (it is folded again; folding is idempotent).
+  // Terms are prefixed with `prefix`.
+  //  * `phrase` false: the AND of the atom's terms: each Han run of length 1
+  //    is its unigram, of length 2 its bigram, longer runs the AND of their
+  //    bigrams; each word its term.
+  //  * `phrase` true: the exact sequence: OP_PHRASE over one term per
+  //    position (the bigram where joins_next, else the unigram / word), with
+  //    the window equal to the number of positions. A single term is itself.
+  // Returns an empty Query (Xapian::Query()) when the atom has no tokens.
+  Xapian::Query QueryForAtom(absl::string_view atom, absl::string_view prefix,
+                             bool phrase) const;
+
+ private:
+  Analyzer();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace newsearch::analysis
+
+#endif  // NEWSEARCH_COMMON_ANALYSIS_ANALYZER_H_

@@ -1,0 +1,61 @@
+// The single table of how an article is laid out in the Xapian index: term
+// prefixes, value slots, the unique id term and the document data. Indexing
+// (search-service/index) and querying (search-service/query) both read it
+// from here and nowhere else.
+#ifndef NEWSEARCH_SEARCH_SERVICE_SCHEMA_SCHEMA_H_
+#define NEWSEARCH_SEARCH_SERVICE_SCHEMA_SCHEMA_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "newsearch/v1/article.pb.h"
+
+namespace Xapian {
+class Document;
+}
+
+namespace newsearch::analysis {
+class Analyzer;
+}
+
+namespace newsearch::search::schema {
+
+// Free-text prefixes (terms from Analyzer::IndexText).
+inline constexpr char kTitlePrefix[] = "S";    // `title:`
+inline constexpr char kSourcePrefix[] = "XS";  // `source:` (words of the source)
+inline constexpr char kAuthorPrefix[] = "A";   // `author:`
+// Unprefixed terms: title (wdf kTitleWdf) + body (wdf 1) + source + authors.
+inline constexpr unsigned kTitleWdf = 3;
+
+// Boolean filter prefixes.
+inline constexpr char kIdPrefix[] = "Q";           // Q<article id>, unique per document
+inline constexpr char kSourceFilterPrefix[] = "H"; // H<folded full source name>
+inline constexpr char kYearPrefix[] = "Y";         // Y2018
+inline constexpr char kMonthPrefix[] = "M";        // M201804
+inline constexpr char kDayPrefix[] = "D";          // D20180423
+inline constexpr char kScriptPrefix[] = "L";       // Lzh-Hans / Lzh-Hant
+
+// Value slots.
+inline constexpr unsigned kPublishedSlot = 0;  // Xapian::sortable_serialise(unix seconds)
+inline constexpr unsigned kSourceSlot = 1;     // original source name (facets)
+inline constexpr unsigned kCollapseSlot = 2;   // duplicate group (duplicate_of or id)
+
+// Index metadata key holding the last applied change-log seq (decimal).
+inline constexpr char kAppliedSeqKey[] = "newsearch.applied_seq";
+
+// Returns the unique id term of an article.
+std::string IdTerm(absl::string_view article_id);
+// Returns the boolean filter term for a source name (folded by `analyzer`).
+std::string SourceFilterTerm(const analysis::Analyzer& analyzer, absl::string_view source);
+
+// Builds the Xapian document for an article: terms, filter terms, values and
+// document data (the article serialised, without nothing dropped).
+Xapian::Document BuildDocument(const analysis::Analyzer& analyzer, const v1::Article& article);
+// Reads back the article stored in a document's data. Returns false when the
+// data does not parse.
+bool ArticleFromDocumentData(const std::string& data, v1::Article* article);
+
+}  // namespace newsearch::search::schema
+
+#endif  // NEWSEARCH_SEARCH_SERVICE_SCHEMA_SCHEMA_H_
