@@ -1,0 +1,271 @@
+#include "ingest-service/server/ingest_server.h"
+
+#include <algorithm>
+#include <utility>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/base/logging.h"
+#include "common/base/status_macros.h"
+#include "common/server/grpc_status.h"
+#include "common/server/health_service.h"
+#include "common/server/server_setup.h"
+#include "ingest-service/changefeed/change_notifier.h"
+#include "ingest-service/parser/page_parser.h"
+#include "ingest-service/server/ingestor.h"
+#include "ingest-service/store/article_store.h"
+#include "newsearch/v1/ingest.grpc.pb.h"
+
+namespace newsearch::ingest {
+namespace {
+
+using server::ToGrpcStatus;
+
+constexpr int kDefaultListPageSize = 50;
+constexpr int kMaxListPageSize = 1000;
+constexpr int kDefaultChangeBatch = 256;
+constexpr int kMaxChangeBatch = 4096;
+
+void SetNow(google::protobuf::Timestamp* ts) {
+  absl::Time now = absl::Now();
+  ts->set_seconds(absl::ToUnixSeconds(now));
+  ts->set_nanos(static_cast<int32_t>(
+      (absl::ToUnixNanos(now) - absl::ToUnixSeconds(now) * 1000000000LL)));
+}
+
+class IngestServiceImpl final : public v1::IngestService::Service {
+ public:
+  IngestServiceImpl(Ingestor* ingestor, ArticleStore* store, ChangeNotifier* notifier,
+                    absl::Duration heartbeat)
+      : ingestor_(ingestor), store_(store), notifier_(notifier), heartbeat_(heartbeat) {}
+
+  grpc::Status IngestArticle(grpc::ServerContext*, const v1::IngestArticleRequest* request,
+                             v1::IngestArticleResponse* response) override {
+    absl::StatusOr<v1::IngestArticleResponse> result = ingestor_->Ingest(*request);
+    if (!result.ok()) {
+      Log(LogLevel::kDebug, "ingest", "page rejected",
+          {{"url", request->url()}, {"status", result.status().ToString()}});
+      return ToGrpcStatus(result.status());
+    }
+    *response = std::move(*result);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status IngestArticles(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<v1::IngestArticleResponse, v1::IngestArticleRequest>* stream)
+      override {
+    v1::IngestArticleRequest request;
+    int64_t index = 0;
+    while (stream->Read(&request)) {
+      if (context->IsCancelled()) return grpc::Status::CANCELLED;
+      v1::IngestArticleResponse response;
+      absl::StatusOr<v1::IngestArticleResponse> result = ingestor_->Ingest(request);
+      if (result.ok()) {
+        response = std::move(*result);
+      } else {
+        // One bad page fails alone; the stream goes on.
+        grpc::Status status = ToGrpcStatus(result.status());
+        response.mutable_error()->set_code(status.error_code());
+        response.mutable_error()->set_message(status.error_message());
+      }
+      response.set_request_index(index++);
+      if (!stream->Write(response)) break;
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status GetArticle(grpc::ServerContext*, const v1::GetArticleRequest* request,
+                          v1::Article* response) override {
+    if (request->id().empty()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "id is empty");
+    }
+    absl::StatusOr<v1::Article> article = store_->Get(request->id());
+    if (!article.ok()) return ToGrpcStatus(article.status());
+    *response = std::move(*article);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ListArticles(grpc::ServerContext*, const v1::ListArticlesRequest* request,
+                            v1::ListArticlesResponse* response) override {
+    int page_size = request->page_size();
+    if (page_size < 0 || page_size > kMaxListPageSize) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("page_size is ", page_size, "; it must be between 0 and ",
+                                       kMaxListPageSize));
+    }
+    if (page_size == 0) page_size = kDefaultListPageSize;
+    // The token is the last id of the previous page; ids are plain hex.
+    const std::string& after = request->page_token();
+    if (after.size() > 64 ||
+        !std::all_of(after.begin(), after.end(), [](char c) {
+          return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '-';
+        })) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "page_token is not a token from ListArticles");
+    }
+    absl::StatusOr<ListResult> result = store_->List(after, page_size);
+    if (!result.ok()) return ToGrpcStatus(result.status());
+    for (v1::Article& article : result->articles) *response->add_articles() = std::move(article);
+    response->set_next_page_token(result->next_after_id);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status DeleteArticle(grpc::ServerContext*, const v1::DeleteArticleRequest* request,
+                             v1::DeleteArticleResponse* response) override {
+    if (request->id().empty()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "id is empty");
+    }
+    absl::StatusOr<int64_t> seq = store_->Delete(request->id());
+    if (!seq.ok()) return ToGrpcStatus(seq.status());
+    notifier_->Publish(*seq);
+    response->set_seq(*seq);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status StreamChanges(grpc::ServerContext* context,
+                             const v1::StreamChangesRequest* request,
+                             grpc::ServerWriter<v1::StreamChangesResponse>* writer) override {
+    if (request->after_seq() < 0) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("after_seq is ", request->after_seq(), "; it must be >= 0"));
+    }
+    int batch = request->max_batch_size();
+    if (batch < 0 || batch > kMaxChangeBatch) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("max_batch_size is ", batch, "; it must be between 0 and ",
+                                       kMaxChangeBatch));
+    }
+    if (batch == 0) batch = kDefaultChangeBatch;
+    Log(LogLevel::kInfo, "changefeed", "subscriber connected",
+        {{"peer", context->peer()}, {"after_seq", static_cast<long long>(request->after_seq())}});
+    int64_t cursor = request->after_seq();
+    bool sent_any = false;
+    while (!context->IsCancelled() && !notifier_->is_shut_down()) {
+      absl::StatusOr<std::vector<v1::Change>> changes = store_->ChangesAfter(cursor, batch);
+      if (!changes.ok()) return ToGrpcStatus(changes.status());
+      if (changes->empty()) {
+        // A subscriber that is already caught up learns the head at once.
+        const int64_t head =
+            sent_any ? notifier_->WaitAbove(cursor, heartbeat_) : notifier_->head_seq();
+        sent_any = true;
+        if (head > cursor) continue;
+        v1::StreamChangesResponse heartbeat;
+        heartbeat.set_head_seq(store_->HeadSeq());
+        SetNow(heartbeat.mutable_sent_at());
+        if (!writer->Write(heartbeat)) break;
+        continue;
+      }
+      v1::StreamChangesResponse response;
+      cursor = changes->back().seq();
+      for (v1::Change& change : *changes) *response.add_changes() = std::move(change);
+      response.set_head_seq(std::max(cursor, store_->HeadSeq()));
+      SetNow(response.mutable_sent_at());
+      sent_any = true;
+      if (!writer->Write(response)) break;
+    }
+    Log(LogLevel::kInfo, "changefeed", "subscriber disconnected",
+        {{"peer", context->peer()}, {"cursor", static_cast<long long>(cursor)}});
+    return grpc::Status::OK;
+  }
+
+ private:
+  Ingestor* ingestor_;
+  ArticleStore* store_;
+  ChangeNotifier* notifier_;
+  absl::Duration heartbeat_;
+};
+
+}  // namespace
+
+struct IngestServer::Impl {
+  IngestServerOptions options;
+  std::unique_ptr<PageParser> parser;
+  std::unique_ptr<ArticleStore> store;
+  std::unique_ptr<ChangeNotifier> notifier;
+  std::unique_ptr<Ingestor> ingestor;
+  std::unique_ptr<IngestServiceImpl> service;
+  server::HealthService health;
+  std::unique_ptr<grpc::Server> server;
+  int port = 0;
+  absl::Mutex shutdown_mu;
+  bool shut_down ABSL_GUARDED_BY(shutdown_mu) = false;
+};
+
+IngestServer::IngestServer() : impl_(std::make_unique<Impl>()) {}
+
+IngestServer::~IngestServer() { Shutdown(); }
+
+absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
+    const IngestServerOptions& options) {
+  std::unique_ptr<IngestServer> server(new IngestServer());
+  Impl& impl = *server->impl_;
+  impl.options = options;
+  NEWSEARCH_RETURN_IF_ERROR(server::EnsureDirectory(options.data_dir));
+  NEWSEARCH_ASSIGN_OR_RETURN(impl.parser, PageParser::Create());
+  StoreOptions store_options;
+  store_options.path = options.data_dir + "/articles.db";
+  store_options.fsync_every_commit = options.fsync;
+  NEWSEARCH_ASSIGN_OR_RETURN(impl.store, ArticleStore::Open(store_options));
+  impl.notifier = std::make_unique<ChangeNotifier>(impl.store->HeadSeq());
+  IngestorLimits limits;
+  limits.max_page_bytes = options.max_page_bytes;
+  impl.ingestor = std::make_unique<Ingestor>(impl.parser.get(), impl.store.get(),
+                                             impl.notifier.get(), limits);
+  impl.service = std::make_unique<IngestServiceImpl>(impl.ingestor.get(), impl.store.get(),
+                                                     impl.notifier.get(),
+                                                     options.heartbeat_interval);
+  impl.health.SetStatus("", grpc::health::v1::HealthCheckResponse::SERVING);
+  impl.health.SetStatus("newsearch.v1.IngestService",
+                        grpc::health::v1::HealthCheckResponse::SERVING);
+
+  grpc::ServerBuilder builder;
+  server::ConfigureServerBuilder(&builder, options.max_message_bytes);
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &impl.port);
+  builder.RegisterService(impl.service.get());
+  builder.RegisterService(&impl.health);
+  impl.server = builder.BuildAndStart();
+  if (impl.server == nullptr || impl.port == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen,
+                                               " (address in use or invalid?)"));
+  }
+  if (!options.port_file.empty()) {
+    NEWSEARCH_RETURN_IF_ERROR(server::WritePortFile(options.port_file, impl.port));
+  }
+  Log(LogLevel::kInfo, "ingest", "serving",
+      {{"listen", options.listen},
+       {"port", impl.port},
+       {"data_dir", options.data_dir},
+       {"head_seq", static_cast<long long>(impl.store->HeadSeq())},
+       {"max_page_bytes", static_cast<long long>(options.max_page_bytes)},
+       {"fsync", options.fsync}});
+  return server;
+}
+
+int IngestServer::port() const { return impl_->port; }
+
+void IngestServer::Shutdown() {
+  {
+    absl::MutexLock lock(&impl_->shutdown_mu);
+    if (impl_->shut_down) return;
+    impl_->shut_down = true;
+  }
+  if (impl_->server == nullptr) return;
+  Log(LogLevel::kInfo, "ingest", "shutting down");
+  impl_->health.Shutdown();
+  // Change streams wait on the notifier: wake them so they end.
+  impl_->notifier->Shutdown();
+  impl_->server->Shutdown(std::chrono::system_clock::now() +
+                          absl::ToChronoNanoseconds(impl_->options.shutdown_grace));
+  impl_->server->Wait();
+  impl_->store.reset();
+  Log(LogLevel::kInfo, "ingest", "stopped");
+}
+
+void IngestServer::Wait() {
+  if (impl_->server != nullptr) impl_->server->Wait();
+}
+
+}  // namespace newsearch::ingest

@@ -1,0 +1,55 @@
+// The ingest pipeline behind the RPCs: validate a page, parse it, give each
+// article its id, store page and articles in one transaction, and wake the
+// change stream. Plain class, tested without gRPC.
+#ifndef NEWSEARCH_INGEST_SERVICE_SERVER_INGESTOR_H_
+#define NEWSEARCH_INGEST_SERVICE_SERVER_INGESTOR_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "ingest-service/changefeed/change_notifier.h"
+#include "ingest-service/parser/page_parser.h"
+#include "ingest-service/store/article_store.h"
+#include "newsearch/v1/ingest.pb.h"
+
+namespace newsearch::ingest {
+
+struct IngestorLimits {
+  // Pages larger than this are INVALID_ARGUMENT.
+  int64_t max_page_bytes = 8 << 20;
+  // Caps on the hint fields (bytes).
+  int64_t max_hint_bytes = 4096;
+};
+
+// Returns the article id for a page: the first 16 bytes of SHA-256, in hex,
+// over "ext:" + external_id when set, else "url:" + url when set, else
+// "page:" + the page bytes. Article k > 0 of a multi-article page gets "-k".
+std::string ArticleIdFor(const v1::IngestArticleRequest& request, int article_index);
+
+// Thread-safe; the store serialises writes.
+class Ingestor {
+ public:
+  // All pointers must outlive the Ingestor.
+  Ingestor(const PageParser* parser, ArticleStore* store, ChangeNotifier* notifier,
+           IngestorLimits limits);
+
+  // INVALID_ARGUMENT for empty, oversized or unparsable pages (message says
+  // which), INTERNAL/UNAVAILABLE when the store fails. Nothing is stored
+  // unless the whole page succeeds.
+  absl::StatusOr<v1::IngestArticleResponse> Ingest(const v1::IngestArticleRequest& request);
+  // Parses without storing (what Ingest would store), ids filled in.
+  absl::StatusOr<ParsedPage> Parse(const v1::IngestArticleRequest& request) const;
+
+ private:
+  absl::Status Validate(const v1::IngestArticleRequest& request) const;
+
+  const PageParser* parser_;
+  ArticleStore* store_;
+  ChangeNotifier* notifier_;
+  IngestorLimits limits_;
+};
+
+}  // namespace newsearch::ingest
+
+#endif  // NEWSEARCH_INGEST_SERVICE_SERVER_INGESTOR_H_

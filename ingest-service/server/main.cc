@@ -1,0 +1,76 @@
+// newsearch-ingest: flags (and NEWSEARCH_* environment variables) ->
+// IngestServerOptions -> serve until SIGTERM/SIGINT, then shut down cleanly.
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "common/base/logging.h"
+#include "common/server/server_setup.h"
+#include "ingest-service/server/ingest_server.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC listen address (host:port; port 0 = any)");
+ABSL_FLAG(std::string, data_dir, "./data/ingest", "Directory of the SQLite article store");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "Address for the Prometheus /metrics endpoint (empty = off)");
+ABSL_FLAG(std::string, port_file, "", "Write the bound gRPC port to this file once serving");
+ABSL_FLAG(int64_t, max_page_bytes, 8 << 20, "Largest page accepted, in bytes");
+ABSL_FLAG(int32_t, max_message_bytes, 32 << 20, "Largest gRPC message accepted, in bytes");
+ABSL_FLAG(bool, fsync, true,
+          "fsync every commit (survives power loss); false survives only process crashes");
+ABSL_FLAG(int32_t, heartbeat_seconds, 5, "StreamChanges heartbeat interval");
+ABSL_FLAG(int32_t, shutdown_grace_seconds, 10, "Grace period for in-flight calls on SIGTERM");
+ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
+
+int main(int argc, char** argv) {
+  newsearch::server::BlockTerminationSignals();
+  absl::SetProgramUsageMessage(
+      "newsearch-ingest: parses scraped news pages, stores them and serves the change log.\n"
+      "Every flag --name can also be set by the environment variable NEWSEARCH_NAME.");
+  absl::Status env = newsearch::server::ApplyEnvironmentToFlags(
+      {"listen", "data_dir", "metrics_listen", "port_file", "max_page_bytes", "max_message_bytes",
+       "fsync", "heartbeat_seconds", "shutdown_grace_seconds", "log_level"});
+  if (!env.ok()) {
+    std::cerr << "newsearch-ingest: bad environment: " << env.message() << "\n";
+    return 2;
+  }
+  absl::ParseCommandLine(argc, argv);
+  if (!newsearch::SetLogLevel(absl::GetFlag(FLAGS_log_level))) {
+    std::cerr << "newsearch-ingest: --log_level must be debug, info, warning or error\n";
+    return 2;
+  }
+
+  newsearch::ingest::IngestServerOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  options.port_file = absl::GetFlag(FLAGS_port_file);
+  options.max_page_bytes = absl::GetFlag(FLAGS_max_page_bytes);
+  options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  options.fsync = absl::GetFlag(FLAGS_fsync);
+  options.heartbeat_interval = absl::Seconds(absl::GetFlag(FLAGS_heartbeat_seconds));
+  options.shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
+  std::string problems;
+  if (options.max_page_bytes <= 0) problems += " --max_page_bytes must be positive;";
+  if (options.max_message_bytes <= 0) problems += " --max_message_bytes must be positive;";
+  if (options.max_page_bytes > options.max_message_bytes) {
+    problems += " --max_page_bytes must not exceed --max_message_bytes;";
+  }
+  if (absl::GetFlag(FLAGS_heartbeat_seconds) <= 0) problems += " --heartbeat_seconds must be positive;";
+  if (!problems.empty()) {
+    std::cerr << "newsearch-ingest: invalid configuration:" << problems << "\n";
+    return 2;
+  }
+
+  auto server = newsearch::ingest::IngestServer::Start(options);
+  if (!server.ok()) {
+    newsearch::Log(newsearch::LogLevel::kError, "ingest", "cannot start",
+                   {{"status", server.status().ToString()}});
+    return 1;
+  }
+  const int sig = newsearch::server::WaitForTerminationSignal();
+  newsearch::Log(newsearch::LogLevel::kInfo, "ingest", "signal received", {{"signal", sig}});
+  (*server)->Shutdown();
+  return 0;
+}

@@ -1,0 +1,736 @@
+// ArticleStore on SQLite (C API). One write connection behind write_mu_, a
+// small pool of read connections behind pool_mu_, so that readers never wait
+// for a writer's commit (WAL gives every reader its own snapshot).
+//
+// Schema (version 1, PRAGMA user_version):
+//   meta(key, value)     head_seq: the highest seq ever handed out. Kept here
+//                        and not derived from MAX(seq) so that it can never
+//                        go backwards, whatever later versions do with rows.
+//   pages(page_id, ...)  raw bytes keyed by the hex SHA-256 of those bytes;
+//                        a page no live article points at is dropped.
+//   articles(id, seq, deleted, article, content_hash, page_id,
+//            ingested_at, updated_at)
+//                        `article` is the deterministic serialization of the
+//                        article with seq/ingested_at/updated_at cleared; those
+//                        three live in columns and are filled back on read.
+//                        content_hash = SHA-256 of `article`. A tombstone keeps
+//                        id, seq and ingested_at; the rest is NULL.
+#include "ingest-service/store/article_store.h"
+
+#include <sqlite3.h>
+
+#include <atomic>
+#include <filesystem>
+#include <string>
+#include <system_error>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/base/status_macros.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "openssl/evp.h"
+
+namespace newsearch::ingest {
+namespace {
+
+constexpr int kBusyTimeoutMs = 5000;
+// Readers beyond this many wait for a free connection.
+constexpr int kMaxReadConnections = 4;
+
+// Ordered list of schema migrations; entry i brings the schema to version
+// i + 1. Append only: a released entry never changes.
+constexpr const char* kMigrations[] = {
+    // Version 1: the initial schema.
+    R"sql(
+CREATE TABLE meta (
+  key TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO meta (key, value) VALUES ('head_seq', 0);
+CREATE TABLE pages (
+  page_id TEXT PRIMARY KEY,
+  raw BLOB NOT NULL,
+  content_type TEXT NOT NULL,
+  stored_at INTEGER NOT NULL
+);
+CREATE TABLE articles (
+  id TEXT PRIMARY KEY,
+  seq INTEGER UNIQUE NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  article BLOB,
+  content_hash BLOB,
+  page_id TEXT,
+  ingested_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX articles_page_id ON articles (page_id);
+)sql",
+};
+constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
+
+// Statements, cached per connection (keyed by these pointers).
+constexpr char kSelectHeadSeq[] = "SELECT value FROM meta WHERE key = 'head_seq'";
+constexpr char kUpdateHeadSeq[] = "UPDATE meta SET value = ?1 WHERE key = 'head_seq'";
+constexpr char kBegin[] = "BEGIN IMMEDIATE";
+constexpr char kCommit[] = "COMMIT";
+constexpr char kRollback[] = "ROLLBACK";
+constexpr char kSelectForWrite[] =
+    "SELECT seq, deleted, content_hash, page_id FROM articles WHERE id = ?1";
+constexpr char kInsertPage[] =
+    "INSERT OR IGNORE INTO pages (page_id, raw, content_type, stored_at) "
+    "VALUES (?1, ?2, ?3, ?4)";
+constexpr char kDropPageIfUnused[] =
+    "DELETE FROM pages WHERE page_id = ?1 AND "
+    "NOT EXISTS (SELECT 1 FROM articles WHERE page_id = ?1)";
+constexpr char kInsertArticle[] =
+    "INSERT INTO articles (id, seq, deleted, article, content_hash, page_id, "
+    "ingested_at, updated_at) VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?6)";
+constexpr char kRecreateArticle[] =
+    "UPDATE articles SET seq = ?2, deleted = 0, article = ?3, content_hash = ?4, "
+    "page_id = ?5, ingested_at = ?6, updated_at = ?6 WHERE id = ?1";
+constexpr char kUpdateArticle[] =
+    "UPDATE articles SET seq = ?2, article = ?3, content_hash = ?4, page_id = ?5, "
+    "updated_at = ?6 WHERE id = ?1";
+constexpr char kTombstone[] =
+    "UPDATE articles SET seq = ?2, deleted = 1, article = NULL, content_hash = NULL, "
+    "page_id = NULL, updated_at = ?3 WHERE id = ?1";
+constexpr char kSelectLive[] =
+    "SELECT seq, article, ingested_at, updated_at FROM articles "
+    "WHERE id = ?1 AND deleted = 0";
+constexpr char kSelectRaw[] =
+    "SELECT p.raw FROM articles a JOIN pages p ON p.page_id = a.page_id "
+    "WHERE a.id = ?1 AND a.deleted = 0";
+constexpr char kList[] =
+    "SELECT id, seq, article, ingested_at, updated_at FROM articles "
+    "WHERE id > ?1 AND deleted = 0 ORDER BY id LIMIT ?2";
+constexpr char kChanges[] =
+    "SELECT id, seq, article, ingested_at, updated_at, deleted FROM articles "
+    "WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+constexpr char kCountLive[] = "SELECT COUNT(*) FROM articles WHERE deleted = 0";
+
+// Busy, I/O and disk-full errors are worth a retry; anything else (corrupt
+// file, constraint, misuse) is a broken invariant.
+absl::StatusCode CodeFor(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL:
+    case SQLITE_READONLY:
+      return absl::StatusCode::kUnavailable;
+    default:
+      return absl::StatusCode::kInternal;
+  }
+}
+
+absl::Status SqliteError(sqlite3* db, int rc, absl::string_view op) {
+  const char* msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  return absl::Status(CodeFor(rc), absl::StrCat("article store: ", op, ": ", msg,
+                                                " (sqlite code ", rc, ")"));
+}
+
+int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
+
+void SetTimestamp(int64_t micros, google::protobuf::Timestamp* ts) {
+  int64_t seconds = micros / 1000000;
+  int64_t rem = micros % 1000000;
+  if (rem < 0) {
+    rem += 1000000;
+    --seconds;
+  }
+  ts->set_seconds(seconds);
+  ts->set_nanos(static_cast<int32_t>(rem * 1000));
+}
+
+std::string Sha256(absl::string_view bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr) != 1) {
+    // Only on allocation failure inside OpenSSL; an empty digest then never
+    // equals a stored one, so the write goes through as a change.
+    return std::string();
+  }
+  return std::string(reinterpret_cast<const char*>(md), len);
+}
+
+// Serializes the stored fields of `article` (all but seq/ingested_at/
+// updated_at) deterministically, so equal content gives equal bytes.
+std::string CanonicalBytes(const v1::Article& article) {
+  v1::Article canonical = article;
+  canonical.clear_seq();
+  canonical.clear_ingested_at();
+  canonical.clear_updated_at();
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    canonical.SerializeToCodedStream(&coded);
+  }
+  return out;
+}
+
+absl::string_view ColumnText(sqlite3_stmt* stmt, int col) {
+  const unsigned char* p = sqlite3_column_text(stmt, col);
+  return p == nullptr ? absl::string_view()
+                      : absl::string_view(reinterpret_cast<const char*>(p),
+                                          sqlite3_column_bytes(stmt, col));
+}
+
+absl::string_view ColumnBlob(sqlite3_stmt* stmt, int col) {
+  const void* p = sqlite3_column_blob(stmt, col);
+  return p == nullptr ? absl::string_view()
+                      : absl::string_view(static_cast<const char*>(p),
+                                          sqlite3_column_bytes(stmt, col));
+}
+
+// One SQLite connection and its prepared statements. Not thread-safe: the
+// owner serialises its use.
+class Connection {
+ public:
+  ~Connection() {
+    for (auto& [sql, stmt] : stmts_) sqlite3_finalize(stmt);
+    if (db_ != nullptr) sqlite3_close_v2(db_);
+  }
+
+  static absl::StatusOr<std::unique_ptr<Connection>> Open(const std::string& path,
+                                                          bool read_only) {
+    auto conn = std::unique_ptr<Connection>(new Connection());
+    // NOMUTEX: each connection is used by one thread at a time (our mutexes).
+    const int flags = (read_only ? SQLITE_OPEN_READONLY
+                                 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                      SQLITE_OPEN_NOMUTEX;
+    const int rc = sqlite3_open_v2(path.c_str(), &conn->db_, flags, nullptr);
+    if (rc != SQLITE_OK) {
+      return SqliteError(conn->db_, rc, absl::StrCat("open ", path));
+    }
+    sqlite3_extended_result_codes(conn->db_, 1);
+    sqlite3_busy_timeout(conn->db_, kBusyTimeoutMs);
+    return conn;
+  }
+
+  sqlite3* db() const { return db_; }
+
+  // Runs one or more statements without results.
+  absl::Status Exec(const char* sql, absl::string_view op) {
+    const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) return SqliteError(db_, rc, op);
+    return absl::OkStatus();
+  }
+
+  // Returns the cached statement for `sql` (a kXxx constant), reset and with
+  // no bindings.
+  absl::StatusOr<sqlite3_stmt*> Prepare(const char* sql) {
+    auto it = stmts_.find(sql);
+    if (it != stmts_.end()) return it->second;
+    sqlite3_stmt* stmt = nullptr;
+    const int rc =
+        sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) return SqliteError(db_, rc, absl::StrCat("prepare ", sql));
+    stmts_.emplace(sql, stmt);
+    return stmt;
+  }
+
+ private:
+  Connection() = default;
+  sqlite3* db_ = nullptr;
+  std::unordered_map<const char*, sqlite3_stmt*> stmts_;
+};
+
+// Resets a cached statement when leaving scope, so it never holds a read
+// snapshot open or keeps bindings pointing at freed memory.
+class StmtScope {
+ public:
+  explicit StmtScope(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  ~StmtScope() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  StmtScope(const StmtScope&) = delete;
+  StmtScope& operator=(const StmtScope&) = delete;
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
+// Binds without copying: the caller keeps `s` alive until the statement is
+// reset. A default string_view (null data) binds "", not SQL NULL.
+void BindText(sqlite3_stmt* stmt, int i, absl::string_view s) {
+  sqlite3_bind_text(stmt, i, s.data() != nullptr ? s.data() : "",
+                    static_cast<int>(s.size()), SQLITE_STATIC);
+}
+void BindBlob(sqlite3_stmt* stmt, int i, absl::string_view s) {
+  sqlite3_bind_blob(stmt, i, s.data() != nullptr ? s.data() : "",
+                    static_cast<int>(s.size()), SQLITE_STATIC);
+}
+
+// Steps a statement that returns no rows.
+absl::Status StepDone(Connection& conn, sqlite3_stmt* stmt, absl::string_view op) {
+  const int rc = sqlite3_step(stmt);
+  if (rc != SQLITE_DONE) return SqliteError(conn.db(), rc, op);
+  return absl::OkStatus();
+}
+
+// Builds an article from columns (seq, article blob, ingested_at, updated_at)
+// starting at `first`.
+absl::StatusOr<v1::Article> ReadArticle(sqlite3_stmt* stmt, int first,
+                                        absl::string_view id) {
+  v1::Article article;
+  const absl::string_view blob = ColumnBlob(stmt, first + 1);
+  if (!article.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
+    return absl::InternalError(
+        absl::StrCat("article store: stored article '", id, "' does not parse"));
+  }
+  article.set_seq(sqlite3_column_int64(stmt, first));
+  SetTimestamp(sqlite3_column_int64(stmt, first + 2), article.mutable_ingested_at());
+  SetTimestamp(sqlite3_column_int64(stmt, first + 3), article.mutable_updated_at());
+  return article;
+}
+
+absl::Status CheckId(absl::string_view id) {
+  if (id.empty()) return absl::InvalidArgumentError("article store: article id is empty");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+struct ArticleStore::Impl {
+  std::string path;
+  bool fsync_every_commit = true;
+
+  absl::Mutex write_mu;
+  std::unique_ptr<Connection> writer ABSL_GUARDED_BY(write_mu);
+  // Committed head; written under write_mu after COMMIT, read lock-free.
+  std::atomic<int64_t> head_seq{0};
+
+  absl::Mutex pool_mu;
+  std::vector<std::unique_ptr<Connection>> idle_readers ABSL_GUARDED_BY(pool_mu);
+  int open_readers ABSL_GUARDED_BY(pool_mu) = 0;
+
+  // Lends a read connection to the caller for the length of one call.
+  class ReaderLease {
+   public:
+    ReaderLease(Impl* impl, std::unique_ptr<Connection> conn)
+        : impl_(impl), conn_(std::move(conn)) {}
+    ~ReaderLease() {
+      absl::MutexLock lock(&impl_->pool_mu);
+      impl_->idle_readers.push_back(std::move(conn_));
+    }
+    ReaderLease(const ReaderLease&) = delete;
+    ReaderLease& operator=(const ReaderLease&) = delete;
+    Connection& operator*() const { return *conn_; }
+    Connection* operator->() const { return conn_.get(); }
+
+   private:
+    Impl* impl_;
+    std::unique_ptr<Connection> conn_;
+  };
+
+  bool ReaderAvailable() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(pool_mu) {
+    return !idle_readers.empty() || open_readers < kMaxReadConnections;
+  }
+
+  // Returns an idle read connection, opens one while fewer than
+  // kMaxReadConnections exist, else waits for one to come back.
+  absl::StatusOr<std::unique_ptr<ReaderLease>> AcquireReader() {
+    {
+      absl::MutexLock lock(&pool_mu);
+      pool_mu.Await(absl::Condition(this, &Impl::ReaderAvailable));
+      if (!idle_readers.empty()) {
+        auto conn = std::move(idle_readers.back());
+        idle_readers.pop_back();
+        return std::make_unique<ReaderLease>(this, std::move(conn));
+      }
+      ++open_readers;  // reserve a slot; opened outside the lock
+    }
+    auto conn = Connection::Open(path, /*read_only=*/true);
+    if (!conn.ok()) {
+      absl::MutexLock lock(&pool_mu);
+      --open_readers;
+      return conn.status();
+    }
+    return std::make_unique<ReaderLease>(this, *std::move(conn));
+  }
+
+  absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
+  absl::StatusOr<ArticleWriteResult> WriteOne(const v1::Article& article,
+                                              absl::string_view page_id,
+                                              const PageWrite& page, int64_t now,
+                                              int64_t* next_seq, bool* page_stored)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
+  absl::Status DropPageIfUnused(absl::string_view page_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
+  absl::Status SetHeadSeq(int64_t seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
+  // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back when it fails.
+  template <typename Fn>
+  absl::Status InWriteTransaction(absl::string_view op, Fn body)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
+};
+
+template <typename Fn>
+absl::Status ArticleStore::Impl::InWriteTransaction(absl::string_view op, Fn body) {
+  NEWSEARCH_RETURN_IF_ERROR(writer->Exec(kBegin, absl::StrCat(op, ": begin")));
+  absl::Status status = body();
+  if (status.ok()) {
+    status = writer->Exec(kCommit, absl::StrCat(op, ": commit"));
+    if (status.ok()) return status;
+  }
+  // Rolling back a transaction that SQLite already ended on its own (after
+  // some I/O errors) fails harmlessly; the first error is the one to report.
+  if (!sqlite3_get_autocommit(writer->db())) {
+    sqlite3_exec(writer->db(), kRollback, nullptr, nullptr, nullptr);
+  }
+  return status;
+}
+
+absl::Status ArticleStore::Impl::Migrate() {
+  int version = 0;
+  {
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v2(writer->db(), "PRAGMA user_version", -1, &stmt, nullptr);
+    if (rc == SQLITE_OK) rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) version = sqlite3_column_int(stmt, 0);
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_ROW) return SqliteError(writer->db(), rc, "read schema version");
+  }
+  if (version > kSchemaVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("article store: ", path, " has schema version ", version,
+                     ", newer than this binary's ", kSchemaVersion));
+  }
+  for (int next = version + 1; next <= kSchemaVersion; ++next) {
+    NEWSEARCH_RETURN_IF_ERROR(InWriteTransaction("migrate", [&]() -> absl::Status {
+      NEWSEARCH_RETURN_IF_ERROR(writer->Exec(
+          kMigrations[next - 1], absl::StrCat("migrate to schema version ", next)));
+      // user_version is stored in the file header, inside this transaction.
+      const std::string set_version = absl::StrCat("PRAGMA user_version = ", next);
+      return writer->Exec(set_version.c_str(), "set schema version");
+    }));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ArticleStore::Impl::DropPageIfUnused(absl::string_view page_id) {
+  NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kDropPageIfUnused));
+  StmtScope scope(stmt);
+  BindText(stmt, 1, page_id);
+  return StepDone(*writer, stmt, "drop unused page");
+}
+
+absl::Status ArticleStore::Impl::SetHeadSeq(int64_t seq) {
+  NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kUpdateHeadSeq));
+  StmtScope scope(stmt);
+  sqlite3_bind_int64(stmt, 1, seq);
+  return StepDone(*writer, stmt, "update head_seq");
+}
+
+absl::StatusOr<ArticleWriteResult> ArticleStore::Impl::WriteOne(
+    const v1::Article& article, absl::string_view page_id, const PageWrite& page,
+    int64_t now, int64_t* next_seq, bool* page_stored) {
+  const std::string blob = CanonicalBytes(article);
+  const std::string hash = Sha256(blob);
+  ArticleWriteResult result;
+  result.id = article.id();
+
+  bool exists = false;
+  bool deleted = false;
+  std::string old_page_id;
+  {
+    NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kSelectForWrite));
+    StmtScope scope(stmt);
+    BindText(stmt, 1, article.id());
+    const int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+      exists = true;
+      deleted = sqlite3_column_int(stmt, 1) != 0;
+      if (!deleted && !hash.empty() && ColumnBlob(stmt, 2) == hash) {
+        result.seq = sqlite3_column_int64(stmt, 0);
+        result.outcome = v1::OUTCOME_UNCHANGED;
+        return result;
+      }
+      old_page_id = std::string(ColumnText(stmt, 3));
+    } else if (rc != SQLITE_DONE) {
+      return SqliteError(writer->db(), rc, absl::StrCat("read article ", article.id()));
+    }
+  }
+
+  if (!*page_stored) {
+    NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kInsertPage));
+    StmtScope scope(stmt);
+    BindText(stmt, 1, page_id);
+    BindBlob(stmt, 2, page.raw);
+    BindText(stmt, 3, page.content_type);
+    sqlite3_bind_int64(stmt, 4, now);
+    NEWSEARCH_RETURN_IF_ERROR(StepDone(*writer, stmt, "store page"));
+    *page_stored = true;
+  }
+
+  const int64_t seq = ++*next_seq;
+  const char* sql = !exists ? kInsertArticle : deleted ? kRecreateArticle : kUpdateArticle;
+  {
+    NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(sql));
+    StmtScope scope(stmt);
+    BindText(stmt, 1, article.id());
+    sqlite3_bind_int64(stmt, 2, seq);
+    BindBlob(stmt, 3, blob);
+    BindBlob(stmt, 4, hash);
+    BindText(stmt, 5, page_id);
+    sqlite3_bind_int64(stmt, 6, now);
+    NEWSEARCH_RETURN_IF_ERROR(
+        StepDone(*writer, stmt, absl::StrCat("write article ", article.id())));
+  }
+  if (!old_page_id.empty() && old_page_id != page_id) {
+    NEWSEARCH_RETURN_IF_ERROR(DropPageIfUnused(old_page_id));
+  }
+  result.seq = seq;
+  result.outcome = exists && !deleted ? v1::OUTCOME_UPDATED : v1::OUTCOME_CREATED;
+  return result;
+}
+
+ArticleStore::ArticleStore() : impl_(std::make_unique<Impl>()) {}
+ArticleStore::~ArticleStore() = default;
+
+absl::StatusOr<std::unique_ptr<ArticleStore>> ArticleStore::Open(
+    const StoreOptions& options) {
+  if (options.path.empty()) {
+    return absl::InvalidArgumentError("article store: path is empty");
+  }
+  const std::filesystem::path path(options.path);
+  if (path.has_parent_path()) {
+    std::error_code ec;
+    std::filesystem::create_directories(path.parent_path(), ec);
+    if (ec) {
+      return absl::UnavailableError(absl::StrCat("article store: cannot create directory ",
+                                                 path.parent_path().string(), ": ",
+                                                 ec.message()));
+    }
+  }
+
+  auto store = std::unique_ptr<ArticleStore>(new ArticleStore());
+  Impl& impl = *store->impl_;
+  impl.path = options.path;
+  impl.fsync_every_commit = options.fsync_every_commit;
+
+  absl::MutexLock lock(&impl.write_mu);
+  NEWSEARCH_ASSIGN_OR_RETURN(impl.writer, Connection::Open(options.path, false));
+  Connection& w = *impl.writer;
+  {
+    // journal_mode answers with the mode in force; anything but "wal" means
+    // the file cannot do WAL (e.g. some network filesystems).
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v2(w.db(), "PRAGMA journal_mode = WAL", -1, &stmt, nullptr);
+    if (rc == SQLITE_OK) rc = sqlite3_step(stmt);
+    const std::string mode =
+        rc == SQLITE_ROW ? std::string(ColumnText(stmt, 0)) : std::string();
+    const absl::Status error =
+        rc == SQLITE_ROW ? absl::OkStatus()
+                         : SqliteError(w.db(), rc, absl::StrCat("open ", options.path));
+    sqlite3_finalize(stmt);
+    NEWSEARCH_RETURN_IF_ERROR(error);
+    if (mode != "wal") {
+      return absl::UnavailableError(absl::StrCat("article store: ", options.path,
+                                                 " cannot use WAL (journal_mode=", mode,
+                                                 ")"));
+    }
+  }
+  NEWSEARCH_RETURN_IF_ERROR(w.Exec(options.fsync_every_commit ? "PRAGMA synchronous = FULL"
+                                                              : "PRAGMA synchronous = NORMAL",
+                                   "set synchronous"));
+  NEWSEARCH_RETURN_IF_ERROR(impl.Migrate());
+
+  NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, w.Prepare(kSelectHeadSeq));
+  StmtScope scope(stmt);
+  const int rc = sqlite3_step(stmt);
+  if (rc != SQLITE_ROW) {
+    if (rc == SQLITE_DONE) {
+      return absl::InternalError(
+          absl::StrCat("article store: ", options.path, " has no head_seq row"));
+    }
+    return SqliteError(w.db(), rc, "read head_seq");
+  }
+  impl.head_seq.store(sqlite3_column_int64(stmt, 0));
+  return store;
+}
+
+absl::StatusOr<std::vector<ArticleWriteResult>> ArticleStore::PutPage(const PageWrite& page) {
+  for (const v1::Article& article : page.articles) {
+    NEWSEARCH_RETURN_IF_ERROR(CheckId(article.id()));
+  }
+  std::vector<ArticleWriteResult> results;
+  if (page.articles.empty()) return results;
+  results.reserve(page.articles.size());
+
+  const std::string page_id = absl::BytesToHexString(Sha256(page.raw));
+  Impl& impl = *impl_;
+  absl::MutexLock lock(&impl.write_mu);
+  // Seqs are handed out from the committed head; head_seq only moves after
+  // COMMIT, so a rolled-back page leaves no gap.
+  int64_t next_seq = impl.head_seq.load();
+  const int64_t now = NowMicros();
+  bool page_stored = false;
+  NEWSEARCH_RETURN_IF_ERROR(impl.InWriteTransaction("put page", [&]() -> absl::Status {
+    for (const v1::Article& article : page.articles) {
+      NEWSEARCH_ASSIGN_OR_RETURN(
+          ArticleWriteResult result,
+          impl.WriteOne(article, page_id, page, now, &next_seq, &page_stored));
+      results.push_back(std::move(result));
+    }
+    if (next_seq != impl.head_seq.load()) {
+      NEWSEARCH_RETURN_IF_ERROR(impl.SetHeadSeq(next_seq));
+    }
+    return absl::OkStatus();
+  }));
+  impl.head_seq.store(next_seq);
+  return results;
+}
+
+absl::StatusOr<int64_t> ArticleStore::Delete(absl::string_view id) {
+  NEWSEARCH_RETURN_IF_ERROR(CheckId(id));
+  Impl& impl = *impl_;
+  absl::MutexLock lock(&impl.write_mu);
+  const int64_t seq = impl.head_seq.load() + 1;
+  NEWSEARCH_RETURN_IF_ERROR(impl.InWriteTransaction("delete", [&]() -> absl::Status {
+    std::string page_id;
+    {
+      NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, impl.writer->Prepare(kSelectForWrite));
+      StmtScope scope(stmt);
+      BindText(stmt, 1, id);
+      const int rc = sqlite3_step(stmt);
+      if (rc == SQLITE_DONE || (rc == SQLITE_ROW && sqlite3_column_int(stmt, 1) != 0)) {
+        return absl::NotFoundError(absl::StrCat("article store: no article with id '", id,
+                                                "'"));
+      }
+      if (rc != SQLITE_ROW) {
+        return SqliteError(impl.writer->db(), rc, absl::StrCat("read article ", id));
+      }
+      page_id = std::string(ColumnText(stmt, 3));
+    }
+    {
+      NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, impl.writer->Prepare(kTombstone));
+      StmtScope scope(stmt);
+      BindText(stmt, 1, id);
+      sqlite3_bind_int64(stmt, 2, seq);
+      sqlite3_bind_int64(stmt, 3, NowMicros());
+      NEWSEARCH_RETURN_IF_ERROR(
+          StepDone(*impl.writer, stmt, absl::StrCat("delete article ", id)));
+    }
+    if (!page_id.empty()) NEWSEARCH_RETURN_IF_ERROR(impl.DropPageIfUnused(page_id));
+    return impl.SetHeadSeq(seq);
+  }));
+  impl.head_seq.store(seq);
+  return seq;
+}
+
+absl::StatusOr<v1::Article> ArticleStore::Get(absl::string_view id) const {
+  NEWSEARCH_RETURN_IF_ERROR(CheckId(id));
+  NEWSEARCH_ASSIGN_OR_RETURN(auto reader, impl_->AcquireReader());
+  NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, (*reader)->Prepare(kSelectLive));
+  StmtScope scope(stmt);
+  BindText(stmt, 1, id);
+  const int rc = sqlite3_step(stmt);
+  if (rc == SQLITE_DONE) {
+    return absl::NotFoundError(absl::StrCat("article store: no article with id '", id, "'"));
+  }
+  if (rc != SQLITE_ROW) {
+    return SqliteError((*reader)->db(), rc, absl::StrCat("get article ", id));
+  }
+  NEWSEARCH_ASSIGN_OR_RETURN(v1::Article article, ReadArticle(stmt, 0, id));
+  return article;
+}
+
+absl::StatusOr<std::string> ArticleStore::GetRaw(absl::string_view id) const {
+  NEWSEARCH_RETURN_IF_ERROR(CheckId(id));
+  NEWSEARCH_ASSIGN_OR_RETURN(auto reader, impl_->AcquireReader());
+  NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, (*reader)->Prepare(kSelectRaw));
+  StmtScope scope(stmt);
+  BindText(stmt, 1, id);
+  const int rc = sqlite3_step(stmt);
+  if (rc == SQLITE_DONE) {
+    return absl::NotFoundError(absl::StrCat("article store: no article with id '", id, "'"));
+  }
+  if (rc != SQLITE_ROW) {
+    return SqliteError((*reader)->db(), rc, absl::StrCat("get raw page of ", id));
+  }
+  return std::string(ColumnBlob(stmt, 0));
+}
+
+absl::StatusOr<ListResult> ArticleStore::List(absl::string_view after_id, int limit) const {
+  if (limit <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("article store: list limit must be positive, got ", limit));
+  }
+  NEWSEARCH_ASSIGN_OR_RETURN(auto reader, impl_->AcquireReader());
+  NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, (*reader)->Prepare(kList));
+  StmtScope scope(stmt);
+  BindText(stmt, 1, after_id);
+  // One extra row tells whether another page follows.
+  sqlite3_bind_int64(stmt, 2, static_cast<int64_t>(limit) + 1);
+  ListResult result;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    if (static_cast<int>(result.articles.size()) == limit) {
+      result.next_after_id = result.articles.back().id();
+      break;
+    }
+    const absl::string_view id = ColumnText(stmt, 0);
+    NEWSEARCH_ASSIGN_OR_RETURN(v1::Article article, ReadArticle(stmt, 1, id));
+    result.articles.push_back(std::move(article));
+  }
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    return SqliteError((*reader)->db(), rc, "list articles");
+  }
+  return result;
+}
+
+absl::StatusOr<std::vector<v1::Change>> ArticleStore::ChangesAfter(int64_t after_seq,
+                                                                   int limit) const {
+  if (limit <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("article store: changes limit must be positive, got ", limit));
+  }
+  NEWSEARCH_ASSIGN_OR_RETURN(auto reader, impl_->AcquireReader());
+  NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, (*reader)->Prepare(kChanges));
+  StmtScope scope(stmt);
+  sqlite3_bind_int64(stmt, 1, after_seq);
+  sqlite3_bind_int64(stmt, 2, limit);
+  std::vector<v1::Change> changes;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    v1::Change& change = changes.emplace_back();
+    const absl::string_view id = ColumnText(stmt, 0);
+    change.set_seq(sqlite3_column_int64(stmt, 1));
+    change.set_article_id(std::string(id));
+    if (sqlite3_column_int(stmt, 5) != 0) {
+      change.set_kind(v1::CHANGE_KIND_DELETE);
+      continue;
+    }
+    change.set_kind(v1::CHANGE_KIND_UPSERT);
+    NEWSEARCH_ASSIGN_OR_RETURN(*change.mutable_article(), ReadArticle(stmt, 1, id));
+  }
+  if (rc != SQLITE_DONE) return SqliteError((*reader)->db(), rc, "read changes");
+  return changes;
+}
+
+int64_t ArticleStore::HeadSeq() const { return impl_->head_seq.load(); }
+
+absl::StatusOr<int64_t> ArticleStore::CountLive() const {
+  NEWSEARCH_ASSIGN_OR_RETURN(auto reader, impl_->AcquireReader());
+  NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, (*reader)->Prepare(kCountLive));
+  StmtScope scope(stmt);
+  const int rc = sqlite3_step(stmt);
+  if (rc != SQLITE_ROW) return SqliteError((*reader)->db(), rc, "count articles");
+  return sqlite3_column_int64(stmt, 0);
+}
+
+}  // namespace newsearch::ingest

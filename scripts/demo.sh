@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The README's first command: installs what is missing, builds, starts
+# newsearch-ingest (127.0.0.1:50051) and newsearch-search (127.0.0.1:50052) in
+# the background with their data under ./data (or $NEWSEARCH_DEMO_DIR),
+# ingests the sample pages shipped in the repo, and answers a few searches.
+#
+#   scripts/demo.sh          install, build, (re)start, ingest, search
+#   scripts/demo.sh stop     stop both services (SIGTERM: they commit and exit)
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+build="${NEWSEARCH_BUILD_DIR:-$here/build}"
+data="${NEWSEARCH_DEMO_DIR:-$here/data}"
+ingest_addr="127.0.0.1:50051"
+search_addr="127.0.0.1:50052"
+
+stop() {
+  for name in search ingest; do
+    pidfile="$data/$name.pid"
+    if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+      kill -TERM "$(cat "$pidfile")"
+      for _ in $(seq 1 100); do
+        kill -0 "$(cat "$pidfile")" 2>/dev/null || break
+        sleep 0.1
+      done
+      echo "stopped newsearch-$name"
+    fi
+    rm -f "$pidfile"
+  done
+}
+
+# Starts one server in the background and waits until it serves.
+start_server() {
+  local name="$1" binary="$2"
+  shift 2
+  rm -f "$data/$name.port"
+  nohup "$binary" --port_file="$data/$name.port" "$@" >"$data/$name.log" 2>&1 &
+  echo $! >"$data/$name.pid"
+  for _ in $(seq 1 100); do
+    [ -s "$data/$name.port" ] && return 0
+    if ! kill -0 "$(cat "$data/$name.pid")" 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+  echo "newsearch-$name did not start; its log ($data/$name.log):" >&2
+  tail -n 20 "$data/$name.log" >&2
+  exit 1
+}
+
+if [ "${1:-start}" = "stop" ]; then
+  stop
+  exit 0
+fi
+
+"$here/scripts/install-deps.sh"
+NEWSEARCH_BUILD_DIR="$build" "$here/scripts/build.sh" -DNEWSEARCH_BUILD_TESTS=OFF
+mkdir -p "$data"
+stop >/dev/null
+
+start_server ingest "$build/ingest-service/server/newsearch-ingest" \
+  --listen="$ingest_addr" --data_dir="$data/ingest"
+start_server search "$build/search-service/server/newsearch-search" \
+  --listen="$search_addr" --data_dir="$data/search" --ingest_address="$ingest_addr"
+
+cli="$build/tools/newsearch"
+export NEWSEARCH_INGEST_ADDRESS="$ingest_addr" NEWSEARCH_SEARCH_ADDRESS="$search_addr"
+echo "== ingesting the sample pages"
+"$cli" ingest --external_id_from_path "$here/tests/testdata/pages/samples" \
+  "$here/tests/testdata/pages/seeds" || true
+"$cli" wait --timeout 60
+"$cli" status
+for q in "互联网 党建" "網絡" "title:乌镇 OR 淘宝村"; do
+  echo
+  echo "== newsearch search '$q'"
+  "$cli" search --page_size 3 "$q"
+done
+
+cat <<MSG
+
+newsearch is running:
+  ingest  $ingest_addr   (log $data/ingest.log, store $data/ingest/articles.db)
+  search  $search_addr   (log $data/search.log, index $data/search/xapian)
+Try:   $cli search '淘宝村'      or   buf curl --protocol grpc --http2-prior-knowledge \\
+         --data '{"query":"网络"}' http://$search_addr/newsearch.v1.SearchService/Search
+Stop:  scripts/demo.sh stop      (data stays in $data; delete it to start afresh)
+MSG

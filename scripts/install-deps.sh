@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what newsearch needs to build and test on Debian 12: the compiler
+# toolchain and -dev packages from apt, and `buf` (protobuf lint + buf curl)
+# from npm. Installs only what is missing; safe to run again.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config python3
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
+  libabsl-dev libxapian-dev libopencc-dev opencc libicu-dev libsqlite3-dev libssl-dev
+  libgumbo-dev libgtest-dev libgmock-dev
+  nodejs npm
+)
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then
+  sudo_cmd=(sudo)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "newsearch: installing ${missing[*]}" >&2
+  "${sudo_cmd[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v buf >/dev/null 2>&1; then
+  echo "newsearch: installing buf from npm" >&2
+  "${sudo_cmd[@]}" npm install -g --no-fund --no-audit @bufbuild/buf >&2
+fi

@@ -1,0 +1,205 @@
+#include "search-service/index/log_follower.h"
+
+#include <deque>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "common/base/logging.h"
+#include "common/server/server_setup.h"
+#include "newsearch/v1/ingest.grpc.pb.h"
+
+namespace newsearch::search {
+
+struct LogFollower::Impl {
+  LogFollowerOptions options;
+  IndexWriter* writer;
+
+  mutable absl::Mutex mu;
+  std::deque<v1::Change> queue ABSL_GUARDED_BY(mu);
+  absl::Time first_queued_at ABSL_GUARDED_BY(mu);
+  // Highest seq received (queued or applied): where a new stream resumes.
+  int64_t received_seq ABSL_GUARDED_BY(mu) = 0;
+  bool stopping ABSL_GUARDED_BY(mu) = false;
+  grpc::ClientContext* stream_context ABSL_GUARDED_BY(mu) = nullptr;
+  FollowerStatus status ABSL_GUARDED_BY(mu);
+
+  std::thread reader;
+  std::thread indexer;
+
+  void ReadLoop();
+  void IndexLoop();
+  // Sleeps up to `d`, returning early (true) when stopping.
+  bool SleepUnlessStopping(absl::Duration d);
+};
+
+bool LogFollower::Impl::SleepUnlessStopping(absl::Duration d) {
+  absl::MutexLock lock(&mu);
+  auto is_stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return stopping; };
+  return mu.AwaitWithTimeout(absl::Condition(&is_stopping), d);
+}
+
+void LogFollower::Impl::ReadLoop() {
+  auto channel = grpc::CreateCustomChannel(options.ingest_address,
+                                           grpc::InsecureChannelCredentials(),
+                                           server::StreamingChannelArguments(options.max_message_bytes));
+  auto stub = v1::IngestService::NewStub(channel);
+  absl::Duration backoff = options.min_backoff;
+  while (true) {
+    grpc::ClientContext context;
+    v1::StreamChangesRequest request;
+    {
+      absl::MutexLock lock(&mu);
+      if (stopping) return;
+      request.set_after_seq(received_seq);
+      stream_context = &context;
+    }
+    request.set_max_batch_size(std::min(options.max_batch_changes, 4096));
+    std::unique_ptr<grpc::ClientReader<v1::StreamChangesResponse>> stream =
+        stub->StreamChanges(&context, request);
+    v1::StreamChangesResponse response;
+    bool announced = false;
+    while (stream->Read(&response)) {
+      absl::MutexLock lock(&mu);
+      if (!announced) {
+        announced = true;
+        status.following = true;
+        status.last_error.clear();
+        backoff = options.min_backoff;
+        Log(LogLevel::kInfo, "follower", "following change log",
+            {{"ingest", options.ingest_address},
+             {"after_seq", static_cast<long long>(request.after_seq())}});
+      }
+      status.head_seq = std::max(status.head_seq, response.head_seq());
+      if (response.changes_size() == 0) continue;
+      // Backpressure: let the indexer catch up before taking more.
+      auto has_room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+        return stopping || static_cast<int>(queue.size()) < options.max_queued_changes;
+      };
+      mu.Await(absl::Condition(&has_room));
+      if (stopping) break;
+      if (queue.empty()) first_queued_at = absl::Now();
+      for (v1::Change& change : *response.mutable_changes()) {
+        if (change.seq() <= received_seq) continue;
+        received_seq = change.seq();
+        queue.push_back(std::move(change));
+      }
+    }
+    grpc::Status finish = stream->Finish();
+    {
+      absl::MutexLock lock(&mu);
+      stream_context = nullptr;
+      status.following = false;
+      if (stopping) return;
+      status.last_error = absl::StrCat("change stream ended: ",
+                                       static_cast<int>(finish.error_code()), " ",
+                                       finish.error_message());
+    }
+    Log(announced ? LogLevel::kWarning : LogLevel::kDebug, "follower", "change stream ended",
+        {{"ingest", options.ingest_address},
+         {"code", static_cast<int>(finish.error_code())},
+         {"message", finish.error_message()},
+         {"retry_in_ms", static_cast<long long>(absl::ToInt64Milliseconds(backoff))}});
+    if (SleepUnlessStopping(backoff)) return;
+    backoff = std::min(backoff * 2, options.max_backoff);
+  }
+}
+
+void LogFollower::Impl::IndexLoop() {
+  absl::Duration retry = options.min_backoff;
+  std::vector<v1::Change> batch;
+  while (true) {
+    bool stop_now = false;
+    if (batch.empty()) {
+      absl::MutexLock lock(&mu);
+      auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+        return stopping || !queue.empty();
+      };
+      mu.Await(absl::Condition(&has_work));
+      // Group commit: wait for a full batch or the flush interval.
+      auto batch_ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+        return stopping || static_cast<int>(queue.size()) >= options.max_batch_changes;
+      };
+      const absl::Duration waited = absl::Now() - first_queued_at;
+      if (waited < options.flush_interval) {
+        mu.AwaitWithTimeout(absl::Condition(&batch_ready), options.flush_interval - waited);
+      }
+      stop_now = stopping;
+      const size_t n = std::min(queue.size(), static_cast<size_t>(options.max_batch_changes));
+      batch.reserve(n);
+      for (size_t i = 0; i < n; ++i) {
+        batch.push_back(std::move(queue.front()));
+        queue.pop_front();
+      }
+      if (!queue.empty()) first_queued_at = absl::Now();
+    }
+    if (!batch.empty()) {
+      const absl::Time start = absl::Now();
+      absl::Status applied = writer->Apply(batch);
+      absl::MutexLock lock(&mu);
+      if (applied.ok()) {
+        status.applied_seq = writer->applied_seq();
+        status.last_commit_at = absl::Now();
+        Log(LogLevel::kDebug, "follower", "batch committed",
+            {{"changes", static_cast<long long>(batch.size())},
+             {"applied_seq", static_cast<long long>(status.applied_seq)},
+             {"ms", static_cast<long long>(absl::ToInt64Milliseconds(absl::Now() - start))}});
+        batch.clear();
+        retry = options.min_backoff;
+      } else {
+        status.last_error = std::string(applied.message());
+        Log(LogLevel::kError, "follower", "cannot apply batch; retrying",
+            {{"status", applied.ToString()},
+             {"retry_in_ms", static_cast<long long>(absl::ToInt64Milliseconds(retry))}});
+        if (stopping) return;  // nothing of the batch was committed; resume from applied_seq
+      }
+    }
+    if (!batch.empty()) {
+      if (SleepUnlessStopping(retry)) return;
+      retry = std::min(retry * 2, options.max_backoff);
+      continue;
+    }
+    if (stop_now) {
+      absl::MutexLock lock(&mu);
+      if (queue.empty()) return;
+    }
+  }
+}
+
+LogFollower::LogFollower(LogFollowerOptions options, IndexWriter* writer)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  impl_->writer = writer;
+  absl::MutexLock lock(&impl_->mu);
+  impl_->received_seq = writer->applied_seq();
+  impl_->status.applied_seq = writer->applied_seq();
+}
+
+LogFollower::~LogFollower() { Stop(); }
+
+void LogFollower::Start() {
+  impl_->reader = std::thread([this] { impl_->ReadLoop(); });
+  impl_->indexer = std::thread([this] { impl_->IndexLoop(); });
+}
+
+void LogFollower::Stop() {
+  {
+    absl::MutexLock lock(&impl_->mu);
+    impl_->stopping = true;
+    if (impl_->stream_context != nullptr) impl_->stream_context->TryCancel();
+  }
+  if (impl_->reader.joinable()) impl_->reader.join();
+  if (impl_->indexer.joinable()) impl_->indexer.join();
+}
+
+FollowerStatus LogFollower::status() const {
+  absl::MutexLock lock(&impl_->mu);
+  return impl_->status;
+}
+
+}  // namespace newsearch::search

@@ -1,0 +1,63 @@
+// Keeps this replica's index following the ingest change log: a reader
+// thread holds a StreamChanges call open (reconnecting with backoff when the
+// ingest service is down) and queues what arrives; an indexer thread drains
+// the queue in batches into the IndexWriter, so a burst of small changes
+// becomes one Xapian commit. Resumes from the index's committed applied_seq.
+#ifndef NEWSEARCH_SEARCH_SERVICE_INDEX_LOG_FOLLOWER_H_
+#define NEWSEARCH_SEARCH_SERVICE_INDEX_LOG_FOLLOWER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+#include "search-service/index/index_writer.h"
+
+namespace newsearch::search {
+
+struct LogFollowerOptions {
+  // host:port of the ingest service.
+  std::string ingest_address = "127.0.0.1:50051";
+  // Most changes applied in one Xapian commit.
+  int max_batch_changes = 2000;
+  // How long the indexer waits for more changes before committing a
+  // partial batch (bounds the delay from ingest to searchable).
+  absl::Duration flush_interval = absl::Milliseconds(200);
+  // Reconnect backoff: starts at the minimum, doubles up to the maximum.
+  absl::Duration min_backoff = absl::Milliseconds(100);
+  absl::Duration max_backoff = absl::Seconds(5);
+  // Changes received but not applied before the reader waits.
+  int max_queued_changes = 8000;
+  // Largest StreamChanges message accepted.
+  int max_message_bytes = 64 << 20;
+};
+
+struct FollowerStatus {
+  bool following = false;     // a change stream is open
+  int64_t head_seq = 0;       // latest head seq reported by ingest
+  int64_t applied_seq = 0;    // committed to the index
+  absl::Time last_commit_at = absl::InfinitePast();
+  std::string last_error;     // last stream or apply error, empty when none
+};
+
+// Thread-safe: status() may be called from any thread.
+class LogFollower {
+ public:
+  // `writer` must outlive the follower; only the follower's thread uses it
+  // between Start() and Stop().
+  LogFollower(LogFollowerOptions options, IndexWriter* writer);
+  ~LogFollower();
+
+  void Start();
+  // Cancels the stream, commits what was already received, joins threads.
+  void Stop();
+  FollowerStatus status() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace newsearch::search
+
+#endif  // NEWSEARCH_SEARCH_SERVICE_INDEX_LOG_FOLLOWER_H_

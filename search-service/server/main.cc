@@ -1,0 +1,81 @@
+// newsearch-search: flags (and NEWSEARCH_* environment variables) ->
+// SearchServerOptions -> serve until SIGTERM/SIGINT, then commit and stop.
+#include <iostream>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "common/base/logging.h"
+#include "common/server/server_setup.h"
+#include "search-service/server/search_server.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50052", "gRPC listen address (host:port; port 0 = any)");
+ABSL_FLAG(std::string, data_dir, "./data/search", "Directory of this replica's Xapian index");
+ABSL_FLAG(std::string, ingest_address, "127.0.0.1:50051", "Ingest service to follow");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "Address for the Prometheus /metrics endpoint (empty = off)");
+ABSL_FLAG(std::string, port_file, "", "Write the bound gRPC port to this file once serving");
+ABSL_FLAG(int32_t, max_message_bytes, 32 << 20, "Largest gRPC message, in bytes");
+ABSL_FLAG(int32_t, max_batch_changes, 2000, "Most changes per index commit");
+ABSL_FLAG(int32_t, flush_interval_ms, 200, "Longest wait to fill an index batch");
+ABSL_FLAG(int32_t, max_query_chars, 1024, "Longest query accepted, in characters");
+ABSL_FLAG(int32_t, max_page_size, 100, "Largest page_size accepted");
+ABSL_FLAG(int32_t, max_result_depth, 10000, "Deepest result reachable by paging");
+ABSL_FLAG(int32_t, shutdown_grace_seconds, 10, "Grace period for in-flight calls on SIGTERM");
+ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
+
+int main(int argc, char** argv) {
+  newsearch::server::BlockTerminationSignals();
+  absl::SetProgramUsageMessage(
+      "newsearch-search: a search replica that follows the ingest change log.\n"
+      "Every flag --name can also be set by the environment variable NEWSEARCH_NAME.");
+  absl::Status env = newsearch::server::ApplyEnvironmentToFlags(
+      {"listen", "data_dir", "ingest_address", "metrics_listen", "port_file", "max_message_bytes",
+       "max_batch_changes", "flush_interval_ms", "max_query_chars", "max_page_size",
+       "max_result_depth", "shutdown_grace_seconds", "log_level"});
+  if (!env.ok()) {
+    std::cerr << "newsearch-search: bad environment: " << env.message() << "\n";
+    return 2;
+  }
+  absl::ParseCommandLine(argc, argv);
+  if (!newsearch::SetLogLevel(absl::GetFlag(FLAGS_log_level))) {
+    std::cerr << "newsearch-search: --log_level must be debug, info, warning or error\n";
+    return 2;
+  }
+  newsearch::search::SearchServerOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  options.ingest_address = absl::GetFlag(FLAGS_ingest_address);
+  options.port_file = absl::GetFlag(FLAGS_port_file);
+  options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  options.max_batch_changes = absl::GetFlag(FLAGS_max_batch_changes);
+  options.flush_interval = absl::Milliseconds(absl::GetFlag(FLAGS_flush_interval_ms));
+  options.max_query_chars = absl::GetFlag(FLAGS_max_query_chars);
+  options.max_page_size = absl::GetFlag(FLAGS_max_page_size);
+  options.max_result_depth = absl::GetFlag(FLAGS_max_result_depth);
+  options.shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
+  std::string problems;
+  if (options.ingest_address.empty()) problems += " --ingest_address is empty;";
+  if (options.max_batch_changes <= 0) problems += " --max_batch_changes must be positive;";
+  if (absl::GetFlag(FLAGS_flush_interval_ms) < 0) problems += " --flush_interval_ms must be >= 0;";
+  if (options.max_query_chars <= 0) problems += " --max_query_chars must be positive;";
+  if (options.max_page_size <= 0) problems += " --max_page_size must be positive;";
+  if (options.max_result_depth < options.max_page_size) {
+    problems += " --max_result_depth must be >= --max_page_size;";
+  }
+  if (!problems.empty()) {
+    std::cerr << "newsearch-search: invalid configuration:" << problems << "\n";
+    return 2;
+  }
+  auto server = newsearch::search::SearchServer::Start(options);
+  if (!server.ok()) {
+    newsearch::Log(newsearch::LogLevel::kError, "search", "cannot start",
+                   {{"status", server.status().ToString()}});
+    return 1;
+  }
+  const int sig = newsearch::server::WaitForTerminationSignal();
+  newsearch::Log(newsearch::LogLevel::kInfo, "search", "signal received", {{"signal", sig}});
+  (*server)->Shutdown();
+  return 0;
+}

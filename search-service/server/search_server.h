@@ -1,0 +1,52 @@
+// newsearch-search: one search replica. Opens its Xapian index, follows the
+// ingest change log into it (LogFollower) and serves SearchService, health
+// and reflection. main.cc turns flags into SearchServerOptions.
+#ifndef NEWSEARCH_SEARCH_SERVICE_SERVER_SEARCH_SERVER_H_
+#define NEWSEARCH_SEARCH_SERVICE_SERVER_SEARCH_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace newsearch::search {
+
+struct SearchServerOptions {
+  // host:port to serve gRPC on; port 0 picks a free port (see port()).
+  std::string listen = "127.0.0.1:50052";
+  // Directory of this replica's index (xapian/ inside); created when missing.
+  std::string data_dir = "./data/search";
+  // The ingest service whose change log this replica follows.
+  std::string ingest_address = "127.0.0.1:50051";
+  std::string port_file;
+  int max_message_bytes = 32 << 20;
+  // Most changes per index commit, and the longest wait to fill a batch.
+  int max_batch_changes = 2000;
+  absl::Duration flush_interval = absl::Milliseconds(200);
+  // Query limits.
+  int max_query_chars = 1024;
+  int max_page_size = 100;
+  int max_result_depth = 10000;
+  absl::Duration shutdown_grace = absl::Seconds(10);
+};
+
+class SearchServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<SearchServer>> Start(const SearchServerOptions& options);
+  ~SearchServer();
+
+  int port() const;
+  // Stops serving (in-flight calls finish within the grace period), stops
+  // following the log after committing what was received. Idempotent.
+  void Shutdown();
+
+ private:
+  SearchServer();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace newsearch::search
+
+#endif  // NEWSEARCH_SEARCH_SERVICE_SERVER_SEARCH_SERVER_H_

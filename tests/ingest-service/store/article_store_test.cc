@@ -1,0 +1,609 @@
+// Tests for ArticleStore: write outcomes and seqs, tombstones, listing, the
+// compacted change log, restarts, a real kill -9 crash test, concurrent
+// readers, and (printed, not asserted) the PutPage rate with and without fsync.
+#include "ingest-service/store/article_store.h"
+
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace newsearch::ingest {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+// A fresh directory per test, removed afterwards.
+class ArticleStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "article_store_test.XXXXXX");
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  std::string DbPath() const { return (dir_ / "data" / "articles.db").string(); }
+
+  std::unique_ptr<ArticleStore> OpenStore(bool fsync = true) {
+    StoreOptions options;
+    options.path = DbPath();
+    options.fsync_every_commit = fsync;
+    auto store = ArticleStore::Open(options);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? *std::move(store) : nullptr;
+  }
+
+  // Runs a one-value query on a connection of the test's own.
+  int64_t QueryInt(const std::string& sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(DbPath().c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    int64_t value = -1;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW) {
+      value = sqlite3_column_int64(stmt, 0);
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return value;
+  }
+
+  std::filesystem::path dir_;
+};
+
+v1::Article MakeArticle(const std::string& id, const std::string& title,
+                        const std::string& body = "正文") {
+  v1::Article article;
+  article.set_id(id);
+  article.set_title(title);
+  article.set_body(body);
+  article.set_source("台州日报");
+  article.add_authors("葛星星");
+  article.set_script("zh-Hans");
+  return article;
+}
+
+PageWrite MakePage(const std::string& raw, std::vector<v1::Article> articles) {
+  PageWrite page;
+  page.raw = raw;
+  page.content_type = "text/plain; charset=utf-8";
+  page.articles = std::move(articles);
+  return page;
+}
+
+std::vector<v1::Outcome> Outcomes(const std::vector<ArticleWriteResult>& results) {
+  std::vector<v1::Outcome> out;
+  for (const auto& r : results) out.push_back(r.outcome);
+  return out;
+}
+
+std::vector<int64_t> Seqs(const std::vector<ArticleWriteResult>& results) {
+  std::vector<int64_t> out;
+  for (const auto& r : results) out.push_back(r.seq);
+  return out;
+}
+
+TEST_F(ArticleStoreTest, OpenCreatesMissingDirectoryAndStartsEmpty) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  EXPECT_TRUE(std::filesystem::exists(DbPath()));
+  EXPECT_EQ(store->HeadSeq(), 0);
+  auto count = store->CountLive();
+  ASSERT_TRUE(count.ok()) << count.status();
+  EXPECT_EQ(*count, 0);
+  EXPECT_EQ(QueryInt("PRAGMA user_version"), 1);
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
+}
+
+TEST_F(ArticleStoreTest, OpenRejectsEmptyPath) {
+  auto store = ArticleStore::Open(StoreOptions{});
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ArticleStoreTest, OpenRejectsFileThatIsNotADatabase) {
+  std::filesystem::create_directories(dir_ / "data");
+  std::ofstream(DbPath()) << std::string(4096, 'x');
+  StoreOptions options;
+  options.path = DbPath();
+  auto store = ArticleStore::Open(options);
+  ASSERT_FALSE(store.ok());
+  EXPECT_THAT(store.status().message(), HasSubstr(DbPath()));
+}
+
+TEST_F(ArticleStoreTest, OpenRejectsSchemaFromANewerVersion) {
+  OpenStore().reset();
+  QueryInt("PRAGMA user_version = 99");
+  StoreOptions options;
+  options.path = DbPath();
+  auto store = ArticleStore::Open(options);
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(store.status().message(), HasSubstr("99"));
+}
+
+TEST_F(ArticleStoreTest, PutPageReportsOutcomesAndSeqs) {
+  v1::Article a = MakeArticle("a", "标题甲");
+  v1::Article a2 = MakeArticle("a", "标题甲（更新）");
+  v1::Article a2_with_server_fields = a2;
+  a2_with_server_fields.set_seq(777);
+  a2_with_server_fields.mutable_ingested_at()->set_seconds(12345);
+  v1::Article b = MakeArticle("b", "标题乙");
+  v1::Article c = MakeArticle("c", "标题丙");
+  v1::Article b2 = MakeArticle("b", "标题乙", "新的正文");
+  struct Step {
+    const char* reason;
+    PageWrite page;
+    std::vector<v1::Outcome> outcomes;
+    std::vector<int64_t> seqs;
+  };
+  const Step steps[] = {
+      {"a new id is created with the first seq", MakePage("p1", {a}),
+       {v1::OUTCOME_CREATED}, {1}},
+      {"same article from different raw bytes changes nothing", MakePage("p1 again", {a}),
+       {v1::OUTCOME_UNCHANGED}, {1}},
+      {"a changed title is an update with the next seq", MakePage("p2", {a2}),
+       {v1::OUTCOME_UPDATED}, {2}},
+      {"seq and timestamps set by the caller are not content",
+       MakePage("p2", {a2_with_server_fields}), {v1::OUTCOME_UNCHANGED}, {2}},
+      {"two new articles of one page take consecutive seqs", MakePage("p3", {b, c}),
+       {v1::OUTCOME_CREATED, v1::OUTCOME_CREATED}, {3, 4}},
+      {"unchanged and updated articles mix on one page", MakePage("p4", {a2, b2}),
+       {v1::OUTCOME_UNCHANGED, v1::OUTCOME_UPDATED}, {2, 5}},
+  };
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  for (const Step& step : steps) {
+    SCOPED_TRACE(step.reason);
+    auto results = store->PutPage(step.page);
+    ASSERT_TRUE(results.ok()) << results.status();
+    EXPECT_EQ(Outcomes(*results), step.outcomes);
+    EXPECT_EQ(Seqs(*results), step.seqs);
+  }
+  EXPECT_EQ(store->HeadSeq(), 5);
+  EXPECT_EQ(*store->CountLive(), 3);
+}
+
+TEST_F(ArticleStoreTest, SamePageTwiceIsUnchangedAndTakesNoSeq) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  const PageWrite page = MakePage("raw", {MakeArticle("a", "甲"), MakeArticle("b", "乙")});
+  ASSERT_TRUE(store->PutPage(page).ok());
+  const int64_t head = store->HeadSeq();
+  auto again = store->PutPage(page);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_THAT(Outcomes(*again), ElementsAre(v1::OUTCOME_UNCHANGED, v1::OUTCOME_UNCHANGED));
+  EXPECT_THAT(Seqs(*again), ElementsAre(1, 2));
+  EXPECT_EQ(store->HeadSeq(), head);
+  EXPECT_TRUE(store->ChangesAfter(head, 10)->empty());
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM pages"), 1);
+}
+
+TEST_F(ArticleStoreTest, RejectsEmptyArticleIdAndStoresNothing) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  auto results = store->PutPage(MakePage("raw", {MakeArticle("a", "甲"), MakeArticle("", "乙")}));
+  EXPECT_EQ(results.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->HeadSeq(), 0);
+  EXPECT_EQ(*store->CountLive(), 0);
+}
+
+TEST_F(ArticleStoreTest, GetReturnsArticleWithSeqAndTimestamps) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  const v1::Article a = MakeArticle("a", "甲");
+  ASSERT_TRUE(store->PutPage(MakePage("p1", {a})).ok());
+  auto got = store->Get("a");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->seq(), 1);
+  EXPECT_GT(got->ingested_at().seconds(), 1500000000);
+  EXPECT_EQ(got->updated_at().seconds(), got->ingested_at().seconds());
+  v1::Article stored_fields = *got;
+  stored_fields.clear_seq();
+  stored_fields.clear_ingested_at();
+  stored_fields.clear_updated_at();
+  EXPECT_EQ(stored_fields.SerializeAsString(), a.SerializeAsString());
+
+  ASSERT_TRUE(store->PutPage(MakePage("p2", {MakeArticle("a", "甲2")})).ok());
+  auto updated = store->Get("a");
+  ASSERT_TRUE(updated.ok());
+  EXPECT_EQ(updated->title(), "甲2");
+  EXPECT_EQ(updated->seq(), 2);
+  // ingested_at stays the first store time; updated_at moves forward.
+  EXPECT_EQ(updated->ingested_at().SerializeAsString(), got->ingested_at().SerializeAsString());
+  EXPECT_GE(updated->updated_at().seconds() * 1000000000LL + updated->updated_at().nanos(),
+            got->updated_at().seconds() * 1000000000LL + got->updated_at().nanos());
+
+  EXPECT_EQ(store->Get("nope").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(ArticleStoreTest, GetRawReturnsLatestPageAndDropsUnusedPages) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  const std::string raw1("第一版\0binary\xff", 17);
+  ASSERT_TRUE(store->PutPage(MakePage(raw1, {MakeArticle("a", "甲"), MakeArticle("b", "乙")})).ok());
+  EXPECT_EQ(*store->GetRaw("a"), raw1);
+  EXPECT_EQ(*store->GetRaw("b"), raw1);
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM pages"), 1);
+
+  // Page 1 is still needed by b after a moves to page 2.
+  ASSERT_TRUE(store->PutPage(MakePage("第二版", {MakeArticle("a", "甲2")})).ok());
+  EXPECT_EQ(*store->GetRaw("a"), "第二版");
+  EXPECT_EQ(*store->GetRaw("b"), raw1);
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM pages"), 2);
+
+  // Deleting b leaves nobody on page 1.
+  ASSERT_TRUE(store->Delete("b").ok());
+  EXPECT_EQ(store->GetRaw("b").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM pages"), 1);
+  EXPECT_EQ(store->GetRaw("nope").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(ArticleStoreTest, DeleteLeavesTombstoneWithNewSeq) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->PutPage(MakePage("p", {MakeArticle("a", "甲"), MakeArticle("b", "乙")})).ok());
+  auto seq = store->Delete("a");
+  ASSERT_TRUE(seq.ok()) << seq.status();
+  EXPECT_EQ(*seq, 3);
+  EXPECT_EQ(store->HeadSeq(), 3);
+  EXPECT_EQ(store->Get("a").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(*store->CountLive(), 1);
+
+  auto changes = store->ChangesAfter(2, 10);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  ASSERT_EQ(changes->size(), 1u);
+  const v1::Change& change = (*changes)[0];
+  EXPECT_EQ(change.seq(), 3);
+  EXPECT_EQ(change.kind(), v1::CHANGE_KIND_DELETE);
+  EXPECT_EQ(change.article_id(), "a");
+  EXPECT_FALSE(change.has_article());
+
+  EXPECT_EQ(store->Delete("a").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store->Delete("unknown").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store->HeadSeq(), 3);
+}
+
+TEST_F(ArticleStoreTest, DeletedIdIsCreatedAgain) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  const PageWrite page = MakePage("p", {MakeArticle("a", "甲")});
+  ASSERT_TRUE(store->PutPage(page).ok());
+  ASSERT_TRUE(store->Delete("a").ok());
+  auto again = store->PutPage(page);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_THAT(Outcomes(*again), ElementsAre(v1::OUTCOME_CREATED));
+  EXPECT_THAT(Seqs(*again), ElementsAre(3));
+  auto got = store->Get("a");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->seq(), 3);
+  EXPECT_EQ(*store->GetRaw("a"), "p");
+  auto changes = store->ChangesAfter(0, 10);
+  ASSERT_EQ(changes->size(), 1u);
+  EXPECT_EQ((*changes)[0].kind(), v1::CHANGE_KIND_UPSERT);
+}
+
+TEST_F(ArticleStoreTest, ListPagesThroughLiveArticlesInIdOrder) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  std::vector<v1::Article> articles;
+  for (const char* id : {"e", "b", "g", "a", "d", "c", "f"}) {
+    articles.push_back(MakeArticle(id, absl::StrCat("标题", id)));
+  }
+  ASSERT_TRUE(store->PutPage(MakePage("p", articles)).ok());
+  ASSERT_TRUE(store->Delete("c").ok());
+
+  std::vector<std::string> seen;
+  std::string after;
+  int calls = 0;
+  do {
+    auto page = store->List(after, 2);
+    ASSERT_TRUE(page.ok()) << page.status();
+    ASSERT_LE(page->articles.size(), 2u);
+    for (const auto& a : page->articles) {
+      EXPECT_GT(a.seq(), 0);
+      seen.push_back(a.id());
+    }
+    after = page->next_after_id;
+    ASSERT_LT(++calls, 10);
+  } while (!after.empty());
+  EXPECT_THAT(seen, ElementsAre("a", "b", "d", "e", "f", "g"));
+  EXPECT_EQ(calls, 3);  // exactly 6 live: the third page says there are no more
+
+  auto tail = store->List("f", 5);
+  ASSERT_TRUE(tail.ok());
+  ASSERT_EQ(tail->articles.size(), 1u);
+  EXPECT_EQ(tail->articles[0].id(), "g");
+  EXPECT_TRUE(tail->next_after_id.empty());
+  EXPECT_EQ(store->List("", 0).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ArticleStoreTest, ChangesAfterReturnsLatestStateOncePerArticleInSeqOrder) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->PutPage(MakePage("p1", {MakeArticle("a", "甲"), MakeArticle("b", "乙"),
+                                             MakeArticle("c", "丙")}))
+                  .ok());                                                          // 1 2 3
+  ASSERT_TRUE(store->PutPage(MakePage("p2", {MakeArticle("a", "甲2")})).ok());  // 4
+  ASSERT_TRUE(store->Delete("b").ok());                                          // 5
+  ASSERT_TRUE(store->PutPage(MakePage("p3", {MakeArticle("a", "甲3")})).ok());  // 6
+
+  struct Case {
+    const char* reason;
+    int64_t after;
+    int limit;
+    std::vector<std::string> expected;  // "<seq>:<kind>:<id>"
+  };
+  const Case cases[] = {
+      {"from the start: a appears once, with its latest seq", 0, 100,
+       {"3:U:c", "5:D:b", "6:U:a"}},
+      {"limit cuts in seq order", 0, 2, {"3:U:c", "5:D:b"}},
+      {"a cursor between changes", 3, 100, {"5:D:b", "6:U:a"}},
+      {"a cursor on a seq that was superseded still works", 4, 100, {"5:D:b", "6:U:a"}},
+      {"at the head nothing is left", 6, 100, {}},
+      {"past the head nothing is left", 60, 100, {}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.reason);
+    auto changes = store->ChangesAfter(c.after, c.limit);
+    ASSERT_TRUE(changes.ok()) << changes.status();
+    std::vector<std::string> got;
+    for (const v1::Change& ch : *changes) {
+      got.push_back(absl::StrCat(ch.seq(), ":",
+                                 ch.kind() == v1::CHANGE_KIND_DELETE ? "D" : "U", ":",
+                                 ch.article_id()));
+      if (ch.kind() == v1::CHANGE_KIND_UPSERT) {
+        EXPECT_EQ(ch.article().id(), ch.article_id());
+        EXPECT_EQ(ch.article().seq(), ch.seq());
+      }
+    }
+    EXPECT_EQ(got, c.expected);
+  }
+  auto latest = store->ChangesAfter(5, 1);
+  ASSERT_EQ(latest->size(), 1u);
+  EXPECT_EQ((*latest)[0].article().title(), "甲3");
+  EXPECT_EQ(store->ChangesAfter(0, 0).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ArticleStoreTest, HeadSeqSurvivesReopenEvenWhenLastChangeIsADelete) {
+  {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->PutPage(MakePage("p", {MakeArticle("a", "甲"), MakeArticle("b", "乙")})).ok());
+    ASSERT_TRUE(store->Delete("b").ok());
+    EXPECT_EQ(store->HeadSeq(), 3);
+  }
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->HeadSeq(), 3);
+  EXPECT_EQ(store->Get("a")->title(), "甲");
+  auto results = store->PutPage(MakePage("q", {MakeArticle("c", "丙")}));
+  ASSERT_TRUE(results.ok());
+  EXPECT_THAT(Seqs(*results), ElementsAre(4));
+}
+
+// Crash test: a child process writes pages and reports each acknowledged one
+// through a pipe; it dies by SIGKILL (no destructors, no close). The parent
+// reopens the store and must find every acknowledged page.
+struct Ack {
+  int32_t index;
+  int64_t seq;
+};
+
+std::string CrashId(int i) { return absl::StrCat("crash-", 100000 + i); }
+
+// Runs in the forked child: never returns.
+[[noreturn]] void WritePagesThenDie(const std::string& path, bool fsync, int max_pages,
+                                    int kill_self_after, int ack_fd) {
+  StoreOptions options;
+  options.path = path;
+  options.fsync_every_commit = fsync;
+  auto store = ArticleStore::Open(options);
+  if (!store.ok()) _exit(3);
+  for (int i = 0; i < max_pages; ++i) {
+    auto results = (*store)->PutPage(MakePage(
+        absl::StrCat("raw page ", i), {MakeArticle(CrashId(i), absl::StrCat("标题", i))}));
+    if (!results.ok() || results->size() != 1) _exit(4);
+    const Ack ack{i, (*results)[0].seq};
+    if (write(ack_fd, &ack, sizeof(ack)) != static_cast<ssize_t>(sizeof(ack))) _exit(5);
+    if (i + 1 == kill_self_after) raise(SIGKILL);
+  }
+  _exit(6);
+}
+
+class ArticleStoreCrashTest : public ArticleStoreTest,
+                              public ::testing::WithParamInterface<bool> {
+ protected:
+  // Forks a writer; when `parent_kills_after` > 0 the parent kills it after
+  // reading that many acks (the kill lands mid-write), otherwise the child
+  // kills itself after `child_pages`. Returns the acks read.
+  std::vector<Ack> RunCrashingWriter(int child_pages, int parent_kills_after) {
+    int fds[2];
+    EXPECT_EQ(pipe(fds), 0);
+    const int kMaxPages = 100000;
+    const pid_t pid = fork();
+    if (pid == 0) {
+      close(fds[0]);
+      WritePagesThenDie(DbPath(), GetParam(), parent_kills_after > 0 ? kMaxPages : child_pages,
+                        parent_kills_after > 0 ? -1 : child_pages, fds[1]);
+    }
+    close(fds[1]);
+    std::vector<Ack> acks;
+    Ack ack;
+    while (read(fds[0], &ack, sizeof(ack)) == static_cast<ssize_t>(sizeof(ack))) {
+      acks.push_back(ack);
+      if (parent_kills_after > 0 && static_cast<int>(acks.size()) == parent_kills_after) {
+        kill(pid, SIGKILL);
+      }
+    }
+    close(fds[0]);
+    int wstatus = 0;
+    EXPECT_EQ(waitpid(pid, &wstatus, 0), pid);
+    EXPECT_TRUE(WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGKILL)
+        << "child did not die by SIGKILL; exit code "
+        << (WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1);
+    return acks;
+  }
+
+  void ExpectAllAcknowledgedPagesPresent(const std::vector<Ack>& acks) {
+    auto store = OpenStore(GetParam());
+    ASSERT_NE(store, nullptr);
+    for (const Ack& ack : acks) {
+      auto article = store->Get(CrashId(ack.index));
+      ASSERT_TRUE(article.ok()) << "acknowledged page " << ack.index << " lost: "
+                                << article.status();
+      EXPECT_EQ(article->seq(), ack.seq);
+      EXPECT_EQ(article->title(), absl::StrCat("标题", ack.index));
+      EXPECT_EQ(*store->GetRaw(CrashId(ack.index)), absl::StrCat("raw page ", ack.index));
+    }
+    ASSERT_FALSE(acks.empty());
+    EXPECT_GE(store->HeadSeq(), acks.back().seq);
+    EXPECT_GE(*store->CountLive(), static_cast<int64_t>(acks.size()));
+    // The head read back after the crash is consistent with the rows.
+    auto beyond = store->ChangesAfter(store->HeadSeq(), 10);
+    ASSERT_TRUE(beyond.ok());
+    EXPECT_TRUE(beyond->empty());
+    auto next = store->PutPage(MakePage("after crash", {MakeArticle("new", "新")}));
+    ASSERT_TRUE(next.ok()) << next.status();
+    EXPECT_EQ((*next)[0].seq, store->HeadSeq());
+  }
+};
+
+TEST_P(ArticleStoreCrashTest, PagesAcknowledgedBeforeSelfKillSurvive) {
+  const std::vector<Ack> acks = RunCrashingWriter(/*child_pages=*/200, /*parent_kills_after=*/0);
+  ASSERT_EQ(acks.size(), 200u);
+  ExpectAllAcknowledgedPagesPresent(acks);
+}
+
+TEST_P(ArticleStoreCrashTest, PagesAcknowledgedBeforeKillMidWriteSurvive) {
+  const std::vector<Ack> acks = RunCrashingWriter(0, /*parent_kills_after=*/150);
+  ASSERT_GE(acks.size(), 150u);
+  ExpectAllAcknowledgedPagesPresent(acks);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sync, ArticleStoreCrashTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Full" : "Normal";
+                         });
+
+TEST_F(ArticleStoreTest, ReadersRunWhileAWriterWrites) {
+  auto store = OpenStore(/*fsync=*/false);
+  ASSERT_NE(store, nullptr);
+  constexpr int kPages = 300;
+  std::atomic<int> acked{0};
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int i = 0; i < kPages; ++i) {
+      auto r = store->PutPage(MakePage(absl::StrCat("raw", i),
+                                       {MakeArticle(absl::StrCat("id", i), "标题"),
+                                        MakeArticle("shared", absl::StrCat("更新", i))}));
+      if (!r.ok()) {
+        ADD_FAILURE() << r.status();
+        break;
+      }
+      acked.store(i + 1);
+    }
+    done.store(true);
+  });
+  std::atomic<int> reads{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&] {
+      int64_t last_head = 0;
+      size_t last_count = 0;
+      while (!done.load()) {
+        const int known = acked.load();
+        const int64_t head = store->HeadSeq();
+        EXPECT_GE(head, last_head);
+        last_head = head;
+        if (known > 0) {
+          auto got = store->Get(absl::StrCat("id", known - 1));
+          EXPECT_TRUE(got.ok()) << got.status();
+        }
+        auto changes = store->ChangesAfter(0, 100000);
+        ASSERT_TRUE(changes.ok()) << changes.status();
+        // Strictly increasing seqs, each article once, never shrinking.
+        for (size_t k = 1; k < changes->size(); ++k) {
+          EXPECT_LT((*changes)[k - 1].seq(), (*changes)[k].seq());
+        }
+        EXPECT_GE(changes->size(), last_count);
+        last_count = changes->size();
+        ++reads;
+      }
+    });
+  }
+  writer.join();
+  for (auto& r : readers) r.join();
+  auto changes = store->ChangesAfter(0, 100000);
+  ASSERT_TRUE(changes.ok());
+  EXPECT_EQ(changes->size(), static_cast<size_t>(kPages + 1));
+  EXPECT_EQ(store->HeadSeq(), 2 * kPages);
+  std::printf("concurrent reads completed during %d writes: %d\n", kPages, reads.load());
+}
+
+TEST_F(ArticleStoreTest, ReadsDoNotWaitForAnotherConnectionsWriteLock) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->PutPage(MakePage("p", {MakeArticle("a", "甲")})).ok());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(DbPath().c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "BEGIN IMMEDIATE; UPDATE meta SET value = value WHERE 0;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  // The write lock is held; a reader that waited for it would hit the busy
+  // timeout instead of answering.
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(store->Get("a").ok());
+  EXPECT_TRUE(store->List("", 10).ok());
+  EXPECT_EQ(store->ChangesAfter(0, 10)->size(), 1u);
+  EXPECT_EQ(*store->CountLive(), 1);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
+  sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+}
+
+// Not a timed test: prints the rate for the report, asserts only correctness.
+TEST_F(ArticleStoreTest, PrintsPutPageRateWithAndWithoutFsync) {
+  constexpr int kPages = 2000;
+  for (bool fsync : {true, false}) {
+    const std::string path = (dir_ / (fsync ? "full" : "normal") / "a.db").string();
+    StoreOptions options;
+    options.path = path;
+    options.fsync_every_commit = fsync;
+    auto store = ArticleStore::Open(options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < kPages; ++i) {
+      auto r = (*store)->PutPage(
+          MakePage(absl::StrCat("小页面 ", i), {MakeArticle(absl::StrCat("r", i), "标题", "短正文")}));
+      ASSERT_TRUE(r.ok()) << r.status();
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_EQ((*store)->HeadSeq(), kPages);
+    std::printf("PutPage, synchronous=%s: %d pages in %.2f s = %.0f pages/s\n",
+                fsync ? "FULL" : "NORMAL", kPages, seconds, kPages / seconds);
+  }
+}
+
+}  // namespace
+}  // namespace newsearch::ingest

@@ -1,0 +1,147 @@
+// Bad input through the real servers: each gets a clear status code and the
+// server keeps serving.
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/server_process.h"
+
+namespace newsearch::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+class BadInputTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = MakeTempDir("bad");
+    ingest_ = std::make_unique<IngestFixture>(root_);
+    ASSERT_TRUE(ingest_->Start());
+    search_ = std::make_unique<SearchFixture>(root_ + "/search", ingest_->address());
+    ASSERT_TRUE(search_->Start());
+    v1::IngestArticleResponse response;
+    ASSERT_TRUE(ingest_->Ingest(ReadFile(SourceDir() + "/tests/testdata/pages/seeds/"
+                                         "000_e08991b09324d687.txt"),
+                                &response)
+                    .ok());
+    ASSERT_TRUE(search_->WaitForSeq(response.articles(0).seq()));
+  }
+
+  // Both servers still answer a good request.
+  void ExpectStillServing() {
+    v1::SearchRequest request;
+    request.set_query("互联网");
+    v1::SearchResponse response;
+    EXPECT_TRUE(search_->Search(request, &response).ok());
+    EXPECT_GT(response.hits_size(), 0);
+    v1::IngestArticleResponse ingested;
+    EXPECT_TRUE(ingest_->Ingest(ReadFile(SourceDir() + "/tests/testdata/pages/seeds/"
+                                         "000_e08991b09324d687.txt"),
+                                &ingested)
+                    .ok());
+  }
+
+  grpc::Status Query(const std::string& query, int page_size = 10) {
+    v1::SearchRequest request;
+    request.set_query(query);
+    request.set_page_size(page_size);
+    v1::SearchResponse response;
+    return search_->Search(request, &response);
+  }
+
+  std::string root_;
+  std::unique_ptr<IngestFixture> ingest_;
+  std::unique_ptr<SearchFixture> search_;
+};
+
+TEST_F(BadInputTest, EmptyPageIsInvalidArgument) {
+  v1::IngestArticleResponse response;
+  grpc::Status status = ingest_->Ingest("", &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("empty"));
+  ExpectStillServing();
+}
+
+TEST_F(BadInputTest, TwentyMegabytePageIsRejectedWithTheLimit) {
+  std::string page = "巨型页面\n\n";
+  while (page.size() < (20u << 20)) page += "这是一段被重复了很多次的正文内容。";
+  v1::IngestArticleResponse response;
+  grpc::Status status = ingest_->Ingest(page, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("max_page_bytes"));
+  ExpectStillServing();
+}
+
+TEST_F(BadInputTest, PageWithoutArticleIsInvalidArgument) {
+  v1::IngestArticleResponse response;
+  grpc::Status status = ingest_->Ingest("   \n\n  \t \n", &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  ExpectStillServing();
+}
+
+TEST_F(BadInputTest, OneBadPageInAStreamFailsAlone) {
+  grpc::ClientContext context;
+  auto stream = ingest_->stub().IngestArticles(&context);
+  const std::string good = ReadFile(SourceDir() + "/tests/testdata/pages/seeds/"
+                                    "001_f232a6c978050cd9.txt");
+  for (const std::string& content : {good, std::string(), good}) {
+    v1::IngestArticleRequest request;
+    request.set_content(content);
+    ASSERT_TRUE(stream->Write(request));
+  }
+  stream->WritesDone();
+  std::vector<v1::IngestArticleResponse> responses;
+  v1::IngestArticleResponse response;
+  while (stream->Read(&response)) responses.push_back(response);
+  ASSERT_TRUE(stream->Finish().ok());
+  ASSERT_EQ(responses.size(), 3u);
+  EXPECT_FALSE(responses[0].has_error());
+  EXPECT_EQ(responses[0].articles(0).outcome(), v1::OUTCOME_CREATED);
+  EXPECT_EQ(responses[1].error().code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_EQ(responses[1].request_index(), 1);
+  EXPECT_EQ(responses[2].articles(0).outcome(), v1::OUTCOME_UNCHANGED);
+}
+
+TEST_F(BadInputTest, MalformedQueryIsInvalidArgumentSayingWhat) {
+  for (const char* query : {"(网络", "\"未闭合的引号", "网络 AND", ")"}) {
+    SCOPED_TRACE(query);
+    grpc::Status status = Query(query);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_FALSE(status.error_message().empty());
+  }
+  ExpectStillServing();
+}
+
+TEST_F(BadInputTest, InvalidUtf8QueryIsRejected) {
+  grpc::Status status = Query(std::string("\xff\xfe\xe4\xb8", 4));
+  EXPECT_NE(status.error_code(), grpc::StatusCode::OK);
+  EXPECT_NE(status.error_code(), grpc::StatusCode::UNAVAILABLE) << "server must not crash";
+  ExpectStillServing();
+}
+
+TEST_F(BadInputTest, HugePageSizeIsInvalidArgumentNamingTheLimit) {
+  grpc::Status status = Query("互联网", 1000000);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("page_size"));
+  ExpectStillServing();
+}
+
+TEST_F(BadInputTest, MixedChineseEnglishQueriesParse) {
+  // Xapian 1.4.22's QueryParser throws on these with FLAG_CJK_NGRAM.
+  for (const char* query : {"COO 网络 5G", "iPhone 手机壳 case", "QQ群 互联网"}) {
+    SCOPED_TRACE(query);
+    EXPECT_TRUE(Query(query).ok());
+  }
+}
+
+TEST_F(BadInputTest, UnknownArticleIsNotFound) {
+  grpc::ClientContext context;
+  v1::GetArticleRequest request;
+  request.set_id("0123456789abcdef");
+  v1::Article article;
+  EXPECT_EQ(ingest_->stub().GetArticle(&context, request, &article).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+}  // namespace
+}  // namespace newsearch::testing
