@@ -82,9 +82,11 @@ class Analyzer {
   std::vector<Token> Tokenize(absl::string_view folded) const;
 
   // Folds `text` and adds its terms to `doc` with `prefix`, each with wdf
-  // `wdf_inc`, at positions starting from *next_position (updated; leave a
-  // gap of 100 between fields). Positions are recorded only when
-  // `with_positions`.
+  // `wdf_inc`, at positions starting from *next_position. Afterwards
+  // *next_position is one past the last token plus a gap of 100, so a phrase
+  // never spans two calls (fields); it is unchanged when `text` has no token.
+  // Positions are recorded only when `with_positions`. Terms longer than 200
+  // bytes are skipped (their position is still taken).
   void IndexText(absl::string_view text, absl::string_view prefix, uint32_t wdf_inc,
                  bool with_positions, uint32_t* next_position, Xapian::Document* doc) const;
 

@@ -22,10 +22,10 @@ class Analyzer;
 namespace newsearch::search::schema {
 
 // Free-text prefixes (terms from Analyzer::IndexText).
-inline constexpr char kTitlePrefix[] = "S";    // `title:`
+inline constexpr char kTitlePrefix[] = "S";    // `title:` (title and subtitle)
 inline constexpr char kSourcePrefix[] = "XS";  // `source:` (words of the source)
 inline constexpr char kAuthorPrefix[] = "A";   // `author:`
-// Unprefixed terms: title (wdf kTitleWdf) + body (wdf 1) + source + authors.
+// Unprefixed terms: title (wdf kTitleWdf) + subtitle + body (wdf 1) + source + authors.
 inline constexpr unsigned kTitleWdf = 3;
 
 // Boolean filter prefixes.
@@ -46,11 +46,13 @@ inline constexpr char kAppliedSeqKey[] = "newsearch.applied_seq";
 
 // Returns the unique id term of an article.
 std::string IdTerm(absl::string_view article_id);
-// Returns the boolean filter term for a source name (folded by `analyzer`).
+// Returns the boolean filter term for a source name (folded by `analyzer`,
+// outer whitespace trimmed, inner spaces kept). Limitations: a folded name
+// longer than 200 bytes is cut at a character boundary (Xapian's term limit).
 std::string SourceFilterTerm(const analysis::Analyzer& analyzer, absl::string_view source);
 
 // Builds the Xapian document for an article: terms, filter terms, values and
-// document data (the article serialised, without nothing dropped).
+// document data (the whole article serialised, nothing dropped).
 Xapian::Document BuildDocument(const analysis::Analyzer& analyzer, const v1::Article& article);
 // Reads back the article stored in a document's data. Returns false when the
 // data does not parse.

@@ -1,0 +1,351 @@
+#include "common/analysis/analyzer.h"
+
+#include <exception>
+#include <fstream>
+#include <utility>
+
+#include <opencc/opencc.h>
+#include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
+#include <unicode/unistr.h>
+#include <unicode/uscript.h>
+#include <unicode/utf8.h>
+#include <xapian.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+#ifndef NEWSEARCH_OPENCC_T2S_CONFIG
+#define NEWSEARCH_OPENCC_T2S_CONFIG "/usr/share/opencc/t2s.json"
+#endif
+
+namespace newsearch::analysis {
+namespace {
+
+// Xapian's glass backend rejects terms above 245 bytes; stay well clear of
+// it so that a prefix never pushes a term over.
+constexpr size_t kMaxTermBytes = 200;
+// Gap left between two IndexText calls so that a phrase never matches
+// across fields (title into body, one author into the next).
+constexpr uint32_t kFieldPositionGap = 100;
+
+// Decodes UTF-8; each ill-formed sequence becomes one U+FFFD.
+std::vector<UChar32> DecodeUtf8(absl::string_view text) {
+  std::vector<UChar32> out;
+  out.reserve(text.size());
+  const auto* s = reinterpret_cast<const uint8_t*>(text.data());
+  const int32_t length = static_cast<int32_t>(text.size());
+  int32_t i = 0;
+  while (i < length) {
+    UChar32 c;
+    U8_NEXT(s, i, length, c);
+    out.push_back(c < 0 ? 0xFFFD : c);
+  }
+  return out;
+}
+
+void AppendUtf8(UChar32 c, std::string* out) {
+  char buf[U8_MAX_LENGTH];
+  int32_t n = 0;
+  UBool error = false;
+  U8_APPEND(buf, n, U8_MAX_LENGTH, c, error);
+  if (error) {
+    out->append("\xEF\xBF\xBD");
+  } else {
+    out->append(buf, n);
+  }
+}
+
+std::string EncodeUtf8(const std::vector<UChar32>& cps, size_t begin, size_t end) {
+  std::string out;
+  out.reserve((end - begin) * 3);
+  for (size_t i = begin; i < end; ++i) AppendUtf8(cps[i], &out);
+  return out;
+}
+
+bool IsHan(UChar32 c) {
+  UErrorCode status = U_ZERO_ERROR;
+  return uscript_getScript(c, &status) == USCRIPT_HAN && U_SUCCESS(status);
+}
+
+// Han, kana and Hangul characters: indexed as unigrams + bigrams.
+bool IsCjk(UChar32 c) {
+  if (c < 0x2E80) return false;  // Fast path: nothing CJK below the radicals block.
+  UErrorCode status = U_ZERO_ERROR;
+  const UScriptCode script = uscript_getScript(c, &status);
+  if (U_FAILURE(status)) return false;
+  switch (script) {
+    case USCRIPT_HAN:
+    case USCRIPT_HIRAGANA:
+    case USCRIPT_KATAKANA:
+    case USCRIPT_KATAKANA_OR_HIRAGANA:
+    case USCRIPT_HANGUL:
+      return !u_ispunct(c);
+    case USCRIPT_COMMON:
+      // The prolonged sound mark `ー` is Common but lives inside kana words.
+      return u_charType(c) == U_MODIFIER_LETTER &&
+             (uscript_hasScript(c, USCRIPT_KATAKANA) || uscript_hasScript(c, USCRIPT_HIRAGANA));
+    default:
+      return false;
+  }
+}
+
+// Letters and digits of non-CJK scripts start and continue a word.
+bool IsWordChar(UChar32 c) { return u_isalnum(c) && !IsCjk(c); }
+
+// Combining marks continue a word (Devanagari, Thai, decomposed accents).
+bool IsMark(UChar32 c) { return (U_GET_GC_MASK(c) & U_GC_M_MASK) != 0; }
+
+bool IsWordConnector(UChar32 c) { return c == '.' || c == '_' || c == '-'; }
+
+}  // namespace
+
+struct Analyzer::Impl {
+  const icu::Normalizer2* nfkc_casefold = nullptr;
+  std::unique_ptr<opencc::SimpleConverter> t2s;
+
+  // NFKC + case folding of `in`, keeping for every output code point the
+  // index of the input code point it came from.
+  void NormalizeAndCaseFold(const std::vector<UChar32>& in, std::vector<UChar32>* out,
+                            std::vector<int32_t>* source) const;
+  // OpenCC t2s over each run of Han characters of `in`.
+  void TraditionalToSimplified(const std::vector<UChar32>& in, const std::vector<int32_t>& in_source,
+                               std::vector<UChar32>* out, std::vector<int32_t>* source) const;
+  FoldedText Fold(absl::string_view text) const;
+};
+
+void Analyzer::Impl::NormalizeAndCaseFold(const std::vector<UChar32>& in,
+                                          std::vector<UChar32>* out,
+                                          std::vector<int32_t>* source) const {
+  out->reserve(in.size());
+  source->reserve(in.size());
+  const size_t n = in.size();
+  size_t i = 0;
+  while (i < n) {
+    if (nfkc_casefold->isInert(in[i])) {
+      out->push_back(in[i]);
+      source->push_back(static_cast<int32_t>(i));
+      ++i;
+      continue;
+    }
+    // Normalise one segment (up to the next normalisation boundary) at a
+    // time, so every output code point maps back into its own segment.
+    size_t j = i + 1;
+    while (j < n && !nfkc_casefold->hasBoundaryBefore(in[j])) ++j;
+    icu::UnicodeString segment;
+    for (size_t k = i; k < j; ++k) segment.append(in[k]);
+    UErrorCode status = U_ZERO_ERROR;
+    const icu::UnicodeString normalized = nfkc_casefold->normalize(segment, status);
+    std::vector<UChar32> cps;
+    if (U_SUCCESS(status)) {
+      for (int32_t k = 0; k < normalized.length();) {
+        const UChar32 c = normalized.char32At(k);
+        cps.push_back(c);
+        k += U16_LENGTH(c);
+      }
+    } else {
+      cps.assign(in.begin() + i, in.begin() + j);
+    }
+    const size_t segment_length = j - i;
+    for (size_t t = 0; t < cps.size(); ++t) {
+      out->push_back(cps[t]);
+      // Proportional map: monotonic, and exact when lengths agree.
+      source->push_back(static_cast<int32_t>(i + t * segment_length / cps.size()));
+    }
+    i = j;
+  }
+}
+
+void Analyzer::Impl::TraditionalToSimplified(const std::vector<UChar32>& in,
+                                             const std::vector<int32_t>& in_source,
+                                             std::vector<UChar32>* out,
+                                             std::vector<int32_t>* source) const {
+  out->reserve(in.size());
+  source->reserve(in.size());
+  const size_t n = in.size();
+  size_t i = 0;
+  while (i < n) {
+    if (!IsHan(in[i])) {
+      out->push_back(in[i]);
+      source->push_back(in_source[i]);
+      ++i;
+      continue;
+    }
+    size_t j = i + 1;
+    while (j < n && IsHan(in[j])) ++j;
+    // Whole runs go to OpenCC, so its phrase table sees the context
+    // (`乾隆` stays, `乾燥` becomes `干燥`).
+    std::vector<UChar32> converted;
+    try {
+      converted = DecodeUtf8(t2s->Convert(EncodeUtf8(in, i, j)));
+    } catch (const std::exception&) {
+      converted.assign(in.begin() + i, in.begin() + j);
+    }
+    const size_t run_length = j - i;
+    for (size_t t = 0; t < converted.size(); ++t) {
+      out->push_back(converted[t]);
+      // Equal lengths (the usual case) map one to one; otherwise the run's
+      // code points are spread proportionally over the converted run.
+      source->push_back(in_source[i + t * run_length / converted.size()]);
+    }
+    i = j;
+  }
+}
+
+FoldedText Analyzer::Impl::Fold(absl::string_view text) const {
+  const std::vector<UChar32> original = DecodeUtf8(text);
+  std::vector<UChar32> normalized;
+  std::vector<int32_t> normalized_source;
+  NormalizeAndCaseFold(original, &normalized, &normalized_source);
+  std::vector<UChar32> simplified;
+  FoldedText folded;
+  TraditionalToSimplified(normalized, normalized_source, &simplified, &folded.source);
+  folded.text = EncodeUtf8(simplified, 0, simplified.size());
+  return folded;
+}
+
+Analyzer::Analyzer() : impl_(std::make_unique<Impl>()) {}
+Analyzer::~Analyzer() = default;
+
+absl::StatusOr<std::unique_ptr<Analyzer>> Analyzer::Create(const AnalyzerOptions& options) {
+  const std::string config =
+      options.opencc_config.empty() ? NEWSEARCH_OPENCC_T2S_CONFIG : options.opencc_config;
+  std::unique_ptr<Analyzer> analyzer(new Analyzer());
+  UErrorCode status = U_ZERO_ERROR;
+  analyzer->impl_->nfkc_casefold = icu::Normalizer2::getNFKCCasefoldInstance(status);
+  if (U_FAILURE(status) || analyzer->impl_->nfkc_casefold == nullptr) {
+    return absl::InternalError(
+        absl::StrCat("cannot load ICU NFKC_Casefold data: ", u_errorName(status)));
+  }
+  if (!std::ifstream(config).good()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read OpenCC configuration ", config));
+  }
+  try {
+    analyzer->impl_->t2s = std::make_unique<opencc::SimpleConverter>(config);
+  } catch (const std::exception& e) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot load OpenCC configuration ", config, ": ", e.what()));
+  }
+  return analyzer;
+}
+
+std::string Analyzer::Fold(absl::string_view text) const { return impl_->Fold(text).text; }
+
+FoldedText Analyzer::FoldWithOffsets(absl::string_view text) const { return impl_->Fold(text); }
+
+std::vector<Token> Analyzer::Tokenize(absl::string_view folded) const {
+  const std::vector<UChar32> cps = DecodeUtf8(folded);
+  std::vector<Token> tokens;
+  const size_t n = cps.size();
+  uint32_t position = 0;
+  size_t i = 0;
+  while (i < n) {
+    const UChar32 c = cps[i];
+    if (IsCjk(c)) {
+      Token token;
+      token.kind = Token::Kind::kHan;
+      token.text = EncodeUtf8(cps, i, i + 1);
+      token.position = position++;
+      token.begin = static_cast<int32_t>(i);
+      token.end = static_cast<int32_t>(i + 1);
+      token.joins_next = i + 1 < n && IsCjk(cps[i + 1]);
+      tokens.push_back(std::move(token));
+      ++i;
+      continue;
+    }
+    if (!IsWordChar(c)) {
+      ++i;
+      continue;
+    }
+    size_t j = i + 1;
+    while (j < n) {
+      if (IsWordChar(cps[j]) || IsMark(cps[j])) {
+        ++j;
+      } else if (IsWordConnector(cps[j]) && j + 1 < n && IsWordChar(cps[j + 1])) {
+        j += 2;
+      } else {
+        break;
+      }
+    }
+    Token token;
+    token.kind = Token::Kind::kWord;
+    token.text = EncodeUtf8(cps, i, j);
+    token.position = position++;
+    token.begin = static_cast<int32_t>(i);
+    token.end = static_cast<int32_t>(j);
+    token.joins_next = false;
+    tokens.push_back(std::move(token));
+    i = j;
+  }
+  return tokens;
+}
+
+void Analyzer::IndexText(absl::string_view text, absl::string_view prefix, uint32_t wdf_inc,
+                         bool with_positions, uint32_t* next_position,
+                         Xapian::Document* doc) const {
+  if (doc == nullptr) return;
+  const std::vector<Token> tokens = Tokenize(Fold(text));
+  if (tokens.empty()) return;
+  const uint32_t base = next_position != nullptr ? *next_position : 0;
+  const std::string prefix_str(prefix);
+  auto post = [&](const std::string& term, uint32_t position) {
+    if (term.size() > kMaxTermBytes) return;
+    if (with_positions) {
+      doc->add_posting(term, position, wdf_inc);
+    } else {
+      doc->add_term(term, wdf_inc);
+    }
+  };
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const Token& token = tokens[i];
+    const uint32_t position = base + token.position;
+    post(prefix_str + token.text, position);
+    if (token.joins_next) post(absl::StrCat(prefix_str, token.text, tokens[i + 1].text), position);
+  }
+  if (next_position != nullptr) {
+    *next_position = base + tokens.back().position + 1 + kFieldPositionGap;
+  }
+}
+
+Xapian::Query Analyzer::QueryForAtom(absl::string_view atom, absl::string_view prefix,
+                                     bool phrase) const {
+  const std::vector<Token> tokens = Tokenize(Fold(atom));
+  const std::string prefix_str(prefix);
+  std::vector<Xapian::Query> terms;
+  if (phrase) {
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      terms.emplace_back(tokens[i].joins_next
+                             ? absl::StrCat(prefix_str, tokens[i].text, tokens[i + 1].text)
+                             : prefix_str + tokens[i].text);
+    }
+    if (terms.empty()) return Xapian::Query();
+    if (terms.size() == 1) return terms.front();
+    return Xapian::Query(Xapian::Query::OP_PHRASE, terms.begin(), terms.end(),
+                         static_cast<Xapian::termcount>(terms.size()));
+  }
+  size_t i = 0;
+  while (i < tokens.size()) {
+    if (tokens[i].kind == Token::Kind::kWord) {
+      terms.emplace_back(prefix_str + tokens[i].text);
+      ++i;
+      continue;
+    }
+    // One Han run: tokens [i, j].
+    size_t j = i;
+    while (tokens[j].joins_next) ++j;
+    if (i == j) {
+      terms.emplace_back(prefix_str + tokens[i].text);
+    } else {
+      for (size_t k = i; k < j; ++k) {
+        terms.emplace_back(absl::StrCat(prefix_str, tokens[k].text, tokens[k + 1].text));
+      }
+    }
+    i = j + 1;
+  }
+  if (terms.empty()) return Xapian::Query();
+  if (terms.size() == 1) return terms.front();
+  return Xapian::Query(Xapian::Query::OP_AND, terms.begin(), terms.end());
+}
+
+}  // namespace newsearch::analysis

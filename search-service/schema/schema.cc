@@ -1,0 +1,99 @@
+#include "search-service/schema/schema.h"
+
+#include <cstdint>
+
+#include <xapian.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/ascii.h"
+#include "common/analysis/analyzer.h"
+
+namespace newsearch::search::schema {
+namespace {
+
+// Boolean terms stay below Xapian's 245-byte limit with room for the prefix.
+constexpr size_t kMaxFilterTermBytes = 200;
+
+// Positions of a field start well after the previous one, so a phrase never
+// spans two fields; IndexText also leaves a gap after each call.
+constexpr uint32_t kFirstPosition = 1;
+
+// Articles carry dates as China Standard Time when the page gives no zone;
+// date filters follow the calendar day a Chinese reader sees on the page.
+const absl::TimeZone& ChinaStandardTime() {
+  static const absl::TimeZone tz = absl::FixedTimeZone(8 * 60 * 60);
+  return tz;
+}
+
+// Cuts `text` to at most `max_bytes` without splitting a UTF-8 sequence.
+absl::string_view TruncateUtf8(absl::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  size_t end = max_bytes;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
+// Indexes one field twice: under its prefix and unprefixed, both starting at
+// the same position so `title:"…"` and `"…"` see the same sequence.
+void IndexPrefixedAndPlain(const analysis::Analyzer& analyzer, absl::string_view text,
+                           absl::string_view prefix, uint32_t plain_wdf, uint32_t* position,
+                           Xapian::Document* doc) {
+  uint32_t prefixed_position = *position;
+  analyzer.IndexText(text, prefix, 1, /*with_positions=*/true, &prefixed_position, doc);
+  analyzer.IndexText(text, "", plain_wdf, /*with_positions=*/true, position, doc);
+}
+
+}  // namespace
+
+std::string IdTerm(absl::string_view article_id) { return absl::StrCat(kIdPrefix, article_id); }
+
+std::string SourceFilterTerm(const analysis::Analyzer& analyzer, absl::string_view source) {
+  const std::string folded = analyzer.Fold(absl::StripAsciiWhitespace(source));
+  return absl::StrCat(kSourceFilterPrefix,
+                      TruncateUtf8(absl::StripAsciiWhitespace(folded), kMaxFilterTermBytes));
+}
+
+Xapian::Document BuildDocument(const analysis::Analyzer& analyzer, const v1::Article& article) {
+  Xapian::Document doc;
+  doc.add_boolean_term(IdTerm(article.id()));
+
+  uint32_t position = kFirstPosition;
+  IndexPrefixedAndPlain(analyzer, article.title(), kTitlePrefix, kTitleWdf, &position, &doc);
+  IndexPrefixedAndPlain(analyzer, article.subtitle(), kTitlePrefix, 1, &position, &doc);
+  analyzer.IndexText(article.body(), "", 1, /*with_positions=*/true, &position, &doc);
+  IndexPrefixedAndPlain(analyzer, article.source(), kSourcePrefix, 1, &position, &doc);
+  for (const std::string& author : article.authors()) {
+    IndexPrefixedAndPlain(analyzer, author, kAuthorPrefix, 1, &position, &doc);
+  }
+
+  if (!absl::StripAsciiWhitespace(article.source()).empty()) {
+    doc.add_boolean_term(SourceFilterTerm(analyzer, article.source()));
+    doc.add_value(kSourceSlot, article.source());
+  }
+  if (article.has_published_at()) {
+    const int64_t seconds = article.published_at().seconds();
+    const absl::CivilDay day =
+        absl::ToCivilDay(absl::FromUnixSeconds(seconds), ChinaStandardTime());
+    doc.add_boolean_term(absl::StrFormat("%s%04d", kYearPrefix, day.year()));
+    doc.add_boolean_term(absl::StrFormat("%s%04d%02d", kMonthPrefix, day.year(), day.month()));
+    doc.add_boolean_term(
+        absl::StrFormat("%s%04d%02d%02d", kDayPrefix, day.year(), day.month(), day.day()));
+    doc.add_value(kPublishedSlot, Xapian::sortable_serialise(static_cast<double>(seconds)));
+  }
+  if (!article.script().empty()) {
+    doc.add_boolean_term(
+        absl::StrCat(kScriptPrefix, TruncateUtf8(article.script(), kMaxFilterTermBytes)));
+  }
+  doc.add_value(kCollapseSlot,
+                article.duplicate_of().empty() ? article.id() : article.duplicate_of());
+  doc.set_data(article.SerializeAsString());
+  return doc;
+}
+
+bool ArticleFromDocumentData(const std::string& data, v1::Article* article) {
+  return article->ParseFromString(data);
+}
+
+}  // namespace newsearch::search::schema

@@ -1,0 +1,328 @@
+#include "common/analysis/analyzer.h"
+
+#include <algorithm>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <xapian.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace newsearch::analysis {
+namespace {
+
+using ::testing::ElementsAreArray;
+
+// One analyzer for the whole binary: loading OpenCC is the slow part.
+const Analyzer& TheAnalyzer() {
+  static const Analyzer* analyzer = [] {
+    auto created = Analyzer::Create();
+    if (!created.ok()) {
+      ADD_FAILURE() << created.status();
+      std::abort();
+    }
+    return created->release();
+  }();
+  return *analyzer;
+}
+
+int CountCodePoints(const std::string& s) {
+  int n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+TEST(AnalyzerCreateTest, MissingOpenCcConfigIsFailedPrecondition) {
+  AnalyzerOptions options;
+  options.opencc_config = "/nonexistent/t2s.json";
+  auto analyzer = Analyzer::Create(options);
+  ASSERT_FALSE(analyzer.ok());
+  EXPECT_EQ(analyzer.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(analyzer.status().message()),
+              ::testing::HasSubstr("/nonexistent/t2s.json"));
+}
+
+struct FoldCase {
+  std::string reason;
+  std::string input;
+  std::string expected;
+};
+
+TEST(AnalyzerTest, Fold) {
+  const std::vector<FoldCase> cases = {
+      {"full-width digits become ASCII", "２０１８年", "2018年"},
+      {"full-width Latin becomes ASCII lowercase", "ＣＯＯ", "coo"},
+      {"ASCII is lowercased", "QQ群 iPhone", "qq群 iphone"},
+      {"traditional becomes simplified", "網絡", "网络"},
+      {"phrase table keeps 乾隆 (not 干隆)", "乾隆", "乾隆"},
+      {"phrase table folds 乾燥 to 干燥", "乾燥", "干燥"},
+      {"simplified is unchanged", "网络安全", "网络安全"},
+      {"t2s only: 軟體 is not rewritten to 软件", "軟體", "软体"},
+      {"mixed scripts, widths and cases", "ＱＱ群裡的iPhone手機殼", "qq群里的iphone手机壳"},
+      {"pinyin gloss keeps its accents", "烏鎮(zhèn)", "乌镇(zhèn)"},
+      {"full-width punctuation becomes ASCII", "你好，世界！", "你好,世界!"},
+      {"ideographic punctuation stays", "新闻。", "新闻。"},
+      {"case folding expands ß", "Straße", "strasse"},
+      {"ligatures decompose", "ﬁle", "file"},
+      {"combining accent composes", "e\xCC\x81", "\xC3\xA9"},
+      {"soft hyphen is dropped", "ab\xC2\xAD" "cd", "abcd"},
+      {"CJK compatibility ideograph 豈 becomes unified, then simplified", "\xEF\xA4\x80", "岂"},
+      {"invalid UTF-8 becomes U+FFFD", "a\xFF" "b", "a\xEF\xBF\xBD" "b"},
+      {"truncated sequence becomes U+FFFD", "\xE7\xBD", "\xEF\xBF\xBD"},
+      {"empty stays empty", "", ""},
+  };
+  const Analyzer& analyzer = TheAnalyzer();
+  for (const FoldCase& c : cases) {
+    SCOPED_TRACE(c.reason);
+    const std::string folded = analyzer.Fold(c.input);
+    EXPECT_EQ(folded, c.expected);
+    EXPECT_EQ(analyzer.Fold(folded), folded) << "folding is idempotent";
+  }
+}
+
+TEST(AnalyzerTest, FoldNeverFailsOnArbitraryBytes) {
+  std::string bytes;
+  for (int i = 0; i < 256; ++i) bytes.push_back(static_cast<char>(i));
+  for (int i = 255; i >= 0; --i) bytes.push_back(static_cast<char>(i));
+  const FoldedText folded = TheAnalyzer().FoldWithOffsets(bytes);
+  EXPECT_EQ(static_cast<int>(folded.source.size()), CountCodePoints(folded.text));
+  EXPECT_TRUE(std::is_sorted(folded.source.begin(), folded.source.end()));
+}
+
+TEST(AnalyzerTest, FoldIsSafeFromManyThreads) {
+  const Analyzer& analyzer = TheAnalyzer();
+  const std::string text = "網絡經濟發展會議在烏鎮舉行，ＣＯＯ出席。乾隆年間的軟體？";
+  const std::string expected = analyzer.Fold(text);
+  std::vector<std::thread> threads;
+  std::vector<int> mismatches(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 300; ++i) mismatches[t] += analyzer.Fold(text) != expected;
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_THAT(mismatches, ::testing::Each(0));
+}
+
+struct FoldOffsetsCase {
+  std::string reason;
+  std::string input;
+  std::string expected_text;
+  std::vector<int32_t> expected_source;
+};
+
+TEST(AnalyzerTest, FoldWithOffsetsMapsBackToOriginalCodePoints) {
+  const std::vector<FoldOffsetsCase> cases = {
+      {"one to one for width, case and t2s", "ＡＢ網絡", "ab网络", {0, 1, 2, 3}},
+      {"expansion maps both outputs to the source", "Straße", "strasse", {0, 1, 2, 3, 4, 4, 5}},
+      {"ligature expands onto one source", "ﬁx", "fix", {0, 0, 1}},
+      {"removed code point leaves a gap", "a\xC2\xAD" "b", "ab", {0, 2}},
+      {"composition maps to the first of the segment", "e\xCC\x81x", "\xC3\xA9x", {0, 2}},
+      {"each invalid byte is one code point", "a\xFF\xFE" "b", "a\xEF\xBF\xBD\xEF\xBF\xBD" "b",
+       {0, 1, 2, 3}},
+      {"Han run after ASCII keeps offsets", "5G基站網絡", "5g基站网络", {0, 1, 2, 3, 4, 5}},
+      {"full-width digits inside Han", "２０１８年", "2018年", {0, 1, 2, 3, 4}},
+  };
+  const Analyzer& analyzer = TheAnalyzer();
+  for (const FoldOffsetsCase& c : cases) {
+    SCOPED_TRACE(c.reason);
+    const FoldedText folded = analyzer.FoldWithOffsets(c.input);
+    EXPECT_EQ(folded.text, c.expected_text);
+    EXPECT_THAT(folded.source, ElementsAreArray(c.expected_source));
+    EXPECT_EQ(static_cast<int>(folded.source.size()), CountCodePoints(folded.text));
+  }
+}
+
+// Renders tokens as `text` for words and Han characters, `+` marking a Han
+// character that forms a bigram with the next one.
+std::string DescribeTokens(const std::vector<Token>& tokens) {
+  std::vector<std::string> parts;
+  for (const Token& token : tokens) {
+    parts.push_back(absl::StrCat(token.kind == Token::Kind::kHan ? "" : "w:", token.text,
+                                 token.joins_next ? "+" : ""));
+  }
+  return absl::StrJoin(parts, " ");
+}
+
+struct TokenizeCase {
+  std::string reason;
+  std::string input;  // Folded before tokenising.
+  std::string expected;
+};
+
+TEST(AnalyzerTest, Tokenize) {
+  const std::vector<TokenizeCase> cases = {
+      {"alnum word then a Han run", "5G基站", "w:5g 基+ 站"},
+      {"Latin letters glued to Han", "QQ群", "w:qq 群"},
+      {"spaces separate words and runs", "iPhone 手机壳 case", "w:iphone 手+ 机+ 壳 w:case"},
+      {"pinyin gloss is a word, parentheses separate", "烏鎮(zhèn)", "乌+ 镇 w:zhèn"},
+      {"punctuation only yields no token", "，。！？……——《》「」", ""},
+      {"connectors inside words are kept", "covid-19 1.5 a_b", "w:covid-19 w:1.5 w:a_b"},
+      {"connectors at word edges separate", "end. -x y-", "w:end w:x w:y"},
+      {"connector before Han is not kept", "5g-基站", "w:5g 基+ 站"},
+      {"a space breaks the Han run", "网 络", "网 络"},
+      {"punctuation breaks the Han run", "互联网，新闻", "互+ 联+ 网 新+ 闻"},
+      {"digits between Han characters", "2018年4月23日", "w:2018 年 w:4 月 w:23 日"},
+      {"katakana with prolonged sound mark is CJK", "コーヒー", "コ+ ー+ ヒ+ ー"},
+      {"Hangul is CJK", "한국어", "한+ 국+ 어"},
+      {"Cyrillic is a word", "Москва", "w:москва"},
+      {"replacement character separates", "a\xFF" "b", "w:a w:b"},
+      {"empty text", "", ""},
+  };
+  const Analyzer& analyzer = TheAnalyzer();
+  for (const TokenizeCase& c : cases) {
+    SCOPED_TRACE(c.reason);
+    const std::vector<Token> tokens = analyzer.Tokenize(analyzer.Fold(c.input));
+    EXPECT_EQ(DescribeTokens(tokens), c.expected);
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      EXPECT_EQ(tokens[i].position, i) << "positions are consecutive";
+    }
+  }
+}
+
+TEST(AnalyzerTest, TokenOffsetsAreCodePointsOfFoldedText) {
+  const std::vector<Token> tokens = TheAnalyzer().Tokenize("ab 网络-x");
+  ASSERT_EQ(tokens.size(), 4u);
+  EXPECT_EQ(tokens[0].begin, 0);
+  EXPECT_EQ(tokens[0].end, 2);
+  EXPECT_EQ(tokens[1].begin, 3);
+  EXPECT_EQ(tokens[1].end, 4);
+  EXPECT_EQ(tokens[2].begin, 4);
+  EXPECT_EQ(tokens[2].end, 5);
+  EXPECT_EQ(tokens[3].begin, 6);
+  EXPECT_EQ(tokens[3].end, 7);
+}
+
+// Renders a document's terms as `term/wdf@p1,p2` in term order.
+std::string DescribeDocument(const Xapian::Document& doc) {
+  std::vector<std::string> parts;
+  for (auto it = doc.termlist_begin(); it != doc.termlist_end(); ++it) {
+    std::string part = absl::StrCat(*it, "/", it.get_wdf());
+    std::vector<std::string> positions;
+    for (auto p = it.positionlist_begin(); p != it.positionlist_end(); ++p) {
+      positions.push_back(absl::StrCat(*p));
+    }
+    if (!positions.empty()) absl::StrAppend(&part, "@", absl::StrJoin(positions, ","));
+    parts.push_back(part);
+  }
+  return absl::StrJoin(parts, " ");
+}
+
+struct IndexTextCase {
+  std::string reason;
+  std::string text;
+  std::string prefix;
+  uint32_t wdf_inc;
+  bool with_positions;
+  uint32_t start_position;
+  std::string expected_terms;
+  uint32_t expected_next_position;
+};
+
+TEST(AnalyzerTest, IndexText) {
+  const std::string long_word(250, 'x');
+  const std::vector<IndexTextCase> cases = {
+      {"unigrams and bigrams at the character's position, words once", "網絡 5G", "S", 1, true,
+       10, "S5g/1@12 S络/1@11 S网/1@10 S网络/1@10", 113},
+      {"unprefixed with a higher wdf", "新闻", "", 3, true, 0, "新/3@0 新闻/3@0 闻/3@1", 102},
+      {"without positions wdf accumulates", "abc ABC", "XS", 2, false, 0, "XSabc/4", 102},
+      {"repeated characters repeat positions", "网网网", "", 1, true, 1,
+       "网/3@1,2,3 网网/2@1,2", 104},
+      {"punctuation only adds nothing and keeps the position", "，。!?", "A", 1, true, 7, "", 7},
+      {"terms longer than 200 bytes are skipped, position still taken",
+       long_word + " ok", "", 1, true, 0, "ok/1@1", 102},
+  };
+  const Analyzer& analyzer = TheAnalyzer();
+  for (const IndexTextCase& c : cases) {
+    SCOPED_TRACE(c.reason);
+    Xapian::Document doc;
+    uint32_t next_position = c.start_position;
+    analyzer.IndexText(c.text, c.prefix, c.wdf_inc, c.with_positions, &next_position, &doc);
+    EXPECT_EQ(DescribeDocument(doc), c.expected_terms);
+    EXPECT_EQ(next_position, c.expected_next_position);
+  }
+}
+
+struct QueryCase {
+  std::string reason;
+  std::string atom;
+  std::string prefix;
+  bool phrase;
+  std::string expected;
+};
+
+TEST(AnalyzerTest, QueryForAtom) {
+  const std::vector<QueryCase> cases = {
+      {"one Han character is its unigram", "网", "", false, "Query(网)"},
+      {"two Han characters are their bigram", "網絡", "", false, "Query(网络)"},
+      {"longer runs are the AND of their bigrams", "互联网", "", false,
+       "Query((互联 AND 联网))"},
+      {"words and runs are ANDed", "5G基站", "", false, "Query((5g AND 基站))"},
+      {"prefix applies to every term", "ＣＯＯ 网", "S", false, "Query((Scoo AND S网))"},
+      {"punctuation only is the empty query", "，。", "", false, "Query()"},
+      {"phrase uses one term per position", "互联网", "", true,
+       "Query((互联 PHRASE 3 联网 PHRASE 3 网))"},
+      {"phrase over words and Han", "5G 基站", "", true, "Query((5g PHRASE 3 基站 PHRASE 3 站))"},
+      {"a single-term phrase is the term", "QQ", "A", true, "Query(Aqq)"},
+      {"empty phrase is the empty query", "", "", true, "Query()"},
+  };
+  const Analyzer& analyzer = TheAnalyzer();
+  for (const QueryCase& c : cases) {
+    SCOPED_TRACE(c.reason);
+    EXPECT_EQ(analyzer.QueryForAtom(c.atom, c.prefix, c.phrase).get_description(), c.expected);
+  }
+}
+
+class AnalyzerSearchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = Xapian::WritableDatabase(std::string(), Xapian::DB_BACKEND_INMEMORY);
+    for (const char* text :
+         {"網絡安全", "网络公司", "互联网", "互联 网", "联网互", "网 络", "無關的文章"}) {
+      Xapian::Document doc;
+      uint32_t position = 1;
+      TheAnalyzer().IndexText(text, "", 1, true, &position, &doc);
+      doc.set_data(text);
+      db_.add_document(doc);
+    }
+    db_.commit();
+  }
+
+  std::set<std::string> Search(const std::string& atom, bool phrase) {
+    Xapian::Enquire enquire(db_);
+    enquire.set_query(TheAnalyzer().QueryForAtom(atom, "", phrase));
+    std::set<std::string> found;
+    const Xapian::MSet mset = enquire.get_mset(0, 100);
+    for (auto it = mset.begin(); it != mset.end(); ++it) found.insert(it.get_document().get_data());
+    return found;
+  }
+
+  Xapian::WritableDatabase db_;
+};
+
+TEST_F(AnalyzerSearchTest, SimplifiedQueryFindsTraditionalText) {
+  EXPECT_EQ(Search("网络", false), (std::set<std::string>{"網絡安全", "网络公司"}));
+}
+
+TEST_F(AnalyzerSearchTest, TraditionalQueryFindsSimplifiedText) {
+  EXPECT_EQ(Search("網絡", false), (std::set<std::string>{"網絡安全", "网络公司"}));
+}
+
+TEST_F(AnalyzerSearchTest, PhraseMatchesOnlyTheExactSequence) {
+  EXPECT_EQ(Search("互联网", true), (std::set<std::string>{"互联网"}));
+  EXPECT_EQ(Search("互联网", false), (std::set<std::string>{"互联网"}));
+}
+
+TEST_F(AnalyzerSearchTest, PhraseDoesNotMatchAcrossSeparatedCharacters) {
+  EXPECT_EQ(Search("网络", true), (std::set<std::string>{"網絡安全", "网络公司"}));
+  EXPECT_EQ(Search("网", false).count("网 络"), 1u);
+}
+
+}  // namespace
+}  // namespace newsearch::analysis

@@ -1,0 +1,246 @@
+#include "search-service/schema/schema.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <google/protobuf/util/message_differencer.h>
+#include <xapian.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "common/analysis/analyzer.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace newsearch::search::schema {
+namespace {
+
+using ::testing::Contains;
+using ::testing::IsSupersetOf;
+using ::testing::Not;
+
+const analysis::Analyzer& TheAnalyzer() {
+  static const analysis::Analyzer* analyzer = [] {
+    auto created = analysis::Analyzer::Create();
+    if (!created.ok()) {
+      ADD_FAILURE() << created.status();
+      std::abort();
+    }
+    return created->release();
+  }();
+  return *analyzer;
+}
+
+int64_t UnixSeconds(absl::CivilSecond utc) {
+  return absl::ToUnixSeconds(absl::FromCivil(utc, absl::UTCTimeZone()));
+}
+
+v1::Article SampleArticle() {
+  v1::Article article;
+  article.set_id("0a1b2c");
+  article.set_title("網絡安全大會");
+  article.set_subtitle("——一个城市的网商党建报告");
+  article.set_body("互联网公司发布5G基站。\n\n第二段。");
+  article.set_source("中国台州网-台州日报");
+  article.add_authors("葛星星");
+  article.add_editors("王编辑");
+  article.set_url("http://example.com/a");
+  article.set_script("zh-Hant");
+  article.add_warnings("date guessed");
+  article.set_seq(42);
+  // 2018-04-23 07:36:02 in China is 2018-04-22 23:36:02 UTC.
+  article.mutable_published_at()->set_seconds(UnixSeconds(absl::CivilSecond(2018, 4, 22, 23, 36, 2)));
+  return article;
+}
+
+// Term -> wdf of a document.
+std::map<std::string, Xapian::termcount> Terms(const Xapian::Document& doc) {
+  std::map<std::string, Xapian::termcount> terms;
+  for (auto it = doc.termlist_begin(); it != doc.termlist_end(); ++it) terms[*it] = it.get_wdf();
+  return terms;
+}
+
+std::vector<std::string> TermNames(const Xapian::Document& doc) {
+  std::vector<std::string> names;
+  for (auto it = doc.termlist_begin(); it != doc.termlist_end(); ++it) names.push_back(*it);
+  return names;
+}
+
+std::vector<Xapian::termpos> Positions(const Xapian::Document& doc, const std::string& term) {
+  std::vector<Xapian::termpos> positions;
+  for (auto it = doc.termlist_begin(); it != doc.termlist_end(); ++it) {
+    if (*it != term) continue;
+    for (auto p = it.positionlist_begin(); p != it.positionlist_end(); ++p) positions.push_back(*p);
+  }
+  return positions;
+}
+
+TEST(SchemaTest, IdTermIsPrefixedId) { EXPECT_EQ(IdTerm("0a1b"), "Q0a1b"); }
+
+struct SourceCase {
+  std::string reason;
+  std::string source;
+  std::string expected;
+};
+
+TEST(SchemaTest, SourceFilterTerm) {
+  const std::vector<SourceCase> cases = {
+      {"traditional folds to simplified", "中國台州網", "H中国台州网"},
+      {"outer whitespace trimmed, inner space kept, width and case folded", "  ＣＣＴＶ 新聞 ",
+       "Hcctv 新闻"},
+      {"punctuation is kept: the name is one filter value", "中国台州网-台州日报",
+       "H中国台州网-台州日报"},
+      {"empty source", "", "H"},
+  };
+  for (const SourceCase& c : cases) {
+    SCOPED_TRACE(c.reason);
+    EXPECT_EQ(SourceFilterTerm(TheAnalyzer(), c.source), c.expected);
+  }
+}
+
+TEST(SchemaTest, SourceFilterTermIsCutAtCharacterBoundary) {
+  std::string source;
+  for (int i = 0; i < 100; ++i) source += "网";  // 300 bytes.
+  const std::string term = SourceFilterTerm(TheAnalyzer(), source);
+  EXPECT_EQ(term.size(), 1 + 198u);
+  EXPECT_EQ(term.substr(1), source.substr(0, 198));
+}
+
+TEST(SchemaTest, BuildDocumentAddsFieldTerms) {
+  const Xapian::Document doc = BuildDocument(TheAnalyzer(), SampleArticle());
+  const auto terms = Terms(doc);
+  const std::vector<std::pair<std::string, Xapian::termcount>> expected = {
+      {"Q0a1b2c", 0},   // unique id
+      {"S网络", 1},     // title, prefixed and folded
+      {"网络", 3},      // title, unprefixed with kTitleWdf
+      {"S城市", 1},     // subtitle counts as title
+      {"城市", 1},      // subtitle unprefixed at body weight
+      {"互联", 1},      // body
+      {"5g", 1},        // body word
+      {"XS台州", 2},    // source words, prefixed (twice in the name)
+      {"台州", 2},      // source words, unprefixed
+      {"A葛星", 1},     // author, prefixed
+      {"星星", 1},      // author, unprefixed
+  };
+  for (const auto& [term, wdf] : expected) {
+    SCOPED_TRACE(term);
+    auto it = terms.find(term);
+    ASSERT_NE(it, terms.end());
+    EXPECT_EQ(it->second, wdf);
+  }
+  // Editors, url and warnings are stored, not indexed.
+  EXPECT_THAT(TermNames(doc), Not(Contains("王编")));
+}
+
+TEST(SchemaTest, BuildDocumentAddsFilterTermsInChinaStandardTime) {
+  const Xapian::Document doc = BuildDocument(TheAnalyzer(), SampleArticle());
+  EXPECT_THAT(TermNames(doc), IsSupersetOf({"H中国台州网-台州日报", "Y2018", "M201804",
+                                            "D20180423", "Lzh-Hant"}));
+  EXPECT_THAT(TermNames(doc), Not(Contains("D20180422")));
+}
+
+struct DateCase {
+  std::string reason;
+  absl::CivilSecond utc;
+  std::string year, month, day;
+};
+
+TEST(SchemaTest, DateTermsFollowTheChineseCalendarDay) {
+  const std::vector<DateCase> cases = {
+      {"one second before midnight in China", absl::CivilSecond(2018, 4, 22, 15, 59, 59),
+       "Y2018", "M201804", "D20180422"},
+      {"midnight in China is the next day", absl::CivilSecond(2018, 4, 22, 16, 0, 0), "Y2018",
+       "M201804", "D20180423"},
+      {"new year comes eight hours early", absl::CivilSecond(2013, 12, 31, 16, 0, 0), "Y2014",
+       "M201401", "D20140101"},
+      {"the epoch", absl::CivilSecond(1970, 1, 1, 0, 0, 0), "Y1970", "M197001", "D19700101"},
+  };
+  for (const DateCase& c : cases) {
+    SCOPED_TRACE(c.reason);
+    v1::Article article = SampleArticle();
+    article.mutable_published_at()->set_seconds(UnixSeconds(c.utc));
+    const Xapian::Document doc = BuildDocument(TheAnalyzer(), article);
+    EXPECT_THAT(TermNames(doc), IsSupersetOf({c.year, c.month, c.day}));
+    EXPECT_EQ(Xapian::sortable_unserialise(doc.get_value(kPublishedSlot)),
+              static_cast<double>(UnixSeconds(c.utc)));
+  }
+}
+
+TEST(SchemaTest, BuildDocumentSetsValues) {
+  const v1::Article article = SampleArticle();
+  const Xapian::Document doc = BuildDocument(TheAnalyzer(), article);
+  EXPECT_EQ(doc.get_value(kPublishedSlot),
+            Xapian::sortable_serialise(static_cast<double>(article.published_at().seconds())));
+  EXPECT_EQ(doc.get_value(kSourceSlot), "中国台州网-台州日报");
+  EXPECT_EQ(doc.get_value(kCollapseSlot), "0a1b2c");
+}
+
+TEST(SchemaTest, CollapseKeyIsDuplicateOfWhenSet) {
+  v1::Article article = SampleArticle();
+  article.set_duplicate_of("ffff");
+  EXPECT_EQ(BuildDocument(TheAnalyzer(), article).get_value(kCollapseSlot), "ffff");
+}
+
+TEST(SchemaTest, MissingDateSourceAndScriptAddNoFilterTermsOrValues) {
+  v1::Article article = SampleArticle();
+  article.clear_published_at();
+  article.clear_source();
+  article.clear_script();
+  const Xapian::Document doc = BuildDocument(TheAnalyzer(), article);
+  for (const std::string& term : TermNames(doc)) {
+    EXPECT_FALSE(term.rfind("Y", 0) == 0 || term.rfind("M", 0) == 0 || term.rfind("D", 0) == 0 ||
+                 term.rfind("H", 0) == 0 || term.rfind("L", 0) == 0)
+        << term;
+  }
+  EXPECT_EQ(doc.get_value(kPublishedSlot), "");
+  EXPECT_EQ(doc.get_value(kSourceSlot), "");
+}
+
+TEST(SchemaTest, TitleAndBodyPositionsDoNotTouch) {
+  v1::Article article = SampleArticle();
+  article.set_title("互联");
+  article.clear_subtitle();
+  article.set_body("网");
+  article.clear_source();
+  article.clear_authors();
+  const Xapian::Document doc = BuildDocument(TheAnalyzer(), article);
+  // Prefixed and unprefixed title copies share positions; the body starts
+  // after a gap, so the phrase `互联网` cannot span title and body.
+  EXPECT_EQ(Positions(doc, "S互联"), std::vector<Xapian::termpos>{1});
+  EXPECT_EQ(Positions(doc, "互联"), std::vector<Xapian::termpos>{1});
+  const std::vector<Xapian::termpos> body = Positions(doc, "网");
+  ASSERT_EQ(body.size(), 1u);
+  EXPECT_GT(body[0], 100u);
+}
+
+TEST(SchemaTest, DocumentDataRoundTripsTheWholeArticle) {
+  const v1::Article article = SampleArticle();
+  const Xapian::Document doc = BuildDocument(TheAnalyzer(), article);
+  v1::Article read;
+  ASSERT_TRUE(ArticleFromDocumentData(doc.get_data(), &read));
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(read, article))
+      << read.DebugString();
+}
+
+TEST(SchemaTest, ArticleFromDocumentDataRejectsGarbage) {
+  v1::Article read;
+  EXPECT_FALSE(ArticleFromDocumentData("\xff\xff\xff", &read));
+}
+
+TEST(SchemaTest, DocumentIsFoundByIdSourceAndText) {
+  Xapian::WritableDatabase db(std::string(), Xapian::DB_BACKEND_INMEMORY);
+  db.add_document(BuildDocument(TheAnalyzer(), SampleArticle()));
+  db.commit();
+  for (const std::string& term :
+       {IdTerm("0a1b2c"), SourceFilterTerm(TheAnalyzer(), "中國台州網-台州日報"),
+        std::string("网络")}) {
+    SCOPED_TRACE(term);
+    EXPECT_EQ(db.get_termfreq(term), 1u);
+  }
+}
+
+}  // namespace
+}  // namespace newsearch::search::schema
