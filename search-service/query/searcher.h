@@ -11,6 +11,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "newsearch/v1/search.pb.h"
 
 namespace newsearch::analysis {
@@ -25,7 +26,10 @@ struct SearcherOptions {
   int max_query_chars = 1024;  // longer queries: INVALID_ARGUMENT
   int default_page_size = 10;
   int max_page_size = 100;     // larger: INVALID_ARGUMENT
-  int max_result_depth = 10000;  // offset + page_size beyond this: INVALID_ARGUMENT
+  // Hits reachable by paging. The page that reaches the limit is cut short
+  // and has no next_page_token; a page_token starting beyond it is
+  // INVALID_ARGUMENT.
+  int max_result_depth = 10000;
   int snippet_chars = 120;     // snippet length in code points
 };
 
@@ -34,16 +38,30 @@ struct SearcherOptions {
 // retries once on DatabaseModifiedError).
 class Searcher {
  public:
-  // `analyzer` must outlive the searcher.
+  // `analyzer` must outlive the searcher. Does not open the database (it
+  // may not exist yet). INVALID_ARGUMENT listing every bad option.
+  // `options.path` may also be a Xapian stub file listing remote shards
+  // (xapian-tcpsrv): the same code path then searches all of them.
   static absl::StatusOr<std::unique_ptr<Searcher>> Create(const SearcherOptions& options,
                                                           const analysis::Analyzer* analyzer);
   ~Searcher();
 
+  // Returns one page of hits. The query and filters are validated before the
+  // database is touched; a database that does not exist yet answers with an
+  // empty response. Duplicates (schema::kCollapseSlot) are collapsed to
+  // their best hit. INTERNAL for Xapian errors, UNAVAILABLE when the index
+  // changed under the search twice in a row (retry).
   // INVALID_ARGUMENT for a malformed query (message says what and at which
   // character), invalid UTF-8, too long a query, page_size < 0 or above the
   // limit, a bad page_token, or a reversed date range. Sets
   // SearchResponse.applied_seq from the revision searched.
+  // Limitations: articles without a date never match a date filter and sort
+  // last by date; a date range with equal ends is INVALID_ARGUMENT.
   absl::StatusOr<v1::SearchResponse> Search(const v1::SearchRequest& request) const;
+
+  // Returns a human-readable form of how `query` is parsed (our tree, then
+  // the Xapian query), for debugging. INVALID_ARGUMENT as for Search().
+  absl::StatusOr<std::string> DescribeQuery(absl::string_view query) const;
 
   // Document count and applied_seq of the latest committed revision
   // (0/0 when the database does not exist yet).

@@ -1,0 +1,135 @@
+// The search query grammar of newsearch: user text -> a small syntax tree ->
+// Xapian::Query. We never hand raw user text to Xapian::QueryParser: Debian
+// 12's Xapian 1.4.22 with FLAG_CJK_NGRAM throws on ordinary mixed queries
+// such as `COO 网络 5G` or `iPhone 手机壳 case`.
+//
+// Grammar (each full-width character is NFKC-folded first, so `（网络）`,
+// `ＯＲ` and `ｔｉｔｌｅ：` work like their ASCII forms):
+//
+//   query    := or_expr?
+//   or_expr  := and_expr (("OR" | "|") and_expr)*
+//   and_expr := unary ("AND"? unary)*          -- juxtaposition means AND
+//   unary    := ("NOT" | "-" | "+") unary | primary
+//   primary  := field? (TERM | PHRASE | "(" or_expr ")")
+//   field    := "title:" | "source:" | "author:" | "标题:" | "来源:" | "作者:"
+//
+// Precedence: NOT > AND > OR. `OR`, `AND`, `NOT` are operators only in upper
+// case and unquoted; `-`/`+` only at the start of a term (`covid-19` is one
+// term); `+` changes nothing (every term is required anyway). A field prefix
+// applies to the next term, phrase or parenthesised group (an inner prefix
+// wins); an unknown prefix is plain text (`foo:bar`). PHRASE is text in
+// "…", “…”, 「…」 or 『…』. A term is a run of anything else up to
+// whitespace, a parenthesis, a quote or `|`.
+//
+// Atoms (the leaves) go to Analyzer::QueryForAtom:
+//   * a quoted phrase: phrase=true (the words in this order, adjacent);
+//   * a term mixing Han and non-Han letters/digits (`5G基站`, `QQ群`): also
+//     phrase=true, the parts must be adjacent;
+//   * any other term (`网络`, `iPhone`): phrase=false.
+// Terms and phrases without any letter, digit or Han character (`-`, `…`)
+// are dropped.
+//
+// A top-level or standalone NOT matches every document except the negated
+// ones (`NOT 网络` is MatchAll AND_NOT 网络); inside an AND it is AND_NOT.
+// The empty query is MatchAll.
+//
+// Examples (query -> Describe()):
+//   COO 网络 5G               -> (AND COO 网络 5G)
+//   "互联网 党建"             -> "互联网 党建"
+//   title:乌镇 OR source:光明网 -> (OR title:乌镇 source:光明网)
+//   网络 -腾讯                -> (AND 网络 (NOT 腾讯))
+//   (a OR b) c               -> (AND (OR a b) c)
+//   5G基站                   -> "5G基站"
+//   title:(乌镇 OR 嘉兴)       -> (OR title:乌镇 title:嘉兴)
+//
+// Errors are INVALID_ARGUMENT and name the problem and the character (code
+// point, zero-based) offset in the query: unbalanced parentheses or quotes,
+// an operator without an operand (`网络 AND`, `OR 网络`), empty parentheses,
+// a field prefix with nothing after it.
+#ifndef NEWSEARCH_SEARCH_SERVICE_QUERY_QUERY_PARSER_H_
+#define NEWSEARCH_SEARCH_SERVICE_QUERY_QUERY_PARSER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace Xapian {
+class Query;
+}
+
+namespace newsearch::analysis {
+class Analyzer;
+}
+
+namespace newsearch::search {
+
+// Which indexed field an atom searches.
+enum class QueryField { kAny, kTitle, kSource, kAuthor };
+
+// One node of the parsed query.
+struct QueryNode {
+  enum class Kind { kAtom, kAnd, kOr, kNot };
+  Kind kind = Kind::kAtom;
+  // kAtom: the user's text (NFKC-folded per character, not case folded).
+  std::string text;
+  // kAtom: true when the atom's words must be adjacent and in order.
+  bool phrase = false;
+  // kAtom: the field prefix in effect.
+  QueryField field = QueryField::kAny;
+  // kAtom: code point offset of the atom in the query (for messages).
+  int offset = 0;
+  // kAnd, kOr: two or more children; kNot: exactly one.
+  std::vector<std::unique_ptr<QueryNode>> children;
+};
+
+// A positive (not negated) atom, for snippets and highlighting.
+struct QueryAtom {
+  std::string text;
+  bool phrase = false;
+  QueryField field = QueryField::kAny;
+};
+
+class ParsedQuery {
+ public:
+  ParsedQuery() = default;
+  explicit ParsedQuery(std::unique_ptr<QueryNode> root) : root_(std::move(root)) {}
+
+  // Null for the empty query (which matches every document).
+  const QueryNode* root() const { return root_.get(); }
+  bool empty() const { return root_ == nullptr; }
+
+  // Returns a one-line, human-readable form of the tree (see the examples
+  // in the file comment); `(match all)` for the empty query.
+  std::string Describe() const;
+
+  // Returns the atoms that are not under an odd number of NOTs, in query
+  // order.
+  std::vector<QueryAtom> PositiveAtoms() const;
+
+  // Builds the Xapian query: atoms through analyzer.QueryForAtom with the
+  // field's prefix from search-service/schema. Atoms without any indexable
+  // term are left out; a query left with nothing but negations (or with
+  // nothing at all) matches all documents minus the negations.
+  Xapian::Query ToXapianQuery(const analysis::Analyzer& analyzer) const;
+
+ private:
+  std::unique_ptr<QueryNode> root_;
+};
+
+// Parses `query` (valid UTF-8; see ValidateUtf8). INVALID_ARGUMENT with the
+// problem and its character offset for malformed queries. Thread-safe.
+absl::StatusOr<ParsedQuery> ParseQuery(absl::string_view query);
+
+// Returns OK when `text` is well-formed UTF-8 (no surrogates, no overlong
+// forms), else INVALID_ARGUMENT "<what> is not valid UTF-8 at byte N".
+absl::Status ValidateUtf8(absl::string_view text, absl::string_view what);
+
+// Returns the number of code points of valid UTF-8 `text`.
+int CountCodePoints(absl::string_view text);
+
+}  // namespace newsearch::search
+
+#endif  // NEWSEARCH_SEARCH_SERVICE_QUERY_QUERY_PARSER_H_

@@ -1,0 +1,463 @@
+#include "search-service/query/searcher.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <xapian.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "common/analysis/analyzer.h"
+#include "common/base/status_macros.h"
+#include "search-service/query/query_parser.h"
+#include "search-service/query/snippet.h"
+#include "search-service/schema/schema.h"
+
+namespace newsearch::search {
+namespace {
+
+// Idle database handles kept for reuse; more concurrent searches open more
+// handles and close the extras when they finish.
+constexpr size_t kMaxIdleHandles = 8;
+constexpr int kMaxSources = 100;
+constexpr Xapian::doccount kExtraChecked = 100;
+// Timestamp limits of google.protobuf.Timestamp (0001-01-01 .. 9999-12-31).
+constexpr int64_t kMinTimestampSeconds = -62135596800;
+constexpr int64_t kMaxTimestampSeconds = 253402300799;
+constexpr char kTokenVersion[] = "p1";
+
+// FNV-1a, 64 bit: stable across processes and replicas (absl::Hash is not),
+// so a token from one replica works on another.
+uint64_t Fingerprint(absl::string_view data) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : data) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+v1::SortOrder EffectiveSort(v1::SortOrder sort) {
+  return sort == v1::SORT_ORDER_UNSPECIFIED ? v1::SORT_ORDER_RELEVANCE : sort;
+}
+
+// Everything that decides the result list, except the page window.
+uint64_t RequestFingerprint(const v1::SearchRequest& r) {
+  std::string canonical;
+  absl::StrAppend(&canonical, r.query().size(), ":", r.query(), ";");
+  for (const std::string& s : r.sources()) absl::StrAppend(&canonical, s.size(), ":", s, ";");
+  absl::StrAppend(&canonical, "a", r.has_published_after(), ",", r.published_after().seconds(),
+                  ",", r.published_after().nanos(), ";b", r.has_published_before(), ",",
+                  r.published_before().seconds(), ",", r.published_before().nanos(), ";s",
+                  static_cast<int>(EffectiveSort(r.sort())));
+  return Fingerprint(canonical);
+}
+
+std::string EncodePageToken(int64_t offset, uint64_t fingerprint) {
+  return absl::WebSafeBase64Escape(
+      absl::StrCat(kTokenVersion, ".", offset, ".", absl::Hex(fingerprint)));
+}
+
+absl::StatusOr<int64_t> DecodePageToken(absl::string_view token, uint64_t fingerprint) {
+  std::string plain;
+  const std::vector<absl::string_view> parts =
+      absl::WebSafeBase64Unescape(token, &plain)
+          ? absl::StrSplit(plain, '.')
+          : std::vector<absl::string_view>{};
+  int64_t offset = 0;
+  uint64_t token_fingerprint = 0;
+  if (parts.size() != 3 || parts[0] != kTokenVersion || !absl::SimpleAtoi(parts[1], &offset) ||
+      offset < 0 || !absl::SimpleHexAtoi(parts[2], &token_fingerprint)) {
+    return absl::InvalidArgumentError(
+        "page_token is malformed; pass next_page_token from a previous response unchanged");
+  }
+  if (token_fingerprint != fingerprint) {
+    return absl::InvalidArgumentError(
+        "page_token does not belong to this query (query, sources, dates and sort must match "
+        "the request that returned it)");
+  }
+  return offset;
+}
+
+absl::Status ValidateTimestamp(const google::protobuf::Timestamp& t, absl::string_view field) {
+  if (t.seconds() < kMinTimestampSeconds || t.seconds() > kMaxTimestampSeconds ||
+      t.nanos() < 0 || t.nanos() > 999999999) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " is not a valid timestamp (seconds=",
+                                                   t.seconds(), ", nanos=", t.nanos(), ")"));
+  }
+  return absl::OkStatus();
+}
+
+std::string FormatTimestamp(const google::protobuf::Timestamp& t) {
+  return absl::FormatTime(absl::RFC3339_full,
+                          absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos()),
+                          absl::UTCTimeZone());
+}
+
+std::string Truncated(absl::string_view s, size_t max_bytes = 40) {
+  if (s.size() <= max_bytes) return std::string(s);
+  size_t end = max_bytes;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  return absl::StrCat(s.substr(0, end), "…");
+}
+
+// Builds the filter for sources and dates; an empty Query when there is none.
+absl::StatusOr<Xapian::Query> BuildFilter(const v1::SearchRequest& request,
+                                          const analysis::Analyzer& analyzer) {
+  std::vector<Xapian::Query> parts;
+  if (request.sources_size() > kMaxSources) {
+    return absl::InvalidArgumentError(absl::StrCat("sources has ", request.sources_size(),
+                                                   " entries; at most ", kMaxSources,
+                                                   " are allowed"));
+  }
+  if (request.sources_size() > 0) {
+    std::vector<Xapian::Query> sources;
+    for (int i = 0; i < request.sources_size(); ++i) {
+      const std::string& source = request.sources(i);
+      const std::string field = absl::StrCat("sources[", i, "]");
+      NEWSEARCH_RETURN_IF_ERROR(ValidateUtf8(source, field));
+      if (absl::StripAsciiWhitespace(source).empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(field, " is empty"));
+      }
+      sources.emplace_back(schema::SourceFilterTerm(analyzer, source));
+    }
+    parts.emplace_back(Xapian::Query::OP_OR, sources.begin(), sources.end());
+  }
+
+  const bool has_after = request.has_published_after();
+  const bool has_before = request.has_published_before();
+  if (has_after) NEWSEARCH_RETURN_IF_ERROR(ValidateTimestamp(request.published_after(), "published_after"));
+  if (has_before) NEWSEARCH_RETURN_IF_ERROR(ValidateTimestamp(request.published_before(), "published_before"));
+  if (has_after && has_before) {
+    const auto& a = request.published_after();
+    const auto& b = request.published_before();
+    if (std::make_pair(a.seconds(), a.nanos()) >= std::make_pair(b.seconds(), b.nanos())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "published_after (", FormatTimestamp(a), ") must be earlier than published_before (",
+          FormatTimestamp(b), ")"));
+    }
+  }
+  // The slot holds whole unix seconds: [after, before) becomes the closed
+  // range [ceil(after), ceil(before) - 1].
+  if (has_after || has_before) {
+    const auto& a = request.published_after();
+    const auto& b = request.published_before();
+    const int64_t lower = a.seconds() + (a.nanos() > 0 ? 1 : 0);
+    const int64_t upper = b.seconds() + (b.nanos() > 0 ? 1 : 0) - 1;
+    if (has_after && has_before) {
+      if (lower > upper) {
+        parts.push_back(Xapian::Query::MatchNothing);
+      } else {
+        parts.emplace_back(Xapian::Query::OP_VALUE_RANGE, schema::kPublishedSlot,
+                           Xapian::sortable_serialise(static_cast<double>(lower)),
+                           Xapian::sortable_serialise(static_cast<double>(upper)));
+      }
+    } else if (has_after) {
+      parts.emplace_back(Xapian::Query::OP_VALUE_GE, schema::kPublishedSlot,
+                         Xapian::sortable_serialise(static_cast<double>(lower)));
+    } else {
+      parts.emplace_back(Xapian::Query::OP_VALUE_LE, schema::kPublishedSlot,
+                         Xapian::sortable_serialise(static_cast<double>(upper)));
+    }
+  }
+  if (parts.empty()) return Xapian::Query();
+  if (parts.size() == 1) return parts[0];
+  return Xapian::Query(Xapian::Query::OP_AND, parts.begin(), parts.end());
+}
+
+int64_t ReadAppliedSeq(const Xapian::Database& db) {
+  int64_t seq = 0;
+  if (!absl::SimpleAtoi(db.get_metadata(schema::kAppliedSeqKey), &seq)) return 0;
+  return seq;
+}
+
+// Everything Search() needs after validation.
+struct Plan {
+  ParsedQuery parsed;
+  Xapian::Query query;
+  // No positive atom (empty or pure-NOT query): every hit weighs the same,
+  // so relevance order falls through to newest first.
+  bool unweighted = false;
+  v1::SortOrder sort = v1::SORT_ORDER_RELEVANCE;
+  int64_t offset = 0;
+  int page_size = 0;
+  uint64_t fingerprint = 0;
+};
+
+}  // namespace
+
+struct Searcher::Impl {
+  SearcherOptions options;
+  const analysis::Analyzer* analyzer = nullptr;
+
+  mutable std::mutex mu;
+  mutable std::vector<std::unique_ptr<Xapian::Database>> idle;  // guarded by mu
+
+  // A database handle borrowed from the pool; returned on destruction unless
+  // discarded (after an error its state is unknown).
+  class Lease {
+   public:
+    Lease(const Impl* impl, std::unique_ptr<Xapian::Database> db)
+        : impl_(impl), db_(std::move(db)) {}
+    Lease(Lease&&) = default;
+    ~Lease() {
+      if (db_ == nullptr) return;
+      std::lock_guard<std::mutex> lock(impl_->mu);
+      if (impl_->idle.size() < kMaxIdleHandles) impl_->idle.push_back(std::move(db_));
+    }
+    Xapian::Database* get() const { return db_.get(); }
+    void Discard() { db_.reset(); }
+
+   private:
+    const Impl* impl_;
+    std::unique_ptr<Xapian::Database> db_;
+  };
+
+  // Returns a handle on the latest committed revision; a lease holding null
+  // when the database does not exist yet.
+  absl::StatusOr<Lease> Acquire() const {
+    std::unique_ptr<Xapian::Database> db;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!idle.empty()) {
+        db = std::move(idle.back());
+        idle.pop_back();
+      }
+    }
+    try {
+      if (db != nullptr) {
+        db->reopen();  // cheap when nothing was committed since
+        return Lease(this, std::move(db));
+      }
+      return Lease(this, std::make_unique<Xapian::Database>(options.path));
+    } catch (const Xapian::DatabaseNotFoundError&) {
+      return Lease(this, nullptr);
+    } catch (const Xapian::DatabaseOpeningError& e) {
+      // The index writer creates the directory before the first commit.
+      std::error_code ec;
+      if (!std::filesystem::exists(options.path, ec) ||
+          (std::filesystem::is_directory(options.path, ec) &&
+           std::filesystem::is_empty(options.path, ec))) {
+        return Lease(this, nullptr);
+      }
+      return absl::InternalError(
+          absl::StrCat("cannot open index ", options.path, ": ", e.get_description()));
+    } catch (const Xapian::Error& e) {
+      return absl::InternalError(
+          absl::StrCat("cannot open index ", options.path, ": ", e.get_description()));
+    }
+  }
+
+  absl::StatusOr<Plan> MakePlan(const v1::SearchRequest& request) const;
+  v1::SearchResponse Run(Xapian::Database& db, const Plan& plan) const;
+};
+
+Searcher::Searcher() : impl_(std::make_unique<Impl>()) {}
+Searcher::~Searcher() = default;
+
+absl::StatusOr<std::unique_ptr<Searcher>> Searcher::Create(const SearcherOptions& options,
+                                                           const analysis::Analyzer* analyzer) {
+  std::vector<std::string> problems;
+  if (analyzer == nullptr) problems.push_back("analyzer is null");
+  if (options.path.empty()) problems.push_back("path is empty");
+  if (options.max_query_chars <= 0) {
+    problems.push_back(absl::StrCat("max_query_chars must be positive, got ", options.max_query_chars));
+  }
+  if (options.max_page_size <= 0) {
+    problems.push_back(absl::StrCat("max_page_size must be positive, got ", options.max_page_size));
+  }
+  if (options.default_page_size <= 0 || options.default_page_size > options.max_page_size) {
+    problems.push_back(absl::StrCat("default_page_size must be in [1, max_page_size=",
+                                    options.max_page_size, "], got ", options.default_page_size));
+  }
+  if (options.max_result_depth <= 0) {
+    problems.push_back(
+        absl::StrCat("max_result_depth must be positive, got ", options.max_result_depth));
+  }
+  if (options.snippet_chars <= 0) {
+    problems.push_back(absl::StrCat("snippet_chars must be positive, got ", options.snippet_chars));
+  }
+  if (!problems.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid searcher options: ", absl::StrJoin(problems, "; ")));
+  }
+  std::unique_ptr<Searcher> searcher(new Searcher());
+  searcher->impl_->options = options;
+  searcher->impl_->analyzer = analyzer;
+  return searcher;
+}
+
+absl::StatusOr<Plan> Searcher::Impl::MakePlan(const v1::SearchRequest& request) const {
+  Plan plan;
+  NEWSEARCH_RETURN_IF_ERROR(ValidateUtf8(request.query(), "query"));
+  const int chars = CountCodePoints(request.query());
+  if (chars > options.max_query_chars) {
+    return absl::InvalidArgumentError(absl::StrCat("query is ", chars,
+                                                   " characters long; the limit is ",
+                                                   options.max_query_chars));
+  }
+  if (request.page_size() < 0 || request.page_size() > options.max_page_size) {
+    return absl::InvalidArgumentError(absl::StrCat("page_size ", request.page_size(),
+                                                   " is out of range; it must be between 0 (",
+                                                   options.default_page_size, ") and ",
+                                                   options.max_page_size));
+  }
+  plan.page_size = request.page_size() == 0 ? options.default_page_size : request.page_size();
+  switch (request.sort()) {
+    case v1::SORT_ORDER_UNSPECIFIED:
+    case v1::SORT_ORDER_RELEVANCE:
+    case v1::SORT_ORDER_DATE_DESC:
+    case v1::SORT_ORDER_DATE_ASC:
+      plan.sort = EffectiveSort(request.sort());
+      break;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("sort has unknown value ", static_cast<int>(request.sort())));
+  }
+  plan.fingerprint = RequestFingerprint(request);
+  if (!request.page_token().empty()) {
+    NEWSEARCH_ASSIGN_OR_RETURN(plan.offset,
+                               DecodePageToken(request.page_token(), plan.fingerprint));
+    if (plan.offset >= options.max_result_depth) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("page_token starts at result ", plan.offset,
+                       ", beyond the result depth limit of ", options.max_result_depth));
+    }
+  }
+  // The last page before the depth limit is cut short rather than rejected,
+  // so that every token this service hands out stays usable.
+  plan.page_size = static_cast<int>(
+      std::min<int64_t>(plan.page_size, options.max_result_depth - plan.offset));
+
+  NEWSEARCH_ASSIGN_OR_RETURN(plan.parsed, ParseQuery(request.query()));
+  NEWSEARCH_ASSIGN_OR_RETURN(Xapian::Query filter, BuildFilter(request, *analyzer));
+  plan.query = plan.parsed.ToXapianQuery(*analyzer);
+  plan.unweighted = plan.parsed.PositiveAtoms().empty();
+  if (!filter.empty()) plan.query = Xapian::Query(Xapian::Query::OP_FILTER, plan.query, filter);
+  return plan;
+}
+
+v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan) const {
+  Xapian::Enquire enquire(db);
+  enquire.set_query(plan.query);
+  // MatchAll would otherwise weigh documents by their length.
+  if (plan.unweighted) enquire.set_weighting_scheme(Xapian::BoolWeight());
+  // Duplicates of one story (schema: duplicate_of or own id) show once.
+  enquire.set_collapse_key(schema::kCollapseSlot);
+  switch (plan.sort) {
+    case v1::SORT_ORDER_DATE_DESC:
+      enquire.set_sort_by_value_then_relevance(schema::kPublishedSlot, true);
+      break;
+    case v1::SORT_ORDER_DATE_ASC:
+      enquire.set_sort_by_value_then_relevance(schema::kPublishedSlot, false);
+      break;
+    default:
+      enquire.set_sort_by_relevance_then_value(schema::kPublishedSlot, true);
+      break;
+  }
+  // One extra hit tells whether another page exists. Checking a few more
+  // documents than needed keeps total_estimate exact for small result sets
+  // (collapsing makes the estimate coarse otherwise).
+  const Xapian::doccount wanted = static_cast<Xapian::doccount>(plan.page_size) + 1;
+  const Xapian::MSet mset =
+      enquire.get_mset(static_cast<Xapian::doccount>(plan.offset), wanted,
+                       static_cast<Xapian::doccount>(plan.offset) + wanted + kExtraChecked);
+
+  v1::SearchResponse response;
+  response.set_applied_seq(ReadAppliedSeq(db));
+  response.set_total_estimate(mset.get_matches_estimated());
+  const SnippetBuilder snippets(*analyzer, plan.parsed.PositiveAtoms(), options.snippet_chars);
+  int i = 0;
+  for (Xapian::MSetIterator it = mset.begin(); it != mset.end() && i < plan.page_size;
+       ++it, ++i) {
+    v1::SearchHit* hit = response.add_hits();
+    hit->set_rank(static_cast<int32_t>(plan.offset + i));
+    hit->set_score(it.get_weight());
+    v1::Article article;
+    // A document whose data does not parse still keeps its place in the
+    // list (paging stays consistent); it just has no fields to show.
+    if (!schema::ArticleFromDocumentData(it.get_document().get_data(), &article)) continue;
+    hit->set_id(article.id());
+    hit->set_title(article.title());
+    hit->set_source(article.source());
+    if (article.has_published_at()) *hit->mutable_published_at() = article.published_at();
+    hit->set_url(article.url());
+    *hit->mutable_authors() = article.authors();
+    *hit->mutable_snippet() = snippets.Build(article.title(), article.body());
+  }
+  const int64_t next = plan.offset + plan.page_size;
+  if (mset.size() > static_cast<Xapian::doccount>(plan.page_size) &&
+      next < options.max_result_depth) {
+    response.set_next_page_token(EncodePageToken(next, plan.fingerprint));
+  }
+  return response;
+}
+
+absl::StatusOr<v1::SearchResponse> Searcher::Search(const v1::SearchRequest& request) const {
+  NEWSEARCH_ASSIGN_OR_RETURN(Plan plan, impl_->MakePlan(request));
+  const std::string context = absl::StrCat("search for '", Truncated(request.query()), "'");
+  for (int attempt = 0;; ++attempt) {
+    NEWSEARCH_ASSIGN_OR_RETURN(Impl::Lease lease, impl_->Acquire());
+    if (lease.get() == nullptr) return v1::SearchResponse();
+    try {
+      return impl_->Run(*lease.get(), plan);
+    } catch (const Xapian::DatabaseModifiedError& e) {
+      // The writer committed twice while we read: the next Acquire reopens.
+      if (attempt == 0) continue;
+      lease.Discard();
+      return absl::UnavailableError(absl::StrCat(context, ": the index changed while reading; retry: ",
+                                                 e.get_description()));
+    } catch (const Xapian::Error& e) {
+      lease.Discard();
+      return absl::InternalError(absl::StrCat(context, ": ", e.get_description()));
+    } catch (const std::exception& e) {
+      lease.Discard();
+      return absl::InternalError(absl::StrCat(context, ": ", e.what()));
+    }
+  }
+}
+
+absl::StatusOr<std::string> Searcher::DescribeQuery(absl::string_view query) const {
+  NEWSEARCH_ASSIGN_OR_RETURN(ParsedQuery parsed, ParseQuery(query));
+  try {
+    return absl::StrCat(parsed.Describe(), "\n",
+                        parsed.ToXapianQuery(*impl_->analyzer).get_description());
+  } catch (const Xapian::Error& e) {
+    return absl::InternalError(absl::StrCat("describing query: ", e.get_description()));
+  }
+}
+
+absl::StatusOr<int64_t> Searcher::DocumentCount() const {
+  NEWSEARCH_ASSIGN_OR_RETURN(Impl::Lease lease, impl_->Acquire());
+  if (lease.get() == nullptr) return 0;
+  try {
+    return static_cast<int64_t>(lease.get()->get_doccount());
+  } catch (const Xapian::Error& e) {
+    lease.Discard();
+    return absl::InternalError(absl::StrCat("reading document count: ", e.get_description()));
+  }
+}
+
+absl::StatusOr<int64_t> Searcher::AppliedSeq() const {
+  NEWSEARCH_ASSIGN_OR_RETURN(Impl::Lease lease, impl_->Acquire());
+  if (lease.get() == nullptr) return 0;
+  try {
+    return ReadAppliedSeq(*lease.get());
+  } catch (const Xapian::Error& e) {
+    lease.Discard();
+    return absl::InternalError(absl::StrCat("reading applied_seq: ", e.get_description()));
+  }
+}
+
+}  // namespace newsearch::search
