@@ -1,0 +1,416 @@
+#include "ingest-service/parser/metadata.h"
+
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "ingest-service/parser/text_util.h"
+
+namespace newsearch::ingest {
+namespace {
+
+// Reads a run of ASCII digits at `*pos` whose length is within
+// [min_len, max_len]; the run must end there.
+bool ReadNumber(absl::string_view s, size_t* pos, int min_len, int max_len, int* value) {
+  size_t p = *pos;
+  int v = 0, len = 0;
+  while (p < s.size() && absl::ascii_isdigit(s[p])) {
+    if (++len > max_len) return false;
+    v = v * 10 + (s[p] - '0');
+    ++p;
+  }
+  if (len < min_len) return false;
+  *pos = p;
+  *value = v;
+  return true;
+}
+
+bool Consume(absl::string_view s, size_t* pos, absl::string_view token) {
+  if (s.substr(*pos).substr(0, token.size()) != token) return false;
+  *pos += token.size();
+  return true;
+}
+
+void SkipSpaces(absl::string_view s, size_t* pos) {
+  while (*pos < s.size()) {
+    size_t next = *pos;
+    if (!text::IsSpace(text::NextCodePoint(s, &next))) return;
+    *pos = next;
+  }
+}
+
+// Parses an optional time of day at `*pos`; advances only on success.
+bool ReadTime(absl::string_view s, size_t* pos, int* h, int* m, int* sec) {
+  size_t p = *pos;
+  SkipSpaces(s, &p);
+  if (!ReadNumber(s, &p, 1, 2, h) || *h > 23) return false;
+  const bool chinese = !Consume(s, &p, ":");
+  if (chinese && !Consume(s, &p, "时") && !Consume(s, &p, "點") && !Consume(s, &p, "点") &&
+      !Consume(s, &p, "時")) {
+    return false;
+  }
+  if (!ReadNumber(s, &p, 2, 2, m) || *m > 59) return false;
+  *sec = 0;
+  if (chinese) {
+    Consume(s, &p, "分");
+  } else {
+    size_t q = p;
+    int v = 0;
+    if (Consume(s, &q, ":") && ReadNumber(s, &q, 2, 2, &v) && v <= 60) {
+      *sec = v > 59 ? 59 : v;
+      p = q;
+    }
+  }
+  *pos = p;
+  return true;
+}
+
+std::optional<DateMatch> DateAt(absl::string_view s, size_t begin) {
+  size_t p = begin;
+  int y = 0, mo = 0, d = 0;
+  if (!ReadNumber(s, &p, 4, 4, &y)) return std::nullopt;
+  char sep = 0;
+  if (p < s.size() && (s[p] == '-' || s[p] == '/' || s[p] == '.')) {
+    sep = s[p++];
+  } else if (!Consume(s, &p, "年")) {
+    return std::nullopt;
+  }
+  if (!ReadNumber(s, &p, 1, 2, &mo)) return std::nullopt;
+  if (sep != 0) {
+    if (p >= s.size() || s[p] != sep) return std::nullopt;
+    ++p;
+  } else if (!Consume(s, &p, "月")) {
+    return std::nullopt;
+  }
+  if (!ReadNumber(s, &p, 1, 2, &d)) return std::nullopt;
+  if (sep == 0 && !Consume(s, &p, "日") && !Consume(s, &p, "号") && !Consume(s, &p, "號")) {
+    return std::nullopt;
+  }
+  if (y < 1900 || y > 2100 || mo < 1 || mo > 12 || d < 1 || d > 31) return std::nullopt;
+  const absl::CivilDay day(y, mo, d);
+  if (day.month() != mo || day.day() != d) return std::nullopt;  // 2018-02-30.
+  DateMatch match;
+  int h = 0, mi = 0, sec = 0;
+  match.has_time = ReadTime(s, &p, &h, &mi, &sec);
+  match.civil = absl::CivilSecond(y, mo, d, match.has_time ? h : 0, match.has_time ? mi : 0,
+                                  match.has_time ? sec : 0);
+  match.begin = begin;
+  match.end = p;
+  return match;
+}
+
+// Field labels, longest first so `责任编辑` wins over `编辑`.
+enum class Field { kSource, kAuthor, kEditor, kDate, kIgnored };
+struct Label {
+  const char* text;
+  Field field;
+};
+constexpr Label kLabels[] = {
+    {"责任编辑", Field::kEditor}, {"責任編輯", Field::kEditor}, {"稿件来源", Field::kSource},
+    {"信息来源", Field::kSource}, {"文章来源", Field::kSource}, {"新闻来源", Field::kSource},
+    {"发布时间", Field::kDate},   {"發布時間", Field::kDate},   {"發佈時間", Field::kDate},
+    {"发布日期", Field::kDate},   {"发表时间", Field::kDate},   {"更新时间", Field::kDate},
+    {"浏览次数", Field::kIgnored}, {"点击次数", Field::kIgnored}, {"阅读次数", Field::kIgnored},
+    {"来源", Field::kSource},     {"來源", Field::kSource},     {"出处", Field::kSource},
+    {"作者", Field::kAuthor},     {"记者", Field::kAuthor},     {"記者", Field::kAuthor},
+    {"通讯员", Field::kAuthor},   {"通訊員", Field::kAuthor},   {"撰文", Field::kAuthor},
+    {"编辑", Field::kEditor},     {"編輯", Field::kEditor},     {"责编", Field::kEditor},
+    {"責編", Field::kEditor},     {"时间", Field::kDate},       {"時間", Field::kDate},
+    {"日期", Field::kDate},       {"浏览", Field::kIgnored},    {"点击", Field::kIgnored},
+    {"阅读", Field::kIgnored},    {"字号", Field::kIgnored},
+};
+
+// Reporter titles dropped before names (`本报记者 宋爽` -> `宋爽`).
+constexpr const char* kReporterTitles[] = {
+    "本报特约记者", "本報特約記者", "本报见习记者", "本報見習記者", "本报通讯员", "本報通訊員",
+    "本网记者",     "本網記者",     "本站记者",     "本報記者",     "本报记者",     "本刊记者",     "本刊記者",     "本台记者",   "本台記者",
+    "特约记者",     "特約記者",     "见习记者",     "見習記者",     "实习记者",   "實習記者",
+    "首席记者",     "首席記者",     "通讯员",       "通訊員",       "记者",       "記者",
+    "特约撰稿",     "撰稿",         "文/",          "文／",         "文|",
+};
+
+// Byline markers printed before the reporter (`□本报记者 宋爽`).
+constexpr const char* kBylineMarkers[] = {"□", "■", "◎", "●", "○", "◇", "◆", "☆", "★"};
+
+bool StartsWithReporterTitle(absl::string_view s) {
+  for (const char* title : kReporterTitles) {
+    if (text::StartsWith(s, title)) return true;
+  }
+  return false;
+}
+
+struct LabelHit {
+  size_t pos;        // Start of the label.
+  size_t value_pos;  // Start of the value (after the colon).
+  Field field;
+};
+
+// Finds `label:` occurrences. A label counts only at the start of the line or
+// after a space, a digit or punctuation: `他告诉记者:` is speech, not a byline.
+std::vector<LabelHit> FindLabels(absl::string_view f) {
+  std::vector<LabelHit> hits;
+  size_t pos = 0;
+  char32_t prev = ' ';
+  while (pos < f.size()) {
+    bool matched = false;
+    if (!text::IsHan(prev)) {
+      for (const Label& label : kLabels) {
+        size_t p = pos;
+        if (!Consume(f, &p, label.text)) continue;
+        SkipSpaces(f, &p);
+        if (!Consume(f, &p, ":")) continue;
+        hits.push_back({pos, p, label.field});
+        pos = p;
+        prev = ':';
+        matched = true;
+        break;
+      }
+    }
+    if (!matched) prev = text::NextCodePoint(f, &pos);
+  }
+  return hits;
+}
+
+// Splits `s` into text chunks separated by two or more spaces (pages pad
+// fields with runs of `&nbsp;`).
+std::vector<std::string> SplitOnWideGaps(absl::string_view s) {
+  std::vector<std::string> chunks;
+  std::string current, gap;
+  size_t pos = 0;
+  int spaces = 0;
+  while (pos < s.size()) {
+    const size_t start = pos;
+    const char32_t cp = text::NextCodePoint(s, &pos);
+    if (text::IsSpace(cp)) {
+      ++spaces;
+      gap.append(s.data() + start, pos - start);
+      continue;
+    }
+    if (spaces >= 2) {
+      const std::string chunk(text::Trim(current));
+      if (!chunk.empty()) chunks.push_back(chunk);
+      current.clear();
+    } else {
+      current += gap;
+    }
+    gap.clear();
+    spaces = 0;
+    current.append(s.data() + start, pos - start);
+  }
+  const std::string chunk(text::Trim(current));
+  if (!chunk.empty()) chunks.push_back(chunk);
+  return chunks;
+}
+
+bool IsNameCodePoint(char32_t cp) {
+  return text::IsHan(cp) || cp == 0xB7 || cp == 0x30FB ||
+         (cp < 0x80 && absl::ascii_isalpha(static_cast<unsigned char>(cp)));
+}
+
+// Returns the names in `s` (`朱诗意`, `宋爽 李四`, `张三、李四`) after dropping
+// reporter titles; empty when anything but names is left.
+std::vector<std::string> ParseNames(absl::string_view s) {
+  std::string cleaned;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    const size_t start = pos;
+    const char32_t cp = text::NextCodePoint(s, &pos);
+    if (cp == 0x3001 || cp == ',' || cp == 0xFF0C || cp == ';' || cp == '/' || cp == '|') {
+      cleaned += ' ';
+    } else {
+      cleaned.append(s.data() + start, pos - start);
+    }
+  }
+  std::vector<std::string> names;
+  for (std::string piece : text::SplitOnSpaces(cleaned)) {
+    bool stripped = true;
+    while (stripped) {
+      stripped = false;
+      for (const char* title : kReporterTitles) {
+        if (text::StartsWith(piece, title)) {
+          piece.erase(0, std::strlen(title));
+          stripped = true;
+        }
+      }
+    }
+    if (piece.empty()) continue;
+    const std::u32string cps = text::ToCodePoints(piece);
+    if (cps.size() < 2 || cps.size() > 12) return {};
+    for (char32_t cp : cps) {
+      if (!IsNameCodePoint(cp)) return {};
+    }
+    if (text::HanCount(piece) > 5) return {};
+    names.push_back(piece);
+  }
+  return names;
+}
+
+// Parses a line with no labels as a byline: `□本报记者 宋爽`, `本刊記者
+// 王楓林`, `□宋爽`, `文/张三`.
+std::optional<LineMetadata> ParseByline(absl::string_view f) {
+  if (text::CodePointCount(f) > 40) return std::nullopt;
+  absl::string_view rest = f;
+  bool marker = false;
+  for (const char* m : kBylineMarkers) {
+    if (text::StartsWith(rest, m)) {
+      rest.remove_prefix(std::strlen(m));
+      marker = true;
+      break;
+    }
+  }
+  rest = text::Trim(rest);
+  const bool titled = StartsWithReporterTitle(rest);
+  if (!marker && !titled) return std::nullopt;
+  std::vector<std::string> names = ParseNames(rest);
+  if (names.empty()) return std::nullopt;
+  if (!titled) {
+    // `□宋爽`: a marker and one short name only.
+    if (names.size() != 1 || text::HanCount(names[0]) < 2 || text::HanCount(names[0]) > 4) {
+      return std::nullopt;
+    }
+  }
+  LineMetadata meta;
+  meta.authors = std::move(names);
+  return meta;
+}
+
+// True when `s` holds nothing but a date and brackets or spaces around it.
+bool IsOnlyDate(absl::string_view f, const DateMatch& date) {
+  const std::string rest =
+      std::string(f.substr(0, date.begin)) + " " + std::string(f.substr(date.end));
+  size_t pos = 0;
+  while (pos < rest.size()) {
+    const char32_t cp = text::NextCodePoint(rest, &pos);
+    if (!text::IsSpace(cp) && cp != '(' && cp != ')' && cp != '[' && cp != ']' &&
+        cp != 0x3010 && cp != 0x3011) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<DateMatch> FindDate(absl::string_view s) {
+  const std::string f = text::FoldFullWidth(s);
+  for (size_t i = 0; i < f.size(); ++i) {
+    if (!absl::ascii_isdigit(f[i]) || (i > 0 && absl::ascii_isdigit(f[i - 1]))) continue;
+    if (std::optional<DateMatch> match = DateAt(f, i)) return match;
+  }
+  return std::nullopt;
+}
+
+absl::Time ChinaTimeToInstant(absl::CivilSecond civil) {
+  static const absl::TimeZone* const kChina =
+      new absl::TimeZone(absl::FixedTimeZone(8 * 60 * 60));
+  return absl::FromCivil(civil, *kChina);
+}
+
+std::string StripPinyinGlosses(absl::string_view s) {
+  const std::u32string cps = text::ToCodePoints(s);
+  std::u32string out;
+  out.reserve(cps.size());
+  for (size_t i = 0; i < cps.size(); ++i) {
+    if ((cps[i] == '(' || cps[i] == 0xFF08) && !out.empty() && text::IsHan(out.back())) {
+      size_t j = i + 1;
+      while (j < cps.size() && j - i <= 7 &&
+             ((cps[j] >= 'a' && cps[j] <= 'z') || (cps[j] >= 0xC0 && cps[j] <= 0x24F))) {
+        ++j;
+      }
+      if (j > i + 1 && j < cps.size() && (cps[j] == ')' || cps[j] == 0xFF09)) {
+        i = j;
+        continue;
+      }
+    }
+    out.push_back(cps[i]);
+  }
+  return text::FromCodePoints(out);
+}
+
+std::optional<LineMetadata> ParseMetadataLine(absl::string_view line) {
+  std::string f = text::FoldFullWidth(StripPinyinGlosses(text::Trim(line)));
+  // `（编辑：徐静）`, `【来源：新华社】`: the whole line in brackets.
+  for (const auto& [open, close] : {std::pair<absl::string_view, absl::string_view>{"(", ")"},
+                                    {"【", "】"}, {"[", "]"}}) {
+    if (text::StartsWith(f, open) && text::EndsWith(f, close) &&
+        f.size() > open.size() + close.size()) {
+      f = std::string(
+          text::Trim(absl::string_view(f).substr(open.size(), f.size() - open.size() - close.size())));
+      break;
+    }
+  }
+  if (f.empty() || text::CodePointCount(f) > 150) return std::nullopt;
+
+  const std::vector<LabelHit> hits = FindLabels(f);
+  if (hits.empty()) {
+    if (std::optional<DateMatch> date = FindDate(f)) {
+      if (text::CodePointCount(f) <= 40 && IsOnlyDate(f, *date)) {
+        LineMetadata meta;
+        meta.date = date;
+        return meta;
+      }
+      return std::nullopt;
+    }
+    return ParseByline(f);
+  }
+
+  LineMetadata meta;
+  // Whatever precedes the first label must be a date (seed 000, 001).
+  const absl::string_view prefix = text::Trim(absl::string_view(f).substr(0, hits[0].pos));
+  if (!prefix.empty()) {
+    std::optional<DateMatch> date = FindDate(prefix);
+    if (!date.has_value() || !IsOnlyDate(prefix, *date)) return std::nullopt;
+    meta.date = date;
+  }
+  for (size_t i = 0; i < hits.size(); ++i) {
+    const size_t end = i + 1 < hits.size() ? hits[i + 1].pos : f.size();
+    const absl::string_view value =
+        text::Trim(absl::string_view(f).substr(hits[i].value_pos, end - hits[i].value_pos));
+    switch (hits[i].field) {
+      case Field::kSource: {
+        if (!meta.source.empty()) break;
+        std::vector<std::string> chunks = SplitOnWideGaps(value);
+        if (chunks.empty()) break;
+        // `来源：金门日报 记者 许志明`: a byline after a single space.
+        std::vector<std::string> words = text::SplitOnSpaces(chunks[0]);
+        for (size_t w = 1; w < words.size(); ++w) {
+          if (!StartsWithReporterTitle(words[w])) continue;
+          std::vector<std::string> rest(words.begin() + w, words.end());
+          chunks.insert(chunks.begin() + 1, absl::StrJoin(rest, " "));
+          words.resize(w);
+          chunks[0] = absl::StrJoin(words, " ");
+          break;
+        }
+        std::string source = text::CollapseSpaces(chunks[0]);
+        // `来源: 《非公有制企业党建》` names the magazine.
+        if (text::StartsWith(source, "《") && text::EndsWith(source, "》") &&
+            source.size() > 6) {
+          source = source.substr(3, source.size() - 6);
+        }
+        meta.source = std::move(source);
+        // `来源:中国台州网-台州日报   葛星星`: a name after a wide gap.
+        for (size_t c = 1; c < chunks.size(); ++c) {
+          for (std::string& name : ParseNames(chunks[c])) meta.authors.push_back(std::move(name));
+        }
+        break;
+      }
+      case Field::kAuthor:
+        for (std::string& name : ParseNames(value)) meta.authors.push_back(std::move(name));
+        break;
+      case Field::kEditor:
+        for (std::string& name : ParseNames(value)) meta.editors.push_back(std::move(name));
+        break;
+      case Field::kDate:
+        if (!meta.date.has_value()) meta.date = FindDate(value);
+        break;
+      case Field::kIgnored:
+        break;
+    }
+  }
+  return meta;
+}
+
+}  // namespace newsearch::ingest

@@ -1,0 +1,59 @@
+// Reads article metadata printed as free text on scraped pages: dates
+// (`2018-04-23 07:36:02`, `2014年07月29日`, `２０１８年４月２３日`), `来源:`
+// lines, bylines (`□本报记者 宋爽`, `作者: 本刊记者 朱诗意`) and editors
+// (`责任编辑:丁楚兰`). PageParser removes the lines recognised here from the
+// body. Internal to ingest-service/parser.
+#ifndef NEWSEARCH_INGEST_SERVICE_PARSER_METADATA_H_
+#define NEWSEARCH_INGEST_SERVICE_PARSER_METADATA_H_
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+
+namespace newsearch::ingest {
+
+struct DateMatch {
+  absl::CivilSecond civil;
+  // False when the page printed only the day (time is then 00:00:00).
+  bool has_time = false;
+  // Byte range of the match in the string that was searched.
+  size_t begin = 0;
+  size_t end = 0;
+};
+
+// Finds the first complete calendar date in `s`: `YYYY-M-D`, `YYYY/M/D`,
+// `YYYY.M.D` or `YYYY年M月D日` (also `号`), optionally followed by a time
+// `H:MM[:SS]` or `H时MM分`. Full-width digits are accepted. Rejects
+// impossible dates (2018-02-30) and years outside 1900..2100.
+std::optional<DateMatch> FindDate(absl::string_view s);
+
+// Returns the instant of `civil` read as China Standard Time (UTC+8).
+absl::Time ChinaTimeToInstant(absl::CivilSecond civil);
+
+// Returns `s` without pinyin glosses glued to hanzi (`烏鎮(zhèn)` ->
+// `烏鎮`). Only a parenthesised run of lowercase Latin letters (tone marks
+// allowed) right after a Han character is removed.
+std::string StripPinyinGlosses(absl::string_view s);
+
+struct LineMetadata {
+  std::optional<DateMatch> date;
+  std::string source;
+  std::vector<std::string> authors;
+  std::vector<std::string> editors;
+};
+
+// Parses one trimmed line. Returns the metadata it carries when the whole
+// line is metadata (a date line, a labelled `来源:`/`作者:`/`编辑:`/`责任编辑:`
+// line, possibly several fields on one line, or a byline such as
+// `□本报记者 宋爽` or `□宋爽`); nullopt for body text, even body text that
+// mentions a date or a reporter.
+std::optional<LineMetadata> ParseMetadataLine(absl::string_view line);
+
+}  // namespace newsearch::ingest
+
+#endif  // NEWSEARCH_INGEST_SERVICE_PARSER_METADATA_H_

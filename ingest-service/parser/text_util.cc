@@ -1,0 +1,169 @@
+#include "ingest-service/parser/text_util.h"
+
+namespace newsearch::ingest::text {
+
+char32_t NextCodePoint(absl::string_view s, size_t* pos) {
+  const size_t i = *pos;
+  const unsigned char b0 = static_cast<unsigned char>(s[i]);
+  if (b0 < 0x80) {
+    *pos = i + 1;
+    return b0;
+  }
+  int len = 0;
+  char32_t cp = 0;
+  if ((b0 & 0xE0) == 0xC0) {
+    len = 2;
+    cp = b0 & 0x1F;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    len = 3;
+    cp = b0 & 0x0F;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    len = 4;
+    cp = b0 & 0x07;
+  } else {
+    *pos = i + 1;
+    return 0xFFFD;
+  }
+  if (i + len > s.size()) {
+    *pos = i + 1;
+    return 0xFFFD;
+  }
+  for (int k = 1; k < len; ++k) {
+    const unsigned char b = static_cast<unsigned char>(s[i + k]);
+    if ((b & 0xC0) != 0x80) {
+      *pos = i + 1;
+      return 0xFFFD;
+    }
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  *pos = i + len;
+  return cp;
+}
+
+void AppendUtf8(char32_t cp, std::string* out) {
+  if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) cp = 0xFFFD;
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+std::u32string ToCodePoints(absl::string_view s) {
+  std::u32string out;
+  out.reserve(s.size());
+  size_t pos = 0;
+  while (pos < s.size()) out.push_back(NextCodePoint(s, &pos));
+  return out;
+}
+
+std::string FromCodePoints(const std::u32string& cps) {
+  std::string out;
+  out.reserve(cps.size() * 3);
+  for (char32_t cp : cps) AppendUtf8(cp, &out);
+  return out;
+}
+
+size_t CodePointCount(absl::string_view s) {
+  size_t n = 0;
+  for (char c : s) {
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+  }
+  return n;
+}
+
+bool IsSpace(char32_t cp) {
+  return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '\f' ||
+         cp == '\v' || cp == 0xA0 || cp == 0x3000 || (cp >= 0x2000 && cp <= 0x200B) ||
+         cp == 0x202F || cp == 0x205F || cp == 0xFEFF;
+}
+
+bool IsHan(char32_t cp) {
+  return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
+         (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x20000 && cp <= 0x3134F);
+}
+
+absl::string_view Trim(absl::string_view s) {
+  size_t begin = 0;
+  while (begin < s.size()) {
+    size_t next = begin;
+    if (!IsSpace(NextCodePoint(s, &next))) break;
+    begin = next;
+  }
+  size_t end = begin;
+  size_t pos = begin;
+  while (pos < s.size()) {
+    const char32_t cp = NextCodePoint(s, &pos);
+    if (!IsSpace(cp)) end = pos;
+  }
+  return s.substr(begin, end - begin);
+}
+
+size_t HanCount(absl::string_view s) {
+  size_t n = 0;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    if (IsHan(NextCodePoint(s, &pos))) ++n;
+  }
+  return n;
+}
+
+std::string FoldFullWidth(absl::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  size_t pos = 0;
+  while (pos < s.size()) {
+    char32_t cp = NextCodePoint(s, &pos);
+    // U+FF01..U+FF5E mirror ASCII 0x21..0x7E.
+    if (cp >= 0xFF01 && cp <= 0xFF5E) cp = cp - 0xFF01 + 0x21;
+    AppendUtf8(cp, &out);
+  }
+  return out;
+}
+
+std::string CollapseSpaces(absl::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  bool pending_space = false;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    const char32_t cp = NextCodePoint(s, &pos);
+    if (IsSpace(cp)) {
+      pending_space = !out.empty();
+      continue;
+    }
+    if (pending_space) out.push_back(' ');
+    pending_space = false;
+    AppendUtf8(cp, &out);
+  }
+  return out;
+}
+
+std::vector<std::string> SplitOnSpaces(absl::string_view s) {
+  std::vector<std::string> pieces;
+  std::string current;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    const char32_t cp = NextCodePoint(s, &pos);
+    if (IsSpace(cp)) {
+      if (!current.empty()) pieces.push_back(std::move(current));
+      current.clear();
+    } else {
+      AppendUtf8(cp, &current);
+    }
+  }
+  if (!current.empty()) pieces.push_back(std::move(current));
+  return pieces;
+}
+
+}  // namespace newsearch::ingest::text
