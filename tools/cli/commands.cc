@@ -1,0 +1,533 @@
+#include "tools/cli/commands.h"
+
+#include <algorithm>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <google/protobuf/util/json_util.h>
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "newsearch/v1/ingest.grpc.pb.h"
+#include "newsearch/v1/search.grpc.pb.h"
+#include "tools/cli/format.h"
+#include "tools/cli/input_files.h"
+
+namespace newsearch::cli {
+namespace {
+
+namespace v1 = ::newsearch::v1;
+
+// Deadline of a unary call when --timeout is not given.
+constexpr absl::Duration kDefaultCallTimeout = absl::Seconds(30);
+// Total time `wait` waits when --timeout is not given.
+constexpr absl::Duration kDefaultWaitTimeout = absl::Seconds(60);
+// Longest single StreamChanges probe of `wait`: an empty store answers only
+// with its first heartbeat (5 s by default on the ingest side).
+constexpr absl::Duration kHeadProbeTimeout = absl::Seconds(7);
+// Longest single GetIndexStatus call of `wait`.
+constexpr absl::Duration kStatusPollTimeout = absl::Seconds(5);
+// Responses can hold up to 1000 articles (ListArticles) or an 8 MiB page.
+constexpr int kMaxReceiveMessageBytes = 64 << 20;
+
+// Everything a command needs to make calls.
+class Session {
+ public:
+  Session(const Invocation& inv, const CommandIo& io, std::string token)
+      : inv_(inv), io_(io), token_(std::move(token)) {}
+
+  std::shared_ptr<grpc::Channel> IngestChannel() const {
+    return Channel(inv_.global.ingest_address);
+  }
+  std::unique_ptr<v1::IngestService::Stub> IngestStub() const {
+    return v1::IngestService::NewStub(IngestChannel());
+  }
+  std::unique_ptr<v1::SearchService::Stub> SearchStub() const {
+    return v1::SearchService::NewStub(Channel(inv_.global.search_address));
+  }
+
+  // Adds the bearer token and a deadline: `timeout` if given, else --timeout,
+  // else `fallback` (none when fallback is infinite).
+  void Prepare(grpc::ClientContext* ctx, absl::Duration fallback,
+               std::optional<absl::Duration> timeout = std::nullopt) const {
+    if (!token_.empty()) ctx->AddMetadata("authorization", absl::StrCat("Bearer ", token_));
+    const absl::Duration d = timeout ? *timeout : inv_.global.timeout.value_or(fallback);
+    if (d != absl::InfiniteDuration()) ctx->set_deadline(absl::ToChronoTime(absl::Now() + d));
+  }
+
+  // Prints `newsearch: CODE: message (service address)`; returns kExitError.
+  int Fail(const grpc::Status& status, absl::string_view service) const {
+    const std::string& address = service == "ingest" ? inv_.global.ingest_address
+                                                     : inv_.global.search_address;
+    *io_.err << "newsearch: " << StatusCodeName(status.error_code()) << ": "
+             << status.error_message() << " (" << service << " " << address << ")\n";
+    return kExitError;
+  }
+
+  // Prints `message` as JSON on one line.
+  void PrintJson(const google::protobuf::Message& message) const {
+    google::protobuf::util::JsonPrintOptions options;
+    options.preserve_proto_field_names = true;
+    std::string json;
+    // Cannot fail for a message built by the generated code.
+    (void)google::protobuf::util::MessageToJsonString(message, &json, options);
+    *io_.out << json << "\n";
+  }
+
+  const Invocation& inv() const { return inv_; }
+  const CommandIo& io() const { return io_; }
+
+ private:
+  std::shared_ptr<grpc::Channel> Channel(const std::string& address) const {
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
+    return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  }
+
+  const Invocation& inv_;
+  const CommandIo& io_;
+  std::string token_;
+};
+
+// --- ingest ---------------------------------------------------------------
+
+// State shared by the writer thread and the reading thread of `ingest`.
+struct IngestShared {
+  std::mutex mu;
+  // sent[request_index] = index into `files` of the page sent at that position.
+  std::vector<size_t> sent;
+  // Pages that could not be read locally: (file index, message).
+  std::vector<std::pair<size_t, std::string>> local_failures;
+};
+
+class IngestRun {
+ public:
+  IngestRun(const Session& session, std::vector<InputFile> files)
+      : session_(session), files_(std::move(files)), throttle_(session.io().stderr_is_tty) {
+    counts_.total_pages = static_cast<int64_t>(files_.size());
+  }
+
+  int Run() {
+    std::unique_ptr<v1::IngestService::Stub> stub = session_.IngestStub();
+    grpc::ClientContext ctx;
+    session_.Prepare(&ctx, absl::InfiniteDuration());
+    start_ = absl::Now();
+    std::unique_ptr<grpc::ClientReaderWriter<v1::IngestArticleRequest, v1::IngestArticleResponse>>
+        stream = stub->IngestArticles(&ctx);
+    // Writing on its own thread lets gRPC flow control pace the writer while
+    // responses are drained here, so neither side's buffers fill up.
+    std::thread writer([&] { WriteAll(stream.get()); });
+    v1::IngestArticleResponse response;
+    int64_t answered = 0;
+    while (stream->Read(&response)) {
+      ++answered;
+      DrainLocalFailures();
+      OnResponse(response);
+    }
+    writer.join();
+    const grpc::Status status = stream->Finish();
+    DrainLocalFailures();
+    FinishProgress();
+    if (!status.ok()) return session_.Fail(status, "ingest");
+    if (answered != sent_count_) {
+      *session_.io().err << "newsearch: INTERNAL: the ingest service answered " << answered
+                         << " of " << sent_count_ << " pages\n";
+      return kExitError;
+    }
+    return counts_.failed_pages > 0 ? kExitSomePagesFailed : kExitOk;
+  }
+
+ private:
+  void WriteAll(grpc::ClientReaderWriter<v1::IngestArticleRequest, v1::IngestArticleResponse>*
+                    stream) {
+    const IngestOptions& opts = session_.inv().ingest;
+    for (size_t i = 0; i < files_.size(); ++i) {
+      absl::StatusOr<std::string> bytes = ReadFileBytes(files_[i].path);
+      if (!bytes.ok()) {
+        std::lock_guard<std::mutex> lock(shared_.mu);
+        shared_.local_failures.emplace_back(
+            i, absl::StrCat(StatusCodeName(static_cast<int>(bytes.status().code())), ": ",
+                            bytes.status().message()));
+        continue;
+      }
+      v1::IngestArticleRequest request;
+      request.set_content(*std::move(bytes));
+      request.set_source_hint(opts.source_hint);
+      request.set_content_type(opts.content_type);
+      if (opts.external_id_from_path) request.set_external_id(files_[i].relative);
+      {
+        std::lock_guard<std::mutex> lock(shared_.mu);
+        shared_.sent.push_back(i);
+      }
+      if (!stream->Write(request)) {
+        // The stream broke; Finish() on the reading side reports why.
+        std::lock_guard<std::mutex> lock(shared_.mu);
+        shared_.sent.pop_back();
+        break;
+      }
+    }
+    {
+      std::lock_guard<std::mutex> lock(shared_.mu);
+      sent_count_ = static_cast<int64_t>(shared_.sent.size());
+    }
+    stream->WritesDone();
+  }
+
+  void OnResponse(const v1::IngestArticleResponse& response) {
+    counts_.Add(response);
+    if (response.has_error()) {
+      std::string path = absl::StrCat("#", response.request_index());
+      {
+        std::lock_guard<std::mutex> lock(shared_.mu);
+        const int64_t index = response.request_index();
+        if (index >= 0 && index < static_cast<int64_t>(shared_.sent.size())) {
+          path = files_[shared_.sent[index]].path;
+        }
+      }
+      PrintFailure(path, absl::StrCat(StatusCodeName(response.error().code()), ": ",
+                                      response.error().message()));
+    }
+    if (session_.inv().global.json) session_.PrintJson(response);
+    MaybePrintProgress();
+  }
+
+  void DrainLocalFailures() {
+    std::vector<std::pair<size_t, std::string>> failures;
+    {
+      std::lock_guard<std::mutex> lock(shared_.mu);
+      failures.swap(shared_.local_failures);
+    }
+    for (const auto& [index, message] : failures) {
+      ++counts_.done_pages;
+      ++counts_.failed_pages;
+      PrintFailure(files_[index].path, message);
+      MaybePrintProgress();
+    }
+  }
+
+  void PrintFailure(absl::string_view path, absl::string_view message) {
+    std::ostream& err = *session_.io().err;
+    // Clears a progress line drawn in place, which is redrawn next time.
+    if (session_.io().stderr_is_tty) err << "\r\033[K";
+    err << "FAILED " << path << ": " << message << "\n";
+  }
+
+  void MaybePrintProgress() {
+    const absl::Time now = absl::Now();
+    if (!throttle_.ShouldPrint(counts_.done_pages, now)) return;
+    std::ostream& err = *session_.io().err;
+    const std::string line = FormatIngestProgress(counts_, now - start_);
+    if (session_.io().stderr_is_tty) {
+      err << "\r" << line << "\033[K" << std::flush;
+    } else {
+      err << line << "\n";
+    }
+  }
+
+  void FinishProgress() {
+    const absl::Duration elapsed = absl::Now() - start_;
+    std::ostream& err = *session_.io().err;
+    if (session_.io().stderr_is_tty) err << "\r";
+    err << FormatIngestProgress(counts_, elapsed)
+        << absl::StrFormat(" in %.1fs", absl::ToDoubleSeconds(elapsed));
+    if (session_.io().stderr_is_tty) err << "\033[K";
+    err << "\n";
+  }
+
+  const Session& session_;
+  const std::vector<InputFile> files_;
+  IngestShared shared_;
+  int64_t sent_count_ = 0;  // Written under shared_.mu before WritesDone.
+  IngestCounts counts_;
+  ProgressThrottle throttle_;
+  absl::Time start_;
+};
+
+int RunIngest(const Session& session) {
+  absl::StatusOr<std::vector<InputFile>> files = CollectInputFiles(session.inv().ingest.paths);
+  if (!files.ok()) {
+    *session.io().err << "newsearch: " << StatusCodeName(static_cast<int>(files.status().code()))
+                      << ": " << files.status().message() << "\n";
+    return kExitError;
+  }
+  return IngestRun(session, *std::move(files)).Run();
+}
+
+// --- search side ----------------------------------------------------------
+
+int RunSearch(const Session& session) {
+  std::unique_ptr<v1::SearchService::Stub> stub = session.SearchStub();
+  grpc::ClientContext ctx;
+  session.Prepare(&ctx, kDefaultCallTimeout);
+  v1::SearchResponse response;
+  const grpc::Status status = stub->Search(&ctx, session.inv().search, &response);
+  if (!status.ok()) return session.Fail(status, "search");
+  if (session.inv().global.json) {
+    session.PrintJson(response);
+  } else {
+    *session.io().out << FormatSearchResponse(response, session.io().color
+                                                            ? AnsiBoldHighlightStyle()
+                                                            : BracketHighlightStyle());
+  }
+  return kExitOk;
+}
+
+int RunStatus(const Session& session) {
+  std::unique_ptr<v1::SearchService::Stub> stub = session.SearchStub();
+  grpc::ClientContext ctx;
+  session.Prepare(&ctx, kDefaultCallTimeout);
+  v1::GetIndexStatusResponse response;
+  const grpc::Status status = stub->GetIndexStatus(&ctx, v1::GetIndexStatusRequest(), &response);
+  if (!status.ok()) return session.Fail(status, "search");
+  if (session.inv().global.json) {
+    session.PrintJson(response);
+  } else {
+    *session.io().out << FormatIndexStatus(response);
+  }
+  return kExitOk;
+}
+
+// Returns the ingest store's head seq from the first StreamChanges response
+// after seq 0: a batch at once when the store holds anything, else the first
+// heartbeat. Waits for the server to come up until `timeout`.
+grpc::Status ProbeIngestHead(const Session& session, v1::IngestService::Stub* stub,
+                             absl::Duration timeout, int64_t* head) {
+  grpc::ClientContext ctx;
+  session.Prepare(&ctx, timeout, timeout);
+  ctx.set_wait_for_ready(true);
+  v1::StreamChangesRequest request;
+  request.set_after_seq(0);
+  request.set_max_batch_size(1);
+  std::unique_ptr<grpc::ClientReader<v1::StreamChangesResponse>> reader =
+      stub->StreamChanges(&ctx, request);
+  v1::StreamChangesResponse response;
+  if (reader->Read(&response)) {
+    *head = response.head_seq();
+    ctx.TryCancel();
+    reader->Finish();  // CANCELLED, by us.
+    return grpc::Status::OK;
+  }
+  const grpc::Status status = reader->Finish();
+  if (status.ok()) {
+    return grpc::Status(grpc::StatusCode::INTERNAL, "StreamChanges ended without a response");
+  }
+  return status;
+}
+
+// Whether `wait` should keep polling after `status`: the server may be
+// starting, restarting or busy. Anything else (UNIMPLEMENTED,
+// UNAUTHENTICATED, ...) will not go away by waiting.
+bool IsRetryable(const grpc::Status& status) {
+  switch (status.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+    case grpc::StatusCode::ABORTED:
+    case grpc::StatusCode::CANCELLED:
+      return true;
+    default:
+      return false;
+  }
+}
+
+int RunWait(const Session& session) {
+  const CommandIo& io = session.io();
+  const absl::Time start = absl::Now();
+  const absl::Time deadline = start + session.inv().global.timeout.value_or(kDefaultWaitTimeout);
+  const std::shared_ptr<grpc::Channel> ingest_channel = session.IngestChannel();
+  std::unique_ptr<v1::IngestService::Stub> ingest = v1::IngestService::NewStub(ingest_channel);
+  std::unique_ptr<v1::SearchService::Stub> search = session.SearchStub();
+
+  std::optional<int64_t> head;
+  // Set when the ingest service is up but sent nothing within the probe
+  // timeout (an empty store with a long heartbeat interval): then only the
+  // replica's own view (following, lag 0) is checked.
+  bool head_unknown = false;
+  std::optional<v1::GetIndexStatusResponse> last;
+  grpc::Status last_error;
+  std::string last_error_service;
+  // Keeps the most telling error for the timeout message: a call cut short
+  // by the end of the wait says less than the UNAVAILABLE before it.
+  auto remember_error = [&](const grpc::Status& s, const char* service) {
+    if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED && !last_error.ok()) return;
+    last_error = s;
+    last_error_service = service;
+  };
+  while (true) {
+    if (!head && !head_unknown) {
+      const absl::Duration probe = std::min(kHeadProbeTimeout, deadline - absl::Now());
+      int64_t value = 0;
+      const grpc::Status s = ProbeIngestHead(session, ingest.get(), probe, &value);
+      if (s.ok()) {
+        head = value;
+      } else if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
+                 probe == kHeadProbeTimeout &&
+                 ingest_channel->GetState(false) == GRPC_CHANNEL_READY) {
+        // Connected, yet silent for the whole probe: nothing to send.
+        head_unknown = true;
+      } else if (!IsRetryable(s)) {
+        return session.Fail(s, "ingest");
+      } else {
+        remember_error(s, "ingest");
+      }
+    }
+    if (head || head_unknown) {
+      grpc::ClientContext ctx;
+      const absl::Duration poll = std::min(kStatusPollTimeout, deadline - absl::Now());
+      session.Prepare(&ctx, poll, std::max(poll, absl::Milliseconds(1)));
+      ctx.set_wait_for_ready(true);
+      v1::GetIndexStatusResponse status;
+      const grpc::Status s = search->GetIndexStatus(&ctx, v1::GetIndexStatusRequest(), &status);
+      if (s.ok()) {
+        last = status;
+        last_error = grpc::Status::OK;
+        const bool caught_up = head ? status.applied_seq() >= *head
+                                    : status.following() && status.lag() == 0;
+        if (caught_up) {
+          if (session.inv().global.json) {
+            session.PrintJson(status);
+          } else {
+            *io.out << "caught up: applied_seq " << status.applied_seq() << ", ingest head "
+                    << (head ? absl::StrCat(*head) : std::string("unknown")) << ", "
+                    << status.document_count() << " documents, after "
+                    << absl::StrFormat("%.1fs", absl::ToDoubleSeconds(absl::Now() - start))
+                    << "\n";
+          }
+          return kExitOk;
+        }
+      } else if (!IsRetryable(s)) {
+        return session.Fail(s, "search");
+      } else {
+        remember_error(s, "search");
+      }
+    }
+    const absl::Time now = absl::Now();
+    if (now >= deadline) break;
+    absl::SleepFor(std::min(io.wait_poll_interval, deadline - now));
+  }
+
+  std::string detail;
+  if (!last_error.ok()) {
+    detail = absl::StrCat("last error from ", last_error_service, ": ",
+                          StatusCodeName(last_error.error_code()), ": ",
+                          last_error.error_message());
+  } else if (last) {
+    detail = absl::StrCat("search applied_seq ", last->applied_seq(), ", ingest head ",
+                          head ? absl::StrCat(*head) : std::string("unknown"), ", lag ",
+                          last->lag(), ", following ", last->following() ? "yes" : "no");
+  }
+  *io.err << "newsearch: DEADLINE_EXCEEDED: not caught up after "
+          << absl::StrFormat("%.1fs", absl::ToDoubleSeconds(absl::Now() - start)) << ": "
+          << detail << "\n";
+  return kExitError;
+}
+
+// --- ingest unary calls ---------------------------------------------------
+
+int RunGet(const Session& session) {
+  std::unique_ptr<v1::IngestService::Stub> stub = session.IngestStub();
+  grpc::ClientContext ctx;
+  session.Prepare(&ctx, kDefaultCallTimeout);
+  v1::GetArticleRequest request;
+  request.set_id(session.inv().article_id);
+  v1::Article article;
+  const grpc::Status status = stub->GetArticle(&ctx, request, &article);
+  if (!status.ok()) return session.Fail(status, "ingest");
+  if (session.inv().global.json) {
+    session.PrintJson(article);
+  } else {
+    *session.io().out << FormatArticle(article);
+  }
+  return kExitOk;
+}
+
+int RunList(const Session& session) {
+  std::unique_ptr<v1::IngestService::Stub> stub = session.IngestStub();
+  grpc::ClientContext ctx;
+  session.Prepare(&ctx, kDefaultCallTimeout);
+  v1::ListArticlesResponse response;
+  const grpc::Status status = stub->ListArticles(&ctx, session.inv().list, &response);
+  if (!status.ok()) return session.Fail(status, "ingest");
+  if (session.inv().global.json) {
+    session.PrintJson(response);
+  } else {
+    *session.io().out << FormatArticleList(response);
+  }
+  return kExitOk;
+}
+
+int RunDelete(const Session& session) {
+  std::unique_ptr<v1::IngestService::Stub> stub = session.IngestStub();
+  grpc::ClientContext ctx;
+  session.Prepare(&ctx, kDefaultCallTimeout);
+  v1::DeleteArticleRequest request;
+  request.set_id(session.inv().article_id);
+  v1::DeleteArticleResponse response;
+  const grpc::Status status = stub->DeleteArticle(&ctx, request, &response);
+  if (!status.ok()) return session.Fail(status, "ingest");
+  if (session.inv().global.json) {
+    session.PrintJson(response);
+  } else {
+    *session.io().out << "deleted " << request.id() << " (seq " << response.seq() << ")\n";
+  }
+  return kExitOk;
+}
+
+// Reads the bearer token: the file's content without surrounding whitespace.
+absl::StatusOr<std::string> ReadToken(const std::string& path) {
+  if (path.empty()) return std::string();
+  absl::StatusOr<std::string> bytes = ReadFileBytes(path);
+  if (!bytes.ok()) return bytes.status();
+  std::string token(absl::StripAsciiWhitespace(*bytes));
+  if (token.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("--token_file ", path, " is empty"));
+  }
+  return token;
+}
+
+}  // namespace
+
+int RunInvocation(const Invocation& invocation, const CommandIo& io) {
+  if (invocation.command == Command::kHelp) {
+    *io.out << UsageText();
+    return kExitOk;
+  }
+  absl::StatusOr<std::string> token = ReadToken(invocation.global.token_file);
+  if (!token.ok()) {
+    *io.err << "newsearch: " << StatusCodeName(static_cast<int>(token.status().code())) << ": "
+            << token.status().message() << "\n";
+    return kExitError;
+  }
+  const Session session(invocation, io, *std::move(token));
+  switch (invocation.command) {
+    case Command::kIngest:
+      return RunIngest(session);
+    case Command::kSearch:
+      return RunSearch(session);
+    case Command::kGet:
+      return RunGet(session);
+    case Command::kList:
+      return RunList(session);
+    case Command::kDelete:
+      return RunDelete(session);
+    case Command::kStatus:
+      return RunStatus(session);
+    case Command::kWait:
+      return RunWait(session);
+    case Command::kHelp:
+      break;
+  }
+  return kExitOk;
+}
+
+}  // namespace newsearch::cli
