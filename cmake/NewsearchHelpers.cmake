@@ -7,8 +7,9 @@
 #
 #   newsearch_cc_test(NAME <target> SRCS ... DEPS ... [LABELS ...])
 #     One GoogleTest binary, registered with ctest through gtest_discover_tests.
-#     Tests run from the build tree; NEWSEARCH_SOURCE_DIR and NEWSEARCH_BINARY_DIR
-#     are passed as environment variables so tests can find testdata and binaries.
+#     Tests run from the build tree; NEWSEARCH_SOURCE_DIR is passed in the
+#     environment so tests can find tests/testdata. (gtest_discover_tests takes
+#     one ENVIRONMENT entry here: a list would be split into properties.)
 
 function(newsearch_cc_library)
   cmake_parse_arguments(ARG "" "NAME" "HDRS;SRCS;DEPS;PRIVATE_DEPS" ${ARGN})
@@ -30,5 +31,5 @@ function(newsearch_cc_test)
     DISCOVERY_TIMEOUT 60
     PROPERTIES
       LABELS "${labels}"
-      ENVIRONMENT "NEWSEARCH_SOURCE_DIR=${PROJECT_SOURCE_DIR};NEWSEARCH_BINARY_DIR=${PROJECT_BINARY_DIR}")
+      ENVIRONMENT "NEWSEARCH_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
 endfunction()

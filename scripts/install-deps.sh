@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config python3
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev libxapian-dev libopencc-dev opencc libicu-dev libsqlite3-dev libssl-dev
-  libgumbo-dev libgtest-dev libgmock-dev
+  libgumbo-dev libcivetweb-dev libgtest-dev libgmock-dev
   nodejs npm
 )
 

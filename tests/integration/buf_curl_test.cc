@@ -14,7 +14,7 @@ namespace {
 using ::testing::HasSubstr;
 
 // Runs a shell command; returns its stdout and sets *exit_code.
-std::string Run(const std::string& command, int* exit_code) {
+std::string RunShell(const std::string& command, int* exit_code) {
   std::string out;
   FILE* pipe = popen((command + " 2>&1").c_str(), "r");
   if (pipe == nullptr) {
@@ -30,7 +30,7 @@ std::string Run(const std::string& command, int* exit_code) {
 
 std::string BufCurl(const std::string& address, const std::string& method,
                     const std::string& json, int* exit_code) {
-  return Run(absl::StrCat("buf curl --protocol grpc --http2-prior-knowledge --reflect-protocol "
+  return RunShell(absl::StrCat("buf curl --protocol grpc --http2-prior-knowledge --reflect-protocol "
                           "grpc-v1alpha --data '", json, "' http://", address, "/", method),
              exit_code);
 }
@@ -47,7 +47,7 @@ TEST(BufCurlTest, EveryServiceIsCallableThroughReflection) {
   const std::string page =
       "量子计算机原型机发布\n\n2022-07-01 09:00 来源:科技日报\n\n"
       "研究团队今天发布了一台量子计算机原型机，它在特定任务上的速度远超传统超级计算机。\n";
-  std::string b64 = Run(absl::StrCat("printf '%s' '", page, "' | base64 -w0"), &code);
+  std::string b64 = RunShell(absl::StrCat("printf '%s' '", page, "' | base64 -w0"), &code);
   ASSERT_EQ(code, 0);
   std::string out = BufCurl(ingest.address(), "newsearch.v1.IngestService/IngestArticle",
                             absl::StrCat("{\"content\":\"", b64, "\",\"externalId\":\"buf-1\"}"),

@@ -22,12 +22,12 @@ namespace newsearch::testing {
 
 std::string SourceDir() {
   const char* dir = std::getenv("NEWSEARCH_SOURCE_DIR");
-  return dir != nullptr ? dir : ".";
+  return dir != nullptr ? dir : NEWSEARCH_DEFAULT_SOURCE_DIR;
 }
 
 std::string BinaryDir() {
   const char* dir = std::getenv("NEWSEARCH_BINARY_DIR");
-  return dir != nullptr ? dir : ".";
+  return dir != nullptr ? dir : NEWSEARCH_DEFAULT_BINARY_DIR;
 }
 
 std::string MakeTempDir(const std::string& name) {

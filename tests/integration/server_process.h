@@ -19,7 +19,8 @@
 
 namespace newsearch::testing {
 
-// Returns $NEWSEARCH_SOURCE_DIR / $NEWSEARCH_BINARY_DIR (set by ctest).
+// Returns $NEWSEARCH_SOURCE_DIR / $NEWSEARCH_BINARY_DIR when set, else the
+// source and build directories this test was configured with.
 std::string SourceDir();
 std::string BinaryDir();
 // Creates a fresh temporary directory for one test.

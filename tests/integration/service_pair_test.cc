@@ -1,9 +1,13 @@
 // End-to-end tests of the service pair through the real binaries: ingest
 // pages over gRPC, let the search replica follow the change log, and query it.
+#include <map>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/server_process.h"
@@ -75,17 +79,30 @@ TEST_F(ServicePairTest, FindsEverySeedPageInBothScripts) {
   }
 }
 
-TEST_F(ServicePairTest, FindsEverySamplePage) {
-  // tests/testdata/pages/samples/README.md lists each sample's queries.
-  const std::string samples = SourceDir() + "/tests/testdata/pages/samples";
-  int ingested = 0;
-  for (const std::string& path : ListFiles(samples)) {
-    if (path.size() > 3 && path.substr(path.size() - 3) == ".md") continue;
-    if (!IngestFile(path).empty()) ++ingested;
+TEST_F(ServicePairTest, FindsEverySamplePageInBothScripts) {
+  // tests/testdata/pages/README.md has one table row per sample page:
+  // | file | title | query_simplified | query_traditional | what makes it messy |
+  const std::string pages = SourceDir() + "/tests/testdata/pages";
+  std::vector<std::vector<std::string>> rows;
+  for (absl::string_view line : absl::StrSplit(ReadFile(pages + "/README.md"), '\n')) {
+    if (!absl::StartsWith(line, "| s")) continue;
+    std::vector<std::string> cells;
+    for (absl::string_view cell : absl::StrSplit(line, '|')) {
+      cells.emplace_back(absl::StripAsciiWhitespace(cell));
+    }
+    rows.push_back(cells);  // cells[0] is the empty text before the first '|'
   }
-  EXPECT_GE(ingested, 8);
+  ASSERT_GE(rows.size(), 8u);
+  std::map<std::string, std::string> ids;
+  for (const auto& row : rows) ids[row[1]] = IngestFile(pages + "/samples/" + row[1]);
   WaitUntilSearchable();
-  EXPECT_EQ(search_->Status().document_count(), ingested);
+  EXPECT_EQ(search_->Status().document_count(), static_cast<int64_t>(rows.size()));
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row[1]);
+    ASSERT_THAT(ids[row[1]], Not(IsEmpty()));
+    EXPECT_THAT(search_->AllHitIds(row[3]), Contains(ids[row[1]])) << row[3];
+    EXPECT_THAT(search_->AllHitIds(row[4]), Contains(ids[row[1]])) << row[4];
+  }
 }
 
 TEST_F(ServicePairTest, ReingestIsIdempotentUpdateAndDeleteReachSearch) {
