@@ -60,7 +60,7 @@ start_server ingest "$build/ingest-service/server/newsearch-ingest" \
 start_server search "$build/search-service/server/newsearch-search" \
   --listen="$search_addr" --data_dir="$data/search" --ingest_address="$ingest_addr"
 
-cli="$build/tools/newsearch"
+cli="$build/tools/cli/newsearch"
 export NEWSEARCH_INGEST_ADDRESS="$ingest_addr" NEWSEARCH_SEARCH_ADDRESS="$search_addr"
 echo "== ingesting the sample pages"
 "$cli" ingest --external_id_from_path "$here/tests/testdata/pages/samples" \
@@ -78,7 +78,8 @@ cat <<MSG
 newsearch is running:
   ingest  $ingest_addr   (log $data/ingest.log, store $data/ingest/articles.db)
   search  $search_addr   (log $data/search.log, index $data/search/xapian)
-Try:   $cli search '淘宝村'      or   buf curl --protocol grpc --http2-prior-knowledge \\
+Try:   $cli search '淘宝村'
+  or   buf curl --protocol grpc --http2-prior-knowledge --reflect-protocol grpc-v1alpha \\
          --data '{"query":"网络"}' http://$search_addr/newsearch.v1.SearchService/Search
 Stop:  scripts/demo.sh stop      (data stays in $data; delete it to start afresh)
 MSG

@@ -9,8 +9,12 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev libxapian-dev libopencc-dev opencc libicu-dev libsqlite3-dev libssl-dev
   libgumbo-dev libcivetweb-dev libgtest-dev libgmock-dev
-  nodejs npm
 )
+# buf comes from npm; use the machine's npm when it has one (it may not be
+# Debian's, whose nodejs package conflicts with other node builds).
+if ! command -v buf >/dev/null 2>&1 && ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then
