@@ -51,7 +51,8 @@ if [ "${1:-start}" = "stop" ]; then
 fi
 
 "$here/scripts/install-deps.sh"
-NEWSEARCH_BUILD_DIR="$build" "$here/scripts/build.sh" -DNEWSEARCH_BUILD_TESTS=OFF
+NEWSEARCH_BUILD_DIR="$build" NEWSEARCH_TARGETS="newsearch-ingest newsearch-search newsearch-cli" \
+  "$here/scripts/build.sh"
 mkdir -p "$data"
 stop >/dev/null
 

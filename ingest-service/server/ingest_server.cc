@@ -10,7 +10,8 @@
 #include "common/base/logging.h"
 #include "common/base/status_macros.h"
 #include "common/server/grpc_status.h"
-#include "common/server/health_service.h"
+#include "common/server/grpc_server.h"
+#include "common/server/metrics.h"
 #include "common/server/server_setup.h"
 #include "ingest-service/changefeed/change_notifier.h"
 #include "ingest-service/parser/page_parser.h"
@@ -38,12 +39,33 @@ void SetNow(google::protobuf::Timestamp* ts) {
 class IngestServiceImpl final : public v1::IngestService::Service {
  public:
   IngestServiceImpl(Ingestor* ingestor, ArticleStore* store, ChangeNotifier* notifier,
-                    absl::Duration heartbeat)
-      : ingestor_(ingestor), store_(store), notifier_(notifier), heartbeat_(heartbeat) {}
+                    absl::Duration heartbeat, server::CounterFamily* articles,
+                    server::CounterFamily* rejected)
+      : ingestor_(ingestor),
+        store_(store),
+        notifier_(notifier),
+        heartbeat_(heartbeat),
+        articles_(articles),
+        rejected_(rejected) {}
+
+  // Ingests one page and counts the outcome.
+  absl::StatusOr<v1::IngestArticleResponse> IngestCounted(const v1::IngestArticleRequest& request) {
+    absl::StatusOr<v1::IngestArticleResponse> result = ingestor_->Ingest(request);
+    if (!result.ok()) {
+      rejected_->WithLabels({server::GrpcCodeName(static_cast<grpc::StatusCode>(
+                                result.status().code()))})
+          .Increment();
+      return result;
+    }
+    for (const v1::IngestedArticle& article : result->articles()) {
+      articles_->WithLabels({v1::Outcome_Name(article.outcome())}).Increment();
+    }
+    return result;
+  }
 
   grpc::Status IngestArticle(grpc::ServerContext*, const v1::IngestArticleRequest* request,
                              v1::IngestArticleResponse* response) override {
-    absl::StatusOr<v1::IngestArticleResponse> result = ingestor_->Ingest(*request);
+    absl::StatusOr<v1::IngestArticleResponse> result = IngestCounted(*request);
     if (!result.ok()) {
       Log(LogLevel::kDebug, "ingest", "page rejected",
           {{"url", request->url()}, {"status", result.status().ToString()}});
@@ -62,7 +84,7 @@ class IngestServiceImpl final : public v1::IngestService::Service {
     while (stream->Read(&request)) {
       if (context->IsCancelled()) return grpc::Status::CANCELLED;
       v1::IngestArticleResponse response;
-      absl::StatusOr<v1::IngestArticleResponse> result = ingestor_->Ingest(request);
+      absl::StatusOr<v1::IngestArticleResponse> result = IngestCounted(request);
       if (result.ok()) {
         response = std::move(*result);
       } else {
@@ -121,6 +143,7 @@ class IngestServiceImpl final : public v1::IngestService::Service {
     absl::StatusOr<int64_t> seq = store_->Delete(request->id());
     if (!seq.ok()) return ToGrpcStatus(seq.status());
     notifier_->Publish(*seq);
+    articles_->WithLabels({"DELETED"}).Increment();
     response->set_seq(*seq);
     return grpc::Status::OK;
   }
@@ -176,20 +199,22 @@ class IngestServiceImpl final : public v1::IngestService::Service {
   ArticleStore* store_;
   ChangeNotifier* notifier_;
   absl::Duration heartbeat_;
+  server::CounterFamily* articles_;
+  server::CounterFamily* rejected_;
 };
 
 }  // namespace
 
 struct IngestServer::Impl {
   IngestServerOptions options;
+  // Declared first: everything below may record into it.
+  server::Registry registry;
   std::unique_ptr<PageParser> parser;
   std::unique_ptr<ArticleStore> store;
   std::unique_ptr<ChangeNotifier> notifier;
   std::unique_ptr<Ingestor> ingestor;
   std::unique_ptr<IngestServiceImpl> service;
-  server::HealthService health;
-  std::unique_ptr<grpc::Server> server;
-  int port = 0;
+  std::unique_ptr<server::GrpcServer> server;
   absl::Mutex shutdown_mu;
   bool shut_down ABSL_GUARDED_BY(shutdown_mu) = false;
 };
@@ -214,29 +239,40 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
   limits.max_page_bytes = options.max_page_bytes;
   impl.ingestor = std::make_unique<Ingestor>(impl.parser.get(), impl.store.get(),
                                              impl.notifier.get(), limits);
+
+  NEWSEARCH_ASSIGN_OR_RETURN(
+      server::CounterFamily * articles,
+      impl.registry.AddCounter("newsearch_ingest_articles_total",
+                               "Articles written, by outcome (OUTCOME_CREATED, OUTCOME_UPDATED, "
+                               "OUTCOME_UNCHANGED, DELETED).",
+                               {"outcome"}));
+  NEWSEARCH_ASSIGN_OR_RETURN(
+      server::CounterFamily * rejected,
+      impl.registry.AddCounter("newsearch_ingest_pages_rejected_total",
+                               "Pages that stored nothing, by status code.", {"code"}));
+  ChangeNotifier* notifier = impl.notifier.get();
+  NEWSEARCH_RETURN_IF_ERROR(impl.registry.AddCallbackGauge(
+      "newsearch_ingest_head_seq", "Highest committed change-log sequence number.",
+      [notifier] { return static_cast<double>(notifier->head_seq()); }));
   impl.service = std::make_unique<IngestServiceImpl>(impl.ingestor.get(), impl.store.get(),
                                                      impl.notifier.get(),
-                                                     options.heartbeat_interval);
-  impl.health.SetStatus("", grpc::health::v1::HealthCheckResponse::SERVING);
-  impl.health.SetStatus("newsearch.v1.IngestService",
-                        grpc::health::v1::HealthCheckResponse::SERVING);
+                                                     options.heartbeat_interval, articles, rejected);
 
-  grpc::ServerBuilder builder;
-  server::ConfigureServerBuilder(&builder, options.max_message_bytes);
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &impl.port);
-  builder.RegisterService(impl.service.get());
-  builder.RegisterService(&impl.health);
-  impl.server = builder.BuildAndStart();
-  if (impl.server == nullptr || impl.port == 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen,
-                                               " (address in use or invalid?)"));
-  }
-  if (!options.port_file.empty()) {
-    NEWSEARCH_RETURN_IF_ERROR(server::WritePortFile(options.port_file, impl.port));
-  }
+  server::GrpcServerOptions grpc_options;
+  grpc_options.listen = options.listen;
+  grpc_options.port_file = options.port_file;
+  grpc_options.metrics_listen = options.metrics_listen;
+  grpc_options.metrics_service = "ingest";
+  grpc_options.max_message_bytes = options.max_message_bytes;
+  grpc_options.shutdown_grace = options.shutdown_grace;
+  NEWSEARCH_ASSIGN_OR_RETURN(impl.server,
+                             server::GrpcServer::Start(grpc_options, {impl.service.get()},
+                                                       {"newsearch.v1.IngestService"},
+                                                       &impl.registry));
   Log(LogLevel::kInfo, "ingest", "serving",
       {{"listen", options.listen},
-       {"port", impl.port},
+       {"port", impl.server->port()},
+       {"metrics_port", impl.server->metrics_port()},
        {"data_dir", options.data_dir},
        {"head_seq", static_cast<long long>(impl.store->HeadSeq())},
        {"max_page_bytes", static_cast<long long>(options.max_page_bytes)},
@@ -244,7 +280,7 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
   return server;
 }
 
-int IngestServer::port() const { return impl_->port; }
+int IngestServer::port() const { return impl_->server->port(); }
 
 void IngestServer::Shutdown() {
   {
@@ -254,18 +290,10 @@ void IngestServer::Shutdown() {
   }
   if (impl_->server == nullptr) return;
   Log(LogLevel::kInfo, "ingest", "shutting down");
-  impl_->health.Shutdown();
   // Change streams wait on the notifier: wake them so they end.
-  impl_->notifier->Shutdown();
-  impl_->server->Shutdown(std::chrono::system_clock::now() +
-                          absl::ToChronoNanoseconds(impl_->options.shutdown_grace));
-  impl_->server->Wait();
+  impl_->server->Shutdown([this] { impl_->notifier->Shutdown(); });
   impl_->store.reset();
   Log(LogLevel::kInfo, "ingest", "stopped");
-}
-
-void IngestServer::Wait() {
-  if (impl_->server != nullptr) impl_->server->Wait();
 }
 
 }  // namespace newsearch::ingest

@@ -20,6 +20,8 @@ struct IngestServerOptions {
   std::string data_dir = "./data/ingest";
   // When non-empty, the bound port is written there once serving.
   std::string port_file;
+  // host:port for Prometheus /metrics; empty = off.
+  std::string metrics_listen;
   // Pages above this size are INVALID_ARGUMENT.
   int64_t max_page_bytes = 8 << 20;
   // gRPC receive/send limit; above it gRPC answers RESOURCE_EXHAUSTED.
@@ -43,8 +45,6 @@ class IngestServer {
   // Stops accepting calls, ends change streams, lets in-flight calls finish
   // within the grace period, and closes the store. Idempotent.
   void Shutdown();
-  // Blocks until the server has shut down.
-  void Wait();
 
  private:
   IngestServer();

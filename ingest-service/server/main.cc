@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   options.listen = absl::GetFlag(FLAGS_listen);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.port_file = absl::GetFlag(FLAGS_port_file);
+  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   options.max_page_bytes = absl::GetFlag(FLAGS_max_page_bytes);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.fsync = absl::GetFlag(FLAGS_fsync);

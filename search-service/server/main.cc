@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.ingest_address = absl::GetFlag(FLAGS_ingest_address);
   options.port_file = absl::GetFlag(FLAGS_port_file);
+  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.max_batch_changes = absl::GetFlag(FLAGS_max_batch_changes);
   options.flush_interval = absl::Milliseconds(absl::GetFlag(FLAGS_flush_interval_ms));

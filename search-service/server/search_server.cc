@@ -11,7 +11,8 @@
 #include "common/base/logging.h"
 #include "common/base/status_macros.h"
 #include "common/server/grpc_status.h"
-#include "common/server/health_service.h"
+#include "common/server/grpc_server.h"
+#include "common/server/metrics.h"
 #include "common/server/server_setup.h"
 #include "newsearch/v1/search.grpc.pb.h"
 #include "search-service/index/index_writer.h"
@@ -81,14 +82,14 @@ class SearchServiceImpl final : public v1::SearchService::Service {
 
 struct SearchServer::Impl {
   SearchServerOptions options;
+  // Declared first: everything below may record into it.
+  server::Registry registry;
   std::unique_ptr<analysis::Analyzer> analyzer;
   std::unique_ptr<IndexWriter> writer;
   std::unique_ptr<LogFollower> follower;
   std::unique_ptr<Searcher> searcher;
   std::unique_ptr<SearchServiceImpl> service;
-  server::HealthService health;
-  std::unique_ptr<grpc::Server> server;
-  int port = 0;
+  std::unique_ptr<server::GrpcServer> server;
   absl::Mutex shutdown_mu;
   bool shut_down ABSL_GUARDED_BY(shutdown_mu) = false;
 };
@@ -119,36 +120,54 @@ absl::StatusOr<std::unique_ptr<SearchServer>> SearchServer::Start(
   follower_options.max_batch_changes = options.max_batch_changes;
   follower_options.flush_interval = options.flush_interval;
   impl.follower = std::make_unique<LogFollower>(follower_options, impl.writer.get());
+  const LogFollower* follower = impl.follower.get();
+  const Searcher* searcher = impl.searcher.get();
+  NEWSEARCH_RETURN_IF_ERROR(impl.registry.AddCallbackGauge(
+      "newsearch_search_applied_seq", "Highest change-log seq committed to this replica's index.",
+      [follower] { return static_cast<double>(follower->status().applied_seq); }));
+  NEWSEARCH_RETURN_IF_ERROR(impl.registry.AddCallbackGauge(
+      "newsearch_search_head_seq", "Highest change-log seq the ingest service reported.",
+      [follower] { return static_cast<double>(follower->status().head_seq); }));
+  NEWSEARCH_RETURN_IF_ERROR(impl.registry.AddCallbackGauge(
+      "newsearch_search_lag", "Changes logged by ingest but not yet applied here.", [follower] {
+        const FollowerStatus status = follower->status();
+        return static_cast<double>(std::max<int64_t>(0, status.head_seq - status.applied_seq));
+      }));
+  NEWSEARCH_RETURN_IF_ERROR(impl.registry.AddCallbackGauge(
+      "newsearch_search_following", "1 while the change stream to ingest is open.",
+      [follower] { return follower->status().following ? 1.0 : 0.0; }));
+  NEWSEARCH_RETURN_IF_ERROR(impl.registry.AddCallbackGauge(
+      "newsearch_search_documents", "Documents in the latest committed index revision.",
+      [searcher] {
+        absl::StatusOr<int64_t> count = searcher->DocumentCount();
+        return count.ok() ? static_cast<double>(*count) : 0.0;
+      }));
 
   impl.service = std::make_unique<SearchServiceImpl>(impl.searcher.get(), impl.follower.get(),
                                                      index_path, options.ingest_address);
-  impl.health.SetStatus("", grpc::health::v1::HealthCheckResponse::SERVING);
-  impl.health.SetStatus("newsearch.v1.SearchService",
-                        grpc::health::v1::HealthCheckResponse::SERVING);
-  grpc::ServerBuilder builder;
-  server::ConfigureServerBuilder(&builder, options.max_message_bytes);
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &impl.port);
-  builder.RegisterService(impl.service.get());
-  builder.RegisterService(&impl.health);
-  impl.server = builder.BuildAndStart();
-  if (impl.server == nullptr || impl.port == 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen,
-                                               " (address in use or invalid?)"));
-  }
+  server::GrpcServerOptions grpc_options;
+  grpc_options.listen = options.listen;
+  grpc_options.port_file = options.port_file;
+  grpc_options.metrics_listen = options.metrics_listen;
+  grpc_options.metrics_service = "search";
+  grpc_options.max_message_bytes = options.max_message_bytes;
+  grpc_options.shutdown_grace = options.shutdown_grace;
+  NEWSEARCH_ASSIGN_OR_RETURN(impl.server,
+                             server::GrpcServer::Start(grpc_options, {impl.service.get()},
+                                                       {"newsearch.v1.SearchService"},
+                                                       &impl.registry));
   impl.follower->Start();
-  if (!options.port_file.empty()) {
-    NEWSEARCH_RETURN_IF_ERROR(server::WritePortFile(options.port_file, impl.port));
-  }
   Log(LogLevel::kInfo, "search", "serving",
       {{"listen", options.listen},
-       {"port", impl.port},
+       {"port", impl.server->port()},
+       {"metrics_port", impl.server->metrics_port()},
        {"data_dir", options.data_dir},
        {"ingest_address", options.ingest_address},
        {"applied_seq", static_cast<long long>(impl.writer->applied_seq())}});
   return server;
 }
 
-int SearchServer::port() const { return impl_->port; }
+int SearchServer::port() const { return impl_->server->port(); }
 
 void SearchServer::Shutdown() {
   {
@@ -157,12 +176,7 @@ void SearchServer::Shutdown() {
     impl_->shut_down = true;
   }
   Log(LogLevel::kInfo, "search", "shutting down");
-  impl_->health.Shutdown();
-  if (impl_->server != nullptr) {
-    impl_->server->Shutdown(std::chrono::system_clock::now() +
-                            absl::ToChronoNanoseconds(impl_->options.shutdown_grace));
-    impl_->server->Wait();
-  }
+  if (impl_->server != nullptr) impl_->server->Shutdown();
   if (impl_->follower != nullptr) impl_->follower->Stop();
   if (impl_->writer != nullptr) {
     absl::Status closed = impl_->writer->Close();

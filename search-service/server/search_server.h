@@ -20,6 +20,8 @@ struct SearchServerOptions {
   // The ingest service whose change log this replica follows.
   std::string ingest_address = "127.0.0.1:50051";
   std::string port_file;
+  // host:port for Prometheus /metrics; empty = off.
+  std::string metrics_listen;
   int max_message_bytes = 32 << 20;
   // Most changes per index commit, and the longest wait to fill a batch.
   int max_batch_changes = 2000;
