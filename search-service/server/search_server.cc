@@ -177,7 +177,9 @@ void SearchServer::Shutdown() {
   }
   Log(LogLevel::kInfo, "search", "shutting down");
   if (impl_->server != nullptr) impl_->server->Shutdown();
+  Log(LogLevel::kDebug, "search", "grpc server stopped");
   if (impl_->follower != nullptr) impl_->follower->Stop();
+  Log(LogLevel::kDebug, "search", "change log follower stopped");
   if (impl_->writer != nullptr) {
     absl::Status closed = impl_->writer->Close();
     if (!closed.ok()) {

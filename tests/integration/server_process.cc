@@ -199,7 +199,8 @@ SearchFixture::SearchFixture(const std::string& data_dir, const std::string& ing
                [&] {
                  std::vector<std::string> args = {"--data_dir=" + data_dir,
                                                   "--ingest_address=" + ingest_address,
-                                                  "--flush_interval_ms=50"};
+                                                  "--flush_interval_ms=50",
+                                                  "--log_level=debug"};
                  args.insert(args.end(), extra_args.begin(), extra_args.end());
                  return args;
                }(),
