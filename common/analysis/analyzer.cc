@@ -163,32 +163,77 @@ void Analyzer::Impl::TraditionalToSimplified(const std::vector<UChar32>& in,
   out->reserve(in.size());
   source->reserve(in.size());
   const size_t n = in.size();
-  size_t i = 0;
-  while (i < n) {
+  // Han runs [begin, end) of `in`.
+  std::vector<std::pair<size_t, size_t>> runs;
+  for (size_t i = 0; i < n;) {
     if (!IsHan(in[i])) {
-      out->push_back(in[i]);
-      source->push_back(in_source[i]);
       ++i;
       continue;
     }
     size_t j = i + 1;
     while (j < n && IsHan(in[j])) ++j;
-    // Whole runs go to OpenCC, so its phrase table sees the context
-    // (`乾隆` stays, `乾燥` becomes `干燥`).
-    std::vector<UChar32> converted;
-    try {
-      converted = DecodeUtf8(t2s->Convert(EncodeUtf8(in, i, j)));
-    } catch (const std::exception&) {
-      converted.assign(in.begin() + i, in.begin() + j);
+    runs.emplace_back(i, j);
+    i = j;
+  }
+  // Whole runs go to OpenCC, so its phrase table sees the context
+  // (`乾隆` stays, `乾燥` becomes `干燥`). All runs go in one call, joined by
+  // '\n': no dictionary key contains a newline, so no phrase spans two runs
+  // and the result splits back into the per-run conversions; one call per
+  // run cost more in OpenCC's per-call setup than in the lookups. Should the
+  // split not give one piece per run, each run is converted on its own.
+  std::vector<std::vector<UChar32>> converted(runs.size());
+  bool batched = false;
+  if (!runs.empty()) {
+    std::string joined;
+    joined.reserve(in.size() * 3);
+    for (size_t r = 0; r < runs.size(); ++r) {
+      if (r > 0) joined.push_back('\n');
+      for (size_t k = runs[r].first; k < runs[r].second; ++k) AppendUtf8(in[k], &joined);
     }
-    const size_t run_length = j - i;
-    for (size_t t = 0; t < converted.size(); ++t) {
-      out->push_back(converted[t]);
+    try {
+      const std::vector<UChar32> all = DecodeUtf8(t2s->Convert(joined.data(), joined.size()));
+      size_t r = 0;
+      for (const UChar32 c : all) {
+        if (c == '\n') {
+          if (++r == runs.size()) break;
+          continue;
+        }
+        converted[r].push_back(c);
+      }
+      batched = r + 1 == runs.size();
+    } catch (const std::exception&) {
+    }
+  }
+  if (!batched) {
+    std::string run;
+    for (size_t r = 0; r < runs.size(); ++r) {
+      const auto [i, j] = runs[r];
+      run.clear();
+      for (size_t k = i; k < j; ++k) AppendUtf8(in[k], &run);
+      try {
+        converted[r] = DecodeUtf8(t2s->Convert(run.data(), run.size()));
+      } catch (const std::exception&) {
+        converted[r].assign(in.begin() + i, in.begin() + j);
+      }
+    }
+  }
+  size_t i = 0;
+  for (size_t r = 0; r <= runs.size(); ++r) {
+    const size_t run_begin = r < runs.size() ? runs[r].first : n;
+    for (; i < run_begin; ++i) {
+      out->push_back(in[i]);
+      source->push_back(in_source[i]);
+    }
+    if (r == runs.size()) break;
+    const size_t run_length = runs[r].second - runs[r].first;
+    const std::vector<UChar32>& run_out = converted[r];
+    for (size_t t = 0; t < run_out.size(); ++t) {
+      out->push_back(run_out[t]);
       // Equal lengths (the usual case) map one to one; otherwise the run's
       // code points are spread proportionally over the converted run.
-      source->push_back(in_source[i + t * run_length / converted.size()]);
+      source->push_back(in_source[i + t * run_length / run_out.size()]);
     }
-    i = j;
+    i = runs[r].second;
   }
 }
 
@@ -238,6 +283,9 @@ std::vector<Token> Analyzer::Tokenize(absl::string_view folded) const {
   const std::vector<UChar32> cps = DecodeUtf8(folded);
   std::vector<Token> tokens;
   const size_t n = cps.size();
+  // At most one token per code point; one allocation instead of a chain of
+  // reallocations (and moves) over a long body.
+  tokens.reserve(n);
   uint32_t position = 0;
   size_t i = 0;
   while (i < n) {

@@ -77,8 +77,15 @@ std::vector<SnippetBuilder::Match> SnippetBuilder::FindMatches(
   if (needles_.empty() || text.empty()) return matches;
   const analysis::FoldedText folded = analyzer_.FoldWithOffsets(text);
   const std::vector<analysis::Token> tokens = analyzer_.Tokenize(folded.text);
+  // Start positions of each needle's first token, in text order. Only the
+  // needles' first tokens are keyed: indexing every token of a long body
+  // (one string key per distinct token) cost more than the match itself.
   std::unordered_map<std::string, std::vector<size_t>> by_text;
-  for (size_t i = 0; i < tokens.size(); ++i) by_text[tokens[i].text].push_back(i);
+  for (const Needle& needle : needles_) by_text.emplace(needle.tokens[0], std::vector<size_t>());
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    auto it = by_text.find(tokens[i].text);
+    if (it != by_text.end()) it->second.push_back(i);
+  }
 
   const int source_size = static_cast<int>(folded.source.size());
   const int original_size = static_cast<int>(original->size());
@@ -93,7 +100,7 @@ std::vector<SnippetBuilder::Match> SnippetBuilder::FindMatches(
 
   for (const Needle& needle : needles_) {
     auto it = by_text.find(needle.tokens[0]);
-    if (it == by_text.end()) continue;
+    if (it == by_text.end() || it->second.empty()) continue;
     const size_t length = needle.tokens.size();
     for (size_t start : it->second) {
       if (start + length > tokens.size()) continue;
