@@ -632,19 +632,30 @@ absl::StatusOr<int64_t> ArticleStore::Delete(absl::string_view id) {
   return seq;
 }
 
-absl::StatusOr<v1::Article> ArticleStore::Get(absl::string_view id) const {
-  NEWSEARCH_RETURN_IF_ERROR(CheckId(id));
-  NEWSEARCH_ASSIGN_OR_RETURN(auto reader, impl_->AcquireReader());
-  NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, (*reader)->Prepare(kSelectLive));
-  StmtScope scope(stmt);
+namespace {
+
+// Binds `id` to parameter 1 of a one-row lookup and steps to its row.
+// NOT_FOUND when there is none; SQLite errors name `operation`.
+absl::Status StepToArticleRow(sqlite3* db, sqlite3_stmt* stmt, absl::string_view id,
+                              absl::string_view operation) {
   BindText(stmt, 1, id);
   const int rc = sqlite3_step(stmt);
   if (rc == SQLITE_DONE) {
     return absl::NotFoundError(absl::StrCat("article store: no article with id '", id, "'"));
   }
-  if (rc != SQLITE_ROW) {
-    return SqliteError((*reader)->db(), rc, absl::StrCat("get article ", id));
-  }
+  if (rc != SQLITE_ROW) return SqliteError(db, rc, operation);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Article> ArticleStore::Get(absl::string_view id) const {
+  NEWSEARCH_RETURN_IF_ERROR(CheckId(id));
+  NEWSEARCH_ASSIGN_OR_RETURN(auto reader, impl_->AcquireReader());
+  NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, (*reader)->Prepare(kSelectLive));
+  StmtScope scope(stmt);
+  NEWSEARCH_RETURN_IF_ERROR(
+      StepToArticleRow((*reader)->db(), stmt, id, absl::StrCat("get article ", id)));
   NEWSEARCH_ASSIGN_OR_RETURN(v1::Article article, ReadArticle(stmt, 0, id));
   return article;
 }
@@ -654,14 +665,8 @@ absl::StatusOr<std::string> ArticleStore::GetRaw(absl::string_view id) const {
   NEWSEARCH_ASSIGN_OR_RETURN(auto reader, impl_->AcquireReader());
   NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, (*reader)->Prepare(kSelectRaw));
   StmtScope scope(stmt);
-  BindText(stmt, 1, id);
-  const int rc = sqlite3_step(stmt);
-  if (rc == SQLITE_DONE) {
-    return absl::NotFoundError(absl::StrCat("article store: no article with id '", id, "'"));
-  }
-  if (rc != SQLITE_ROW) {
-    return SqliteError((*reader)->db(), rc, absl::StrCat("get raw page of ", id));
-  }
+  NEWSEARCH_RETURN_IF_ERROR(
+      StepToArticleRow((*reader)->db(), stmt, id, absl::StrCat("get raw page of ", id)));
   return std::string(ColumnBlob(stmt, 0));
 }
 
