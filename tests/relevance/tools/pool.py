@@ -27,7 +27,8 @@ pooling: whitespace-separated terms, "..." / “...” / 「...」 phrases,
 the next atom negative (shown, not pooled).
 
 Distractors: tools/gen_pages.py --count N --seed S --jsonl (3000 and 7, as
-tests/relevance/README.md states), ids page-000001 -> gen-000001. They are
+tests/relevance/README.md states), ids page-000001 -> gen-page-000001 as in
+the relevance harness. They are
 never relevant; the pool shows how many contain each query and the first
 --show_distractors of them in full context so their text can be read.
 
@@ -124,7 +125,7 @@ def load_distractors(count, seed):
         with open(path, encoding='utf-8') as f:
             for line in f:
                 d = json.loads(line)
-                out.append({'id': 'gen-' + d['id'].split('-')[-1], 'title': d['title'],
+                out.append({'id': 'gen-' + d['id'], 'title': d['title'],
                             'published_at': d['published_at'], 'source': d['source'],
                             'authors': [d['author']] if d.get('author') else [],
                             'body': d['body']})
