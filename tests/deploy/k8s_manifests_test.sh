@@ -85,6 +85,8 @@ break_case() {
 
 break_case schema-type dev base/ingest.yaml \
   's/  replicas: 1\n/  replicas: one\n/' 'must be integer'
+break_case unknown-field dev base/search.yaml \
+  's/publishNotReadyAddresses:/publishNotReadyAddress:/' 'unknown field spec.publishNotReadyAddress'
 break_case http-readiness prod base/search.yaml \
   's/readinessProbe:\n            grpc:\n              port: 8081\n              service: ""/readinessProbe:\n            httpGet:\n              port: 8081\n              path: \/healthz/' \
   'readinessProbe is not a grpc probe'

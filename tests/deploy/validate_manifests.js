@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Validates one rendered newsearch overlay (the output of `kubectl kustomize`):
 // every object against the upstream Kubernetes OpenAPI schemas (through
-// kubernetes-models' validators), then the properties newsearch relies on:
+// kubernetes-models' validators) with unknown fields refused, as the API
+// server refuses them, then the properties newsearch relies on:
 // gRPC probes on the plaintext health port with the agreed service names,
 // per-replica volumes, the token Secret mounted as a directory, selectors that
 // select, and a NetworkPolicy that lets only search and writers reach ingest.
@@ -52,6 +53,82 @@ function modelFor(apiVersion, kind) {
   }
 }
 
+// The JSON schemas accept fields they do not know; the API server (kubectl's
+// default --validate=strict) refuses them. kubernetes-models' type
+// declarations list every field of every type, so read them once and reject
+// any field they do not declare (a typo like `readinesProbe` would otherwise
+// pass, and the probe silently vanish).
+let fieldIndex = null;
+function loadFieldIndex() {
+  const root = path.dirname(require.resolve('kubernetes-models/package.json'));
+  const roots = [root];
+  try {
+    roots.push(path.dirname(require.resolve('@kubernetes-models/apimachinery/package.json',
+                                            {paths: [root]})));
+  } catch (e) {
+    // Older layouts keep apimachinery's declarations elsewhere; its types then
+    // go unchecked (their fields still pass the schema check).
+  }
+  const interfaces = new Map();  // global alias -> {field: type}
+  const walk = (dir) => {
+    for (const entry of fs.readdirSync(dir, {withFileTypes: true})) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (entry.name !== 'node_modules' || dir === root) walk(full);
+      } else if (entry.name.endsWith('.d.ts')) {
+        indexDeclarations(fs.readFileSync(full, 'utf8'), interfaces);
+      }
+    }
+  };
+  for (const r of roots) walk(r);
+  return interfaces;
+}
+function indexDeclarations(text, interfaces) {
+  const local = new Map();
+  const re = /^export interface (\w+)(?: extends [^{]*)? \{\n([\s\S]*?)^\}/gm;
+  let m;
+  while ((m = re.exec(text)) !== null) {
+    const fields = {};
+    for (const line of m[2].split('\n')) {
+      const f = /^ {4}"([^"]+)"\??: (.*)$/.exec(line);
+      if (!f) continue;
+      const type = f[2].trim();
+      const array = /^Array<(I\w+)>;$/.exec(type);
+      const ref = /^(I\w+);$/.exec(type);
+      fields[f[1]] = array ? {array: array[1]} : ref ? {ref: ref[1]} : {};
+    }
+    local.set(m[1], fields);
+  }
+  const aliases = /^export \{ (\w+) as (\w+)/gm;
+  while ((m = aliases.exec(text)) !== null) {
+    if (local.has(m[1])) interfaces.set(m[2], local.get(m[1]));
+  }
+}
+function checkFields(value, typeName, where, at) {
+  if (fieldIndex === null) fieldIndex = loadFieldIndex();
+  const fields = fieldIndex.get(typeName);
+  if (!fields || !value || typeof value !== 'object' || Array.isArray(value)) return;
+  for (const [key, child] of Object.entries(value)) {
+    const field = fields[key];
+    if (!field) {
+      fail(where, `unknown field ${at ? at + '.' : ''}${key}`);
+      continue;
+    }
+    const next = `${at ? at + '.' : ''}${key}`;
+    if (field.ref) checkFields(child, field.ref, where, next);
+    if (field.array && Array.isArray(child)) {
+      child.forEach((item, i) => checkFields(item, field.array, where, `${next}[${i}]`));
+    }
+  }
+}
+function groupVersionKindType(apiVersion, kind) {
+  // apps/v1 StatefulSet -> IIoK8sApiAppsV1StatefulSet; v1 Service -> IIoK8sApiCoreV1Service.
+  const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['core', apiVersion];
+  const camel = (s) => s.charAt(0).toUpperCase() + s.slice(1);
+  const g = group.replace(/\.k8s\.io$/, '').split('.').map(camel).join('');
+  return `IIoK8sApi${g}${camel(version)}${kind}`;
+}
+
 function validateSchema(obj, where) {
   const Model = modelFor(obj.apiVersion, obj.kind);
   if (!check(Model, where, `no Kubernetes schema for apiVersion ${obj.apiVersion} kind ${obj.kind}`)) {
@@ -61,6 +138,11 @@ function validateSchema(obj, where) {
     new Model(obj).validate();
   } catch (e) {
     fail(where, `schema: ${e.message}`);
+  }
+  const typeName = groupVersionKindType(obj.apiVersion, obj.kind);
+  if (fieldIndex === null) fieldIndex = loadFieldIndex();
+  if (check(fieldIndex.has(typeName), where, `no field list for ${typeName}`)) {
+    checkFields(obj, typeName, where, '');
   }
 }
 
