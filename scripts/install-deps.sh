@@ -9,6 +9,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev libxapian-dev libopencc-dev opencc libicu-dev libsqlite3-dev libssl-dev
   libgumbo-dev libcivetweb-dev libgtest-dev libgmock-dev xapian-tools
+  clang libclang-rt-14-dev
 )
 # common/base/logging uses spdlog (find_package(spdlog) in cmake/).
 packages+=(libspdlog-dev)
