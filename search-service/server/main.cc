@@ -23,8 +23,8 @@ ABSL_FLAG(int32_t, max_query_chars, 1024, "Longest query accepted, in characters
 ABSL_FLAG(int32_t, max_page_size, 100, "Largest page_size accepted");
 ABSL_FLAG(int32_t, max_result_depth, 10000, "Deepest result reachable by paging");
 ABSL_FLAG(int32_t, query_time_limit_ms, 0,
-          "Matcher time limit per query in milliseconds (0 = none); responses it cuts short "
-          "have partial=true");
+          "Per-query time in milliseconds after which Xapian stops checking matches for exact "
+          "counts and facets (0 = none); such responses have partial=true");
 ABSL_FLAG(int32_t, facet_exact_limit, 100000,
           "Facet counts are exact for match sets up to this many articles");
 ABSL_FLAG(int32_t, shutdown_grace_seconds, 10, "Grace period for in-flight calls on SIGTERM");
