@@ -32,8 +32,9 @@ struct SearcherOptions {
   // INVALID_ARGUMENT.
   int max_result_depth = 10000;
   int snippet_chars = 120;     // snippet length in code points
-  // Longest time the matcher may spend on one query (Enquire::set_time_limit);
-  // zero = no limit. When it runs out the response has partial=true.
+  // Time after which the matcher stops checking extra documents for exact
+  // counts (Enquire::set_time_limit; Xapian cannot end the match itself);
+  // zero = no limit. A match that reaches it answers with partial=true.
   absl::Duration query_time_limit = absl::ZeroDuration();
   // Facet counts (include_facets) examine at most this many matches; on
   // larger match sets the response has facets_exact=false.

@@ -22,6 +22,11 @@ ABSL_FLAG(int32_t, flush_interval_ms, 200, "Longest wait to fill an index batch"
 ABSL_FLAG(int32_t, max_query_chars, 1024, "Longest query accepted, in characters");
 ABSL_FLAG(int32_t, max_page_size, 100, "Largest page_size accepted");
 ABSL_FLAG(int32_t, max_result_depth, 10000, "Deepest result reachable by paging");
+ABSL_FLAG(int32_t, query_time_limit_ms, 0,
+          "Per-query time in milliseconds after which Xapian stops checking matches for exact "
+          "counts and facets (0 = none); such responses have partial=true");
+ABSL_FLAG(int32_t, facet_exact_limit, 100000,
+          "Facet counts are exact for match sets up to this many articles");
 ABSL_FLAG(int32_t, shutdown_grace_seconds, 10, "Grace period for in-flight calls on SIGTERM");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
 
@@ -33,7 +38,8 @@ int main(int argc, char** argv) {
   absl::Status env = newsearch::server::ApplyEnvironmentToFlags(
       {"listen", "data_dir", "ingest_address", "metrics_listen", "port_file", "max_message_bytes",
        "max_batch_changes", "flush_interval_ms", "max_query_chars", "max_page_size",
-       "max_result_depth", "shutdown_grace_seconds", "log_level"});
+       "max_result_depth", "shutdown_grace_seconds", "log_level", "query_time_limit_ms",
+       "facet_exact_limit"});
   if (!env.ok()) {
     std::cerr << "newsearch-search: bad environment: " << env.message() << "\n";
     return 2;
@@ -56,12 +62,18 @@ int main(int argc, char** argv) {
   options.max_page_size = absl::GetFlag(FLAGS_max_page_size);
   options.max_result_depth = absl::GetFlag(FLAGS_max_result_depth);
   options.shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
+  options.query_time_limit = absl::Milliseconds(absl::GetFlag(FLAGS_query_time_limit_ms));
+  options.facet_exact_limit = absl::GetFlag(FLAGS_facet_exact_limit);
   std::string problems;
   if (options.ingest_address.empty()) problems += " --ingest_address is empty;";
   if (options.max_batch_changes <= 0) problems += " --max_batch_changes must be positive;";
   if (absl::GetFlag(FLAGS_flush_interval_ms) < 0) problems += " --flush_interval_ms must be >= 0;";
   if (options.max_query_chars <= 0) problems += " --max_query_chars must be positive;";
   if (options.max_page_size <= 0) problems += " --max_page_size must be positive;";
+  if (absl::GetFlag(FLAGS_query_time_limit_ms) < 0) {
+    problems += " --query_time_limit_ms must be >= 0;";
+  }
+  if (options.facet_exact_limit <= 0) problems += " --facet_exact_limit must be positive;";
   if (options.max_result_depth < options.max_page_size) {
     problems += " --max_result_depth must be >= --max_page_size;";
   }

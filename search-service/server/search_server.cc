@@ -52,6 +52,18 @@ class SearchServiceImpl final : public v1::SearchService::Service {
     return grpc::Status::OK;
   }
 
+  grpc::Status SimilarArticles(grpc::ServerContext*, const v1::SimilarArticlesRequest* request,
+                               v1::SimilarArticlesResponse* response) override {
+    absl::StatusOr<v1::SimilarArticlesResponse> result = searcher_->SimilarArticles(*request);
+    if (!result.ok()) {
+      Log(LogLevel::kDebug, "search", "similar articles failed",
+          {{"status", result.status().ToString()}});
+      return server::ToGrpcStatus(result.status());
+    }
+    *response = std::move(*result);
+    return grpc::Status::OK;
+  }
+
   grpc::Status GetIndexStatus(grpc::ServerContext*, const v1::GetIndexStatusRequest*,
                               v1::GetIndexStatusResponse* response) override {
     const FollowerStatus status = follower_->status();
@@ -113,6 +125,8 @@ absl::StatusOr<std::unique_ptr<SearchServer>> SearchServer::Start(
   searcher_options.max_query_chars = options.max_query_chars;
   searcher_options.max_page_size = options.max_page_size;
   searcher_options.max_result_depth = options.max_result_depth;
+  searcher_options.query_time_limit = options.query_time_limit;
+  searcher_options.facet_exact_limit = options.facet_exact_limit;
   NEWSEARCH_ASSIGN_OR_RETURN(impl.searcher, Searcher::Create(searcher_options, impl.analyzer.get()));
 
   LogFollowerOptions follower_options;

@@ -30,6 +30,11 @@ struct SearchServerOptions {
   int max_query_chars = 1024;
   int max_page_size = 100;
   int max_result_depth = 10000;
+  // Per-query time limit for exact counting (zero = none); responses that
+  // reach it say partial=true (see SearcherOptions::query_time_limit).
+  absl::Duration query_time_limit = absl::ZeroDuration();
+  // Facet counts are exact for match sets up to this many articles.
+  int facet_exact_limit = 100000;
   absl::Duration shutdown_grace = absl::Seconds(10);
 };
 

@@ -40,6 +40,11 @@ constexpr FlagSpec kFlags[] = {
     {"sort", true, Bit(Command::kSearch)},
     {"page_size", true, Bit(Command::kSearch) | Bit(Command::kList)},
     {"page_token", true, Bit(Command::kSearch) | Bit(Command::kList)},
+    {"year", true, Bit(Command::kSearch)},
+    {"month", true, Bit(Command::kSearch)},
+    {"facets", false, Bit(Command::kSearch)},
+    {"expand_duplicates", false, Bit(Command::kSearch)},
+    {"debug", false, Bit(Command::kSearch)},
 };
 
 const FlagSpec* FindFlag(absl::string_view name) {
@@ -103,8 +108,9 @@ absl::StatusOr<newsearch::v1::SortOrder> ParseSort(absl::string_view value) {
   if (value == "relevance") return newsearch::v1::SORT_ORDER_RELEVANCE;
   if (value == "date" || value == "date_desc") return newsearch::v1::SORT_ORDER_DATE_DESC;
   if (value == "date_asc") return newsearch::v1::SORT_ORDER_DATE_ASC;
+  if (value == "recency") return newsearch::v1::SORT_ORDER_RELEVANCE_RECENCY;
   return absl::InvalidArgumentError(absl::StrCat(
-      "--sort takes relevance, date (newest first) or date_asc, not \"", value, "\""));
+      "--sort takes relevance, date (newest first), date_asc or recency, not \"", value, "\""));
 }
 
 // Applies one flag to `inv`; the command has already been checked to accept it.
@@ -147,6 +153,23 @@ absl::Status ApplyFlag(const ParsedFlag& flag, Invocation* inv) {
   } else if (name == "page_token") {
     inv->search.set_page_token(value);
     inv->list.set_page_token(value);
+  } else if (name == "year" || name == "month") {
+    // The server checks the form and says what is wrong.
+    if (value.empty()) return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
+    if (name == "year") {
+      inv->search.add_years(value);
+    } else {
+      inv->search.add_months(value);
+    }
+  } else if (name == "facets") {
+    NEWSEARCH_ASSIGN_OR_RETURN(bool on, ParseBool(name, value));
+    inv->search.set_include_facets(on);
+  } else if (name == "expand_duplicates") {
+    NEWSEARCH_ASSIGN_OR_RETURN(bool on, ParseBool(name, value));
+    inv->search.set_expand_duplicates(on);
+  } else if (name == "debug") {
+    NEWSEARCH_ASSIGN_OR_RETURN(bool on, ParseBool(name, value));
+    inv->search.set_debug(on);
   }
   return absl::OkStatus();
 }
@@ -352,13 +375,22 @@ Commands:
       --source_hint S           source name for pages that name none
       --content_type T          MIME type, e.g. "text/html; charset=gbk"
       --external_id_from_path   external_id = path relative to the argument
-  search [QUERY...]   Run a query (the words are joined with spaces).
+  search [QUERY...]   Run a query (the words are joined with spaces). Grammar:
+                      words (all must match), "phrases", OR, AND, NOT, -word,
+                      ( ), title: source: author:, dates 2018年, 2018年4月,
+                      2018-04-23, 2018-01-01..2018-06-30 (see README).
       --source S                keep only this source (repeatable)
       --after DATE              published at or after DATE
       --before DATE             published before DATE (exclusive)
                                 DATE: YYYY-MM-DD or "YYYY-MM-DD HH:MM" in UTC+8,
                                 or RFC 3339 with an offset
-      --sort relevance|date|date_asc
+      --year YYYY               keep only this year, UTC+8 (repeatable)
+      --month YYYY-MM           keep only this month, UTC+8 (repeatable)
+      --sort relevance|date|date_asc|recency
+                                recency: relevance plus a boost for newer
+      --facets                  print counts by source, year and month
+      --expand_duplicates       show every copy of a story, not one hit
+      --debug                   print how the query was parsed
       --page_size N             hits per page (server default 10)
       --page_token T            next_page_token of a previous page
   get ID              Print one stored article.

@@ -87,12 +87,32 @@ std::string FormatCst(absl::Time t) {
 
 std::string FormatSearchResponse(const newsearch::v1::SearchResponse& response,
                                  const HighlightStyle& style) {
-  std::string out = absl::StrCat("total ~", response.total_estimate(), "\n");
+  std::string out = absl::StrCat("total ~", response.total_estimate(),
+                                 response.partial() ? " (partial: time limit reached)" : "", "\n");
+  if (response.has_debug()) {
+    const newsearch::v1::QueryDebug& debug = response.debug();
+    absl::StrAppend(&out, "parsed:  ", debug.parsed_query(), "\n");
+    absl::StrAppend(&out, "xapian:  ", debug.xapian_query(), "\n");
+    absl::StrAppend(&out, "terms:   ", absl::StrJoin(debug.terms(), " "), "\n");
+    absl::StrAppend(&out, "filters: ",
+                    debug.filters().empty() ? "-" : absl::StrJoin(debug.filters(), "; "), "\n");
+  }
+  for (const newsearch::v1::Facet& facet : response.facets()) {
+    std::vector<std::string> values;
+    for (const newsearch::v1::FacetValue& v : facet.values()) {
+      values.push_back(absl::StrCat(OneLine(v.value()), " ", v.count()));
+    }
+    absl::StrAppend(&out, facet.name(), response.facets_exact() ? "" : " (estimate)", ": ",
+                    absl::StrJoin(values, ", "), "\n");
+  }
   for (const newsearch::v1::SearchHit& hit : response.hits()) {
     absl::StrAppend(&out, "\n", hit.rank() + 1, ". ", OneLine(hit.title()), "\n");
     absl::StrAppend(&out, "   ", hit.source().empty() ? "-" : OneLine(hit.source()), " | ",
                     DateOrDash(hit.has_published_at(), hit.published_at()), " | ", hit.id(),
-                    " | score ", absl::StrFormat("%.3f", hit.score()), "\n");
+                    " | score ", absl::StrFormat("%.3f", hit.score()));
+    if (hit.duplicate_count() > 0) absl::StrAppend(&out, " | +", hit.duplicate_count(), " copies");
+    if (!hit.duplicate_of().empty()) absl::StrAppend(&out, " | copy of ", hit.duplicate_of());
+    out.push_back('\n');
     if (!hit.snippet().text().empty()) {
       std::vector<CodePointSpan> spans;
       for (const newsearch::v1::Highlight& h : hit.snippet().highlights()) {

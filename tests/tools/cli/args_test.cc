@@ -92,6 +92,26 @@ TEST(ParseCommandLineTest, SearchBuildsTheRequest) {
   EXPECT_EQ(r.page_token(), "tok");
 }
 
+TEST(ParseCommandLineTest, SearchFeatureFlags) {
+  absl::StatusOr<Invocation> inv =
+      Parse({"search", "乌镇", "--year", "2018", "--month=2018-04", "--month", "2018-11",
+             "--facets", "--expand_duplicates", "--debug"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  const newsearch::v1::SearchRequest& r = inv->search;
+  EXPECT_EQ(r.query(), "乌镇");
+  EXPECT_THAT(r.years(), ElementsAre("2018"));
+  EXPECT_THAT(r.months(), ElementsAre("2018-04", "2018-11"));
+  EXPECT_TRUE(r.include_facets());
+  EXPECT_TRUE(r.expand_duplicates());
+  EXPECT_TRUE(r.debug());
+  absl::StatusOr<Invocation> plain = Parse({"search", "乌镇"});
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_FALSE(plain->search.include_facets());
+  EXPECT_FALSE(plain->search.expand_duplicates());
+  EXPECT_FALSE(plain->search.debug());
+  EXPECT_FALSE(Parse({"list", "--facets"}).ok()) << "search-only flag";
+}
+
 TEST(ParseCommandLineTest, SearchWithoutWordsHasEmptyQuery) {
   absl::StatusOr<Invocation> inv = Parse({"search", "--source", "新华网"});
   ASSERT_TRUE(inv.ok()) << inv.status();
@@ -110,6 +130,7 @@ TEST(ParseCommandLineTest, SortNames) {
       {"date", newsearch::v1::SORT_ORDER_DATE_DESC, "date means newest first"},
       {"date_desc", newsearch::v1::SORT_ORDER_DATE_DESC, "explicit alias of date"},
       {"date_asc", newsearch::v1::SORT_ORDER_DATE_ASC, "oldest first"},
+      {"recency", newsearch::v1::SORT_ORDER_RELEVANCE_RECENCY, "relevance with recency boost"},
   };
   for (const Case& c : cases) {
     absl::StatusOr<Invocation> inv = Parse({"search", "x", "--sort", c.value});
