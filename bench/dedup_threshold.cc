@@ -1,8 +1,8 @@
 // Measures the similarities behind kDuplicateMinSimilarity
 // (ingest-service/dedup/minhash.h): parses pages with the real parser,
 // signs every first article body, and prints
-//   * for each near-duplicate pair (files NN_a.* / NN_b.* in --pairs), the
-//     estimated Jaccard similarity of the two signatures;
+//   * for each near-duplicate pair (files NN_a.* and NN_x.* in --pairs, x
+//     any other letter), the estimated Jaccard similarity of the signatures;
 //   * over every pair of distinct pages of --corpus (e.g. tools/gen_pages.py
 //     output, none of them a copy of another), how many pairs reach each
 //     similarity: the false positives a threshold would produce, and how
@@ -66,13 +66,20 @@ int main(int argc, char** argv) {
     return (*fp)->Signature(page->articles[0].body());
   };
 
-  std::map<std::string, std::pair<std::optional<newsearch::ingest::MinHashSignature>, std::optional<newsearch::ingest::MinHashSignature>>> pairs;
-  for (const std::string& path : Files(absl::GetFlag(FLAGS_pairs))) {
+  using Signature = std::optional<newsearch::ingest::MinHashSignature>;
+  std::map<std::string, Signature> firsts;                    // NN -> NN_a
+  std::map<std::string, std::pair<Signature, Signature>> pairs;  // NN_x -> (NN_a, NN_x)
+  const std::vector<std::string> pair_files = Files(absl::GetFlag(FLAGS_pairs));
+  for (const std::string& path : pair_files) {
     const std::string name = std::filesystem::path(path).stem().string();
-    if (name.size() < 3) continue;
-    const std::string key = name.substr(0, name.size() - 2);
-    if (name.substr(name.size() - 2) == "_a") pairs[key].first = fingerprint(path);
-    if (name.substr(name.size() - 2) == "_b") pairs[key].second = fingerprint(path);
+    if (name.size() >= 3 && name.substr(name.size() - 2) == "_a") {
+      firsts[name.substr(0, name.size() - 2)] = fingerprint(path);
+    }
+  }
+  for (const std::string& path : pair_files) {
+    const std::string name = std::filesystem::path(path).stem().string();
+    if (name.size() < 3 || name[name.size() - 2] != '_' || name.back() == 'a') continue;
+    pairs[name] = {firsts[name.substr(0, name.size() - 2)], fingerprint(path)};
   }
   using newsearch::ingest::EstimatedSimilarity;
   std::vector<double> pair_sims;
