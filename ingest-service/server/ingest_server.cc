@@ -28,6 +28,8 @@ constexpr int kDefaultListPageSize = 50;
 constexpr int kMaxListPageSize = 1000;
 constexpr int kDefaultChangeBatch = 256;
 constexpr int kMaxChangeBatch = 4096;
+constexpr int kDefaultReparseBatch = 100;
+constexpr int kMaxReparseBatch = 10000;
 
 void SetNow(google::protobuf::Timestamp* ts) {
   absl::Time now = absl::Now();
@@ -148,6 +150,44 @@ class IngestServiceImpl final : public v1::IngestService::Service {
     return grpc::Status::OK;
   }
 
+  grpc::Status ParseArticle(grpc::ServerContext*, const v1::IngestArticleRequest* request,
+                            v1::ParseArticleResponse* response) override {
+    absl::StatusOr<v1::ParseArticleResponse> result = ingestor_->DryRun(*request);
+    if (!result.ok()) return ToGrpcStatus(result.status());
+    *response = std::move(*result);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ReparseArticles(grpc::ServerContext* context,
+                               const v1::ReparseArticlesRequest* request,
+                               grpc::ServerWriter<v1::ReparseArticlesResponse>* writer) override {
+    int batch = request->batch_size();
+    if (batch < 0 || batch > kMaxReparseBatch) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("batch_size is ", batch, "; it must be between 0 and ",
+                                       kMaxReparseBatch));
+    }
+    if (batch == 0) batch = kDefaultReparseBatch;
+    Log(LogLevel::kInfo, "reparse", "started",
+        {{"peer", context->peer()}, {"batch_size", batch}});
+    v1::ReparseArticlesResponse last;
+    const absl::Status status =
+        ingestor_->Reparse(batch, [&](const v1::ReparseArticlesResponse& progress) {
+          last = progress;
+          if (context->IsCancelled() || notifier_->is_shut_down()) return false;
+          return writer->Write(progress);
+        });
+    Log(status.ok() ? LogLevel::kInfo : LogLevel::kWarning, "reparse",
+        status.ok() ? "finished" : "stopped",
+        {{"pages_done", static_cast<long long>(last.pages_done())},
+         {"articles_changed", static_cast<long long>(last.articles_changed())},
+         {"articles_unchanged", static_cast<long long>(last.articles_unchanged())},
+         {"articles_deleted", static_cast<long long>(last.articles_deleted())},
+         {"pages_failed", static_cast<long long>(last.pages_failed())},
+         {"status", status.ToString()}});
+    return ToGrpcStatus(status);
+  }
+
   grpc::Status StreamChanges(grpc::ServerContext* context,
                              const v1::StreamChangesRequest* request,
                              grpc::ServerWriter<v1::StreamChangesResponse>* writer) override {
@@ -210,6 +250,7 @@ struct IngestServer::Impl {
   // Declared first: everything below may record into it.
   server::Registry registry;
   std::unique_ptr<PageParser> parser;
+  std::unique_ptr<BodyFingerprinter> fingerprinter;
   std::unique_ptr<ArticleStore> store;
   std::unique_ptr<ChangeNotifier> notifier;
   std::unique_ptr<Ingestor> ingestor;
@@ -230,6 +271,7 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
   impl.options = options;
   NEWSEARCH_RETURN_IF_ERROR(server::EnsureDirectory(options.data_dir));
   NEWSEARCH_ASSIGN_OR_RETURN(impl.parser, PageParser::Create());
+  NEWSEARCH_ASSIGN_OR_RETURN(impl.fingerprinter, BodyFingerprinter::Create());
   StoreOptions store_options;
   store_options.path = options.data_dir + "/articles.db";
   store_options.fsync_every_commit = options.fsync;
@@ -238,7 +280,8 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
   IngestorLimits limits;
   limits.max_page_bytes = options.max_page_bytes;
   impl.ingestor = std::make_unique<Ingestor>(impl.parser.get(), impl.store.get(),
-                                             impl.notifier.get(), limits);
+                                             impl.notifier.get(), limits,
+                                             impl.fingerprinter.get());
 
   NEWSEARCH_ASSIGN_OR_RETURN(
       server::CounterFamily * articles,

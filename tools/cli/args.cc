@@ -31,8 +31,11 @@ constexpr FlagSpec kFlags[] = {
     {"token_file", true, kAllCommands},
     {"json", false, kAllCommands},
     {"help", false, kAllCommands},
-    {"source_hint", true, Bit(Command::kIngest)},
-    {"content_type", true, Bit(Command::kIngest)},
+    {"source_hint", true, Bit(Command::kIngest) | Bit(Command::kParse)},
+    {"content_type", true, Bit(Command::kIngest) | Bit(Command::kParse)},
+    {"url", true, Bit(Command::kParse)},
+    {"external_id", true, Bit(Command::kParse)},
+    {"batch_size", true, Bit(Command::kReparse)},
     {"external_id_from_path", false, Bit(Command::kIngest)},
     {"source", true, Bit(Command::kSearch)},
     {"after", true, Bit(Command::kSearch)},
@@ -68,6 +71,7 @@ constexpr CommandName kCommands[] = {
     {"help", Command::kHelp},     {"ingest", Command::kIngest}, {"search", Command::kSearch},
     {"get", Command::kGet},       {"list", Command::kList},     {"delete", Command::kDelete},
     {"status", Command::kStatus}, {"wait", Command::kWait},
+    {"parse", Command::kParse},   {"reparse", Command::kReparse},
 };
 
 const char* NameOf(Command command) {
@@ -133,6 +137,17 @@ absl::Status ApplyFlag(const ParsedFlag& flag, Invocation* inv) {
     inv->ingest.content_type = value;
   } else if (name == "external_id_from_path") {
     NEWSEARCH_ASSIGN_OR_RETURN(inv->ingest.external_id_from_path, ParseBool(name, value));
+  } else if (name == "url") {
+    inv->parse.url = value;
+  } else if (name == "external_id") {
+    inv->parse.external_id = value;
+  } else if (name == "batch_size") {
+    int32_t size = 0;
+    if (!absl::SimpleAtoi(value, &size) || size < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--batch_size takes a non-negative integer, not \"", value, "\""));
+    }
+    inv->reparse.set_batch_size(size);
   } else if (name == "source") {
     if (value.empty()) return absl::InvalidArgumentError("--source needs a source name");
     inv->search.add_sources(value);
@@ -192,9 +207,13 @@ absl::Status CheckPositionals(Command command, const std::vector<std::string>& p
         return absl::InvalidArgumentError("the article id must not be empty");
       }
       break;
+    case Command::kParse:
+      if (n != 1) return error("exactly one page file");
+      break;
     case Command::kList:
     case Command::kStatus:
     case Command::kWait:
+    case Command::kReparse:
       if (n != 0) return error("no positional arguments");
       break;
     case Command::kHelp:
@@ -356,6 +375,9 @@ absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args
     case Command::kDelete:
       inv.article_id = positionals[0];
       break;
+    case Command::kParse:
+      inv.parse.path = positionals[0];
+      break;
     default:
       break;
   }
@@ -401,6 +423,15 @@ Commands:
   wait                Wait until the search replica has applied everything
                       the ingest service has stored (bounded by --timeout,
                       default 60s).
+  parse FILE          Dry run: show what the ingest service would store for
+                      one page (articles, detected encoding, warnings,
+                      duplicate_of); nothing is stored.
+      --source_hint S, --content_type T   as for ingest
+      --url U, --external_id E  request fields (they decide the ids)
+  reparse             Re-parse every stored page with the service's current
+                      parser; changed articles reach every search replica.
+                      Progress on stderr.
+      --batch_size N            pages per write transaction (server default 100)
   help                Print this text.
 
 Global flags (environment variable in brackets):

@@ -25,7 +25,7 @@ namespace newsearch::cli {
 inline constexpr int kExitOk = 0;
 // RPC or connection error, unreadable input, `wait` timed out.
 inline constexpr int kExitError = 1;
-// `ingest` finished but some pages failed.
+// `ingest` or `reparse` finished but some pages failed.
 inline constexpr int kExitSomePagesFailed = 2;
 // Bad command line (EX_USAGE from sysexits.h).
 inline constexpr int kExitUsage = 64;
@@ -33,7 +33,18 @@ inline constexpr int kExitUsage = 64;
 inline constexpr char kDefaultIngestAddress[] = "127.0.0.1:50051";
 inline constexpr char kDefaultSearchAddress[] = "127.0.0.1:50052";
 
-enum class Command { kHelp, kIngest, kSearch, kGet, kList, kDelete, kStatus, kWait };
+enum class Command {
+  kHelp,
+  kIngest,
+  kSearch,
+  kGet,
+  kList,
+  kDelete,
+  kStatus,
+  kWait,
+  kParse,
+  kReparse,
+};
 
 // Flags every subcommand accepts.
 struct GlobalOptions {
@@ -65,6 +76,16 @@ struct IngestOptions {
   bool external_id_from_path = false;
 };
 
+// Flags of `parse` (besides --source_hint and --content_type, kept in
+// IngestOptions).
+struct ParseOptions {
+  // The page file to send.
+  std::string path;
+  // --url, --external_id: the request fields (they decide the article ids).
+  std::string url;
+  std::string external_id;
+};
+
 // A fully parsed command line.
 struct Invocation {
   Command command = Command::kHelp;
@@ -76,6 +97,10 @@ struct Invocation {
   newsearch::v1::ListArticlesRequest list;
   // `get` / `delete`: the article id.
   std::string article_id;
+  // `parse`: the file and request fields.
+  ParseOptions parse;
+  // `reparse`: the request to send (--batch_size).
+  newsearch::v1::ReparseArticlesRequest reparse;
 };
 
 // Returns the value of an environment variable, or nullopt when unset.

@@ -483,6 +483,63 @@ int RunDelete(const Session& session) {
   return kExitOk;
 }
 
+int RunParse(const Session& session) {
+  const Invocation& inv = session.inv();
+  absl::StatusOr<std::string> bytes = ReadFileBytes(inv.parse.path);
+  if (!bytes.ok()) {
+    *session.io().err << "newsearch: " << StatusCodeName(static_cast<int>(bytes.status().code()))
+                      << ": " << bytes.status().message() << "\n";
+    return kExitError;
+  }
+  v1::IngestArticleRequest request;
+  request.set_content(*std::move(bytes));
+  request.set_url(inv.parse.url);
+  request.set_external_id(inv.parse.external_id);
+  request.set_source_hint(inv.ingest.source_hint);
+  request.set_content_type(inv.ingest.content_type);
+  std::unique_ptr<v1::IngestService::Stub> stub = session.IngestStub();
+  grpc::ClientContext ctx;
+  session.Prepare(&ctx, kDefaultCallTimeout);
+  v1::ParseArticleResponse response;
+  const grpc::Status status = stub->ParseArticle(&ctx, request, &response);
+  if (!status.ok()) return session.Fail(status, "ingest");
+  if (inv.global.json) {
+    session.PrintJson(response);
+  } else {
+    *session.io().out << FormatParseResult(response);
+  }
+  return kExitOk;
+}
+
+int RunReparse(const Session& session) {
+  const CommandIo& io = session.io();
+  std::unique_ptr<v1::IngestService::Stub> stub = session.IngestStub();
+  grpc::ClientContext ctx;
+  session.Prepare(&ctx, absl::InfiniteDuration());
+  std::unique_ptr<grpc::ClientReader<v1::ReparseArticlesResponse>> reader =
+      stub->ReparseArticles(&ctx, session.inv().reparse);
+  v1::ReparseArticlesResponse progress;
+  v1::ReparseArticlesResponse last;
+  bool any = false;
+  while (reader->Read(&progress)) {
+    last = progress;
+    any = true;
+    if (session.inv().global.json) {
+      session.PrintJson(progress);
+    } else if (io.stderr_is_tty) {
+      *io.err << "\r" << FormatReparseProgress(progress) << "\033[K" << std::flush;
+    } else {
+      *io.err << FormatReparseProgress(progress) << "\n";
+    }
+  }
+  if (io.stderr_is_tty && any && !session.inv().global.json) *io.err << "\n";
+  const grpc::Status status = reader->Finish();
+  if (!status.ok()) return session.Fail(status, "ingest");
+  for (const std::string& failure : last.failures()) *io.err << "FAILED " << failure << "\n";
+  if (!session.inv().global.json) *io.out << FormatReparseProgress(last) << "\n";
+  return last.pages_failed() > 0 ? kExitSomePagesFailed : kExitOk;
+}
+
 // Reads the bearer token: the file's content without surrounding whitespace.
 absl::StatusOr<std::string> ReadToken(const std::string& path) {
   if (path.empty()) return std::string();
@@ -524,6 +581,10 @@ int RunInvocation(const Invocation& invocation, const CommandIo& io) {
       return RunStatus(session);
     case Command::kWait:
       return RunWait(session);
+    case Command::kParse:
+      return RunParse(session);
+    case Command::kReparse:
+      return RunReparse(session);
     case Command::kHelp:
       break;
   }

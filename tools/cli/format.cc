@@ -146,6 +146,7 @@ std::string FormatArticle(const newsearch::v1::Article& a) {
   line("script:", a.script());
   line("encoding:", a.detected_encoding());
   line("duplicate_of:", a.duplicate_of());
+  line("page_id:", a.page_id());
   if (a.seq() != 0) line("seq:", absl::StrCat(a.seq()));
   if (a.has_ingested_at()) line("ingested_at:", FormatCst(FromTimestamp(a.ingested_at())) + " (UTC+8)");
   if (a.has_updated_at()) line("updated_at:", FormatCst(FromTimestamp(a.updated_at())) + " (UTC+8)");
@@ -153,6 +154,25 @@ std::string FormatArticle(const newsearch::v1::Article& a) {
   absl::StrAppend(&out, "\n", a.body());
   if (!a.body().empty() && a.body().back() != '\n') out.push_back('\n');
   return out;
+}
+
+std::string FormatParseResult(const newsearch::v1::ParseArticleResponse& response) {
+  std::string out;
+  absl::StrAppend(&out, "detected_encoding: ", response.detected_encoding(), "\n");
+  for (const std::string& w : response.warnings()) absl::StrAppend(&out, "warning: ", OneLine(w), "\n");
+  const int n = response.articles_size();
+  for (int i = 0; i < n; ++i) {
+    absl::StrAppend(&out, "\n=== article ", i + 1, "/", n, " ===\n",
+                    FormatArticle(response.articles(i)));
+  }
+  return out;
+}
+
+std::string FormatReparseProgress(const newsearch::v1::ReparseArticlesResponse& p) {
+  return absl::StrCat("re-parsed ", p.pages_done(), "/", p.pages_total(), " pages: ",
+                      p.articles_changed(), " changed, ", p.articles_unchanged(),
+                      " unchanged, ", p.articles_deleted(), " deleted, ", p.pages_failed(),
+                      p.pages_failed() == 1 ? " page" : " pages", " failed");
 }
 
 std::string FormatArticleList(const newsearch::v1::ListArticlesResponse& response) {

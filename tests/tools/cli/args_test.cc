@@ -251,5 +251,33 @@ TEST(UsageTextTest, MentionsEveryCommand) {
   }
 }
 
+TEST(ParseCommandLineTest, ParseTakesOneFileAndRequestFields) {
+  absl::StatusOr<Invocation> inv =
+      Parse({"parse", "page.html", "--url", "http://a/1", "--external_id=e1", "--content_type",
+             "text/html; charset=gbk", "--source_hint", "某报", "--json"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->command, Command::kParse);
+  EXPECT_EQ(inv->parse.path, "page.html");
+  EXPECT_EQ(inv->parse.url, "http://a/1");
+  EXPECT_EQ(inv->parse.external_id, "e1");
+  EXPECT_EQ(inv->ingest.content_type, "text/html; charset=gbk");
+  EXPECT_EQ(inv->ingest.source_hint, "某报");
+  EXPECT_TRUE(inv->global.json);
+  EXPECT_THAT(Parse({"parse"}).status().message(), HasSubstr("exactly one page file"));
+  EXPECT_THAT(Parse({"parse", "a", "b"}).status().message(), HasSubstr("exactly one page file"));
+  EXPECT_THAT(Parse({"ingest", "dir", "--url", "x"}).status().message(),
+              HasSubstr("--url is not a flag of `newsearch ingest`"));
+}
+
+TEST(ParseCommandLineTest, ReparseTakesBatchSizeOnly) {
+  absl::StatusOr<Invocation> inv = Parse({"reparse", "--batch_size", "500"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->command, Command::kReparse);
+  EXPECT_EQ(inv->reparse.batch_size(), 500);
+  EXPECT_THAT(Parse({"reparse", "x"}).status().message(), HasSubstr("no positional arguments"));
+  EXPECT_THAT(Parse({"reparse", "--batch_size=-1"}).status().message(),
+              HasSubstr("--batch_size takes a non-negative integer"));
+}
+
 }  // namespace
 }  // namespace newsearch::cli

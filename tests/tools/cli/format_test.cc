@@ -241,5 +241,34 @@ TEST(ProgressThrottleTest, PipeOncePerThousandPages) {
   EXPECT_FALSE(throttle.ShouldPrint(3999, t));
 }
 
+TEST(FormatParseResultTest, EncodingWarningsThenNumberedArticles) {
+  newsearch::v1::ParseArticleResponse response;
+  response.set_detected_encoding("GB18030");
+  response.add_warnings("no_date: no publication date found");
+  response.add_articles()->set_title("视点");
+  newsearch::v1::Article* second = response.add_articles();
+  second->set_title("观潮");
+  second->set_duplicate_of("abc");
+  const std::string out = FormatParseResult(response);
+  EXPECT_EQ(out.find("detected_encoding: GB18030\nwarning: no_date: no publication date found\n"),
+            0u)
+      << out;
+  EXPECT_NE(out.find("=== article 1/2 ===\ntitle:            视点"), std::string::npos) << out;
+  EXPECT_NE(out.find("=== article 2/2 ===\ntitle:            观潮"), std::string::npos) << out;
+  EXPECT_NE(out.find("duplicate_of:     abc"), std::string::npos) << out;
+}
+
+TEST(FormatReparseProgressTest, Counts) {
+  newsearch::v1::ReparseArticlesResponse p;
+  p.set_pages_done(120);
+  p.set_pages_total(500);
+  p.set_articles_changed(30);
+  p.set_articles_unchanged(200);
+  p.set_articles_deleted(2);
+  p.set_pages_failed(1);
+  EXPECT_EQ(FormatReparseProgress(p),
+            "re-parsed 120/500 pages: 30 changed, 200 unchanged, 2 deleted, 1 page failed");
+}
+
 }  // namespace
 }  // namespace newsearch::cli
