@@ -5,6 +5,7 @@
 #define NEWSEARCH_INGEST_SERVICE_SERVER_INGESTOR_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -38,6 +39,11 @@ class Ingestor {
   // which), INTERNAL/UNAVAILABLE when the store fails. Nothing is stored
   // unless the whole page succeeds.
   absl::StatusOr<v1::IngestArticleResponse> Ingest(const v1::IngestArticleRequest& request);
+  // Called by Ingest with each warning of each article it stored, after the
+  // write succeeded (for metrics). Set before the first Ingest.
+  void set_warning_observer(std::function<void(const std::string& warning)> observer) {
+    warning_observer_ = std::move(observer);
+  }
   // Parses without storing (what Ingest would store), ids filled in.
   absl::StatusOr<ParsedPage> Parse(const v1::IngestArticleRequest& request) const;
 
@@ -48,6 +54,7 @@ class Ingestor {
   ArticleStore* store_;
   ChangeNotifier* notifier_;
   IngestorLimits limits_;
+  std::function<void(const std::string&)> warning_observer_;
 };
 
 }  // namespace newsearch::ingest
