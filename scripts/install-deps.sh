@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what newsearch needs to build and test on Debian 12: the compiler
 # toolchain and -dev packages from apt, and `buf` (protobuf lint + buf curl)
-# from npm. Installs only what is missing; safe to run again.
+# from npm. Installs only what is missing; safe to run again. `openssl`
+# makes test certificates and `prometheus` (with promtool) scrapes the
+# servers in the integration tests.
 set -euo pipefail
 
 packages=(
@@ -9,6 +11,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev libxapian-dev libopencc-dev opencc libicu-dev libsqlite3-dev libssl-dev
   libgumbo-dev libcivetweb-dev libgtest-dev libgmock-dev xapian-tools
+  openssl prometheus
 )
 # buf comes from npm; use the machine's npm when it has one (it may not be
 # Debian's, whose nodejs package conflicts with other node builds).
