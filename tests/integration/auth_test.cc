@@ -108,7 +108,43 @@ TEST_F(AuthTest, RightTokenWorksAndHealthNeedsNone) {
   EXPECT_EQ(ListedArticles(ingest_->stub(), kIngestToken), 1);
   EXPECT_EQ(HealthStatus(channel_, ""), grpc::health::v1::HealthCheckResponse::SERVING);
   EXPECT_EQ(HealthStatus(channel_, "liveness"), grpc::health::v1::HealthCheckResponse::SERVING);
+
+  // The CLI presents a token from NEWSEARCH_TOKEN or --token_file.
+  const std::string cli =
+      BinaryDir() + "/tools/cli/newsearch --timeout=5 --ingest=" + ingest_->address() + " list";
+  std::string output;
+  EXPECT_EQ(RunCommand(std::string("NEWSEARCH_TOKEN=") + kIngestToken + " " + cli, &output), 0)
+      << output;
+  EXPECT_THAT(output, HasSubstr(response.articles(0).id()));
+  EXPECT_EQ(RunCommand(cli + " --token_file=" + token_file_, &output), 0) << output;
+  EXPECT_NE(RunCommand(cli, &output), 0);
+  EXPECT_THAT(output, HasSubstr("UNAUTHENTICATED"));
   EXPECT_THAT(IngestLog(), Not(HasSubstr(kIngestToken)));
+}
+
+TEST_F(AuthTest, RequestIdIsEchoedAndLogged) {
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", std::string("Bearer ") + kIngestToken);
+  context.AddMetadata("x-request-id", "req-42-abc");
+  v1::ListArticlesResponse response;
+  ASSERT_TRUE(ingest_->stub().ListArticles(&context, v1::ListArticlesRequest(), &response).ok());
+  auto it = context.GetServerInitialMetadata().find("x-request-id");
+  ASSERT_NE(it, context.GetServerInitialMetadata().end());
+  EXPECT_EQ(std::string(it->second.data(), it->second.size()), "req-42-abc");
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return IngestLog().find(
+                   "\"method\":\"ListArticles\",\"code\":\"OK\"") != std::string::npos &&
+               IngestLog().find("\"request_id\":\"req-42-abc\"") != std::string::npos;
+      },
+      absl::Seconds(5)));
+  // Without one the server makes one up and still returns it.
+  grpc::ClientContext anonymous;
+  anonymous.AddMetadata("authorization", std::string("Bearer ") + kIngestToken);
+  ASSERT_TRUE(ingest_->stub().ListArticles(&anonymous, v1::ListArticlesRequest(), &response).ok());
+  it = anonymous.GetServerInitialMetadata().find("x-request-id");
+  ASSERT_NE(it, anonymous.GetServerInitialMetadata().end());
+  EXPECT_EQ(it->second.size(), 16u);
 }
 
 TEST_F(AuthTest, RotatedTokenFileTakesEffectWithoutRestart) {

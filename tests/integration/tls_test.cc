@@ -84,6 +84,21 @@ TEST_F(TlsTest, MutualTlsClientIsServedAndOthersAreRefused) {
   // Plaintext to the TLS port gets nowhere.
   EXPECT_EQ(Ingest(IngestChannel(grpc::InsecureChannelCredentials()), &response).error_code(),
             grpc::StatusCode::UNAVAILABLE);
+
+  // The CLI with the same files lists the article; without its certificate
+  // it fails.
+  const std::string cli = absl::StrCat(BinaryDir(), "/tools/cli/newsearch --ingest=",
+                                       ingest_->address(), " --tls_ca_file=", certs_->ca_cert,
+                                       " --timeout=5");
+  std::string output;
+  EXPECT_EQ(RunCommand(absl::StrCat(cli, " --tls_cert_file=", certs_->client_cert,
+                                    " --tls_key_file=", certs_->client_key, " list"),
+                       &output),
+            0)
+      << output;
+  EXPECT_THAT(output, ::testing::HasSubstr(response.articles(0).id()));
+  EXPECT_NE(RunCommand(cli + " list", &output), 0) << output;
+  EXPECT_THAT(output, ::testing::HasSubstr("UNAVAILABLE"));
 }
 
 TEST_F(TlsTest, PlaintextHealthListenerServesOnlyHealth) {
