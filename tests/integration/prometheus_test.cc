@@ -132,16 +132,18 @@ TEST(PrometheusTest, RealPrometheusScrapesBothServers) {
   ASSERT_TRUE(prometheus.Start(root, {ingest_metrics, search_metrics}))
       << ReadFile(root + "/prometheus.log");
   const std::string want_seq = absl::StrCat("\"", max_seq, "\"]");
+  // Each target is scraped at its own offset in the interval: wait for both.
   std::string answer;
+  std::string ingest_answer;
   EXPECT_TRUE(WaitFor(
       [&] {
         answer = prometheus.Query("newsearch_search_applied_seq");
-        return answer.find(want_seq) != std::string::npos;
+        ingest_answer = prometheus.Query("newsearch_ingest_head_seq");
+        return answer.find(want_seq) != std::string::npos &&
+               ingest_answer.find(want_seq) != std::string::npos;
       },
       absl::Seconds(15)))
-      << answer;
-  answer = prometheus.Query("newsearch_ingest_head_seq");
-  EXPECT_THAT(answer, HasSubstr(want_seq));
+      << answer << "\n" << ingest_answer;
   answer = prometheus.Query("sum(up%7Bjob%3D%22newsearch%22%7D)");
   EXPECT_THAT(answer, HasSubstr("\"2\"]"));
   answer = prometheus.Query("newsearch_search_lag");
