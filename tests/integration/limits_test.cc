@@ -147,14 +147,14 @@ TEST_F(LimitsTest, StreamsEndWhenTheirDeadlinePasses) {
   // stored, the stream ends DEADLINE_EXCEEDED, later pages are not.
   {
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(800));
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(1500));
     auto stream = ingest_->stub().IngestArticles(&context);
     v1::IngestArticleRequest request;
     request.set_content(Seed(0));
     ASSERT_TRUE(stream->Write(request));
     v1::IngestArticleResponse response;
     ASSERT_TRUE(stream->Read(&response));
-    absl::SleepFor(absl::Milliseconds(1200));
+    absl::SleepFor(absl::Milliseconds(2000));
     request.set_content(Seed(1));
     stream->Write(request);
     EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
