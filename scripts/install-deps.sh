@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what newsearch needs to build and test on Debian 12: the compiler
 # toolchain and -dev packages from apt, and `buf` (protobuf lint + buf curl)
-# from npm. Installs only what is missing; safe to run again.
+# from npm. Installs only what is missing; safe to run again. `openssl`
+# makes test certificates and `prometheus` (with promtool) scrapes the
+# servers in the integration tests.
 set -euo pipefail
 
 packages=(
@@ -10,6 +12,7 @@ packages=(
   libabsl-dev libxapian-dev libopencc-dev opencc libicu-dev libsqlite3-dev libssl-dev
   libgumbo-dev libcivetweb-dev libgtest-dev libgmock-dev xapian-tools
   clang libclang-rt-14-dev
+  openssl prometheus
 )
 # common/base/logging uses spdlog (find_package(spdlog) in cmake/).
 packages+=(libspdlog-dev)

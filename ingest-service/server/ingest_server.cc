@@ -42,13 +42,14 @@ class IngestServiceImpl final : public v1::IngestService::Service {
  public:
   IngestServiceImpl(Ingestor* ingestor, ArticleStore* store, ChangeNotifier* notifier,
                     absl::Duration heartbeat, server::CounterFamily* articles,
-                    server::CounterFamily* rejected)
+                    server::CounterFamily* rejected, int64_t max_pages_per_stream)
       : ingestor_(ingestor),
         store_(store),
         notifier_(notifier),
         heartbeat_(heartbeat),
         articles_(articles),
-        rejected_(rejected) {}
+        rejected_(rejected),
+        max_pages_per_stream_(max_pages_per_stream) {}
 
   // Ingests one page and counts the outcome.
   absl::StatusOr<v1::IngestArticleResponse> IngestCounted(const v1::IngestArticleRequest& request) {
@@ -85,6 +86,14 @@ class IngestServiceImpl final : public v1::IngestService::Service {
     int64_t index = 0;
     while (stream->Read(&request)) {
       if (context->IsCancelled()) return grpc::Status::CANCELLED;
+      if (max_pages_per_stream_ > 0 && index >= max_pages_per_stream_) {
+        // Bounds how long one stream holds a server thread; the pages
+        // already answered stay stored.
+        return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                            absl::StrCat("this stream already carried ", index,
+                                         " pages, the limit (--max_articles_per_stream); page ",
+                                         index, " and later were not ingested: open a new stream"));
+      }
       v1::IngestArticleResponse response;
       absl::StatusOr<v1::IngestArticleResponse> result = IngestCounted(request);
       if (result.ok()) {
@@ -241,7 +250,22 @@ class IngestServiceImpl final : public v1::IngestService::Service {
   absl::Duration heartbeat_;
   server::CounterFamily* articles_;
   server::CounterFamily* rejected_;
+  const int64_t max_pages_per_stream_;
 };
+
+// The kind of a parser warning: the text before its first ": " (team
+// convention, e.g. "no_date: ..."), or "other" when that is not a short
+// snake_case token (keeps label cardinality bounded).
+std::string WarningKind(absl::string_view warning) {
+  const size_t colon = warning.find(": ");
+  const absl::string_view kind =
+      colon == absl::string_view::npos ? absl::string_view() : warning.substr(0, colon);
+  const bool clean = !kind.empty() && kind.size() <= 48 &&
+                     std::all_of(kind.begin(), kind.end(), [](char c) {
+                       return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+                     });
+  return clean ? std::string(kind) : "other";
+}
 
 }  // namespace
 
@@ -297,9 +321,18 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
   NEWSEARCH_RETURN_IF_ERROR(impl.registry.AddCallbackGauge(
       "newsearch_ingest_head_seq", "Highest committed change-log sequence number.",
       [notifier] { return static_cast<double>(notifier->head_seq()); }));
-  impl.service = std::make_unique<IngestServiceImpl>(impl.ingestor.get(), impl.store.get(),
-                                                     impl.notifier.get(),
-                                                     options.heartbeat_interval, articles, rejected);
+  NEWSEARCH_ASSIGN_OR_RETURN(
+      server::CounterFamily * warnings,
+      impl.registry.AddCounter("newsearch_ingest_parse_warnings_total",
+                               "Parser warnings on stored articles, by kind (the text before "
+                               "the first \": \" of the warning).",
+                               {"kind"}));
+  impl.ingestor->set_warning_observer([warnings](const std::string& warning) {
+    warnings->WithLabels({WarningKind(warning)}).Increment();
+  });
+  impl.service = std::make_unique<IngestServiceImpl>(
+      impl.ingestor.get(), impl.store.get(), impl.notifier.get(), options.heartbeat_interval,
+      articles, rejected, options.max_articles_per_stream);
 
   server::GrpcServerOptions grpc_options;
   grpc_options.listen = options.listen;
@@ -308,6 +341,13 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
   grpc_options.metrics_service = "ingest";
   grpc_options.max_message_bytes = options.max_message_bytes;
   grpc_options.shutdown_grace = options.shutdown_grace;
+  grpc_options.auth_token_file = options.auth_token_file;
+  grpc_options.auth_token = options.auth_token;
+  grpc_options.tls.cert_file = options.tls_cert_file;
+  grpc_options.tls.key_file = options.tls_key_file;
+  grpc_options.tls.client_ca_file = options.tls_client_ca_file;
+  grpc_options.health_listen = options.health_listen;
+  grpc_options.max_concurrent_streams = options.max_concurrent_streams;
   NEWSEARCH_ASSIGN_OR_RETURN(impl.server,
                              server::GrpcServer::Start(grpc_options, {impl.service.get()},
                                                        {"newsearch.v1.IngestService"},
@@ -324,6 +364,8 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
 }
 
 int IngestServer::port() const { return impl_->server->port(); }
+
+int IngestServer::health_port() const { return impl_->server->health_port(); }
 
 void IngestServer::Shutdown() {
   {

@@ -207,6 +207,11 @@ absl::StatusOr<v1::IngestArticleResponse> Ingestor::Ingest(
     if (results[i].seq > max_seq) max_seq = results[i].seq;
   }
   notifier_->Publish(max_seq);
+  if (warning_observer_) {
+    for (const v1::Article& article : write.articles) {
+      for (const std::string& warning : article.warnings()) warning_observer_(warning);
+    }
+  }
   return response;
 }
 

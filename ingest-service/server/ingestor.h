@@ -43,6 +43,11 @@ class Ingestor {
   // which), INTERNAL/UNAVAILABLE when the store fails. Nothing is stored
   // unless the whole page succeeds.
   absl::StatusOr<v1::IngestArticleResponse> Ingest(const v1::IngestArticleRequest& request);
+  // Called by Ingest with each warning of each article it stored, after the
+  // write succeeded (for metrics). Set before the first Ingest.
+  void set_warning_observer(std::function<void(const std::string& warning)> observer) {
+    warning_observer_ = std::move(observer);
+  }
   // Parses without storing (what Ingest would store), ids and page_id filled in.
   absl::StatusOr<ParsedPage> Parse(const v1::IngestArticleRequest& request) const;
   // The ParseArticle dry run: Parse() plus the duplicate_of that Ingest
@@ -72,6 +77,7 @@ class Ingestor {
   const BodyFingerprinter* fingerprinter_;
   absl::Mutex reparse_mu_;
   bool reparse_running_ ABSL_GUARDED_BY(reparse_mu_) = false;
+  std::function<void(const std::string&)> warning_observer_;
 };
 
 }  // namespace newsearch::ingest

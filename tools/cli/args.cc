@@ -29,6 +29,9 @@ constexpr FlagSpec kFlags[] = {
     {"search", true, kAllCommands},
     {"timeout", true, kAllCommands},
     {"token_file", true, kAllCommands},
+    {"tls_ca_file", true, kAllCommands},
+    {"tls_cert_file", true, kAllCommands},
+    {"tls_key_file", true, kAllCommands},
     {"json", false, kAllCommands},
     {"help", false, kAllCommands},
     {"source_hint", true, Bit(Command::kIngest) | Bit(Command::kParse)},
@@ -129,6 +132,12 @@ absl::Status ApplyFlag(const ParsedFlag& flag, Invocation* inv) {
     NEWSEARCH_ASSIGN_OR_RETURN(inv->global.timeout, ParseTimeoutFlag(value));
   } else if (name == "token_file") {
     inv->global.token_file = value;
+  } else if (name == "tls_ca_file") {
+    inv->global.tls_ca_file = value;
+  } else if (name == "tls_cert_file") {
+    inv->global.tls_cert_file = value;
+  } else if (name == "tls_key_file") {
+    inv->global.tls_key_file = value;
   } else if (name == "json") {
     NEWSEARCH_ASSIGN_OR_RETURN(inv->global.json, ParseBool(name, value));
   } else if (name == "source_hint") {
@@ -336,6 +345,10 @@ absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args
     inv.global.search_address = *v;
   }
   if (auto v = env("NEWSEARCH_TOKEN_FILE"); v && !v->empty()) inv.global.token_file = *v;
+  if (auto v = env("NEWSEARCH_TOKEN"); v && !v->empty()) inv.global.token = *v;
+  if (auto v = env("NEWSEARCH_TLS_CA_FILE"); v && !v->empty()) inv.global.tls_ca_file = *v;
+  if (auto v = env("NEWSEARCH_TLS_CERT_FILE"); v && !v->empty()) inv.global.tls_cert_file = *v;
+  if (auto v = env("NEWSEARCH_TLS_KEY_FILE"); v && !v->empty()) inv.global.tls_key_file = *v;
   if (auto v = env("NEWSEARCH_TIMEOUT"); v && !v->empty()) {
     absl::StatusOr<absl::Duration> timeout = ParseTimeoutFlag(*v);
     if (!timeout.ok()) {
@@ -440,6 +453,11 @@ Global flags (environment variable in brackets):
   --timeout SECONDS     RPC deadline [NEWSEARCH_TIMEOUT] (30s per call; none for
                         the ingest stream; the total wait for `wait`)
   --token_file PATH     send "authorization: Bearer <token>" [NEWSEARCH_TOKEN_FILE]
+                        (without a file: the token in NEWSEARCH_TOKEN)
+  --tls_ca_file PATH    connect with TLS, trusting this CA [NEWSEARCH_TLS_CA_FILE]
+  --tls_cert_file PATH, --tls_key_file PATH
+                        client certificate for mutual TLS [NEWSEARCH_TLS_CERT_FILE,
+                        NEWSEARCH_TLS_KEY_FILE]
   --json                print responses as JSON, one object per line
 
 Exit codes: 0 ok, 1 RPC/connection error or timeout, 2 some pages failed to

@@ -59,6 +59,16 @@ struct GlobalOptions {
   // --token_file, env NEWSEARCH_TOKEN_FILE: file holding a bearer token sent
   // as `authorization: Bearer <token>` metadata on every call. Empty: none.
   std::string token_file;
+  // Env NEWSEARCH_TOKEN: the bearer token itself, used when no token file
+  // is given.
+  std::string token;
+  // --tls_ca_file, env NEWSEARCH_TLS_CA_FILE: PEM CA bundle that signed the
+  // servers' certificates; set = connect with TLS.
+  std::string tls_ca_file;
+  // --tls_cert_file / --tls_key_file, env NEWSEARCH_TLS_CERT_FILE /
+  // NEWSEARCH_TLS_KEY_FILE: client certificate and key for mutual TLS.
+  std::string tls_cert_file;
+  std::string tls_key_file;
   // --json: print responses as JSON (one object per line) instead of text.
   bool json = false;
 };

@@ -43,8 +43,9 @@ constexpr int kMaxReceiveMessageBytes = 64 << 20;
 // Everything a command needs to make calls.
 class Session {
  public:
-  Session(const Invocation& inv, const CommandIo& io, std::string token)
-      : inv_(inv), io_(io), token_(std::move(token)) {}
+  Session(const Invocation& inv, const CommandIo& io, std::string token,
+          std::shared_ptr<grpc::ChannelCredentials> credentials)
+      : inv_(inv), io_(io), token_(std::move(token)), credentials_(std::move(credentials)) {}
 
   std::shared_ptr<grpc::Channel> IngestChannel() const {
     return Channel(inv_.global.ingest_address);
@@ -91,12 +92,13 @@ class Session {
   std::shared_ptr<grpc::Channel> Channel(const std::string& address) const {
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
-    return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+    return grpc::CreateCustomChannel(address, credentials_, args);
   }
 
   const Invocation& inv_;
   const CommandIo& io_;
   std::string token_;
+  std::shared_ptr<grpc::ChannelCredentials> credentials_;
 };
 
 // --- ingest ---------------------------------------------------------------
@@ -540,9 +542,38 @@ int RunReparse(const Session& session) {
   return last.pages_failed() > 0 ? kExitSomePagesFailed : kExitOk;
 }
 
-// Reads the bearer token: the file's content without surrounding whitespace.
-absl::StatusOr<std::string> ReadToken(const std::string& path) {
-  if (path.empty()) return std::string();
+// Channel credentials from the TLS flags: plaintext without --tls_ca_file,
+// TLS with it, mutual TLS with a client certificate and key too.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeCredentials(
+    const GlobalOptions& global) {
+  if (global.tls_cert_file.empty() != global.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("--tls_cert_file and --tls_key_file go together");
+  }
+  if (global.tls_ca_file.empty()) {
+    if (!global.tls_cert_file.empty()) {
+      return absl::InvalidArgumentError("--tls_cert_file needs --tls_ca_file");
+    }
+    return grpc::InsecureChannelCredentials();
+  }
+  grpc::SslCredentialsOptions options;
+  absl::StatusOr<std::string> ca = ReadFileBytes(global.tls_ca_file);
+  if (!ca.ok()) return ca.status();
+  options.pem_root_certs = *std::move(ca);
+  if (!global.tls_cert_file.empty()) {
+    absl::StatusOr<std::string> cert = ReadFileBytes(global.tls_cert_file);
+    if (!cert.ok()) return cert.status();
+    absl::StatusOr<std::string> key = ReadFileBytes(global.tls_key_file);
+    if (!key.ok()) return key.status();
+    options.pem_cert_chain = *std::move(cert);
+    options.pem_private_key = *std::move(key);
+  }
+  return grpc::SslCredentials(options);
+}
+
+// Reads the bearer token: the file's content without surrounding whitespace,
+// or the token given directly (NEWSEARCH_TOKEN) when there is no file.
+absl::StatusOr<std::string> ReadToken(const std::string& path, const std::string& literal) {
+  if (path.empty()) return std::string(absl::StripAsciiWhitespace(literal));
   absl::StatusOr<std::string> bytes = ReadFileBytes(path);
   if (!bytes.ok()) return bytes.status();
   std::string token(absl::StripAsciiWhitespace(*bytes));
@@ -559,13 +590,21 @@ int RunInvocation(const Invocation& invocation, const CommandIo& io) {
     *io.out << UsageText();
     return kExitOk;
   }
-  absl::StatusOr<std::string> token = ReadToken(invocation.global.token_file);
+  absl::StatusOr<std::string> token =
+      ReadToken(invocation.global.token_file, invocation.global.token);
   if (!token.ok()) {
     *io.err << "newsearch: " << StatusCodeName(static_cast<int>(token.status().code())) << ": "
             << token.status().message() << "\n";
     return kExitError;
   }
-  const Session session(invocation, io, *std::move(token));
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      MakeCredentials(invocation.global);
+  if (!credentials.ok()) {
+    *io.err << "newsearch: " << StatusCodeName(static_cast<int>(credentials.status().code()))
+            << ": " << credentials.status().message() << "\n";
+    return kExitError;
+  }
+  const Session session(invocation, io, *std::move(token), *std::move(credentials));
   switch (invocation.command) {
     case Command::kIngest:
       return RunIngest(session);

@@ -54,6 +54,19 @@ TEST(ParseCommandLineTest, FlagBeatsEnvironmentBeatsDefault) {
   EXPECT_EQ(inv->global.token_file, "/tmp/t");
 }
 
+TEST(ParseCommandLineTest, TlsFlagsAndTokenFromEnvironment) {
+  absl::StatusOr<Invocation> inv =
+      Parse({"search", "x", "--tls_ca_file=/ca.pem", "--tls_cert_file", "/c.pem"},
+            {{"NEWSEARCH_TOKEN", "s3cret"},
+             {"NEWSEARCH_TLS_CA_FILE", "/env-ca.pem"},
+             {"NEWSEARCH_TLS_KEY_FILE", "/k.pem"}});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->global.token, "s3cret");
+  EXPECT_EQ(inv->global.tls_ca_file, "/ca.pem");
+  EXPECT_EQ(inv->global.tls_cert_file, "/c.pem");
+  EXPECT_EQ(inv->global.tls_key_file, "/k.pem");
+}
+
 TEST(ParseCommandLineTest, EmptyEnvironmentValueKeepsDefault) {
   absl::StatusOr<Invocation> inv = Parse({"status"}, {{"NEWSEARCH_SEARCH_ADDRESS", ""}});
   ASSERT_TRUE(inv.ok()) << inv.status();
