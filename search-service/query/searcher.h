@@ -31,6 +31,11 @@ struct SearcherOptions {
   // INVALID_ARGUMENT.
   int max_result_depth = 10000;
   int snippet_chars = 120;     // snippet length in code points
+  // Relevance ranking: Xapian BM25 with these k1 (term frequency
+  // saturation) and b (length normalisation) parameters. Chosen on the
+  // judged queries (docs/relevance.md).
+  double bm25_k1 = 1.0;
+  double bm25_b = 0.5;
 };
 
 // Thread-safe: each call uses a Xapian::Database handle from a small pool
