@@ -200,7 +200,8 @@ absl::StatusOr<DecodedText> DecodePage(absl::string_view bytes, absl::string_vie
   const std::string hint = CanonicalCharset(charset_hint);
   if (!charset_hint.empty() && hint.empty()) {
     out.warnings.push_back(
-        absl::StrCat("unknown charset hint \"", charset_hint.substr(0, 40), "\" ignored"));
+        absl::StrCat("charset_hint_unknown: unknown charset hint \"",
+                     charset_hint.substr(0, 40), "\" ignored"));
   }
 
   // Byte order marks are decisive.
@@ -231,7 +232,8 @@ absl::StatusOr<DecodedText> DecodePage(absl::string_view bytes, absl::string_vie
   if (bad_utf8 == absl::string_view::npos) {
     if (!hint.empty() && hint != kUtf8 && HasNonAscii(bytes)) {
       out.warnings.push_back(
-          absl::StrCat("charset hint ", charset_hint, " was wrong, decoded as UTF-8"));
+          absl::StrCat("charset_hint_wrong: charset hint ", charset_hint,
+                       " was wrong, decoded as UTF-8"));
     }
     out.text = std::string(bytes);
     out.encoding = kUtf8;
@@ -273,11 +275,12 @@ absl::StatusOr<DecodedText> DecodePage(absl::string_view bytes, absl::string_vie
     }
   }
   if (!hint.empty() && candidates[chosen].encoding != hint) {
-    out.warnings.push_back(absl::StrCat("charset hint ", charset_hint, " was wrong, decoded as ",
-                                        candidates[chosen].encoding));
+    out.warnings.push_back(absl::StrCat("charset_hint_wrong: charset hint ", charset_hint,
+                                        " was wrong, decoded as ", candidates[chosen].encoding));
   } else if (hint.empty()) {
     out.warnings.push_back(
-        absl::StrCat("no charset declared, guessed ", candidates[chosen].encoding));
+        absl::StrCat("charset_guessed: no charset declared, guessed ",
+                     candidates[chosen].encoding));
   }
   out.text = std::move(candidates[chosen].text);
   out.encoding = candidates[chosen].encoding;

@@ -320,7 +320,7 @@ HtmlText StripTags(absl::string_view html) {
   }
   result.text = std::move(out);
   result.warnings.push_back(
-      "HTML nested too deeply to parse; tags were stripped instead");
+      "html_too_deep: HTML nested too deeply to parse; tags were stripped instead");
   return result;
 }
 

@@ -262,7 +262,7 @@ absl::StatusOr<ParsedPage> PageParser::Parse(const PageInput& input) const {
     title = lines[title_index].text;
   } else if (html && !html_text.title.empty()) {
     title = CleanHtmlTitle(html_text.title);
-    warnings.push_back("title taken from the HTML <title>");
+    warnings.push_back("title_guessed: title taken from the HTML <title>");
     for (size_t i = 0; i < lines.size(); ++i) {
       if (lines[i].text == title) {
         title_index = i;
@@ -274,7 +274,7 @@ absl::StatusOr<ParsedPage> PageParser::Parse(const PageInput& input) const {
       if (IsPlausibleHeadline(lines[i])) {
         title_index = i;
         title = lines[i].text;
-        warnings.push_back("title taken from first line");
+        warnings.push_back("title_guessed: title taken from the first line");
         break;
       }
     }
@@ -323,7 +323,7 @@ absl::StatusOr<ParsedPage> PageParser::Parse(const PageInput& input) const {
     int joined = 0;
     paragraphs = JoinBrokenParagraphs(std::move(paragraphs), &joined);
     if (joined > 0) {
-      warnings.push_back(absl::StrCat("joined ", joined, " paragraphs broken mid-sentence"));
+      warnings.push_back(absl::StrCat("paragraphs_joined: joined ", joined, " paragraphs broken mid-sentence"));
     }
   }
   std::string body = absl::StrJoin(paragraphs, "\n\n");
@@ -339,12 +339,12 @@ absl::StatusOr<ParsedPage> PageParser::Parse(const PageInput& input) const {
     const absl::Time instant = ChinaTimeToInstant(date->civil);
     article.mutable_published_at()->set_seconds(absl::ToUnixSeconds(instant));
   } else {
-    warnings.push_back("no publication date found");
+    warnings.push_back("no_date: no publication date found");
   }
   if (source.empty()) {
     source = std::string(text::Trim(input.source_hint));
-    warnings.push_back(source.empty() ? "no source found"
-                                      : "no source on the page, used source_hint");
+    warnings.push_back(source.empty() ? "no_source: no source found"
+                                      : "source_hint_used: no source on the page, used source_hint");
   }
 
   article.set_title(title);

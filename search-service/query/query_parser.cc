@@ -10,6 +10,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/analysis/analyzer.h"
 #include "common/base/status_macros.h"
 #include "search-service/query/utf8.h"
@@ -82,6 +83,14 @@ std::vector<QueryChar> NormalizeChars(absl::string_view query) {
   return chars;
 }
 
+// A parsed date expression: the inclusive day range it covers.
+struct DateRange {
+  bool has_first = false;
+  bool has_last = false;
+  absl::CivilDay first;
+  absl::CivilDay last;
+};
+
 struct Token {
   enum class Kind { kTerm, kPhrase, kLParen, kRParen, kAnd, kOr, kNot, kMinus, kPlus, kField, kEnd };
   Kind kind;
@@ -89,7 +98,133 @@ struct Token {
   std::string text;
   QueryField field = QueryField::kAny;
   bool mixed = false;  // kTerm: mixes Han and other letters/digits
+  bool is_date = false;  // kTerm: the text is a date expression
+  DateRange date = {};
 };
+
+// Reads 1..max_digits ASCII digits at *pos.
+bool ReadNumber(absl::string_view s, size_t* pos, size_t max_digits, int* out) {
+  size_t n = 0;
+  int value = 0;
+  while (*pos + n < s.size() && n < max_digits && absl::ascii_isdigit(s[*pos + n])) {
+    value = value * 10 + (s[*pos + n] - '0');
+    ++n;
+  }
+  if (n == 0 || (*pos + n < s.size() && absl::ascii_isdigit(s[*pos + n]))) return false;
+  *pos += n;
+  *out = value;
+  return true;
+}
+
+bool Consume(absl::string_view s, size_t* pos, absl::string_view what) {
+  if (s.substr(*pos, what.size()) != what) return false;
+  *pos += what.size();
+  return true;
+}
+
+enum class DateParse { kNotDate, kDate, kBadDate };
+
+// Parses one date point: `2018年[4月[23日]]` or `2018-04-23`/`2018/4/23`;
+// as the end of a range also `2018` and `2018-04`/`2018/4`. `[first, last]` is the day range it
+// names. kBadDate (with *error) when it has a date's shape but no such day.
+DateParse ParseDatePoint(absl::string_view s, bool range_end, absl::CivilDay* first,
+                         absl::CivilDay* last, std::string* error) {
+  size_t pos = 0;
+  int year = 0;
+  int month = 0;
+  int day = 0;
+  if (s.size() < 4 || !ReadNumber(s, &pos, 4, &year) || pos != 4) return DateParse::kNotDate;
+  int parts = 1;
+  if (Consume(s, &pos, "年")) {
+    if (ReadNumber(s, &pos, 2, &month)) {
+      if (!Consume(s, &pos, "月")) return DateParse::kNotDate;
+      parts = 2;
+      if (ReadNumber(s, &pos, 2, &day)) {
+        if (!Consume(s, &pos, "日") && !Consume(s, &pos, "号")) return DateParse::kNotDate;
+        parts = 3;
+      }
+    }
+  } else if (pos < s.size() && (s[pos] == '-' || s[pos] == '/')) {
+    const char sep = s[pos++];
+    if (!ReadNumber(s, &pos, 2, &month)) return DateParse::kNotDate;
+    parts = 2;
+    if (pos < s.size() && s[pos] == sep) {
+      ++pos;
+      if (!ReadNumber(s, &pos, 2, &day)) return DateParse::kNotDate;
+      parts = 3;
+    }
+    // `2018-04` alone is too often something else (a model or a season).
+    if (parts == 2 && !range_end) return DateParse::kNotDate;
+  } else if (!range_end) {
+    return DateParse::kNotDate;  // a bare number is text
+  }
+  if (pos != s.size()) return DateParse::kNotDate;
+  if (year < 1 || (parts >= 2 && (month < 1 || month > 12))) {
+    *error = absl::StrCat("'", s, "' is not a valid date (month must be 1 to 12)");
+    return DateParse::kBadDate;
+  }
+  if (parts == 1) {
+    *first = absl::CivilDay(year, 1, 1);
+    *last = absl::CivilDay(year, 12, 31);
+  } else if (parts == 2) {
+    *first = absl::CivilDay(year, month, 1);
+    *last = absl::CivilDay(absl::CivilMonth(year, month) + 1) - 1;
+  } else {
+    *first = absl::CivilDay(year, month, day);
+    if (day < 1 || first->day() != day) {
+      *error = absl::StrCat("'", s, "' is not a valid date (", year, "-", month, " has no day ",
+                            day, ")");
+      return DateParse::kBadDate;
+    }
+    *last = *first;
+  }
+  return DateParse::kDate;
+}
+
+// Parses a whole term as a date expression: a point or FROM..TO with either
+// end open.
+DateParse ParseDateExpression(absl::string_view text, DateRange* range, std::string* error) {
+  const size_t dots = text.find("..");
+  if (dots == absl::string_view::npos) {
+    const DateParse p = ParseDatePoint(text, false, &range->first, &range->last, error);
+    range->has_first = range->has_last = p == DateParse::kDate;
+    return p;
+  }
+  const absl::string_view from = text.substr(0, dots);
+  const absl::string_view to = text.substr(dots + 2);
+  if (from.empty() && to.empty()) return DateParse::kNotDate;
+  absl::CivilDay unused;
+  DateParse from_parse = DateParse::kDate;
+  DateParse to_parse = DateParse::kDate;
+  if (!from.empty()) from_parse = ParseDatePoint(from, true, &range->first, &unused, error);
+  if (from_parse == DateParse::kBadDate) return from_parse;
+  if (!to.empty()) to_parse = ParseDatePoint(to, true, &unused, &range->last, error);
+  if (to_parse == DateParse::kBadDate) return to_parse;
+  if (from_parse == DateParse::kNotDate && to_parse == DateParse::kNotDate) {
+    return DateParse::kNotDate;  // `a..b` is text
+  }
+  if (from_parse == DateParse::kNotDate || to_parse == DateParse::kNotDate) {
+    *error = absl::StrCat("date range '", text, "' has an end that is not a date (use forms like ",
+                          "2018-01-01, 2018-04, 2018, 2018年4月)");
+    return DateParse::kBadDate;
+  }
+  range->has_first = !from.empty();
+  range->has_last = !to.empty();
+  if (range->has_first && range->has_last && range->first > range->last) {
+    *error = absl::StrCat("date range '", text, "' ends before it starts");
+    return DateParse::kBadDate;
+  }
+  return DateParse::kDate;
+}
+
+std::string FormatDay(absl::CivilDay day) {
+  return absl::StrFormat("%04d-%02d-%02d", day.year(), day.month(), day.day());
+}
+
+std::string DescribeDate(const QueryNode& node) {
+  return absl::StrCat("date:[", node.has_first ? FormatDay(node.first) : "", "..",
+                      node.has_last ? FormatDay(node.last) : "", "]");
+}
 
 std::string Quote(const std::string& s) { return absl::StrCat("'", s, "'"); }
 
@@ -230,10 +365,17 @@ absl::StatusOr<std::vector<Token>> Lex(const std::vector<QueryChar>& chars) {
     } else if (text == "NOT") {
       tokens.push_back({Token::Kind::kNot, offset, text});
     } else {
+      DateRange date;
+      std::string date_error;
+      const DateParse date_parse = ParseDateExpression(text, &date, &date_error);
+      if (date_parse == DateParse::kBadDate) return SyntaxError(date_error, offset);
       bool mixed = false;
-      if (HasSearchableText(chars, i, j, &mixed)) {
+      const bool searchable = HasSearchableText(chars, i, j, &mixed);
+      if (date_parse == DateParse::kDate || searchable) {
         Token t{Token::Kind::kTerm, offset, std::move(text)};
         t.mixed = mixed;
+        t.is_date = date_parse == DateParse::kDate;
+        t.date = date;
         tokens.push_back(std::move(t));
       }
     }
@@ -361,6 +503,15 @@ class Parser {
         auto atom = std::make_unique<QueryNode>();
         atom->kind = QueryNode::Kind::kAtom;
         atom->text = t.text;
+        if (t.is_date && field == QueryField::kAny) {
+          atom->kind = QueryNode::Kind::kDate;
+          atom->has_first = t.date.has_first;
+          atom->has_last = t.date.has_last;
+          atom->first = t.date.first;
+          atom->last = t.date.last;
+          atom->offset = t.offset;
+          return atom;
+        }
         atom->phrase = t.kind == Token::Kind::kPhrase || t.mixed;
         atom->field = field;
         atom->offset = t.offset;
@@ -425,6 +576,9 @@ const char* FieldPrefix(QueryField field) {
 
 void Describe(const QueryNode& node, std::string* out) {
   switch (node.kind) {
+    case QueryNode::Kind::kDate:
+      absl::StrAppend(out, DescribeDate(node));
+      return;
     case QueryNode::Kind::kAtom:
       absl::StrAppend(out, FieldName(node.field));
       if (node.phrase) {
@@ -450,7 +604,17 @@ void Describe(const QueryNode& node, std::string* out) {
   out->push_back(')');
 }
 
+void CollectDates(const QueryNode& node, bool negated, std::vector<std::string>* out) {
+  if (node.kind == QueryNode::Kind::kDate) {
+    out->push_back(absl::StrCat(negated ? "NOT " : "", DescribeDate(node)));
+    return;
+  }
+  const bool child_negated = node.kind == QueryNode::Kind::kNot ? !negated : negated;
+  for (const auto& child : node.children) CollectDates(*child, child_negated, out);
+}
+
 void CollectAtoms(const QueryNode& node, bool negated, std::vector<QueryAtom>* out) {
+  if (node.kind == QueryNode::Kind::kDate) return;
   if (node.kind == QueryNode::Kind::kAtom) {
     if (!negated) out->push_back({node.text, node.phrase, node.field});
     return;
@@ -470,8 +634,28 @@ Xapian::Query AllExcept(const Xapian::Query& negated) {
   return Xapian::Query(Xapian::Query::OP_AND_NOT, Xapian::Query::MatchAll, negated);
 }
 
+// The published-date filter of a date node: [first day 00:00, day after last
+// 00:00) in China Standard Time, as whole seconds in the value slot.
+Xapian::Query DateQuery(const QueryNode& node) {
+  const auto bound = [](int64_t seconds) {
+    return Xapian::sortable_serialise(static_cast<double>(seconds));
+  };
+  const int64_t lower = node.has_first ? schema::DayStartSeconds(node.first) : 0;
+  const int64_t upper = node.has_last ? schema::DayStartSeconds(node.last + 1) - 1 : 0;
+  if (node.has_first && node.has_last) {
+    return Xapian::Query(Xapian::Query::OP_VALUE_RANGE, schema::kPublishedSlot, bound(lower),
+                         bound(upper));
+  }
+  if (node.has_first) {
+    return Xapian::Query(Xapian::Query::OP_VALUE_GE, schema::kPublishedSlot, bound(lower));
+  }
+  return Xapian::Query(Xapian::Query::OP_VALUE_LE, schema::kPublishedSlot, bound(upper));
+}
+
 Xapian::Query Build(const QueryNode& node, const analysis::Analyzer& analyzer) {
   switch (node.kind) {
+    case QueryNode::Kind::kDate:
+      return DateQuery(node);
     case QueryNode::Kind::kAtom:
       return analyzer.QueryForAtom(node.text, FieldPrefix(node.field), node.phrase);
     case QueryNode::Kind::kNot:
@@ -523,6 +707,12 @@ std::string ParsedQuery::Describe() const {
   std::string out;
   search::Describe(*root_, &out);
   return out;
+}
+
+std::vector<std::string> ParsedQuery::DateFilters() const {
+  std::vector<std::string> dates;
+  if (root_ != nullptr) CollectDates(*root_, false, &dates);
+  return dates;
 }
 
 std::vector<QueryAtom> ParsedQuery::PositiveAtoms() const {

@@ -13,6 +13,19 @@
 //   primary  := field? (TERM | PHRASE | "(" or_expr ")")
 //   field    := "title:" | "source:" | "author:" | "标题:" | "来源:" | "作者:"
 //
+// A term that is a date expression, standing alone and without a field
+// prefix, is a filter on the published date (China Standard Time calendar
+// days), not text:
+//   2018年   2018年4月   2018年4月23日 (or 号)   2018-04-23   2018/04/23
+//   FROM..TO   FROM..   ..TO   where FROM and TO are any of the above or
+//                               2018, 2018-04, 2018/4 (range ends inclusive)
+// `2018年4月..2018年6月` is April to June. A date node weighs nothing: it
+// only keeps or drops articles, and it can be ORed and negated like a term
+// (`2017年 OR 2018年`, `NOT 2018年`). Articles without a date never match
+// one. With a field prefix (`title:2018年`) the text is searched instead.
+// An impossible date (`2018年13月`, `2018-02-30`) or a reversed range is
+// INVALID_ARGUMENT; a bare `2018` is a number, searched as text.
+//
 // Precedence: NOT > AND > OR. `OR`, `AND`, `NOT` are operators only in upper
 // case and unquoted; `-`/`+` only at the start of a term (`covid-19` is one
 // term); `+` changes nothing (every term is required anyway). A field prefix
@@ -41,6 +54,8 @@
 //   (a OR b) c               -> (AND (OR a b) c)
 //   5G基站                   -> "5G基站"
 //   title:(乌镇 OR 嘉兴)       -> (OR title:乌镇 title:嘉兴)
+//   2017年 销售              -> (AND date:[2017-01-01..2017-12-31] 销售)
+//   2018-01-01..2018-06-30   -> date:[2018-01-01..2018-06-30]
 //
 // Errors are INVALID_ARGUMENT and name the problem and the character (code
 // point, zero-based) offset in the query: unbalanced parentheses or quotes,
@@ -55,6 +70,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
 
 namespace Xapian {
 class Query;
@@ -71,7 +87,7 @@ enum class QueryField { kAny, kTitle, kSource, kAuthor };
 
 // One node of the parsed query.
 struct QueryNode {
-  enum class Kind { kAtom, kAnd, kOr, kNot };
+  enum class Kind { kAtom, kAnd, kOr, kNot, kDate };
   Kind kind = Kind::kAtom;
   // kAtom: the user's text (NFKC-folded per character, not case folded).
   std::string text;
@@ -79,8 +95,14 @@ struct QueryNode {
   bool phrase = false;
   // kAtom: the field prefix in effect.
   QueryField field = QueryField::kAny;
-  // kAtom: code point offset of the atom in the query (for messages).
+  // kAtom, kDate: code point offset in the query (for messages).
   int offset = 0;
+  // kDate: the first and last calendar day (China Standard Time) kept,
+  // inclusive; an open end has_first/has_last false.
+  bool has_first = false;
+  bool has_last = false;
+  absl::CivilDay first;
+  absl::CivilDay last;
   // kAnd, kOr: two or more children; kNot: exactly one.
   std::vector<std::unique_ptr<QueryNode>> children;
 };
@@ -106,8 +128,12 @@ class ParsedQuery {
   std::string Describe() const;
 
   // Returns the atoms that are not under an odd number of NOTs, in query
-  // order.
+  // order. Date filters are not atoms.
   std::vector<QueryAtom> PositiveAtoms() const;
+
+  // Returns the date filters of the query as `date:[2018-01-01..2018-06-30]`
+  // (`NOT date:[…]` when negated), in query order.
+  std::vector<std::string> DateFilters() const;
 
   // Builds the Xapian query: atoms through analyzer.QueryForAtom with the
   // field's prefix from search-service/schema. Atoms without any indexable

@@ -1,6 +1,7 @@
 #include "search-service/query/searcher.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <mutex>
@@ -15,8 +16,10 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "common/analysis/analyzer.h"
 #include "common/base/status_macros.h"
@@ -32,6 +35,11 @@ namespace {
 constexpr size_t kMaxIdleHandles = 8;
 constexpr int kMaxSources = 100;
 constexpr Xapian::doccount kExtraChecked = 100;
+constexpr size_t kMaxFacetValues = 100;
+// Terms of the article that make up a SimilarArticles query.
+constexpr Xapian::termcount kSimilarTerms = 24;
+// Months of recency boost before it is dropped (10 half-lives: < 0.1%).
+constexpr int kRecencyHalfLives = 10;
 // Timestamp limits of google.protobuf.Timestamp (0001-01-01 .. 9999-12-31).
 constexpr int64_t kMinTimestampSeconds = -62135596800;
 constexpr int64_t kMaxTimestampSeconds = 253402300799;
@@ -61,6 +69,10 @@ uint64_t RequestFingerprint(const v1::SearchRequest& r) {
                   ",", r.published_after().nanos(), ";b", r.has_published_before(), ",",
                   r.published_before().seconds(), ",", r.published_before().nanos(), ";s",
                   static_cast<int>(EffectiveSort(r.sort())));
+  // Appended only when used, so tokens of requests without them stay valid.
+  for (const std::string& y : r.years()) absl::StrAppend(&canonical, "y", y.size(), ":", y, ";");
+  for (const std::string& m : r.months()) absl::StrAppend(&canonical, "m", m.size(), ":", m, ";");
+  if (r.expand_duplicates()) absl::StrAppend(&canonical, "e;");
   return Fingerprint(canonical);
 }
 
@@ -84,8 +96,8 @@ absl::StatusOr<int64_t> DecodePageToken(absl::string_view token, uint64_t finger
   }
   if (token_fingerprint != fingerprint) {
     return absl::InvalidArgumentError(
-        "page_token does not belong to this query (query, sources, dates and sort must match "
-        "the request that returned it)");
+        "page_token does not belong to this query (query, filters, sort and expand_duplicates "
+        "must match the request that returned it)");
   }
   return offset;
 }
@@ -112,10 +124,51 @@ std::string Truncated(absl::string_view s, size_t max_bytes = 40) {
   return absl::StrCat(s.substr(0, end), "…");
 }
 
-// Builds the filter for sources and dates; an empty Query when there is none.
+// Parses "2018" (years) or "2018-04"/"2018-4" (months) into the filter term.
+absl::StatusOr<std::string> CalendarFilterTerm(absl::string_view value, bool month,
+                                               absl::string_view field) {
+  const std::vector<absl::string_view> parts = absl::StrSplit(value, '-');
+  int year = 0;
+  int m = 0;
+  const bool ok = parts.size() == (month ? 2u : 1u) && parts[0].size() == 4 &&
+                  absl::SimpleAtoi(parts[0], &year) && year >= 1 &&
+                  (!month || (parts[1].size() <= 2 && !parts[1].empty() &&
+                              absl::SimpleAtoi(parts[1], &m) && m >= 1 && m <= 12));
+  if (!ok) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " is '", Truncated(value), "'; expected ",
+                     month ? "a month like 2018-04" : "a year like 2018"));
+  }
+  return month ? absl::StrFormat("%s%04d%02d", schema::kMonthPrefix, year, m)
+               : absl::StrFormat("%s%04d", schema::kYearPrefix, year);
+}
+
+// Builds the filter for sources, years, months and dates; an empty Query when
+// there is none. Appends a description of each filter to *descriptions.
 absl::StatusOr<Xapian::Query> BuildFilter(const v1::SearchRequest& request,
-                                          const analysis::Analyzer& analyzer) {
+                                          const analysis::Analyzer& analyzer,
+                                          std::vector<std::string>* descriptions) {
   std::vector<Xapian::Query> parts;
+  for (const bool month : {false, true}) {
+    const auto& values = month ? request.months() : request.years();
+    const char* name = month ? "months" : "years";
+    if (values.size() > kMaxSources) {
+      return absl::InvalidArgumentError(absl::StrCat(name, " has ", values.size(),
+                                                     " entries; at most ", kMaxSources,
+                                                     " are allowed"));
+    }
+    if (values.empty()) continue;
+    std::vector<Xapian::Query> terms;
+    for (int i = 0; i < values.size(); ++i) {
+      NEWSEARCH_RETURN_IF_ERROR(ValidateUtf8(values[i], absl::StrCat(name, "[", i, "]")));
+      NEWSEARCH_ASSIGN_OR_RETURN(
+          std::string term,
+          CalendarFilterTerm(values[i], month, absl::StrCat(name, "[", i, "]")));
+      terms.emplace_back(term);
+    }
+    parts.emplace_back(Xapian::Query::OP_OR, terms.begin(), terms.end());
+    descriptions->push_back(absl::StrCat(name, " in [", absl::StrJoin(values, ", "), "]"));
+  }
   if (request.sources_size() > kMaxSources) {
     return absl::InvalidArgumentError(absl::StrCat("sources has ", request.sources_size(),
                                                    " entries; at most ", kMaxSources,
@@ -133,6 +186,8 @@ absl::StatusOr<Xapian::Query> BuildFilter(const v1::SearchRequest& request,
       sources.emplace_back(schema::SourceFilterTerm(analyzer, source));
     }
     parts.emplace_back(Xapian::Query::OP_OR, sources.begin(), sources.end());
+    descriptions->push_back(
+        absl::StrCat("sources in [", absl::StrJoin(request.sources(), ", "), "]"));
   }
 
   const bool has_after = request.has_published_after();
@@ -150,6 +205,14 @@ absl::StatusOr<Xapian::Query> BuildFilter(const v1::SearchRequest& request,
   }
   // The slot holds whole unix seconds: [after, before) becomes the closed
   // range [ceil(after), ceil(before) - 1].
+  if (has_after) {
+    descriptions->push_back(
+        absl::StrCat("published_after ", FormatTimestamp(request.published_after())));
+  }
+  if (has_before) {
+    descriptions->push_back(
+        absl::StrCat("published_before ", FormatTimestamp(request.published_before())));
+  }
   if (has_after || has_before) {
     const auto& a = request.published_after();
     const auto& b = request.published_before();
@@ -193,6 +256,56 @@ struct Plan {
   int64_t offset = 0;
   int page_size = 0;
   uint64_t fingerprint = 0;
+  bool expand_duplicates = false;
+  bool facets = false;
+  bool debug = false;
+  // Every filter, from the query text and the request (for debug).
+  std::vector<std::string> filters;
+};
+
+// A Xapian::Query's unique terms, in term order.
+std::vector<std::string> QueryTerms(const Xapian::Query& query) {
+  std::vector<std::string> terms;
+  for (auto it = query.get_unique_terms_begin(); it != query.get_unique_terms_end(); ++it) {
+    terms.push_back(*it);
+  }
+  return terms;
+}
+
+// Fills a facet from a spy: `by_count` orders by count (then value), else by
+// value, newest (largest) first. At most kMaxFacetValues rows.
+void FillFacet(const Xapian::ValueCountMatchSpy& spy, const char* name, bool by_count,
+               v1::Facet* facet) {
+  facet->set_name(name);
+  std::vector<std::pair<std::string, int64_t>> rows;
+  for (auto it = spy.values_begin(); it != spy.values_end(); ++it) {
+    rows.emplace_back(*it, static_cast<int64_t>(it.get_termfreq()));
+  }
+  if (by_count) {
+    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+      return a.second != b.second ? a.second > b.second : a.first < b.first;
+    });
+  } else {
+    std::sort(rows.begin(), rows.end(),
+              [](const auto& a, const auto& b) { return a.first > b.first; });
+  }
+  if (rows.size() > kMaxFacetValues) rows.resize(kMaxFacetValues);
+  for (auto& [value, count] : rows) {
+    v1::FacetValue* row = facet->add_values();
+    row->set_value(std::move(value));
+    row->set_count(count);
+  }
+}
+
+// Keeps free-text terms for more-like-this: unprefixed (schema prefixes are
+// upper-case ASCII; indexed text is case folded) and at least two code
+// points (single Han characters say little about a topic).
+class FreeTextTerms : public Xapian::ExpandDecider {
+ public:
+  bool operator()(const std::string& term) const override {
+    if (term.empty() || (term[0] >= 'A' && term[0] <= 'Z')) return false;
+    return CountCodePoints(term) >= 2;
+  }
 };
 
 }  // namespace
@@ -261,6 +374,37 @@ struct Searcher::Impl {
 
   absl::StatusOr<Plan> MakePlan(const v1::SearchRequest& request) const;
   v1::SearchResponse Run(Xapian::Database& db, const Plan& plan) const;
+  v1::SimilarArticlesResponse RunSimilar(Xapian::Database& db,
+                                         const v1::SimilarArticlesRequest& request,
+                                         int page_size, absl::Status* status) const;
+  Xapian::Query RecencyBoost(const Xapian::Database& db) const;
+  void FillHit(const Xapian::MSetIterator& it, const SnippetBuilder& snippets,
+               v1::SearchHit* hit) const;
+
+  // Runs `fn(db)` on a fresh handle; retries once when the index changed
+  // under it. `empty` is returned when the database does not exist yet.
+  template <typename Response, typename Fn>
+  absl::StatusOr<Response> WithDatabase(const std::string& context, Fn fn) const {
+    for (int attempt = 0;; ++attempt) {
+      NEWSEARCH_ASSIGN_OR_RETURN(Lease lease, Acquire());
+      if (lease.get() == nullptr) return Response();
+      try {
+        return fn(*lease.get());
+      } catch (const Xapian::DatabaseModifiedError& e) {
+        // The writer committed twice while we read: the next Acquire reopens.
+        if (attempt == 0) continue;
+        lease.Discard();
+        return absl::UnavailableError(absl::StrCat(
+            context, ": the index changed while reading; retry: ", e.get_description()));
+      } catch (const Xapian::Error& e) {
+        lease.Discard();
+        return absl::InternalError(absl::StrCat(context, ": ", e.get_description()));
+      } catch (const std::exception& e) {
+        lease.Discard();
+        return absl::InternalError(absl::StrCat(context, ": ", e.what()));
+      }
+    }
+  }
 };
 
 Searcher::Searcher() : impl_(std::make_unique<Impl>()) {}
@@ -288,6 +432,16 @@ absl::StatusOr<std::unique_ptr<Searcher>> Searcher::Create(const SearcherOptions
   if (!(options.bm25_k1 >= 0) || !(options.bm25_b >= 0 && options.bm25_b <= 1)) {
     problems.push_back(absl::StrCat("bm25_k1 must be >= 0 and bm25_b in [0, 1], got ",
                                     options.bm25_k1, " and ", options.bm25_b));
+  }
+  if (options.query_time_limit < absl::ZeroDuration()) {
+    problems.push_back("query_time_limit must not be negative");
+  }
+  if (options.facet_exact_limit <= 0) {
+    problems.push_back(
+        absl::StrCat("facet_exact_limit must be positive, got ", options.facet_exact_limit));
+  }
+  if (options.recency_boost < 0 || options.recency_half_life_months <= 0) {
+    problems.push_back("recency_boost must be >= 0 and recency_half_life_months positive");
   }
   if (options.snippet_chars <= 0) {
     problems.push_back(absl::StrCat("snippet_chars must be positive, got ", options.snippet_chars));
@@ -323,6 +477,7 @@ absl::StatusOr<Plan> Searcher::Impl::MakePlan(const v1::SearchRequest& request) 
     case v1::SORT_ORDER_RELEVANCE:
     case v1::SORT_ORDER_DATE_DESC:
     case v1::SORT_ORDER_DATE_ASC:
+    case v1::SORT_ORDER_RELEVANCE_RECENCY:
       plan.sort = EffectiveSort(request.sort());
       break;
     default:
@@ -345,16 +500,69 @@ absl::StatusOr<Plan> Searcher::Impl::MakePlan(const v1::SearchRequest& request) 
       std::min<int64_t>(plan.page_size, options.max_result_depth - plan.offset));
 
   NEWSEARCH_ASSIGN_OR_RETURN(plan.parsed, ParseQuery(request.query()));
-  NEWSEARCH_ASSIGN_OR_RETURN(Xapian::Query filter, BuildFilter(request, *analyzer));
+  plan.filters = plan.parsed.DateFilters();
+  NEWSEARCH_ASSIGN_OR_RETURN(Xapian::Query filter,
+                             BuildFilter(request, *analyzer, &plan.filters));
+  plan.expand_duplicates = request.expand_duplicates();
+  plan.facets = request.include_facets();
+  plan.debug = request.debug();
   plan.query = plan.parsed.ToXapianQuery(*analyzer);
   plan.unweighted = plan.parsed.PositiveAtoms().empty();
   if (!filter.empty()) plan.query = Xapian::Query(Xapian::Query::OP_FILTER, plan.query, filter);
   return plan;
 }
 
+Xapian::Query Searcher::Impl::RecencyBoost(const Xapian::Database& db) const {
+  // Anchored at the newest month in the index rather than the clock, so an
+  // archive ranks the same whenever it is searched; a live index's newest
+  // month is the current one.
+  const std::string newest = db.get_value_upper_bound(schema::kMonthSlot);
+  int year = 0;
+  int month = 0;
+  const std::vector<absl::string_view> parts = absl::StrSplit(newest, '-');
+  if (options.recency_boost <= 0 || parts.size() != 2 || !absl::SimpleAtoi(parts[0], &year) ||
+      !absl::SimpleAtoi(parts[1], &month)) {
+    return Xapian::Query();
+  }
+  // ValueMapPostingSource is serialisable, so remote shards apply it too.
+  auto* source = new Xapian::ValueMapPostingSource(schema::kMonthSlot);
+  absl::CivilMonth m(year, month);
+  const int months = kRecencyHalfLives * options.recency_half_life_months;
+  for (int age = 0; age <= months; ++age, --m) {
+    source->add_mapping(
+        absl::StrFormat("%04d-%02d", m.year(), m.month()),
+        options.recency_boost *
+            std::pow(0.5, static_cast<double>(age) / options.recency_half_life_months));
+  }
+  source->set_default_weight(0.0);
+  return Xapian::Query(source->release());
+}
+
+void Searcher::Impl::FillHit(const Xapian::MSetIterator& it, const SnippetBuilder& snippets,
+                             v1::SearchHit* hit) const {
+  hit->set_score(it.get_weight());
+  v1::Article article;
+  // A document whose data does not parse still keeps its place in the
+  // list (paging stays consistent); it just has no fields to show.
+  if (!schema::ArticleFromDocumentData(it.get_document().get_data(), &article)) return;
+  hit->set_id(article.id());
+  hit->set_title(article.title());
+  hit->set_source(article.source());
+  if (article.has_published_at()) *hit->mutable_published_at() = article.published_at();
+  hit->set_url(article.url());
+  *hit->mutable_authors() = article.authors();
+  hit->set_duplicate_of(article.duplicate_of());
+  *hit->mutable_snippet() = snippets.Build(article.title(), article.body());
+}
+
 v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan) const {
   Xapian::Enquire enquire(db);
-  enquire.set_query(plan.query);
+  Xapian::Query query = plan.query;
+  if (plan.sort == v1::SORT_ORDER_RELEVANCE_RECENCY) {
+    Xapian::Query boost = RecencyBoost(db);
+    if (!boost.empty()) query = Xapian::Query(Xapian::Query::OP_AND_MAYBE, query, boost);
+  }
+  enquire.set_query(query);
   // MatchAll would otherwise weigh documents by their length.
   if (plan.unweighted) {
     enquire.set_weighting_scheme(Xapian::BoolWeight());
@@ -363,7 +571,7 @@ v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan) c
         Xapian::BM25Weight(options.bm25_k1, 0, 1, options.bm25_b, 0.5));
   }
   // Duplicates of one story (schema: duplicate_of or own id) show once.
-  enquire.set_collapse_key(schema::kCollapseSlot);
+  if (!plan.expand_duplicates) enquire.set_collapse_key(schema::kCollapseSlot);
   switch (plan.sort) {
     case v1::SORT_ORDER_DATE_DESC:
       enquire.set_sort_by_value_then_relevance(schema::kPublishedSlot, true);
@@ -375,66 +583,168 @@ v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan) c
       enquire.set_sort_by_relevance_then_value(schema::kPublishedSlot, true);
       break;
   }
+  const double time_limit = absl::ToDoubleSeconds(options.query_time_limit);
+  if (time_limit > 0) enquire.set_time_limit(time_limit);
+
   // One extra hit tells whether another page exists. Checking a few more
   // documents than needed keeps total_estimate exact for small result sets
   // (collapsing makes the estimate coarse otherwise).
   const Xapian::doccount wanted = static_cast<Xapian::doccount>(plan.page_size) + 1;
+  Xapian::doccount check_at_least =
+      static_cast<Xapian::doccount>(plan.offset) + wanted + kExtraChecked;
+  // Facets: the spies see every document the matcher examines, so examining
+  // the whole match set (up to facet_exact_limit) makes their counts exact.
+  Xapian::ValueCountMatchSpy source_spy(schema::kSourceSlot);
+  Xapian::ValueCountMatchSpy year_spy(schema::kYearSlot);
+  Xapian::ValueCountMatchSpy month_spy(schema::kMonthSlot);
+  Xapian::doccount facet_check = 0;
+  if (plan.facets) {
+    enquire.add_matchspy(&source_spy);
+    enquire.add_matchspy(&year_spy);
+    enquire.add_matchspy(&month_spy);
+    facet_check = std::min<Xapian::doccount>(
+        db.get_doccount(), static_cast<Xapian::doccount>(options.facet_exact_limit));
+    check_at_least = std::max(check_at_least, facet_check);
+  }
+  const absl::Time start = absl::Now();
   const Xapian::MSet mset =
-      enquire.get_mset(static_cast<Xapian::doccount>(plan.offset), wanted,
-                       static_cast<Xapian::doccount>(plan.offset) + wanted + kExtraChecked);
+      enquire.get_mset(static_cast<Xapian::doccount>(plan.offset), wanted, check_at_least);
+  const absl::Duration elapsed = absl::Now() - start;
 
   v1::SearchResponse response;
   response.set_applied_seq(ReadAppliedSeq(db));
   response.set_total_estimate(mset.get_matches_estimated());
+  // Xapian does not say whether the limit cut the match short; a match that
+  // ran at least as long as the limit may have been.
+  response.set_partial(time_limit > 0 && elapsed >= options.query_time_limit);
+  const bool all_examined =
+      !response.partial() &&
+      (plan.facets ? (db.get_doccount() <= static_cast<Xapian::doccount>(
+                                               options.facet_exact_limit) ||
+                      source_spy.get_total() < facet_check)
+                   : mset.get_matches_lower_bound() == mset.get_matches_upper_bound());
+  if (plan.facets) {
+    FillFacet(source_spy, "source", /*by_count=*/true, response.add_facets());
+    FillFacet(year_spy, "year", /*by_count=*/false, response.add_facets());
+    FillFacet(month_spy, "month", /*by_count=*/false, response.add_facets());
+    response.set_facets_exact(all_examined);
+    response.set_facet_documents_examined(static_cast<int64_t>(source_spy.get_total()));
+  }
   const SnippetBuilder snippets(*analyzer, plan.parsed.PositiveAtoms(), options.snippet_chars);
   int i = 0;
   for (Xapian::MSetIterator it = mset.begin(); it != mset.end() && i < plan.page_size;
        ++it, ++i) {
     v1::SearchHit* hit = response.add_hits();
     hit->set_rank(static_cast<int32_t>(plan.offset + i));
-    hit->set_score(it.get_weight());
-    v1::Article article;
-    // A document whose data does not parse still keeps its place in the
-    // list (paging stays consistent); it just has no fields to show.
-    if (!schema::ArticleFromDocumentData(it.get_document().get_data(), &article)) continue;
-    hit->set_id(article.id());
-    hit->set_title(article.title());
-    hit->set_source(article.source());
-    if (article.has_published_at()) *hit->mutable_published_at() = article.published_at();
-    hit->set_url(article.url());
-    *hit->mutable_authors() = article.authors();
-    *hit->mutable_snippet() = snippets.Build(article.title(), article.body());
+    if (!plan.expand_duplicates) {
+      hit->set_duplicate_count(static_cast<int32_t>(it.get_collapse_count()));
+    }
+    FillHit(it, snippets, hit);
   }
   const int64_t next = plan.offset + plan.page_size;
   if (mset.size() > static_cast<Xapian::doccount>(plan.page_size) &&
       next < options.max_result_depth) {
     response.set_next_page_token(EncodePageToken(next, plan.fingerprint));
   }
+  if (plan.debug) {
+    v1::QueryDebug* debug = response.mutable_debug();
+    debug->set_parsed_query(plan.parsed.Describe());
+    debug->set_xapian_query(query.get_description());
+    for (std::string& term : QueryTerms(plan.query)) debug->add_terms(std::move(term));
+    for (const std::string& filter : plan.filters) debug->add_filters(filter);
+  }
   return response;
 }
 
 absl::StatusOr<v1::SearchResponse> Searcher::Search(const v1::SearchRequest& request) const {
   NEWSEARCH_ASSIGN_OR_RETURN(Plan plan, impl_->MakePlan(request));
-  const std::string context = absl::StrCat("search for '", Truncated(request.query()), "'");
-  for (int attempt = 0;; ++attempt) {
-    NEWSEARCH_ASSIGN_OR_RETURN(Impl::Lease lease, impl_->Acquire());
-    if (lease.get() == nullptr) return v1::SearchResponse();
-    try {
-      return impl_->Run(*lease.get(), plan);
-    } catch (const Xapian::DatabaseModifiedError& e) {
-      // The writer committed twice while we read: the next Acquire reopens.
-      if (attempt == 0) continue;
-      lease.Discard();
-      return absl::UnavailableError(absl::StrCat(context, ": the index changed while reading; retry: ",
-                                                 e.get_description()));
-    } catch (const Xapian::Error& e) {
-      lease.Discard();
-      return absl::InternalError(absl::StrCat(context, ": ", e.get_description()));
-    } catch (const std::exception& e) {
-      lease.Discard();
-      return absl::InternalError(absl::StrCat(context, ": ", e.what()));
+  return impl_->WithDatabase<v1::SearchResponse>(
+      absl::StrCat("search for '", Truncated(request.query()), "'"),
+      [&](Xapian::Database& db) { return impl_->Run(db, plan); });
+}
+
+v1::SimilarArticlesResponse Searcher::Impl::RunSimilar(Xapian::Database& db,
+                                                       const v1::SimilarArticlesRequest& request,
+                                                       int page_size,
+                                                       absl::Status* status) const {
+  v1::SimilarArticlesResponse response;
+  response.set_applied_seq(ReadAppliedSeq(db));
+  const std::string id_term = schema::IdTerm(request.id());
+  Xapian::PostingIterator posting = db.postlist_begin(id_term);
+  if (posting == db.postlist_end(id_term)) {
+    *status = absl::NotFoundError(
+        absl::StrCat("no article with id '", Truncated(request.id()), "' in the index"));
+    return response;
+  }
+  const Xapian::docid docid = *posting;
+  const std::string collapse_key = db.get_document(docid).get_value(schema::kCollapseSlot);
+
+  Xapian::Enquire enquire(db);
+  Xapian::RSet rset;
+  rset.add_document(docid);
+  const FreeTextTerms decider;
+  const Xapian::ESet eset = enquire.get_eset(kSimilarTerms, rset, &decider);
+  std::vector<std::string> terms;
+  for (auto it = eset.begin(); it != eset.end(); ++it) terms.push_back(*it);
+  if (request.debug()) {
+    for (const std::string& term : terms) response.add_terms(term);
+  }
+  if (terms.empty()) return response;  // an article without text resembles nothing
+
+  Xapian::Query similar(Xapian::Query::OP_OR, terms.begin(), terms.end());
+  // Not the article, nor anything in its duplicate group.
+  Xapian::Query same(id_term);
+  if (!collapse_key.empty()) {
+    same = Xapian::Query(Xapian::Query::OP_OR, same,
+                         Xapian::Query(Xapian::Query::OP_VALUE_RANGE, schema::kCollapseSlot,
+                                       collapse_key, collapse_key));
+  }
+  enquire.set_query(Xapian::Query(Xapian::Query::OP_AND_NOT, similar, same));
+  enquire.set_collapse_key(schema::kCollapseSlot);
+  enquire.set_sort_by_relevance_then_value(schema::kPublishedSlot, true);
+  const double time_limit = absl::ToDoubleSeconds(options.query_time_limit);
+  if (time_limit > 0) enquire.set_time_limit(time_limit);
+  const Xapian::MSet mset = enquire.get_mset(0, static_cast<Xapian::doccount>(page_size));
+  const SnippetBuilder snippets(*analyzer, {}, options.snippet_chars);
+  int rank = 0;
+  for (Xapian::MSetIterator it = mset.begin(); it != mset.end(); ++it) {
+    v1::SearchHit* hit = response.add_hits();
+    hit->set_rank(rank++);
+    hit->set_duplicate_count(static_cast<int32_t>(it.get_collapse_count()));
+    FillHit(it, snippets, hit);
+  }
+  return response;
+}
+
+absl::StatusOr<v1::SimilarArticlesResponse> Searcher::SimilarArticles(
+    const v1::SimilarArticlesRequest& request) const {
+  if (request.id().empty()) return absl::InvalidArgumentError("id is empty");
+  NEWSEARCH_RETURN_IF_ERROR(ValidateUtf8(request.id(), "id"));
+  const SearcherOptions& options = impl_->options;
+  if (request.page_size() < 0 || request.page_size() > options.max_page_size) {
+    return absl::InvalidArgumentError(absl::StrCat("page_size ", request.page_size(),
+                                                   " is out of range; it must be between 0 (",
+                                                   options.default_page_size, ") and ",
+                                                   options.max_page_size));
+  }
+  const int page_size =
+      request.page_size() == 0 ? options.default_page_size : request.page_size();
+  absl::Status status;
+  absl::StatusOr<v1::SimilarArticlesResponse> response =
+      impl_->WithDatabase<v1::SimilarArticlesResponse>(
+          absl::StrCat("similar articles for '", Truncated(request.id()), "'"),
+          [&](Xapian::Database& db) { return impl_->RunSimilar(db, request, page_size, &status); });
+  if (!response.ok()) return response.status();
+  if (!status.ok()) return status;
+  // A database that does not exist yet knows no article.
+  if (response->hits_size() == 0 && response->applied_seq() == 0 && response->terms_size() == 0) {
+    NEWSEARCH_ASSIGN_OR_RETURN(int64_t count, DocumentCount());
+    if (count == 0) {
+      return absl::NotFoundError(
+          absl::StrCat("no article with id '", Truncated(request.id()), "' in the index"));
     }
   }
+  return response;
 }
 
 absl::StatusOr<std::string> Searcher::DescribeQuery(absl::string_view query) const {

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "newsearch/v1/search.pb.h"
 
 namespace newsearch::analysis {
@@ -36,6 +37,17 @@ struct SearcherOptions {
   // judged queries (docs/relevance.md).
   double bm25_k1 = 1.0;
   double bm25_b = 0.5;
+  // Longest time the matcher may spend on one query (Enquire::set_time_limit);
+  // zero = no limit. When it runs out the response has partial=true.
+  absl::Duration query_time_limit = absl::ZeroDuration();
+  // Facet counts (include_facets) examine at most this many matches; on
+  // larger match sets the response has facets_exact=false.
+  int facet_exact_limit = 100000;
+  // SORT_ORDER_RELEVANCE_RECENCY: weight added to articles of the newest
+  // month in the index, halving every `recency_half_life_months` further
+  // back (by month of publication; months beyond 10 half-lives get none).
+  double recency_boost = 2.0;
+  int recency_half_life_months = 12;
 };
 
 // Thread-safe: each call uses a Xapian::Database handle from a small pool
@@ -54,7 +66,9 @@ class Searcher {
   // Returns one page of hits. The query and filters are validated before the
   // database is touched; a database that does not exist yet answers with an
   // empty response. Duplicates (schema::kCollapseSlot) are collapsed to
-  // their best hit. INTERNAL for Xapian errors, UNAVAILABLE when the index
+  // their best hit unless request.expand_duplicates. include_facets counts
+  // source/year/month over the whole match set (exact up to
+  // facet_exact_limit matches); debug explains the parse. INTERNAL for Xapian errors, UNAVAILABLE when the index
   // changed under the search twice in a row (retry).
   // INVALID_ARGUMENT for a malformed query (message says what and at which
   // character), invalid UTF-8, too long a query, page_size < 0 or above the
@@ -63,6 +77,16 @@ class Searcher {
   // Limitations: articles without a date never match a date filter and sort
   // last by date; a date range with equal ends is INVALID_ARGUMENT.
   absl::StatusOr<v1::SearchResponse> Search(const v1::SearchRequest& request) const;
+
+  // More like this: the article `request.id`'s most distinctive free-text
+  // terms (Xapian relevance feedback: RSet of the article, ESet of its
+  // terms) ORed into a query; the article itself and every article with its
+  // collapse key (its duplicates, or its original and the original's other
+  // copies) are excluded, and the hits are collapsed like Search's.
+  // NOT_FOUND for an unknown id; INVALID_ARGUMENT for an empty or invalid id
+  // or page_size out of range.
+  absl::StatusOr<v1::SimilarArticlesResponse> SimilarArticles(
+      const v1::SimilarArticlesRequest& request) const;
 
   // Returns a human-readable form of how `query` is parsed (our tree, then
   // the Xapian query), for debugging. INVALID_ARGUMENT as for Search().

@@ -47,6 +47,14 @@ void IndexPrefixedAndPlain(const analysis::Analyzer& analyzer, absl::string_view
 
 }  // namespace
 
+absl::CivilDay PublishedDay(int64_t unix_seconds) {
+  return absl::ToCivilDay(absl::FromUnixSeconds(unix_seconds), ChinaStandardTime());
+}
+
+int64_t DayStartSeconds(absl::CivilDay day) {
+  return absl::ToUnixSeconds(absl::FromCivil(day, ChinaStandardTime()));
+}
+
 std::string IdTerm(absl::string_view article_id) { return absl::StrCat(kIdPrefix, article_id); }
 
 std::string SourceFilterTerm(const analysis::Analyzer& analyzer, absl::string_view source) {
@@ -74,13 +82,14 @@ Xapian::Document BuildDocument(const analysis::Analyzer& analyzer, const v1::Art
   }
   if (article.has_published_at()) {
     const int64_t seconds = article.published_at().seconds();
-    const absl::CivilDay day =
-        absl::ToCivilDay(absl::FromUnixSeconds(seconds), ChinaStandardTime());
+    const absl::CivilDay day = PublishedDay(seconds);
     doc.add_boolean_term(absl::StrFormat("%s%04d", kYearPrefix, day.year()));
     doc.add_boolean_term(absl::StrFormat("%s%04d%02d", kMonthPrefix, day.year(), day.month()));
     doc.add_boolean_term(
         absl::StrFormat("%s%04d%02d%02d", kDayPrefix, day.year(), day.month(), day.day()));
     doc.add_value(kPublishedSlot, Xapian::sortable_serialise(static_cast<double>(seconds)));
+    doc.add_value(kYearSlot, absl::StrFormat("%04d", day.year()));
+    doc.add_value(kMonthSlot, absl::StrFormat("%04d-%02d", day.year(), day.month()));
   }
   if (!article.script().empty()) {
     doc.add_boolean_term(

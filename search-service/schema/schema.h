@@ -5,9 +5,11 @@
 #ifndef NEWSEARCH_SEARCH_SERVICE_SCHEMA_SCHEMA_H_
 #define NEWSEARCH_SEARCH_SERVICE_SCHEMA_SCHEMA_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "newsearch/v1/article.pb.h"
 
@@ -40,9 +42,17 @@ inline constexpr char kScriptPrefix[] = "L";       // Lzh-Hans / Lzh-Hant
 inline constexpr unsigned kPublishedSlot = 0;  // Xapian::sortable_serialise(unix seconds)
 inline constexpr unsigned kSourceSlot = 1;     // original source name (facets)
 inline constexpr unsigned kCollapseSlot = 2;   // duplicate group (duplicate_of or id)
+inline constexpr unsigned kYearSlot = 3;       // "2018" (China Standard Time; facets)
+inline constexpr unsigned kMonthSlot = 4;      // "2018-04" (China Standard Time; facets)
 
 // Index metadata key holding the last applied change-log seq (decimal).
 inline constexpr char kAppliedSeqKey[] = "newsearch.applied_seq";
+
+// Returns the calendar day of `unix_seconds` in China Standard Time, the
+// day the Y/M/D filter terms and the year/month slots are built from.
+absl::CivilDay PublishedDay(int64_t unix_seconds);
+// Returns the unix seconds at which `day` starts in China Standard Time.
+int64_t DayStartSeconds(absl::CivilDay day);
 
 // Returns the unique id term of an article.
 std::string IdTerm(absl::string_view article_id);

@@ -173,7 +173,7 @@ std::vector<GoldenCase> GoldenCases() {
        16,
        {"一、案例背景", "凝聚和壯大了網(wǎng)上正能量。"},
        {"來(lái)源", "光明網"},
-       {"title taken from first line", "no publication date found"},
+       {"title_guessed: title taken from the first line", "no publication date found"},
        "first line is title——subtitle; trailing 來源 line names the source"},
       {"samples/s01_trad_hualien_typhoon.txt",
        "颱風「海燕」逼近 花蓮漁港緊急封港",
@@ -342,7 +342,8 @@ TEST_F(PageParserTest, WarnsWhenCharsetHintIsWrong) {
       Parse(ReadPage("seeds/000_e08991b09324d687.txt"), "text/plain; charset=gbk");
   ASSERT_TRUE(page.ok()) << page.status();
   EXPECT_EQ(page->detected_encoding, "UTF-8");
-  EXPECT_THAT(page->warnings, ::testing::Contains("charset hint gbk was wrong, decoded as UTF-8"));
+  EXPECT_THAT(page->warnings, ::testing::Contains(
+                                   "charset_hint_wrong: charset hint gbk was wrong, decoded as UTF-8"));
 }
 
 TEST_F(PageParserTest, ReadsUtf16WithByteOrderMark) {
@@ -440,7 +441,7 @@ TEST_F(PageParserTest, ReadsHtmlTitleWhenThereIsNoH1) {
   ASSERT_TRUE(page.ok()) << page.status();
   EXPECT_EQ(page->articles[0].title(), "全省春耕备耕工作有序推进");
   EXPECT_EQ(ParagraphCount(page->articles[0].body()), 2u);
-  EXPECT_THAT(page->warnings, ::testing::Contains("title taken from the HTML <title>"));
+  EXPECT_THAT(page->warnings, ::testing::Contains("title_guessed: title taken from the HTML <title>"));
 }
 
 TEST_F(PageParserTest, FollowsMetaCharsetInGbkHtml) {

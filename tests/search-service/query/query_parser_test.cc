@@ -81,6 +81,48 @@ INSTANTIATE_TEST_SUITE_P(
         ParseCase{"--a", "(NOT (NOT a))", "double negation is kept as written"},
         ParseCase{"a\"b c\"", "(AND a \"b c\")", "a quote ends the term before it"}));
 
+INSTANTIATE_TEST_SUITE_P(
+    Dates, ParseQueryTest,
+    ::testing::Values(
+        ParseCase{"2018年", "date:[2018-01-01..2018-12-31]", "a Chinese year is a date filter"},
+        ParseCase{"2018年4月", "date:[2018-04-01..2018-04-30]", "a Chinese month"},
+        ParseCase{"2016年2月", "date:[2016-02-01..2016-02-29]", "a leap February"},
+        ParseCase{"2018年04月23日", "date:[2018-04-23..2018-04-23]", "a Chinese day, zero-padded"},
+        ParseCase{"2018年4月23号", "date:[2018-04-23..2018-04-23]", "号 for the day"},
+        ParseCase{"２０１８年４月", "date:[2018-04-01..2018-04-30]", "full-width digits fold"},
+        ParseCase{"2018-04-23", "date:[2018-04-23..2018-04-23]", "an ISO day"},
+        ParseCase{"2018/4/23", "date:[2018-04-23..2018-04-23]", "slashes"},
+        ParseCase{"2018-01-01..2018-06-30", "date:[2018-01-01..2018-06-30]", "a day range"},
+        ParseCase{"2018..2019", "date:[2018-01-01..2019-12-31]", "a year range"},
+        ParseCase{"2018-04..2018-06", "date:[2018-04-01..2018-06-30]", "a month range"},
+        ParseCase{"2018年4月..2018年6月", "date:[2018-04-01..2018-06-30]",
+                  "a Chinese month range"},
+        ParseCase{"2018-03-01..", "date:[2018-03-01..]", "open end"},
+        ParseCase{"..2017", "date:[..2017-12-31]", "open start"},
+        ParseCase{"2017年 销售", "(AND date:[2017-01-01..2017-12-31] 销售)",
+                  "a date with words filters them"},
+        ParseCase{"2017年 OR 2018年", "(OR date:[2017-01-01..2017-12-31] "
+                                     "date:[2018-01-01..2018-12-31])",
+                  "dates combine with OR"},
+        ParseCase{"网络 -2018年", "(AND 网络 (NOT date:[2018-01-01..2018-12-31]))",
+                  "a date can be negated"},
+        ParseCase{"title:2018年", "title:\"2018年\"", "a field prefix makes it text"},
+        ParseCase{"2018", "2018", "a bare number is text"},
+        ParseCase{"2018-04", "2018-04", "a bare year-month is text"},
+        ParseCase{"2018年乌镇", "\"2018年乌镇\"", "a date glued to words is text"},
+        ParseCase{"\"2018年\"", "\"2018年\"", "a quoted date is text"},
+        ParseCase{"a..b", "a..b", "dots between words are text"}));
+
+TEST(ParsedQueryTest, DateFiltersListsDatesWithNegation) {
+  absl::StatusOr<ParsedQuery> parsed = ParseQuery("网络 2018年4月 -2018-04-23");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_THAT(parsed->DateFilters(),
+              ::testing::ElementsAre("date:[2018-04-01..2018-04-30]",
+                                     "NOT date:[2018-04-23..2018-04-23]"));
+  ASSERT_EQ(parsed->PositiveAtoms().size(), 1u);
+  EXPECT_EQ(parsed->PositiveAtoms()[0].text, "网络");
+}
+
 struct ErrorCase {
   std::string query;
   std::string message;  // substring of the status message
@@ -126,7 +168,13 @@ INSTANTIATE_TEST_SUITE_P(
                   "operator before a closing parenthesis"},
         ErrorCase{std::string(100, '(') + "a" + std::string(100, ')'), "nested deeper than",
                   "nesting depth is limited"},
-        ErrorCase{"网络\xff", "query is not valid UTF-8 at byte 6", "invalid UTF-8"}));
+        ErrorCase{"网络\xff", "query is not valid UTF-8 at byte 6", "invalid UTF-8"},
+        ErrorCase{"网络 2018年13月", "'2018年13月' is not a valid date (month must be 1 to 12) at "
+                  "character 3", "impossible month"},
+        ErrorCase{"2018-02-30", "2018-2 has no day 30", "impossible day"},
+        ErrorCase{"2019-01-01..2018-01-01", "ends before it starts at character 0",
+                  "reversed range"},
+        ErrorCase{"2018-01-01..乌镇", "has an end that is not a date", "half a date range"}));
 
 TEST(ParsedQueryTest, PositiveAtomsSkipNegations) {
   absl::StatusOr<ParsedQuery> parsed = ParseQuery("网络 -腾讯 title:\"乌镇 峰会\" NOT (a NOT b)");

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <set>
 #include <ostream>
@@ -510,6 +511,257 @@ TEST_F(SearcherTest, ConcurrentSearchesShareHandles) {
   }
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(failures.load(), 0);
+}
+
+TEST_F(SearcherTest, QueryDatesFilterByPublishedDay) {
+  EXPECT_THAT(Ids("2018年"), UnorderedElementsAre("a1", "a2")) << "a9 is a1's duplicate";
+  EXPECT_THAT(Ids("乌镇 2018年4月"), ElementsAre("a1"));
+  EXPECT_THAT(Ids("2018年4月23日"), ElementsAre("a1"));
+  EXPECT_THAT(Ids("2017年 OR 2019年"), UnorderedElementsAre("a3", "a5", "a8"));
+  EXPECT_THAT(Ids("2018-11-07..2019-06-01"), UnorderedElementsAre("a2", "a3", "a8"))
+      << "both ends inclusive";
+  EXPECT_THAT(Ids("..2016"), ElementsAre("a7"));
+  EXPECT_THAT(Ids("网络 -2018年"), UnorderedElementsAre("a3", "a5"));
+  EXPECT_THAT(Ids("2010年"), ElementsAre());
+  v1::SearchRequest request;
+  request.set_query("2018年 2018年13月");
+  EXPECT_EQ(SearchStatus(request).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(SearcherTest, QueryDatesFollowChinaStandardTime) {
+  {
+    Xapian::WritableDatabase db(options_.path, Xapian::DB_OPEN);
+    v1::Article late = ToArticle({"late", "跨年新闻", "跨年。", "光明网", {}, 2018, 12, 31});
+    // 20:00 UTC on 2018-12-31 is 04:00 on 2019-01-01 in China.
+    late.mutable_published_at()->set_seconds(UnixSeconds(2018, 12, 31) + 20 * 3600);
+    db.replace_document(schema::IdTerm("late"), schema::BuildDocument(*analyzer_, late));
+    db.commit();
+  }
+  EXPECT_THAT(Ids("跨年 2019年1月1日"), ElementsAre("late"));
+  EXPECT_THAT(Ids("跨年 2018年"), ElementsAre());
+  v1::SearchRequest request;
+  request.set_query("跨年");
+  request.add_years("2019");
+  EXPECT_THAT(Ids(MustSearch(request)), ElementsAre("late")) << "years filter agrees";
+}
+
+TEST_F(SearcherTest, FiltersByYearsAndMonths) {
+  v1::SearchRequest request;
+  request.add_years("2018");
+  request.add_years("2019");
+  EXPECT_THAT(Ids(MustSearch(request)), UnorderedElementsAre("a1", "a2", "a3", "a8"));
+  request.add_months("2018-11");
+  request.add_months("2019-1");
+  EXPECT_THAT(Ids(MustSearch(request)), UnorderedElementsAre("a2", "a8"));
+  for (const std::string bad : {"18", "2018-13", "abcd", "2018-04-01"}) {
+    v1::SearchRequest r;
+    r.add_months(bad);
+    const absl::Status status = SearchStatus(r);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(status.message(), HasSubstr("months[0] is '" + bad + "'"));
+  }
+  v1::SearchRequest bad_year;
+  bad_year.add_years("2018-04");
+  EXPECT_THAT(SearchStatus(bad_year).message(), HasSubstr("expected a year like 2018"));
+}
+
+std::map<std::string, int64_t> FacetCounts(const v1::SearchResponse& response,
+                                           const std::string& name) {
+  std::map<std::string, int64_t> counts;
+  for (const v1::Facet& facet : response.facets()) {
+    if (facet.name() != name) continue;
+    for (const v1::FacetValue& value : facet.values()) counts[value.value()] = value.count();
+  }
+  return counts;
+}
+
+TEST_F(SearcherTest, FacetsCountTheWholeMatchSet) {
+  v1::SearchRequest request;
+  request.set_query("乌镇 OR 网络");
+  request.set_page_size(1);  // facets do not depend on the page
+  request.set_include_facets(true);
+  const v1::SearchResponse response = MustSearch(request);
+  EXPECT_TRUE(response.facets_exact());
+  EXPECT_EQ(response.facet_documents_examined(), 5);
+  EXPECT_EQ(FacetCounts(response, "source"),
+            (std::map<std::string, int64_t>{
+                {"光明网", 2}, {"中央社", 1}, {"新华网", 1}, {"转载网", 1}}))
+      << "duplicates are counted as the articles they are";
+  EXPECT_EQ(FacetCounts(response, "year"),
+            (std::map<std::string, int64_t>{{"2017", 1}, {"2018", 3}, {"2019", 1}}));
+  EXPECT_EQ(FacetCounts(response, "month"),
+            (std::map<std::string, int64_t>{
+                {"2017-03", 1}, {"2018-04", 2}, {"2018-11", 1}, {"2019-06", 1}}));
+  ASSERT_EQ(response.facets_size(), 3);
+  EXPECT_EQ(response.facets(0).values(0).value(), "光明网") << "most frequent source first";
+  EXPECT_EQ(response.facets(1).values(0).value(), "2019") << "newest year first";
+
+  // Each facet value is a filter of the next request.
+  v1::SearchRequest narrowed = request;
+  narrowed.add_months(response.facets(2).values(0).value());  // 2019-06
+  narrowed.set_page_size(10);
+  EXPECT_THAT(Ids(MustSearch(narrowed)), ElementsAre("a3"));
+  narrowed.clear_months();
+  narrowed.add_sources("光明网");
+  narrowed.add_years("2018");
+  EXPECT_THAT(Ids(MustSearch(narrowed)), ElementsAre("a1"));
+
+  request.set_include_facets(false);
+  EXPECT_EQ(MustSearch(request).facets_size(), 0);
+}
+
+TEST_F(SearcherTest, FacetsSayWhenTheyAreNotExact) {
+  options_.facet_exact_limit = 3;
+  auto searcher = Searcher::Create(options_, analyzer_);
+  ASSERT_TRUE(searcher.ok());
+  v1::SearchRequest request;  // matches all ten articles
+  request.set_include_facets(true);
+  absl::StatusOr<v1::SearchResponse> response = (*searcher)->Search(request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_FALSE(response->facets_exact());
+  EXPECT_GE(response->facet_documents_examined(), 3);
+  request.set_query("腾讯");  // two matches: below the limit
+  response = (*searcher)->Search(request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_TRUE(response->facets_exact());
+  EXPECT_EQ(FacetCounts(*response, "source"),
+            (std::map<std::string, int64_t>{{"光明网", 1}, {"新华网", 1}}));
+}
+
+TEST_F(SearcherTest, CollapsesDuplicatesWithCountUnlessExpanded) {
+  v1::SearchRequest request;
+  request.set_query("乌镇 党建");
+  v1::SearchResponse response = MustSearch(request);
+  ASSERT_EQ(response.hits_size(), 1);
+  EXPECT_EQ(response.hits(0).id(), "a1");
+  EXPECT_EQ(response.hits(0).duplicate_count(), 1);
+
+  request.set_expand_duplicates(true);
+  response = MustSearch(request);
+  EXPECT_THAT(Ids(response), UnorderedElementsAre("a1", "a9"));
+  for (const auto& hit : response.hits()) {
+    EXPECT_EQ(hit.duplicate_count(), 0);
+    EXPECT_EQ(hit.duplicate_of(), hit.id() == "a9" ? "a1" : "");
+  }
+  // A page token of the collapsed list does not page the expanded one.
+  v1::SearchRequest collapsed;
+  collapsed.set_query("乌镇 OR 网络");
+  collapsed.set_page_size(1);
+  v1::SearchRequest expanded = collapsed;
+  expanded.set_expand_duplicates(true);
+  expanded.set_page_token(MustSearch(collapsed).next_page_token());
+  EXPECT_THAT(SearchStatus(expanded).message(), HasSubstr("does not belong to this query"));
+}
+
+TEST_F(SearcherTest, RecencySortBoostsNewerArticles) {
+  {
+    Xapian::WritableDatabase db(options_.path, Xapian::DB_OPEN);
+    // r1 is the better text match (气候 three times) but ten years older.
+    for (const TestArticle& a : std::vector<TestArticle>{
+             {"r1", "气候会议", "气候变化，气候谈判。", "光明网", {}, 2011, 5, 1},
+             {"r2", "会议报告", "关于气候的报告。", "光明网", {}, 2021, 5, 1}}) {
+      db.replace_document(schema::IdTerm(a.id), schema::BuildDocument(*analyzer_, ToArticle(a)));
+    }
+    db.commit();
+  }
+  v1::SearchRequest request;
+  request.set_query("气候");
+  v1::SearchResponse relevance = MustSearch(request);
+  EXPECT_THAT(Ids(relevance), ElementsAre("r1", "r2"));
+  request.set_sort(v1::SORT_ORDER_RELEVANCE_RECENCY);
+  v1::SearchResponse recency = MustSearch(request);
+  EXPECT_THAT(Ids(recency), ElementsAre("r2", "r1"));
+  ASSERT_EQ(recency.hits_size(), 2);
+  // The newest month gets the whole boost, ten years back almost nothing.
+  EXPECT_NEAR(recency.hits(0).score() - relevance.hits(1).score(), options_.recency_boost, 1e-6);
+  EXPECT_NEAR(recency.hits(1).score(), relevance.hits(0).score(), 0.01);
+}
+
+TEST_F(SearcherTest, DebugExplainsTheParse) {
+  v1::SearchRequest request;
+  request.set_query("网络 2018年 -腾讯");
+  request.add_sources("中央社");
+  request.set_debug(true);
+  const v1::SearchResponse response = MustSearch(request);
+  EXPECT_THAT(Ids(response), ElementsAre("a2"));
+  const v1::QueryDebug& debug = response.debug();
+  EXPECT_EQ(debug.parsed_query(), "(AND 网络 date:[2018-01-01..2018-12-31] (NOT 腾讯))");
+  EXPECT_THAT(debug.filters(),
+              ElementsAre("date:[2018-01-01..2018-12-31]", "sources in [中央社]"));
+  EXPECT_THAT(debug.terms(), ::testing::Contains("网络"));
+  EXPECT_THAT(debug.xapian_query(), HasSubstr("VALUE_RANGE"));
+  request.set_debug(false);
+  EXPECT_FALSE(MustSearch(request).has_debug());
+}
+
+TEST_F(SearcherTest, TimeLimitMarksResponsePartial) {
+  v1::SearchRequest request;
+  request.set_query("网络 OR 乌镇");
+  EXPECT_FALSE(MustSearch(request).partial()) << "no limit by default";
+  options_.query_time_limit = absl::Nanoseconds(1);
+  auto searcher = Searcher::Create(options_, analyzer_);
+  ASSERT_TRUE(searcher.ok());
+  absl::StatusOr<v1::SearchResponse> response = (*searcher)->Search(request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_TRUE(response->partial());
+  request.set_include_facets(true);
+  response = (*searcher)->Search(request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_FALSE(response->facets_exact()) << "a cut-short match has no exact counts";
+}
+
+TEST_F(SearcherTest, SnippetHighlightsWholeWords) {
+  v1::SearchRequest request;
+  request.set_query("网络安全");
+  const v1::SearchResponse response = MustSearch(request);
+  ASSERT_EQ(response.hits_size(), 1);
+  const v1::Snippet& snippet = response.hits(0).snippet();
+  ASSERT_EQ(snippet.highlights_size(), 1) << "one span for the word, not one per character";
+  EXPECT_EQ(snippet.highlights(0).start(), 16);  // 網絡安全
+  EXPECT_EQ(snippet.highlights(0).end(), 20);
+}
+
+std::vector<std::string> SimilarIds(const v1::SimilarArticlesResponse& response) {
+  std::vector<std::string> ids;
+  for (const auto& hit : response.hits()) ids.push_back(hit.id());
+  return ids;
+}
+
+TEST_F(SearcherTest, SimilarArticlesExcludeSelfAndDuplicates) {
+  v1::SimilarArticlesRequest request;
+  request.set_id("a1");
+  request.set_debug(true);
+  absl::StatusOr<v1::SimilarArticlesResponse> response = searcher_->SimilarArticles(request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  const std::vector<std::string> ids = SimilarIds(*response);
+  ASSERT_FALSE(ids.empty());
+  EXPECT_EQ(ids[0], "a7") << "the other 党建/互联网 article";
+  EXPECT_THAT(ids, ::testing::Not(::testing::Contains("a1")));
+  EXPECT_THAT(ids, ::testing::Not(::testing::Contains("a9")));
+  EXPECT_THAT(response->terms(), ::testing::Contains("党建"));
+  for (const std::string& term : response->terms()) {
+    EXPECT_FALSE(term[0] >= 'A' && term[0] <= 'Z') << "no prefixed term: " << term;
+  }
+  EXPECT_EQ(response->applied_seq(), 42);
+
+  request.set_id("a9");  // a duplicate: its original is excluded too
+  response = searcher_->SimilarArticles(request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_THAT(SimilarIds(*response), ::testing::Not(::testing::Contains("a1")));
+  EXPECT_THAT(SimilarIds(*response), ::testing::Not(::testing::Contains("a9")));
+}
+
+TEST_F(SearcherTest, SimilarArticlesRejectsUnknownAndBadIds) {
+  v1::SimilarArticlesRequest request;
+  request.set_id("nope");
+  EXPECT_EQ(searcher_->SimilarArticles(request).status().code(), absl::StatusCode::kNotFound);
+  request.set_id("");
+  EXPECT_EQ(searcher_->SimilarArticles(request).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  request.set_id("a1");
+  request.set_page_size(1000);
+  EXPECT_THAT(searcher_->SimilarArticles(request).status().message(),
+              HasSubstr("page_size 1000 is out of range"));
 }
 
 TEST(SearcherCreateTest, RejectsBadOptions) {

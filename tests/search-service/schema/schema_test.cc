@@ -166,7 +166,20 @@ TEST(SchemaTest, DateTermsFollowTheChineseCalendarDay) {
     EXPECT_THAT(TermNames(doc), IsSupersetOf({c.year, c.month, c.day}));
     EXPECT_EQ(Xapian::sortable_unserialise(doc.get_value(kPublishedSlot)),
               static_cast<double>(UnixSeconds(c.utc)));
+    // The facet values are the same calendar day as the filter terms.
+    EXPECT_EQ(doc.get_value(kYearSlot), c.year.substr(1));
+    EXPECT_EQ(doc.get_value(kMonthSlot),
+              absl::StrCat(c.month.substr(1, 4), "-", c.month.substr(5)));
   }
+}
+
+TEST(SchemaTest, DayStartIsMidnightInChina) {
+  EXPECT_EQ(DayStartSeconds(absl::CivilDay(2018, 4, 23)),
+            UnixSeconds(absl::CivilSecond(2018, 4, 22, 16, 0, 0)));
+  EXPECT_EQ(PublishedDay(UnixSeconds(absl::CivilSecond(2018, 4, 22, 16, 0, 0))),
+            absl::CivilDay(2018, 4, 23));
+  EXPECT_EQ(PublishedDay(UnixSeconds(absl::CivilSecond(2018, 4, 22, 15, 59, 59))),
+            absl::CivilDay(2018, 4, 22));
 }
 
 TEST(SchemaTest, BuildDocumentSetsValues) {
@@ -197,6 +210,8 @@ TEST(SchemaTest, MissingDateSourceAndScriptAddNoFilterTermsOrValues) {
   }
   EXPECT_EQ(doc.get_value(kPublishedSlot), "");
   EXPECT_EQ(doc.get_value(kSourceSlot), "");
+  EXPECT_EQ(doc.get_value(kYearSlot), "");
+  EXPECT_EQ(doc.get_value(kMonthSlot), "");
 }
 
 TEST(SchemaTest, TitleAndBodyPositionsDoNotTouch) {
