@@ -9,6 +9,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev libxapian-dev libopencc-dev opencc libicu-dev libsqlite3-dev libssl-dev
   libgumbo-dev libcivetweb-dev libgtest-dev libgmock-dev xapian-tools
+  python3-jieba nlohmann-json3-dev
 )
 # buf comes from npm; use the machine's npm when it has one (it may not be
 # Debian's, whose nodejs package conflicts with other node builds).

@@ -6,6 +6,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "common/analysis/analyzer.h"
 #include "common/base/logging.h"
 #include "common/server/server_setup.h"
 #include "search-service/server/search_server.h"
@@ -24,6 +26,9 @@ ABSL_FLAG(int32_t, max_page_size, 100, "Largest page_size accepted");
 ABSL_FLAG(int32_t, max_result_depth, 10000, "Deepest result reachable by paging");
 ABSL_FLAG(int32_t, shutdown_grace_seconds, 10, "Grace period for in-flight calls on SIGTERM");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
+ABSL_FLAG(std::string, analyzer, "",
+          "Analyzer variant: bigrams, words or words+bigrams (empty = the default, "
+          "words+bigrams). Recorded in the index; an index built with another is refused");
 
 int main(int argc, char** argv) {
   newsearch::server::BlockTerminationSignals();
@@ -34,6 +39,7 @@ int main(int argc, char** argv) {
       {"listen", "data_dir", "ingest_address", "metrics_listen", "port_file", "max_message_bytes",
        "max_batch_changes", "flush_interval_ms", "max_query_chars", "max_page_size",
        "max_result_depth", "shutdown_grace_seconds", "log_level"});
+  if (env.ok()) env = newsearch::server::ApplyEnvironmentToFlags({"analyzer"});
   if (!env.ok()) {
     std::cerr << "newsearch-search: bad environment: " << env.message() << "\n";
     return 2;
@@ -56,7 +62,13 @@ int main(int argc, char** argv) {
   options.max_page_size = absl::GetFlag(FLAGS_max_page_size);
   options.max_result_depth = absl::GetFlag(FLAGS_max_result_depth);
   options.shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
+  options.analyzer = absl::GetFlag(FLAGS_analyzer);
   std::string problems;
+  if (!options.analyzer.empty()) {
+    if (auto parsed = newsearch::analysis::ParseSegmentation(options.analyzer); !parsed.ok()) {
+      problems += absl::StrCat(" --analyzer: ", parsed.status().message(), ";");
+    }
+  }
   if (options.ingest_address.empty()) problems += " --ingest_address is empty;";
   if (options.max_batch_changes <= 0) problems += " --max_batch_changes must be positive;";
   if (absl::GetFlag(FLAGS_flush_interval_ms) < 0) problems += " --flush_interval_ms must be >= 0;";

@@ -31,6 +31,10 @@ struct SearchServerOptions {
   int max_page_size = 100;
   int max_result_depth = 10000;
   absl::Duration shutdown_grace = absl::Seconds(10);
+  // Analyzer variant (`bigrams`, `words`, `words+bigrams`; empty = the
+  // default). Recorded in the index; an index built with another one is
+  // refused (FAILED_PRECONDITION).
+  std::string analyzer;
 };
 
 class SearchServer {
