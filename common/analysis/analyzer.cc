@@ -13,10 +13,14 @@
 #include <xapian.h>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/analysis/segmenter.h"
 
-#ifndef NEWSEARCH_OPENCC_T2S_CONFIG
-#define NEWSEARCH_OPENCC_T2S_CONFIG "/usr/share/opencc/t2s.json"
+#ifndef NEWSEARCH_OPENCC_FOLD_CONFIGS
+#define NEWSEARCH_OPENCC_FOLD_CONFIGS "/usr/share/opencc/s2t.json,/usr/share/opencc/tw2sp.json"
 #endif
 
 namespace newsearch::analysis {
@@ -100,9 +104,40 @@ bool IsWordConnector(UChar32 c) { return c == '.' || c == '_' || c == '-'; }
 
 }  // namespace
 
+absl::StatusOr<Segmentation> ParseSegmentation(absl::string_view name) {
+  for (Segmentation s :
+       {Segmentation::kBigrams, Segmentation::kWords, Segmentation::kWordsPlusBigrams}) {
+    if (name == SegmentationName(s)) return s;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown analyzer `", name, "`; expected one of bigrams, words, words+bigrams"));
+}
+
+absl::string_view SegmentationName(Segmentation segmentation) {
+  switch (segmentation) {
+    case Segmentation::kBigrams:
+      return "bigrams";
+    case Segmentation::kWords:
+      return "words";
+    case Segmentation::kWordsPlusBigrams:
+      return "words+bigrams";
+  }
+  return "unknown";
+}
+
 struct Analyzer::Impl {
   const icu::Normalizer2* nfkc_casefold = nullptr;
-  std::unique_ptr<opencc::SimpleConverter> t2s;
+  // OpenCC conversions applied in order to each Han run.
+  std::vector<std::unique_ptr<opencc::SimpleConverter>> converters;
+
+  std::string Convert(const std::string& text) const {
+    std::string out = text;
+    for (const auto& converter : converters) out = converter->Convert(out.data(), out.size());
+    return out;
+  }
+  Segmentation segmentation = Segmentation::kBigrams;
+  std::unique_ptr<Segmenter> segmenter;  // null for kBigrams
+  std::string fold_name;                 // OpenCC configuration, without .json
 
   // NFKC + case folding of `in`, keeping for every output code point the
   // index of the input code point it came from.
@@ -191,7 +226,7 @@ void Analyzer::Impl::TraditionalToSimplified(const std::vector<UChar32>& in,
       for (size_t k = runs[r].first; k < runs[r].second; ++k) AppendUtf8(in[k], &joined);
     }
     try {
-      const std::vector<UChar32> all = DecodeUtf8(t2s->Convert(joined.data(), joined.size()));
+      const std::vector<UChar32> all = DecodeUtf8(Convert(joined));
       size_t r = 0;
       for (const UChar32 c : all) {
         if (c == '\n') {
@@ -211,7 +246,7 @@ void Analyzer::Impl::TraditionalToSimplified(const std::vector<UChar32>& in,
       run.clear();
       for (size_t k = i; k < j; ++k) AppendUtf8(in[k], &run);
       try {
-        converted[r] = DecodeUtf8(t2s->Convert(run.data(), run.size()));
+        converted[r] = DecodeUtf8(Convert(run));
       } catch (const std::exception&) {
         converted[r].assign(in.begin() + i, in.begin() + j);
       }
@@ -253,8 +288,12 @@ Analyzer::Analyzer() : impl_(std::make_unique<Impl>()) {}
 Analyzer::~Analyzer() = default;
 
 absl::StatusOr<std::unique_ptr<Analyzer>> Analyzer::Create(const AnalyzerOptions& options) {
-  const std::string config =
-      options.opencc_config.empty() ? NEWSEARCH_OPENCC_T2S_CONFIG : options.opencc_config;
+  // Default: s2t then tw2sp. Going through traditional first makes the
+  // regional folding symmetric: the simplified `资讯` and the traditional
+  // `資訊` both end as `信息` (tw2sp alone only rewrites traditional text).
+  std::vector<std::string> configs = absl::StrSplit(
+      options.opencc_config.empty() ? NEWSEARCH_OPENCC_FOLD_CONFIGS : options.opencc_config, ',',
+      absl::SkipEmpty());
   std::unique_ptr<Analyzer> analyzer(new Analyzer());
   UErrorCode status = U_ZERO_ERROR;
   analyzer->impl_->nfkc_casefold = icu::Normalizer2::getNFKCCasefoldInstance(status);
@@ -262,17 +301,82 @@ absl::StatusOr<std::unique_ptr<Analyzer>> Analyzer::Create(const AnalyzerOptions
     return absl::InternalError(
         absl::StrCat("cannot load ICU NFKC_Casefold data: ", u_errorName(status)));
   }
-  if (!std::ifstream(config).good()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot read OpenCC configuration ", config));
+  std::vector<std::string> names;
+  for (const std::string& config : configs) {
+    if (!std::ifstream(config).good()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot read OpenCC configuration ", config));
+    }
+    try {
+      analyzer->impl_->converters.push_back(std::make_unique<opencc::SimpleConverter>(config));
+    } catch (const std::exception& e) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot load OpenCC configuration ", config, ": ", e.what()));
+    }
+    absl::string_view name = config;
+    if (const size_t slash = name.rfind('/'); slash != absl::string_view::npos) {
+      name.remove_prefix(slash + 1);
+    }
+    if (absl::EndsWith(name, ".json")) name.remove_suffix(5);
+    names.emplace_back(name);
   }
-  try {
-    analyzer->impl_->t2s = std::make_unique<opencc::SimpleConverter>(config);
-  } catch (const std::exception& e) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot load OpenCC configuration ", config, ": ", e.what()));
+  analyzer->impl_->fold_name = absl::StrJoin(names, "+");
+  analyzer->impl_->segmentation = options.segmentation;
+  if (options.segmentation != Segmentation::kBigrams) {
+    auto segmenter = Segmenter::Load(options.dictionary_path.empty()
+                                         ? Segmenter::kDefaultDictionaryPath
+                                         : options.dictionary_path);
+    if (!segmenter.ok()) return segmenter.status();
+    analyzer->impl_->segmenter = *std::move(segmenter);
   }
   return analyzer;
+}
+
+Segmentation Analyzer::segmentation() const { return impl_->segmentation; }
+
+std::string Analyzer::Signature() const {
+  return absl::StrCat(SegmentationName(impl_->segmentation), " fold=", impl_->fold_name);
+}
+
+std::vector<std::pair<size_t, size_t>> Analyzer::Words(const std::vector<Token>& tokens) const {
+  std::vector<std::pair<size_t, size_t>> words;
+  words.reserve(tokens.size());
+  std::vector<std::string> run;
+  size_t i = 0;
+  while (i < tokens.size()) {
+    if (tokens[i].kind != Token::Kind::kHan) {
+      words.emplace_back(i, i + 1);
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (tokens[j].joins_next) ++j;
+    ++j;  // the run is tokens [i, j)
+    if (impl_->segmenter == nullptr || j - i == 1) {
+      for (size_t k = i; k < j; ++k) words.emplace_back(k, k + 1);
+    } else {
+      run.clear();
+      for (size_t k = i; k < j; ++k) run.push_back(tokens[k].text);
+      size_t begin = i;
+      for (const int length : impl_->segmenter->Segment(run)) {
+        words.emplace_back(begin, begin + length);
+        begin += length;
+      }
+    }
+    i = j;
+  }
+  return words;
+}
+
+std::vector<std::string> Analyzer::SegmentWords(absl::string_view text) const {
+  const std::vector<Token> tokens = Tokenize(Fold(text));
+  std::vector<std::string> out;
+  for (const auto& [first, last] : Words(tokens)) {
+    std::string word;
+    for (size_t k = first; k < last; ++k) word += tokens[k].text;
+    out.push_back(std::move(word));
+  }
+  return out;
 }
 
 std::string Analyzer::Fold(absl::string_view text) const { return impl_->Fold(text).text; }
@@ -345,55 +449,110 @@ void Analyzer::IndexText(absl::string_view text, absl::string_view prefix, uint3
       doc->add_term(term, wdf_inc);
     }
   };
-  for (size_t i = 0; i < tokens.size(); ++i) {
-    const Token& token = tokens[i];
-    const uint32_t position = base + token.position;
-    post(prefix_str + token.text, position);
-    if (token.joins_next) post(absl::StrCat(prefix_str, token.text, tokens[i + 1].text), position);
+  const Segmentation segmentation = impl_->segmentation;
+  if (segmentation != Segmentation::kWords) {
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      const Token& token = tokens[i];
+      const uint32_t position = base + token.position;
+      post(prefix_str + token.text, position);
+      if (token.joins_next) {
+        post(absl::StrCat(prefix_str, token.text, tokens[i + 1].text), position);
+      }
+    }
+  }
+  if (segmentation != Segmentation::kBigrams) {
+    const std::string word_prefix =
+        segmentation == Segmentation::kWords ? prefix_str : absl::StrCat(prefix_str, kWordMarker);
+    for (const auto& [first, last] : Words(tokens)) {
+      if (segmentation == Segmentation::kWordsPlusBigrams &&
+          (last - first < 2 || tokens[first].kind != Token::Kind::kHan)) {
+        continue;  // single characters and non-Han words are terms already
+      }
+      std::string term = word_prefix;
+      for (size_t k = first; k < last; ++k) term += tokens[k].text;
+      if (segmentation == Segmentation::kWords) {
+        post(term, base + tokens[first].position);
+      } else if (term.size() <= kMaxTermBytes) {
+        doc->add_term(term, wdf_inc);
+      }
+    }
   }
   if (next_position != nullptr) {
     *next_position = base + tokens.back().position + 1 + kFieldPositionGap;
   }
 }
 
+namespace {
+
+Xapian::Query Combine(Xapian::Query::op op, std::vector<Xapian::Query>& terms,
+                      Xapian::termcount window = 0) {
+  if (terms.empty()) return Xapian::Query();
+  if (terms.size() == 1) return terms.front();
+  return Xapian::Query(op, terms.begin(), terms.end(), window);
+}
+
+}  // namespace
+
 Xapian::Query Analyzer::QueryForAtom(absl::string_view atom, absl::string_view prefix,
                                      bool phrase) const {
   const std::vector<Token> tokens = Tokenize(Fold(atom));
   const std::string prefix_str(prefix);
   std::vector<Xapian::Query> terms;
+  const Segmentation segmentation = impl_->segmentation;
+  if (segmentation == Segmentation::kWords) {
+    for (const auto& [first, last] : Words(tokens)) {
+      std::string term = prefix_str;
+      for (size_t k = first; k < last; ++k) term += tokens[k].text;
+      terms.emplace_back(term);
+    }
+    if (!phrase) return Combine(Xapian::Query::OP_AND, terms);
+    // Words sit at the position of their first character: the phrase spans
+    // as many positions as the atom has tokens.
+    return Combine(Xapian::Query::OP_PHRASE, terms,
+                   tokens.empty() ? 0
+                                  : static_cast<Xapian::termcount>(tokens.back().position -
+                                                                   tokens.front().position + 1));
+  }
+  Xapian::Query query;
   if (phrase) {
     for (size_t i = 0; i < tokens.size(); ++i) {
       terms.emplace_back(tokens[i].joins_next
                              ? absl::StrCat(prefix_str, tokens[i].text, tokens[i + 1].text)
                              : prefix_str + tokens[i].text);
     }
-    if (terms.empty()) return Xapian::Query();
-    if (terms.size() == 1) return terms.front();
-    return Xapian::Query(Xapian::Query::OP_PHRASE, terms.begin(), terms.end(),
-                         static_cast<Xapian::termcount>(terms.size()));
-  }
-  size_t i = 0;
-  while (i < tokens.size()) {
-    if (tokens[i].kind == Token::Kind::kWord) {
-      terms.emplace_back(prefix_str + tokens[i].text);
-      ++i;
-      continue;
-    }
-    // One Han run: tokens [i, j].
-    size_t j = i;
-    while (tokens[j].joins_next) ++j;
-    if (i == j) {
-      terms.emplace_back(prefix_str + tokens[i].text);
-    } else {
-      for (size_t k = i; k < j; ++k) {
-        terms.emplace_back(absl::StrCat(prefix_str, tokens[k].text, tokens[k + 1].text));
+    query = Combine(Xapian::Query::OP_PHRASE, terms, static_cast<Xapian::termcount>(terms.size()));
+  } else {
+    size_t i = 0;
+    while (i < tokens.size()) {
+      if (tokens[i].kind == Token::Kind::kWord) {
+        terms.emplace_back(prefix_str + tokens[i].text);
+        ++i;
+        continue;
       }
+      // One Han run: tokens [i, j].
+      size_t j = i;
+      while (tokens[j].joins_next) ++j;
+      if (i == j) {
+        terms.emplace_back(prefix_str + tokens[i].text);
+      } else {
+        for (size_t k = i; k < j; ++k) {
+          terms.emplace_back(absl::StrCat(prefix_str, tokens[k].text, tokens[k + 1].text));
+        }
+      }
+      i = j + 1;
     }
-    i = j + 1;
+    query = Combine(Xapian::Query::OP_AND, terms);
   }
-  if (terms.empty()) return Xapian::Query();
-  if (terms.size() == 1) return terms.front();
-  return Xapian::Query(Xapian::Query::OP_AND, terms.begin(), terms.end());
+  if (segmentation == Segmentation::kBigrams || query.empty()) return query;
+  std::vector<Xapian::Query> words;
+  for (const auto& [first, last] : Words(tokens)) {
+    if (last - first < 2 || tokens[first].kind != Token::Kind::kHan) continue;
+    std::string term = absl::StrCat(prefix_str, kWordMarker);
+    for (size_t k = first; k < last; ++k) term += tokens[k].text;
+    words.emplace_back(term);
+  }
+  if (words.empty()) return query;
+  return Xapian::Query(Xapian::Query::OP_AND_MAYBE, query, Combine(Xapian::Query::OP_OR, words));
 }
 
 }  // namespace newsearch::analysis

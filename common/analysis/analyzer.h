@@ -3,8 +3,11 @@
 // term always meets the terms it should.
 //
 // Pipeline: Unicode NFKC (full-width forms -> ASCII, so `２０１８` is `2018`),
-// case folding, then OpenCC `t2s` (phrase-level traditional -> simplified),
-// then tokenisation into terms:
+// case folding, then OpenCC `s2t` followed by `tw2sp` (phrase-level
+// conversion to simplified with Taiwan's regional vocabulary folded to the
+// mainland's, on both sides: `網路` and `网络`, `軟體` and `软件`, `資訊` and
+// `资讯` and `信息` meet; `乾隆` stays `乾隆`; never by sound), then
+// tokenisation into character tokens:
 //   * a run of Han characters (and other CJK scripts) yields, at each
 //     character position p, the unigram c[p] and, when c[p+1] is in the same
 //     run, the bigram c[p]c[p+1]; both are posted at position p;
@@ -14,12 +17,26 @@
 //   * everything else (punctuation, spaces, symbols) separates tokens and
 //     takes no position.
 // The original text is stored and displayed; only the folded form is indexed.
+//
+// Which terms the character tokens become depends on the Segmentation:
+//   * kBigrams: the unigram and bigram terms above (positions are character
+//     positions);
+//   * kWords: each Han run is cut into dictionary words (segmenter.h); each
+//     word is one term at the position of its first character;
+//   * kWordsPlusBigrams: the kBigrams terms, plus, for every dictionary word
+//     of two or more characters, the term kWordMarker + word (no position).
+//     Phrases and highlights stay on character positions; the word terms
+//     are extra evidence that the characters form that word here (`网络`
+//     inside `网络安全`, not the `网` `络` of `上网 络绎不绝`).
+// Positions are character positions in every variant, so snippets and
+// phrase windows are the same for all of them.
 #ifndef NEWSEARCH_COMMON_ANALYSIS_ANALYZER_H_
 #define NEWSEARCH_COMMON_ANALYSIS_ANALYZER_H_
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -32,10 +49,32 @@ class Query;
 
 namespace newsearch::analysis {
 
+// How Han text becomes terms (see the file comment). The names are
+// `bigrams`, `words` and `words+bigrams`.
+enum class Segmentation { kBigrams, kWords, kWordsPlusBigrams };
+
+// The variant chosen by the relevance evaluation (docs/relevance.md).
+inline constexpr Segmentation kDefaultSegmentation = Segmentation::kBigrams;
+
+// Parses a variant name; INVALID_ARGUMENT listing the valid names otherwise.
+absl::StatusOr<Segmentation> ParseSegmentation(absl::string_view name);
+// Returns the name of a variant (`bigrams`, `words`, `words+bigrams`).
+absl::string_view SegmentationName(Segmentation segmentation);
+
+// Marks a dictionary-word term of the kWordsPlusBigrams variant, after the
+// field prefix (`W网络`, `SW网络` in titles). Folded text is lower case, so
+// no unigram, bigram or word token starts with it.
+inline constexpr char kWordMarker[] = "W";
+
 struct AnalyzerOptions {
-  // Path of OpenCC's t2s.json (Debian: /usr/share/opencc/t2s.json). Empty
-  // means the path found at build time.
+  // Comma-separated OpenCC configurations applied in order when folding.
+  // Empty means s2t.json,tw2sp.json from the OpenCC data directory found at
+  // build time (Debian: /usr/share/opencc).
   std::string opencc_config;
+  Segmentation segmentation = kDefaultSegmentation;
+  // jieba's dict.txt for kWords and kWordsPlusBigrams; empty means
+  // Segmenter::kDefaultDictionaryPath. Not read for kBigrams.
+  std::string dictionary_path;
 };
 
 // Text after folding, with a map back to the original.
@@ -67,8 +106,9 @@ struct Token {
 // Thread-safe after Create(); share one instance.
 class Analyzer {
  public:
-  // Loads OpenCC. Returns FAILED_PRECONDITION with the path when the OpenCC
-  // configuration cannot be loaded.
+  // Loads OpenCC (and the dictionary when the variant needs one). Returns
+  // FAILED_PRECONDITION with the path when the OpenCC configuration or the
+  // dictionary cannot be loaded.
   static absl::StatusOr<std::unique_ptr<Analyzer>> Create(const AnalyzerOptions& options = {});
   ~Analyzer();
 
@@ -80,6 +120,21 @@ class Analyzer {
 
   // Splits already folded text into tokens (see the file comment).
   std::vector<Token> Tokenize(absl::string_view folded) const;
+
+  // Groups tokens into words: each Han run cut by the dictionary (a run is
+  // one character per word for kBigrams, which loads no dictionary), each
+  // non-Han word token alone. Returns [first, last) token index ranges
+  // covering `tokens` in order.
+  std::vector<std::pair<size_t, size_t>> Words(const std::vector<Token>& tokens) const;
+  // Folds and tokenizes `text` and returns its words as strings (for tests
+  // and debugging).
+  std::vector<std::string> SegmentWords(absl::string_view text) const;
+
+  Segmentation segmentation() const;
+  // Names what decides the terms: the variant and the folding table, e.g.
+  // `words+bigrams fold=s2t+tw2sp`. An index built under one signature cannot
+  // be searched under another.
+  std::string Signature() const;
 
   // Folds `text` and adds its terms to `doc` with `prefix`, each with wdf
   // `wdf_inc`, at positions starting from *next_position. Afterwards
@@ -99,6 +154,9 @@ class Analyzer {
   //  * `phrase` true: the exact sequence: OP_PHRASE over one term per
   //    position (the bigram where joins_next, else the unigram / word), with
   //    the window equal to the number of positions. A single term is itself.
+  // kWords: the AND (phrase false) or OP_PHRASE (window: the atom's
+  // characters) of the atom's words. kWordsPlusBigrams: the kBigrams query,
+  // OP_AND_MAYBE the OR of the atom's marked dictionary words.
   // Returns an empty Query (Xapian::Query()) when the atom has no tokens.
   Xapian::Query QueryForAtom(absl::string_view atom, absl::string_view prefix,
                              bool phrase) const;

@@ -429,6 +429,10 @@ absl::StatusOr<std::unique_ptr<Searcher>> Searcher::Create(const SearcherOptions
     problems.push_back(
         absl::StrCat("max_result_depth must be positive, got ", options.max_result_depth));
   }
+  if (!(options.bm25_k1 >= 0) || !(options.bm25_b >= 0 && options.bm25_b <= 1)) {
+    problems.push_back(absl::StrCat("bm25_k1 must be >= 0 and bm25_b in [0, 1], got ",
+                                    options.bm25_k1, " and ", options.bm25_b));
+  }
   if (options.query_time_limit < absl::ZeroDuration()) {
     problems.push_back("query_time_limit must not be negative");
   }
@@ -560,7 +564,12 @@ v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan) c
   }
   enquire.set_query(query);
   // MatchAll would otherwise weigh documents by their length.
-  if (plan.unweighted) enquire.set_weighting_scheme(Xapian::BoolWeight());
+  if (plan.unweighted) {
+    enquire.set_weighting_scheme(Xapian::BoolWeight());
+  } else {
+    enquire.set_weighting_scheme(
+        Xapian::BM25Weight(options.bm25_k1, 0, 1, options.bm25_b, 0.5));
+  }
   // Duplicates of one story (schema: duplicate_of or own id) show once.
   if (!plan.expand_duplicates) enquire.set_collapse_key(schema::kCollapseSlot);
   switch (plan.sort) {

@@ -32,6 +32,11 @@ struct SearcherOptions {
   // INVALID_ARGUMENT.
   int max_result_depth = 10000;
   int snippet_chars = 120;     // snippet length in code points
+  // Relevance ranking: Xapian BM25 with these k1 (term frequency
+  // saturation) and b (length normalisation) parameters. Chosen on the
+  // judged queries (docs/relevance.md).
+  double bm25_k1 = 1.0;
+  double bm25_b = 0.5;
   // Time after which the matcher stops checking extra documents for exact
   // counts (Enquire::set_time_limit; Xapian cannot end the match itself);
   // zero = no limit. A match that reaches it answers with partial=true.

@@ -101,6 +101,34 @@ Xapian::Document BuildDocument(const analysis::Analyzer& analyzer, const v1::Art
   return doc;
 }
 
+absl::Status CheckIndexAnalyzer(const std::string& path, const analysis::Analyzer& analyzer) {
+  const std::string ours = analyzer.Signature();
+  try {
+    Xapian::WritableDatabase db(path, Xapian::DB_CREATE_OR_OPEN | Xapian::DB_BACKEND_GLASS);
+    std::string recorded = db.get_metadata(kAnalyzerKey);
+    if (recorded.empty()) {
+      if (db.get_doccount() == 0) {
+        db.set_metadata(kAnalyzerKey, ours);
+        db.commit();
+        return absl::OkStatus();
+      }
+      recorded = "bigrams fold=t2s";
+    }
+    if (recorded != ours) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "index ", path, " was built with analyzer `", recorded, "` but this server runs `", ours,
+          "`; start it with the --analyzer the index was built with, or move the index away so "
+          "the replica rebuilds it from the change log"));
+    }
+    return absl::OkStatus();
+  } catch (const Xapian::DatabaseLockError& e) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("opening index ", path, ": ", e.get_description()));
+  } catch (const Xapian::Error& e) {
+    return absl::InternalError(absl::StrCat("opening index ", path, ": ", e.get_description()));
+  }
+}
+
 bool ArticleFromDocumentData(const std::string& data, v1::Article* article) {
   return article->ParseFromString(data);
 }

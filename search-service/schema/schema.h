@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
@@ -47,6 +48,9 @@ inline constexpr unsigned kMonthSlot = 4;      // "2018-04" (China Standard Time
 
 // Index metadata key holding the last applied change-log seq (decimal).
 inline constexpr char kAppliedSeqKey[] = "newsearch.applied_seq";
+// Index metadata key holding the Analyzer::Signature() the index was built
+// with (`words+bigrams fold=s2t+tw2sp`).
+inline constexpr char kAnalyzerKey[] = "newsearch.analyzer";
 
 // Returns the calendar day of `unix_seconds` in China Standard Time, the
 // day the Y/M/D filter terms and the year/month slots are built from.
@@ -64,6 +68,13 @@ std::string SourceFilterTerm(const analysis::Analyzer& analyzer, absl::string_vi
 // Builds the Xapian document for an article: terms, filter terms, values and
 // document data (the whole article serialised, nothing dropped).
 Xapian::Document BuildDocument(const analysis::Analyzer& analyzer, const v1::Article& article);
+// Opens (creating when missing) the index at `path` and checks that it was
+// built with `analyzer`'s signature, recording it in a new or empty index.
+// FAILED_PRECONDITION naming both analyzers when they differ (an index with
+// documents and no record was built before analyzers were recorded: the
+// `bigrams fold=t2s` of that time); FAILED_PRECONDITION when another writer
+// holds the index; INTERNAL for other Xapian errors.
+absl::Status CheckIndexAnalyzer(const std::string& path, const analysis::Analyzer& analyzer);
 // Reads back the article stored in a document's data. Returns false when the
 // data does not parse.
 bool ArticleFromDocumentData(const std::string& data, v1::Article* article);

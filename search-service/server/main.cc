@@ -7,6 +7,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "common/analysis/analyzer.h"
 #include "common/base/logging.h"
 #include "common/server/server_setup.h"
 #include "search-service/server/search_server.h"
@@ -52,6 +54,9 @@ ABSL_FLAG(std::string, ingest_tls_key_file, "", "PEM key of --ingest_tls_cert_fi
 ABSL_FLAG(int64_t, ready_max_lag, 1000,
           "Readiness (health \"\") is SERVING only while following ingest at most this many "
           "changes behind");
+ABSL_FLAG(std::string, analyzer, "",
+          "Analyzer variant: bigrams, words or words+bigrams (empty = the default, "
+          "words+bigrams). Recorded in the index; an index built with another is refused");
 
 int main(int argc, char** argv) {
   newsearch::server::BlockTerminationSignals();
@@ -65,6 +70,7 @@ int main(int argc, char** argv) {
        "facet_exact_limit", "auth_token_file", "tls_cert_file", "tls_key_file",
        "tls_client_ca_file", "health_listen", "max_concurrent_streams", "ingest_token_file",
        "ingest_tls_ca_file", "ingest_tls_cert_file", "ingest_tls_key_file", "ready_max_lag"});
+  if (env.ok()) env = newsearch::server::ApplyEnvironmentToFlags({"analyzer"});
   if (!env.ok()) {
     std::cerr << "newsearch-search: bad environment: " << env.message() << "\n";
     return 2;
@@ -106,7 +112,13 @@ int main(int argc, char** argv) {
   options.ingest_tls_cert_file = absl::GetFlag(FLAGS_ingest_tls_cert_file);
   options.ingest_tls_key_file = absl::GetFlag(FLAGS_ingest_tls_key_file);
   options.ready_max_lag = absl::GetFlag(FLAGS_ready_max_lag);
+  options.analyzer = absl::GetFlag(FLAGS_analyzer);
   std::string problems;
+  if (!options.analyzer.empty()) {
+    if (auto parsed = newsearch::analysis::ParseSegmentation(options.analyzer); !parsed.ok()) {
+      problems += absl::StrCat(" --analyzer: ", parsed.status().message(), ";");
+    }
+  }
   if (options.ingest_address.empty()) problems += " --ingest_address is empty;";
   if (options.max_batch_changes <= 0) problems += " --max_batch_changes must be positive;";
   if (absl::GetFlag(FLAGS_flush_interval_ms) < 0) problems += " --flush_interval_ms must be >= 0;";

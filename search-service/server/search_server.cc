@@ -21,6 +21,7 @@
 #include "search-service/index/index_writer.h"
 #include "search-service/index/log_follower.h"
 #include "search-service/query/searcher.h"
+#include "search-service/schema/schema.h"
 
 namespace newsearch::search {
 namespace {
@@ -151,7 +152,13 @@ absl::StatusOr<std::unique_ptr<SearchServer>> SearchServer::Start(
   impl.options = options;
   NEWSEARCH_RETURN_IF_ERROR(server::EnsureDirectory(options.data_dir));
   const std::string index_path = options.data_dir + "/xapian";
-  NEWSEARCH_ASSIGN_OR_RETURN(impl.analyzer, analysis::Analyzer::Create());
+  analysis::AnalyzerOptions analyzer_options;
+  if (!options.analyzer.empty()) {
+    NEWSEARCH_ASSIGN_OR_RETURN(analyzer_options.segmentation,
+                               analysis::ParseSegmentation(options.analyzer));
+  }
+  NEWSEARCH_ASSIGN_OR_RETURN(impl.analyzer, analysis::Analyzer::Create(analyzer_options));
+  NEWSEARCH_RETURN_IF_ERROR(schema::CheckIndexAnalyzer(index_path, *impl.analyzer));
   IndexWriterOptions writer_options;
   writer_options.path = index_path;
   NEWSEARCH_ASSIGN_OR_RETURN(impl.writer, IndexWriter::Open(writer_options, impl.analyzer.get()));

@@ -61,6 +61,10 @@ struct SearchServerOptions {
   // Readiness (health service "") is SERVING only while the change stream
   // is open and at most this many changes behind ingest's head.
   int64_t ready_max_lag = 1000;
+  // Analyzer variant (`bigrams`, `words`, `words+bigrams`; empty = the
+  // default). Recorded in the index; an index built with another one is
+  // refused (FAILED_PRECONDITION).
+  std::string analyzer;
 };
 
 class SearchServer {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -19,10 +20,32 @@ namespace {
 
 using ::testing::ElementsAreArray;
 
-// One analyzer for the whole binary: loading OpenCC is the slow part.
+// One analyzer per variant for the whole binary: loading OpenCC and the
+// dictionary is the slow part. TheAnalyzer() is the `bigrams` variant, whose
+// terms the term-level tests below spell out.
+const Analyzer& AnalyzerFor(Segmentation segmentation) {
+  static const Analyzer* analyzers[3] = {nullptr, nullptr, nullptr};
+  static std::mutex mu;
+  std::lock_guard<std::mutex> lock(mu);
+  const Analyzer*& analyzer = analyzers[static_cast<int>(segmentation)];
+  if (analyzer == nullptr) {
+    AnalyzerOptions options;
+    options.segmentation = segmentation;
+    auto created = Analyzer::Create(options);
+    if (!created.ok()) {
+      ADD_FAILURE() << created.status();
+      std::abort();
+    }
+    analyzer = created->release();
+  }
+  return *analyzer;
+}
+
 const Analyzer& TheAnalyzer() {
   static const Analyzer* analyzer = [] {
-    auto created = Analyzer::Create();
+    AnalyzerOptions options;
+    options.segmentation = Segmentation::kBigrams;
+    auto created = Analyzer::Create(options);
     if (!created.ok()) {
       ADD_FAILURE() << created.status();
       std::abort();
@@ -63,7 +86,12 @@ TEST(AnalyzerTest, Fold) {
       {"phrase table keeps 乾隆 (not 干隆)", "乾隆", "乾隆"},
       {"phrase table folds 乾燥 to 干燥", "乾燥", "干燥"},
       {"simplified is unchanged", "网络安全", "网络安全"},
-      {"t2s only: 軟體 is not rewritten to 软件", "軟體", "软体"},
+      {"Taiwan vocabulary folds to the mainland's: 軟體 is 软件", "軟體", "软件"},
+      {"Taiwan vocabulary folds to the mainland's: 網路 is 网络", "網路", "网络"},
+      {"regional folding is symmetric: simplified 资讯 meets traditional 資訊", "资讯", "信息"},
+      {"regional folding is symmetric: 資訊 is 信息", "資訊", "信息"},
+      {"never by sound: 景点 is not 经典", "景點", "景点"},
+      {"length-changing regional folding: 記憶體 is 内存", "記憶體", "内存"},
       {"mixed scripts, widths and cases", "ＱＱ群裡的iPhone手機殼", "qq群里的iphone手机壳"},
       {"pinyin gloss keeps its accents", "烏鎮(zhèn)", "乌镇(zhèn)"},
       {"full-width punctuation becomes ASCII", "你好，世界！", "你好,世界!"},
@@ -322,6 +350,160 @@ TEST_F(AnalyzerSearchTest, PhraseMatchesOnlyTheExactSequence) {
 TEST_F(AnalyzerSearchTest, PhraseDoesNotMatchAcrossSeparatedCharacters) {
   EXPECT_EQ(Search("网络", true), (std::set<std::string>{"網絡安全", "网络公司"}));
   EXPECT_EQ(Search("网", false).count("网 络"), 1u);
+}
+
+}  // namespace
+}  // namespace newsearch::analysis
+
+namespace newsearch::analysis {
+namespace {
+
+TEST(SegmentationTest, NamesRoundTrip) {
+  for (Segmentation s :
+       {Segmentation::kBigrams, Segmentation::kWords, Segmentation::kWordsPlusBigrams}) {
+    auto parsed = ParseSegmentation(SegmentationName(s));
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    EXPECT_EQ(*parsed, s);
+  }
+  EXPECT_EQ(SegmentationName(Segmentation::kWordsPlusBigrams), "words+bigrams");
+}
+
+TEST(SegmentationTest, UnknownNameListsTheValidOnes) {
+  auto parsed = ParseSegmentation("icu");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(parsed.status().message()),
+              ::testing::AllOf(::testing::HasSubstr("`icu`"), ::testing::HasSubstr("words+bigrams")));
+}
+
+TEST(SegmentationTest, MissingDictionaryIsFailedPreconditionNamingIt) {
+  AnalyzerOptions options;
+  options.segmentation = Segmentation::kWords;
+  options.dictionary_path = "/nonexistent/dict.txt";
+  auto analyzer = Analyzer::Create(options);
+  ASSERT_FALSE(analyzer.ok());
+  EXPECT_EQ(analyzer.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(analyzer.status().message()),
+              ::testing::HasSubstr("/nonexistent/dict.txt"));
+  // The bigrams variant never reads the dictionary.
+  options.segmentation = Segmentation::kBigrams;
+  EXPECT_TRUE(Analyzer::Create(options).ok());
+}
+
+TEST(SegmentationTest, SignatureNamesVariantAndFolding) {
+  EXPECT_EQ(AnalyzerFor(Segmentation::kWordsPlusBigrams).Signature(), "words+bigrams fold=s2t+tw2sp");
+  EXPECT_EQ(AnalyzerFor(Segmentation::kBigrams).Signature(), "bigrams fold=s2t+tw2sp");
+}
+
+TEST(SegmentationTest, DictionaryKeepsNewsVocabularyWhole) {
+  const Analyzer& analyzer = AnalyzerFor(Segmentation::kWords);
+  // ICU 72's dictionary breaks these into pieces; jieba's keeps them.
+  EXPECT_THAT(analyzer.SegmentWords("互联网党建"), ElementsAreArray({"互联网", "党建"}));
+  EXPECT_THAT(analyzer.SegmentWords("腾讯在乌镇"), ElementsAreArray({"腾讯", "在", "乌镇"}));
+  // Not in the dictionary: cut into what is (there is no unknown-word model).
+  EXPECT_THAT(analyzer.SegmentWords("苏宁易购"), ElementsAreArray({"苏宁", "易", "购"}));
+  // Traditional text is folded first, then segmented like simplified.
+  EXPECT_THAT(analyzer.SegmentWords("網際網路公司"), ElementsAreArray({"互联网", "公司"}));
+  // Non-Han words stay whole, runs are segmented on their own.
+  EXPECT_THAT(analyzer.SegmentWords("5G基站，QQ群"),
+              ElementsAreArray({"5g", "基站", "qq", "群"}));
+  // The bigrams variant has one word per character.
+  EXPECT_THAT(AnalyzerFor(Segmentation::kBigrams).SegmentWords("乌镇"),
+              ElementsAreArray({"乌", "镇"}));
+}
+
+TEST(SegmentationTest, WordsCoverEveryTokenInOrder) {
+  const Analyzer& analyzer = AnalyzerFor(Segmentation::kWords);
+  const std::string text = "中华人民共和国成立于1949年，首都北京。iPhone与华为手机";
+  const std::vector<Token> tokens = analyzer.Tokenize(analyzer.Fold(text));
+  size_t next = 0;
+  for (const auto& [first, last] : analyzer.Words(tokens)) {
+    EXPECT_EQ(first, next);
+    EXPECT_LT(first, last);
+    next = last;
+  }
+  EXPECT_EQ(next, tokens.size());
+}
+
+TEST(SegmentationTest, WordsVariantIndexesWordsAtTheirFirstCharacter) {
+  Xapian::Document doc;
+  uint32_t position = 1;
+  AnalyzerFor(Segmentation::kWords).IndexText("乌镇互联网", "S", 1, true, &position, &doc);
+  EXPECT_EQ(DescribeDocument(doc), "S乌镇/1@1 S互联网/1@3");
+  EXPECT_EQ(position, 1u + 5 + 100);  // positions still count characters
+}
+
+TEST(SegmentationTest, WordsPlusBigramsAddsMarkedWordsWithoutPositions) {
+  Xapian::Document doc;
+  uint32_t position = 0;
+  AnalyzerFor(Segmentation::kWordsPlusBigrams).IndexText("網路在乌镇", "", 2, true, &position, &doc);
+  EXPECT_EQ(DescribeDocument(doc),
+            "W乌镇/2 W网络/2 乌/2@3 乌镇/2@3 在/2@2 在乌/2@2 络/2@1 络在/2@1 网/2@0 网络/2@0 "
+            "镇/2@4");
+}
+
+TEST(SegmentationTest, QueryForAtomPerVariant) {
+  const Analyzer& words = AnalyzerFor(Segmentation::kWords);
+  EXPECT_EQ(words.QueryForAtom("互联网党建", "", false).get_description(),
+            "Query((互联网 AND 党建))");
+  EXPECT_EQ(words.QueryForAtom("互联网党建", "S", true).get_description(),
+            "Query((S互联网 PHRASE 5 S党建))");
+  const Analyzer& both = AnalyzerFor(Segmentation::kWordsPlusBigrams);
+  EXPECT_EQ(both.QueryForAtom("网络", "", false).get_description(),
+            "Query((网络 AND_MAYBE W网络))");
+  EXPECT_EQ(both.QueryForAtom("互联网党建", "", true).get_description(),
+            "Query(((互联 PHRASE 5 联网 PHRASE 5 网党 PHRASE 5 党建 PHRASE 5 建) AND_MAYBE "
+            "(W互联网 OR W党建)))");
+  EXPECT_EQ(both.QueryForAtom("网", "", false).get_description(), "Query(网)");
+}
+
+// Builds a small index with one variant and returns what an atom finds.
+std::set<std::string> SearchWith(Segmentation segmentation, const std::vector<std::string>& texts,
+                                 const std::string& atom, bool phrase) {
+  const Analyzer& analyzer = AnalyzerFor(segmentation);
+  Xapian::WritableDatabase db(std::string(), Xapian::DB_BACKEND_INMEMORY);
+  for (const std::string& text : texts) {
+    Xapian::Document doc;
+    uint32_t position = 1;
+    analyzer.IndexText(text, "", 1, true, &position, &doc);
+    doc.set_data(text);
+    db.add_document(doc);
+  }
+  Xapian::Enquire enquire(db);
+  enquire.set_query(analyzer.QueryForAtom(atom, "", phrase));
+  std::set<std::string> found;
+  const Xapian::MSet mset = enquire.get_mset(0, 100);
+  for (auto it = mset.begin(); it != mset.end(); ++it) found.insert(it.get_document().get_data());
+  return found;
+}
+
+TEST(SegmentationTest, EveryVariantFindsTheOtherScriptAndRegion) {
+  const std::vector<std::string> texts = {"網路安全很重要", "软件公司发布新品", "乾隆在位六十年"};
+  for (Segmentation s :
+       {Segmentation::kBigrams, Segmentation::kWords, Segmentation::kWordsPlusBigrams}) {
+    SCOPED_TRACE(std::string(SegmentationName(s)));
+    EXPECT_EQ(SearchWith(s, texts, "网络安全", false), std::set<std::string>{"網路安全很重要"});
+    EXPECT_EQ(SearchWith(s, texts, "軟體", false), std::set<std::string>{"软件公司发布新品"});
+    EXPECT_EQ(SearchWith(s, texts, "乾隆", true), std::set<std::string>{"乾隆在位六十年"});
+  }
+}
+
+TEST(SegmentationTest, WordsPlusBigramsRanksTheRealWordFirst) {
+  // `网络` as a word versus `网` `络` meeting across a word boundary.
+  const Analyzer& analyzer = AnalyzerFor(Segmentation::kWordsPlusBigrams);
+  Xapian::WritableDatabase db(std::string(), Xapian::DB_BACKEND_INMEMORY);
+  for (const char* text : {"他在渔网络绎不绝的港口", "网络公司今年盈利", "天气晴朗"}) {
+    Xapian::Document doc;
+    uint32_t position = 1;
+    analyzer.IndexText(text, "", 1, true, &position, &doc);
+    doc.set_data(text);
+    db.add_document(doc);
+  }
+  Xapian::Enquire enquire(db);
+  enquire.set_query(analyzer.QueryForAtom("网络", "", false));
+  const Xapian::MSet mset = enquire.get_mset(0, 10);
+  ASSERT_EQ(mset.size(), 2u);  // the bigram still matches both (recall)
+  EXPECT_EQ(mset.begin().get_document().get_data(), "网络公司今年盈利");
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "search-service/schema/schema.h"
 
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -255,6 +256,54 @@ TEST(SchemaTest, DocumentIsFoundByIdSourceAndText) {
     SCOPED_TRACE(term);
     EXPECT_EQ(db.get_termfreq(term), 1u);
   }
+}
+
+}  // namespace
+}  // namespace newsearch::search::schema
+
+namespace newsearch::search::schema {
+namespace {
+
+std::unique_ptr<analysis::Analyzer> MakeAnalyzer(analysis::Segmentation segmentation) {
+  analysis::AnalyzerOptions options;
+  options.segmentation = segmentation;
+  auto analyzer = analysis::Analyzer::Create(options);
+  EXPECT_TRUE(analyzer.ok()) << analyzer.status();
+  return analyzer.ok() ? *std::move(analyzer) : nullptr;
+}
+
+TEST(CheckIndexAnalyzerTest, RecordsOnANewIndexAndRefusesAnother) {
+  const std::string path = ::testing::TempDir() + "/check_index_analyzer";
+  std::filesystem::remove_all(path);
+  auto bigrams = MakeAnalyzer(analysis::Segmentation::kBigrams);
+  auto words = MakeAnalyzer(analysis::Segmentation::kWordsPlusBigrams);
+  ASSERT_TRUE(bigrams && words);
+  ASSERT_TRUE(CheckIndexAnalyzer(path, *bigrams).ok());
+  EXPECT_EQ(Xapian::Database(path).get_metadata(kAnalyzerKey), "bigrams fold=s2t+tw2sp");
+  EXPECT_TRUE(CheckIndexAnalyzer(path, *bigrams).ok());
+  const absl::Status refused = CheckIndexAnalyzer(path, *words);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(refused.message()),
+              ::testing::AllOf(::testing::HasSubstr("`bigrams fold=s2t+tw2sp`"),
+                               ::testing::HasSubstr("`words+bigrams fold=s2t+tw2sp`"),
+                               ::testing::HasSubstr(path)));
+  std::filesystem::remove_all(path);
+}
+
+TEST(CheckIndexAnalyzerTest, UnrecordedIndexWithDocumentsIsTheOldAnalyzer) {
+  const std::string path = ::testing::TempDir() + "/check_index_analyzer_old";
+  std::filesystem::remove_all(path);
+  {
+    Xapian::WritableDatabase db(path, Xapian::DB_CREATE_OR_OVERWRITE);
+    db.add_document(Xapian::Document());
+    db.commit();
+  }
+  auto bigrams = MakeAnalyzer(analysis::Segmentation::kBigrams);
+  ASSERT_TRUE(bigrams);
+  const absl::Status refused = CheckIndexAnalyzer(path, *bigrams);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(refused.message()), ::testing::HasSubstr("`bigrams fold=t2s`"));
+  std::filesystem::remove_all(path);
 }
 
 }  // namespace

@@ -1,0 +1,62 @@
+// Dictionary word segmentation of Chinese text, for the `words` and
+// `words+bigrams` analyzer variants (analyzer.h).
+//
+// The dictionary is jieba's frequency dictionary (`dict.txt`: one entry per
+// line, `word frequency [part-of-speech]`; Debian's python3-jieba ships it as
+// /usr/lib/python3/dist-packages/jieba/dict.txt). A run of Han characters is
+// cut along the most probable path through the DAG of every dictionary word
+// that starts at each character: the path maximising the sum of
+// log(frequency(word) / total frequency), a character not starting any word
+// being a word of its own with frequency 1. There is no HMM step for unknown
+// words: such words come out as single characters (the bigram terms of the
+// `words+bigrams` variant cover them).
+#ifndef NEWSEARCH_COMMON_ANALYSIS_SEGMENTER_H_
+#define NEWSEARCH_COMMON_ANALYSIS_SEGMENTER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace newsearch::analysis {
+
+// Immutable after Load(); thread-safe.
+class Segmenter {
+ public:
+  // Default dictionary path (Debian 12, python3-jieba).
+  static constexpr char kDefaultDictionaryPath[] = "/usr/lib/python3/dist-packages/jieba/dict.txt";
+
+  // Reads the dictionary. FAILED_PRECONDITION naming the path when it cannot
+  // be read; INVALID_ARGUMENT naming the line when a line has no word or its
+  // frequency is not a non-negative integer; FAILED_PRECONDITION when it
+  // holds no word with a positive frequency.
+  static absl::StatusOr<std::unique_ptr<Segmenter>> Load(const std::string& path);
+
+  // Cuts a run of characters (each element one code point, UTF-8, already
+  // folded like the dictionary: simplified, lower case) into words. Returns
+  // the length in code points of each word, in order; they sum to
+  // chars.size().
+  std::vector<int> Segment(const std::vector<std::string>& chars) const;
+
+  // Number of dictionary words (entries with a positive frequency).
+  size_t word_count() const { return word_count_; }
+
+ private:
+  Segmenter() = default;
+
+  // Dictionary words with their frequency, and every proper prefix of a
+  // word with frequency 0 (so the DAG walk knows when to stop extending).
+  absl::flat_hash_map<std::string, uint32_t> frequencies_;
+  double log_total_ = 0;
+  size_t word_count_ = 0;
+  // Longest dictionary word, in code points.
+  int max_word_chars_ = 1;
+};
+
+}  // namespace newsearch::analysis
+
+#endif  // NEWSEARCH_COMMON_ANALYSIS_SEGMENTER_H_

@@ -1,0 +1,187 @@
+// newsearch-relevance: runs the relevance evaluation and prints one table.
+//
+//   newsearch-relevance --data_dir=tests/relevance/data
+//       --distractors=/tmp/gen.jsonl [--variants=bigrams,words,words+bigrams]
+//       [--peer_run=NAME=FILE ...] [--write_runs=DIR] [--by_kind]
+//       [--floor_variant=words+bigrams --min_margin=0.05]
+//
+// Rows: every variant of ours (real schema + Searcher), raw Xapian CJK
+// n-grams (the baseline), and every --peer_run file (qid<TAB>rank<TAB>id, see
+// tests/relevance/peer_runs.py). With --floor_variant, exits 1 when that
+// variant's nDCG@10 is below the baseline's plus --min_margin.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "tests/relevance/relevance.h"
+
+ABSL_FLAG(std::string, data_dir, "tests/relevance/data",
+          "Directory with articles.jsonl, queries.tsv and qrels.tsv");
+ABSL_FLAG(std::string, distractors, "",
+          "tools/gen_pages.py --jsonl output added as never-relevant articles (ids gen-...)");
+ABSL_FLAG(std::string, variants, "bigrams,words,words+bigrams", "Our analyzer variants to run");
+ABSL_FLAG(bool, baseline, true, "Also run raw Xapian with FLAG_CJK_NGRAM");
+ABSL_FLAG(std::vector<std::string>, peer_run, {},
+          "NAME=FILE: a ranked run of another engine to score (repeatable, comma separated)");
+ABSL_FLAG(std::string, write_runs, "", "Directory to write every system's run file to");
+ABSL_FLAG(std::string, work_dir, "", "Scratch directory for indexes (default: a temp dir)");
+ABSL_FLAG(bool, by_kind, false, "Also print nDCG@10 per query kind");
+ABSL_FLAG(double, bm25_k1, 1.0, "BM25 k1 for our variants");
+ABSL_FLAG(double, bm25_b, 0.5, "BM25 b for our variants");
+ABSL_FLAG(std::string, floor_variant, "", "Variant whose nDCG@10 must beat the baseline");
+ABSL_FLAG(double, min_margin, 0.0, "Required nDCG@10 margin of --floor_variant over the baseline");
+
+namespace {
+
+using newsearch::relevance::JudgedQuery;
+using newsearch::relevance::Run;
+using newsearch::relevance::Scores;
+
+struct Row {
+  std::string name;
+  Run run;
+};
+
+int Fail(const absl::Status& status) {
+  std::cerr << "newsearch-relevance: " << status << "\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("Relevance evaluation of newsearch's analyzers against peers.");
+  absl::ParseCommandLine(argc, argv);
+  namespace rel = newsearch::relevance;
+  const std::string data = absl::GetFlag(FLAGS_data_dir);
+  auto articles = rel::LoadArticles(data + "/articles.jsonl");
+  if (!articles.ok()) return Fail(articles.status());
+  const size_t judged_articles = articles->size();
+  if (!absl::GetFlag(FLAGS_distractors).empty()) {
+    auto distractors = rel::LoadDistractors(absl::GetFlag(FLAGS_distractors));
+    if (!distractors.ok()) return Fail(distractors.status());
+    for (auto& a : *distractors) articles->push_back(std::move(a));
+  }
+  auto queries = rel::LoadQueries(data + "/queries.tsv");
+  if (!queries.ok()) return Fail(queries.status());
+  auto qrels = rel::LoadQrels(data + "/qrels.tsv");
+  if (!qrels.ok()) return Fail(qrels.status());
+
+  std::string work = absl::GetFlag(FLAGS_work_dir);
+  bool own_work = false;
+  if (work.empty()) {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "newsearch-relevance-XXXXXX");
+    if (mkdtemp(tmpl.data()) == nullptr) return Fail(absl::InternalError("mkdtemp failed"));
+    work = tmpl;
+    own_work = true;
+  }
+
+  std::vector<Row> rows;
+  for (absl::string_view name :
+       absl::StrSplit(absl::GetFlag(FLAGS_variants), ',', absl::SkipEmpty())) {
+    auto segmentation = newsearch::analysis::ParseSegmentation(name);
+    if (!segmentation.ok()) return Fail(segmentation.status());
+    rel::VariantOptions options;
+    options.analyzer.segmentation = *segmentation;
+    options.bm25_k1 = absl::GetFlag(FLAGS_bm25_k1);
+    options.bm25_b = absl::GetFlag(FLAGS_bm25_b);
+    const absl::Time start = absl::Now();
+    auto run = rel::RunNewsearch(*articles, *queries, options, work);
+    if (!run.ok()) return Fail(run.status());
+    std::cerr << "newsearch " << name << ": " << absl::FormatDuration(absl::Now() - start) << "\n";
+    rows.push_back({absl::StrCat("newsearch ", name), *std::move(run)});
+  }
+  if (absl::GetFlag(FLAGS_baseline)) {
+    auto run = rel::RunXapianNgrams(*articles, *queries, work);
+    if (!run.ok()) return Fail(run.status());
+    rows.push_back({"xapian FLAG_CJK_NGRAM (baseline)", *std::move(run)});
+  }
+  for (const std::string& peer : absl::GetFlag(FLAGS_peer_run)) {
+    std::pair<std::string, std::string> kv = absl::StrSplit(peer, absl::MaxSplits('=', 1));
+    if (kv.second.empty()) return Fail(absl::InvalidArgumentError("--peer_run wants NAME=FILE"));
+    auto run = rel::LoadRun(kv.second);
+    if (!run.ok()) return Fail(run.status());
+    rows.push_back({kv.first, *std::move(run)});
+  }
+  if (own_work) {
+    std::error_code ec;
+    std::filesystem::remove_all(work, ec);
+  }
+  if (const std::string dir = absl::GetFlag(FLAGS_write_runs); !dir.empty()) {
+    std::filesystem::create_directories(dir);
+    for (const Row& row : rows) {
+      std::string file = row.name.substr(0, row.name.find(' ', row.name.find(' ') + 1));
+      for (char& c : file) {
+        if (c == ' ' || c == '+' || c == '/') c = '_';
+      }
+      if (auto s = rel::WriteRun(row.run, absl::StrCat(dir, "/", file, ".tsv")); !s.ok()) {
+        return Fail(s);
+      }
+    }
+  }
+
+  const rel::Scores any = rel::Evaluate(*qrels, rows.empty() ? Run() : rows[0].run, *queries);
+  std::cout << absl::StrFormat(
+      "%d judged articles + %d distractors; %d queries, %d with at least one relevant article\n\n",
+      judged_articles, articles->size() - judged_articles, queries->size(), any.queries);
+  std::cout << "| system | nDCG@10 | MRR@10 | P@5 | Recall@100 |\n|---|---|---|---|---|\n";
+  std::vector<Scores> scores;
+  for (const Row& row : rows) {
+    scores.push_back(rel::Evaluate(*qrels, row.run, *queries));
+    const Scores& s = scores.back();
+    std::cout << absl::StrFormat("| %s | %.4f | %.4f | %.4f | %.4f |\n", row.name, s.ndcg10,
+                                 s.mrr10, s.p5, s.recall100);
+  }
+  if (absl::GetFlag(FLAGS_by_kind)) {
+    std::vector<std::string> kinds;
+    for (const JudgedQuery& q : *queries) {
+      if (std::find(kinds.begin(), kinds.end(), q.kind) == kinds.end()) kinds.push_back(q.kind);
+    }
+    std::cout << "\nnDCG@10 by query kind (queries with a relevant article)\n\n| kind | n |";
+    for (const Row& row : rows) std::cout << " " << row.name << " |";
+    std::cout << "\n|---|---|" << std::string(rows.size() * 4, '-') << "\n";
+    for (const std::string& kind : kinds) {
+      const int n = rel::Evaluate(*qrels, rows[0].run, *queries, kind).queries;
+      std::cout << "| " << kind << " | " << n << " |";
+      for (const Row& row : rows) {
+        std::cout << absl::StrFormat(" %.3f |", rel::Evaluate(*qrels, row.run, *queries, kind).ndcg10);
+      }
+      std::cout << "\n";
+    }
+  }
+  if (const std::string floor = absl::GetFlag(FLAGS_floor_variant); !floor.empty()) {
+    const std::string want = absl::StrCat("newsearch ", floor);
+    int ours = -1;
+    int base = -1;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (rows[i].name == want) ours = static_cast<int>(i);
+      if (absl::StartsWith(rows[i].name, "xapian")) base = static_cast<int>(i);
+    }
+    if (ours < 0 || base < 0) {
+      return Fail(absl::InvalidArgumentError("--floor_variant needs that variant and the baseline"));
+    }
+    const double need = scores[base].ndcg10 + absl::GetFlag(FLAGS_min_margin);
+    if (scores[ours].ndcg10 < need) {
+      std::cout << absl::StrFormat("\nFAIL: %s nDCG@10 %.4f < baseline %.4f + margin %.4f\n", want,
+                                   scores[ours].ndcg10, scores[base].ndcg10,
+                                   absl::GetFlag(FLAGS_min_margin));
+      return 1;
+    }
+    std::cout << absl::StrFormat("\nOK: %s nDCG@10 %.4f >= baseline %.4f + margin %.4f\n", want,
+                                 scores[ours].ndcg10, scores[base].ndcg10,
+                                 absl::GetFlag(FLAGS_min_margin));
+  }
+  return 0;
+}
