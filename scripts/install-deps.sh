@@ -51,6 +51,9 @@ fi
 # skips the deployment checks' tools.
 deploy_npm_packages=(kubernetes-models@4.5.1 yaml@2.8.1)
 if [ "${NEWSEARCH_SKIP_DEPLOY_TOOLS:-0}" != 1 ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends nodejs npm
+  fi
   npm_root="$(npm root -g 2>/dev/null)"
   for p in "${deploy_npm_packages[@]}"; do
     if ! NODE_PATH="$npm_root" node -e 'const [n, v] = process.argv[1].split(/(?!^)@/);
