@@ -12,6 +12,9 @@ packages=(
 )
 # common/base/logging uses spdlog (find_package(spdlog) in cmake/).
 packages+=(libspdlog-dev)
+# jieba's dictionary, read by search's word analyzers (and listed in the
+# runtime image's deploy/docker/runtime-packages.txt).
+packages+=(python3-jieba)
 # tests/deploy renders the kustomize overlays with kubectl: Debian's
 # kubernetes-client when the machine has no kubectl of its own.
 if [ "${NEWSEARCH_SKIP_DEPLOY_TOOLS:-0}" != 1 ] && ! command -v kubectl >/dev/null 2>&1; then
