@@ -17,6 +17,9 @@ packages=(
 )
 # common/base/logging uses spdlog (find_package(spdlog) in cmake/).
 packages+=(libspdlog-dev)
+# jieba's dictionary, read by search's word analyzers (and listed in the
+# runtime image's deploy/docker/runtime-packages.txt).
+packages+=(python3-jieba)
 # tests/deploy renders the kustomize overlays with kubectl: Debian's
 # kubernetes-client when the machine has no kubectl of its own.
 if [ "${NEWSEARCH_SKIP_DEPLOY_TOOLS:-0}" != 1 ] && ! command -v kubectl >/dev/null 2>&1; then
@@ -56,6 +59,9 @@ fi
 # skips the deployment checks' tools.
 deploy_npm_packages=(kubernetes-models@4.5.1 yaml@2.8.1)
 if [ "${NEWSEARCH_SKIP_DEPLOY_TOOLS:-0}" != 1 ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends nodejs npm
+  fi
   npm_root="$(npm root -g 2>/dev/null)"
   for p in "${deploy_npm_packages[@]}"; do
     if ! NODE_PATH="$npm_root" node -e 'const [n, v] = process.argv[1].split(/(?!^)@/);

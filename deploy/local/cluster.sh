@@ -9,6 +9,12 @@
 #   3. waits (`newsearch wait`) and checks that every replica reports lag 0 at
 #      the ingest head with the same document count, and that all replicas
 #      return identical results for a set of queries.
+# When the servers have the agreed security flags (--auth_token_file,
+# --ingest_token_file, --health_listen) it runs them as deploy/k8s does: a
+# bearer token that search presents to ingest and the CLI sends (a call
+# without it must be UNAUTHENTICATED), and gRPC health on a plaintext listener
+# of its own, where every server must answer the probes' "liveness" and ""
+# (readiness) with SERVING (through `buf curl` and grpc-proto's health.proto).
 # Every process it started is stopped on exit, whatever happens.
 #
 #   deploy/local/cluster.sh BUILD_DIR
@@ -105,18 +111,51 @@ start() {
   die "$name did not write its port file within 20s"
 }
 
+# The deployment's security and health settings, when the servers have them.
+secure=0
+"$ingest_bin" --helpfull >"$tmp/ingest.flags" 2>&1 || true
+"$search_bin" --helpfull >"$tmp/search.flags" 2>&1 || true
+if grep -q -- '--auth_token_file' "$tmp/ingest.flags" &&
+   grep -q -- '--ingest_token_file' "$tmp/search.flags" &&
+   grep -q -- '--health_listen' "$tmp/search.flags"; then
+  secure=1
+fi
+ingest_flags=()
+search_flags=()
+cli_flags=()
+declare -A health_port=()
+if [ "$secure" = 1 ]; then
+  head -c 24 /dev/urandom | base64 >"$tmp/token"
+  ingest_flags+=(--auth_token_file="$tmp/token")
+  search_flags+=(--ingest_token_file="$tmp/token")
+  cli_flags+=(--token_file "$tmp/token")
+  # The health listener has no port file: take free ports now.
+  mapfile -t free_ports < <(python3 -c '
+import socket
+socks = [socket.socket() for _ in range(4)]
+for s in socks: s.bind(("127.0.0.1", 0))
+print("\n".join(str(s.getsockname()[1]) for s in socks))')
+  health_port[ingest]="${free_ports[0]}"
+  for i in 1 2 3; do health_port[search-$i]="${free_ports[$i]}"; done
+  ingest_flags+=(--health_listen="127.0.0.1:${health_port[ingest]}")
+fi
+
 # Replicas log at info: the "following change log" line shows where each
 # (re)start resumed.
 start_search() {
   local i="$1"
+  local extra=()
+  [ "$secure" = 1 ] && extra=(--health_listen="127.0.0.1:${health_port[search-$i]}")
   start "search-$i" "$search_bin" --data_dir="$tmp/search-$i" \
-    --ingest_address="127.0.0.1:${port[ingest]}" --log_level=info
+    --ingest_address="127.0.0.1:${port[ingest]}" --log_level=info \
+    "${search_flags[@]}" "${extra[@]}"
 }
 
 cli_to() {
   local i="$1"
   shift
-  "$cli" --ingest "127.0.0.1:${port[ingest]}" --search "127.0.0.1:${port[search-$i]}" "$@"
+  "$cli" "${cli_flags[@]}" --ingest "127.0.0.1:${port[ingest]}" \
+    --search "127.0.0.1:${port[search-$i]}" "$@"
 }
 
 wait_all() {
@@ -130,16 +169,21 @@ wait_all() {
 ingest() {
   local out="$1"
   shift
-  "$cli" --ingest "127.0.0.1:${port[ingest]}" ingest "$@" >"$out" 2>&1 ||
+  "$cli" "${cli_flags[@]}" --ingest "127.0.0.1:${port[ingest]}" ingest "$@" >"$out" 2>&1 ||
     die "ingest $* failed: $(tail -n 5 "$out")"
 }
 
 # Only search replicas are killed here; the ingest process stays up, which
 # --fsync=false survives.
 start ingest "$ingest_bin" --data_dir="$tmp/ingest" --fsync=false --heartbeat_seconds=1 \
-  --log_level=warning
+  --log_level=warning "${ingest_flags[@]}"
 for i in $(seq 1 "$replicas"); do start_search "$i"; done
 log "ingest on ${port[ingest]}, search replicas on ${port[search-1]} ${port[search-2]} ${port[search-3]}"
+if [ "$secure" = 1 ]; then
+  log "as deployed: bearer token on ingest, health listeners on ${health_port[*]}"
+else
+  log "these servers lack the agreed security flags: plaintext, no token, no health listeners"
+fi
 
 python3 "$here/tools/gen_pages.py" --count "$pages_per_batch" --seed 11 --out "$tmp/pages-1" >/dev/null
 python3 "$here/tools/gen_pages.py" --count "$pages_per_batch" --seed 12 --out "$tmp/pages-2" >/dev/null
@@ -168,9 +212,9 @@ log "killed replica 2 with SIGKILL during batch 2 (applied_seq ${applied_2:-?}, 
 wait "$ingest_job" || die "batch 2 ingest failed"
 
 # A deletion too, so the restarted replica must apply a tombstone it missed.
-victim="$("$cli" --ingest "127.0.0.1:${port[ingest]}" --json list --page_size 1 |
+victim="$("$cli" "${cli_flags[@]}" --ingest "127.0.0.1:${port[ingest]}" --json list --page_size 1 |
   python3 -c 'import json, sys; print(json.loads(sys.stdin.readline())["articles"][0]["id"])')"
-"$cli" --ingest "127.0.0.1:${port[ingest]}" delete "$victim" >/dev/null ||
+"$cli" "${cli_flags[@]}" --ingest "127.0.0.1:${port[ingest]}" delete "$victim" >/dev/null ||
   die "delete $victim failed"
 [ -d "$tmp/search-2" ] || die "replica 2 left no data directory"
 start_search 2
@@ -246,4 +290,32 @@ for n in "${!queries[@]}"; do
 done
 [ "$nonempty" -ge $((${#queries[@]} / 2)) ] ||
   die "only $nonempty of ${#queries[@]} queries found anything: the comparison proves little"
+if [ "$secure" = 1 ]; then
+  # A write without the token is refused.
+  if "$cli" --ingest "127.0.0.1:${port[ingest]}" delete "$victim" >"$tmp/noauth.out" 2>&1; then
+    die "ingest accepted a delete without the token"
+  fi
+  grep -q UNAUTHENTICATED "$tmp/noauth.out" ||
+    die "a delete without the token failed otherwise: $(cat "$tmp/noauth.out")"
+  # What the kubelet's gRPC probes ask, on the plaintext health listeners.
+  health_proto="$(ls /usr/share/grpc-proto/grpc/health/v1/health.proto)"
+  probe_jobs=()
+  for name in ingest search-1 search-2 search-3; do
+    for service in liveness ""; do
+      (buf curl --schema "$health_proto" --protocol grpc --http2-prior-knowledge \
+        --data "{\"service\":\"$service\"}" \
+        "http://127.0.0.1:${health_port[$name]}/grpc.health.v1.Health/Check" \
+        >"$tmp/health-$name-${service:-ready}.json" 2>&1 || true) &
+      probe_jobs+=($!)
+    done
+  done
+  wait "${probe_jobs[@]}"
+  for name in ingest search-1 search-2 search-3; do
+    for service in liveness ready; do
+      grep -q '"SERVING"' "$tmp/health-$name-$service.json" ||
+        die "$name health ($service) on port ${health_port[$name]}: $(cat "$tmp/health-$name-$service.json")"
+    done
+  done
+  log "token required by ingest (UNAUTHENTICATED without it); liveness and readiness SERVING on all 4 health listeners"
+fi
 log "PASS: $replicas replicas identical on ${#queries[@]} queries after a SIGKILL and restart"

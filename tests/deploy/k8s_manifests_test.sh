@@ -5,10 +5,13 @@
 # manifests on purpose, one way at a time, and requires each to fail: a
 # validator that passes everything proves nothing.
 #
-#   tests/deploy/k8s_manifests_test.sh [SOURCE_DIR]
+#   tests/deploy/k8s_manifests_test.sh [SOURCE_DIR [BUILD_DIR]]
+# With BUILD_DIR, every NEWSEARCH_<FLAG> setting must name a flag the built
+# server has (or one the team agreed on, see validate_manifests.js).
 # KUBECTL picks the kubectl (default: the one on PATH).
 set -euo pipefail
 src="${1:-$(cd "$(dirname "$0")/../.." && pwd)}"
+build="${2:-}"
 kubectl="${KUBECTL:-kubectl}"
 validator="$src/tests/deploy/validate_manifests.js"
 
@@ -26,6 +29,23 @@ fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
+flag_args=()
+if [ -n "$build" ]; then
+  for server in ingest search; do
+    binary="$build/$server-service/server/newsearch-$server"
+    if [ ! -x "$binary" ]; then
+      echo "FAIL: $binary is not built" >&2
+      exit 1
+    fi
+    "$binary" --helpfull 2>&1 | sed -n 's/^ *--\([a-z0-9_]*\).*/\1/p' | sort -u >"$work/$server.flags" || true
+    if ! grep -qx data_dir "$work/$server.flags"; then
+      echo "FAIL: could not read the flags of $binary (--helpfull)" >&2
+      exit 1
+    fi
+    flag_args+=("--$server-flags" "$work/$server.flags")
+  done
+fi
+
 # validate K8S_DIR OVERLAY OUT: renders and validates one overlay; output in OUT.
 validate() {
   local dir="$1" overlay="$2" out="$3" args=()
@@ -38,7 +58,7 @@ validate() {
     { echo "kubectl kustomize $dir/overlays/$overlay failed:"; cat "$work/kustomize.err"; } >"$out"
     return 1
   fi
-  node "$validator" "$work/rendered.yaml" "${args[@]}" >"$out" 2>&1
+  node "$validator" "$work/rendered.yaml" "${args[@]}" "${flag_args[@]}" >"$out" 2>&1
 }
 
 failures=0
@@ -103,6 +123,10 @@ break_case no-networkpolicy dev base/kustomization.yaml \
   's/  - networkpolicy.yaml\n//' 'no NetworkPolicy selects the ingest pods'
 break_case tls-unmounted prod overlays/prod/kustomization.yaml \
   's/  - tls.yaml\n//' 'is not in the mounted newsearch-tls Secret'
+if [ -n "$build" ]; then
+  break_case flag-typo dev base/kustomization.yaml \
+    's/NEWSEARCH_INGEST_ADDRESS=/NEWSEARCH_INGEST_ADRESS=/' 'has no flag --ingest_adress'
+fi
 break_case bad-patch prod overlays/prod/resources.yaml \
   's/^kind: StatefulSet/kind: Statefulset/m' 'kustomize'
 

@@ -6,8 +6,11 @@
 #    resolves to belong (`dpkg -S`) to a package of
 #    deploy/docker/runtime-packages.txt or of the debian:12 base image
 #    (Essential and Priority: required packages and what they depend on);
-#  * requires the data files compiled into the binaries (OpenCC's tables) to
-#    come from a listed package, and every listed package to be needed;
+#  * requires the data files compiled into the binaries (OpenCC's tables,
+#    jieba's dictionary: absolute paths among their strings that are files
+#    here) to come from a listed package, and every listed package to be
+#    needed (a library, a data file, or the file its "# read at run time:
+#    PATH" note names, which must be in that package);
 #  * requires every script the Dockerfile runs and every file it copies to
 #    exist in the repository, scripts executable; checks the stages, the
 #    non-root user, the volume and the absence of HEALTHCHECK.
@@ -145,6 +148,17 @@ if [ -z "$opencc_dir" ] || [ ! -f "$opencc_dir/t2s.json" ]; then
 else
   echo "$opencc_dir/t2s.json" >>"$work/libs"
 fi
+# Data files: absolute paths compiled into the binaries that are files here.
+for bin in "$work"/opt/bin/*; do
+  strings -a "$bin" | grep -E '^/(usr|etc)/[A-Za-z0-9_./+-]+$' | grep -v '^/usr/include/' || true
+done | sort -u | while read -r f; do
+  if [ -f "$f" ]; then echo "$f"; fi
+done >"$work/data_files"
+# Files the list's notes name.
+sed -n 's/^\([^#[:space:]]*\)[[:space:]]*#[[:space:]]*read at run time:[[:space:]]*\([^[:space:]]*\).*/\1\t\2/p' \
+  "$docker_dir/runtime-packages.txt" >"$work/notes"
+cat "$work/data_files" >>"$work/libs"
+cut -f2 "$work/notes" >>"$work/libs"
 # usrmerge: dpkg knows some files by their /lib path, some by /usr/lib.
 sort -u "$work/libs" | while read -r path; do
   real="$(readlink -f "$path")"
@@ -187,6 +201,23 @@ for libs in sorted(glob.glob(os.path.join(work, "libs.*"))):
             bad += 1
     if not bad:
         print(f"ok {name}: {len(lines(os.path.basename(libs)))} shared libraries, all from listed or base packages")
+for path in lines("data_files"):
+    pkg = owner(path)
+    if pkg is None:
+        continue  # a file of this build or machine, not of a package
+    if pkg in listed:
+        used.add(pkg)
+        print(f"ok data file {path} comes from listed package {pkg}")
+    elif pkg not in base:
+        print(f"FAIL the binaries read {path}, which is in {pkg}: add {pkg} to runtime-packages.txt")
+for line in lines("notes"):
+    pkg, path = line.split("\t", 1)
+    actual = owner(path)
+    if actual != pkg:
+        print(f"FAIL runtime-packages.txt says {pkg} is kept for {path}, which is in {actual or 'no package'}")
+    else:
+        used.add(pkg)
+        print(f"ok {pkg} kept for {path}")
 if opencc_dir:
     t2s = os.path.join(opencc_dir, "t2s.json")
     pkg = owner(t2s)
