@@ -1,12 +1,12 @@
 #include "common/server/guarded_service.h"
 
-#include <chrono>
-#include <utility>
-
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message_lite.h>
 #include <grpcpp/impl/rpc_service_method.h>
 #include <grpcpp/support/method_handler.h>
+
+#include <chrono>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/base/logging.h"
@@ -41,8 +41,8 @@ void Reject(const MethodHandler::HandlerParameter& param, const absl::Status& st
           param);
       return;
     default:
-      grpc::internal::ErrorMethodHandler<grpc::StatusCode::RESOURCE_EXHAUSTED>(message)
-          .RunHandler(param);
+      grpc::internal::ErrorMethodHandler<grpc::StatusCode::RESOURCE_EXHAUSTED>(message).RunHandler(
+          param);
       return;
   }
 }
@@ -102,10 +102,10 @@ absl::Status CallGate::Admit(grpc::ServerContextBase* context, const std::string
     if (max_streams_ > 0 && open_streams_ >= max_streams_) {
       Log(LogLevel::kWarning, "limits", "stream refused",
           {{"method", method}, {"peer", context->peer()}, {"open_streams", open_streams_}});
-      return absl::ResourceExhaustedError(
-          absl::StrCat(method, ": ", open_streams_,
-                       " streams are open, the server's limit (--max_concurrent_streams=",
-                       max_streams_, "); retry later"));
+      return absl::ResourceExhaustedError(absl::StrCat(
+          method, ": ", open_streams_,
+          " streams are open, the server's limit (--max_concurrent_streams=", max_streams_,
+          "); retry later"));
     }
     ++open_streams_;
   }

@@ -7,10 +7,10 @@
 #ifndef NEWSEARCH_COMMON_SERVER_TLS_H_
 #define NEWSEARCH_COMMON_SERVER_TLS_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
 

@@ -123,8 +123,7 @@ TEST(TlsOptionsTest, IncompleteOrUnreadableSettingsAreInvalidArgument) {
   EXPECT_EQ(MakeChannelCredentials(client_cert_without_ca).status().code(),
             absl::StatusCode::kInvalidArgument);
   ClientTlsFiles missing_ca{"/nonexistent/ca.pem", "", ""};
-  EXPECT_EQ(MakeChannelCredentials(missing_ca).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(MakeChannelCredentials(missing_ca).status().code(), absl::StatusCode::kInvalidArgument);
   std::filesystem::remove(not_pem);
 }
 
