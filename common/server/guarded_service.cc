@@ -40,6 +40,9 @@ void Reject(const MethodHandler::HandlerParameter& param, const absl::Status& st
       grpc::internal::ErrorMethodHandler<grpc::StatusCode::DEADLINE_EXCEEDED>(message).RunHandler(
           param);
       return;
+    case absl::StatusCode::kCancelled:
+      grpc::internal::ErrorMethodHandler<grpc::StatusCode::CANCELLED>(message).RunHandler(param);
+      return;
     default:
       grpc::internal::ErrorMethodHandler<grpc::StatusCode::RESOURCE_EXHAUSTED>(message).RunHandler(
           param);
@@ -53,6 +56,14 @@ class GuardedHandler final : public MethodHandler {
       : inner_(inner), method_(std::move(method)), streaming_(streaming), gate_(gate) {}
 
   void RunHandler(const HandlerParameter& param) override {
+    if (!param.status.ok() && param.request == nullptr && param.server_context->IsCancelled()) {
+      // The client went away (often its deadline) before its request
+      // arrived; gRPC reports that as an INTERNAL deserialization error,
+      // which would count as a server fault.
+      Reject(param, absl::CancelledError(absl::StrCat(
+                        method_, ": the call was cancelled before its request arrived")));
+      return;
+    }
     absl::Status admitted = gate_->Admit(param.server_context, method_, streaming_);
     if (!admitted.ok()) {
       // The inner handler owns the request it deserialized and destroys it
