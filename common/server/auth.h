@@ -8,14 +8,13 @@
 #ifndef NEWSEARCH_COMMON_SERVER_AUTH_H_
 #define NEWSEARCH_COMMON_SERVER_AUTH_H_
 
+#include <grpcpp/grpcpp.h>
 #include <sys/types.h>
 
 #include <ctime>
 #include <map>
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

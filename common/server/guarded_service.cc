@@ -1,12 +1,12 @@
 #include "common/server/guarded_service.h"
 
-#include <chrono>
-#include <utility>
-
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message_lite.h>
 #include <grpcpp/impl/rpc_service_method.h>
 #include <grpcpp/support/method_handler.h>
+
+#include <chrono>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/base/logging.h"
@@ -40,9 +40,12 @@ void Reject(const MethodHandler::HandlerParameter& param, const absl::Status& st
       grpc::internal::ErrorMethodHandler<grpc::StatusCode::DEADLINE_EXCEEDED>(message).RunHandler(
           param);
       return;
+    case absl::StatusCode::kCancelled:
+      grpc::internal::ErrorMethodHandler<grpc::StatusCode::CANCELLED>(message).RunHandler(param);
+      return;
     default:
-      grpc::internal::ErrorMethodHandler<grpc::StatusCode::RESOURCE_EXHAUSTED>(message)
-          .RunHandler(param);
+      grpc::internal::ErrorMethodHandler<grpc::StatusCode::RESOURCE_EXHAUSTED>(message).RunHandler(
+          param);
       return;
   }
 }
@@ -53,6 +56,14 @@ class GuardedHandler final : public MethodHandler {
       : inner_(inner), method_(std::move(method)), streaming_(streaming), gate_(gate) {}
 
   void RunHandler(const HandlerParameter& param) override {
+    if (!param.status.ok() && param.request == nullptr && param.server_context->IsCancelled()) {
+      // The client went away (often its deadline) before its request
+      // arrived; gRPC reports that as an INTERNAL deserialization error,
+      // which would count as a server fault.
+      Reject(param, absl::CancelledError(absl::StrCat(
+                        method_, ": the call was cancelled before its request arrived")));
+      return;
+    }
     absl::Status admitted = gate_->Admit(param.server_context, method_, streaming_);
     if (!admitted.ok()) {
       // The inner handler owns the request it deserialized and destroys it
@@ -102,10 +113,10 @@ absl::Status CallGate::Admit(grpc::ServerContextBase* context, const std::string
     if (max_streams_ > 0 && open_streams_ >= max_streams_) {
       Log(LogLevel::kWarning, "limits", "stream refused",
           {{"method", method}, {"peer", context->peer()}, {"open_streams", open_streams_}});
-      return absl::ResourceExhaustedError(
-          absl::StrCat(method, ": ", open_streams_,
-                       " streams are open, the server's limit (--max_concurrent_streams=",
-                       max_streams_, "); retry later"));
+      return absl::ResourceExhaustedError(absl::StrCat(
+          method, ": ", open_streams_,
+          " streams are open, the server's limit (--max_concurrent_streams=", max_streams_,
+          "); retry later"));
     }
     ++open_streams_;
   }

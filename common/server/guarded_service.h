@@ -18,12 +18,12 @@
 #ifndef NEWSEARCH_COMMON_SERVER_GUARDED_SERVICE_H_
 #define NEWSEARCH_COMMON_SERVER_GUARDED_SERVICE_H_
 
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/service_type.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/impl/service_type.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

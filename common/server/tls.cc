@@ -49,8 +49,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     auto ca = ReadPem(files.client_ca_file, "--tls_client_ca_file");
     if (!ca.ok()) return ca.status();
     options.pem_root_certs = std::move(*ca);
-    options.client_certificate_request =
-        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+    options.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
   } else {
     options.client_certificate_request = GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE;
   }
@@ -59,23 +58,26 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
 
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
     const ClientTlsFiles& files) {
+  const std::string ca_flag = files.flag_prefix + "ca_file";
+  const std::string cert_flag = files.flag_prefix + "cert_file";
+  const std::string key_flag = files.flag_prefix + "key_file";
   if (files.cert_file.empty() != files.key_file.empty()) {
-    return absl::InvalidArgumentError("a client certificate and its key go together");
+    return absl::InvalidArgumentError(absl::StrCat(cert_flag, " and ", key_flag, " go together"));
   }
   if (!files.enabled()) {
     if (!files.cert_file.empty()) {
-      return absl::InvalidArgumentError("a client certificate needs the CA file of the server");
+      return absl::InvalidArgumentError(absl::StrCat(cert_flag, " needs ", ca_flag));
     }
     return grpc::InsecureChannelCredentials();
   }
   grpc::SslCredentialsOptions options;
-  auto ca = ReadPem(files.ca_file, "CA file");
+  auto ca = ReadPem(files.ca_file, ca_flag.c_str());
   if (!ca.ok()) return ca.status();
   options.pem_root_certs = std::move(*ca);
   if (!files.cert_file.empty()) {
-    auto cert = ReadPem(files.cert_file, "client certificate file");
+    auto cert = ReadPem(files.cert_file, cert_flag.c_str());
     if (!cert.ok()) return cert.status();
-    auto key = ReadPem(files.key_file, "client key file");
+    auto key = ReadPem(files.key_file, key_flag.c_str());
     if (!key.ok()) return key.status();
     options.pem_cert_chain = std::move(*cert);
     options.pem_private_key = std::move(*key);

@@ -7,10 +7,10 @@
 #ifndef NEWSEARCH_COMMON_SERVER_TLS_H_
 #define NEWSEARCH_COMMON_SERVER_TLS_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
 
@@ -27,6 +27,8 @@ struct ClientTlsFiles {
   std::string ca_file;    // PEM CA bundle that signed the server; non-empty = TLS
   std::string cert_file;  // PEM client certificate (mutual TLS)
   std::string key_file;   // PEM client key (mutual TLS)
+  // Flag names in error messages: <prefix>ca_file, <prefix>cert_file, ...
+  std::string flag_prefix = "--tls_";
   bool enabled() const { return !ca_file.empty(); }
 };
 

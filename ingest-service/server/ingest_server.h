@@ -50,7 +50,7 @@ struct IngestServerOptions {
   int max_concurrent_streams = 128;
   // Pages one IngestArticles stream may carry; the next one ends the stream
   // with RESOURCE_EXHAUSTED (pages before it are kept). <= 0 = no limit.
-  int64_t max_articles_per_stream = 100000;
+  int64_t max_articles_per_stream = 1000000;
 };
 
 class IngestServer {

@@ -35,7 +35,7 @@ ABSL_FLAG(std::string, health_listen, "",
           "Extra plaintext host:port serving only grpc.health.v1 (for probes when TLS is on)");
 ABSL_FLAG(int32_t, max_concurrent_streams, 128,
           "Streaming calls in flight; more are RESOURCE_EXHAUSTED (0 = no limit)");
-ABSL_FLAG(int64_t, max_articles_per_stream, 100000,
+ABSL_FLAG(int64_t, max_articles_per_stream, 1000000,
           "Pages one IngestArticles stream may carry; the next ends it with RESOURCE_EXHAUSTED "
           "(0 = no limit)");
 

@@ -176,7 +176,7 @@ absl::StatusOr<std::unique_ptr<SearchServer>> SearchServer::Start(
   follower_options.max_batch_changes = options.max_batch_changes;
   follower_options.flush_interval = options.flush_interval;
   server::ClientTlsFiles ingest_tls{options.ingest_tls_ca_file, options.ingest_tls_cert_file,
-                                    options.ingest_tls_key_file};
+                                    options.ingest_tls_key_file, "--ingest_tls_"};
   NEWSEARCH_ASSIGN_OR_RETURN(follower_options.credentials,
                              server::MakeChannelCredentials(ingest_tls));
   NEWSEARCH_ASSIGN_OR_RETURN(impl.ingest_token, server::MakeTokenSource(options.ingest_token_file,

@@ -7,8 +7,8 @@
 #include <string>
 
 #include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
 #include "tests/integration/security_fixtures.h"
 #include "tests/integration/server_process.h"
 
@@ -133,8 +133,8 @@ TEST_F(AuthTest, RequestIdIsEchoedAndLogged) {
   EXPECT_EQ(std::string(it->second.data(), it->second.size()), "req-42-abc");
   EXPECT_TRUE(WaitFor(
       [&] {
-        return IngestLog().find(
-                   "\"method\":\"ListArticles\",\"code\":\"OK\"") != std::string::npos &&
+        return IngestLog().find("\"method\":\"ListArticles\",\"code\":\"OK\"") !=
+                   std::string::npos &&
                IngestLog().find("\"request_id\":\"req-42-abc\"") != std::string::npos;
       },
       absl::Seconds(5)));
@@ -170,9 +170,9 @@ TEST_F(AuthTest, SearchPresentsItsIngestTokenAndRequiresItsOwn) {
   ASSERT_TRUE(WriteFileAtomically(ingest_token_for_search, kIngestToken));
   const std::string search_token = root_ + "/search.token";
   ASSERT_TRUE(WriteFileAtomically(search_token, kSearchToken));
-  SearchFixture search(root_ + "/search", ingest_->address(),
-                       {"--ingest_token_file=" + ingest_token_for_search,
-                        "--auth_token_file=" + search_token});
+  SearchFixture search(
+      root_ + "/search", ingest_->address(),
+      {"--ingest_token_file=" + ingest_token_for_search, "--auth_token_file=" + search_token});
   ASSERT_TRUE(search.Start());
   auto search_channel = grpc::CreateChannel(search.address(), grpc::InsecureChannelCredentials());
   auto stub = v1::SearchService::NewStub(search_channel);
@@ -184,7 +184,9 @@ TEST_F(AuthTest, SearchPresentsItsIngestTokenAndRequiresItsOwn) {
   };
   v1::GetIndexStatusResponse index_status;
   ASSERT_TRUE(WaitFor(
-      [&] { return status_with(kSearchToken, &index_status).ok() && index_status.applied_seq() >= seq; },
+      [&] {
+        return status_with(kSearchToken, &index_status).ok() && index_status.applied_seq() >= seq;
+      },
       absl::Seconds(30)));
   for (const auto& [method, status] :
        CallEveryMethod(search_channel, "newsearch.v1.SearchService", "")) {

@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "gtest/gtest.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
 #include "tests/integration/security_fixtures.h"
 #include "tests/integration/server_process.h"
 
@@ -60,9 +60,8 @@ TEST(HealthTest, ReadinessFollowsTheReplicasLag) {
   // Without ingest the replica stops following and is no longer ready, but
   // it is alive.
   ingest.process().Kill();
-  EXPECT_TRUE(WaitFor(
-      [&] { return HealthStatus(channel, "") == HealthCheckResponse::NOT_SERVING; },
-      absl::Seconds(30)));
+  EXPECT_TRUE(WaitFor([&] { return HealthStatus(channel, "") == HealthCheckResponse::NOT_SERVING; },
+                      absl::Seconds(30)));
   EXPECT_EQ(HealthStatus(channel, "liveness"), HealthCheckResponse::SERVING);
 }
 

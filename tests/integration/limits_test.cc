@@ -18,8 +18,7 @@ namespace {
 using ::testing::HasSubstr;
 
 std::string Seed(int i) {
-  const std::vector<std::string> files =
-      ListFiles(SourceDir() + "/tests/testdata/pages/seeds");
+  const std::vector<std::string> files = ListFiles(SourceDir() + "/tests/testdata/pages/seeds");
   return ReadFile(files[static_cast<size_t>(i) % files.size()]);
 }
 
@@ -29,11 +28,10 @@ class LimitsTest : public ::testing::Test {
     root_ = MakeTempDir("limits");
     metrics_port_ = FreePort();
     ingest_ = std::make_unique<IngestFixture>(
-        root_, std::vector<std::string>{"--max_concurrent_streams=2",
-                                        "--max_articles_per_stream=3",
-                                        "--max_message_bytes=1048576",
-                                        "--max_page_bytes=524288",
-                                        absl::StrCat("--metrics_listen=127.0.0.1:", metrics_port_)});
+        root_,
+        std::vector<std::string>{"--max_concurrent_streams=2", "--max_articles_per_stream=3",
+                                 "--max_message_bytes=1048576", "--max_page_bytes=524288",
+                                 absl::StrCat("--metrics_listen=127.0.0.1:", metrics_port_)});
     ASSERT_TRUE(ingest_->Start());
   }
 

@@ -56,10 +56,10 @@ class PrometheusProcess {
     }
     config += "]\n";
     std::ofstream(dir + "/prometheus.yml") << config;
-    std::vector<std::string> args = {
-        "prometheus", "--config.file=" + dir + "/prometheus.yml",
-        "--storage.tsdb.path=" + dir + "/tsdb", absl::StrCat("--web.listen-address=127.0.0.1:", port_),
-        "--log.level=warn"};
+    std::vector<std::string> args = {"prometheus", "--config.file=" + dir + "/prometheus.yml",
+                                     "--storage.tsdb.path=" + dir + "/tsdb",
+                                     absl::StrCat("--web.listen-address=127.0.0.1:", port_),
+                                     "--log.level=warn"};
     const std::string log = dir + "/prometheus.log";
     pid_ = fork();
     if (pid_ < 0) return false;
@@ -143,7 +143,8 @@ TEST(PrometheusTest, RealPrometheusScrapesBothServers) {
                ingest_answer.find(want_seq) != std::string::npos;
       },
       absl::Seconds(15)))
-      << answer << "\n" << ingest_answer;
+      << answer << "\n"
+      << ingest_answer;
   answer = prometheus.Query("sum(up%7Bjob%3D%22newsearch%22%7D)");
   EXPECT_THAT(answer, HasSubstr("\"2\"]"));
   answer = prometheus.Query("newsearch_search_lag");

@@ -1,6 +1,8 @@
 #include "tests/integration/security_fixtures.h"
 
 #include <arpa/inet.h>
+#include <google/protobuf/descriptor.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -9,9 +11,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-
-#include <google/protobuf/descriptor.h>
-#include <grpcpp/generic/generic_stub.h>
 
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -44,8 +43,7 @@ bool MakeTestCertificates(const std::string& dir, TestCertificates* certs) {
       "set -e; cd '", dir, "'; ",
       // The test CA and an unrelated one.
       "openssl req -x509 ", key, " -keyout ca.key -out ca.pem -days 2 -subj /CN=newsearch-test-ca ",
-      ca_ext, "; ",
-      "openssl req -x509 ", key, " -keyout other-ca.key -out other-ca.pem -days 2 ",
+      ca_ext, "; ", "openssl req -x509 ", key, " -keyout other-ca.key -out other-ca.pem -days 2 ",
       "-subj /CN=unrelated-ca ", ca_ext, "; ",
       // Server certificate for 127.0.0.1 and localhost.
       "openssl req ", key, " -keyout server.key -out server.csr -subj /CN=localhost; ",
@@ -54,8 +52,8 @@ bool MakeTestCertificates(const std::string& dir, TestCertificates* certs) {
       // Client certificates: one from the test CA, one from the other CA.
       "openssl req ", key, " -keyout client.key -out client.csr -subj /CN=newsearch-client; ",
       "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 ",
-      "-extfile client.ext -out client.pem; ",
-      "openssl req ", key, " -keyout rogue.key -out rogue.csr -subj /CN=rogue-client; ",
+      "-extfile client.ext -out client.pem; ", "openssl req ", key,
+      " -keyout rogue.key -out rogue.csr -subj /CN=rogue-client; ",
       "openssl x509 -req -in rogue.csr -CA other-ca.pem -CAkey other-ca.key -CAcreateserial ",
       "-days 2 -extfile client.ext -out rogue.pem");
   std::string output;

@@ -4,22 +4,22 @@
 #ifndef NEWSEARCH_TESTS_INTEGRATION_SECURITY_FIXTURES_H_
 #define NEWSEARCH_TESTS_INTEGRATION_SECURITY_FIXTURES_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <map>
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 namespace newsearch::testing {
 
 // PEM files written by MakeTestCertificates, all in one directory.
 struct TestCertificates {
-  std::string ca_cert;        // the test CA
-  std::string server_cert;    // for 127.0.0.1 and localhost, signed by the CA
+  std::string ca_cert;      // the test CA
+  std::string server_cert;  // for 127.0.0.1 and localhost, signed by the CA
   std::string server_key;
-  std::string client_cert;    // client certificate signed by the CA
+  std::string client_cert;  // client certificate signed by the CA
   std::string client_key;
-  std::string rogue_cert;     // client certificate signed by another CA
+  std::string rogue_cert;  // client certificate signed by another CA
   std::string rogue_key;
 };
 

@@ -6,8 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
 #include "tests/integration/security_fixtures.h"
 #include "tests/integration/server_process.h"
 
@@ -87,9 +87,9 @@ TEST_F(TlsTest, MutualTlsClientIsServedAndOthersAreRefused) {
 
   // The CLI with the same files lists the article; without its certificate
   // it fails.
-  const std::string cli = absl::StrCat(BinaryDir(), "/tools/cli/newsearch --ingest=",
-                                       ingest_->address(), " --tls_ca_file=", certs_->ca_cert,
-                                       " --timeout=5");
+  const std::string cli =
+      absl::StrCat(BinaryDir(), "/tools/cli/newsearch --ingest=", ingest_->address(),
+                   " --tls_ca_file=", certs_->ca_cert, " --timeout=5");
   std::string output;
   EXPECT_EQ(RunCommand(absl::StrCat(cli, " --tls_cert_file=", certs_->client_cert,
                                     " --tls_key_file=", certs_->client_key, " list"),
@@ -121,13 +121,12 @@ TEST_F(TlsTest, SearchFollowsIngestOverMutualTlsAndServesTls) {
   const int64_t seq = response.articles(0).seq();
 
   const int search_health_port = FreePort();
-  SearchFixture search(root_ + "/search", absl::StrCat("127.0.0.1:", ingest_->process().port()),
-                       {"--ingest_tls_ca_file=" + certs_->ca_cert,
-                        "--ingest_tls_cert_file=" + certs_->client_cert,
-                        "--ingest_tls_key_file=" + certs_->client_key,
-                        "--tls_cert_file=" + certs_->server_cert,
-                        "--tls_key_file=" + certs_->server_key,
-                        absl::StrCat("--health_listen=127.0.0.1:", search_health_port)});
+  SearchFixture search(
+      root_ + "/search", absl::StrCat("127.0.0.1:", ingest_->process().port()),
+      {"--ingest_tls_ca_file=" + certs_->ca_cert, "--ingest_tls_cert_file=" + certs_->client_cert,
+       "--ingest_tls_key_file=" + certs_->client_key, "--tls_cert_file=" + certs_->server_cert,
+       "--tls_key_file=" + certs_->server_key,
+       absl::StrCat("--health_listen=127.0.0.1:", search_health_port)});
   ASSERT_TRUE(search.process().Start());
   auto channel = grpc::CreateChannel(search.address(), TlsClientCredentials(*certs_, false));
   auto stub = v1::SearchService::NewStub(channel);

@@ -120,11 +120,15 @@ TEST(TlsOptionsTest, IncompleteOrUnreadableSettingsAreInvalidArgument) {
   ClientTlsFiles client_cert_without_ca;
   client_cert_without_ca.cert_file = "/c.pem";
   client_cert_without_ca.key_file = "/k.pem";
-  EXPECT_EQ(MakeChannelCredentials(client_cert_without_ca).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  ClientTlsFiles missing_ca{"/nonexistent/ca.pem", "", ""};
-  EXPECT_EQ(MakeChannelCredentials(missing_ca).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  client_cert_without_ca.flag_prefix = "--ingest_tls_";
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> channel =
+      MakeChannelCredentials(client_cert_without_ca);
+  EXPECT_EQ(channel.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(channel.status().message(),
+              HasSubstr("--ingest_tls_cert_file needs --ingest_tls_ca_file"));
+  ClientTlsFiles missing_ca;
+  missing_ca.ca_file = "/nonexistent/ca.pem";
+  EXPECT_EQ(MakeChannelCredentials(missing_ca).status().code(), absl::StatusCode::kInvalidArgument);
   std::filesystem::remove(not_pem);
 }
 
