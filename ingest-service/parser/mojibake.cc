@@ -108,8 +108,17 @@ bool IsPrivateUse(char32_t cp) { return cp >= 0xE000 && cp <= 0xF8FF; }
 // Latin-1 letters that pinyin uses (`zhèn`) are neutral too.
 bool IsPinyinVowel(char32_t cp) {
   switch (cp) {
-    case 0xE0: case 0xE1: case 0xE8: case 0xE9: case 0xEC: case 0xED:
-    case 0xF2: case 0xF3: case 0xF9: case 0xFA: case 0xFC:
+    case 0xE0:
+    case 0xE1:
+    case 0xE8:
+    case 0xE9:
+    case 0xEC:
+    case 0xED:
+    case 0xF2:
+    case 0xF3:
+    case 0xF9:
+    case 0xFA:
+    case 0xFC:
       return true;
     default:
       return false;
@@ -237,7 +246,6 @@ double MojibakeRepairer::PlausibleShare(absl::string_view text) const {
 
 namespace {
 
-
 Share ShareOf(const std::u32string& cps, const std::function<bool(char32_t)>& frequent) {
   Share share;
   for (char32_t cp : cps) {
@@ -255,8 +263,7 @@ Share ShareOf(const std::u32string& cps, const std::function<bool(char32_t)>& fr
 // one byte. `lost_tail` is true when the span ended at another `?`, which
 // swallowed the trail byte of its last character. Returns the repaired text
 // (with the guessed first and last characters) or nullopt.
-std::optional<std::u32string> Realign(const std::u32string& span, bool lost_tail,
-                                      Converter& gb,
+std::optional<std::u32string> Realign(const std::u32string& span, bool lost_tail, Converter& gb,
                                       const std::function<bool(char32_t)>& frequent,
                                       const std::vector<char32_t>& tail_guess) {
   std::u32string to_encode = span;
@@ -394,9 +401,8 @@ MojibakeResult MojibakeRepairer::Repair(absl::string_view text) const {
               lost_tail && fixed->size() <= 3 &&
               std::all_of(fixed->begin(), fixed->end(), IsSentencePunct) &&
               std::all_of(span.begin(), span.end(), [](char32_t cp) { return cp == '!'; });
-          if (!punctuation_only &&
-              (han < 2 || fixed_share.value() < kRepairedShare ||
-               fixed_share.value() - span_share.value() < kMinGain)) {
+          if (!punctuation_only && (han < 2 || fixed_share.value() < kRepairedShare ||
+                                    fixed_share.value() - span_share.value() < kMinGain)) {
             fixed.reset();
           }
         }
