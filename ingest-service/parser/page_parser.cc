@@ -564,7 +564,7 @@ absl::StatusOr<ParsedPage> PageParser::Parse(const PageInput& input) const {
   size_t non_blank = 0;
   for (absl::string_view raw : absl::StrSplit(page_text, '\n')) {
     Line line;
-    line.text = RemoveStrayTags(raw);
+    line.text = RemoveStrayTags(html ? std::string(raw) : DecodeHtmlEntities(raw));
     // A `相关阅读` in the first lines is a menu entry, not the trailer.
     if (non_blank >= 2 && IsTrailerStart(line.text)) break;
     if (!line.text.empty()) ++non_blank;
