@@ -501,6 +501,14 @@ std::optional<LineMetadata> ParseMetadataLine(absl::string_view line) {
         meta.source = std::string(rest);
         return meta;
       }
+      // A newspaper masthead: `滨江日报 2019年3月5日 星期二 第05版：基层`.
+      const absl::string_view head = text::Trim(absl::string_view(f).substr(0, date->begin));
+      if (LooksLikeOutlet(head) && (rest.empty() || text::StartsWith(rest, "第"))) {
+        LineMetadata meta;
+        meta.date = date;
+        meta.source = std::string(head);
+        return meta;
+      }
       return std::nullopt;
     }
     return ParseByline(f);

@@ -27,6 +27,9 @@ constexpr size_t kMinScored = 4;
 // Spans after a `?` longer than this are not treated as one misaligned run.
 constexpr size_t kMaxSpan = 80;
 constexpr size_t kExampleCodePoints = 12;
+// Misaligned spans tried per page; a page of thousands of `?` is not worth
+// more (each try costs a few converter calls).
+constexpr size_t kMaxAttempts = 1000;
 
 // Characters frequent in news text, most frequent first (simplified, then
 // the traditional forms of the commonest). A byte lost at the end of a
@@ -105,8 +108,17 @@ bool IsPrivateUse(char32_t cp) { return cp >= 0xE000 && cp <= 0xF8FF; }
 // Latin-1 letters that pinyin uses (`zhèn`) are neutral too.
 bool IsPinyinVowel(char32_t cp) {
   switch (cp) {
-    case 0xE0: case 0xE1: case 0xE8: case 0xE9: case 0xEC: case 0xED:
-    case 0xF2: case 0xF3: case 0xF9: case 0xFA: case 0xFC:
+    case 0xE0:
+    case 0xE1:
+    case 0xE8:
+    case 0xE9:
+    case 0xEC:
+    case 0xED:
+    case 0xF2:
+    case 0xF3:
+    case 0xF9:
+    case 0xFA:
+    case 0xFC:
       return true;
     default:
       return false;
@@ -177,6 +189,24 @@ absl::StatusOr<std::unique_ptr<MojibakeRepairer>> MojibakeRepairer::Create() {
   for (char32_t cp = 0xFF01; cp <= 0xFF5E; ++cp) r->frequent_[cp] = true;
   for (char32_t cp = 0x2010; cp <= 0x2027; ++cp) r->frequent_[cp] = true;
   r->frequent_[0xB7] = true;
+  // The likeliest character for each GBK lead byte whose trail byte was lost:
+  // the earliest in kNewsFrequency that the lead byte can start.
+  const std::u32string ranked = text::ToCodePoints(kNewsFrequency);
+  r->tail_guess_.assign(0x100, 0);
+  for (unsigned lead = 0x81; lead <= 0xFE; ++lead) {
+    size_t best_rank = ranked.size();
+    for (unsigned trail = 0x40; trail <= 0xFE; ++trail) {
+      if (trail == 0x7F) continue;
+      const char pair[2] = {static_cast<char>(lead), static_cast<char>(trail)};
+      std::optional<std::u32string> cps = gb.Decode(absl::string_view(pair, 2));
+      if (!cps.has_value() || cps->size() != 1) continue;
+      const size_t rank = ranked.find((*cps)[0]);
+      if (rank != std::u32string::npos && rank < best_rank) {
+        best_rank = rank;
+        r->tail_guess_[lead] = (*cps)[0];
+      }
+    }
+  }
   // Box drawing sits in the Big5 punctuation rows but is never article text;
   // it is typical of misaligned GBK (`蓖┼l` for `”桐鄉`).
   for (char32_t cp = 0x2500; cp <= 0x259F; ++cp) r->frequent_[cp] = false;
@@ -216,7 +246,6 @@ double MojibakeRepairer::PlausibleShare(absl::string_view text) const {
 
 namespace {
 
-
 Share ShareOf(const std::u32string& cps, const std::function<bool(char32_t)>& frequent) {
   Share share;
   for (char32_t cp : cps) {
@@ -234,9 +263,9 @@ Share ShareOf(const std::u32string& cps, const std::function<bool(char32_t)>& fr
 // one byte. `lost_tail` is true when the span ended at another `?`, which
 // swallowed the trail byte of its last character. Returns the repaired text
 // (with the guessed first and last characters) or nullopt.
-std::optional<std::u32string> Realign(const std::u32string& span, bool lost_tail,
-                                      Converter& gb,
-                                      const std::function<bool(char32_t)>& frequent) {
+std::optional<std::u32string> Realign(const std::u32string& span, bool lost_tail, Converter& gb,
+                                      const std::function<bool(char32_t)>& frequent,
+                                      const std::vector<char32_t>& tail_guess) {
   std::u32string to_encode = span;
   // Scrapers fold full-width `！` (GBK A3A1) to ASCII.
   if (!to_encode.empty() && to_encode[0] == '!') to_encode[0] = 0xFF01;
@@ -279,22 +308,10 @@ std::optional<std::u32string> Realign(const std::u32string& span, bool lost_tail
     // A dangling lead byte: its trail went into the `?` that ends the span.
     if (!lost_tail) return std::nullopt;
     // After a full stop the lost character is most likely a closing quote.
-    std::u32string ranked = text::ToCodePoints(kNewsFrequency);
-    if (!out.empty() && (out.back() == U'。' || out.back() == U'！' || out.back() == U'？')) {
-      ranked.insert(ranked.begin(), U'”');
-    }
-    size_t best_rank = ranked.size();
-    char32_t best = 0;
-    for (unsigned trail = 0x40; trail <= 0xFE; ++trail) {
-      if (!IsGbkTrail(static_cast<unsigned char>(trail))) continue;
-      const char pair[2] = {static_cast<char>(b), static_cast<char>(trail)};
-      std::optional<std::u32string> cps = gb.Decode(absl::string_view(pair, 2));
-      if (!cps.has_value() || cps->size() != 1) continue;
-      const size_t rank = ranked.find((*cps)[0]);
-      if (rank != std::u32string::npos && rank < best_rank) {
-        best_rank = rank;
-        best = (*cps)[0];
-      }
+    char32_t best = tail_guess[b];
+    if (b == 0xA1 && !out.empty() &&
+        (out.back() == U'。' || out.back() == U'！' || out.back() == U'？')) {
+      best = U'”';
     }
     if (best != 0) out.push_back(best);
     ++k;
@@ -312,6 +329,7 @@ MojibakeResult MojibakeRepairer::Repair(absl::string_view text) const {
   const std::function<bool(char32_t)> frequent = [this](char32_t cp) { return IsFrequent(cp); };
   std::unique_ptr<Converter> gb;  // Opened on the first suspect line.
   std::string repaired_example, dropped_example;
+  size_t attempts = 0;
   size_t start = 0;
   while (start <= text.size()) {
     size_t end = text.find('\n', start);
@@ -370,8 +388,9 @@ MojibakeResult MojibakeRepairer::Repair(absl::string_view text) const {
         const std::u32string span = cps.substr(i + 1, j - i - 1);
         const Share span_share = ShareOf(span, frequent);
         std::optional<std::u32string> fixed;
-        if (gb->ok() && !span.empty() && j - i <= kMaxSpan) {
-          fixed = Realign(span, lost_tail, *gb, frequent);
+        if (gb->ok() && !span.empty() && j - i <= kMaxSpan && attempts < kMaxAttempts) {
+          fixed = Realign(span, lost_tail, *gb, frequent, tail_guess_);
+          ++attempts;
         }
         if (fixed.has_value()) {
           const Share fixed_share = ShareOf(*fixed, frequent);
@@ -382,9 +401,8 @@ MojibakeResult MojibakeRepairer::Repair(absl::string_view text) const {
               lost_tail && fixed->size() <= 3 &&
               std::all_of(fixed->begin(), fixed->end(), IsSentencePunct) &&
               std::all_of(span.begin(), span.end(), [](char32_t cp) { return cp == '!'; });
-          if (!punctuation_only &&
-              (han < 2 || fixed_share.value() < kRepairedShare ||
-               fixed_share.value() - span_share.value() < kMinGain)) {
+          if (!punctuation_only && (han < 2 || fixed_share.value() < kRepairedShare ||
+                                    fixed_share.value() - span_share.value() < kMinGain)) {
             fixed.reset();
           }
         }

@@ -52,6 +52,9 @@ class MojibakeRepairer {
   bool IsFrequent(char32_t cp) const;
 
   std::vector<bool> frequent_;  // Indexed by BMP code point.
+  // Indexed by GBK lead byte: the guess for a character whose trail byte
+  // was lost, 0 when none.
+  std::vector<char32_t> tail_guess_;
 };
 
 }  // namespace newsearch::ingest

@@ -319,6 +319,29 @@ std::string TakeTrailingAuthor(std::string* p) {
   return "";
 }
 
+// Reporters named in brackets in a wire dateline at the start of the first
+// paragraph (`新华社西宁6月1日电（记者 卓玛 李振华）...`).
+std::vector<std::string> DatelineAuthors(absl::string_view p) {
+  constexpr size_t kMaxDatelineBytes = 120;
+  const absl::string_view head = p.substr(0, kMaxDatelineBytes);
+  for (const auto& [open, close] : {std::pair<absl::string_view, absl::string_view>{"（", "）"},
+                                    {"(", ")"}}) {
+    const size_t at = head.find(open);
+    if (at == absl::string_view::npos) continue;
+    const absl::string_view before = head.substr(0, at);
+    if (!absl::StrContains(before, "电") && !absl::StrContains(before, "電") &&
+        !absl::StrContains(before, "讯") && !absl::StrContains(before, "訊")) {
+      continue;
+    }
+    const size_t end = p.find(close, at);
+    if (end == absl::string_view::npos) continue;
+    const absl::string_view inner = p.substr(at + open.size(), end - at - open.size());
+    std::optional<LineMetadata> meta = ParseMetadataLine(inner);
+    if (meta && !meta->authors.empty()) return meta->authors;
+  }
+  return {};
+}
+
 // Metadata read from the lines above a multi-article page's first article.
 struct PageMetadata {
   std::optional<DateMatch> date;
@@ -405,6 +428,12 @@ absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all, size_t be
   }
   SplitInlineSubtitle(&title, &subtitle);
   title = text::CollapseSpaces(title);
+  // `原标题：...` names the headline the story first ran under.
+  for (const char* label : {"原标题：", "原标题:", "原標題：", "原標題:"}) {
+    if (text::StartsWith(title, label)) {
+      title = std::string(text::Trim(absl::string_view(title).substr(std::strlen(label))));
+    }
+  }
   if (title.empty()) {
     return absl::InvalidArgumentError(
         "page holds no article: no line looks like a headline (4 to 80 characters, not a "
@@ -450,6 +479,8 @@ absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all, size_t be
   }
   paragraphs = std::move(kept);
   if (!paragraphs.empty()) {
+    // A wire dateline names the reporters: `新华社西宁6月1日电（记者 卓玛 李振华）`.
+    AppendUnique(DatelineAuthors(paragraphs.front()), &authors, &seen_authors);
     std::string name = TakeTrailingAuthor(&paragraphs.back());
     if (!name.empty()) {
       std::vector<std::string> trailing = {name};
@@ -533,7 +564,7 @@ absl::StatusOr<ParsedPage> PageParser::Parse(const PageInput& input) const {
   size_t non_blank = 0;
   for (absl::string_view raw : absl::StrSplit(page_text, '\n')) {
     Line line;
-    line.text = RemoveStrayTags(raw);
+    line.text = RemoveStrayTags(html ? std::string(raw) : DecodeHtmlEntities(raw));
     // A `相关阅读` in the first lines is a menu entry, not the trailer.
     if (non_blank >= 2 && IsTrailerStart(line.text)) break;
     if (!line.text.empty()) ++non_blank;
@@ -607,8 +638,10 @@ absl::StatusOr<ParsedPage> PageParser::Parse(const PageInput& input) const {
       page.articles.push_back(*std::move(article));
     }
     if (page.articles.empty()) return first_error;
-    page_warnings.push_back(absl::StrCat("page_split: page holds ", page.articles.size(),
-                                         " articles, split at their section kickers"));
+    const std::string split = absl::StrCat("page_split: page holds ", page.articles.size(),
+                                           " articles, split at their section kickers");
+    page_warnings.push_back(split);
+    for (v1::Article& article : page.articles) article.add_warnings(split);
     warnings = std::move(page_warnings);
   }
   for (v1::Article& article : page.articles) {

@@ -45,8 +45,7 @@ const std::vector<std::string>& FieldNames() {
 
 std::string FormatPublished(const v1::Article& article) {
   if (!article.has_published_at()) return "none";
-  return absl::FormatTime("%Y-%m-%d %H:%M",
-                          absl::FromUnixSeconds(article.published_at().seconds()),
+  return absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixSeconds(article.published_at().seconds()),
                           absl::FixedTimeZone(8 * 60 * 60));
 }
 
@@ -147,9 +146,9 @@ std::vector<FieldResult> Compare(const Golden& golden, const absl::StatusOr<Pars
     results.push_back({"encoding", page->detected_encoding == golden.encoding,
                        absl::StrCat("want ", golden.encoding, ", got ", page->detected_encoding)});
   }
-  results.push_back({"articles", page->articles.size() == golden.articles.size(),
-                     absl::StrCat("want ", golden.articles.size(), " articles, got ",
-                                  page->articles.size())});
+  results.push_back(
+      {"articles", page->articles.size() == golden.articles.size(),
+       absl::StrCat("want ", golden.articles.size(), " articles, got ", page->articles.size())});
   for (size_t i = 0; i < golden.articles.size(); ++i) {
     const GoldenArticle& want = golden.articles[i];
     const v1::Article* got = i < page->articles.size() ? &page->articles[i] : nullptr;

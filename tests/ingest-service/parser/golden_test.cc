@@ -2,6 +2,8 @@
 // the samples and the fixtures, each with a reviewed `.golden`), and the
 // parse-quality report: per-field accuracy over all of them, printed as a
 // table, failing below 95% on any field.
+#include "tests/ingest-service/parser/golden.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -19,7 +21,6 @@
 #include "ingest-service/parser/charset.h"
 #include "ingest-service/parser/page_parser.h"
 #include "ingest-service/parser/text_util.h"
-#include "tests/ingest-service/parser/golden.h"
 
 namespace newsearch::ingest {
 namespace {
@@ -138,10 +139,10 @@ TEST_F(GoldenTest, QualityReport) {
       }
     }
   }
-  std::string table = absl::StrFormat("Parse quality over %d pages (seeds, samples, fixtures)\n",
-                                      pages);
-  absl::StrAppend(&table, absl::StrFormat("%-12s %8s %8s %9s\n", "field", "right", "total",
-                                          "accuracy"));
+  std::string table =
+      absl::StrFormat("Parse quality over %d pages (seeds, samples, fixtures)\n", pages);
+  absl::StrAppend(&table,
+                  absl::StrFormat("%-12s %8s %8s %9s\n", "field", "right", "total", "accuracy"));
   for (const auto& [field, counts] : score) {
     const double accuracy = static_cast<double>(counts.first) / counts.second;
     absl::StrAppend(&table, absl::StrFormat("%-12s %8d %8d %8.1f%%\n", field, counts.first,

@@ -33,9 +33,8 @@ int main(int argc, char** argv) {
     const std::string bytes = newsearch::ingest::golden::ReadFile(argv[i]);
     PageInput input;
     input.content = bytes;
-    input.content_type = absl::EndsWith(arg, ".html") && content_type.empty()
-                             ? "text/html"
-                             : content_type;
+    input.content_type =
+        absl::EndsWith(arg, ".html") && content_type.empty() ? "text/html" : content_type;
     absl::StatusOr<newsearch::ingest::ParsedPage> page = (*parser)->Parse(input);
     std::printf("# %s\n%s", argv[i], newsearch::ingest::golden::FormatGolden(page).c_str());
     if (body && page.ok()) {
