@@ -683,7 +683,10 @@ v1::SimilarArticlesResponse Searcher::Impl::RunSimilar(Xapian::Database& db,
   Xapian::RSet rset;
   rset.add_document(docid);
   const FreeTextTerms decider;
-  const Xapian::ESet eset = enquire.get_eset(kSimilarTerms, rset, &decider);
+  // Exact term frequencies: over shards Xapian otherwise approximates them
+  // and picks different terms than one database would.
+  const Xapian::ESet eset =
+      enquire.get_eset(kSimilarTerms, rset, Xapian::Enquire::USE_EXACT_TERMFREQ, &decider);
   std::vector<std::string> terms;
   for (auto it = eset.begin(); it != eset.end(); ++it) terms.push_back(*it);
   if (request.debug()) {

