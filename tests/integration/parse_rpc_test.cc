@@ -156,7 +156,9 @@ TEST_F(ParseRpcTest, BufCurlAndTheCliShowTheParse) {
       &code);
   ASSERT_EQ(code, 0) << out;
   EXPECT_THAT(out, HasSubstr("\"articles\""));
-  EXPECT_THAT(out, HasSubstr("\"detectedEncoding\": \"GB18030\""));
+  // JSON names are the documented field names, not lowerCamelCase.
+  EXPECT_THAT(out, HasSubstr("\"detected_encoding\": \"GB18030\""));
+  EXPECT_THAT(out, HasSubstr("\"published_at\": "));
   EXPECT_THAT(out, HasSubstr("安溪茶农开起直播间"));
 
   const std::string cli = BinaryDir() + "/tools/cli/newsearch --ingest " + ingest_->address();
