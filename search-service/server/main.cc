@@ -28,7 +28,7 @@ ABSL_FLAG(int32_t, shutdown_grace_seconds, 10, "Grace period for in-flight calls
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
 ABSL_FLAG(std::string, analyzer, "",
           "Analyzer variant: bigrams, words or words+bigrams (empty = the default, "
-          "words+bigrams). Recorded in the index; an index built with another is refused");
+          "bigrams). Recorded in the index; an index built with another is refused");
 
 int main(int argc, char** argv) {
   newsearch::server::BlockTerminationSignals();
