@@ -21,12 +21,12 @@ py=/usr/bin/python3  # Debian's python: sqlite3 with FTS5
 work=$(mktemp -d "${TMPDIR:-/tmp}/newsearch-relevance.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 "$py" "$here/tools/gen_pages.py" --count "$count" --seed 7 --jsonl "$work/distractors.jsonl"
-peers=()
+peers=""  # NAME=FILE,NAME=FILE for --peer_run
 if [ "${PEERS:-1}" = 1 ]; then
   "$py" "$here/tests/relevance/peer_runs.py" fts5 --articles "$data/articles.jsonl" \
     --distractors "$work/distractors.jsonl" --queries "$data/queries.tsv" --out "$work/fts5.tsv"
   v=$("$py" -c 'import sqlite3; print(sqlite3.sqlite_version)')
-  peers+=("--peer_run=sqlite-$v FTS5 trigram=$work/fts5.tsv")
+  peers="sqlite-$v FTS5 trigram=$work/fts5.tsv"
   if ! command -v groonga >/dev/null 2>&1; then
     sudo_cmd=(); [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
     DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends \
@@ -36,8 +36,8 @@ if [ "${PEERS:-1}" = 1 ]; then
     "$py" "$here/tests/relevance/peer_runs.py" groonga --articles "$data/articles.jsonl" \
       --distractors "$work/distractors.jsonl" --queries "$data/queries.tsv" --out "$work/groonga.tsv"
     v=$(groonga --version | head -1 | awk '{print $2}')
-    peers+=("--peer_run=groonga-$v TokenBigram=$work/groonga.tsv")
+    peers="$peers,groonga-$v TokenBigram=$work/groonga.tsv"
   fi
 fi
 "$bin" --data_dir="$data" --distractors="$work/distractors.jsonl" --work_dir="$work" \
-  --variants="${VARIANTS:-bigrams,words,words+bigrams}" --by_kind "${peers[@]}" "$@"
+  --variants="${VARIANTS:-bigrams,words,words+bigrams}" --by_kind --peer_run="$peers" "$@"

@@ -36,7 +36,7 @@ ABSL_FLAG(std::string, distractors, "",
 ABSL_FLAG(std::string, variants, "bigrams,words,words+bigrams", "Our analyzer variants to run");
 ABSL_FLAG(bool, baseline, true, "Also run raw Xapian with FLAG_CJK_NGRAM");
 ABSL_FLAG(std::vector<std::string>, peer_run, {},
-          "NAME=FILE: a ranked run of another engine to score (repeatable, comma separated)");
+          "NAME=FILE,...: ranked runs of other engines to score (comma separated)");
 ABSL_FLAG(std::string, write_runs, "", "Directory to write every system's run file to");
 ABSL_FLAG(std::string, work_dir, "", "Scratch directory for indexes (default: a temp dir)");
 ABSL_FLAG(bool, by_kind, false, "Also print nDCG@10 per query kind");
@@ -132,6 +132,7 @@ int main(int argc, char** argv) {
     rows.push_back({"xapian FLAG_CJK_NGRAM (baseline)", *std::move(run)});
   }
   for (const std::string& peer : absl::GetFlag(FLAGS_peer_run)) {
+    if (peer.empty()) continue;
     std::pair<std::string, std::string> kv = absl::StrSplit(peer, absl::MaxSplits('=', 1));
     if (kv.second.empty()) return Fail(absl::InvalidArgumentError("--peer_run wants NAME=FILE"));
     auto run = rel::LoadRun(kv.second);
@@ -174,7 +175,9 @@ int main(int argc, char** argv) {
     }
     std::cout << "\nnDCG@10 by query kind (queries with a relevant article)\n\n| kind | n |";
     for (const Row& row : rows) std::cout << " " << row.name << " |";
-    std::cout << "\n|---|---|" << std::string(rows.size() * 4, '-') << "\n";
+    std::cout << "\n|---|---|";
+    for (size_t i = 0; i < rows.size(); ++i) std::cout << "---|";
+    std::cout << "\n";
     for (const std::string& kind : kinds) {
       const int n = rel::Evaluate(*qrels, rows[0].run, *queries, kind).queries;
       std::cout << "| " << kind << " | " << n << " |";

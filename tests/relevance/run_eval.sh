@@ -10,8 +10,10 @@ bin=$1
 src=$2
 data=$src/tests/relevance/data
 count=${RELEVANCE_DISTRACTORS:-1000}
-# nDCG@10 margin of the default analyzer over the baseline that must hold.
-margin=${RELEVANCE_MIN_MARGIN:-0.05}
+# nDCG@10 margin of the default analyzer over the baseline that must hold:
+# measured 0.104 (3000 distractors), 0.109 (1000), 0.119 (500); 0.09 leaves
+# room for collection growth.
+margin=${RELEVANCE_MIN_MARGIN:-0.09}
 for f in articles.jsonl queries.tsv qrels.tsv; do
   if [ ! -s "$data/$f" ]; then
     echo "no $data/$f yet: relevance evaluation skipped"
