@@ -30,6 +30,8 @@ ABSL_FLAG(int32_t, passes, 3, "Timed passes over the query list");
 ABSL_FLAG(int32_t, warmup_passes, 1, "Untimed passes first");
 ABSL_FLAG(int32_t, page_size, 10, "SearchRequest.page_size");
 ABSL_FLAG(double, timeout_seconds, 10, "Deadline of each Search call");
+ABSL_FLAG(bool, include_facets, false, "SearchRequest.include_facets (exact facet counting)");
+ABSL_FLAG(std::string, sort, "relevance", "SearchRequest.sort: relevance, recency or date");
 
 namespace {
 
@@ -49,6 +51,11 @@ Outcome RunQuery(v1::SearchService::Stub* stub, const std::string& query, double
   v1::SearchRequest request;
   request.set_query(query);
   request.set_page_size(absl::GetFlag(FLAGS_page_size));
+  request.set_include_facets(absl::GetFlag(FLAGS_include_facets));
+  const std::string sort = absl::GetFlag(FLAGS_sort);
+  request.set_sort(sort == "recency" ? v1::SORT_ORDER_RELEVANCE_RECENCY
+                   : sort == "date" ? v1::SORT_ORDER_DATE_DESC
+                                    : v1::SORT_ORDER_RELEVANCE);
   v1::SearchResponse response;
   const auto start = std::chrono::steady_clock::now();
   const grpc::Status status = stub->Search(&ctx, request, &response);

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what newsearch needs to build and test on Debian 12: the compiler
 # toolchain and -dev packages from apt, and `buf` (protobuf lint + buf curl)
-# from npm. Installs only what is missing; safe to run again.
+# from npm. Installs only what is missing; safe to run again. `openssl`
+# makes test certificates and `prometheus` (with promtool) scrapes the
+# servers in the integration tests.
 set -euo pipefail
 
 packages=(
@@ -9,8 +11,20 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev libxapian-dev libopencc-dev opencc libicu-dev libsqlite3-dev libssl-dev
   libgumbo-dev libcivetweb-dev libgtest-dev libgmock-dev xapian-tools
+  clang libclang-rt-14-dev
+  openssl prometheus
   python3-jieba nlohmann-json3-dev
 )
+# common/base/logging uses spdlog (find_package(spdlog) in cmake/).
+packages+=(libspdlog-dev)
+# jieba's dictionary, read by search's word analyzers (and listed in the
+# runtime image's deploy/docker/runtime-packages.txt).
+packages+=(python3-jieba)
+# tests/deploy renders the kustomize overlays with kubectl: Debian's
+# kubernetes-client when the machine has no kubectl of its own.
+if [ "${NEWSEARCH_SKIP_DEPLOY_TOOLS:-0}" != 1 ] && ! command -v kubectl >/dev/null 2>&1; then
+  packages+=(kubernetes-client)
+fi
 # buf comes from npm; use the machine's npm when it has one (it may not be
 # Debian's, whose nodejs package conflicts with other node builds).
 if ! command -v buf >/dev/null 2>&1 && ! command -v npm >/dev/null 2>&1; then
@@ -37,4 +51,24 @@ fi
 if ! command -v buf >/dev/null 2>&1; then
   echo "newsearch: installing buf from npm" >&2
   "${sudo_cmd[@]}" npm install -g --no-fund --no-audit @bufbuild/buf >&2
+fi
+
+# tests/deploy validates the rendered manifests with kubernetes-models (the
+# upstream Kubernetes OpenAPI schemas) and reads them with yaml: pinned versions,
+# installed globally like buf. NEWSEARCH_SKIP_DEPLOY_TOOLS=1 (the image build)
+# skips the deployment checks' tools.
+deploy_npm_packages=(kubernetes-models@4.5.1 yaml@2.8.1)
+if [ "${NEWSEARCH_SKIP_DEPLOY_TOOLS:-0}" != 1 ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends nodejs npm
+  fi
+  npm_root="$(npm root -g 2>/dev/null)"
+  for p in "${deploy_npm_packages[@]}"; do
+    if ! NODE_PATH="$npm_root" node -e 'const [n, v] = process.argv[1].split(/(?!^)@/);
+        process.exit(require(n + "/package.json").version === v ? 0 : 1)' "$p" 2>/dev/null; then
+      echo "newsearch: installing ${deploy_npm_packages[*]} from npm" >&2
+      "${sudo_cmd[@]}" npm install -g --no-fund --no-audit "${deploy_npm_packages[@]}" >&2
+      break
+    fi
+  done
 fi

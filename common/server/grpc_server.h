@@ -3,6 +3,14 @@
 // (RpcObserverFactory) and, when asked, a Prometheus /metrics listener.
 // Start() binds (port 0 = any free port) and writes the port file;
 // Shutdown() drains in-flight calls within a grace period.
+//
+// Security and limits (see guarded_service.h): every method of the
+// caller's services requires the bearer token when one is configured,
+// streaming calls are capped by max_concurrent_streams, calls whose deadline
+// already passed do no work; TLS or mutual TLS by certificate files; an
+// optional plaintext listener serves only grpc.health.v1 (Kubernetes' gRPC
+// probes cannot speak TLS). Health names: "" is readiness, "liveness" is
+// SERVING from start until shutdown.
 #ifndef NEWSEARCH_COMMON_SERVER_GRPC_SERVER_H_
 #define NEWSEARCH_COMMON_SERVER_GRPC_SERVER_H_
 
@@ -15,9 +23,12 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/server/auth.h"
+#include "common/server/guarded_service.h"
 #include "common/server/health_service.h"
 #include "common/server/metrics.h"
 #include "common/server/metrics_http.h"
+#include "common/server/tls.h"
 
 namespace newsearch::server {
 
@@ -32,14 +43,38 @@ struct GrpcServerOptions {
   std::string metrics_service;
   int max_message_bytes = 32 << 20;
   absl::Duration shutdown_grace = absl::Seconds(10);
+  // Token callers must present; file wins over the literal (the literal
+  // comes from an environment variable). Both empty: no authentication.
+  std::string auth_token_file;
+  std::string auth_token;
+  // TLS on the main listener when cert and key are set; mutual TLS when the
+  // client CA is set too.
+  ServerTlsFiles tls;
+  // host:port of an extra plaintext listener serving only grpc.health.v1;
+  // empty = none.
+  std::string health_listen;
+  // Streaming calls in flight across the caller's services; beyond it a new
+  // stream is RESOURCE_EXHAUSTED. <= 0 = no limit.
+  int max_concurrent_streams = 0;
+  // Whether "" (readiness) and the service names start SERVING; a server
+  // that becomes ready later (a search replica catching up) sets false and
+  // reports readiness itself through health().
+  bool initially_ready = true;
 };
+
+// Health name that reports SERVING while the process is up and not
+// shutting down.
+inline constexpr char kLivenessHealthName[] = "liveness";
 
 class GrpcServer {
  public:
   // Serves `services` (not owned; they must outlive the server) and health,
-  // reporting SERVING for "" and each of `health_names`. `registry` (not
-  // owned) receives the RPC metrics. UNAVAILABLE when an address cannot be
-  // bound.
+  // reporting SERVING for "" and each of `health_names` (unless
+  // options.initially_ready is false) and for "liveness". `health_names[i]`
+  // is the full proto name of `services[i]` (how its methods are found to
+  // guard them). `registry` (not owned) receives the RPC metrics.
+  // UNAVAILABLE when an address cannot be bound; INVALID_ARGUMENT for
+  // unreadable token or certificate files.
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(
       const GrpcServerOptions& options, const std::vector<grpc::Service*>& services,
       const std::vector<std::string>& health_names, Registry* registry);
@@ -48,7 +83,11 @@ class GrpcServer {
   int port() const { return port_; }
   // 0 when there is no metrics listener.
   int metrics_port() const;
+  // 0 when there is no health listener.
+  int health_port() const { return health_port_; }
   HealthService& health() { return health_; }
+  // Streaming calls admitted and not yet finished.
+  int open_streams() const { return gate_ != nullptr ? gate_->open_streams() : 0; }
 
   // Reports NOT_SERVING, runs `before_drain` (e.g. waking long-lived
   // streams so they can end), then stops accepting calls and waits for
@@ -60,9 +99,16 @@ class GrpcServer {
 
   GrpcServerOptions options_;
   HealthService health_;
+  // Mirror of health_ served on the plaintext health listener.
+  HealthService plain_health_;
+  std::unique_ptr<TokenSource> token_;
+  std::unique_ptr<CallGate> gate_;
+  std::vector<std::unique_ptr<GuardedService>> guarded_;
   std::unique_ptr<MetricsHttpServer> metrics_http_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::Server> health_server_;
   int port_ = 0;
+  int health_port_ = 0;
   bool shut_down_ = false;
 };
 

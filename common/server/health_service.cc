@@ -8,17 +8,37 @@ using grpc::health::v1::HealthCheckRequest;
 using grpc::health::v1::HealthCheckResponse;
 
 void HealthService::SetStatus(const std::string& service, ServingStatus status) {
-  absl::MutexLock lock(&mu_);
-  if (shut_down_) return;
-  statuses_[service] = status;
-  ++version_;
+  HealthService* mirror;
+  {
+    absl::MutexLock lock(&mu_);
+    if (shut_down_) return;
+    statuses_[service] = status;
+    ++version_;
+    mirror = mirror_;
+  }
+  if (mirror != nullptr) mirror->SetStatus(service, status);
 }
 
 void HealthService::Shutdown() {
-  absl::MutexLock lock(&mu_);
-  for (auto& [name, status] : statuses_) status = HealthCheckResponse::NOT_SERVING;
-  shut_down_ = true;
-  ++version_;
+  HealthService* mirror;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [name, status] : statuses_) status = HealthCheckResponse::NOT_SERVING;
+    shut_down_ = true;
+    ++version_;
+    mirror = mirror_;
+  }
+  if (mirror != nullptr) mirror->Shutdown();
+}
+
+void HealthService::MirrorTo(HealthService* mirror) {
+  std::map<std::string, ServingStatus> statuses;
+  {
+    absl::MutexLock lock(&mu_);
+    mirror_ = mirror;
+    statuses = statuses_;
+  }
+  for (const auto& [name, status] : statuses) mirror->SetStatus(name, status);
 }
 
 grpc::Status HealthService::Check(grpc::ServerContext*, const HealthCheckRequest* request,

@@ -23,6 +23,9 @@ class HealthService final : public grpc::health::v1::Health::Service {
   void SetStatus(const std::string& service, ServingStatus status);
   // Marks every service NOT_SERVING and ends Watch streams (server shutdown).
   void Shutdown();
+  // Repeats every later SetStatus and Shutdown on `mirror` (not owned; must
+  // outlive this), e.g. the health service of a second listener.
+  void MirrorTo(HealthService* mirror);
 
   // NOT_FOUND for a service name never set.
   grpc::Status Check(grpc::ServerContext* context,
@@ -39,6 +42,7 @@ class HealthService final : public grpc::health::v1::Health::Service {
   std::map<std::string, ServingStatus> statuses_ ABSL_GUARDED_BY(mu_);
   int64_t version_ ABSL_GUARDED_BY(mu_) = 0;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+  HealthService* mirror_ ABSL_GUARDED_BY(mu_) = nullptr;
 };
 
 }  // namespace newsearch::server

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <random>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -21,6 +23,23 @@ using grpc::experimental::ServerRpcInfo;
 constexpr size_t kMaxMethodLabelBytes = 64;
 // Status messages in log lines are cut here; the client saw the full one.
 constexpr size_t kMaxLoggedMessageBytes = 200;
+
+constexpr char kRequestIdKey[] = "x-request-id";
+constexpr size_t kMaxRequestIdBytes = 128;
+
+// A client's x-request-id is kept when it is short printable ASCII (it is
+// echoed in logs and response metadata); otherwise a fresh one is made.
+bool IsUsableRequestId(absl::string_view id) {
+  return !id.empty() && id.size() <= kMaxRequestIdBytes &&
+         std::all_of(id.begin(), id.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+}
+
+std::string NewRequestId() {
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  char buffer[17];
+  std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(random()));
+  return buffer;
+}
 
 bool IsServerFault(grpc::StatusCode code) {
   return code == grpc::StatusCode::INTERNAL || code == grpc::StatusCode::UNKNOWN ||
@@ -62,6 +81,18 @@ class RpcObserver final : public grpc::experimental::Interceptor {
   void Intercept(InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
       peer_ = info_->server_context()->peer();
+      auto* metadata = methods->GetRecvInitialMetadata();
+      if (metadata != nullptr) {
+        auto it = metadata->find(kRequestIdKey);
+        if (it != metadata->end()) {
+          absl::string_view id(it->second.data(), it->second.size());
+          if (IsUsableRequestId(id)) request_id_ = std::string(id);
+        }
+      }
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
+      auto* metadata = methods->GetSendInitialMetadata();
+      if (metadata != nullptr) metadata->emplace(kRequestIdKey, request_id());
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS) &&
         !recorded_) {
@@ -83,16 +114,23 @@ class RpcObserver final : public grpc::experimental::Interceptor {
 
     const bool server_fault = IsServerFault(status.error_code());
     if (status.ok()) {
-      Log(LogLevel::kDebug, "rpc", "rpc finished",
-          {LogField("service", service_), LogField("method", method_), LogField("code", code),
-           LogField("latency_ms", seconds * 1000.0), LogField("peer", peer_)});
-    } else {
-      const std::string& message = status.error_message();
-      Log(server_fault ? LogLevel::kWarning : LogLevel::kDebug, "rpc", "rpc failed",
+      Log(LogLevel::kInfo, "rpc", "rpc finished",
           {LogField("service", service_), LogField("method", method_), LogField("code", code),
            LogField("latency_ms", seconds * 1000.0), LogField("peer", peer_),
+           LogField("request_id", request_id())});
+    } else {
+      const std::string& message = status.error_message();
+      Log(server_fault ? LogLevel::kWarning : LogLevel::kInfo, "rpc", "rpc failed",
+          {LogField("service", service_), LogField("method", method_), LogField("code", code),
+           LogField("latency_ms", seconds * 1000.0), LogField("peer", peer_),
+           LogField("request_id", request_id()),
            LogField("error", TruncateUtf8(message, kMaxLoggedMessageBytes))});
     }
+  }
+
+  const std::string& request_id() {
+    if (request_id_.empty()) request_id_ = NewRequestId();
+    return request_id_;
   }
 
   const std::string service_;  // A copy: the RPC may outlive the factory.
@@ -103,6 +141,7 @@ class RpcObserver final : public grpc::experimental::Interceptor {
   Gauge* const open_stream_;  // Null for unary calls.
   const std::chrono::steady_clock::time_point start_;
   std::string peer_;
+  std::string request_id_;  // From x-request-id, or made on first use.
   bool recorded_ = false;  // gRPC runs one hook batch at a time per RPC.
 };
 

@@ -1,7 +1,10 @@
 // A gRPC server interceptor that observes every RPC of one service: it
 // counts requests by method and status code, times them, tracks streams in
-// flight, and writes one JSON log line per RPC (debug; warning for
-// INTERNAL, UNKNOWN and DATA_LOSS). Service code therefore does not record
+// flight, and writes one JSON log line per RPC (info; warning for
+// INTERNAL, UNKNOWN and DATA_LOSS) with method, code, latency, peer and
+// request id. The request id is the client's `x-request-id` metadata when it
+// is short printable ASCII, else a fresh random one; it is sent back in the
+// response's initial metadata as `x-request-id`. Service code therefore does not record
 // per-RPC metrics itself (STYLE.md: "map once, record metrics, log failures
 // at debug"). Metrics, for <service> = "ingest" or "search":
 //   newsearch_<service>_rpc_requests_total{method,code}   counter

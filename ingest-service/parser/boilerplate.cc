@@ -1,8 +1,11 @@
 #include "ingest-service/parser/boilerplate.h"
 
+#include <cstdint>
 #include <cstring>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_replace.h"
 #include "ingest-service/parser/text_util.h"
@@ -23,7 +26,9 @@ const absl::flat_hash_set<std::string>& ChromeTokens() {
       "首页",     "首頁",     "繁体",     "繁體",     "简体",     "簡體",     "正文",
       "设为首页", "加入收藏", "登录",     "注册",     "评论",     "我要评论", "点赞",
       "推荐",     "发表评论", "微博",     "微信",     "QQ空间",   "更多",     "TOP",
-      "top",      "顶部",     "放大",     "缩小",     "全文",     "显示图片"};
+      "top",      "顶部",     "放大",     "缩小",     "全文",     "显示图片",
+      // End-of-story marks: `（完）`, `【完】`, `(END)`.
+      "完",       "END",      "end",      "纠错",     "糾錯"};
   return *kTokens;
 }
 
@@ -99,23 +104,119 @@ bool IsLinkList(absl::string_view line) {
   return true;
 }
 
+// Tag names that scrapers leave in plain-text pages (`<p>`, `<br/>`,
+// `<span style=...>`, `<img src=...>`, `</strong>`).
+bool IsStrayTagName(absl::string_view name) {
+  static const auto* const kNames = new absl::flat_hash_set<std::string>{
+      "p",   "br",  "span", "strong", "b",     "i",     "em",     "u",      "font",
+      "div", "img", "a",    "section", "table", "tbody", "tr",     "td",     "th",
+      "center", "h1", "h2", "h3",     "h4",    "h5",    "h6",     "sup",    "sub",
+      "small", "big", "blockquote", "ul", "ol", "li",    "hr",     "article", "figure",
+      "figcaption", "label", "o:p"};
+  return kNames->contains(absl::AsciiStrToLower(name));
+}
+
+// If a stray tag starts at `line[i]` (`<`), returns the offset just past its
+// `>`; npos otherwise.
+size_t StrayTagEnd(absl::string_view line, size_t i) {
+  constexpr size_t kMaxTagBytes = 300;
+  size_t j = i + 1;
+  if (j < line.size() && line[j] == '/') ++j;
+  const size_t name_begin = j;
+  while (j < line.size() && (absl::ascii_isalnum(line[j]) || line[j] == ':')) ++j;
+  if (j == name_begin || !IsStrayTagName(line.substr(name_begin, j - name_begin))) {
+    return absl::string_view::npos;
+  }
+  const size_t close = line.find('>', j);
+  if (close == absl::string_view::npos || close - i > kMaxTagBytes) return absl::string_view::npos;
+  if (line.substr(j, close - j).find('<') != absl::string_view::npos) {
+    return absl::string_view::npos;
+  }
+  return close + 1;
+}
+
+// True when the tag at `line[i]` separates text (`<br>`, `<p>`, `<div>`, `<td>`).
+bool IsBreakingTagAt(absl::string_view line, size_t i) {
+  size_t j = i + 1;
+  if (j < line.size() && line[j] == '/') ++j;
+  size_t k = j;
+  while (k < line.size() && absl::ascii_isalnum(line[k])) ++k;
+  const std::string name = absl::AsciiStrToLower(line.substr(j, k - j));
+  return name == "br" || name == "p" || name == "div" || name == "td" || name == "th" ||
+         name == "li" || name == "tr" || name == "hr";
+}
+
 }  // namespace
 
 std::string RemoveStrayTags(absl::string_view line) {
-  std::string out = absl::StrReplaceAll(line, {{"</p>", ""},
-                                               {"<p>", ""},
-                                               {"</P>", ""},
-                                               {"<P>", ""},
-                                               {"<br>", ""},
-                                               {"<br/>", ""},
-                                               {"<br />", ""},
-                                               {"<BR>", ""}});
+  std::string out;
+  out.reserve(line.size());
+  size_t i = 0;
+  while (i < line.size()) {
+    if (line[i] == '<') {
+      const size_t end = StrayTagEnd(line, i);
+      if (end != absl::string_view::npos) {
+        // A block tag stood between words: keep them apart.
+        if (!out.empty() && out.back() != ' ' && IsBreakingTagAt(line, i)) out += ' ';
+        i = end;
+        continue;
+      }
+    }
+    out += line[i++];
+  }
   // Seed 002: the `<` of a trailing `</p>` was eaten by a mis-decode.
   if (text::EndsWith(text::Trim(out), "/p>")) {
     const absl::string_view trimmed = text::Trim(out);
     out = std::string(trimmed.substr(0, trimmed.size() - 3));
   }
   return std::string(text::Trim(out));
+}
+
+std::string DecodeHtmlEntities(absl::string_view line) {
+  if (line.find('&') == absl::string_view::npos) return std::string(line);
+  static const auto* const kNamed = new absl::flat_hash_map<std::string, char32_t>{
+      {"nbsp", 0xA0},   {"amp", '&'},      {"lt", '<'},       {"gt", '>'},
+      {"quot", '"'},    {"apos", '\''},    {"ldquo", 0x201C}, {"rdquo", 0x201D},
+      {"lsquo", 0x2018}, {"rsquo", 0x2019}, {"mdash", 0x2014}, {"ndash", 0x2013},
+      {"hellip", 0x2026}, {"middot", 0xB7}, {"copy", 0xA9},    {"ensp", 0x2002},
+      {"emsp", 0x2003}, {"bull", 0x2022},   {"times", 0xD7},   {"deg", 0xB0}};
+  std::string out;
+  out.reserve(line.size());
+  size_t i = 0;
+  while (i < line.size()) {
+    if (line[i] == '&') {
+      const size_t semi = line.find(';', i + 1);
+      if (semi != absl::string_view::npos && semi - i <= 10) {
+        const std::string name(line.substr(i + 1, semi - i - 1));
+        char32_t cp = 0;
+        if (name.size() > 1 && name[0] == '#') {
+          const bool hex = name[1] == 'x' || name[1] == 'X';
+          const std::string digits = name.substr(hex ? 2 : 1);
+          uint32_t value = 0;
+          bool ok = !digits.empty() && digits.size() <= 7;
+          for (char c : digits) {
+            const int d = absl::ascii_isdigit(c)                ? c - '0'
+                          : hex && absl::ascii_isxdigit(c)      ? absl::ascii_tolower(c) - 'a' + 10
+                                                                : -1;
+            if (d < 0) ok = false;
+            value = value * (hex ? 16 : 10) + (d < 0 ? 0 : d);
+          }
+          if (ok && value > 0 && value <= 0x10FFFF && !(value >= 0xD800 && value <= 0xDFFF)) {
+            cp = value;
+          }
+        } else if (auto it = kNamed->find(name); it != kNamed->end()) {
+          cp = it->second;
+        }
+        if (cp != 0) {
+          text::AppendUtf8(cp, &out);
+          i = semi + 1;
+          continue;
+        }
+      }
+    }
+    out += line[i++];
+  }
+  return out;
 }
 
 bool IsChromeLine(absl::string_view line) {

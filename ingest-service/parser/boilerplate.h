@@ -14,9 +14,16 @@
 
 namespace newsearch::ingest {
 
-// Returns `line` without stray paragraph tags left by the scraper (`</p>`,
-// `<p>`, `<br>`, and the mangled `?/p>` of seed 002), trimmed.
+// Returns `line` without the HTML tags a scraper left in plain text (`</p>`,
+// `<br/>`, `<span style="...">`, `<img src=...>`, `</strong>` and the
+// mangled `?/p>` of seed 002), trimmed. Only known tag names are removed, so
+// `<<人民日报>>` and `a<b` stay.
 std::string RemoveStrayTags(absl::string_view line);
+
+// Returns `line` with HTML character references decoded (`&nbsp;`,
+// `&ldquo;`, `&amp;`, `&#8220;`, `&#x4E2D;`); unknown ones stay as they are.
+// For plain-text pages (gumbo decodes them in HTML).
+std::string DecodeHtmlEntities(absl::string_view line);
 
 // True for a trimmed line that is only window chrome, a breadcrumb or a
 // list of short links.

@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -195,13 +196,22 @@ size_t FirstInvalidUtf8Offset(absl::string_view bytes) {
   return absl::string_view::npos;
 }
 
+// The hint as it may appear in a warning: it comes from the page's own bytes
+// (a `<meta charset>`), so anything but printable ASCII is escaped, and it is
+// cut to 40 bytes, keeping warnings valid UTF-8 and short.
+namespace {
+std::string HintForMessage(absl::string_view charset_hint) {
+  return absl::CHexEscape(charset_hint.substr(0, 40));
+}
+}  // namespace
+
 absl::StatusOr<DecodedText> DecodePage(absl::string_view bytes, absl::string_view charset_hint) {
   DecodedText out;
   const std::string hint = CanonicalCharset(charset_hint);
   if (!charset_hint.empty() && hint.empty()) {
     out.warnings.push_back(
         absl::StrCat("charset_hint_unknown: unknown charset hint \"",
-                     charset_hint.substr(0, 40), "\" ignored"));
+                     HintForMessage(charset_hint), "\" ignored"));
   }
 
   // Byte order marks are decisive.
@@ -232,7 +242,7 @@ absl::StatusOr<DecodedText> DecodePage(absl::string_view bytes, absl::string_vie
   if (bad_utf8 == absl::string_view::npos) {
     if (!hint.empty() && hint != kUtf8 && HasNonAscii(bytes)) {
       out.warnings.push_back(
-          absl::StrCat("charset_hint_wrong: charset hint ", charset_hint,
+          absl::StrCat("charset_hint_wrong: charset hint ", HintForMessage(charset_hint),
                        " was wrong, decoded as UTF-8"));
     }
     out.text = std::string(bytes);
@@ -275,7 +285,8 @@ absl::StatusOr<DecodedText> DecodePage(absl::string_view bytes, absl::string_vie
     }
   }
   if (!hint.empty() && candidates[chosen].encoding != hint) {
-    out.warnings.push_back(absl::StrCat("charset_hint_wrong: charset hint ", charset_hint,
+    out.warnings.push_back(absl::StrCat("charset_hint_wrong: charset hint ",
+                                        HintForMessage(charset_hint),
                                         " was wrong, decoded as ", candidates[chosen].encoding));
   } else if (hint.empty()) {
     out.warnings.push_back(

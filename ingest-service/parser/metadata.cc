@@ -63,9 +63,113 @@ bool ReadTime(absl::string_view s, size_t* pos, int* h, int* m, int* sec) {
       *sec = v > 59 ? 59 : v;
       p = q;
     }
+    // ISO 8601 zone (`+08:00`, `Z`): the page's zone is China's anyway.
+    q = p;
+    int zh = 0, zm = 0;
+    if ((Consume(s, &q, "+") || Consume(s, &q, "-")) && ReadNumber(s, &q, 2, 2, &zh) &&
+        Consume(s, &q, ":") && ReadNumber(s, &q, 2, 2, &zm)) {
+      p = q;
+    } else if (Consume(s, &q, "Z")) {
+      p = q;
+    }
   }
   *pos = p;
   return true;
+}
+
+// Skips a weekday printed between date and time (`星期一`, `(周五)`).
+void SkipWeekday(absl::string_view s, size_t* pos) {
+  size_t p = *pos;
+  SkipSpaces(s, &p);
+  const bool bracket = Consume(s, &p, "(");
+  if (!Consume(s, &p, "星期") && !Consume(s, &p, "礼拜") && !Consume(s, &p, "禮拜") &&
+      !Consume(s, &p, "周") && !Consume(s, &p, "週")) {
+    return;
+  }
+  bool day = false;
+  for (const char* d : {"一", "二", "三", "四", "五", "六", "日", "天"}) {
+    if (Consume(s, &p, d)) {
+      day = true;
+      break;
+    }
+  }
+  if (!day || (bracket && !Consume(s, &p, ")"))) return;
+  *pos = p;
+}
+
+// Value of a Chinese digit (`〇`, `零`, `一`..`九`), or -1.
+int ChineseDigit(char32_t cp) {
+  static constexpr char32_t kDigits[] = {U'〇', U'一', U'二', U'三', U'四',
+                                         U'五', U'六', U'七', U'八', U'九'};
+  if (cp == U'零' || cp == U'○' || cp == U'Ｏ' || cp == U'O') return 0;
+  for (int d = 0; d < 10; ++d) {
+    if (kDigits[d] == cp) return d;
+  }
+  return -1;
+}
+
+// Reads a Chinese number from 1 to 31 (`五`, `十`, `十二`, `二十三`).
+bool ReadChineseNumber(absl::string_view s, size_t* pos, int* value) {
+  size_t p = *pos;
+  int v = 0;
+  size_t q = p;
+  const char32_t first = p < s.size() ? text::NextCodePoint(s, &q) : 0;
+  if (first == U'十') {
+    v = 10;
+    p = q;
+  } else {
+    const int d = ChineseDigit(first);
+    if (d <= 0) return false;
+    v = d;
+    p = q;
+    q = p;
+    if (p < s.size() && text::NextCodePoint(s, &q) == U'十') {
+      v *= 10;
+      p = q;
+    } else {
+      *pos = p;
+      *value = v;
+      return true;
+    }
+  }
+  q = p;
+  if (p < s.size()) {
+    const int d = ChineseDigit(text::NextCodePoint(s, &q));
+    if (d > 0) {
+      v += d;
+      p = q;
+    }
+  }
+  *pos = p;
+  *value = v;
+  return true;
+}
+
+// `二〇一八年四月二十三日`: four digit characters, then month and day in
+// Chinese numbers.
+std::optional<DateMatch> ChineseDateAt(absl::string_view s, size_t begin) {
+  size_t p = begin;
+  int y = 0;
+  for (int i = 0; i < 4; ++i) {
+    if (p >= s.size()) return std::nullopt;
+    const int d = ChineseDigit(text::NextCodePoint(s, &p));
+    if (d < 0) return std::nullopt;
+    y = y * 10 + d;
+  }
+  int mo = 0, d = 0;
+  if (!Consume(s, &p, "年") || !ReadChineseNumber(s, &p, &mo) || !Consume(s, &p, "月") ||
+      !ReadChineseNumber(s, &p, &d) ||
+      (!Consume(s, &p, "日") && !Consume(s, &p, "号") && !Consume(s, &p, "號"))) {
+    return std::nullopt;
+  }
+  if (y < 1900 || y > 2100 || mo < 1 || mo > 12 || d < 1 || d > 31) return std::nullopt;
+  const absl::CivilDay day(y, mo, d);
+  if (day.month() != mo || day.day() != d) return std::nullopt;
+  DateMatch match;
+  match.civil = absl::CivilSecond(y, mo, d, 0, 0, 0);
+  match.begin = begin;
+  match.end = p;
+  return match;
 }
 
 std::optional<DateMatch> DateAt(absl::string_view s, size_t begin) {
@@ -94,7 +198,11 @@ std::optional<DateMatch> DateAt(absl::string_view s, size_t begin) {
   if (day.month() != mo || day.day() != d) return std::nullopt;  // 2018-02-30.
   DateMatch match;
   int h = 0, mi = 0, sec = 0;
-  match.has_time = ReadTime(s, &p, &h, &mi, &sec);
+  SkipWeekday(s, &p);
+  size_t t = p;
+  if (t < s.size() && s[t] == 'T') ++t;  // ISO 8601.
+  match.has_time = ReadTime(s, &t, &h, &mi, &sec);
+  if (match.has_time) p = t;
   match.civil = absl::CivilSecond(y, mo, d, match.has_time ? h : 0, match.has_time ? mi : 0,
                                   match.has_time ? sec : 0);
   match.begin = begin;
@@ -213,6 +321,9 @@ bool IsNameCodePoint(char32_t cp) {
 // Returns the names in `s` (`朱诗意`, `宋爽 李四`, `张三、李四`) after dropping
 // reporter titles; empty when anything but names is left.
 std::vector<std::string> ParseNames(absl::string_view s) {
+  for (const char* prefix : {"文/", "文|", "文/ "}) {
+    if (text::StartsWith(s, prefix)) s.remove_prefix(std::strlen(prefix));
+  }
   std::string cleaned;
   size_t pos = 0;
   while (pos < s.size()) {
@@ -292,6 +403,23 @@ bool IsOnlyDate(absl::string_view f, const DateMatch& date) {
   return true;
 }
 
+// An outlet name printed without a label: one short chunk ending in a word
+// such as 报, 网, 台, 频道.
+bool LooksLikeOutlet(absl::string_view s) {
+  const size_t length = text::CodePointCount(s);
+  if (length < 3 || length > 20 || text::HanCount(s) < 2) return false;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    const char32_t cp = text::NextCodePoint(s, &pos);
+    if (!text::IsHan(cp) && cp != '-' && cp != 0xB7) return false;
+  }
+  for (const char* end : {"报", "報", "网", "網", "台", "社", "刊", "新闻", "新聞", "频道", "頻道",
+                          "在线", "在線", "中心", "杂志", "雜誌"}) {
+    if (text::EndsWith(s, end)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::optional<DateMatch> FindDate(absl::string_view s) {
@@ -299,6 +427,12 @@ std::optional<DateMatch> FindDate(absl::string_view s) {
   for (size_t i = 0; i < f.size(); ++i) {
     if (!absl::ascii_isdigit(f[i]) || (i > 0 && absl::ascii_isdigit(f[i - 1]))) continue;
     if (std::optional<DateMatch> match = DateAt(f, i)) return match;
+  }
+  for (size_t i = 0; i < f.size();) {
+    const size_t start = i;
+    if (ChineseDigit(text::NextCodePoint(f, &i)) >= 0) {
+      if (std::optional<DateMatch> match = ChineseDateAt(f, start)) return match;
+    }
   }
   return std::nullopt;
 }
@@ -309,19 +443,26 @@ absl::Time ChinaTimeToInstant(absl::CivilSecond civil) {
   return absl::FromCivil(civil, *kChina);
 }
 
-std::string StripPinyinGlosses(absl::string_view s) {
+std::string StripPinyinGlosses(absl::string_view s, int* removed) {
+  // Fast path: no bracket, nothing to strip.
+  if (s.find('(') == absl::string_view::npos && s.find("\xEF\xBC\x88") == absl::string_view::npos) {
+    return std::string(s);
+  }
   const std::u32string cps = text::ToCodePoints(s);
   std::u32string out;
   out.reserve(cps.size());
   for (size_t i = 0; i < cps.size(); ++i) {
     if ((cps[i] == '(' || cps[i] == 0xFF08) && !out.empty() && text::IsHan(out.back())) {
       size_t j = i + 1;
+      bool toned = false;
       while (j < cps.size() && j - i <= 7 &&
              ((cps[j] >= 'a' && cps[j] <= 'z') || (cps[j] >= 0xC0 && cps[j] <= 0x24F))) {
+        toned = toned || cps[j] >= 0xC0;
         ++j;
       }
-      if (j > i + 1 && j < cps.size() && (cps[j] == ')' || cps[j] == 0xFF09)) {
+      if (toned && j > i + 1 && j < cps.size() && (cps[j] == ')' || cps[j] == 0xFF09)) {
         i = j;
+        if (removed != nullptr) ++*removed;
         continue;
       }
     }
@@ -350,6 +491,22 @@ std::optional<LineMetadata> ParseMetadataLine(absl::string_view line) {
       if (text::CodePointCount(f) <= 40 && IsOnlyDate(f, *date)) {
         LineMetadata meta;
         meta.date = date;
+        return meta;
+      }
+      // `2022/8/30 10:00  西江新闻网`: a date, then an unlabelled outlet.
+      const absl::string_view rest = text::Trim(absl::string_view(f).substr(date->end));
+      if (date->begin == 0 && LooksLikeOutlet(rest)) {
+        LineMetadata meta;
+        meta.date = date;
+        meta.source = std::string(rest);
+        return meta;
+      }
+      // A newspaper masthead: `滨江日报 2019年3月5日 星期二 第05版：基层`.
+      const absl::string_view head = text::Trim(absl::string_view(f).substr(0, date->begin));
+      if (LooksLikeOutlet(head) && (rest.empty() || text::StartsWith(rest, "第"))) {
+        LineMetadata meta;
+        meta.date = date;
+        meta.source = std::string(head);
         return meta;
       }
       return std::nullopt;
@@ -385,6 +542,16 @@ std::optional<LineMetadata> ParseMetadataLine(absl::string_view line) {
           break;
         }
         std::string source = text::CollapseSpaces(chunks[0]);
+        // `来源：古城时报 | 作者：...`: separators before the next label.
+        for (bool trimmed = true; trimmed;) {
+          trimmed = false;
+          for (const char* sep : {"|", "｜", "/", "·", " "}) {
+            if (text::EndsWith(source, sep)) {
+              source.resize(source.size() - std::strlen(sep));
+              trimmed = true;
+            }
+          }
+        }
         // `来源: 《非公有制企业党建》` names the magazine.
         if (text::StartsWith(source, "《") && text::EndsWith(source, "》") &&
             source.size() > 6) {

@@ -36,9 +36,10 @@ std::optional<DateMatch> FindDate(absl::string_view s);
 absl::Time ChinaTimeToInstant(absl::CivilSecond civil);
 
 // Returns `s` without pinyin glosses glued to hanzi (`烏鎮(zhèn)` ->
-// `烏鎮`). Only a parenthesised run of lowercase Latin letters (tone marks
-// allowed) right after a Han character is removed.
-std::string StripPinyinGlosses(absl::string_view s);
+// `烏鎮`). Only a parenthesised run of up to 7 lowercase Latin letters with
+// at least one tone mark (or ü) right after a Han character is removed, so
+// `中国(china)` stays. Adds the number removed to `*removed` when given.
+std::string StripPinyinGlosses(absl::string_view s, int* removed = nullptr);
 
 struct LineMetadata {
   std::optional<DateMatch> date;

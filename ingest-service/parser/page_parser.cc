@@ -1,10 +1,13 @@
 #include "ingest-service/parser/page_parser.h"
 
+#include <algorithm>
+#include <cstring>
 #include <optional>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -14,6 +17,7 @@
 #include "ingest-service/parser/charset.h"
 #include "ingest-service/parser/html_text.h"
 #include "ingest-service/parser/metadata.h"
+#include "ingest-service/parser/mojibake.h"
 #include "ingest-service/parser/script.h"
 #include "ingest-service/parser/text_util.h"
 
@@ -25,6 +29,7 @@ namespace newsearch::ingest {
 
 struct PageParser::Impl {
   std::unique_ptr<ScriptDetector> script;
+  std::unique_ptr<MojibakeRepairer> mojibake;
 };
 
 namespace {
@@ -97,7 +102,7 @@ void SplitInlineSubtitle(std::string* title, std::string* subtitle) {
   if (text::CodePointCount(head) >= kMinTitleCodePoints &&
       text::CodePointCount(tail) >= kMinTitleCodePoints) {
     *title = head;
-    *subtitle = tail;
+    *subtitle = absl::StrCat("——", tail);
   }
 }
 
@@ -167,61 +172,191 @@ absl::StatusOr<std::unique_ptr<PageParser>> PageParser::Create() {
   std::unique_ptr<PageParser> parser(new PageParser());
   NEWSEARCH_ASSIGN_OR_RETURN(parser->impl_->script,
                              ScriptDetector::Create(NEWSEARCH_OPENCC_DATA_DIR));
+  NEWSEARCH_ASSIGN_OR_RETURN(parser->impl_->mojibake, MojibakeRepairer::Create());
   return parser;
 }
 
-absl::StatusOr<ParsedPage> PageParser::Parse(const PageInput& input) const {
-  if (input.content.empty()) return absl::InvalidArgumentError("page is empty (0 bytes)");
 
-  std::string hint = CharsetFromContentType(input.content_type);
-  if (hint.empty()) hint = SniffMetaCharset(input.content);
-  NEWSEARCH_ASSIGN_OR_RETURN(DecodedText decoded, DecodePage(input.content, hint));
-  std::vector<std::string> warnings = std::move(decoded.warnings);
+namespace {
 
-  std::string page_text = NormalizeControls(decoded.text);
-  if (text::Trim(page_text).empty()) {
-    return absl::InvalidArgumentError("page holds only whitespace");
+// Section kickers above the headlines of a newspaper page (seed 003: 视点,
+// 观潮, 阵地, 知行合一, 红船初心): 2 to 6 Han characters and nothing else.
+constexpr size_t kMaxKickerCodePoints = 6;
+constexpr size_t kMaxSplitHeadlineCodePoints = 30;
+// A paragraph this long after a kicker and headline starts an article body.
+constexpr size_t kMinLeadCodePoints = 20;
+
+bool IsKicker(const Line& line) {
+  if (line.kind != LineKind::kText) return false;
+  const std::u32string cps = text::ToCodePoints(line.text);
+  if (cps.size() < 2 || cps.size() > kMaxKickerCodePoints) return false;
+  for (char32_t cp : cps) {
+    if (!text::IsHan(cp)) return false;
   }
+  return true;
+}
 
-  const bool html = LooksLikeHtml(input.content_type, page_text);
-  HtmlText html_text;
-  if (html) {
-    html_text = ExtractHtmlText(page_text);
-    page_text = std::move(html_text.text);
-    for (std::string& w : html_text.warnings) warnings.push_back(std::move(w));
-  }
+size_t NextNonBlank(const std::vector<Line>& lines, size_t i) {
+  while (i < lines.size() && lines[i].kind == LineKind::kBlank) ++i;
+  return i;
+}
 
-  // Lines, trimmed, with the trailer cut off.
-  std::vector<Line> lines;
-  size_t non_blank = 0;
-  for (absl::string_view raw : absl::StrSplit(page_text, '\n')) {
-    Line line;
-    line.text = RemoveStrayTags(raw);
-    // A `相关阅读` in the first lines is a menu entry, not the trailer.
-    if (non_blank >= 2 && IsTrailerStart(line.text)) break;
-    if (!line.text.empty()) ++non_blank;
-    lines.push_back(std::move(line));
-  }
-
-  std::vector<std::string> texts;
-  texts.reserve(lines.size());
-  for (const Line& l : lines) texts.push_back(l.text);
-  const std::vector<bool> promo = MarkPromoBlocks(texts);
-  size_t text_line_count = 0;
+// Returns the line indices where the articles of a multi-article page start
+// (each at its headline, the kicker above it left out), or {} when the page
+// holds one article. An article starts at a kicker, then a short headline,
+// then a byline or a paragraph; a page needs two such starts to be split.
+std::vector<size_t> FindArticleStarts(const std::vector<Line>& lines) {
+  std::vector<size_t> starts;
   for (size_t i = 0; i < lines.size(); ++i) {
-    Line& line = lines[i];
-    if (line.text.empty()) continue;
-    if (promo[i]) {
-      line.kind = LineKind::kPromo;
-    } else if ((line.meta = ParseMetadataLine(line.text))) {
-      line.kind = LineKind::kMeta;
-    } else if (IsChromeLine(line.text)) {
-      line.kind = LineKind::kChrome;
-    } else {
-      line.kind = LineKind::kText;
-      ++text_line_count;
+    if (!IsKicker(lines[i])) continue;
+    if (i > 0 && lines[i - 1].kind != LineKind::kBlank) continue;
+    const size_t h = NextNonBlank(lines, i + 1);
+    if (h >= lines.size() || !IsPlausibleHeadline(lines[h]) ||
+        text::CodePointCount(lines[h].text) > kMaxSplitHeadlineCodePoints) {
+      continue;
+    }
+    const size_t n = NextNonBlank(lines, h + 1);
+    if (n >= lines.size()) continue;
+    const bool byline = lines[n].kind == LineKind::kMeta && !lines[n].meta->authors.empty();
+    const bool lead = lines[n].kind == LineKind::kText &&
+                      text::CodePointCount(lines[n].text) >= kMinLeadCodePoints;
+    if (byline || lead) starts.push_back(h);
+  }
+  if (starts.size() < 2) return {};
+  return starts;
+}
+
+bool IsNameRun(absl::string_view s, size_t min_han, size_t max_han) {
+  size_t han = 0, pos = 0;
+  while (pos < s.size()) {
+    const char32_t cp = text::NextCodePoint(s, &pos);
+    if (text::IsHan(cp)) {
+      ++han;
+    } else if (!text::IsSpace(cp) && cp != 0xB7 && cp != 0x3001) {
+      return false;
     }
   }
+  return han >= min_han && han <= max_han;
+}
+
+// Drops a photo credit from the end of a caption paragraph (`...。本报记者
+// 陈春艳 摄`, `格日勒朝克图 摄`, `（张三 摄）`). Returns true when one was
+// removed; `*p` may become empty.
+bool StripPhotoCredit(std::string* p) {
+  absl::string_view s = text::Trim(*p);
+  bool bracketed = false;
+  for (const auto& [open, close] : {std::pair<absl::string_view, absl::string_view>{"(", ")"},
+                                    {"（", "）"}}) {
+    if (text::EndsWith(s, close)) {
+      const size_t at = s.rfind(open);
+      if (at == absl::string_view::npos) return false;
+      absl::string_view inner = text::Trim(s.substr(at + open.size(),
+                                                    s.size() - at - open.size() - close.size()));
+      if (!text::EndsWith(inner, "摄") && !text::EndsWith(inner, "攝")) return false;
+      s = s.substr(0, at);
+      bracketed = true;
+      inner.remove_suffix(3);
+      absl::string_view names = text::Trim(inner);
+      for (const char* t : {"本报记者", "本報記者", "记者", "記者", "通讯员", "通訊員", "图/",
+                            "圖/", "新华社记者", "新華社記者"}) {
+        if (text::StartsWith(names, t)) names = text::Trim(names.substr(std::strlen(t)));
+      }
+      if (!IsNameRun(names, 2, 16)) return false;
+      *p = std::string(text::Trim(s));
+      return true;
+    }
+  }
+  if (bracketed || !(text::EndsWith(s, "摄") || text::EndsWith(s, "攝"))) return false;
+  // The credit starts after the caption's last sentence.
+  size_t begin = 0;
+  for (const char* end : {"。", "！", "？", "”", "）", ")", "!", "?"}) {
+    const size_t at = s.rfind(end);
+    if (at != absl::string_view::npos) begin = std::max(begin, at + std::strlen(end));
+  }
+  absl::string_view credit = text::Trim(s.substr(begin));
+  credit.remove_suffix(3);
+  absl::string_view names = text::Trim(credit);
+  for (const char* t : {"本报记者", "本報記者", "新华社记者", "新華社記者", "记者", "記者",
+                        "通讯员", "通訊員"}) {
+    if (text::StartsWith(names, t)) names = text::Trim(names.substr(std::strlen(t)));
+  }
+  // A credit separates the name from `摄` with a space, or is the whole line.
+  if (begin == 0 && !absl::StrContains(credit, " ") && text::HanCount(names) > 7) return false;
+  if (!IsNameRun(names, 2, 16)) return false;
+  *p = std::string(text::Trim(s.substr(0, begin)));
+  return true;
+}
+
+// Words that sit in trailing brackets but are not reporters' names.
+bool IsNotAName(absl::string_view s) {
+  for (const char* w : {"资料图片", "資料圖片", "资料图", "資料圖", "完", "待续", "待續", "图片",
+                        "圖片", "本报讯", "本報訊", "供图", "供圖", "摄影", "攝影", "原标题",
+                        "原標題", "全文完", "未完待续", "上接", "下转", "下轉"}) {
+    if (s == w) return true;
+  }
+  return false;
+}
+
+// Takes a reporter's name printed in brackets at the very end of the body
+// (`...努力的方向。(李志海)`). Returns the name, or "" when there is none.
+std::string TakeTrailingAuthor(std::string* p) {
+  for (const auto& [open, close] : {std::pair<absl::string_view, absl::string_view>{"(", ")"},
+                                    {"（", "）"}}) {
+    absl::string_view s = text::Trim(*p);
+    if (!text::EndsWith(s, close)) continue;
+    const size_t at = s.rfind(open);
+    if (at == absl::string_view::npos) continue;
+    const absl::string_view inner =
+        text::Trim(s.substr(at + open.size(), s.size() - at - open.size() - close.size()));
+    if (!IsNameRun(inner, 2, 4) || absl::StrContains(inner, " ") || IsNotAName(inner)) continue;
+    // The name follows a finished sentence or stands alone.
+    const absl::string_view before = text::Trim(s.substr(0, at));
+    if (!before.empty() && !EndsSentence(before)) continue;
+    std::string name(inner);
+    *p = std::string(before);
+    return name;
+  }
+  return "";
+}
+
+// Reporters named in brackets in a wire dateline at the start of the first
+// paragraph (`新华社西宁6月1日电（记者 卓玛 李振华）...`).
+std::vector<std::string> DatelineAuthors(absl::string_view p) {
+  constexpr size_t kMaxDatelineBytes = 120;
+  const absl::string_view head = p.substr(0, kMaxDatelineBytes);
+  for (const auto& [open, close] : {std::pair<absl::string_view, absl::string_view>{"（", "）"},
+                                    {"(", ")"}}) {
+    const size_t at = head.find(open);
+    if (at == absl::string_view::npos) continue;
+    const absl::string_view before = head.substr(0, at);
+    if (!absl::StrContains(before, "电") && !absl::StrContains(before, "電") &&
+        !absl::StrContains(before, "讯") && !absl::StrContains(before, "訊")) {
+      continue;
+    }
+    const size_t end = p.find(close, at);
+    if (end == absl::string_view::npos) continue;
+    const absl::string_view inner = p.substr(at + open.size(), end - at - open.size());
+    std::optional<LineMetadata> meta = ParseMetadataLine(inner);
+    if (meta && !meta->authors.empty()) return meta->authors;
+  }
+  return {};
+}
+
+// Metadata read from the lines above a multi-article page's first article.
+struct PageMetadata {
+  std::optional<DateMatch> date;
+  std::string source;
+};
+
+// Parses lines [begin, end) of the page as one article.
+absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all, size_t begin, size_t end,
+                                         bool html, const HtmlText& html_text,
+                                         const PageMetadata& page_meta, const PageInput& input,
+                                         const ScriptDetector& script,
+                                         std::vector<std::string>* warnings) {
+  const std::vector<Line> lines(all.begin() + begin, all.begin() + end);
+  size_t text_line_count = 0;
+  for (const Line& l : lines) text_line_count += l.kind == LineKind::kText ? 1 : 0;
   if (text_line_count == 0) {
     return absl::InvalidArgumentError(
         "page holds no article: only navigation, chrome and metadata lines");
@@ -262,7 +397,7 @@ absl::StatusOr<ParsedPage> PageParser::Parse(const PageInput& input) const {
     title = lines[title_index].text;
   } else if (html && !html_text.title.empty()) {
     title = CleanHtmlTitle(html_text.title);
-    warnings.push_back("title_guessed: title taken from the HTML <title>");
+    warnings->push_back("title_guessed: title taken from the HTML <title>");
     for (size_t i = 0; i < lines.size(); ++i) {
       if (lines[i].text == title) {
         title_index = i;
@@ -274,7 +409,7 @@ absl::StatusOr<ParsedPage> PageParser::Parse(const PageInput& input) const {
       if (IsPlausibleHeadline(lines[i])) {
         title_index = i;
         title = lines[i].text;
-        warnings.push_back("title_guessed: title taken from the first line");
+        warnings->push_back("title_guessed: title taken from the first line");
         break;
       }
     }
@@ -288,9 +423,17 @@ absl::StatusOr<ParsedPage> PageParser::Parse(const PageInput& input) const {
       break;
     }
   }
-  if (subtitle_index != kNoLine) subtitle = StripDashes(lines[subtitle_index].text);
+  if (subtitle_index != kNoLine) {
+    subtitle = absl::StrCat("——", StripDashes(lines[subtitle_index].text));
+  }
   SplitInlineSubtitle(&title, &subtitle);
   title = text::CollapseSpaces(title);
+  // `原标题：...` names the headline the story first ran under.
+  for (const char* label : {"原标题：", "原标题:", "原標題：", "原標題:"}) {
+    if (text::StartsWith(title, label)) {
+      title = std::string(text::Trim(absl::string_view(title).substr(std::strlen(label))));
+    }
+  }
   if (title.empty()) {
     return absl::InvalidArgumentError(
         "page holds no article: no line looks like a headline (4 to 80 characters, not a "
@@ -310,6 +453,8 @@ absl::StatusOr<ParsedPage> PageParser::Parse(const PageInput& input) const {
     AppendUnique(line.meta->authors, &authors, &seen_authors);
     AppendUnique(line.meta->editors, &editors, &seen_editors);
   }
+  if (!date) date = page_meta.date;
+  if (source.empty()) source = page_meta.source;
 
   // Body: text lines after the title, one paragraph each.
   std::vector<std::string> paragraphs;
@@ -323,7 +468,24 @@ absl::StatusOr<ParsedPage> PageParser::Parse(const PageInput& input) const {
     int joined = 0;
     paragraphs = JoinBrokenParagraphs(std::move(paragraphs), &joined);
     if (joined > 0) {
-      warnings.push_back(absl::StrCat("paragraphs_joined: joined ", joined, " paragraphs broken mid-sentence"));
+      warnings->push_back(absl::StrCat("paragraphs_joined: joined ", joined,
+                                       " paragraphs broken mid-sentence"));
+    }
+  }
+  std::vector<std::string> kept;
+  for (std::string& p : paragraphs) {
+    StripPhotoCredit(&p);
+    if (!p.empty()) kept.push_back(std::move(p));
+  }
+  paragraphs = std::move(kept);
+  if (!paragraphs.empty()) {
+    // A wire dateline names the reporters: `新华社西宁6月1日电（记者 卓玛 李振华）`.
+    AppendUnique(DatelineAuthors(paragraphs.front()), &authors, &seen_authors);
+    std::string name = TakeTrailingAuthor(&paragraphs.back());
+    if (!name.empty()) {
+      std::vector<std::string> trailing = {name};
+      AppendUnique(trailing, &authors, &seen_authors);
+      if (paragraphs.back().empty()) paragraphs.pop_back();
     }
   }
   std::string body = absl::StrJoin(paragraphs, "\n\n");
@@ -339,12 +501,13 @@ absl::StatusOr<ParsedPage> PageParser::Parse(const PageInput& input) const {
     const absl::Time instant = ChinaTimeToInstant(date->civil);
     article.mutable_published_at()->set_seconds(absl::ToUnixSeconds(instant));
   } else {
-    warnings.push_back("no_date: no publication date found");
+    warnings->push_back("no_date: no publication date found");
   }
   if (source.empty()) {
     source = std::string(text::Trim(input.source_hint));
-    warnings.push_back(source.empty() ? "no_source: no source found"
-                                      : "source_hint_used: no source on the page, used source_hint");
+    warnings->push_back(source.empty()
+                            ? "no_source: no source found"
+                            : "source_hint_used: no source on the page, used source_hint");
   }
 
   article.set_title(title);
@@ -352,16 +515,142 @@ absl::StatusOr<ParsedPage> PageParser::Parse(const PageInput& input) const {
   article.set_source(source);
   for (const std::string& a : authors) article.add_authors(a);
   for (const std::string& e : editors) article.add_editors(e);
-  article.set_script(impl_->script->Detect(absl::StrCat(title, "\n", body)));
+  article.set_script(script.Detect(absl::StrCat(title, "\n", body)));
   article.set_body(std::move(body));
   article.set_url(input.url);
-  article.set_detected_encoding(decoded.encoding);
-  for (const std::string& w : warnings) article.add_warnings(w);
+  return article;
+}
+
+}  // namespace
+
+absl::StatusOr<ParsedPage> PageParser::Parse(const PageInput& input) const {
+  if (input.content.empty()) return absl::InvalidArgumentError("page is empty (0 bytes)");
+
+  std::string hint = CharsetFromContentType(input.content_type);
+  if (hint.empty()) hint = SniffMetaCharset(input.content);
+  NEWSEARCH_ASSIGN_OR_RETURN(DecodedText decoded, DecodePage(input.content, hint));
+  std::vector<std::string> warnings = std::move(decoded.warnings);
+
+  std::string page_text = NormalizeControls(decoded.text);
+  if (text::Trim(page_text).empty()) {
+    return absl::InvalidArgumentError("page holds only whitespace");
+  }
+
+  const bool html = LooksLikeHtml(input.content_type, page_text);
+  HtmlText html_text;
+  if (html) {
+    html_text = ExtractHtmlText(page_text);
+    page_text = std::move(html_text.text);
+    for (std::string& w : html_text.warnings) warnings.push_back(std::move(w));
+  }
+
+  // Mojibake first (a repaired span may end in a pinyin gloss), then glosses.
+  MojibakeResult repaired = impl_->mojibake->Repair(page_text);
+  page_text = std::move(repaired.text);
+  for (std::string& w : repaired.warnings) warnings.push_back(std::move(w));
+  int glosses = 0;
+  page_text = StripPinyinGlosses(page_text, &glosses);
+  if (html) {
+    html_text.title = StripPinyinGlosses(html_text.title);
+    html_text.h1 = StripPinyinGlosses(html_text.h1);
+  }
+  if (glosses > 0) {
+    warnings.push_back(
+        absl::StrCat("pinyin_removed: removed ", glosses, " pinyin glosses such as 鎮(zhèn)"));
+  }
+
+  // Lines, trimmed, with the trailer cut off.
+  std::vector<Line> lines;
+  size_t non_blank = 0;
+  for (absl::string_view raw : absl::StrSplit(page_text, '\n')) {
+    Line line;
+    line.text = RemoveStrayTags(html ? std::string(raw) : DecodeHtmlEntities(raw));
+    // A `相关阅读` in the first lines is a menu entry, not the trailer.
+    if (non_blank >= 2 && IsTrailerStart(line.text)) break;
+    if (!line.text.empty()) ++non_blank;
+    lines.push_back(std::move(line));
+  }
+
+  std::vector<std::string> texts;
+  texts.reserve(lines.size());
+  for (const Line& l : lines) texts.push_back(l.text);
+  const std::vector<bool> promo = MarkPromoBlocks(texts);
+  size_t text_line_count = 0;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    Line& line = lines[i];
+    if (line.text.empty()) continue;
+    if (promo[i]) {
+      line.kind = LineKind::kPromo;
+    } else if ((line.meta = ParseMetadataLine(line.text))) {
+      line.kind = LineKind::kMeta;
+    } else if (IsChromeLine(line.text)) {
+      line.kind = LineKind::kChrome;
+    } else {
+      line.kind = LineKind::kText;
+      ++text_line_count;
+    }
+  }
+  if (text_line_count == 0) {
+    return absl::InvalidArgumentError(
+        "page holds no article: only navigation, chrome and metadata lines");
+  }
 
   ParsedPage page;
   page.detected_encoding = decoded.encoding;
+  const std::vector<size_t> starts = html ? std::vector<size_t>() : FindArticleStarts(lines);
+  if (starts.empty()) {
+    std::vector<std::string> article_warnings = warnings;
+    NEWSEARCH_ASSIGN_OR_RETURN(
+        v1::Article article, ParseArticle(lines, 0, lines.size(), html, html_text, {}, input,
+                                          *impl_->script, &article_warnings));
+    page.articles.push_back(std::move(article));
+    warnings = std::move(article_warnings);
+  } else {
+    // A newspaper page: each article gets the page's own date and source.
+    PageMetadata page_meta;
+    for (size_t i = 0; i < starts[0]; ++i) {
+      if (lines[i].kind != LineKind::kMeta) continue;
+      if (!page_meta.date) page_meta.date = lines[i].meta->date;
+      if (page_meta.source.empty()) page_meta.source = lines[i].meta->source;
+    }
+    absl::Status first_error;
+    std::vector<std::string> page_warnings = warnings;
+    for (size_t k = 0; k < starts.size(); ++k) {
+      // The kicker line just above the next headline belongs to the next article.
+      size_t end = lines.size();
+      if (k + 1 < starts.size()) {
+        end = starts[k + 1];
+        while (end > starts[k] && lines[end - 1].kind == LineKind::kBlank) --end;
+        if (end > starts[k]) --end;
+      }
+      std::vector<std::string> article_warnings = warnings;
+      absl::StatusOr<v1::Article> article = ParseArticle(
+          lines, starts[k], end, /*html=*/false, html_text, page_meta, input, *impl_->script,
+          &article_warnings);
+      if (!article.ok()) {
+        if (first_error.ok()) first_error = article.status();
+        page_warnings.push_back(absl::StrCat("article_skipped: article ", k + 1, " of ",
+                                             starts.size(), " skipped: ",
+                                             article.status().message()));
+        continue;
+      }
+      for (const std::string& w : article_warnings) article->add_warnings(w);
+      page.articles.push_back(*std::move(article));
+    }
+    if (page.articles.empty()) return first_error;
+    const std::string split = absl::StrCat("page_split: page holds ", page.articles.size(),
+                                           " articles, split at their section kickers");
+    page_warnings.push_back(split);
+    for (v1::Article& article : page.articles) article.add_warnings(split);
+    warnings = std::move(page_warnings);
+  }
+  for (v1::Article& article : page.articles) {
+    article.set_detected_encoding(decoded.encoding);
+    if (starts.empty()) {
+      for (const std::string& w : warnings) article.add_warnings(w);
+    }
+  }
   page.warnings = std::move(warnings);
-  page.articles.push_back(std::move(article));
   return page;
 }
 

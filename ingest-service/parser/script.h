@@ -5,26 +5,26 @@
 #ifndef NEWSEARCH_INGEST_SERVICE_PARSER_SCRIPT_H_
 #define NEWSEARCH_INGEST_SERVICE_PARSER_SCRIPT_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-
-namespace opencc {
-class SimpleConverter;
-}  // namespace opencc
 
 namespace newsearch::ingest {
 
 inline constexpr char kScriptSimplified[] = "zh-Hans";
 inline constexpr char kScriptTraditional[] = "zh-Hant";
 
-// Thread-safe after Create(); OpenCC converters are read-only once loaded.
+// Thread-safe after Create(): OpenCC is consulted once, at Create(), for
+// every BMP Han character; Detect() reads the resulting table.
 class ScriptDetector {
  public:
-  // Loads t2s.json and s2t.json from `opencc_data_dir`. FAILED_PRECONDITION
-  // when OpenCC cannot load them.
+  // Loads t2s.json and s2t.json from `opencc_data_dir` and classifies every
+  // BMP Han character with them. FAILED_PRECONDITION when OpenCC cannot
+  // load them.
   static absl::StatusOr<std::unique_ptr<ScriptDetector>> Create(
       const std::string& opencc_data_dir);
   ~ScriptDetector();
@@ -35,11 +35,11 @@ class ScriptDetector {
   std::string Detect(absl::string_view text) const;
 
  private:
-  ScriptDetector(std::unique_ptr<opencc::SimpleConverter> t2s,
-                 std::unique_ptr<opencc::SimpleConverter> s2t);
+  explicit ScriptDetector(std::vector<uint8_t> kinds);
 
-  std::unique_ptr<opencc::SimpleConverter> t2s_;
-  std::unique_ptr<opencc::SimpleConverter> s2t_;
+  // Per BMP code point: 1 = only traditional text uses it (t2s changes it),
+  // 2 = only simplified text (s2t changes it).
+  std::vector<uint8_t> kinds_;
 };
 
 }  // namespace newsearch::ingest

@@ -28,6 +28,8 @@ constexpr int kDefaultListPageSize = 50;
 constexpr int kMaxListPageSize = 1000;
 constexpr int kDefaultChangeBatch = 256;
 constexpr int kMaxChangeBatch = 4096;
+constexpr int kDefaultReparseBatch = 100;
+constexpr int kMaxReparseBatch = 10000;
 
 void SetNow(google::protobuf::Timestamp* ts) {
   absl::Time now = absl::Now();
@@ -40,13 +42,14 @@ class IngestServiceImpl final : public v1::IngestService::Service {
  public:
   IngestServiceImpl(Ingestor* ingestor, ArticleStore* store, ChangeNotifier* notifier,
                     absl::Duration heartbeat, server::CounterFamily* articles,
-                    server::CounterFamily* rejected)
+                    server::CounterFamily* rejected, int64_t max_pages_per_stream)
       : ingestor_(ingestor),
         store_(store),
         notifier_(notifier),
         heartbeat_(heartbeat),
         articles_(articles),
-        rejected_(rejected) {}
+        rejected_(rejected),
+        max_pages_per_stream_(max_pages_per_stream) {}
 
   // Ingests one page and counts the outcome.
   absl::StatusOr<v1::IngestArticleResponse> IngestCounted(const v1::IngestArticleRequest& request) {
@@ -83,6 +86,14 @@ class IngestServiceImpl final : public v1::IngestService::Service {
     int64_t index = 0;
     while (stream->Read(&request)) {
       if (context->IsCancelled()) return grpc::Status::CANCELLED;
+      if (max_pages_per_stream_ > 0 && index >= max_pages_per_stream_) {
+        // Bounds how long one stream holds a server thread; the pages
+        // already answered stay stored.
+        return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                            absl::StrCat("this stream already carried ", index,
+                                         " pages, the limit (--max_articles_per_stream); page ",
+                                         index, " and later were not ingested: open a new stream"));
+      }
       v1::IngestArticleResponse response;
       absl::StatusOr<v1::IngestArticleResponse> result = IngestCounted(request);
       if (result.ok()) {
@@ -148,6 +159,44 @@ class IngestServiceImpl final : public v1::IngestService::Service {
     return grpc::Status::OK;
   }
 
+  grpc::Status ParseArticle(grpc::ServerContext*, const v1::IngestArticleRequest* request,
+                            v1::ParseArticleResponse* response) override {
+    absl::StatusOr<v1::ParseArticleResponse> result = ingestor_->DryRun(*request);
+    if (!result.ok()) return ToGrpcStatus(result.status());
+    *response = std::move(*result);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ReparseArticles(grpc::ServerContext* context,
+                               const v1::ReparseArticlesRequest* request,
+                               grpc::ServerWriter<v1::ReparseArticlesResponse>* writer) override {
+    int batch = request->batch_size();
+    if (batch < 0 || batch > kMaxReparseBatch) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("batch_size is ", batch, "; it must be between 0 and ",
+                                       kMaxReparseBatch));
+    }
+    if (batch == 0) batch = kDefaultReparseBatch;
+    Log(LogLevel::kInfo, "reparse", "started",
+        {{"peer", context->peer()}, {"batch_size", batch}});
+    v1::ReparseArticlesResponse last;
+    const absl::Status status =
+        ingestor_->Reparse(batch, [&](const v1::ReparseArticlesResponse& progress) {
+          last = progress;
+          if (context->IsCancelled() || notifier_->is_shut_down()) return false;
+          return writer->Write(progress);
+        });
+    Log(status.ok() ? LogLevel::kInfo : LogLevel::kWarning, "reparse",
+        status.ok() ? "finished" : "stopped",
+        {{"pages_done", static_cast<long long>(last.pages_done())},
+         {"articles_changed", static_cast<long long>(last.articles_changed())},
+         {"articles_unchanged", static_cast<long long>(last.articles_unchanged())},
+         {"articles_deleted", static_cast<long long>(last.articles_deleted())},
+         {"pages_failed", static_cast<long long>(last.pages_failed())},
+         {"status", status.ToString()}});
+    return ToGrpcStatus(status);
+  }
+
   grpc::Status StreamChanges(grpc::ServerContext* context,
                              const v1::StreamChangesRequest* request,
                              grpc::ServerWriter<v1::StreamChangesResponse>* writer) override {
@@ -201,7 +250,22 @@ class IngestServiceImpl final : public v1::IngestService::Service {
   absl::Duration heartbeat_;
   server::CounterFamily* articles_;
   server::CounterFamily* rejected_;
+  const int64_t max_pages_per_stream_;
 };
+
+// The kind of a parser warning: the text before its first ": " (team
+// convention, e.g. "no_date: ..."), or "other" when that is not a short
+// snake_case token (keeps label cardinality bounded).
+std::string WarningKind(absl::string_view warning) {
+  const size_t colon = warning.find(": ");
+  const absl::string_view kind =
+      colon == absl::string_view::npos ? absl::string_view() : warning.substr(0, colon);
+  const bool clean = !kind.empty() && kind.size() <= 48 &&
+                     std::all_of(kind.begin(), kind.end(), [](char c) {
+                       return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+                     });
+  return clean ? std::string(kind) : "other";
+}
 
 }  // namespace
 
@@ -210,6 +274,7 @@ struct IngestServer::Impl {
   // Declared first: everything below may record into it.
   server::Registry registry;
   std::unique_ptr<PageParser> parser;
+  std::unique_ptr<BodyFingerprinter> fingerprinter;
   std::unique_ptr<ArticleStore> store;
   std::unique_ptr<ChangeNotifier> notifier;
   std::unique_ptr<Ingestor> ingestor;
@@ -230,6 +295,7 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
   impl.options = options;
   NEWSEARCH_RETURN_IF_ERROR(server::EnsureDirectory(options.data_dir));
   NEWSEARCH_ASSIGN_OR_RETURN(impl.parser, PageParser::Create());
+  NEWSEARCH_ASSIGN_OR_RETURN(impl.fingerprinter, BodyFingerprinter::Create());
   StoreOptions store_options;
   store_options.path = options.data_dir + "/articles.db";
   store_options.fsync_every_commit = options.fsync;
@@ -238,7 +304,8 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
   IngestorLimits limits;
   limits.max_page_bytes = options.max_page_bytes;
   impl.ingestor = std::make_unique<Ingestor>(impl.parser.get(), impl.store.get(),
-                                             impl.notifier.get(), limits);
+                                             impl.notifier.get(), limits,
+                                             impl.fingerprinter.get());
 
   NEWSEARCH_ASSIGN_OR_RETURN(
       server::CounterFamily * articles,
@@ -254,9 +321,18 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
   NEWSEARCH_RETURN_IF_ERROR(impl.registry.AddCallbackGauge(
       "newsearch_ingest_head_seq", "Highest committed change-log sequence number.",
       [notifier] { return static_cast<double>(notifier->head_seq()); }));
-  impl.service = std::make_unique<IngestServiceImpl>(impl.ingestor.get(), impl.store.get(),
-                                                     impl.notifier.get(),
-                                                     options.heartbeat_interval, articles, rejected);
+  NEWSEARCH_ASSIGN_OR_RETURN(
+      server::CounterFamily * warnings,
+      impl.registry.AddCounter("newsearch_ingest_parse_warnings_total",
+                               "Parser warnings on stored articles, by kind (the text before "
+                               "the first \": \" of the warning).",
+                               {"kind"}));
+  impl.ingestor->set_warning_observer([warnings](const std::string& warning) {
+    warnings->WithLabels({WarningKind(warning)}).Increment();
+  });
+  impl.service = std::make_unique<IngestServiceImpl>(
+      impl.ingestor.get(), impl.store.get(), impl.notifier.get(), options.heartbeat_interval,
+      articles, rejected, options.max_articles_per_stream);
 
   server::GrpcServerOptions grpc_options;
   grpc_options.listen = options.listen;
@@ -265,6 +341,13 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
   grpc_options.metrics_service = "ingest";
   grpc_options.max_message_bytes = options.max_message_bytes;
   grpc_options.shutdown_grace = options.shutdown_grace;
+  grpc_options.auth_token_file = options.auth_token_file;
+  grpc_options.auth_token = options.auth_token;
+  grpc_options.tls.cert_file = options.tls_cert_file;
+  grpc_options.tls.key_file = options.tls_key_file;
+  grpc_options.tls.client_ca_file = options.tls_client_ca_file;
+  grpc_options.health_listen = options.health_listen;
+  grpc_options.max_concurrent_streams = options.max_concurrent_streams;
   NEWSEARCH_ASSIGN_OR_RETURN(impl.server,
                              server::GrpcServer::Start(grpc_options, {impl.service.get()},
                                                        {"newsearch.v1.IngestService"},
@@ -281,6 +364,8 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
 }
 
 int IngestServer::port() const { return impl_->server->port(); }
+
+int IngestServer::health_port() const { return impl_->server->health_port(); }
 
 void IngestServer::Shutdown() {
   {

@@ -5,10 +5,14 @@
 #define NEWSEARCH_INGEST_SERVICE_SERVER_INGESTOR_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "ingest-service/changefeed/change_notifier.h"
+#include "ingest-service/dedup/minhash.h"
 #include "ingest-service/parser/page_parser.h"
 #include "ingest-service/store/article_store.h"
 #include "newsearch/v1/ingest.pb.h"
@@ -30,24 +34,50 @@ std::string ArticleIdFor(const v1::IngestArticleRequest& request, int article_in
 // Thread-safe; the store serialises writes.
 class Ingestor {
  public:
-  // All pointers must outlive the Ingestor.
+  // All pointers must outlive the Ingestor. Without a fingerprinter no
+  // near-duplicates are detected.
   Ingestor(const PageParser* parser, ArticleStore* store, ChangeNotifier* notifier,
-           IngestorLimits limits);
+           IngestorLimits limits, const BodyFingerprinter* fingerprinter = nullptr);
 
   // INVALID_ARGUMENT for empty, oversized or unparsable pages (message says
   // which), INTERNAL/UNAVAILABLE when the store fails. Nothing is stored
   // unless the whole page succeeds.
   absl::StatusOr<v1::IngestArticleResponse> Ingest(const v1::IngestArticleRequest& request);
-  // Parses without storing (what Ingest would store), ids filled in.
+  // Called by Ingest with each warning of each article it stored, after the
+  // write succeeded (for metrics). Set before the first Ingest.
+  void set_warning_observer(std::function<void(const std::string& warning)> observer) {
+    warning_observer_ = std::move(observer);
+  }
+  // Parses without storing (what Ingest would store), ids and page_id filled in.
   absl::StatusOr<ParsedPage> Parse(const v1::IngestArticleRequest& request) const;
+  // The ParseArticle dry run: Parse() plus the duplicate_of that Ingest
+  // would set now. Stores nothing.
+  absl::StatusOr<v1::ParseArticleResponse> DryRun(const v1::IngestArticleRequest& request) const;
+
+  // Called after every re-parse batch; returning false stops the re-parse
+  // (the caller went away). Batches already written stay written.
+  using ReparseProgress = std::function<bool(const v1::ReparseArticlesResponse&)>;
+  // Re-parses every stored page with the current parser: pages are listed
+  // and parsed outside the store's write lock, then each batch of
+  // `batch_size` pages is written in one transaction (ReplacePages), so
+  // ingest waits for at most one batch. FAILED_PRECONDITION when another
+  // re-parse is running; CANCELLED when `progress` returned false.
+  absl::Status Reparse(int batch_size, const ReparseProgress& progress);
 
  private:
   absl::Status Validate(const v1::IngestArticleRequest& request) const;
+  // Signature of every article body (nullopt entries without a fingerprinter).
+  std::vector<std::optional<MinHashSignature>> Signatures(
+      const std::vector<v1::Article>& articles) const;
 
   const PageParser* parser_;
   ArticleStore* store_;
   ChangeNotifier* notifier_;
   IngestorLimits limits_;
+  const BodyFingerprinter* fingerprinter_;
+  absl::Mutex reparse_mu_;
+  bool reparse_running_ ABSL_GUARDED_BY(reparse_mu_) = false;
+  std::function<void(const std::string&)> warning_observer_;
 };
 
 }  // namespace newsearch::ingest

@@ -15,11 +15,26 @@
 //                        three live in columns and are filled back on read.
 //                        content_hash = SHA-256 of `article`. A tombstone keeps
 //                        id, seq and ingested_at; the rest is NULL.
+//
+// Version 2 (re-parse and duplicates):
+//   pages gain url, external_id, source_hint (the request fields, so a
+//                        re-parse rebuilds the same request) and has_request
+//                        (1 for pages written by version 2; version-1 pages
+//                        take url and external_id from their articles).
+//                        New page ids cover the request fields (PageIdFor).
+//   articles gain signature (MinHash of the body, NULL when too short) and
+//                        duplicate_of (mirror of the article's field, for the
+//                        re-linking when a first copy is deleted).
+//   dedup_bands(band_key, article_id)
+//                        the LSH band keys of every live signed article.
 #include "ingest-service/store/article_store.h"
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
+#include <optional>
 #include <filesystem>
 #include <string>
 #include <system_error>
@@ -74,6 +89,22 @@ CREATE TABLE articles (
 );
 CREATE INDEX articles_page_id ON articles (page_id);
 )sql",
+    // Version 2: request fields of pages, MinHash signatures and their bands.
+    R"sql(
+ALTER TABLE pages ADD COLUMN url TEXT NOT NULL DEFAULT '';
+ALTER TABLE pages ADD COLUMN external_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE pages ADD COLUMN source_hint TEXT NOT NULL DEFAULT '';
+ALTER TABLE pages ADD COLUMN has_request INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE articles ADD COLUMN signature BLOB;
+ALTER TABLE articles ADD COLUMN duplicate_of TEXT;
+CREATE INDEX articles_duplicate_of ON articles (duplicate_of) WHERE duplicate_of IS NOT NULL;
+CREATE TABLE dedup_bands (
+  band_key INTEGER NOT NULL,
+  article_id TEXT NOT NULL,
+  PRIMARY KEY (band_key, article_id)
+) WITHOUT ROWID;
+CREATE INDEX dedup_bands_article ON dedup_bands (article_id);
+)sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -84,10 +115,10 @@ constexpr char kBegin[] = "BEGIN IMMEDIATE";
 constexpr char kCommit[] = "COMMIT";
 constexpr char kRollback[] = "ROLLBACK";
 constexpr char kSelectForWrite[] =
-    "SELECT seq, deleted, content_hash, page_id FROM articles WHERE id = ?1";
+    "SELECT seq, deleted, content_hash, page_id, signature IS NULL FROM articles WHERE id = ?1";
 constexpr char kInsertPage[] =
-    "INSERT OR IGNORE INTO pages (page_id, raw, content_type, stored_at) "
-    "VALUES (?1, ?2, ?3, ?4)";
+    "INSERT OR IGNORE INTO pages (page_id, raw, content_type, stored_at, url, external_id, "
+    "source_hint, has_request) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1)";
 constexpr char kDropPageIfUnused[] =
     "DELETE FROM pages WHERE page_id = ?1 AND "
     "NOT EXISTS (SELECT 1 FROM articles WHERE page_id = ?1)";
@@ -102,18 +133,46 @@ constexpr char kUpdateArticle[] =
     "updated_at = ?6 WHERE id = ?1";
 constexpr char kTombstone[] =
     "UPDATE articles SET seq = ?2, deleted = 1, article = NULL, content_hash = NULL, "
-    "page_id = NULL, updated_at = ?3 WHERE id = ?1";
+    "page_id = NULL, updated_at = ?3, signature = NULL, duplicate_of = NULL WHERE id = ?1";
 constexpr char kSelectLive[] =
-    "SELECT seq, article, ingested_at, updated_at FROM articles "
+    "SELECT seq, article, ingested_at, updated_at, page_id FROM articles "
     "WHERE id = ?1 AND deleted = 0";
+constexpr char kSetDedupColumns[] =
+    "UPDATE articles SET signature = ?2, duplicate_of = ?3 WHERE id = ?1";
+constexpr char kDeleteBands[] = "DELETE FROM dedup_bands WHERE article_id = ?1";
+constexpr char kInsertBand[] =
+    "INSERT OR IGNORE INTO dedup_bands (band_key, article_id) VALUES (?1, ?2)";
+constexpr char kHasDependents[] =
+    "SELECT 1 FROM articles WHERE duplicate_of = ?1 AND deleted = 0 LIMIT 1";
+constexpr char kSelectDependents[] =
+    "SELECT id FROM articles WHERE duplicate_of = ?1 AND deleted = 0 "
+    "ORDER BY ingested_at, id";
+constexpr char kSelectForRelink[] =
+    "SELECT article FROM articles WHERE id = ?1 AND deleted = 0";
+constexpr char kRelink[] =
+    "UPDATE articles SET seq = ?2, article = ?3, content_hash = ?4, duplicate_of = ?5, "
+    "updated_at = ?6 WHERE id = ?1";
+constexpr char kListPages[] =
+    "SELECT p.page_id, p.raw, p.content_type, p.url, p.external_id, p.source_hint, "
+    "p.has_request FROM pages p WHERE p.page_id > ?1 AND EXISTS "
+    "(SELECT 1 FROM articles a WHERE a.page_id = p.page_id AND a.deleted = 0) "
+    "ORDER BY p.page_id LIMIT ?2";
+constexpr char kCountPages[] =
+    "SELECT COUNT(*) FROM pages p WHERE EXISTS "
+    "(SELECT 1 FROM articles a WHERE a.page_id = p.page_id AND a.deleted = 0)";
+constexpr char kPageArticles[] =
+    "SELECT id, seq, article, ingested_at, updated_at, page_id FROM articles "
+    "WHERE page_id = ?1 AND deleted = 0 ORDER BY id";
+constexpr char kPageExists[] = "SELECT 1 FROM pages WHERE page_id = ?1";
+constexpr char kSelectPageId[] = "SELECT page_id, deleted FROM articles WHERE id = ?1";
 constexpr char kSelectRaw[] =
     "SELECT p.raw FROM articles a JOIN pages p ON p.page_id = a.page_id "
     "WHERE a.id = ?1 AND a.deleted = 0";
 constexpr char kList[] =
-    "SELECT id, seq, article, ingested_at, updated_at FROM articles "
+    "SELECT id, seq, article, ingested_at, updated_at, page_id FROM articles "
     "WHERE id > ?1 AND deleted = 0 ORDER BY id LIMIT ?2";
 constexpr char kChanges[] =
-    "SELECT id, seq, article, ingested_at, updated_at, deleted FROM articles "
+    "SELECT id, seq, article, ingested_at, updated_at, page_id, deleted FROM articles "
     "WHERE seq > ?1 ORDER BY seq LIMIT ?2";
 constexpr char kCountLive[] = "SELECT COUNT(*) FROM articles WHERE deleted = 0";
 
@@ -282,8 +341,8 @@ absl::Status StepDone(Connection& conn, sqlite3_stmt* stmt, absl::string_view op
   return absl::OkStatus();
 }
 
-// Builds an article from columns (seq, article blob, ingested_at, updated_at)
-// starting at `first`.
+// Builds an article from columns (seq, article blob, ingested_at, updated_at,
+// page_id) starting at `first`.
 absl::StatusOr<v1::Article> ReadArticle(sqlite3_stmt* stmt, int first,
                                         absl::string_view id) {
   v1::Article article;
@@ -295,7 +354,23 @@ absl::StatusOr<v1::Article> ReadArticle(sqlite3_stmt* stmt, int first,
   article.set_seq(sqlite3_column_int64(stmt, first));
   SetTimestamp(sqlite3_column_int64(stmt, first + 2), article.mutable_ingested_at());
   SetTimestamp(sqlite3_column_int64(stmt, first + 3), article.mutable_updated_at());
+  article.set_page_id(std::string(ColumnText(stmt, first + 4)));
   return article;
+}
+
+// The candidate lookup of near-duplicates: live signed articles sharing a
+// band key with the new signature (?2 .. ?kBands+1), other than ?1.
+const std::string& CandidatesSql() {
+  static const std::string* sql = [] {
+    std::string q =
+        "SELECT DISTINCT a.id, a.signature, a.duplicate_of, a.ingested_at FROM dedup_bands b "
+        "JOIN articles a ON a.id = b.article_id WHERE a.deleted = 0 AND b.article_id != ?1 "
+        "AND b.band_key IN (";
+    for (int i = 0; i < kBands; ++i) absl::StrAppend(&q, i == 0 ? "" : ", ", "?", i + 2);
+    q += ")";
+    return new std::string(q);
+  }();
+  return *sql;
 }
 
 absl::Status CheckId(absl::string_view id) {
@@ -303,7 +378,53 @@ absl::Status CheckId(absl::string_view id) {
   return absl::OkStatus();
 }
 
+// Returns the root id of the most similar live near-duplicate of
+// `signature` other than `id` (ties: the earliest stored), or "" when none
+// reaches kDuplicateMinSimilarity. A candidate whose root is `id` itself is
+// ignored, so an article never points at itself.
+absl::StatusOr<std::string> FindRootOn(Connection& conn, absl::string_view id,
+                                       const MinHashSignature& signature) {
+  NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn.Prepare(CandidatesSql().c_str()));
+  StmtScope scope(stmt);
+  BindText(stmt, 1, id);
+  const std::array<int64_t, kBands> keys = BandKeys(signature);
+  for (int i = 0; i < kBands; ++i) sqlite3_bind_int64(stmt, i + 2, keys[i]);
+  double best_similarity = -1;
+  int64_t best_ingested = 0;
+  std::string best_root;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    const std::optional<MinHashSignature> other = DecodeSignature(ColumnBlob(stmt, 1));
+    if (!other) continue;
+    const double similarity = EstimatedSimilarity(signature, *other);
+    if (similarity < kDuplicateMinSimilarity) continue;
+    const absl::string_view candidate = ColumnText(stmt, 0);
+    const absl::string_view parent = ColumnText(stmt, 2);
+    const absl::string_view root = parent.empty() ? candidate : parent;
+    if (root == id) continue;
+    const int64_t ingested = sqlite3_column_int64(stmt, 3);
+    if (similarity > best_similarity ||
+        (similarity == best_similarity && ingested < best_ingested)) {
+      best_similarity = similarity;
+      best_ingested = ingested;
+      best_root = std::string(root);
+    }
+  }
+  if (rc != SQLITE_DONE) return SqliteError(conn.db(), rc, "look up near-duplicates");
+  return best_root;
+}
+
 }  // namespace
+
+std::string PageIdFor(absl::string_view raw, absl::string_view url,
+                      absl::string_view external_id, absl::string_view source_hint,
+                      absl::string_view content_type) {
+  std::string key = "newsearch-page-v2";
+  for (absl::string_view field : {url, external_id, source_hint, content_type, raw}) {
+    absl::StrAppend(&key, "\n", field.size(), ":", field);
+  }
+  return absl::BytesToHexString(Sha256(key));
+}
 
 struct ArticleStore::Impl {
   std::string path;
@@ -365,10 +486,19 @@ struct ArticleStore::Impl {
 
   absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
   absl::StatusOr<ArticleWriteResult> WriteOne(const v1::Article& article,
+                                              const std::optional<MinHashSignature>& signature,
                                               absl::string_view page_id,
                                               const PageWrite& page, int64_t now,
                                               int64_t* next_seq, bool* page_stored)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
+  // Stores the signature column, duplicate_of column and band keys of `id`.
+  absl::Status SetDedup(absl::string_view id, const std::optional<MinHashSignature>& signature,
+                        absl::string_view root) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
+  // Turns live article `id` (of page `page_id`) into a tombstone with the
+  // next seq, re-links its near-duplicates to a new root (each with the next
+  // seq) and drops the page when unused.
+  absl::Status Tombstone(absl::string_view id, absl::string_view page_id, int64_t now,
+                         int64_t* next_seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
   absl::Status DropPageIfUnused(absl::string_view page_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
   absl::Status SetHeadSeq(int64_t seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
@@ -435,13 +565,133 @@ absl::Status ArticleStore::Impl::SetHeadSeq(int64_t seq) {
   return StepDone(*writer, stmt, "update head_seq");
 }
 
+absl::Status ArticleStore::Impl::SetDedup(absl::string_view id,
+                                          const std::optional<MinHashSignature>& signature,
+                                          absl::string_view root) {
+  {
+    NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kSetDedupColumns));
+    StmtScope scope(stmt);
+    BindText(stmt, 1, id);
+    const std::string encoded = signature ? EncodeSignature(*signature) : std::string();
+    if (signature) {
+      BindBlob(stmt, 2, encoded);
+    } else {
+      sqlite3_bind_null(stmt, 2);
+    }
+    if (root.empty()) {
+      sqlite3_bind_null(stmt, 3);
+    } else {
+      BindText(stmt, 3, root);
+    }
+    NEWSEARCH_RETURN_IF_ERROR(StepDone(*writer, stmt, "store signature"));
+  }
+  {
+    NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kDeleteBands));
+    StmtScope scope(stmt);
+    BindText(stmt, 1, id);
+    NEWSEARCH_RETURN_IF_ERROR(StepDone(*writer, stmt, "drop band keys"));
+  }
+  if (!signature) return absl::OkStatus();
+  for (const int64_t key : BandKeys(*signature)) {
+    NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kInsertBand));
+    StmtScope scope(stmt);
+    sqlite3_bind_int64(stmt, 1, key);
+    BindText(stmt, 2, id);
+    NEWSEARCH_RETURN_IF_ERROR(StepDone(*writer, stmt, "store band key"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ArticleStore::Impl::Tombstone(absl::string_view id, absl::string_view page_id,
+                                           int64_t now, int64_t* next_seq) {
+  {
+    NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kTombstone));
+    StmtScope scope(stmt);
+    BindText(stmt, 1, id);
+    sqlite3_bind_int64(stmt, 2, ++*next_seq);
+    sqlite3_bind_int64(stmt, 3, now);
+    NEWSEARCH_RETURN_IF_ERROR(StepDone(*writer, stmt, absl::StrCat("delete article ", id)));
+  }
+  NEWSEARCH_RETURN_IF_ERROR(SetDedup(id, std::nullopt, ""));
+  std::vector<std::string> dependents;
+  {
+    NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kSelectDependents));
+    StmtScope scope(stmt);
+    BindText(stmt, 1, id);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      dependents.emplace_back(ColumnText(stmt, 0));
+    }
+    if (rc != SQLITE_DONE) return SqliteError(writer->db(), rc, "read near-duplicates");
+  }
+  // The oldest remaining copy becomes the first copy; the others follow it.
+  for (const std::string& dependent : dependents) {
+    const std::string& new_root = dependents.front();
+    v1::Article article;
+    {
+      NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kSelectForRelink));
+      StmtScope scope(stmt);
+      BindText(stmt, 1, dependent);
+      const int rc = sqlite3_step(stmt);
+      if (rc != SQLITE_ROW) return SqliteError(writer->db(), rc, "read near-duplicate");
+      const absl::string_view blob = ColumnBlob(stmt, 0);
+      if (!article.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
+        return absl::InternalError(
+            absl::StrCat("article store: stored article '", dependent, "' does not parse"));
+      }
+    }
+    const std::string root = dependent == new_root ? std::string() : new_root;
+    article.set_duplicate_of(root);
+    const std::string blob = CanonicalBytes(article);
+    const std::string hash = Sha256(blob);
+    NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kRelink));
+    StmtScope scope(stmt);
+    BindText(stmt, 1, dependent);
+    sqlite3_bind_int64(stmt, 2, ++*next_seq);
+    BindBlob(stmt, 3, blob);
+    BindBlob(stmt, 4, hash);
+    if (root.empty()) {
+      sqlite3_bind_null(stmt, 5);
+    } else {
+      BindText(stmt, 5, root);
+    }
+    sqlite3_bind_int64(stmt, 6, now);
+    NEWSEARCH_RETURN_IF_ERROR(StepDone(*writer, stmt, "re-link near-duplicate"));
+  }
+  if (!page_id.empty()) NEWSEARCH_RETURN_IF_ERROR(DropPageIfUnused(page_id));
+  return absl::OkStatus();
+}
+
 absl::StatusOr<ArticleWriteResult> ArticleStore::Impl::WriteOne(
-    const v1::Article& article, absl::string_view page_id, const PageWrite& page,
-    int64_t now, int64_t* next_seq, bool* page_stored) {
+    const v1::Article& input, const std::optional<MinHashSignature>& signature,
+    absl::string_view page_id, const PageWrite& page, int64_t now, int64_t* next_seq,
+    bool* page_stored) {
+  v1::Article article = input;
+  std::string root;
+  if (signature) {
+    // A first copy that others already point at stays one: no chains.
+    bool has_dependents = false;
+    {
+      NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kHasDependents));
+      StmtScope scope(stmt);
+      BindText(stmt, 1, article.id());
+      const int rc = sqlite3_step(stmt);
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        return SqliteError(writer->db(), rc, "read near-duplicates");
+      }
+      has_dependents = rc == SQLITE_ROW;
+    }
+    if (!has_dependents) {
+      NEWSEARCH_ASSIGN_OR_RETURN(root, FindRootOn(*writer, article.id(), *signature));
+    }
+  }
+  article.set_duplicate_of(root);
+  article.clear_page_id();
   const std::string blob = CanonicalBytes(article);
   const std::string hash = Sha256(blob);
   ArticleWriteResult result;
   result.id = article.id();
+  result.duplicate_of = root;
 
   bool exists = false;
   bool deleted = false;
@@ -457,6 +707,11 @@ absl::StatusOr<ArticleWriteResult> ArticleStore::Impl::WriteOne(
       if (!deleted && !hash.empty() && ColumnBlob(stmt, 2) == hash) {
         result.seq = sqlite3_column_int64(stmt, 0);
         result.outcome = v1::OUTCOME_UNCHANGED;
+        // Rows written by schema version 1 have no signature yet.
+        const bool unsigned_row = sqlite3_column_int(stmt, 4) != 0;
+        if (unsigned_row && signature) {
+          NEWSEARCH_RETURN_IF_ERROR(SetDedup(article.id(), signature, root));
+        }
         return result;
       }
       old_page_id = std::string(ColumnText(stmt, 3));
@@ -472,6 +727,9 @@ absl::StatusOr<ArticleWriteResult> ArticleStore::Impl::WriteOne(
     BindBlob(stmt, 2, page.raw);
     BindText(stmt, 3, page.content_type);
     sqlite3_bind_int64(stmt, 4, now);
+    BindText(stmt, 5, page.url);
+    BindText(stmt, 6, page.external_id);
+    BindText(stmt, 7, page.source_hint);
     NEWSEARCH_RETURN_IF_ERROR(StepDone(*writer, stmt, "store page"));
     *page_stored = true;
   }
@@ -490,6 +748,7 @@ absl::StatusOr<ArticleWriteResult> ArticleStore::Impl::WriteOne(
     NEWSEARCH_RETURN_IF_ERROR(
         StepDone(*writer, stmt, absl::StrCat("write article ", article.id())));
   }
+  NEWSEARCH_RETURN_IF_ERROR(SetDedup(article.id(), signature, root));
   if (!old_page_id.empty() && old_page_id != page_id) {
     NEWSEARCH_RETURN_IF_ERROR(DropPageIfUnused(old_page_id));
   }
@@ -571,7 +830,14 @@ absl::StatusOr<std::vector<ArticleWriteResult>> ArticleStore::PutPage(const Page
   if (page.articles.empty()) return results;
   results.reserve(page.articles.size());
 
-  const std::string page_id = absl::BytesToHexString(Sha256(page.raw));
+  if (!page.signatures.empty() && page.signatures.size() != page.articles.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("article store: ", page.signatures.size(), " signatures for ",
+                     page.articles.size(), " articles"));
+  }
+  const std::string page_id =
+      PageIdFor(page.raw, page.url, page.external_id, page.source_hint, page.content_type);
+  static const std::optional<MinHashSignature> kNoSignature;
   Impl& impl = *impl_;
   absl::MutexLock lock(&impl.write_mu);
   // Seqs are handed out from the committed head; head_seq only moves after
@@ -580,10 +846,12 @@ absl::StatusOr<std::vector<ArticleWriteResult>> ArticleStore::PutPage(const Page
   const int64_t now = NowMicros();
   bool page_stored = false;
   NEWSEARCH_RETURN_IF_ERROR(impl.InWriteTransaction("put page", [&]() -> absl::Status {
-    for (const v1::Article& article : page.articles) {
-      NEWSEARCH_ASSIGN_OR_RETURN(
-          ArticleWriteResult result,
-          impl.WriteOne(article, page_id, page, now, &next_seq, &page_stored));
+    for (size_t i = 0; i < page.articles.size(); ++i) {
+      const std::optional<MinHashSignature>& signature =
+          page.signatures.empty() ? kNoSignature : page.signatures[i];
+      NEWSEARCH_ASSIGN_OR_RETURN(ArticleWriteResult result,
+                                 impl.WriteOne(page.articles[i], signature, page_id, page, now,
+                                               &next_seq, &page_stored));
       results.push_back(std::move(result));
     }
     if (next_seq != impl.head_seq.load()) {
@@ -599,7 +867,7 @@ absl::StatusOr<int64_t> ArticleStore::Delete(absl::string_view id) {
   NEWSEARCH_RETURN_IF_ERROR(CheckId(id));
   Impl& impl = *impl_;
   absl::MutexLock lock(&impl.write_mu);
-  const int64_t seq = impl.head_seq.load() + 1;
+  int64_t seq = impl.head_seq.load();
   NEWSEARCH_RETURN_IF_ERROR(impl.InWriteTransaction("delete", [&]() -> absl::Status {
     std::string page_id;
     {
@@ -616,16 +884,7 @@ absl::StatusOr<int64_t> ArticleStore::Delete(absl::string_view id) {
       }
       page_id = std::string(ColumnText(stmt, 3));
     }
-    {
-      NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, impl.writer->Prepare(kTombstone));
-      StmtScope scope(stmt);
-      BindText(stmt, 1, id);
-      sqlite3_bind_int64(stmt, 2, seq);
-      sqlite3_bind_int64(stmt, 3, NowMicros());
-      NEWSEARCH_RETURN_IF_ERROR(
-          StepDone(*impl.writer, stmt, absl::StrCat("delete article ", id)));
-    }
-    if (!page_id.empty()) NEWSEARCH_RETURN_IF_ERROR(impl.DropPageIfUnused(page_id));
+    NEWSEARCH_RETURN_IF_ERROR(impl.Tombstone(id, page_id, NowMicros(), &seq));
     return impl.SetHeadSeq(seq);
   }));
   impl.head_seq.store(seq);
@@ -716,7 +975,7 @@ absl::StatusOr<std::vector<v1::Change>> ArticleStore::ChangesAfter(int64_t after
     const absl::string_view id = ColumnText(stmt, 0);
     change.set_seq(sqlite3_column_int64(stmt, 1));
     change.set_article_id(std::string(id));
-    if (sqlite3_column_int(stmt, 5) != 0) {
+    if (sqlite3_column_int(stmt, 6) != 0) {
       change.set_kind(v1::CHANGE_KIND_DELETE);
       continue;
     }
@@ -728,6 +987,166 @@ absl::StatusOr<std::vector<v1::Change>> ArticleStore::ChangesAfter(int64_t after
 }
 
 int64_t ArticleStore::HeadSeq() const { return impl_->head_seq.load(); }
+
+absl::StatusOr<std::string> ArticleStore::FindDuplicateRoot(
+    absl::string_view id, const MinHashSignature& signature) const {
+  NEWSEARCH_ASSIGN_OR_RETURN(auto reader, impl_->AcquireReader());
+  return FindRootOn(**reader, id, signature);
+}
+
+absl::StatusOr<std::vector<StoredPage>> ArticleStore::ListPages(absl::string_view after_page_id,
+                                                                int limit) const {
+  if (limit <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("article store: page limit must be positive, got ", limit));
+  }
+  NEWSEARCH_ASSIGN_OR_RETURN(auto reader, impl_->AcquireReader());
+  Connection& conn = **reader;
+  // One read transaction: the pages and their articles from one snapshot.
+  NEWSEARCH_RETURN_IF_ERROR(conn.Exec("BEGIN", "list pages: begin"));
+  std::vector<StoredPage> pages;
+  std::vector<bool> has_request;
+  absl::Status status = [&]() -> absl::Status {
+    {
+      NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn.Prepare(kListPages));
+      StmtScope scope(stmt);
+      BindText(stmt, 1, after_page_id);
+      sqlite3_bind_int64(stmt, 2, limit);
+      int rc;
+      while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        StoredPage& page = pages.emplace_back();
+        page.page_id = std::string(ColumnText(stmt, 0));
+        page.raw = std::string(ColumnBlob(stmt, 1));
+        page.content_type = std::string(ColumnText(stmt, 2));
+        page.url = std::string(ColumnText(stmt, 3));
+        page.external_id = std::string(ColumnText(stmt, 4));
+        page.source_hint = std::string(ColumnText(stmt, 5));
+        has_request.push_back(sqlite3_column_int(stmt, 6) != 0);
+      }
+      if (rc != SQLITE_DONE) return SqliteError(conn.db(), rc, "list pages");
+    }
+    for (size_t i = 0; i < pages.size(); ++i) {
+      NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn.Prepare(kPageArticles));
+      StmtScope scope(stmt);
+      BindText(stmt, 1, pages[i].page_id);
+      int rc;
+      while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        const absl::string_view id = ColumnText(stmt, 0);
+        pages[i].article_ids.emplace_back(id);
+        if (!has_request[i] && pages[i].article_ids.size() == 1) {
+          // Schema version 1 kept the request's url and external_id only in
+          // the articles; the source hint is lost.
+          NEWSEARCH_ASSIGN_OR_RETURN(v1::Article article, ReadArticle(stmt, 1, id));
+          pages[i].url = article.url();
+          pages[i].external_id = article.external_id();
+        }
+      }
+      if (rc != SQLITE_DONE) return SqliteError(conn.db(), rc, "list page articles");
+    }
+    return absl::OkStatus();
+  }();
+  sqlite3_exec(conn.db(), "COMMIT", nullptr, nullptr, nullptr);
+  NEWSEARCH_RETURN_IF_ERROR(status);
+  return pages;
+}
+
+absl::StatusOr<int64_t> ArticleStore::CountPages() const {
+  NEWSEARCH_ASSIGN_OR_RETURN(auto reader, impl_->AcquireReader());
+  NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, (*reader)->Prepare(kCountPages));
+  StmtScope scope(stmt);
+  const int rc = sqlite3_step(stmt);
+  if (rc != SQLITE_ROW) return SqliteError((*reader)->db(), rc, "count pages");
+  return sqlite3_column_int64(stmt, 0);
+}
+
+absl::StatusOr<ReparseCounts> ArticleStore::ReplacePages(const std::vector<PageReparse>& pages) {
+  for (const PageReparse& page : pages) {
+    for (const v1::Article& article : page.articles) {
+      NEWSEARCH_RETURN_IF_ERROR(CheckId(article.id()));
+    }
+    if (!page.signatures.empty() && page.signatures.size() != page.articles.size()) {
+      return absl::InvalidArgumentError("article store: signatures do not match articles");
+    }
+  }
+  Impl& impl = *impl_;
+  absl::MutexLock lock(&impl.write_mu);
+  ReparseCounts counts;
+  int64_t next_seq = impl.head_seq.load();
+  const int64_t now = NowMicros();
+  static const std::optional<MinHashSignature> kNoSignature;
+  const PageWrite no_page;  // the page row exists: WriteOne never inserts it
+  NEWSEARCH_RETURN_IF_ERROR(impl.InWriteTransaction("re-parse", [&]() -> absl::Status {
+    counts = ReparseCounts();
+    next_seq = impl.head_seq.load();
+    for (const PageReparse& page : pages) {
+      if (page.failed) {
+        ++counts.failed_pages;
+        continue;
+      }
+      {
+        NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, impl.writer->Prepare(kPageExists));
+        StmtScope scope(stmt);
+        BindText(stmt, 1, page.page_id);
+        const int rc = sqlite3_step(stmt);
+        if (rc == SQLITE_DONE) {
+          ++counts.skipped_pages;
+          continue;
+        }
+        if (rc != SQLITE_ROW) return SqliteError(impl.writer->db(), rc, "read page");
+      }
+      std::vector<std::string> old_ids;
+      {
+        NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, impl.writer->Prepare(kPageArticles));
+        StmtScope scope(stmt);
+        BindText(stmt, 1, page.page_id);
+        int rc;
+        while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) old_ids.emplace_back(ColumnText(stmt, 0));
+        if (rc != SQLITE_DONE) return SqliteError(impl.writer->db(), rc, "read page articles");
+      }
+      std::vector<std::string> new_ids;
+      for (size_t i = 0; i < page.articles.size(); ++i) {
+        const v1::Article& article = page.articles[i];
+        new_ids.push_back(article.id());
+        {
+          // Ingest may have moved the article to a newer page meanwhile.
+          NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, impl.writer->Prepare(kSelectPageId));
+          StmtScope scope(stmt);
+          BindText(stmt, 1, article.id());
+          const int rc = sqlite3_step(stmt);
+          if (rc == SQLITE_ROW && sqlite3_column_int(stmt, 1) == 0 &&
+              ColumnText(stmt, 0) != page.page_id) {
+            continue;
+          }
+          if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            return SqliteError(impl.writer->db(), rc, "read article page");
+          }
+        }
+        bool page_stored = true;
+        NEWSEARCH_ASSIGN_OR_RETURN(
+            ArticleWriteResult result,
+            impl.WriteOne(article, page.signatures.empty() ? kNoSignature : page.signatures[i],
+                          page.page_id, no_page, now, &next_seq, &page_stored));
+        if (result.outcome == v1::OUTCOME_UNCHANGED) {
+          ++counts.unchanged;
+        } else {
+          ++counts.changed;
+        }
+      }
+      for (const std::string& old_id : old_ids) {
+        if (std::find(new_ids.begin(), new_ids.end(), old_id) != new_ids.end()) continue;
+        NEWSEARCH_RETURN_IF_ERROR(impl.Tombstone(old_id, page.page_id, now, &next_seq));
+        ++counts.deleted;
+      }
+    }
+    if (next_seq != impl.head_seq.load()) {
+      NEWSEARCH_RETURN_IF_ERROR(impl.SetHeadSeq(next_seq));
+    }
+    return absl::OkStatus();
+  }));
+  if (next_seq != impl.head_seq.load()) counts.last_seq = next_seq;
+  impl.head_seq.store(next_seq);
+  return counts;
+}
 
 absl::StatusOr<int64_t> ArticleStore::CountLive() const {
   NEWSEARCH_ASSIGN_OR_RETURN(auto reader, impl_->AcquireReader());

@@ -12,12 +12,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "ingest-service/dedup/minhash.h"
 #include "newsearch/v1/article.pb.h"
 #include "newsearch/v1/ingest.pb.h"
 
@@ -36,12 +38,63 @@ struct PageWrite {
   std::string raw;           // original page bytes, stored once per page
   std::string content_type;  // as given by the caller
   std::vector<v1::Article> articles;
+  // The rest of the request, kept with the raw bytes so that a re-parse can
+  // rebuild the same request (and so the same article ids).
+  std::string url;
+  std::string external_id;
+  std::string source_hint;
+  // MinHash signature of each article's body (parallel to `articles`; may be
+  // empty). An article with a signature is checked for near-duplicates
+  // among the stored articles (see PutPage).
+  std::vector<std::optional<MinHashSignature>> signatures;
+};
+
+// Returns the page id of a request: hex SHA-256 over the request fields and
+// the raw bytes (length-prefixed), so the same bytes sent under two
+// external ids are two pages. Pages stored by schema version 1 keep their
+// id (hex SHA-256 of the bytes alone).
+std::string PageIdFor(absl::string_view raw, absl::string_view url,
+                      absl::string_view external_id, absl::string_view source_hint,
+                      absl::string_view content_type);
+
+// A stored raw page and the request fields it came with.
+struct StoredPage {
+  std::string page_id;
+  std::string raw;
+  std::string content_type;
+  std::string url;
+  std::string external_id;
+  std::string source_hint;
+  // Live articles parsed from it, in id order.
+  std::vector<std::string> article_ids;
+};
+
+// The new parse of one stored page (see ReplacePages).
+struct PageReparse {
+  std::string page_id;
+  // Articles the page yields now (ids set); empty with `failed` set when
+  // the parser rejects the page.
+  std::vector<v1::Article> articles;
+  std::vector<std::optional<MinHashSignature>> signatures;
+  bool failed = false;
+};
+
+struct ReparseCounts {
+  int64_t changed = 0;
+  int64_t unchanged = 0;
+  int64_t deleted = 0;
+  int64_t failed_pages = 0;
+  // Pages skipped because ingest replaced or deleted them meanwhile.
+  int64_t skipped_pages = 0;
+  int64_t last_seq = 0;
 };
 
 struct ArticleWriteResult {
   std::string id;
   int64_t seq = 0;  // seq of the article's current state
   v1::Outcome outcome = v1::OUTCOME_UNSPECIFIED;
+  // Root id of the near-duplicates this article belongs to; empty when none.
+  std::string duplicate_of;
 };
 
 struct ListResult {
@@ -65,7 +118,33 @@ class ArticleStore {
   // existing seq and no new seq. A previously deleted id is CREATED again.
   // Sets ingested_at/updated_at. Results are in article order. Durable when
   // it returns OK.
+  //
+  // Duplicates: an article with a signature whose body is a near-duplicate
+  // (estimated Jaccard >= kDuplicateMinSimilarity) of a live stored article
+  // gets duplicate_of = that article's root (its own duplicate_of, or its id
+  // when it is itself a first copy), so links never chain. Candidates come
+  // from the LSH band index, never a full scan. An article that other
+  // articles already point at stays a root when it is re-ingested.
   absl::StatusOr<std::vector<ArticleWriteResult>> PutPage(const PageWrite& page);
+
+  // What PutPage would set as duplicate_of for an article `id` with this
+  // signature: the root id, or empty. Reads only.
+  absl::StatusOr<std::string> FindDuplicateRoot(absl::string_view id,
+                                                const MinHashSignature& signature) const;
+
+  // Re-parse support. Lists stored pages with page_id > after_page_id that
+  // still have a live article, in page_id order, at most `limit`.
+  absl::StatusOr<std::vector<StoredPage>> ListPages(absl::string_view after_page_id,
+                                                    int limit) const;
+  // Number of stored pages with a live article.
+  absl::StatusOr<int64_t> CountPages() const;
+  // Writes the new parse of a batch of pages in one transaction: each
+  // article is written as by PutPage (changed -> new seq, identical ->
+  // unchanged), and live articles of the page that the new parse no longer
+  // yields are deleted. A failed page is left as it is. A page that ingest
+  // replaced or deleted since ListPages, and any article that ingest moved
+  // to another page, are skipped.
+  absl::StatusOr<ReparseCounts> ReplacePages(const std::vector<PageReparse>& pages);
 
   // Returns the live article. NOT_FOUND for unknown or deleted ids.
   absl::StatusOr<v1::Article> Get(absl::string_view id) const;
@@ -73,8 +152,12 @@ class ArticleStore {
   absl::StatusOr<std::string> GetRaw(absl::string_view id) const;
   // Lists live articles with id > after_id in id order, at most `limit`.
   absl::StatusOr<ListResult> List(absl::string_view after_id, int limit) const;
-  // Deletes: the row becomes a tombstone with the next seq. Returns that seq.
-  // NOT_FOUND for unknown or already deleted ids.
+  // Deletes: the row becomes a tombstone with the next seq. Returns the
+  // highest seq written. NOT_FOUND for unknown or already deleted ids.
+  // When the deleted article is the first copy of near-duplicates, the
+  // oldest remaining copy becomes the new first copy (duplicate_of cleared)
+  // and the others point at it; each of them takes a new seq, so search
+  // replicas re-collapse them.
   absl::StatusOr<int64_t> Delete(absl::string_view id);
 
   // Returns up to `limit` changes with seq > after_seq, in seq order: an

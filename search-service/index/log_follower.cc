@@ -45,13 +45,18 @@ bool LogFollower::Impl::SleepUnlessStopping(absl::Duration d) {
 }
 
 void LogFollower::Impl::ReadLoop() {
-  auto channel = grpc::CreateCustomChannel(options.ingest_address,
-                                           grpc::InsecureChannelCredentials(),
-                                           server::StreamingChannelArguments(options.max_message_bytes));
+  auto channel = grpc::CreateCustomChannel(
+      options.ingest_address,
+      options.credentials != nullptr ? options.credentials : grpc::InsecureChannelCredentials(),
+      server::StreamingChannelArguments(options.max_message_bytes));
   auto stub = v1::IngestService::NewStub(channel);
   absl::Duration backoff = options.min_backoff;
   while (true) {
     grpc::ClientContext context;
+    if (options.token) {
+      const std::string token = options.token();
+      if (!token.empty()) context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+    }
     v1::StreamChangesRequest request;
     {
       absl::MutexLock lock(&mu);
@@ -100,7 +105,10 @@ void LogFollower::Impl::ReadLoop() {
                                        static_cast<int>(finish.error_code()), " ",
                                        finish.error_message());
     }
-    Log(announced ? LogLevel::kWarning : LogLevel::kDebug, "follower", "change stream ended",
+    // A refused token never fixes itself by retrying: say so loudly.
+    const bool refused = finish.error_code() == grpc::StatusCode::UNAUTHENTICATED;
+    Log(announced || refused ? LogLevel::kWarning : LogLevel::kDebug, "follower",
+        "change stream ended",
         {{"ingest", options.ingest_address},
          {"code", static_cast<int>(finish.error_code())},
          {"message", finish.error_message()},
@@ -143,6 +151,9 @@ void LogFollower::Impl::IndexLoop() {
       absl::Status applied = writer->Apply(batch);
       absl::MutexLock lock(&mu);
       if (applied.ok()) {
+        if (options.on_commit) {
+          options.on_commit(absl::Now() - start, static_cast<int64_t>(batch.size()));
+        }
         status.applied_seq = writer->applied_seq();
         status.last_commit_at = absl::Now();
         Log(LogLevel::kDebug, "follower", "batch committed",

@@ -7,8 +7,11 @@
 #define NEWSEARCH_SEARCH_SERVICE_INDEX_LOG_FOLLOWER_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+
+#include <grpcpp/security/credentials.h>
 
 #include "absl/time/time.h"
 #include "search-service/index/index_writer.h"
@@ -30,6 +33,16 @@ struct LogFollowerOptions {
   int max_queued_changes = 8000;
   // Largest StreamChanges message accepted.
   int max_message_bytes = 64 << 20;
+  // Channel credentials for the ingest connection (TLS, mutual TLS); null =
+  // plaintext.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  // Returns the bearer token to present on each StreamChanges call (asked
+  // again on every reconnect, so a rotated token is picked up); null or an
+  // empty result = none.
+  std::function<std::string()> token;
+  // Called on the indexer thread after each successful commit with its
+  // duration and number of changes (for metrics); may be null.
+  std::function<void(absl::Duration, int64_t)> on_commit;
 };
 
 struct FollowerStatus {

@@ -616,16 +616,16 @@ v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan) c
   v1::SearchResponse response;
   response.set_applied_seq(ReadAppliedSeq(db));
   response.set_total_estimate(mset.get_matches_estimated());
-  // Xapian does not say whether the limit cut the match short; a match that
-  // ran at least as long as the limit may have been.
+  // Xapian does not say whether the limit fired (it then stops the extra
+  // checking for exact counts); a match that ran at least as long may have.
   response.set_partial(time_limit > 0 && elapsed >= options.query_time_limit);
-  const bool all_examined =
-      !response.partial() &&
-      (plan.facets ? (db.get_doccount() <= static_cast<Xapian::doccount>(
-                                               options.facet_exact_limit) ||
-                      source_spy.get_total() < facet_check)
-                   : mset.get_matches_lower_bound() == mset.get_matches_upper_bound());
   if (plan.facets) {
+    // Every match was examined when the whole database was in reach, or when
+    // the matcher ran out of matches before reaching facet_check.
+    const bool all_examined =
+        !response.partial() &&
+        (db.get_doccount() <= static_cast<Xapian::doccount>(options.facet_exact_limit) ||
+         source_spy.get_total() < facet_check);
     FillFacet(source_spy, "source", /*by_count=*/true, response.add_facets());
     FillFacet(year_spy, "year", /*by_count=*/false, response.add_facets());
     FillFacet(month_spy, "month", /*by_count=*/false, response.add_facets());
@@ -685,7 +685,10 @@ v1::SimilarArticlesResponse Searcher::Impl::RunSimilar(Xapian::Database& db,
   Xapian::RSet rset;
   rset.add_document(docid);
   const FreeTextTerms decider;
-  const Xapian::ESet eset = enquire.get_eset(kSimilarTerms, rset, &decider);
+  // Exact term frequencies: over shards Xapian otherwise approximates them
+  // and picks different terms than one database would.
+  const Xapian::ESet eset =
+      enquire.get_eset(kSimilarTerms, rset, Xapian::Enquire::USE_EXACT_TERMFREQ, &decider);
   std::vector<std::string> terms;
   for (auto it = eset.begin(); it != eset.end(); ++it) terms.push_back(*it);
   if (request.debug()) {

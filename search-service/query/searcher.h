@@ -39,8 +39,9 @@ struct SearcherOptions {
   double bm25_b = 1.0;
   // False: hits carry no snippet (the relevance harness needs only ids).
   bool build_snippets = true;
-  // Longest time the matcher may spend on one query (Enquire::set_time_limit);
-  // zero = no limit. When it runs out the response has partial=true.
+  // Time after which the matcher stops checking extra documents for exact
+  // counts (Enquire::set_time_limit; Xapian cannot end the match itself);
+  // zero = no limit. A match that reaches it answers with partial=true.
   absl::Duration query_time_limit = absl::ZeroDuration();
   // Facet counts (include_facets) examine at most this many matches; on
   // larger match sets the response has facets_exact=false.

@@ -1,5 +1,6 @@
 // newsearch-search: flags (and NEWSEARCH_* environment variables) ->
 // SearchServerOptions -> serve until SIGTERM/SIGINT, then commit and stop.
+#include <cstdlib>
 #include <iostream>
 #include <string>
 
@@ -24,8 +25,35 @@ ABSL_FLAG(int32_t, flush_interval_ms, 200, "Longest wait to fill an index batch"
 ABSL_FLAG(int32_t, max_query_chars, 1024, "Longest query accepted, in characters");
 ABSL_FLAG(int32_t, max_page_size, 100, "Largest page_size accepted");
 ABSL_FLAG(int32_t, max_result_depth, 10000, "Deepest result reachable by paging");
+ABSL_FLAG(int32_t, query_time_limit_ms, 0,
+          "Per-query time in milliseconds after which Xapian stops checking matches for exact "
+          "counts and facets (0 = none); such responses have partial=true");
+ABSL_FLAG(int32_t, facet_exact_limit, 100000,
+          "Facet counts are exact for match sets up to this many articles");
 ABSL_FLAG(int32_t, shutdown_grace_seconds, 10, "Grace period for in-flight calls on SIGTERM");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
+ABSL_FLAG(std::string, auth_token_file, "",
+          "File holding the token every SearchService call must present as "
+          "'authorization: Bearer <token>' (re-read when it changes; empty = env "
+          "NEWSEARCH_AUTH_TOKEN, else no authentication)");
+ABSL_FLAG(std::string, tls_cert_file, "", "PEM certificate chain; with --tls_key_file turns TLS on");
+ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of --tls_cert_file");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "PEM CA bundle; when set, clients must present a certificate it signed (mutual TLS)");
+ABSL_FLAG(std::string, health_listen, "",
+          "Extra plaintext host:port serving only grpc.health.v1 (for probes when TLS is on)");
+ABSL_FLAG(int32_t, max_concurrent_streams, 128,
+          "Streaming calls in flight; more are RESOURCE_EXHAUSTED (0 = no limit)");
+ABSL_FLAG(std::string, ingest_token_file, "",
+          "File holding the token presented to ingest on StreamChanges (re-read on reconnect; "
+          "empty = env NEWSEARCH_INGEST_TOKEN, else none)");
+ABSL_FLAG(std::string, ingest_tls_ca_file, "",
+          "PEM CA bundle that signed ingest's certificate; when set, connect to ingest with TLS");
+ABSL_FLAG(std::string, ingest_tls_cert_file, "", "PEM client certificate for mutual TLS to ingest");
+ABSL_FLAG(std::string, ingest_tls_key_file, "", "PEM key of --ingest_tls_cert_file");
+ABSL_FLAG(int64_t, ready_max_lag, 1000,
+          "Readiness (health \"\") is SERVING only while following ingest at most this many "
+          "changes behind");
 ABSL_FLAG(std::string, analyzer, "",
           "Analyzer variant: bigrams, words or words+bigrams (empty = the default, "
           "bigrams). Recorded in the index; an index built with another is refused");
@@ -38,7 +66,10 @@ int main(int argc, char** argv) {
   absl::Status env = newsearch::server::ApplyEnvironmentToFlags(
       {"listen", "data_dir", "ingest_address", "metrics_listen", "port_file", "max_message_bytes",
        "max_batch_changes", "flush_interval_ms", "max_query_chars", "max_page_size",
-       "max_result_depth", "shutdown_grace_seconds", "log_level"});
+       "max_result_depth", "shutdown_grace_seconds", "log_level", "query_time_limit_ms",
+       "facet_exact_limit", "auth_token_file", "tls_cert_file", "tls_key_file",
+       "tls_client_ca_file", "health_listen", "max_concurrent_streams", "ingest_token_file",
+       "ingest_tls_ca_file", "ingest_tls_cert_file", "ingest_tls_key_file", "ready_max_lag"});
   if (env.ok()) env = newsearch::server::ApplyEnvironmentToFlags({"analyzer"});
   if (!env.ok()) {
     std::cerr << "newsearch-search: bad environment: " << env.message() << "\n";
@@ -62,6 +93,25 @@ int main(int argc, char** argv) {
   options.max_page_size = absl::GetFlag(FLAGS_max_page_size);
   options.max_result_depth = absl::GetFlag(FLAGS_max_result_depth);
   options.shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
+  options.query_time_limit = absl::Milliseconds(absl::GetFlag(FLAGS_query_time_limit_ms));
+  options.facet_exact_limit = absl::GetFlag(FLAGS_facet_exact_limit);
+  options.auth_token_file = absl::GetFlag(FLAGS_auth_token_file);
+  if (const char* token = std::getenv("NEWSEARCH_AUTH_TOKEN"); token != nullptr) {
+    options.auth_token = token;
+  }
+  options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  options.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
+  options.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
+  options.health_listen = absl::GetFlag(FLAGS_health_listen);
+  options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+  options.ingest_token_file = absl::GetFlag(FLAGS_ingest_token_file);
+  if (const char* token = std::getenv("NEWSEARCH_INGEST_TOKEN"); token != nullptr) {
+    options.ingest_token = token;
+  }
+  options.ingest_tls_ca_file = absl::GetFlag(FLAGS_ingest_tls_ca_file);
+  options.ingest_tls_cert_file = absl::GetFlag(FLAGS_ingest_tls_cert_file);
+  options.ingest_tls_key_file = absl::GetFlag(FLAGS_ingest_tls_key_file);
+  options.ready_max_lag = absl::GetFlag(FLAGS_ready_max_lag);
   options.analyzer = absl::GetFlag(FLAGS_analyzer);
   std::string problems;
   if (!options.analyzer.empty()) {
@@ -74,9 +124,15 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_flush_interval_ms) < 0) problems += " --flush_interval_ms must be >= 0;";
   if (options.max_query_chars <= 0) problems += " --max_query_chars must be positive;";
   if (options.max_page_size <= 0) problems += " --max_page_size must be positive;";
+  if (absl::GetFlag(FLAGS_query_time_limit_ms) < 0) {
+    problems += " --query_time_limit_ms must be >= 0;";
+  }
+  if (options.facet_exact_limit <= 0) problems += " --facet_exact_limit must be positive;";
   if (options.max_result_depth < options.max_page_size) {
     problems += " --max_result_depth must be >= --max_page_size;";
   }
+  if (options.max_concurrent_streams < 0) problems += " --max_concurrent_streams must be >= 0;";
+  if (options.ready_max_lag < 0) problems += " --ready_max_lag must be >= 0;";
   if (!problems.empty()) {
     std::cerr << "newsearch-search: invalid configuration:" << problems << "\n";
     return 2;

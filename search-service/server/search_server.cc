@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <system_error>
+#include <thread>
 
 #include <grpcpp/grpcpp.h>
 
@@ -10,10 +11,12 @@
 #include "common/analysis/analyzer.h"
 #include "common/base/logging.h"
 #include "common/base/status_macros.h"
+#include "common/server/auth.h"
 #include "common/server/grpc_status.h"
 #include "common/server/grpc_server.h"
 #include "common/server/metrics.h"
 #include "common/server/server_setup.h"
+#include "common/server/tls.h"
 #include "newsearch/v1/search.grpc.pb.h"
 #include "search-service/index/index_writer.h"
 #include "search-service/index/log_follower.h"
@@ -47,6 +50,18 @@ class SearchServiceImpl final : public v1::SearchService::Service {
     absl::StatusOr<v1::SearchResponse> result = searcher_->Search(*request);
     if (!result.ok()) {
       Log(LogLevel::kDebug, "search", "query failed", {{"status", result.status().ToString()}});
+      return server::ToGrpcStatus(result.status());
+    }
+    *response = std::move(*result);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status SimilarArticles(grpc::ServerContext*, const v1::SimilarArticlesRequest* request,
+                               v1::SimilarArticlesResponse* response) override {
+    absl::StatusOr<v1::SimilarArticlesResponse> result = searcher_->SimilarArticles(*request);
+    if (!result.ok()) {
+      Log(LogLevel::kDebug, "search", "similar articles failed",
+          {{"status", result.status().ToString()}});
       return server::ToGrpcStatus(result.status());
     }
     *response = std::move(*result);
@@ -90,10 +105,42 @@ struct SearchServer::Impl {
   std::unique_ptr<LogFollower> follower;
   std::unique_ptr<Searcher> searcher;
   std::unique_ptr<SearchServiceImpl> service;
+  std::unique_ptr<server::TokenSource> ingest_token;
   std::unique_ptr<server::GrpcServer> server;
   absl::Mutex shutdown_mu;
   bool shut_down ABSL_GUARDED_BY(shutdown_mu) = false;
+  // Readiness reporter: sets health "" from the follower's lag.
+  std::thread readiness;
+  absl::Mutex readiness_mu;
+  bool readiness_stop ABSL_GUARDED_BY(readiness_mu) = false;
+
+  void ReportReadiness();
 };
+
+void SearchServer::Impl::ReportReadiness() {
+  using grpc::health::v1::HealthCheckResponse;
+  bool last_ready = false;
+  bool first = true;
+  while (true) {
+    const FollowerStatus status = follower->status();
+    const int64_t lag = std::max<int64_t>(0, status.head_seq - status.applied_seq);
+    const bool ready = status.following && lag <= options.ready_max_lag;
+    if (first || ready != last_ready) {
+      const auto serving = ready ? HealthCheckResponse::SERVING : HealthCheckResponse::NOT_SERVING;
+      server->health().SetStatus("", serving);
+      server->health().SetStatus("newsearch.v1.SearchService", serving);
+      Log(LogLevel::kInfo, "search", ready ? "ready" : "not ready",
+          {{"following", status.following},
+           {"lag", static_cast<long long>(lag)},
+           {"ready_max_lag", static_cast<long long>(options.ready_max_lag)}});
+      last_ready = ready;
+      first = false;
+    }
+    absl::MutexLock lock(&readiness_mu);
+    auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(readiness_mu) { return readiness_stop; };
+    if (readiness_mu.AwaitWithTimeout(absl::Condition(&stop), absl::Milliseconds(100))) return;
+  }
+}
 
 SearchServer::SearchServer() : impl_(std::make_unique<Impl>()) {}
 SearchServer::~SearchServer() { Shutdown(); }
@@ -120,12 +167,33 @@ absl::StatusOr<std::unique_ptr<SearchServer>> SearchServer::Start(
   searcher_options.max_query_chars = options.max_query_chars;
   searcher_options.max_page_size = options.max_page_size;
   searcher_options.max_result_depth = options.max_result_depth;
+  searcher_options.query_time_limit = options.query_time_limit;
+  searcher_options.facet_exact_limit = options.facet_exact_limit;
   NEWSEARCH_ASSIGN_OR_RETURN(impl.searcher, Searcher::Create(searcher_options, impl.analyzer.get()));
 
   LogFollowerOptions follower_options;
   follower_options.ingest_address = options.ingest_address;
   follower_options.max_batch_changes = options.max_batch_changes;
   follower_options.flush_interval = options.flush_interval;
+  server::ClientTlsFiles ingest_tls{options.ingest_tls_ca_file, options.ingest_tls_cert_file,
+                                    options.ingest_tls_key_file, "--ingest_tls_"};
+  NEWSEARCH_ASSIGN_OR_RETURN(follower_options.credentials,
+                             server::MakeChannelCredentials(ingest_tls));
+  NEWSEARCH_ASSIGN_OR_RETURN(impl.ingest_token, server::MakeTokenSource(options.ingest_token_file,
+                                                                         options.ingest_token));
+  if (impl.ingest_token != nullptr) {
+    server::TokenSource* token = impl.ingest_token.get();
+    follower_options.token = [token] { return token->Current(); };
+  }
+  NEWSEARCH_ASSIGN_OR_RETURN(
+      server::HistogramFamily * commit_duration,
+      impl.registry.AddHistogram("newsearch_search_commit_duration_seconds",
+                                 "Time to apply one batch of changes and commit it to the index.",
+                                 {}, server::DefaultLatencyBucketsSeconds()));
+  server::Histogram* commit_histogram = &commit_duration->WithLabels({});
+  follower_options.on_commit = [commit_histogram](absl::Duration took, int64_t) {
+    commit_histogram->Observe(absl::ToDoubleSeconds(took));
+  };
   impl.follower = std::make_unique<LogFollower>(follower_options, impl.writer.get());
   const LogFollower* follower = impl.follower.get();
   const Searcher* searcher = impl.searcher.get();
@@ -149,6 +217,9 @@ absl::StatusOr<std::unique_ptr<SearchServer>> SearchServer::Start(
         absl::StatusOr<int64_t> count = searcher->DocumentCount();
         return count.ok() ? static_cast<double>(*count) : 0.0;
       }));
+  NEWSEARCH_RETURN_IF_ERROR(impl.registry.AddCallbackGauge(
+      "newsearch_search_index_size_bytes", "Bytes of this replica's index files on disk.",
+      [index_path] { return static_cast<double>(DirectorySize(index_path)); }));
 
   impl.service = std::make_unique<SearchServiceImpl>(impl.searcher.get(), impl.follower.get(),
                                                      index_path, options.ingest_address);
@@ -159,11 +230,21 @@ absl::StatusOr<std::unique_ptr<SearchServer>> SearchServer::Start(
   grpc_options.metrics_service = "search";
   grpc_options.max_message_bytes = options.max_message_bytes;
   grpc_options.shutdown_grace = options.shutdown_grace;
+  grpc_options.auth_token_file = options.auth_token_file;
+  grpc_options.auth_token = options.auth_token;
+  grpc_options.tls.cert_file = options.tls_cert_file;
+  grpc_options.tls.key_file = options.tls_key_file;
+  grpc_options.tls.client_ca_file = options.tls_client_ca_file;
+  grpc_options.health_listen = options.health_listen;
+  grpc_options.max_concurrent_streams = options.max_concurrent_streams;
+  // Ready only once caught up with ingest (ReportReadiness).
+  grpc_options.initially_ready = false;
   NEWSEARCH_ASSIGN_OR_RETURN(impl.server,
                              server::GrpcServer::Start(grpc_options, {impl.service.get()},
                                                        {"newsearch.v1.SearchService"},
                                                        &impl.registry));
   impl.follower->Start();
+  impl.readiness = std::thread([&impl] { impl.ReportReadiness(); });
   Log(LogLevel::kInfo, "search", "serving",
       {{"listen", options.listen},
        {"port", impl.server->port()},
@@ -176,6 +257,8 @@ absl::StatusOr<std::unique_ptr<SearchServer>> SearchServer::Start(
 
 int SearchServer::port() const { return impl_->server->port(); }
 
+int SearchServer::health_port() const { return impl_->server->health_port(); }
+
 void SearchServer::Shutdown() {
   {
     absl::MutexLock lock(&impl_->shutdown_mu);
@@ -183,6 +266,11 @@ void SearchServer::Shutdown() {
     impl_->shut_down = true;
   }
   Log(LogLevel::kInfo, "search", "shutting down");
+  {
+    absl::MutexLock lock(&impl_->readiness_mu);
+    impl_->readiness_stop = true;
+  }
+  if (impl_->readiness.joinable()) impl_->readiness.join();
   if (impl_->server != nullptr) impl_->server->Shutdown();
   Log(LogLevel::kDebug, "search", "grpc server stopped");
   if (impl_->follower != nullptr) impl_->follower->Stop();

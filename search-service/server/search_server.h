@@ -30,7 +30,37 @@ struct SearchServerOptions {
   int max_query_chars = 1024;
   int max_page_size = 100;
   int max_result_depth = 10000;
+  // Per-query time limit for exact counting (zero = none); responses that
+  // reach it say partial=true (see SearcherOptions::query_time_limit).
+  absl::Duration query_time_limit = absl::ZeroDuration();
+  // Facet counts are exact for match sets up to this many articles.
+  int facet_exact_limit = 100000;
   absl::Duration shutdown_grace = absl::Seconds(10);
+
+  // Security and limits (README "Security and limits").
+  // Token every SearchService call must present (file re-read on change,
+  // else the literal; both empty = none).
+  std::string auth_token_file;
+  std::string auth_token;
+  // TLS when cert and key are set; mutual TLS when the client CA is set too.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+  // Extra plaintext listener serving only grpc.health.v1; empty = none.
+  std::string health_listen;
+  // Streaming calls in flight; <= 0 = no limit.
+  int max_concurrent_streams = 128;
+  // Token presented to ingest on StreamChanges (file re-read on every
+  // reconnect, else the literal; both empty = none).
+  std::string ingest_token_file;
+  std::string ingest_token;
+  // TLS to ingest when the CA file is set; cert and key for mutual TLS.
+  std::string ingest_tls_ca_file;
+  std::string ingest_tls_cert_file;
+  std::string ingest_tls_key_file;
+  // Readiness (health service "") is SERVING only while the change stream
+  // is open and at most this many changes behind ingest's head.
+  int64_t ready_max_lag = 1000;
   // Analyzer variant (`bigrams`, `words`, `words+bigrams`; empty = the
   // default). Recorded in the index; an index built with another one is
   // refused (FAILED_PRECONDITION).
@@ -43,6 +73,8 @@ class SearchServer {
   ~SearchServer();
 
   int port() const;
+  // Port of the plaintext health listener; 0 when there is none.
+  int health_port() const;
   // Stops serving (in-flight calls finish within the grace period), stops
   // following the log after committing what was received. Idempotent.
   void Shutdown();

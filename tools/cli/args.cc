@@ -29,10 +29,16 @@ constexpr FlagSpec kFlags[] = {
     {"search", true, kAllCommands},
     {"timeout", true, kAllCommands},
     {"token_file", true, kAllCommands},
+    {"tls_ca_file", true, kAllCommands},
+    {"tls_cert_file", true, kAllCommands},
+    {"tls_key_file", true, kAllCommands},
     {"json", false, kAllCommands},
     {"help", false, kAllCommands},
-    {"source_hint", true, Bit(Command::kIngest)},
-    {"content_type", true, Bit(Command::kIngest)},
+    {"source_hint", true, Bit(Command::kIngest) | Bit(Command::kParse)},
+    {"content_type", true, Bit(Command::kIngest) | Bit(Command::kParse)},
+    {"url", true, Bit(Command::kParse)},
+    {"external_id", true, Bit(Command::kParse)},
+    {"batch_size", true, Bit(Command::kReparse)},
     {"external_id_from_path", false, Bit(Command::kIngest)},
     {"source", true, Bit(Command::kSearch)},
     {"after", true, Bit(Command::kSearch)},
@@ -40,6 +46,11 @@ constexpr FlagSpec kFlags[] = {
     {"sort", true, Bit(Command::kSearch)},
     {"page_size", true, Bit(Command::kSearch) | Bit(Command::kList)},
     {"page_token", true, Bit(Command::kSearch) | Bit(Command::kList)},
+    {"year", true, Bit(Command::kSearch)},
+    {"month", true, Bit(Command::kSearch)},
+    {"facets", false, Bit(Command::kSearch)},
+    {"expand_duplicates", false, Bit(Command::kSearch)},
+    {"debug", false, Bit(Command::kSearch)},
 };
 
 const FlagSpec* FindFlag(absl::string_view name) {
@@ -63,6 +74,7 @@ constexpr CommandName kCommands[] = {
     {"help", Command::kHelp},     {"ingest", Command::kIngest}, {"search", Command::kSearch},
     {"get", Command::kGet},       {"list", Command::kList},     {"delete", Command::kDelete},
     {"status", Command::kStatus}, {"wait", Command::kWait},
+    {"parse", Command::kParse},   {"reparse", Command::kReparse},
 };
 
 const char* NameOf(Command command) {
@@ -103,8 +115,9 @@ absl::StatusOr<newsearch::v1::SortOrder> ParseSort(absl::string_view value) {
   if (value == "relevance") return newsearch::v1::SORT_ORDER_RELEVANCE;
   if (value == "date" || value == "date_desc") return newsearch::v1::SORT_ORDER_DATE_DESC;
   if (value == "date_asc") return newsearch::v1::SORT_ORDER_DATE_ASC;
+  if (value == "recency") return newsearch::v1::SORT_ORDER_RELEVANCE_RECENCY;
   return absl::InvalidArgumentError(absl::StrCat(
-      "--sort takes relevance, date (newest first) or date_asc, not \"", value, "\""));
+      "--sort takes relevance, date (newest first), date_asc or recency, not \"", value, "\""));
 }
 
 // Applies one flag to `inv`; the command has already been checked to accept it.
@@ -119,6 +132,12 @@ absl::Status ApplyFlag(const ParsedFlag& flag, Invocation* inv) {
     NEWSEARCH_ASSIGN_OR_RETURN(inv->global.timeout, ParseTimeoutFlag(value));
   } else if (name == "token_file") {
     inv->global.token_file = value;
+  } else if (name == "tls_ca_file") {
+    inv->global.tls_ca_file = value;
+  } else if (name == "tls_cert_file") {
+    inv->global.tls_cert_file = value;
+  } else if (name == "tls_key_file") {
+    inv->global.tls_key_file = value;
   } else if (name == "json") {
     NEWSEARCH_ASSIGN_OR_RETURN(inv->global.json, ParseBool(name, value));
   } else if (name == "source_hint") {
@@ -127,6 +146,17 @@ absl::Status ApplyFlag(const ParsedFlag& flag, Invocation* inv) {
     inv->ingest.content_type = value;
   } else if (name == "external_id_from_path") {
     NEWSEARCH_ASSIGN_OR_RETURN(inv->ingest.external_id_from_path, ParseBool(name, value));
+  } else if (name == "url") {
+    inv->parse.url = value;
+  } else if (name == "external_id") {
+    inv->parse.external_id = value;
+  } else if (name == "batch_size") {
+    int32_t size = 0;
+    if (!absl::SimpleAtoi(value, &size) || size < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--batch_size takes a non-negative integer, not \"", value, "\""));
+    }
+    inv->reparse.set_batch_size(size);
   } else if (name == "source") {
     if (value.empty()) return absl::InvalidArgumentError("--source needs a source name");
     inv->search.add_sources(value);
@@ -147,6 +177,23 @@ absl::Status ApplyFlag(const ParsedFlag& flag, Invocation* inv) {
   } else if (name == "page_token") {
     inv->search.set_page_token(value);
     inv->list.set_page_token(value);
+  } else if (name == "year" || name == "month") {
+    // The server checks the form and says what is wrong.
+    if (value.empty()) return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
+    if (name == "year") {
+      inv->search.add_years(value);
+    } else {
+      inv->search.add_months(value);
+    }
+  } else if (name == "facets") {
+    NEWSEARCH_ASSIGN_OR_RETURN(bool on, ParseBool(name, value));
+    inv->search.set_include_facets(on);
+  } else if (name == "expand_duplicates") {
+    NEWSEARCH_ASSIGN_OR_RETURN(bool on, ParseBool(name, value));
+    inv->search.set_expand_duplicates(on);
+  } else if (name == "debug") {
+    NEWSEARCH_ASSIGN_OR_RETURN(bool on, ParseBool(name, value));
+    inv->search.set_debug(on);
   }
   return absl::OkStatus();
 }
@@ -169,9 +216,13 @@ absl::Status CheckPositionals(Command command, const std::vector<std::string>& p
         return absl::InvalidArgumentError("the article id must not be empty");
       }
       break;
+    case Command::kParse:
+      if (n != 1) return error("exactly one page file");
+      break;
     case Command::kList:
     case Command::kStatus:
     case Command::kWait:
+    case Command::kReparse:
       if (n != 0) return error("no positional arguments");
       break;
     case Command::kHelp:
@@ -294,6 +345,10 @@ absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args
     inv.global.search_address = *v;
   }
   if (auto v = env("NEWSEARCH_TOKEN_FILE"); v && !v->empty()) inv.global.token_file = *v;
+  if (auto v = env("NEWSEARCH_TOKEN"); v && !v->empty()) inv.global.token = *v;
+  if (auto v = env("NEWSEARCH_TLS_CA_FILE"); v && !v->empty()) inv.global.tls_ca_file = *v;
+  if (auto v = env("NEWSEARCH_TLS_CERT_FILE"); v && !v->empty()) inv.global.tls_cert_file = *v;
+  if (auto v = env("NEWSEARCH_TLS_KEY_FILE"); v && !v->empty()) inv.global.tls_key_file = *v;
   if (auto v = env("NEWSEARCH_TIMEOUT"); v && !v->empty()) {
     absl::StatusOr<absl::Duration> timeout = ParseTimeoutFlag(*v);
     if (!timeout.ok()) {
@@ -333,6 +388,9 @@ absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args
     case Command::kDelete:
       inv.article_id = positionals[0];
       break;
+    case Command::kParse:
+      inv.parse.path = positionals[0];
+      break;
     default:
       break;
   }
@@ -352,13 +410,22 @@ Commands:
       --source_hint S           source name for pages that name none
       --content_type T          MIME type, e.g. "text/html; charset=gbk"
       --external_id_from_path   external_id = path relative to the argument
-  search [QUERY...]   Run a query (the words are joined with spaces).
+  search [QUERY...]   Run a query (the words are joined with spaces). Grammar:
+                      words (all must match), "phrases", OR, AND, NOT, -word,
+                      ( ), title: source: author:, dates 2018年, 2018年4月,
+                      2018-04-23, 2018-01-01..2018-06-30 (see README).
       --source S                keep only this source (repeatable)
       --after DATE              published at or after DATE
       --before DATE             published before DATE (exclusive)
                                 DATE: YYYY-MM-DD or "YYYY-MM-DD HH:MM" in UTC+8,
                                 or RFC 3339 with an offset
-      --sort relevance|date|date_asc
+      --year YYYY               keep only this year, UTC+8 (repeatable)
+      --month YYYY-MM           keep only this month, UTC+8 (repeatable)
+      --sort relevance|date|date_asc|recency
+                                recency: relevance plus a boost for newer
+      --facets                  print counts by source, year and month
+      --expand_duplicates       show every copy of a story, not one hit
+      --debug                   print how the query was parsed
       --page_size N             hits per page (server default 10)
       --page_token T            next_page_token of a previous page
   get ID              Print one stored article.
@@ -369,6 +436,15 @@ Commands:
   wait                Wait until the search replica has applied everything
                       the ingest service has stored (bounded by --timeout,
                       default 60s).
+  parse FILE          Dry run: show what the ingest service would store for
+                      one page (articles, detected encoding, warnings,
+                      duplicate_of); nothing is stored.
+      --source_hint S, --content_type T   as for ingest
+      --url U, --external_id E  request fields (they decide the ids)
+  reparse             Re-parse every stored page with the service's current
+                      parser; changed articles reach every search replica.
+                      Progress on stderr.
+      --batch_size N            pages per write transaction (server default 100)
   help                Print this text.
 
 Global flags (environment variable in brackets):
@@ -377,6 +453,11 @@ Global flags (environment variable in brackets):
   --timeout SECONDS     RPC deadline [NEWSEARCH_TIMEOUT] (30s per call; none for
                         the ingest stream; the total wait for `wait`)
   --token_file PATH     send "authorization: Bearer <token>" [NEWSEARCH_TOKEN_FILE]
+                        (without a file: the token in NEWSEARCH_TOKEN)
+  --tls_ca_file PATH    connect with TLS, trusting this CA [NEWSEARCH_TLS_CA_FILE]
+  --tls_cert_file PATH, --tls_key_file PATH
+                        client certificate for mutual TLS [NEWSEARCH_TLS_CERT_FILE,
+                        NEWSEARCH_TLS_KEY_FILE]
   --json                print responses as JSON, one object per line
 
 Exit codes: 0 ok, 1 RPC/connection error or timeout, 2 some pages failed to

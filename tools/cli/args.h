@@ -25,7 +25,7 @@ namespace newsearch::cli {
 inline constexpr int kExitOk = 0;
 // RPC or connection error, unreadable input, `wait` timed out.
 inline constexpr int kExitError = 1;
-// `ingest` finished but some pages failed.
+// `ingest` or `reparse` finished but some pages failed.
 inline constexpr int kExitSomePagesFailed = 2;
 // Bad command line (EX_USAGE from sysexits.h).
 inline constexpr int kExitUsage = 64;
@@ -33,7 +33,18 @@ inline constexpr int kExitUsage = 64;
 inline constexpr char kDefaultIngestAddress[] = "127.0.0.1:50051";
 inline constexpr char kDefaultSearchAddress[] = "127.0.0.1:50052";
 
-enum class Command { kHelp, kIngest, kSearch, kGet, kList, kDelete, kStatus, kWait };
+enum class Command {
+  kHelp,
+  kIngest,
+  kSearch,
+  kGet,
+  kList,
+  kDelete,
+  kStatus,
+  kWait,
+  kParse,
+  kReparse,
+};
 
 // Flags every subcommand accepts.
 struct GlobalOptions {
@@ -48,6 +59,16 @@ struct GlobalOptions {
   // --token_file, env NEWSEARCH_TOKEN_FILE: file holding a bearer token sent
   // as `authorization: Bearer <token>` metadata on every call. Empty: none.
   std::string token_file;
+  // Env NEWSEARCH_TOKEN: the bearer token itself, used when no token file
+  // is given.
+  std::string token;
+  // --tls_ca_file, env NEWSEARCH_TLS_CA_FILE: PEM CA bundle that signed the
+  // servers' certificates; set = connect with TLS.
+  std::string tls_ca_file;
+  // --tls_cert_file / --tls_key_file, env NEWSEARCH_TLS_CERT_FILE /
+  // NEWSEARCH_TLS_KEY_FILE: client certificate and key for mutual TLS.
+  std::string tls_cert_file;
+  std::string tls_key_file;
   // --json: print responses as JSON (one object per line) instead of text.
   bool json = false;
 };
@@ -65,6 +86,16 @@ struct IngestOptions {
   bool external_id_from_path = false;
 };
 
+// Flags of `parse` (besides --source_hint and --content_type, kept in
+// IngestOptions).
+struct ParseOptions {
+  // The page file to send.
+  std::string path;
+  // --url, --external_id: the request fields (they decide the article ids).
+  std::string url;
+  std::string external_id;
+};
+
 // A fully parsed command line.
 struct Invocation {
   Command command = Command::kHelp;
@@ -76,6 +107,10 @@ struct Invocation {
   newsearch::v1::ListArticlesRequest list;
   // `get` / `delete`: the article id.
   std::string article_id;
+  // `parse`: the file and request fields.
+  ParseOptions parse;
+  // `reparse`: the request to send (--batch_size).
+  newsearch::v1::ReparseArticlesRequest reparse;
 };
 
 // Returns the value of an environment variable, or nullopt when unset.

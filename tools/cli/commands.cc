@@ -43,8 +43,9 @@ constexpr int kMaxReceiveMessageBytes = 64 << 20;
 // Everything a command needs to make calls.
 class Session {
  public:
-  Session(const Invocation& inv, const CommandIo& io, std::string token)
-      : inv_(inv), io_(io), token_(std::move(token)) {}
+  Session(const Invocation& inv, const CommandIo& io, std::string token,
+          std::shared_ptr<grpc::ChannelCredentials> credentials)
+      : inv_(inv), io_(io), token_(std::move(token)), credentials_(std::move(credentials)) {}
 
   std::shared_ptr<grpc::Channel> IngestChannel() const {
     return Channel(inv_.global.ingest_address);
@@ -91,12 +92,13 @@ class Session {
   std::shared_ptr<grpc::Channel> Channel(const std::string& address) const {
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
-    return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+    return grpc::CreateCustomChannel(address, credentials_, args);
   }
 
   const Invocation& inv_;
   const CommandIo& io_;
   std::string token_;
+  std::shared_ptr<grpc::ChannelCredentials> credentials_;
 };
 
 // --- ingest ---------------------------------------------------------------
@@ -483,9 +485,95 @@ int RunDelete(const Session& session) {
   return kExitOk;
 }
 
-// Reads the bearer token: the file's content without surrounding whitespace.
-absl::StatusOr<std::string> ReadToken(const std::string& path) {
-  if (path.empty()) return std::string();
+int RunParse(const Session& session) {
+  const Invocation& inv = session.inv();
+  absl::StatusOr<std::string> bytes = ReadFileBytes(inv.parse.path);
+  if (!bytes.ok()) {
+    *session.io().err << "newsearch: " << StatusCodeName(static_cast<int>(bytes.status().code()))
+                      << ": " << bytes.status().message() << "\n";
+    return kExitError;
+  }
+  v1::IngestArticleRequest request;
+  request.set_content(*std::move(bytes));
+  request.set_url(inv.parse.url);
+  request.set_external_id(inv.parse.external_id);
+  request.set_source_hint(inv.ingest.source_hint);
+  request.set_content_type(inv.ingest.content_type);
+  std::unique_ptr<v1::IngestService::Stub> stub = session.IngestStub();
+  grpc::ClientContext ctx;
+  session.Prepare(&ctx, kDefaultCallTimeout);
+  v1::ParseArticleResponse response;
+  const grpc::Status status = stub->ParseArticle(&ctx, request, &response);
+  if (!status.ok()) return session.Fail(status, "ingest");
+  if (inv.global.json) {
+    session.PrintJson(response);
+  } else {
+    *session.io().out << FormatParseResult(response);
+  }
+  return kExitOk;
+}
+
+int RunReparse(const Session& session) {
+  const CommandIo& io = session.io();
+  std::unique_ptr<v1::IngestService::Stub> stub = session.IngestStub();
+  grpc::ClientContext ctx;
+  session.Prepare(&ctx, absl::InfiniteDuration());
+  std::unique_ptr<grpc::ClientReader<v1::ReparseArticlesResponse>> reader =
+      stub->ReparseArticles(&ctx, session.inv().reparse);
+  v1::ReparseArticlesResponse progress;
+  v1::ReparseArticlesResponse last;
+  bool any = false;
+  while (reader->Read(&progress)) {
+    last = progress;
+    any = true;
+    if (session.inv().global.json) {
+      session.PrintJson(progress);
+    } else if (io.stderr_is_tty) {
+      *io.err << "\r" << FormatReparseProgress(progress) << "\033[K" << std::flush;
+    } else {
+      *io.err << FormatReparseProgress(progress) << "\n";
+    }
+  }
+  if (io.stderr_is_tty && any && !session.inv().global.json) *io.err << "\n";
+  const grpc::Status status = reader->Finish();
+  if (!status.ok()) return session.Fail(status, "ingest");
+  for (const std::string& failure : last.failures()) *io.err << "FAILED " << failure << "\n";
+  if (!session.inv().global.json) *io.out << FormatReparseProgress(last) << "\n";
+  return last.pages_failed() > 0 ? kExitSomePagesFailed : kExitOk;
+}
+
+// Channel credentials from the TLS flags: plaintext without --tls_ca_file,
+// TLS with it, mutual TLS with a client certificate and key too.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeCredentials(
+    const GlobalOptions& global) {
+  if (global.tls_cert_file.empty() != global.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("--tls_cert_file and --tls_key_file go together");
+  }
+  if (global.tls_ca_file.empty()) {
+    if (!global.tls_cert_file.empty()) {
+      return absl::InvalidArgumentError("--tls_cert_file needs --tls_ca_file");
+    }
+    return grpc::InsecureChannelCredentials();
+  }
+  grpc::SslCredentialsOptions options;
+  absl::StatusOr<std::string> ca = ReadFileBytes(global.tls_ca_file);
+  if (!ca.ok()) return ca.status();
+  options.pem_root_certs = *std::move(ca);
+  if (!global.tls_cert_file.empty()) {
+    absl::StatusOr<std::string> cert = ReadFileBytes(global.tls_cert_file);
+    if (!cert.ok()) return cert.status();
+    absl::StatusOr<std::string> key = ReadFileBytes(global.tls_key_file);
+    if (!key.ok()) return key.status();
+    options.pem_cert_chain = *std::move(cert);
+    options.pem_private_key = *std::move(key);
+  }
+  return grpc::SslCredentials(options);
+}
+
+// Reads the bearer token: the file's content without surrounding whitespace,
+// or the token given directly (NEWSEARCH_TOKEN) when there is no file.
+absl::StatusOr<std::string> ReadToken(const std::string& path, const std::string& literal) {
+  if (path.empty()) return std::string(absl::StripAsciiWhitespace(literal));
   absl::StatusOr<std::string> bytes = ReadFileBytes(path);
   if (!bytes.ok()) return bytes.status();
   std::string token(absl::StripAsciiWhitespace(*bytes));
@@ -502,13 +590,21 @@ int RunInvocation(const Invocation& invocation, const CommandIo& io) {
     *io.out << UsageText();
     return kExitOk;
   }
-  absl::StatusOr<std::string> token = ReadToken(invocation.global.token_file);
+  absl::StatusOr<std::string> token =
+      ReadToken(invocation.global.token_file, invocation.global.token);
   if (!token.ok()) {
     *io.err << "newsearch: " << StatusCodeName(static_cast<int>(token.status().code())) << ": "
             << token.status().message() << "\n";
     return kExitError;
   }
-  const Session session(invocation, io, *std::move(token));
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      MakeCredentials(invocation.global);
+  if (!credentials.ok()) {
+    *io.err << "newsearch: " << StatusCodeName(static_cast<int>(credentials.status().code()))
+            << ": " << credentials.status().message() << "\n";
+    return kExitError;
+  }
+  const Session session(invocation, io, *std::move(token), *std::move(credentials));
   switch (invocation.command) {
     case Command::kIngest:
       return RunIngest(session);
@@ -524,6 +620,10 @@ int RunInvocation(const Invocation& invocation, const CommandIo& io) {
       return RunStatus(session);
     case Command::kWait:
       return RunWait(session);
+    case Command::kParse:
+      return RunParse(session);
+    case Command::kReparse:
+      return RunReparse(session);
     case Command::kHelp:
       break;
   }

@@ -87,12 +87,32 @@ std::string FormatCst(absl::Time t) {
 
 std::string FormatSearchResponse(const newsearch::v1::SearchResponse& response,
                                  const HighlightStyle& style) {
-  std::string out = absl::StrCat("total ~", response.total_estimate(), "\n");
+  std::string out = absl::StrCat("total ~", response.total_estimate(),
+                                 response.partial() ? " (partial: time limit reached)" : "", "\n");
+  if (response.has_debug()) {
+    const newsearch::v1::QueryDebug& debug = response.debug();
+    absl::StrAppend(&out, "parsed:  ", debug.parsed_query(), "\n");
+    absl::StrAppend(&out, "xapian:  ", debug.xapian_query(), "\n");
+    absl::StrAppend(&out, "terms:   ", absl::StrJoin(debug.terms(), " "), "\n");
+    absl::StrAppend(&out, "filters: ",
+                    debug.filters().empty() ? "-" : absl::StrJoin(debug.filters(), "; "), "\n");
+  }
+  for (const newsearch::v1::Facet& facet : response.facets()) {
+    std::vector<std::string> values;
+    for (const newsearch::v1::FacetValue& v : facet.values()) {
+      values.push_back(absl::StrCat(OneLine(v.value()), " ", v.count()));
+    }
+    absl::StrAppend(&out, facet.name(), response.facets_exact() ? "" : " (estimate)", ": ",
+                    absl::StrJoin(values, ", "), "\n");
+  }
   for (const newsearch::v1::SearchHit& hit : response.hits()) {
     absl::StrAppend(&out, "\n", hit.rank() + 1, ". ", OneLine(hit.title()), "\n");
     absl::StrAppend(&out, "   ", hit.source().empty() ? "-" : OneLine(hit.source()), " | ",
                     DateOrDash(hit.has_published_at(), hit.published_at()), " | ", hit.id(),
-                    " | score ", absl::StrFormat("%.3f", hit.score()), "\n");
+                    " | score ", absl::StrFormat("%.3f", hit.score()));
+    if (hit.duplicate_count() > 0) absl::StrAppend(&out, " | +", hit.duplicate_count(), " copies");
+    if (!hit.duplicate_of().empty()) absl::StrAppend(&out, " | copy of ", hit.duplicate_of());
+    out.push_back('\n');
     if (!hit.snippet().text().empty()) {
       std::vector<CodePointSpan> spans;
       for (const newsearch::v1::Highlight& h : hit.snippet().highlights()) {
@@ -126,6 +146,7 @@ std::string FormatArticle(const newsearch::v1::Article& a) {
   line("script:", a.script());
   line("encoding:", a.detected_encoding());
   line("duplicate_of:", a.duplicate_of());
+  line("page_id:", a.page_id());
   if (a.seq() != 0) line("seq:", absl::StrCat(a.seq()));
   if (a.has_ingested_at()) line("ingested_at:", FormatCst(FromTimestamp(a.ingested_at())) + " (UTC+8)");
   if (a.has_updated_at()) line("updated_at:", FormatCst(FromTimestamp(a.updated_at())) + " (UTC+8)");
@@ -133,6 +154,25 @@ std::string FormatArticle(const newsearch::v1::Article& a) {
   absl::StrAppend(&out, "\n", a.body());
   if (!a.body().empty() && a.body().back() != '\n') out.push_back('\n');
   return out;
+}
+
+std::string FormatParseResult(const newsearch::v1::ParseArticleResponse& response) {
+  std::string out;
+  absl::StrAppend(&out, "detected_encoding: ", response.detected_encoding(), "\n");
+  for (const std::string& w : response.warnings()) absl::StrAppend(&out, "warning: ", OneLine(w), "\n");
+  const int n = response.articles_size();
+  for (int i = 0; i < n; ++i) {
+    absl::StrAppend(&out, "\n=== article ", i + 1, "/", n, " ===\n",
+                    FormatArticle(response.articles(i)));
+  }
+  return out;
+}
+
+std::string FormatReparseProgress(const newsearch::v1::ReparseArticlesResponse& p) {
+  return absl::StrCat("re-parsed ", p.pages_done(), "/", p.pages_total(), " pages: ",
+                      p.articles_changed(), " changed, ", p.articles_unchanged(),
+                      " unchanged, ", p.articles_deleted(), " deleted, ", p.pages_failed(),
+                      p.pages_failed() == 1 ? " page" : " pages", " failed");
 }
 
 std::string FormatArticleList(const newsearch::v1::ListArticlesResponse& response) {

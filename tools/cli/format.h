@@ -57,6 +57,11 @@ std::string FormatArticle(const newsearch::v1::Article& article);
 std::string FormatArticleList(const newsearch::v1::ListArticlesResponse& response);
 // Formats GetIndexStatusResponse as aligned `name value` lines.
 std::string FormatIndexStatus(const newsearch::v1::GetIndexStatusResponse& status);
+// Formats a ParseArticle dry run: detected encoding and page warnings, then
+// each article as FormatArticle does under an `article i/n` heading.
+std::string FormatParseResult(const newsearch::v1::ParseArticleResponse& response);
+// `re-parsed 120/500 pages: 30 changed, 200 unchanged, 2 deleted, 1 page failed`.
+std::string FormatReparseProgress(const newsearch::v1::ReparseArticlesResponse& progress);
 // Formats a byte count as "12.3 MiB".
 std::string FormatBytes(int64_t bytes);
 

@@ -72,6 +72,17 @@ TEST(RemoveStrayTagsTest, RemovesParagraphTags) {
   EXPECT_EQ(RemoveStrayTags("  <p>段落</p>  "), "段落");
   EXPECT_EQ(RemoveStrayTags("不断给自己充电?!?/p>"), "不断给自己充电?!?") << "seed 002";
   EXPECT_EQ(RemoveStrayTags("\u3000\u3000正文\u3000"), "正文") << "full-width spaces";
+  EXPECT_EQ(RemoveStrayTags("<span style=\"color:red\">红色</span>字<br/>下一句"), "红色字 下一句");
+  EXPECT_EQ(RemoveStrayTags("<img src=\"/a.jpg\" alt=\"图\">图片说明"), "图片说明");
+  EXPECT_EQ(RemoveStrayTags("<<人民日报>> a<b 和 <未知标签>"), "<<人民日报>> a<b 和 <未知标签>")
+      << "only known tag names go";
+}
+
+TEST(DecodeHtmlEntitiesTest, DecodesNamedAndNumericReferences) {
+  EXPECT_EQ(DecodeHtmlEntities("&ldquo;你好&rdquo;&nbsp;A&amp;B"), "“你好”\u00a0A&B");
+  EXPECT_EQ(DecodeHtmlEntities("&#20013;&#x6587;"), "中文");
+  EXPECT_EQ(DecodeHtmlEntities("&bogus; &#xD800; &#99999999; &"), "&bogus; &#xD800; &#99999999; &")
+      << "unknown, surrogate, too large and bare stay";
 }
 
 }  // namespace

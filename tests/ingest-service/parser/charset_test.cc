@@ -108,6 +108,19 @@ TEST(DecodePageTest, OffsetCountsAStrippedBom) {
   EXPECT_THAT(decoded.status().message(), HasSubstr("offset 5"));
 }
 
+TEST(DecodePageTest, WarningsQuoteAGarbledHintAsValidUtf8) {
+  // The hint comes from the page's own bytes (`<meta charset>`); a garbled
+  // one must not carry invalid UTF-8 into the article's warnings.
+  for (const std::string& hint : {std::string("gb\xFF\xFEk"), std::string("\xE4\xB8")}) {
+    absl::StatusOr<DecodedText> decoded = DecodePage(kGbkTeaUtf8, hint);
+    ASSERT_TRUE(decoded.ok()) << decoded.status();
+    ASSERT_THAT(decoded->warnings, ::testing::Not(IsEmpty()));
+    for (const std::string& warning : decoded->warnings) {
+      EXPECT_EQ(FirstInvalidUtf8Offset(warning), absl::string_view::npos) << warning;
+    }
+  }
+}
+
 struct Utf8Case {
   std::string bytes;
   size_t want_offset;

@@ -112,7 +112,7 @@ TEST_F(ArticleStoreTest, OpenCreatesMissingDirectoryAndStartsEmpty) {
   auto count = store->CountLive();
   ASSERT_TRUE(count.ok()) << count.status();
   EXPECT_EQ(*count, 0);
-  EXPECT_EQ(QueryInt("PRAGMA user_version"), 1);
+  EXPECT_EQ(QueryInt("PRAGMA user_version"), 2);
   EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
 }
 
@@ -217,7 +217,10 @@ TEST_F(ArticleStoreTest, GetReturnsArticleWithSeqAndTimestamps) {
   EXPECT_EQ(got->seq(), 1);
   EXPECT_GT(got->ingested_at().seconds(), 1500000000);
   EXPECT_EQ(got->updated_at().seconds(), got->ingested_at().seconds());
+  // The store links the article to its raw page.
+  EXPECT_EQ(got->page_id(), PageIdFor("p1", "", "", "", "text/plain; charset=utf-8"));
   v1::Article stored_fields = *got;
+  stored_fields.clear_page_id();
   stored_fields.clear_seq();
   stored_fields.clear_ingested_at();
   stored_fields.clear_updated_at();
@@ -603,6 +606,193 @@ TEST_F(ArticleStoreTest, PrintsPutPageRateWithAndWithoutFsync) {
     std::printf("PutPage, synchronous=%s: %d pages in %.2f s = %.0f pages/s\n",
                 fsync ? "FULL" : "NORMAL", kPages, seconds, kPages / seconds);
   }
+}
+
+// --- near-duplicates -------------------------------------------------------
+
+// A story body of ~190 characters and a lightly edited copy of it (one
+// clause dropped, one added), and an unrelated body.
+constexpr char kStory[] =
+    "金秋时节在黄河入海口附近的一片盐碱地上成片的稻穗沉甸甸地低垂着收割机来回穿梭一派丰收景象"
+    "这片试验田的土壤含盐量超过千分之六过去连芦苇都长得稀稀拉拉三年前当地农业合作社引进耐盐碱"
+    "水稻品种联合科研院所开展试种经过改良土壤优化灌溉今年测产亩产达到了六百一十二公斤合作社负"
+    "责人刘长河说最难的是第一年很多人都不看好说盐碱地能长出草就不错了";
+constexpr char kStoryEdited[] =
+    "金秋时节在黄河入海口附近的一片盐碱地上成片的稻穗沉甸甸地低垂着一派丰收景象"
+    "这片试验田的土壤含盐量超过千分之六过去连芦苇都长得稀稀拉拉三年前当地农业合作社引进耐盐碱"
+    "水稻品种联合科研院所开展试种经过改良土壤优化灌溉今年测产亩产达到了六百一十二公斤合作社负"
+    "责人刘长河说最难的是第一年很多人都不看好说盐碱地能长出草就不错了记者了解到";
+constexpr char kOtherStory[] =
+    "研究团队今天发布了一台量子计算机原型机它在特定任务上的速度远超传统超级计算机团队负责人表示"
+    "这台原型机采用超导量子比特方案共有六十六个量子比特下一步将提高比特的相干时间和门操作精度"
+    "并与高校和企业合作探索其在材料模拟药物研发和金融风险分析等领域的应用前景记者了解到";
+
+PageWrite SignedPage(const std::string& raw, const std::string& id, const std::string& body) {
+  PageWrite page = MakePage(raw, {MakeArticle(id, "标题", body)});
+  page.signatures.push_back(SignatureOfFolded(body));
+  return page;
+}
+
+TEST(MinHashTest, EditedCopyIsSimilarAndOtherStoryIsNot) {
+  const auto story = SignatureOfFolded(kStory);
+  const auto edited = SignatureOfFolded(kStoryEdited);
+  const auto other = SignatureOfFolded(kOtherStory);
+  ASSERT_TRUE(story && edited && other);
+  EXPECT_GE(EstimatedSimilarity(*story, *edited), kDuplicateMinSimilarity);
+  EXPECT_LT(EstimatedSimilarity(*story, *other), 0.2);
+  EXPECT_EQ(DecodeSignature(EncodeSignature(*story)), story);
+  EXPECT_FALSE(SignatureOfFolded("太短的正文").has_value());
+}
+
+TEST_F(ArticleStoreTest, NearDuplicateLinksToTheRootNeverAChain) {
+  auto store = OpenStore(false);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->PutPage(SignedPage("p1", "first", kStory)).ok());
+  auto second = store->PutPage(SignedPage("p2", "second", kStoryEdited));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ((*second)[0].duplicate_of, "first");
+  EXPECT_EQ(store->Get("second")->duplicate_of(), "first");
+  // A copy of the copy points at the first copy too.
+  auto third = store->PutPage(SignedPage("p3", "third", std::string(kStoryEdited) + "。"));
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ((*third)[0].duplicate_of, "first");
+  // Unrelated and unsigned articles are left alone; the root stays a root
+  // when re-ingested unchanged.
+  auto other = store->PutPage(SignedPage("p4", "other", kOtherStory));
+  EXPECT_EQ((*other)[0].duplicate_of, "");
+  auto again = store->PutPage(SignedPage("p1", "first", kStory));
+  EXPECT_EQ((*again)[0].outcome, v1::OUTCOME_UNCHANGED);
+  EXPECT_EQ(store->Get("first")->duplicate_of(), "");
+  auto unsigned_copy = store->PutPage(MakePage("p5", {MakeArticle("plain", "标题", kStory)}));
+  EXPECT_EQ((*unsigned_copy)[0].duplicate_of, "");
+  // The dry-run lookup agrees with what a write does.
+  EXPECT_EQ(*store->FindDuplicateRoot("new", *SignatureOfFolded(kStoryEdited)), "first");
+  EXPECT_EQ(*store->FindDuplicateRoot("new", *SignatureOfFolded(kOtherStory)), "other");
+}
+
+TEST_F(ArticleStoreTest, DeletingTheRootPromotesTheOldestCopy) {
+  auto store = OpenStore(false);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->PutPage(SignedPage("p1", "first", kStory)).ok());
+  ASSERT_TRUE(store->PutPage(SignedPage("p2", "second", kStoryEdited)).ok());
+  ASSERT_TRUE(store->PutPage(SignedPage("p3", "third", std::string(kStoryEdited) + "。")).ok());
+  const int64_t head = store->HeadSeq();
+  auto seq = store->Delete("first");
+  ASSERT_TRUE(seq.ok()) << seq.status();
+  // Tombstone plus one re-link per remaining copy, each with its own seq.
+  EXPECT_EQ(*seq, head + 3);
+  EXPECT_EQ(store->Get("second")->duplicate_of(), "");
+  EXPECT_EQ(store->Get("third")->duplicate_of(), "second");
+  auto changes = store->ChangesAfter(head, 10);
+  ASSERT_TRUE(changes.ok());
+  ASSERT_EQ(changes->size(), 3u);
+  EXPECT_EQ((*changes)[0].kind(), v1::CHANGE_KIND_DELETE);
+  // The deleted article's bands are gone: a new copy links to the new root.
+  auto fourth = store->PutPage(SignedPage("p4", "fourth", kStory));
+  EXPECT_EQ((*fourth)[0].duplicate_of, "second");
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM dedup_bands WHERE article_id = 'first'"), 0);
+}
+
+// --- re-parse --------------------------------------------------------------
+
+TEST_F(ArticleStoreTest, ReplacePagesUpdatesChangedKeepsUnchangedDeletesDropped) {
+  auto store = OpenStore(false);
+  ASSERT_NE(store, nullptr);
+  PageWrite page = MakePage("page-bytes", {MakeArticle("a", "甲"), MakeArticle("a-1", "乙"),
+                                           MakeArticle("a-2", "丙")});
+  page.url = "http://example.com/1";
+  page.external_id = "ext-1";
+  page.source_hint = "某报";
+  ASSERT_TRUE(store->PutPage(page).ok());
+  ASSERT_TRUE(store->PutPage(MakePage("other", {MakeArticle("b", "丁")})).ok());
+  EXPECT_EQ(*store->CountPages(), 2);
+  auto pages = store->ListPages("", 10);
+  ASSERT_TRUE(pages.ok()) << pages.status();
+  ASSERT_EQ(pages->size(), 2u);
+  const StoredPage* stored = nullptr;
+  for (const StoredPage& p : *pages) {
+    if (p.raw == "page-bytes") stored = &p;
+  }
+  ASSERT_NE(stored, nullptr);
+  EXPECT_EQ(stored->url, "http://example.com/1");
+  EXPECT_EQ(stored->external_id, "ext-1");
+  EXPECT_EQ(stored->source_hint, "某报");
+  EXPECT_THAT(stored->article_ids, ElementsAre("a", "a-1", "a-2"));
+  const int64_t seq_a = store->Get("a")->seq();
+
+  PageReparse reparse;
+  reparse.page_id = stored->page_id;
+  reparse.articles = {MakeArticle("a", "甲"), MakeArticle("a-1", "乙改")};
+  PageReparse failed;
+  failed.page_id = "0000";
+  failed.failed = true;
+  auto counts = store->ReplacePages({reparse, failed});
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(counts->unchanged, 1);
+  EXPECT_EQ(counts->changed, 1);
+  EXPECT_EQ(counts->deleted, 1);
+  EXPECT_EQ(counts->failed_pages, 1);
+  EXPECT_EQ(counts->last_seq, store->HeadSeq());
+  EXPECT_EQ(store->Get("a")->seq(), seq_a);
+  EXPECT_EQ(store->Get("a-1")->title(), "乙改");
+  EXPECT_EQ(store->Get("a-2").status().code(), absl::StatusCode::kNotFound);
+
+  // A page that ingest replaced meanwhile is skipped.
+  ASSERT_TRUE(store->PutPage(MakePage("newer", {MakeArticle("b", "丁2")})).ok());
+  PageReparse stale;
+  stale.page_id = PageIdFor("other", "", "", "", "text/plain; charset=utf-8");
+  stale.articles = {MakeArticle("b", "旧")};
+  counts = store->ReplacePages({stale});
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->skipped_pages, 1);
+  EXPECT_EQ(store->Get("b")->title(), "丁2");
+}
+
+TEST_F(ArticleStoreTest, MigratesVersionOneDatabase) {
+  {
+    std::filesystem::create_directories(dir_ / "data");
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(DbPath().c_str(), &db), SQLITE_OK);
+    v1::Article article = MakeArticle("old", "旧文");
+    article.set_url("http://old.example.com/");
+    article.set_external_id("old-ext");
+    const std::string blob = article.SerializeAsString();
+    const std::string sql = R"sql(
+CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO meta (key, value) VALUES ('head_seq', 1);
+CREATE TABLE pages (page_id TEXT PRIMARY KEY, raw BLOB NOT NULL, content_type TEXT NOT NULL,
+  stored_at INTEGER NOT NULL);
+CREATE TABLE articles (id TEXT PRIMARY KEY, seq INTEGER UNIQUE NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0, article BLOB, content_hash BLOB, page_id TEXT,
+  ingested_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+CREATE INDEX articles_page_id ON articles (page_id);
+INSERT INTO pages VALUES ('oldpage', 'raw bytes', 'text/plain', 0);
+PRAGMA user_version = 1;
+)sql";
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db,
+                                 "INSERT INTO articles VALUES ('old', 1, 0, ?1, x'00', "
+                                 "'oldpage', 0, 0)",
+                                 -1, &stmt, nullptr),
+              SQLITE_OK);
+    sqlite3_bind_blob(stmt, 1, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+    ASSERT_EQ(sqlite3_step(stmt), SQLITE_DONE);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+  }
+  auto store = OpenStore(false);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(QueryInt("PRAGMA user_version"), 2);
+  EXPECT_EQ(store->HeadSeq(), 1);
+  EXPECT_EQ(store->Get("old")->page_id(), "oldpage");
+  auto pages = store->ListPages("", 10);
+  ASSERT_TRUE(pages.ok()) << pages.status();
+  ASSERT_EQ(pages->size(), 1u);
+  // The request fields of a version-1 page come from its article.
+  EXPECT_EQ((*pages)[0].url, "http://old.example.com/");
+  EXPECT_EQ((*pages)[0].external_id, "old-ext");
+  EXPECT_EQ((*pages)[0].raw, "raw bytes");
 }
 
 }  // namespace

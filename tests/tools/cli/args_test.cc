@@ -54,6 +54,19 @@ TEST(ParseCommandLineTest, FlagBeatsEnvironmentBeatsDefault) {
   EXPECT_EQ(inv->global.token_file, "/tmp/t");
 }
 
+TEST(ParseCommandLineTest, TlsFlagsAndTokenFromEnvironment) {
+  absl::StatusOr<Invocation> inv =
+      Parse({"search", "x", "--tls_ca_file=/ca.pem", "--tls_cert_file", "/c.pem"},
+            {{"NEWSEARCH_TOKEN", "s3cret"},
+             {"NEWSEARCH_TLS_CA_FILE", "/env-ca.pem"},
+             {"NEWSEARCH_TLS_KEY_FILE", "/k.pem"}});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->global.token, "s3cret");
+  EXPECT_EQ(inv->global.tls_ca_file, "/ca.pem");
+  EXPECT_EQ(inv->global.tls_cert_file, "/c.pem");
+  EXPECT_EQ(inv->global.tls_key_file, "/k.pem");
+}
+
 TEST(ParseCommandLineTest, EmptyEnvironmentValueKeepsDefault) {
   absl::StatusOr<Invocation> inv = Parse({"status"}, {{"NEWSEARCH_SEARCH_ADDRESS", ""}});
   ASSERT_TRUE(inv.ok()) << inv.status();
@@ -92,6 +105,26 @@ TEST(ParseCommandLineTest, SearchBuildsTheRequest) {
   EXPECT_EQ(r.page_token(), "tok");
 }
 
+TEST(ParseCommandLineTest, SearchFeatureFlags) {
+  absl::StatusOr<Invocation> inv =
+      Parse({"search", "乌镇", "--year", "2018", "--month=2018-04", "--month", "2018-11",
+             "--facets", "--expand_duplicates", "--debug"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  const newsearch::v1::SearchRequest& r = inv->search;
+  EXPECT_EQ(r.query(), "乌镇");
+  EXPECT_THAT(r.years(), ElementsAre("2018"));
+  EXPECT_THAT(r.months(), ElementsAre("2018-04", "2018-11"));
+  EXPECT_TRUE(r.include_facets());
+  EXPECT_TRUE(r.expand_duplicates());
+  EXPECT_TRUE(r.debug());
+  absl::StatusOr<Invocation> plain = Parse({"search", "乌镇"});
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_FALSE(plain->search.include_facets());
+  EXPECT_FALSE(plain->search.expand_duplicates());
+  EXPECT_FALSE(plain->search.debug());
+  EXPECT_FALSE(Parse({"list", "--facets"}).ok()) << "search-only flag";
+}
+
 TEST(ParseCommandLineTest, SearchWithoutWordsHasEmptyQuery) {
   absl::StatusOr<Invocation> inv = Parse({"search", "--source", "新华网"});
   ASSERT_TRUE(inv.ok()) << inv.status();
@@ -110,6 +143,7 @@ TEST(ParseCommandLineTest, SortNames) {
       {"date", newsearch::v1::SORT_ORDER_DATE_DESC, "date means newest first"},
       {"date_desc", newsearch::v1::SORT_ORDER_DATE_DESC, "explicit alias of date"},
       {"date_asc", newsearch::v1::SORT_ORDER_DATE_ASC, "oldest first"},
+      {"recency", newsearch::v1::SORT_ORDER_RELEVANCE_RECENCY, "relevance with recency boost"},
   };
   for (const Case& c : cases) {
     absl::StatusOr<Invocation> inv = Parse({"search", "x", "--sort", c.value});
@@ -228,6 +262,34 @@ TEST(UsageTextTest, MentionsEveryCommand) {
   for (const char* command : {"ingest", "search", "get", "list", "delete", "status", "wait"}) {
     EXPECT_THAT(usage, HasSubstr(absl::StrCat("  ", command, " "))) << command;
   }
+}
+
+TEST(ParseCommandLineTest, ParseTakesOneFileAndRequestFields) {
+  absl::StatusOr<Invocation> inv =
+      Parse({"parse", "page.html", "--url", "http://a/1", "--external_id=e1", "--content_type",
+             "text/html; charset=gbk", "--source_hint", "某报", "--json"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->command, Command::kParse);
+  EXPECT_EQ(inv->parse.path, "page.html");
+  EXPECT_EQ(inv->parse.url, "http://a/1");
+  EXPECT_EQ(inv->parse.external_id, "e1");
+  EXPECT_EQ(inv->ingest.content_type, "text/html; charset=gbk");
+  EXPECT_EQ(inv->ingest.source_hint, "某报");
+  EXPECT_TRUE(inv->global.json);
+  EXPECT_THAT(Parse({"parse"}).status().message(), HasSubstr("exactly one page file"));
+  EXPECT_THAT(Parse({"parse", "a", "b"}).status().message(), HasSubstr("exactly one page file"));
+  EXPECT_THAT(Parse({"ingest", "dir", "--url", "x"}).status().message(),
+              HasSubstr("--url is not a flag of `newsearch ingest`"));
+}
+
+TEST(ParseCommandLineTest, ReparseTakesBatchSizeOnly) {
+  absl::StatusOr<Invocation> inv = Parse({"reparse", "--batch_size", "500"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->command, Command::kReparse);
+  EXPECT_EQ(inv->reparse.batch_size(), 500);
+  EXPECT_THAT(Parse({"reparse", "x"}).status().message(), HasSubstr("no positional arguments"));
+  EXPECT_THAT(Parse({"reparse", "--batch_size=-1"}).status().message(),
+              HasSubstr("--batch_size takes a non-negative integer"));
 }
 
 }  // namespace

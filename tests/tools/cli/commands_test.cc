@@ -292,7 +292,7 @@ TEST_F(CommandsTest, WaitPollsUntilAppliedReachesTheIngestHead) {
 TEST_F(CommandsTest, WaitTimesOutWhenTheReplicaLags) {
   ingest_.head_seq = 10;
   search_.step = 0;
-  EXPECT_EQ(Run({"wait", "--timeout", "0.3"}), kExitError);
+  EXPECT_EQ(Run({"wait", "--timeout", "2"}), kExitError);
   EXPECT_THAT(err_.str(), HasSubstr("newsearch: DEADLINE_EXCEEDED: not caught up after"));
   EXPECT_THAT(err_.str(), HasSubstr("applied_seq 0, ingest head 10"));
   EXPECT_THAT(out_.str(), Not(HasSubstr("caught up")));

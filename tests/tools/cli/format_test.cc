@@ -108,6 +108,35 @@ TEST(FormatSearchResponseTest, PrintsHitsWithRankDateScoreAndSnippet) {
             "   - | - | b2 | score 0.000\n");
 }
 
+TEST(FormatSearchResponseTest, PrintsDebugFacetsPartialAndDuplicates) {
+  newsearch::v1::SearchResponse r = TwoHits();
+  r.set_partial(true);
+  r.mutable_debug()->set_parsed_query("(AND 乌镇 date:[2018-01-01..2018-12-31])");
+  r.mutable_debug()->set_xapian_query("Query(...)");
+  r.mutable_debug()->add_terms("乌镇");
+  r.mutable_debug()->add_filters("date:[2018-01-01..2018-12-31]");
+  newsearch::v1::Facet* facet = r.add_facets();
+  facet->set_name("year");
+  newsearch::v1::FacetValue* v = facet->add_values();
+  v->set_value("2018");
+  v->set_count(3);
+  r.set_facets_exact(true);
+  r.mutable_hits(0)->set_duplicate_count(2);
+  r.mutable_hits(1)->set_duplicate_of("a1");
+  const std::string out = FormatSearchResponse(r, kBrackets);
+  EXPECT_THAT(out, testing::StartsWith(
+                       "total ~42 (partial: time limit reached)\n"
+                       "parsed:  (AND 乌镇 date:[2018-01-01..2018-12-31])\n"
+                       "xapian:  Query(...)\n"
+                       "terms:   乌镇\n"
+                       "filters: date:[2018-01-01..2018-12-31]\n"
+                       "year: 2018 3\n"));
+  EXPECT_THAT(out, HasSubstr("| a1 | score 12.346 | +2 copies\n"));
+  EXPECT_THAT(out, HasSubstr("| b2 | score 0.000 | copy of a1\n"));
+  r.set_facets_exact(false);
+  EXPECT_THAT(FormatSearchResponse(r, kBrackets), HasSubstr("year (estimate): 2018 3\n"));
+}
+
 TEST(FormatSearchResponseTest, EndsWithNextPageToken) {
   newsearch::v1::SearchResponse r = TwoHits();
   r.set_next_page_token("tok2");
@@ -210,6 +239,35 @@ TEST(ProgressThrottleTest, PipeOncePerThousandPages) {
   EXPECT_TRUE(throttle.ShouldPrint(2000, t));
   EXPECT_TRUE(throttle.ShouldPrint(3500, t)) << "a jump across a boundary prints once";
   EXPECT_FALSE(throttle.ShouldPrint(3999, t));
+}
+
+TEST(FormatParseResultTest, EncodingWarningsThenNumberedArticles) {
+  newsearch::v1::ParseArticleResponse response;
+  response.set_detected_encoding("GB18030");
+  response.add_warnings("no_date: no publication date found");
+  response.add_articles()->set_title("视点");
+  newsearch::v1::Article* second = response.add_articles();
+  second->set_title("观潮");
+  second->set_duplicate_of("abc");
+  const std::string out = FormatParseResult(response);
+  EXPECT_EQ(out.find("detected_encoding: GB18030\nwarning: no_date: no publication date found\n"),
+            0u)
+      << out;
+  EXPECT_NE(out.find("=== article 1/2 ===\ntitle:            视点"), std::string::npos) << out;
+  EXPECT_NE(out.find("=== article 2/2 ===\ntitle:            观潮"), std::string::npos) << out;
+  EXPECT_NE(out.find("duplicate_of:     abc"), std::string::npos) << out;
+}
+
+TEST(FormatReparseProgressTest, Counts) {
+  newsearch::v1::ReparseArticlesResponse p;
+  p.set_pages_done(120);
+  p.set_pages_total(500);
+  p.set_articles_changed(30);
+  p.set_articles_unchanged(200);
+  p.set_articles_deleted(2);
+  p.set_pages_failed(1);
+  EXPECT_EQ(FormatReparseProgress(p),
+            "re-parsed 120/500 pages: 30 changed, 200 unchanged, 2 deleted, 1 page failed");
 }
 
 }  // namespace

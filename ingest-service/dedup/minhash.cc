@@ -1,0 +1,130 @@
+#include "ingest-service/dedup/minhash.h"
+
+#include <unicode/uchar.h>
+#include <unicode/utf8.h>
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+#include <vector>
+
+#include "common/analysis/analyzer.h"
+#include "common/base/status_macros.h"
+
+namespace newsearch::ingest {
+namespace {
+
+// splitmix64 finalizer: every output bit depends on every input bit. All
+// hashing here is fixed arithmetic, so signatures stored in the database stay
+// comparable across builds and machines.
+uint64_t Mix(uint64_t h) {
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebULL;
+  h ^= h >> 31;
+  return h;
+}
+
+uint64_t HashShingle(const UChar32* cps, int n) {
+  uint64_t h = 1469598103934665603ULL;  // FNV-1a
+  for (int i = 0; i < n; ++i) {
+    const uint32_t c = static_cast<uint32_t>(cps[i]);
+    for (int b = 0; b < 4; ++b) {
+      h ^= (c >> (8 * b)) & 0xff;
+      h *= 1099511628211ULL;
+    }
+  }
+  return Mix(h);
+}
+
+}  // namespace
+
+std::optional<MinHashSignature> SignatureOfFolded(absl::string_view folded) {
+  std::vector<UChar32> cps;
+  cps.reserve(folded.size() / 2);
+  int32_t i = 0;
+  const int32_t length = static_cast<int32_t>(folded.size());
+  const auto* s = reinterpret_cast<const uint8_t*>(folded.data());
+  while (i < length) {
+    UChar32 c;
+    U8_NEXT(s, i, length, c);
+    if (c >= 0 && u_isalnum(c)) cps.push_back(c);
+  }
+  if (static_cast<int>(cps.size()) < kMinSignatureCodePoints) return std::nullopt;
+  std::vector<uint64_t> shingles;
+  shingles.reserve(cps.size());
+  for (size_t p = 0; p + kShingleCodePoints <= cps.size(); ++p) {
+    shingles.push_back(HashShingle(&cps[p], kShingleCodePoints));
+  }
+  std::sort(shingles.begin(), shingles.end());
+  shingles.erase(std::unique(shingles.begin(), shingles.end()), shingles.end());
+  MinHashSignature signature;
+  signature.fill(std::numeric_limits<uint32_t>::max());
+  for (const uint64_t shingle : shingles) {
+    for (int k = 0; k < kMinHashSize; ++k) {
+      // Hash function k: the shingle hash re-mixed with a per-k constant.
+      const uint32_t v = static_cast<uint32_t>(
+          Mix(shingle ^ (0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(k + 1))) >> 32);
+      if (v < signature[k]) signature[k] = v;
+    }
+  }
+  return signature;
+}
+
+double EstimatedSimilarity(const MinHashSignature& a, const MinHashSignature& b) {
+  int equal = 0;
+  for (int k = 0; k < kMinHashSize; ++k) equal += a[k] == b[k] ? 1 : 0;
+  return static_cast<double>(equal) / kMinHashSize;
+}
+
+std::array<int64_t, kBands> BandKeys(const MinHashSignature& signature) {
+  std::array<int64_t, kBands> keys{};
+  for (int b = 0; b < kBands; ++b) {
+    uint64_t h = static_cast<uint64_t>(b + 1);
+    for (int r = 0; r < kRowsPerBand; ++r) {
+      h = Mix(h ^ signature[b * kRowsPerBand + r]);
+    }
+    // 8 bits of band number, 55 bits of hash: non-negative in SQLite.
+    keys[b] = static_cast<int64_t>((static_cast<uint64_t>(b) << 55) | (h >> 9));
+  }
+  return keys;
+}
+
+std::string EncodeSignature(const MinHashSignature& signature) {
+  std::string out(4 * kMinHashSize, '\0');
+  for (int k = 0; k < kMinHashSize; ++k) {
+    for (int b = 0; b < 4; ++b) out[4 * k + b] = static_cast<char>((signature[k] >> (8 * b)) & 0xff);
+  }
+  return out;
+}
+
+std::optional<MinHashSignature> DecodeSignature(absl::string_view bytes) {
+  if (bytes.size() != 4 * kMinHashSize) return std::nullopt;
+  MinHashSignature signature;
+  for (int k = 0; k < kMinHashSize; ++k) {
+    uint32_t v = 0;
+    for (int b = 0; b < 4; ++b) {
+      v |= static_cast<uint32_t>(static_cast<unsigned char>(bytes[4 * k + b])) << (8 * b);
+    }
+    signature[k] = v;
+  }
+  return signature;
+}
+
+absl::StatusOr<std::unique_ptr<BodyFingerprinter>> BodyFingerprinter::Create() {
+  NEWSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<analysis::Analyzer> analyzer,
+                             analysis::Analyzer::Create());
+  return std::unique_ptr<BodyFingerprinter>(new BodyFingerprinter(std::move(analyzer)));
+}
+
+BodyFingerprinter::BodyFingerprinter(std::unique_ptr<analysis::Analyzer> analyzer)
+    : analyzer_(std::move(analyzer)) {}
+
+BodyFingerprinter::~BodyFingerprinter() = default;
+
+std::optional<MinHashSignature> BodyFingerprinter::Signature(absl::string_view body) const {
+  return SignatureOfFolded(analyzer_->Fold(body));
+}
+
+}  // namespace newsearch::ingest
