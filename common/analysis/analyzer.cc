@@ -136,6 +136,7 @@ struct Analyzer::Impl {
     return out;
   }
   Segmentation segmentation = Segmentation::kBigrams;
+  double word_weight = 1.0;
   std::unique_ptr<Segmenter> segmenter;  // null for kBigrams
   std::string fold_name;                 // OpenCC configuration, without .json
 
@@ -322,6 +323,11 @@ absl::StatusOr<std::unique_ptr<Analyzer>> Analyzer::Create(const AnalyzerOptions
   }
   analyzer->impl_->fold_name = absl::StrJoin(names, "+");
   analyzer->impl_->segmentation = options.segmentation;
+  if (!(options.word_weight >= 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("word_weight must be >= 0, got ", options.word_weight));
+  }
+  analyzer->impl_->word_weight = options.word_weight;
   if (options.segmentation != Segmentation::kBigrams) {
     auto segmenter = Segmenter::Load(options.dictionary_path.empty()
                                          ? Segmenter::kDefaultDictionaryPath
@@ -472,8 +478,19 @@ void Analyzer::IndexText(absl::string_view text, absl::string_view prefix, uint3
       for (size_t k = first; k < last; ++k) term += tokens[k].text;
       if (segmentation == Segmentation::kWords) {
         post(term, base + tokens[first].position);
-      } else if (term.size() <= kMaxTermBytes) {
-        doc->add_term(term, wdf_inc);
+        continue;
+      }
+      if (term.size() <= kMaxTermBytes) doc->add_term(term, wdf_inc);
+      // The dictionary words inside a longer word count as words too
+      // (`台风` in `强台风`, `路桥` in `路桥区`), so a query for the
+      // shorter word meets them; words across a boundary still do not.
+      for (size_t b = first; last - first > 2 && b < last; ++b) {
+        std::string inner;
+        for (size_t e = b; e < last; ++e) {
+          inner += tokens[e].text;
+          if (e == b || (b == first && e + 1 == last)) continue;
+          if (impl_->segmenter->IsWord(inner)) doc->add_term(word_prefix + inner, wdf_inc);
+        }
       }
     }
   }
@@ -552,7 +569,11 @@ Xapian::Query Analyzer::QueryForAtom(absl::string_view atom, absl::string_view p
     words.emplace_back(term);
   }
   if (words.empty()) return query;
-  return Xapian::Query(Xapian::Query::OP_AND_MAYBE, query, Combine(Xapian::Query::OP_OR, words));
+  Xapian::Query evidence = Combine(Xapian::Query::OP_OR, words);
+  if (impl_->word_weight != 1.0) {
+    evidence = Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, evidence, impl_->word_weight);
+  }
+  return Xapian::Query(Xapian::Query::OP_AND_MAYBE, query, evidence);
 }
 
 }  // namespace newsearch::analysis

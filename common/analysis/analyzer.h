@@ -24,7 +24,9 @@
 //   * kWords: each Han run is cut into dictionary words (segmenter.h); each
 //     word is one term at the position of its first character;
 //   * kWordsPlusBigrams: the kBigrams terms, plus, for every dictionary word
-//     of two or more characters, the term kWordMarker + word (no position).
+//     of two or more characters, the term kWordMarker + word (no position),
+//     and the same for every dictionary word of two or more characters
+//     inside a longer one (`台风` in `强台风`).
 //     Phrases and highlights stay on character positions; the word terms
 //     are extra evidence that the characters form that word here (`网络`
 //     inside `网络安全`, not the `网` `络` of `上网 络绎不绝`).
@@ -72,6 +74,9 @@ struct AnalyzerOptions {
   // build time (Debian: /usr/share/opencc).
   std::string opencc_config;
   Segmentation segmentation = kDefaultSegmentation;
+  // kWordsPlusBigrams: factor on the weight of the dictionary-word terms
+  // a query adds (OP_SCALE_WEIGHT; 1 = as much as the characters' terms).
+  double word_weight = 1.0;
   // jieba's dict.txt for kWords and kWordsPlusBigrams; empty means
   // Segmenter::kDefaultDictionaryPath. Not read for kBigrams.
   std::string dictionary_path;

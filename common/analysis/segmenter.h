@@ -42,6 +42,12 @@ class Segmenter {
   // chars.size().
   std::vector<int> Segment(const std::vector<std::string>& chars) const;
 
+  // True when `word` (folded) is a dictionary word with a positive frequency.
+  bool IsWord(const std::string& word) const {
+    auto it = frequencies_.find(word);
+    return it != frequencies_.end() && it->second > 0;
+  }
+
   // Number of dictionary words (entries with a positive frequency).
   size_t word_count() const { return word_count_; }
 

@@ -552,7 +552,9 @@ void Searcher::Impl::FillHit(const Xapian::MSetIterator& it, const SnippetBuilde
   hit->set_url(article.url());
   *hit->mutable_authors() = article.authors();
   hit->set_duplicate_of(article.duplicate_of());
-  *hit->mutable_snippet() = snippets.Build(article.title(), article.body());
+  if (options.build_snippets) {
+    *hit->mutable_snippet() = snippets.Build(article.title(), article.body());
+  }
 }
 
 v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan) const {

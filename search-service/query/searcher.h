@@ -35,8 +35,10 @@ struct SearcherOptions {
   // Relevance ranking: Xapian BM25 with these k1 (term frequency
   // saturation) and b (length normalisation) parameters. Chosen on the
   // judged queries (docs/relevance.md).
-  double bm25_k1 = 1.0;
-  double bm25_b = 0.5;
+  double bm25_k1 = 1.2;
+  double bm25_b = 1.0;
+  // False: hits carry no snippet (the relevance harness needs only ids).
+  bool build_snippets = true;
   // Time after which the matcher stops checking extra documents for exact
   // counts (Enquire::set_time_limit; Xapian cannot end the match itself);
   // zero = no limit. A match that reaches it answers with partial=true.

@@ -56,7 +56,7 @@ ABSL_FLAG(int64_t, ready_max_lag, 1000,
           "changes behind");
 ABSL_FLAG(std::string, analyzer, "",
           "Analyzer variant: bigrams, words or words+bigrams (empty = the default, "
-          "words+bigrams). Recorded in the index; an index built with another is refused");
+          "bigrams). Recorded in the index; an index built with another is refused");
 
 int main(int argc, char** argv) {
   newsearch::server::BlockTerminationSignals();

@@ -50,6 +50,20 @@ def read_articles(path, prefix=""):
     return out
 
 
+def fnv1a(text):
+    h = 1469598103934665603
+    for c in text.encode("utf-8"):
+        h ^= c
+        h = (h * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def shuffle(articles):
+    """The order of the C++ harness (ShuffleDeterministically): by FNV-1a of
+    the id, so ties broken by insertion order favour no source."""
+    return sorted(articles, key=lambda a: (fnv1a(a["id"]), a["id"]))
+
+
 def read_queries(path):
     out = []
     with open(path, encoding="utf-8") as f:
@@ -336,6 +350,7 @@ def main():
     articles = read_articles(args.articles)
     if args.distractors:
         articles += read_articles(args.distractors, prefix="gen-")
+    articles = shuffle(articles)
     queries = read_queries(args.queries)
     work = args.work or tempfile.mkdtemp(prefix="newsearch-peer-")
     try:

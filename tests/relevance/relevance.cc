@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <set>
 #include <utility>
 
@@ -15,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "search-service/query/searcher.h"
 #include "search-service/schema/schema.h"
@@ -247,13 +249,29 @@ Scores Evaluate(const Qrels& qrels, const Run& run, const std::vector<JudgedQuer
   return total;
 }
 
-absl::StatusOr<Run> RunNewsearch(const std::vector<v1::Article>& articles,
-                                 const std::vector<JudgedQuery>& queries,
-                                 const VariantOptions& options, const std::string& work_dir) {
-  auto analyzer = analysis::Analyzer::Create(options.analyzer);
+void ShuffleDeterministically(std::vector<v1::Article>* articles) {
+  auto key = [](const v1::Article& a) {
+    uint64_t h = 1469598103934665603ULL;  // FNV-1a, as in peer_runs.py
+    for (unsigned char c : a.id()) {
+      h ^= c;
+      h *= 1099511628211ULL;
+    }
+    return std::make_pair(h, a.id());
+  };
+  std::stable_sort(articles->begin(), articles->end(),
+                   [&](const v1::Article& x, const v1::Article& y) { return key(x) < key(y); });
+}
+
+absl::StatusOr<std::vector<Run>> RunNewsearch(const std::vector<v1::Article>& articles,
+                                              const std::vector<JudgedQuery>& queries,
+                                              const analysis::AnalyzerOptions& analyzer_options,
+                                              const std::vector<Bm25>& rankings,
+                                              const std::string& work_dir) {
+  const absl::Time start = absl::Now();
+  auto analyzer = analysis::Analyzer::Create(analyzer_options);
   if (!analyzer.ok()) return analyzer.status();
-  const std::string path = absl::StrCat(work_dir, "/newsearch-",
-                                        analysis::SegmentationName(options.analyzer.segmentation));
+  const std::string name(analysis::SegmentationName(analyzer_options.segmentation));
+  const std::string path = absl::StrCat(work_dir, "/newsearch-", name);
   std::error_code ec;
   std::filesystem::remove_all(path, ec);
   try {
@@ -266,25 +284,43 @@ absl::StatusOr<Run> RunNewsearch(const std::vector<v1::Article>& articles,
   } catch (const Xapian::Error& e) {
     return absl::InternalError(absl::StrCat("indexing ", path, ": ", e.get_description()));
   }
-  search::SearcherOptions searcher_options;
-  searcher_options.path = path;
-  searcher_options.bm25_k1 = options.bm25_k1;
-  searcher_options.bm25_b = options.bm25_b;
-  auto searcher = search::Searcher::Create(searcher_options, analyzer->get());
-  if (!searcher.ok()) return searcher.status();
-  Run run;
-  for (const JudgedQuery& q : queries) {
-    v1::SearchRequest request;
-    request.set_query(q.text);
-    request.set_page_size(kDepth);
-    auto response = (*searcher)->Search(request);
-    std::vector<std::string>& ids = run[q.qid];
-    if (!response.ok()) continue;
-    for (const v1::SearchHit& hit : response->hits()) ids.push_back(hit.id());
+  const absl::Time indexed = absl::Now();
+  std::vector<Run> runs;
+  for (const Bm25& ranking : rankings) {
+    search::SearcherOptions searcher_options;
+    searcher_options.path = path;
+    searcher_options.bm25_k1 = ranking.k1;
+    searcher_options.bm25_b = ranking.b;
+    searcher_options.build_snippets = false;
+    // The word weight acts on queries only: same terms, another analyzer.
+    std::unique_ptr<analysis::Analyzer> query_analyzer;
+    if (ranking.word_weight != analyzer_options.word_weight) {
+      analysis::AnalyzerOptions query_options = analyzer_options;
+      query_options.word_weight = ranking.word_weight;
+      auto created = analysis::Analyzer::Create(query_options);
+      if (!created.ok()) return created.status();
+      query_analyzer = *std::move(created);
+    }
+    auto searcher = search::Searcher::Create(
+        searcher_options, query_analyzer != nullptr ? query_analyzer.get() : analyzer->get());
+    if (!searcher.ok()) return searcher.status();
+    Run& run = runs.emplace_back();
+    for (const JudgedQuery& q : queries) {
+      v1::SearchRequest request;
+      request.set_query(q.text);
+      request.set_page_size(kDepth);
+      auto response = (*searcher)->Search(request);
+      std::vector<std::string>& ids = run[q.qid];
+      if (!response.ok()) continue;
+      for (const v1::SearchHit& hit : response->hits()) ids.push_back(hit.id());
+    }
   }
-  searcher->reset();
   std::filesystem::remove_all(path, ec);
-  return run;
+  std::cerr << "newsearch " << name << ": indexed " << articles.size() << " articles in "
+            << absl::FormatDuration(indexed - start) << ", " << rankings.size() << " x "
+            << queries.size() << " queries in " << absl::FormatDuration(absl::Now() - indexed)
+            << "\n";
+  return runs;
 }
 
 absl::StatusOr<Run> RunXapianNgrams(const std::vector<v1::Article>& articles,

@@ -68,20 +68,30 @@ Scores ScoreQuery(const std::map<std::string, int>& judgments,
 Scores Evaluate(const Qrels& qrels, const Run& run, const std::vector<JudgedQuery>& queries,
                 absl::string_view kind = "");
 
-// How one of our variants is run.
-struct VariantOptions {
-  analysis::AnalyzerOptions analyzer;
-  double bm25_k1 = 1.0;
-  double bm25_b = 0.5;
+// BM25 parameters of one ranking of our variants.
+struct Bm25 {
+  double k1 = 1.2;
+  double b = 1.0;
+  // AnalyzerOptions::word_weight for the queries (query time only).
+  double word_weight = 1.0;
 };
 
 // Indexes `articles` into a fresh Xapian database under `work_dir` with
-// schema::BuildDocument and the variant's analyzer, then answers every
-// query through Searcher (top 100, duplicates collapsed as the service
-// does). A query the service rejects gets an empty list.
-absl::StatusOr<Run> RunNewsearch(const std::vector<v1::Article>& articles,
-                                 const std::vector<JudgedQuery>& queries,
-                                 const VariantOptions& options, const std::string& work_dir);
+// schema::BuildDocument and an analyzer made from `analyzer`, then answers
+// every query through Searcher (top 100, duplicates collapsed as the
+// service does) once per entry of `rankings`; returns one run per entry. A
+// query the service rejects gets an empty list.
+absl::StatusOr<std::vector<Run>> RunNewsearch(const std::vector<v1::Article>& articles,
+                                              const std::vector<JudgedQuery>& queries,
+                                              const analysis::AnalyzerOptions& analyzer,
+                                              const std::vector<Bm25>& rankings,
+                                              const std::string& work_dir);
+
+// Puts articles in a fixed order that does not depend on where they came
+// from (judged file first, distractors after), so no system gains from
+// ties broken by insertion order: by a hash of the id. Peer runs use the
+// same order (tests/relevance/peer_runs.py).
+void ShuffleDeterministically(std::vector<v1::Article>* articles);
 
 // The baseline: raw Xapian, title (prefix S and unprefixed) and body through
 // TermGenerator with FLAG_CJK_NGRAM, queries through QueryParser with

@@ -21,10 +21,12 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "search-service/query/searcher.h"
 #include "tests/relevance/relevance.h"
 
 ABSL_FLAG(std::string, data_dir, "tests/relevance/data",
@@ -34,12 +36,13 @@ ABSL_FLAG(std::string, distractors, "",
 ABSL_FLAG(std::string, variants, "bigrams,words,words+bigrams", "Our analyzer variants to run");
 ABSL_FLAG(bool, baseline, true, "Also run raw Xapian with FLAG_CJK_NGRAM");
 ABSL_FLAG(std::vector<std::string>, peer_run, {},
-          "NAME=FILE: a ranked run of another engine to score (repeatable, comma separated)");
+          "NAME=FILE,...: ranked runs of other engines to score (comma separated)");
 ABSL_FLAG(std::string, write_runs, "", "Directory to write every system's run file to");
 ABSL_FLAG(std::string, work_dir, "", "Scratch directory for indexes (default: a temp dir)");
 ABSL_FLAG(bool, by_kind, false, "Also print nDCG@10 per query kind");
-ABSL_FLAG(double, bm25_k1, 1.0, "BM25 k1 for our variants");
-ABSL_FLAG(double, bm25_b, 0.5, "BM25 b for our variants");
+ABSL_FLAG(std::vector<std::string>, bm25, {},
+          "K1:B[:W] BM25 parameters (and words+bigrams word weight) to run each variant with (default: the searcher's "
+          "defaults); with more than one, rows are named by them");
 ABSL_FLAG(std::string, floor_variant, "", "Variant whose nDCG@10 must beat the baseline");
 ABSL_FLAG(double, min_margin, 0.0, "Required nDCG@10 margin of --floor_variant over the baseline");
 
@@ -88,20 +91,40 @@ int main(int argc, char** argv) {
     own_work = true;
   }
 
+  rel::ShuffleDeterministically(&*articles);
+  std::vector<rel::Bm25> rankings;
+  {
+    const newsearch::search::SearcherOptions defaults;
+    rankings.push_back({defaults.bm25_k1, defaults.bm25_b});
+  }
+  if (!absl::GetFlag(FLAGS_bm25).empty()) rankings.clear();
+  for (const std::string& pair : absl::GetFlag(FLAGS_bm25)) {
+    std::vector<std::string> kb = absl::StrSplit(pair, ':');
+    rel::Bm25 ranking;
+    if (kb.size() < 2 || kb.size() > 3 || !absl::SimpleAtod(kb[0], &ranking.k1) ||
+        !absl::SimpleAtod(kb[1], &ranking.b) ||
+        (kb.size() == 3 && !absl::SimpleAtod(kb[2], &ranking.word_weight))) {
+      return Fail(absl::InvalidArgumentError(absl::StrCat("--bm25 wants K1:B[:W], got ", pair)));
+    }
+    rankings.push_back(ranking);
+  }
   std::vector<Row> rows;
   for (absl::string_view name :
        absl::StrSplit(absl::GetFlag(FLAGS_variants), ',', absl::SkipEmpty())) {
     auto segmentation = newsearch::analysis::ParseSegmentation(name);
     if (!segmentation.ok()) return Fail(segmentation.status());
-    rel::VariantOptions options;
-    options.analyzer.segmentation = *segmentation;
-    options.bm25_k1 = absl::GetFlag(FLAGS_bm25_k1);
-    options.bm25_b = absl::GetFlag(FLAGS_bm25_b);
-    const absl::Time start = absl::Now();
-    auto run = rel::RunNewsearch(*articles, *queries, options, work);
-    if (!run.ok()) return Fail(run.status());
-    std::cerr << "newsearch " << name << ": " << absl::FormatDuration(absl::Now() - start) << "\n";
-    rows.push_back({absl::StrCat("newsearch ", name), *std::move(run)});
+    newsearch::analysis::AnalyzerOptions options;
+    options.segmentation = *segmentation;
+    auto runs = rel::RunNewsearch(*articles, *queries, options, rankings, work);
+    if (!runs.ok()) return Fail(runs.status());
+    for (size_t i = 0; i < rankings.size(); ++i) {
+      rows.push_back({rankings.size() == 1
+                          ? absl::StrCat("newsearch ", name)
+                          : absl::StrFormat("newsearch %s k1=%g b=%g w=%g", name,
+                                            rankings[i].k1, rankings[i].b,
+                                            rankings[i].word_weight),
+                      std::move((*runs)[i])});
+    }
   }
   if (absl::GetFlag(FLAGS_baseline)) {
     auto run = rel::RunXapianNgrams(*articles, *queries, work);
@@ -109,6 +132,7 @@ int main(int argc, char** argv) {
     rows.push_back({"xapian FLAG_CJK_NGRAM (baseline)", *std::move(run)});
   }
   for (const std::string& peer : absl::GetFlag(FLAGS_peer_run)) {
+    if (peer.empty()) continue;
     std::pair<std::string, std::string> kv = absl::StrSplit(peer, absl::MaxSplits('=', 1));
     if (kv.second.empty()) return Fail(absl::InvalidArgumentError("--peer_run wants NAME=FILE"));
     auto run = rel::LoadRun(kv.second);
@@ -122,9 +146,9 @@ int main(int argc, char** argv) {
   if (const std::string dir = absl::GetFlag(FLAGS_write_runs); !dir.empty()) {
     std::filesystem::create_directories(dir);
     for (const Row& row : rows) {
-      std::string file = row.name.substr(0, row.name.find(' ', row.name.find(' ') + 1));
+      std::string file = row.name.substr(0, row.name.find(" ("));
       for (char& c : file) {
-        if (c == ' ' || c == '+' || c == '/') c = '_';
+        if (c == ' ' || c == '+' || c == '/' || c == '=') c = '_';
       }
       if (auto s = rel::WriteRun(row.run, absl::StrCat(dir, "/", file, ".tsv")); !s.ok()) {
         return Fail(s);
@@ -151,7 +175,9 @@ int main(int argc, char** argv) {
     }
     std::cout << "\nnDCG@10 by query kind (queries with a relevant article)\n\n| kind | n |";
     for (const Row& row : rows) std::cout << " " << row.name << " |";
-    std::cout << "\n|---|---|" << std::string(rows.size() * 4, '-') << "\n";
+    std::cout << "\n|---|---|";
+    for (size_t i = 0; i < rows.size(); ++i) std::cout << "---|";
+    std::cout << "\n";
     for (const std::string& kind : kinds) {
       const int n = rel::Evaluate(*qrels, rows[0].run, *queries, kind).queries;
       std::cout << "| " << kind << " | " << n << " |";

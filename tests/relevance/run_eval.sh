@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The relevance evaluation as a test: the default analyzer must beat raw
 # Xapian CJK n-grams on nDCG@10 by the margin measured in docs/relevance.md
-# minus a little. Distractors: tools/gen_pages.py, seed 1, a smaller count
+# minus a little. Distractors: tools/gen_pages.py, seed 7, a smaller count
 # than docs/relevance.md (RELEVANCE_DISTRACTORS, default 1000) to keep the
 # suite fast. Exit 77 (skipped) when the judged collection is absent.
 # Usage: run_eval.sh NEWSEARCH_RELEVANCE_BINARY SOURCE_DIR
@@ -10,8 +10,10 @@ bin=$1
 src=$2
 data=$src/tests/relevance/data
 count=${RELEVANCE_DISTRACTORS:-1000}
-# nDCG@10 margin of the default analyzer over the baseline that must hold.
-margin=${RELEVANCE_MIN_MARGIN:-0.05}
+# nDCG@10 margin of the default analyzer over the baseline that must hold:
+# measured 0.113 (3000 distractors) and 0.123 (1000) on 116 queries; 0.09 leaves
+# room for collection growth.
+margin=${RELEVANCE_MIN_MARGIN:-0.09}
 for f in articles.jsonl queries.tsv qrels.tsv; do
   if [ ! -s "$data/$f" ]; then
     echo "no $data/$f yet: relevance evaluation skipped"
@@ -20,6 +22,6 @@ for f in articles.jsonl queries.tsv qrels.tsv; do
 done
 work=$(mktemp -d "${TMPDIR:-/tmp}/newsearch-relevance-test.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-python3 "$src/tools/gen_pages.py" --count "$count" --seed 1 --jsonl "$work/distractors.jsonl"
+python3 "$src/tools/gen_pages.py" --count "$count" --seed 7 --jsonl "$work/distractors.jsonl"
 "$bin" --data_dir="$data" --distractors="$work/distractors.jsonl" --work_dir="$work" \
-  --variants=words+bigrams,bigrams --floor_variant=words+bigrams --min_margin="$margin"
+  --variants=bigrams --floor_variant=bigrams --min_margin="$margin"

@@ -442,6 +442,30 @@ TEST(SegmentationTest, WordsPlusBigramsAddsMarkedWordsWithoutPositions) {
             "镇/2@4");
 }
 
+TEST(SegmentationTest, WordsPlusBigramsAddsDictionaryWordsInsideLongerWords) {
+  Xapian::Document doc;
+  uint32_t position = 0;
+  AnalyzerFor(Segmentation::kWordsPlusBigrams).IndexText("互联网企业", "", 1, true, &position, &doc);
+  std::set<std::string> terms;
+  for (auto it = doc.termlist_begin(); it != doc.termlist_end(); ++it) terms.insert(*it);
+  EXPECT_TRUE(terms.count("W互联网"));
+  EXPECT_TRUE(terms.count("W企业"));
+  EXPECT_TRUE(terms.count("W互联")) << "a dictionary word inside 互联网";
+  EXPECT_FALSE(terms.count("W网企")) << "characters across a word boundary are no word";
+}
+
+TEST(SegmentationTest, WordWeightScalesOnlyTheWordEvidence) {
+  AnalyzerOptions options;
+  options.segmentation = Segmentation::kWordsPlusBigrams;
+  options.word_weight = 0.5;
+  auto analyzer = Analyzer::Create(options);
+  ASSERT_TRUE(analyzer.ok()) << analyzer.status();
+  EXPECT_EQ((*analyzer)->QueryForAtom("网络", "", false).get_description(),
+            "Query((网络 AND_MAYBE 0.5 * W网络))");
+  options.word_weight = -1;
+  EXPECT_EQ(Analyzer::Create(options).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(SegmentationTest, QueryForAtomPerVariant) {
   const Analyzer& words = AnalyzerFor(Segmentation::kWords);
   EXPECT_EQ(words.QueryForAtom("互联网党建", "", false).get_description(),
