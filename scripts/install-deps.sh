@@ -13,7 +13,7 @@ packages=(
   libgumbo-dev libcivetweb-dev libgtest-dev libgmock-dev xapian-tools
   clang libclang-rt-14-dev
   openssl prometheus
-  python3-jieba nlohmann-json3-dev
+  nlohmann-json3-dev
 )
 # common/base/logging uses spdlog (find_package(spdlog) in cmake/).
 packages+=(libspdlog-dev)
