@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/server/serving_flags.h"
 
 namespace newsearch::ingest {
 
@@ -34,20 +35,8 @@ struct IngestServerOptions {
   absl::Duration shutdown_grace = absl::Seconds(10);
 
   // Security and limits (README "Security and limits").
-  // Token every IngestService call must present as `authorization: Bearer
-  // <token>`: the file (re-read when it changes) or, when no file, the
-  // literal. Both empty: no authentication.
-  std::string auth_token_file;
-  std::string auth_token;
-  // TLS when cert and key are set; mutual TLS when the client CA is set too.
-  std::string tls_cert_file;
-  std::string tls_key_file;
-  std::string tls_client_ca_file;
-  // Extra plaintext listener serving only grpc.health.v1; empty = none.
-  std::string health_listen;
-  // Streaming calls in flight (StreamChanges, IngestArticles); <= 0 = no
-  // limit. Beyond it: RESOURCE_EXHAUSTED.
-  int max_concurrent_streams = 128;
+  // Token, TLS, health listener and stream limit for the IngestService.
+  server::ServingOptions serving;
   // Pages one IngestArticles stream may carry; the next one ends the stream
   // with RESOURCE_EXHAUSTED (pages before it are kept). <= 0 = no limit.
   int64_t max_articles_per_stream = 1000000;

@@ -9,6 +9,7 @@
 #include "absl/flags/usage.h"
 #include "common/base/logging.h"
 #include "common/server/server_setup.h"
+#include "common/server/serving_flags.h"
 #include "ingest-service/server/ingest_server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC listen address (host:port; port 0 = any)");
@@ -23,18 +24,6 @@ ABSL_FLAG(bool, fsync, true,
 ABSL_FLAG(int32_t, heartbeat_seconds, 5, "StreamChanges heartbeat interval");
 ABSL_FLAG(int32_t, shutdown_grace_seconds, 10, "Grace period for in-flight calls on SIGTERM");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
-ABSL_FLAG(std::string, auth_token_file, "",
-          "File holding the token every IngestService call must present as "
-          "'authorization: Bearer <token>' (re-read when it changes; empty = env "
-          "NEWSEARCH_AUTH_TOKEN, else no authentication)");
-ABSL_FLAG(std::string, tls_cert_file, "", "PEM certificate chain; with --tls_key_file turns TLS on");
-ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of --tls_cert_file");
-ABSL_FLAG(std::string, tls_client_ca_file, "",
-          "PEM CA bundle; when set, clients must present a certificate it signed (mutual TLS)");
-ABSL_FLAG(std::string, health_listen, "",
-          "Extra plaintext host:port serving only grpc.health.v1 (for probes when TLS is on)");
-ABSL_FLAG(int32_t, max_concurrent_streams, 128,
-          "Streaming calls in flight; more are RESOURCE_EXHAUSTED (0 = no limit)");
 ABSL_FLAG(int64_t, max_articles_per_stream, 1000000,
           "Pages one IngestArticles stream may carry; the next ends it with RESOURCE_EXHAUSTED "
           "(0 = no limit)");
@@ -46,9 +35,8 @@ int main(int argc, char** argv) {
       "Every flag --name can also be set by the environment variable NEWSEARCH_NAME.");
   absl::Status env = newsearch::server::ApplyEnvironmentToFlags(
       {"listen", "data_dir", "metrics_listen", "port_file", "max_page_bytes", "max_message_bytes",
-       "fsync", "heartbeat_seconds", "shutdown_grace_seconds", "log_level", "auth_token_file",
-       "tls_cert_file", "tls_key_file", "tls_client_ca_file", "health_listen",
-       "max_concurrent_streams", "max_articles_per_stream"});
+       "fsync", "heartbeat_seconds", "shutdown_grace_seconds", "log_level", "max_articles_per_stream"});
+  if (env.ok()) env = newsearch::server::ApplyEnvironmentToFlags(newsearch::server::ServingFlagNames());
   if (!env.ok()) {
     std::cerr << "newsearch-ingest: bad environment: " << env.message() << "\n";
     return 2;
@@ -69,15 +57,7 @@ int main(int argc, char** argv) {
   options.fsync = absl::GetFlag(FLAGS_fsync);
   options.heartbeat_interval = absl::Seconds(absl::GetFlag(FLAGS_heartbeat_seconds));
   options.shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
-  options.auth_token_file = absl::GetFlag(FLAGS_auth_token_file);
-  if (const char* token = std::getenv("NEWSEARCH_AUTH_TOKEN"); token != nullptr) {
-    options.auth_token = token;
-  }
-  options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
-  options.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
-  options.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
-  options.health_listen = absl::GetFlag(FLAGS_health_listen);
-  options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+  options.serving = newsearch::server::ServingOptionsFromFlags();
   options.max_articles_per_stream = absl::GetFlag(FLAGS_max_articles_per_stream);
   std::string problems;
   if (options.max_page_bytes <= 0) problems += " --max_page_bytes must be positive;";
@@ -86,7 +66,7 @@ int main(int argc, char** argv) {
     problems += " --max_page_bytes must not exceed --max_message_bytes;";
   }
   if (absl::GetFlag(FLAGS_heartbeat_seconds) <= 0) problems += " --heartbeat_seconds must be positive;";
-  if (options.max_concurrent_streams < 0) problems += " --max_concurrent_streams must be >= 0;";
+  problems += newsearch::server::ServingOptionsProblems(options.serving);
   if (options.max_articles_per_stream < 0) problems += " --max_articles_per_stream must be >= 0;";
   if (!problems.empty()) {
     std::cerr << "newsearch-ingest: invalid configuration:" << problems << "\n";

@@ -11,6 +11,7 @@
 #include "common/analysis/analyzer.h"
 #include "common/base/logging.h"
 #include "common/server/server_setup.h"
+#include "common/server/serving_flags.h"
 #include "search-service/server/search_server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50052", "gRPC listen address (host:port; port 0 = any)");
@@ -32,18 +33,6 @@ ABSL_FLAG(int32_t, facet_exact_limit, 100000,
           "Facet counts are exact for match sets up to this many articles");
 ABSL_FLAG(int32_t, shutdown_grace_seconds, 10, "Grace period for in-flight calls on SIGTERM");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
-ABSL_FLAG(std::string, auth_token_file, "",
-          "File holding the token every SearchService call must present as "
-          "'authorization: Bearer <token>' (re-read when it changes; empty = env "
-          "NEWSEARCH_AUTH_TOKEN, else no authentication)");
-ABSL_FLAG(std::string, tls_cert_file, "", "PEM certificate chain; with --tls_key_file turns TLS on");
-ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of --tls_cert_file");
-ABSL_FLAG(std::string, tls_client_ca_file, "",
-          "PEM CA bundle; when set, clients must present a certificate it signed (mutual TLS)");
-ABSL_FLAG(std::string, health_listen, "",
-          "Extra plaintext host:port serving only grpc.health.v1 (for probes when TLS is on)");
-ABSL_FLAG(int32_t, max_concurrent_streams, 128,
-          "Streaming calls in flight; more are RESOURCE_EXHAUSTED (0 = no limit)");
 ABSL_FLAG(std::string, ingest_token_file, "",
           "File holding the token presented to ingest on StreamChanges (re-read on reconnect; "
           "empty = env NEWSEARCH_INGEST_TOKEN, else none)");
@@ -67,10 +56,10 @@ int main(int argc, char** argv) {
       {"listen", "data_dir", "ingest_address", "metrics_listen", "port_file", "max_message_bytes",
        "max_batch_changes", "flush_interval_ms", "max_query_chars", "max_page_size",
        "max_result_depth", "shutdown_grace_seconds", "log_level", "query_time_limit_ms",
-       "facet_exact_limit", "auth_token_file", "tls_cert_file", "tls_key_file",
-       "tls_client_ca_file", "health_listen", "max_concurrent_streams", "ingest_token_file",
+       "facet_exact_limit", "ingest_token_file",
        "ingest_tls_ca_file", "ingest_tls_cert_file", "ingest_tls_key_file", "ready_max_lag"});
   if (env.ok()) env = newsearch::server::ApplyEnvironmentToFlags({"analyzer"});
+  if (env.ok()) env = newsearch::server::ApplyEnvironmentToFlags(newsearch::server::ServingFlagNames());
   if (!env.ok()) {
     std::cerr << "newsearch-search: bad environment: " << env.message() << "\n";
     return 2;
@@ -95,15 +84,7 @@ int main(int argc, char** argv) {
   options.shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
   options.query_time_limit = absl::Milliseconds(absl::GetFlag(FLAGS_query_time_limit_ms));
   options.facet_exact_limit = absl::GetFlag(FLAGS_facet_exact_limit);
-  options.auth_token_file = absl::GetFlag(FLAGS_auth_token_file);
-  if (const char* token = std::getenv("NEWSEARCH_AUTH_TOKEN"); token != nullptr) {
-    options.auth_token = token;
-  }
-  options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
-  options.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
-  options.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
-  options.health_listen = absl::GetFlag(FLAGS_health_listen);
-  options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+  options.serving = newsearch::server::ServingOptionsFromFlags();
   options.ingest_token_file = absl::GetFlag(FLAGS_ingest_token_file);
   if (const char* token = std::getenv("NEWSEARCH_INGEST_TOKEN"); token != nullptr) {
     options.ingest_token = token;
@@ -131,7 +112,7 @@ int main(int argc, char** argv) {
   if (options.max_result_depth < options.max_page_size) {
     problems += " --max_result_depth must be >= --max_page_size;";
   }
-  if (options.max_concurrent_streams < 0) problems += " --max_concurrent_streams must be >= 0;";
+  problems += newsearch::server::ServingOptionsProblems(options.serving);
   if (options.ready_max_lag < 0) problems += " --ready_max_lag must be >= 0;";
   if (!problems.empty()) {
     std::cerr << "newsearch-search: invalid configuration:" << problems << "\n";

@@ -230,13 +230,7 @@ absl::StatusOr<std::unique_ptr<SearchServer>> SearchServer::Start(
   grpc_options.metrics_service = "search";
   grpc_options.max_message_bytes = options.max_message_bytes;
   grpc_options.shutdown_grace = options.shutdown_grace;
-  grpc_options.auth_token_file = options.auth_token_file;
-  grpc_options.auth_token = options.auth_token;
-  grpc_options.tls.cert_file = options.tls_cert_file;
-  grpc_options.tls.key_file = options.tls_key_file;
-  grpc_options.tls.client_ca_file = options.tls_client_ca_file;
-  grpc_options.health_listen = options.health_listen;
-  grpc_options.max_concurrent_streams = options.max_concurrent_streams;
+  server::ApplyServingOptions(options.serving, &grpc_options);
   // Ready only once caught up with ingest (ReportReadiness).
   grpc_options.initially_ready = false;
   NEWSEARCH_ASSIGN_OR_RETURN(impl.server,

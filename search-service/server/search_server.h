@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/server/serving_flags.h"
 
 namespace newsearch::search {
 
@@ -38,18 +39,8 @@ struct SearchServerOptions {
   absl::Duration shutdown_grace = absl::Seconds(10);
 
   // Security and limits (README "Security and limits").
-  // Token every SearchService call must present (file re-read on change,
-  // else the literal; both empty = none).
-  std::string auth_token_file;
-  std::string auth_token;
-  // TLS when cert and key are set; mutual TLS when the client CA is set too.
-  std::string tls_cert_file;
-  std::string tls_key_file;
-  std::string tls_client_ca_file;
-  // Extra plaintext listener serving only grpc.health.v1; empty = none.
-  std::string health_listen;
-  // Streaming calls in flight; <= 0 = no limit.
-  int max_concurrent_streams = 128;
+  // Token, TLS, health listener and stream limit for the SearchService.
+  server::ServingOptions serving;
   // Token presented to ingest on StreamChanges (file re-read on every
   // reconnect, else the literal; both empty = none).
   std::string ingest_token_file;
