@@ -68,6 +68,11 @@ std::string SourceFilterTerm(const analysis::Analyzer& analyzer, absl::string_vi
 // Builds the Xapian document for an article: terms, filter terms, values and
 // document data (the whole article serialised, nothing dropped).
 Xapian::Document BuildDocument(const analysis::Analyzer& analyzer, const v1::Article& article);
+// The same with another wdf for the unprefixed title terms than kTitleWdf
+// (the relevance evaluation's title weighting grid; the service always
+// indexes with kTitleWdf).
+Xapian::Document BuildDocument(const analysis::Analyzer& analyzer, const v1::Article& article,
+                               unsigned title_wdf);
 // Opens (creating when missing) the index at `path` and checks that it was
 // built with `analyzer`'s signature, recording it in a new or empty index.
 // FAILED_PRECONDITION naming both analyzers when they differ (an index with
