@@ -77,6 +77,8 @@ struct Bm25 {
   // AnalyzerOptions::phrase_weight for the queries; negative: the
   // analyzer options' own.
   double phrase_weight = -1.0;
+  // SearcherOptions::proximity_weight.
+  double proximity_weight = 0.0;
   // Search with SORT_ORDER_RELEVANCE_RECENCY (the searcher's default boost)
   // instead of SORT_ORDER_RELEVANCE.
   bool recency = false;

@@ -3,7 +3,7 @@
 //   newsearch-relevance --data_dir=tests/relevance/data
 //       --distractors=/tmp/gen.jsonl [--variants=bigrams,words,words+bigrams]
 //       [--peer_run=NAME=FILE ...] [--write_runs=DIR] [--by_kind]
-//       [--bm25=K1:B[:W[:P]],...] [--title_wdf=1,3,...] [--recency]
+//       [--bm25=K1:B[:W[:P[:X]]],...] [--title_wdf=1,3,...] [--recency]
 //       [--floor_variant=words+bigrams --min_margin=0.05]
 //
 // Rows: every variant of ours (real schema + Searcher), raw Xapian CJK
@@ -43,7 +43,8 @@ ABSL_FLAG(std::string, write_runs, "", "Directory to write every system's run fi
 ABSL_FLAG(std::string, work_dir, "", "Scratch directory for indexes (default: a temp dir)");
 ABSL_FLAG(bool, by_kind, false, "Also print nDCG@10 per query kind");
 ABSL_FLAG(std::vector<std::string>, bm25, {},
-          "K1:B[:W[:P]] BM25 parameters (and words+bigrams word weight W, phrase evidence weight P) to run each "
+          "K1:B[:W[:P[:X]]] BM25 parameters (and words+bigrams word weight W, phrase evidence weight P, proximity "
+          "weight X) to run each "
           "variant with (default: the searcher's and analyzer's defaults); with more than one, rows are named by them");
 ABSL_FLAG(std::vector<std::string>, title_wdf, {},
           "Wdfs of the unprefixed title terms to index each variant with (default: schema::kTitleWdf); one index "
@@ -108,13 +109,15 @@ int main(int argc, char** argv) {
   for (const std::string& pair : absl::GetFlag(FLAGS_bm25)) {
     std::vector<std::string> kb = absl::StrSplit(pair, ':');
     rel::Bm25 ranking;
-    if (kb.size() < 2 || kb.size() > 4 || !absl::SimpleAtod(kb[0], &ranking.k1) ||
+    if (kb.size() < 2 || kb.size() > 5 || !absl::SimpleAtod(kb[0], &ranking.k1) ||
         !absl::SimpleAtod(kb[1], &ranking.b) ||
         (kb.size() >= 3 && !absl::SimpleAtod(kb[2], &ranking.word_weight)) ||
-        (kb.size() == 4 && (!absl::SimpleAtod(kb[3], &ranking.phrase_weight) ||
-                            ranking.phrase_weight < 0))) {
+        (kb.size() >= 4 && (!absl::SimpleAtod(kb[3], &ranking.phrase_weight) ||
+                            ranking.phrase_weight < 0)) ||
+        (kb.size() == 5 && (!absl::SimpleAtod(kb[4], &ranking.proximity_weight) ||
+                            ranking.proximity_weight < 0))) {
       return Fail(
-          absl::InvalidArgumentError(absl::StrCat("--bm25 wants K1:B[:W[:P]], got ", pair)));
+          absl::InvalidArgumentError(absl::StrCat("--bm25 wants K1:B[:W[:P[:X]]], got ", pair)));
     }
     rankings.push_back(ranking);
   }
@@ -151,8 +154,9 @@ int main(int argc, char** argv) {
         const rel::Bm25& r = rankings[i];
         std::string row = absl::StrCat("newsearch ", name);
         if (name_rankings) {
-          absl::StrAppendFormat(&row, " k1=%g b=%g w=%g p=%g", r.k1, r.b, r.word_weight,
-                                r.phrase_weight < 0 ? options.phrase_weight : r.phrase_weight);
+          absl::StrAppendFormat(&row, " k1=%g b=%g w=%g p=%g x=%g", r.k1, r.b, r.word_weight,
+                                r.phrase_weight < 0 ? options.phrase_weight : r.phrase_weight,
+                                r.proximity_weight);
         }
         if (name_title_wdf) absl::StrAppend(&row, " title_wdf=", title_wdf);
         if (r.recency) absl::StrAppend(&row, " +recency");
