@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prints the relevance table of docs/relevance.md: newsearch's analyzer
 # variants, raw Xapian CJK n-grams (baseline), SQLite FTS5 trigram and
-# Groonga TokenBigram, all on tests/relevance/data plus generated distractors.
+# Groonga TokenBigram, all on tests/relevance/data plus generated distractors;
+# each variant also with SORT_ORDER_RELEVANCE_RECENCY (rows `+recency`).
 #
 #   bench/relevance.sh                 # 3000 distractors (seed 7), all rows
 #   DISTRACTORS=1000 bench/relevance.sh
@@ -40,4 +41,4 @@ if [ "${PEERS:-1}" = 1 ]; then
   fi
 fi
 "$bin" --data_dir="$data" --distractors="$work/distractors.jsonl" --work_dir="$work" \
-  --variants="${VARIANTS:-bigrams,words,words+bigrams}" --by_kind --peer_run="$peers" "$@"
+  --variants="${VARIANTS:-bigrams,words,words+bigrams}" --by_kind --recency --peer_run="$peers" "$@"

@@ -137,6 +137,7 @@ struct Analyzer::Impl {
   }
   Segmentation segmentation = Segmentation::kBigrams;
   double word_weight = 1.0;
+  double phrase_weight = 0.0;
   std::unique_ptr<Segmenter> segmenter;  // null for kBigrams
   std::string fold_name;                 // OpenCC configuration, without .json
 
@@ -328,6 +329,11 @@ absl::StatusOr<std::unique_ptr<Analyzer>> Analyzer::Create(const AnalyzerOptions
         absl::StrCat("word_weight must be >= 0, got ", options.word_weight));
   }
   analyzer->impl_->word_weight = options.word_weight;
+  if (!(options.phrase_weight >= 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("phrase_weight must be >= 0, got ", options.phrase_weight));
+  }
+  analyzer->impl_->phrase_weight = options.phrase_weight;
   if (options.segmentation != Segmentation::kBigrams) {
     auto segmenter = Segmenter::Load(options.dictionary_path.empty()
                                          ? Segmenter::kDefaultDictionaryPath
@@ -530,14 +536,20 @@ Xapian::Query Analyzer::QueryForAtom(absl::string_view atom, absl::string_view p
                                   : static_cast<Xapian::termcount>(tokens.back().position -
                                                                    tokens.front().position + 1));
   }
+  // The exact sequence: one term per position.
+  const auto phrase_query = [&]() {
+    std::vector<Xapian::Query> sequence;
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      sequence.emplace_back(tokens[i].joins_next
+                                ? absl::StrCat(prefix_str, tokens[i].text, tokens[i + 1].text)
+                                : prefix_str + tokens[i].text);
+    }
+    return Combine(Xapian::Query::OP_PHRASE, sequence,
+                   static_cast<Xapian::termcount>(sequence.size()));
+  };
   Xapian::Query query;
   if (phrase) {
-    for (size_t i = 0; i < tokens.size(); ++i) {
-      terms.emplace_back(tokens[i].joins_next
-                             ? absl::StrCat(prefix_str, tokens[i].text, tokens[i + 1].text)
-                             : prefix_str + tokens[i].text);
-    }
-    query = Combine(Xapian::Query::OP_PHRASE, terms, static_cast<Xapian::termcount>(terms.size()));
+    query = phrase_query();
   } else {
     size_t i = 0;
     while (i < tokens.size()) {
@@ -559,6 +571,14 @@ Xapian::Query Analyzer::QueryForAtom(absl::string_view atom, absl::string_view p
       i = j + 1;
     }
     query = Combine(Xapian::Query::OP_AND, terms);
+    // Articles where the atom's terms stand together, in order, rank above
+    // those that only contain them somewhere (`苏宁易购` against an article
+    // with `苏宁` and `易购` apart).
+    if (impl_->phrase_weight > 0 && terms.size() > 1) {
+      query = Xapian::Query(
+          Xapian::Query::OP_AND_MAYBE, query,
+          Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, phrase_query(), impl_->phrase_weight));
+    }
   }
   if (segmentation == Segmentation::kBigrams || query.empty()) return query;
   std::vector<Xapian::Query> words;

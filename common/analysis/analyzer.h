@@ -77,6 +77,12 @@ struct AnalyzerOptions {
   // kWordsPlusBigrams: factor on the weight of the dictionary-word terms
   // a query adds (OP_SCALE_WEIGHT; 1 = as much as the characters' terms).
   double word_weight = 1.0;
+  // kBigrams and kWordsPlusBigrams, atoms not already phrases: when the
+  // atom's terms (e.g. the bigrams of a Han run of 3+ characters) match
+  // adjacent and in order, the OP_PHRASE of them is added as evidence
+  // (OP_AND_MAYBE, weight scaled by this factor); 0 = no phrase evidence.
+  // Query time only: it does not change the index or the Signature().
+  double phrase_weight = 0.0;
   // jieba's dict.txt for kWords and kWordsPlusBigrams; empty means
   // Segmenter::kDefaultDictionaryPath. Not read for kBigrams.
   std::string dictionary_path;
@@ -159,6 +165,8 @@ class Analyzer {
   //  * `phrase` true: the exact sequence: OP_PHRASE over one term per
   //    position (the bigram where joins_next, else the unigram / word), with
   //    the window equal to the number of positions. A single term is itself.
+  //  * `phrase` false and phrase_weight > 0 with 2+ terms: the AND above,
+  //    OP_AND_MAYBE the phrase query of the atom scaled by phrase_weight.
   // kWords: the AND (phrase false) or OP_PHRASE (window: the atom's
   // characters) of the atom's words. kWordsPlusBigrams: the kBigrams query,
   // OP_AND_MAYBE the OR of the atom's marked dictionary words.

@@ -443,6 +443,9 @@ absl::StatusOr<std::unique_ptr<Searcher>> Searcher::Create(const SearcherOptions
   if (options.recency_boost < 0 || options.recency_half_life_months <= 0) {
     problems.push_back("recency_boost must be >= 0 and recency_half_life_months positive");
   }
+  if (options.proximity_weight < 0 || options.proximity_window < 2) {
+    problems.push_back("proximity_weight must be >= 0 and proximity_window at least 2");
+  }
   if (options.snippet_chars <= 0) {
     problems.push_back(absl::StrCat("snippet_chars must be positive, got ", options.snippet_chars));
   }
@@ -508,6 +511,23 @@ absl::StatusOr<Plan> Searcher::Impl::MakePlan(const v1::SearchRequest& request) 
   plan.debug = request.debug();
   plan.query = plan.parsed.ToXapianQuery(*analyzer);
   plan.unweighted = plan.parsed.PositiveAtoms().empty();
+  if (options.proximity_weight > 0) {
+    std::vector<Xapian::Query> near;
+    for (const QueryAtom& atom : plan.parsed.PositiveAtoms()) {
+      if (atom.field != QueryField::kAny || atom.phrase) continue;
+      const std::vector<std::string> terms =
+          QueryTerms(analyzer->QueryForAtom(atom.text, "", false));
+      if (terms.size() == 1) near.emplace_back(terms.front());
+    }
+    if (near.size() > 1) {
+      plan.query = Xapian::Query(
+          Xapian::Query::OP_AND_MAYBE, plan.query,
+          Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT,
+                        Xapian::Query(Xapian::Query::OP_NEAR, near.begin(), near.end(),
+                                      static_cast<Xapian::termcount>(options.proximity_window)),
+                        options.proximity_weight));
+    }
+  }
   if (!filter.empty()) plan.query = Xapian::Query(Xapian::Query::OP_FILTER, plan.query, filter);
   return plan;
 }

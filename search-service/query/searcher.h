@@ -51,6 +51,12 @@ struct SearcherOptions {
   // back (by month of publication; months beyond 10 half-lives get none).
   double recency_boost = 2.0;
   int recency_half_life_months = 12;
+  // Proximity evidence: when a query has two or more positive, unprefixed
+  // atoms that are one term each (`台风 登陆`), OP_NEAR of those terms
+  // within `proximity_window` positions is added (OP_AND_MAYBE, weight
+  // scaled by `proximity_weight`); 0 = none. Measured in docs/relevance.md.
+  double proximity_weight = 0.0;
+  int proximity_window = 10;
 };
 
 // Thread-safe: each call uses a Xapian::Database handle from a small pool

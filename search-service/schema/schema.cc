@@ -64,11 +64,16 @@ std::string SourceFilterTerm(const analysis::Analyzer& analyzer, absl::string_vi
 }
 
 Xapian::Document BuildDocument(const analysis::Analyzer& analyzer, const v1::Article& article) {
+  return BuildDocument(analyzer, article, kTitleWdf);
+}
+
+Xapian::Document BuildDocument(const analysis::Analyzer& analyzer, const v1::Article& article,
+                               unsigned title_wdf) {
   Xapian::Document doc;
   doc.add_boolean_term(IdTerm(article.id()));
 
   uint32_t position = kFirstPosition;
-  IndexPrefixedAndPlain(analyzer, article.title(), kTitlePrefix, kTitleWdf, &position, &doc);
+  IndexPrefixedAndPlain(analyzer, article.title(), kTitlePrefix, title_wdf, &position, &doc);
   IndexPrefixedAndPlain(analyzer, article.subtitle(), kTitlePrefix, 1, &position, &doc);
   analyzer.IndexText(article.body(), "", 1, /*with_positions=*/true, &position, &doc);
   IndexPrefixedAndPlain(analyzer, article.source(), kSourcePrefix, 1, &position, &doc);

@@ -266,7 +266,7 @@ absl::StatusOr<std::vector<Run>> RunNewsearch(const std::vector<v1::Article>& ar
                                               const std::vector<JudgedQuery>& queries,
                                               const analysis::AnalyzerOptions& analyzer_options,
                                               const std::vector<Bm25>& rankings,
-                                              const std::string& work_dir) {
+                                              unsigned title_wdf, const std::string& work_dir) {
   const absl::Time start = absl::Now();
   auto analyzer = analysis::Analyzer::Create(analyzer_options);
   if (!analyzer.ok()) return analyzer.status();
@@ -278,7 +278,7 @@ absl::StatusOr<std::vector<Run>> RunNewsearch(const std::vector<v1::Article>& ar
     Xapian::WritableDatabase db(path, Xapian::DB_CREATE_OR_OVERWRITE);
     for (const v1::Article& article : articles) {
       db.replace_document(search::schema::IdTerm(article.id()),
-                          search::schema::BuildDocument(**analyzer, article));
+                          search::schema::BuildDocument(**analyzer, article, title_wdf));
     }
     db.commit();
   } catch (const Xapian::Error& e) {
@@ -291,12 +291,18 @@ absl::StatusOr<std::vector<Run>> RunNewsearch(const std::vector<v1::Article>& ar
     searcher_options.path = path;
     searcher_options.bm25_k1 = ranking.k1;
     searcher_options.bm25_b = ranking.b;
+    searcher_options.proximity_weight = ranking.proximity_weight;
     searcher_options.build_snippets = false;
-    // The word weight acts on queries only: same terms, another analyzer.
+    // The word and phrase weights act on queries only: same terms, another
+    // analyzer.
     std::unique_ptr<analysis::Analyzer> query_analyzer;
-    if (ranking.word_weight != analyzer_options.word_weight) {
+    const double phrase_weight =
+        ranking.phrase_weight < 0 ? analyzer_options.phrase_weight : ranking.phrase_weight;
+    if (ranking.word_weight != analyzer_options.word_weight ||
+        phrase_weight != analyzer_options.phrase_weight) {
       analysis::AnalyzerOptions query_options = analyzer_options;
       query_options.word_weight = ranking.word_weight;
+      query_options.phrase_weight = phrase_weight;
       auto created = analysis::Analyzer::Create(query_options);
       if (!created.ok()) return created.status();
       query_analyzer = *std::move(created);
@@ -309,6 +315,7 @@ absl::StatusOr<std::vector<Run>> RunNewsearch(const std::vector<v1::Article>& ar
       v1::SearchRequest request;
       request.set_query(q.text);
       request.set_page_size(kDepth);
+      if (ranking.recency) request.set_sort(v1::SORT_ORDER_RELEVANCE_RECENCY);
       auto response = (*searcher)->Search(request);
       std::vector<std::string>& ids = run[q.qid];
       if (!response.ok()) continue;

@@ -74,18 +74,27 @@ struct Bm25 {
   double b = 1.0;
   // AnalyzerOptions::word_weight for the queries (query time only).
   double word_weight = 1.0;
+  // AnalyzerOptions::phrase_weight for the queries; negative: the
+  // analyzer options' own.
+  double phrase_weight = -1.0;
+  // SearcherOptions::proximity_weight.
+  double proximity_weight = 0.0;
+  // Search with SORT_ORDER_RELEVANCE_RECENCY (the searcher's default boost)
+  // instead of SORT_ORDER_RELEVANCE.
+  bool recency = false;
 };
 
 // Indexes `articles` into a fresh Xapian database under `work_dir` with
 // schema::BuildDocument and an analyzer made from `analyzer`, then answers
 // every query through Searcher (top 100, duplicates collapsed as the
 // service does) once per entry of `rankings`; returns one run per entry. A
-// query the service rejects gets an empty list.
+// query the service rejects gets an empty list. `title_wdf`: the wdf of the
+// unprefixed title terms (schema::kTitleWdf in the service).
 absl::StatusOr<std::vector<Run>> RunNewsearch(const std::vector<v1::Article>& articles,
                                               const std::vector<JudgedQuery>& queries,
                                               const analysis::AnalyzerOptions& analyzer,
                                               const std::vector<Bm25>& rankings,
-                                              const std::string& work_dir);
+                                              unsigned title_wdf, const std::string& work_dir);
 
 // Puts articles in a fixed order that does not depend on where they came
 // from (judged file first, distractors after), so no system gains from

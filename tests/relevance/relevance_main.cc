@@ -3,6 +3,7 @@
 //   newsearch-relevance --data_dir=tests/relevance/data
 //       --distractors=/tmp/gen.jsonl [--variants=bigrams,words,words+bigrams]
 //       [--peer_run=NAME=FILE ...] [--write_runs=DIR] [--by_kind]
+//       [--bm25=K1:B[:W[:P[:X]]],...] [--title_wdf=1,3,...] [--recency]
 //       [--floor_variant=words+bigrams --min_margin=0.05]
 //
 // Rows: every variant of ours (real schema + Searcher), raw Xapian CJK
@@ -27,6 +28,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "search-service/query/searcher.h"
+#include "search-service/schema/schema.h"
 #include "tests/relevance/relevance.h"
 
 ABSL_FLAG(std::string, data_dir, "tests/relevance/data",
@@ -41,8 +43,14 @@ ABSL_FLAG(std::string, write_runs, "", "Directory to write every system's run fi
 ABSL_FLAG(std::string, work_dir, "", "Scratch directory for indexes (default: a temp dir)");
 ABSL_FLAG(bool, by_kind, false, "Also print nDCG@10 per query kind");
 ABSL_FLAG(std::vector<std::string>, bm25, {},
-          "K1:B[:W] BM25 parameters (and words+bigrams word weight) to run each variant with (default: the searcher's "
-          "defaults); with more than one, rows are named by them");
+          "K1:B[:W[:P[:X]]] BM25 parameters (and words+bigrams word weight W, phrase evidence weight P, proximity "
+          "weight X) to run each "
+          "variant with (default: the searcher's and analyzer's defaults); with more than one, rows are named by them");
+ABSL_FLAG(std::vector<std::string>, title_wdf, {},
+          "Wdfs of the unprefixed title terms to index each variant with (default: schema::kTitleWdf); one index "
+          "per value");
+ABSL_FLAG(bool, recency, false,
+          "Also run every ranking with SORT_ORDER_RELEVANCE_RECENCY (rows marked +recency)");
 ABSL_FLAG(std::string, floor_variant, "", "Variant whose nDCG@10 must beat the baseline");
 ABSL_FLAG(double, min_margin, 0.0, "Required nDCG@10 margin of --floor_variant over the baseline");
 
@@ -101,13 +109,37 @@ int main(int argc, char** argv) {
   for (const std::string& pair : absl::GetFlag(FLAGS_bm25)) {
     std::vector<std::string> kb = absl::StrSplit(pair, ':');
     rel::Bm25 ranking;
-    if (kb.size() < 2 || kb.size() > 3 || !absl::SimpleAtod(kb[0], &ranking.k1) ||
+    if (kb.size() < 2 || kb.size() > 5 || !absl::SimpleAtod(kb[0], &ranking.k1) ||
         !absl::SimpleAtod(kb[1], &ranking.b) ||
-        (kb.size() == 3 && !absl::SimpleAtod(kb[2], &ranking.word_weight))) {
-      return Fail(absl::InvalidArgumentError(absl::StrCat("--bm25 wants K1:B[:W], got ", pair)));
+        (kb.size() >= 3 && !absl::SimpleAtod(kb[2], &ranking.word_weight)) ||
+        (kb.size() >= 4 && (!absl::SimpleAtod(kb[3], &ranking.phrase_weight) ||
+                            ranking.phrase_weight < 0)) ||
+        (kb.size() == 5 && (!absl::SimpleAtod(kb[4], &ranking.proximity_weight) ||
+                            ranking.proximity_weight < 0))) {
+      return Fail(
+          absl::InvalidArgumentError(absl::StrCat("--bm25 wants K1:B[:W[:P[:X]]], got ", pair)));
     }
     rankings.push_back(ranking);
   }
+  const bool name_rankings = rankings.size() > 1;
+  if (absl::GetFlag(FLAGS_recency)) {
+    const size_t n = rankings.size();
+    for (size_t i = 0; i < n; ++i) {
+      rankings.push_back(rankings[i]);
+      rankings.back().recency = true;
+    }
+  }
+  std::vector<unsigned> title_wdfs;
+  for (const std::string& text : absl::GetFlag(FLAGS_title_wdf)) {
+    unsigned wdf = 0;
+    if (!absl::SimpleAtoi(text, &wdf) || wdf == 0) {
+      return Fail(absl::InvalidArgumentError(
+          absl::StrCat("--title_wdf wants positive integers, got ", text)));
+    }
+    title_wdfs.push_back(wdf);
+  }
+  const bool name_title_wdf = !title_wdfs.empty();
+  if (title_wdfs.empty()) title_wdfs.push_back(newsearch::search::schema::kTitleWdf);
   std::vector<Row> rows;
   for (absl::string_view name :
        absl::StrSplit(absl::GetFlag(FLAGS_variants), ',', absl::SkipEmpty())) {
@@ -115,15 +147,21 @@ int main(int argc, char** argv) {
     if (!segmentation.ok()) return Fail(segmentation.status());
     newsearch::analysis::AnalyzerOptions options;
     options.segmentation = *segmentation;
-    auto runs = rel::RunNewsearch(*articles, *queries, options, rankings, work);
-    if (!runs.ok()) return Fail(runs.status());
-    for (size_t i = 0; i < rankings.size(); ++i) {
-      rows.push_back({rankings.size() == 1
-                          ? absl::StrCat("newsearch ", name)
-                          : absl::StrFormat("newsearch %s k1=%g b=%g w=%g", name,
-                                            rankings[i].k1, rankings[i].b,
-                                            rankings[i].word_weight),
-                      std::move((*runs)[i])});
+    for (const unsigned title_wdf : title_wdfs) {
+      auto runs = rel::RunNewsearch(*articles, *queries, options, rankings, title_wdf, work);
+      if (!runs.ok()) return Fail(runs.status());
+      for (size_t i = 0; i < rankings.size(); ++i) {
+        const rel::Bm25& r = rankings[i];
+        std::string row = absl::StrCat("newsearch ", name);
+        if (name_rankings) {
+          absl::StrAppendFormat(&row, " k1=%g b=%g w=%g p=%g x=%g", r.k1, r.b, r.word_weight,
+                                r.phrase_weight < 0 ? options.phrase_weight : r.phrase_weight,
+                                r.proximity_weight);
+        }
+        if (name_title_wdf) absl::StrAppend(&row, " title_wdf=", title_wdf);
+        if (r.recency) absl::StrAppend(&row, " +recency");
+        rows.push_back({std::move(row), std::move((*runs)[i])});
+      }
     }
   }
   if (absl::GetFlag(FLAGS_baseline)) {

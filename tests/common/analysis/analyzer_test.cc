@@ -530,5 +530,49 @@ TEST(SegmentationTest, WordsPlusBigramsRanksTheRealWordFirst) {
   EXPECT_EQ(mset.begin().get_document().get_data(), "网络公司今年盈利");
 }
 
+TEST(AnalyzerTest, PhraseWeightAddsTheAtomAsPhraseEvidence) {
+  AnalyzerOptions options;
+  options.phrase_weight = 0.5;
+  auto analyzer = Analyzer::Create(options);
+  ASSERT_TRUE(analyzer.ok()) << analyzer.status();
+  EXPECT_EQ((*analyzer)->QueryForAtom("互联网", "", false).get_description(),
+            "Query(((互联 AND 联网) AND_MAYBE 0.5 * (互联 PHRASE 3 联网 PHRASE 3 网)))");
+  // One term, or an atom that is a phrase already: nothing to add.
+  EXPECT_EQ((*analyzer)->QueryForAtom("网络", "", false).get_description(), "Query(网络)");
+  EXPECT_EQ((*analyzer)->QueryForAtom("互联网", "", true).get_description(),
+            "Query((互联 PHRASE 3 联网 PHRASE 3 网))");
+  options.phrase_weight = -1;
+  EXPECT_EQ(Analyzer::Create(options).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(AnalyzerTest, PhraseWeightRanksTheAdjacentRunFirst) {
+  // The short article has `互联` and `联网` apart; the longer one has `互联网`.
+  Xapian::WritableDatabase db(std::string(), Xapian::DB_BACKEND_INMEMORY);
+  AnalyzerOptions options;
+  options.phrase_weight = 0;
+  auto without = Analyzer::Create(options);
+  ASSERT_TRUE(without.ok()) << without.status();
+  const Analyzer& plain = **without;
+  for (const char* text : {"互联互通的物联网", "今年国内的互联网公司在增长，市场继续扩大"}) {
+    Xapian::Document doc;
+    uint32_t position = 1;
+    plain.IndexText(text, "", 1, true, &position, &doc);
+    doc.set_data(text);
+    db.add_document(doc);
+  }
+  options.phrase_weight = 1.0;
+  auto boosted = Analyzer::Create(options);
+  ASSERT_TRUE(boosted.ok()) << boosted.status();
+  const auto first = [&](const Analyzer& analyzer) {
+    Xapian::Enquire enquire(db);
+    enquire.set_query(analyzer.QueryForAtom("互联网", "", false));
+    const Xapian::MSet mset = enquire.get_mset(0, 10);
+    EXPECT_EQ(mset.size(), 2u);  // both still match (recall unchanged)
+    return mset.empty() ? std::string() : mset.begin().get_document().get_data();
+  };
+  EXPECT_EQ(first(plain), "互联互通的物联网");
+  EXPECT_EQ(first(**boosted), "今年国内的互联网公司在增长，市场继续扩大");
+}
+
 }  // namespace
 }  // namespace newsearch::analysis

@@ -764,6 +764,36 @@ TEST_F(SearcherTest, SimilarArticlesRejectsUnknownAndBadIds) {
               HasSubstr("page_size 1000 is out of range"));
 }
 
+TEST_F(SearcherTest, ProximityWeightRanksAtomsThatStandTogetherFirst) {
+  // p1 is short and has both words far apart; p2 is longer and has them
+  // side by side.
+  const std::string path = dir_ + "/proximity";
+  {
+    Xapian::WritableDatabase db(path, Xapian::DB_CREATE_OR_OPEN);
+    for (const TestArticle& a : std::vector<TestArticle>{
+             {"p1", "", "台风过后，市民清理街道、修补屋顶、恢复供电，飞机登陆", "", {}, 0, 0, 0},
+             {"p2", "", "昨天台风登陆浙江沿海，市民清理街道、修补屋顶、恢复供电、排查隐患、转移物资",
+              "", {}, 0, 0, 0}}) {
+      db.replace_document(schema::IdTerm(a.id), schema::BuildDocument(*analyzer_, ToArticle(a)));
+    }
+    db.commit();
+  }
+  const auto ids = [&](double proximity_weight) {
+    SearcherOptions options = options_;
+    options.path = path;
+    options.proximity_weight = proximity_weight;
+    auto searcher = Searcher::Create(options, analyzer_);
+    EXPECT_TRUE(searcher.ok()) << searcher.status();
+    v1::SearchRequest request;
+    request.set_query("台风 登陆");
+    auto response = (*searcher)->Search(request);
+    EXPECT_TRUE(response.ok()) << response.status();
+    return response.ok() ? Ids(*response) : std::vector<std::string>();
+  };
+  EXPECT_THAT(ids(0), ElementsAre("p1", "p2"));
+  EXPECT_THAT(ids(1), ElementsAre("p2", "p1"));
+}
+
 TEST(SearcherCreateTest, RejectsBadOptions) {
   SearcherOptions options;
   options.default_page_size = 0;
@@ -772,6 +802,9 @@ TEST(SearcherCreateTest, RejectsBadOptions) {
   EXPECT_THAT(searcher.status().message(), HasSubstr("analyzer is null"));
   EXPECT_THAT(searcher.status().message(), HasSubstr("path is empty"));
   EXPECT_THAT(searcher.status().message(), HasSubstr("default_page_size"));
+  options.proximity_window = 1;
+  EXPECT_THAT(Searcher::Create(options, nullptr).status().message(),
+              HasSubstr("proximity_window"));
 }
 
 }  // namespace

@@ -110,13 +110,21 @@ TEST(SchemaTest, SourceFilterTermIsCutAtCharacterBoundary) {
   EXPECT_EQ(term.substr(1), source.substr(0, 198));
 }
 
+TEST(SchemaTest, BuildDocumentTakesAnotherTitleWdf) {
+  const auto terms = Terms(BuildDocument(TheAnalyzer(), SampleArticle(), 2));
+  ASSERT_EQ(terms.count("网络"), 1u);
+  EXPECT_EQ(terms.at("网络"), 2u);
+  EXPECT_EQ(terms.at("S网络"), 1u);  // the title: prefix is not weighted
+  EXPECT_EQ(terms.at("互联"), 1u);
+}
+
 TEST(SchemaTest, BuildDocumentAddsFieldTerms) {
   const Xapian::Document doc = BuildDocument(TheAnalyzer(), SampleArticle());
   const auto terms = Terms(doc);
   const std::vector<std::pair<std::string, Xapian::termcount>> expected = {
       {"Q0a1b2c", 0},   // unique id
       {"S网络", 1},     // title, prefixed and folded
-      {"网络", 3},      // title, unprefixed with kTitleWdf
+      {"网络", 8},      // title, unprefixed with kTitleWdf
       {"S城市", 1},     // subtitle counts as title
       {"城市", 1},      // subtitle unprefixed at body weight
       {"互联", 1},      // body
