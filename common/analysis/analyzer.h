@@ -128,6 +128,12 @@ class Analyzer {
   std::string Fold(absl::string_view text) const;
   // Fold() with the code point map back to `text` (for snippets).
   FoldedText FoldWithOffsets(absl::string_view text) const;
+  // The first code point of Fold() of the single code point `c` (0 when it
+  // folds to nothing), memoised for the Basic Multilingual Plane. A cheap,
+  // context-free approximation used to find where folded text may hold a
+  // character: phrase-level conversion can differ (callers confirm with
+  // FoldWithOffsets). Thread-safe.
+  char32_t FoldCodePoint(char32_t c) const;
 
   // Splits already folded text into tokens (see the file comment).
   std::vector<Token> Tokenize(absl::string_view folded) const;

@@ -68,13 +68,20 @@ SnippetBuilder::SnippetBuilder(const analysis::Analyzer& analyzer,
       i = j + 1;
     }
   }
+  for (const Needle& needle : needles_) {
+    const std::vector<char32_t> first = DecodeUtf8(needle.tokens[0]);
+    if (!first.empty() &&
+        std::find(needle_starts_.begin(), needle_starts_.end(), first[0]) == needle_starts_.end()) {
+      needle_starts_.push_back(first[0]);
+    }
+    int chars = 0;
+    for (const std::string& token : needle.tokens) chars += static_cast<int>(DecodeUtf8(token).size());
+    longest_needle_chars_ = std::max(longest_needle_chars_, chars);
+  }
 }
 
-std::vector<SnippetBuilder::Match> SnippetBuilder::FindMatches(
-    absl::string_view text, std::vector<char32_t>* original) const {
-  *original = DecodeUtf8(text);
-  std::vector<Match> matches;
-  if (needles_.empty() || text.empty()) return matches;
+void SnippetBuilder::MatchRange(absl::string_view text, int offset, int original_size,
+                                std::vector<Match>* matches) const {
   const analysis::FoldedText folded = analyzer_.FoldWithOffsets(text);
   const std::vector<analysis::Token> tokens = analyzer_.Tokenize(folded.text);
   // Start positions of each needle's first token, in text order. Only the
@@ -88,14 +95,14 @@ std::vector<SnippetBuilder::Match> SnippetBuilder::FindMatches(
   }
 
   const int source_size = static_cast<int>(folded.source.size());
-  const int original_size = static_cast<int>(original->size());
   // Maps a folded code point range to the original one; the clamps only
   // guard against an analyzer bug, the map is total by contract.
   auto to_original = [&](int begin, int end, Match* m) {
     begin = std::clamp(begin, 0, source_size - 1);
     end = std::clamp(end, begin + 1, source_size);
-    m->begin = std::clamp(static_cast<int>(folded.source[begin]), 0, original_size);
-    m->end = std::clamp(static_cast<int>(folded.source[end - 1]) + 1, m->begin, original_size);
+    m->begin = std::clamp(offset + static_cast<int>(folded.source[begin]), 0, original_size);
+    m->end = std::clamp(offset + static_cast<int>(folded.source[end - 1]) + 1, m->begin,
+                        original_size);
   };
 
   for (const Needle& needle : needles_) {
@@ -113,7 +120,58 @@ std::vector<SnippetBuilder::Match> SnippetBuilder::FindMatches(
       if (!ok) continue;
       Match m{0, 0, needle.atom, needle.whole};
       to_original(tokens[start].begin, tokens[start + length - 1].end, &m);
-      if (m.begin < m.end) matches.push_back(m);
+      if (m.begin < m.end) matches->push_back(m);
+    }
+  }
+}
+
+std::vector<std::pair<int, int>> SnippetBuilder::ScreenRanges(
+    const std::vector<char32_t>& original) const {
+  const int total = static_cast<int>(original.size());
+  // Context kept on each side of a candidate: the longest needle plus room
+  // for OpenCC's longest phrases, so a match folds as in the whole text. The
+  // excerpt window itself is cut from the original, not from these ranges.
+  const int margin = longest_needle_chars_ + 16;
+  std::vector<std::pair<int, int>> ranges;
+  if (total < 256 || needle_starts_.empty()) return ranges;
+  auto is_start = [this](char32_t c) {
+    return std::find(needle_starts_.begin(), needle_starts_.end(), c) != needle_starts_.end();
+  };
+  int covered = 0;
+  for (int i = 0; i < total; ++i) {
+    // The character itself too: phrase-level conversion can keep what the
+    // character alone would change (`乾隆` stays, `乾` alone does not).
+    if (!is_start(original[i]) && !is_start(analyzer_.FoldCodePoint(original[i]))) continue;
+    const int begin = std::max(0, i - margin);
+    const int end = std::min(total, i + margin);
+    if (!ranges.empty() && begin <= ranges.back().second) {
+      covered += end - ranges.back().second;
+      ranges.back().second = end;
+    } else {
+      covered += end - begin;
+      ranges.emplace_back(begin, end);
+    }
+    if (covered > total / 2) return {};
+  }
+  if (ranges.empty()) ranges.emplace_back(0, 0);  // nothing can match
+  return ranges;
+}
+
+std::vector<SnippetBuilder::Match> SnippetBuilder::FindMatches(
+    absl::string_view text, std::vector<char32_t>* original) const {
+  *original = DecodeUtf8(text);
+  std::vector<Match> matches;
+  if (needles_.empty() || text.empty()) return matches;
+  const int original_size = static_cast<int>(original->size());
+  // Folding (OpenCC) is most of a query's cost: in a long text fold only the
+  // ranges around characters that can start a match.
+  const std::vector<std::pair<int, int>> ranges = ScreenRanges(*original);
+  if (ranges.empty()) {
+    MatchRange(text, 0, original_size, &matches);
+  } else {
+    for (const auto& [begin, end] : ranges) {
+      if (begin >= end) continue;
+      MatchRange(EncodeUtf8(*original, begin, end), begin, original_size, &matches);
     }
   }
 

@@ -14,6 +14,7 @@
 #define NEWSEARCH_SEARCH_SERVICE_QUERY_SNIPPET_H_
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/string_view.h"
@@ -63,10 +64,22 @@ class SnippetBuilder {
   };
 
   std::vector<Match> FindMatches(absl::string_view text, std::vector<char32_t>* original) const;
+  // Adds the needles' matches in `text`, which is the code points
+  // [offset, offset + size) of the original, as original offsets.
+  void MatchRange(absl::string_view text, int offset, int original_size,
+                  std::vector<Match>* matches) const;
+  // Ranges [begin, end) of `original` worth folding: those around a code
+  // point whose own fold starts a needle. Empty when folding all of it is
+  // as cheap (short text, or ranges covering most of it).
+  std::vector<std::pair<int, int>> ScreenRanges(const std::vector<char32_t>& original) const;
   v1::Snippet Excerpt(const std::vector<char32_t>& original, const std::vector<Match>& matches) const;
 
   const analysis::Analyzer& analyzer_;
   std::vector<Needle> needles_;
+  // First code point of each needle's first token (folded), for ScreenRanges.
+  std::vector<char32_t> needle_starts_;
+  // Length of the longest needle in folded code points.
+  int longest_needle_chars_ = 0;
   int max_chars_;
 };
 

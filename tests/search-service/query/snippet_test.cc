@@ -132,5 +132,41 @@ TEST_F(SnippetTest, HighlightsClipAtWindowEdge) {
   EXPECT_EQ(Render(snippet), "[互联网]…") << "a phrase longer than the window is cut with it";
 }
 
+// Long bodies fold only the ranges around characters that can start a match
+// (SnippetBuilder::ScreenRanges); these check that the result is what
+// folding the whole body gives.
+TEST_F(SnippetTest, LongBodyFindsATraditionalMatchFarFromTheStart) {
+  std::string filler;
+  for (int i = 0; i < 80; ++i) filler += "今天天氣晴朗，市民出門散步。";  // 14 code points each
+  const std::string body = filler + "縣府加強網絡安全宣導。" + filler;
+  const v1::Snippet snippet = Make("网络安全", "", body, 20);
+  EXPECT_THAT(Render(snippet), ::testing::HasSubstr("[網絡安全]"));
+  EXPECT_EQ(snippet.highlights_size(), 1) << "one span per matched word";
+}
+
+TEST_F(SnippetTest, LongBodyKeepsPhraseLevelConversion) {
+  std::string filler;
+  for (int i = 0; i < 80; ++i) filler += "今天天氣晴朗，市民出門散步。";
+  // `乾` alone folds differently from `乾` in `乾隆`: the screen must not miss it.
+  const std::string body = filler + "故宮展出乾隆年間的瓷器。" + filler;
+  EXPECT_THAT(Render(Make("乾隆", "", body, 20)), ::testing::HasSubstr("[乾隆]"));
+}
+
+TEST_F(SnippetTest, LongBodyWithManyCandidatesStillHighlightsEveryMatch) {
+  std::string body;
+  for (int i = 0; i < 60; ++i) body += "網絡發展，网络建设。";
+  const v1::Snippet snippet = Make("网络", "", body, 30);
+  EXPECT_GE(snippet.highlights_size(), 4) << Render(snippet);
+}
+
+TEST(AnalyzerFoldCodePointTest, FoldsOneCharacterAndRemembersIt) {
+  auto analyzer = analysis::Analyzer::Create();
+  ASSERT_TRUE(analyzer.ok()) << analyzer.status();
+  EXPECT_EQ((*analyzer)->FoldCodePoint(U'網'), U'网');
+  EXPECT_EQ((*analyzer)->FoldCodePoint(U'網'), U'网') << "memoised value";
+  EXPECT_EQ((*analyzer)->FoldCodePoint(U'Ａ'), U'a') << "NFKC and case folding";
+  EXPECT_EQ((*analyzer)->FoldCodePoint(U'中'), U'中');
+}
+
 }  // namespace
 }  // namespace newsearch::search
