@@ -470,54 +470,65 @@ std::vector<Token> Analyzer::Tokenize(absl::string_view folded) const {
 void Analyzer::IndexText(absl::string_view text, absl::string_view prefix, uint32_t wdf_inc,
                          bool with_positions, uint32_t* next_position,
                          Xapian::Document* doc) const {
+  IndexText(text, {{prefix, wdf_inc}}, with_positions, next_position, doc);
+}
+
+void Analyzer::IndexText(absl::string_view text, const std::vector<IndexPrefix>& prefixes,
+                         bool with_positions, uint32_t* next_position,
+                         Xapian::Document* doc) const {
   if (doc == nullptr) return;
   const std::vector<Token> tokens = Tokenize(Fold(text));
   if (tokens.empty()) return;
   const uint32_t base = next_position != nullptr ? *next_position : 0;
-  const std::string prefix_str(prefix);
-  auto post = [&](const std::string& term, uint32_t position) {
-    if (term.size() > kMaxTermBytes) return;
-    if (with_positions) {
-      doc->add_posting(term, position, wdf_inc);
-    } else {
-      doc->add_term(term, wdf_inc);
-    }
-  };
   const Segmentation segmentation = impl_->segmentation;
-  if (segmentation != Segmentation::kWords) {
-    for (size_t i = 0; i < tokens.size(); ++i) {
-      const Token& token = tokens[i];
-      const uint32_t position = base + token.position;
-      post(prefix_str + token.text, position);
-      if (token.joins_next) {
-        post(absl::StrCat(prefix_str, token.text, tokens[i + 1].text), position);
+  const std::vector<std::pair<size_t, size_t>> words =
+      segmentation != Segmentation::kBigrams ? Words(tokens)
+                                             : std::vector<std::pair<size_t, size_t>>();
+  for (const auto& [prefix, wdf_inc] : prefixes) {
+    const std::string prefix_str(prefix);
+    auto post = [&, wdf_inc = wdf_inc](const std::string& term, uint32_t position) {
+      if (term.size() > kMaxTermBytes) return;
+      if (with_positions) {
+        doc->add_posting(term, position, wdf_inc);
+      } else {
+        doc->add_term(term, wdf_inc);
+      }
+    };
+    if (segmentation != Segmentation::kWords) {
+      for (size_t i = 0; i < tokens.size(); ++i) {
+        const Token& token = tokens[i];
+        const uint32_t position = base + token.position;
+        post(prefix_str + token.text, position);
+        if (token.joins_next) {
+          post(absl::StrCat(prefix_str, token.text, tokens[i + 1].text), position);
+        }
       }
     }
-  }
-  if (segmentation != Segmentation::kBigrams) {
-    const std::string word_prefix =
-        segmentation == Segmentation::kWords ? prefix_str : absl::StrCat(prefix_str, kWordMarker);
-    for (const auto& [first, last] : Words(tokens)) {
-      if (segmentation == Segmentation::kWordsPlusBigrams &&
-          (last - first < 2 || tokens[first].kind != Token::Kind::kHan)) {
-        continue;  // single characters and non-Han words are terms already
-      }
-      std::string term = word_prefix;
-      for (size_t k = first; k < last; ++k) term += tokens[k].text;
-      if (segmentation == Segmentation::kWords) {
-        post(term, base + tokens[first].position);
-        continue;
-      }
-      if (term.size() <= kMaxTermBytes) doc->add_term(term, wdf_inc);
-      // The dictionary words inside a longer word count as words too
-      // (`台风` in `强台风`, `路桥` in `路桥区`), so a query for the
-      // shorter word meets them; words across a boundary still do not.
-      for (size_t b = first; last - first > 2 && b < last; ++b) {
-        std::string inner;
-        for (size_t e = b; e < last; ++e) {
-          inner += tokens[e].text;
-          if (e == b || (b == first && e + 1 == last)) continue;
-          if (impl_->segmenter->IsWord(inner)) doc->add_term(word_prefix + inner, wdf_inc);
+    if (segmentation != Segmentation::kBigrams) {
+      const std::string word_prefix =
+          segmentation == Segmentation::kWords ? prefix_str : absl::StrCat(prefix_str, kWordMarker);
+      for (const auto& [first, last] : words) {
+        if (segmentation == Segmentation::kWordsPlusBigrams &&
+            (last - first < 2 || tokens[first].kind != Token::Kind::kHan)) {
+          continue;  // single characters and non-Han words are terms already
+        }
+        std::string term = word_prefix;
+        for (size_t k = first; k < last; ++k) term += tokens[k].text;
+        if (segmentation == Segmentation::kWords) {
+          post(term, base + tokens[first].position);
+          continue;
+        }
+        if (term.size() <= kMaxTermBytes) doc->add_term(term, wdf_inc);
+        // The dictionary words inside a longer word count as words too
+        // (`台风` in `强台风`, `路桥` in `路桥区`), so a query for the
+        // shorter word meets them; words across a boundary still do not.
+        for (size_t b = first; last - first > 2 && b < last; ++b) {
+          std::string inner;
+          for (size_t e = b; e < last; ++e) {
+            inner += tokens[e].text;
+            if (e == b || (b == first && e + 1 == last)) continue;
+            if (impl_->segmenter->IsWord(inner)) doc->add_term(word_prefix + inner, wdf_inc);
+          }
         }
       }
     }

@@ -161,6 +161,14 @@ class Analyzer {
   // bytes are skipped (their position is still taken).
   void IndexText(absl::string_view text, absl::string_view prefix, uint32_t wdf_inc,
                  bool with_positions, uint32_t* next_position, Xapian::Document* doc) const;
+  // One field indexed under several prefixes at the same positions (e.g.
+  // `S` for `title:` and unprefixed), folding and tokenising the text once.
+  struct IndexPrefix {
+    absl::string_view prefix;
+    uint32_t wdf_inc;
+  };
+  void IndexText(absl::string_view text, const std::vector<IndexPrefix>& prefixes,
+                 bool with_positions, uint32_t* next_position, Xapian::Document* doc) const;
 
   // Builds the query for one query atom (user text without operators),
   // already or not yet folded (it is folded again; folding is idempotent).

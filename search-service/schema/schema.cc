@@ -35,14 +35,12 @@ absl::string_view TruncateUtf8(absl::string_view text, size_t max_bytes) {
   return text.substr(0, end);
 }
 
-// Indexes one field twice: under its prefix and unprefixed, both starting at
-// the same position so `title:"…"` and `"…"` see the same sequence.
+// Indexes one field under its prefix and unprefixed, both at the same
+// positions so `title:"…"` and `"…"` see the same sequence (one fold).
 void IndexPrefixedAndPlain(const analysis::Analyzer& analyzer, absl::string_view text,
                            absl::string_view prefix, uint32_t plain_wdf, uint32_t* position,
                            Xapian::Document* doc) {
-  uint32_t prefixed_position = *position;
-  analyzer.IndexText(text, prefix, 1, /*with_positions=*/true, &prefixed_position, doc);
-  analyzer.IndexText(text, "", plain_wdf, /*with_positions=*/true, position, doc);
+  analyzer.IndexText(text, {{prefix, 1}, {"", plain_wdf}}, /*with_positions=*/true, position, doc);
 }
 
 }  // namespace

@@ -307,6 +307,38 @@ TEST(AnalyzerTest, QueryForAtom) {
   }
 }
 
+// Lists every posting of `doc` as "term@position×wdf" lines.
+std::string Postings(const Xapian::Document& doc) {
+  std::string out;
+  for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
+    out += *t + " wdf=" + std::to_string(t.get_wdf());
+    for (auto p = t.positionlist_begin(); p != t.positionlist_end(); ++p) {
+      out += " @" + std::to_string(*p);
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+TEST(AnalyzerIndexTextTest, SeveralPrefixesPostWhatSeparateCallsWould) {
+  for (const Segmentation segmentation :
+       {Segmentation::kBigrams, Segmentation::kWords, Segmentation::kWordsPlusBigrams}) {
+    const Analyzer& analyzer = AnalyzerFor(segmentation);
+    const std::string text = "烏鎮互联网大会 5G";
+    Xapian::Document separate;
+    uint32_t prefixed_position = 7;
+    uint32_t separate_position = 7;
+    analyzer.IndexText(text, "S", 1, true, &prefixed_position, &separate);
+    analyzer.IndexText(text, "", 8, true, &separate_position, &separate);
+    Xapian::Document together;
+    uint32_t together_position = 7;
+    analyzer.IndexText(text, {{"S", 1}, {"", 8}}, true, &together_position, &together);
+    EXPECT_EQ(Postings(together), Postings(separate)) << SegmentationName(segmentation);
+    EXPECT_EQ(together_position, separate_position);
+    EXPECT_EQ(together_position, prefixed_position);
+  }
+}
+
 class AnalyzerSearchTest : public ::testing::Test {
  protected:
   void SetUp() override {
