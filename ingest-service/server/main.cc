@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -33,10 +34,12 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "newsearch-ingest: parses scraped news pages, stores them and serves the change log.\n"
       "Every flag --name can also be set by the environment variable NEWSEARCH_NAME.");
-  absl::Status env = newsearch::server::ApplyEnvironmentToFlags(
-      {"listen", "data_dir", "metrics_listen", "port_file", "max_page_bytes", "max_message_bytes",
-       "fsync", "heartbeat_seconds", "shutdown_grace_seconds", "log_level", "max_articles_per_stream"});
-  if (env.ok()) env = newsearch::server::ApplyEnvironmentToFlags(newsearch::server::ServingFlagNames());
+  std::vector<std::string> env_flags = {
+      "listen", "data_dir", "metrics_listen", "port_file", "max_page_bytes", "max_message_bytes",
+      "fsync", "heartbeat_seconds", "shutdown_grace_seconds", "log_level",
+      "max_articles_per_stream"};
+  for (std::string& name : newsearch::server::ServingFlagNames()) env_flags.push_back(name);
+  const absl::Status env = newsearch::server::ApplyEnvironmentToFlags(env_flags);
   if (!env.ok()) {
     std::cerr << "newsearch-ingest: bad environment: " << env.message() << "\n";
     return 2;

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -52,14 +53,14 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "newsearch-search: a search replica that follows the ingest change log.\n"
       "Every flag --name can also be set by the environment variable NEWSEARCH_NAME.");
-  absl::Status env = newsearch::server::ApplyEnvironmentToFlags(
-      {"listen", "data_dir", "ingest_address", "metrics_listen", "port_file", "max_message_bytes",
-       "max_batch_changes", "flush_interval_ms", "max_query_chars", "max_page_size",
-       "max_result_depth", "shutdown_grace_seconds", "log_level", "query_time_limit_ms",
-       "facet_exact_limit", "ingest_token_file",
-       "ingest_tls_ca_file", "ingest_tls_cert_file", "ingest_tls_key_file", "ready_max_lag"});
-  if (env.ok()) env = newsearch::server::ApplyEnvironmentToFlags({"analyzer"});
-  if (env.ok()) env = newsearch::server::ApplyEnvironmentToFlags(newsearch::server::ServingFlagNames());
+  std::vector<std::string> env_flags = {
+      "listen", "data_dir", "ingest_address", "metrics_listen", "port_file", "max_message_bytes",
+      "max_batch_changes", "flush_interval_ms", "max_query_chars", "max_page_size",
+      "max_result_depth", "shutdown_grace_seconds", "log_level", "query_time_limit_ms",
+      "facet_exact_limit", "analyzer", "ingest_token_file", "ingest_tls_ca_file",
+      "ingest_tls_cert_file", "ingest_tls_key_file", "ready_max_lag"};
+  for (std::string& name : newsearch::server::ServingFlagNames()) env_flags.push_back(name);
+  const absl::Status env = newsearch::server::ApplyEnvironmentToFlags(env_flags);
   if (!env.ok()) {
     std::cerr << "newsearch-search: bad environment: " << env.message() << "\n";
     return 2;
