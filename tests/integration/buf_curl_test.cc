@@ -13,21 +13,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// Runs a shell command; returns its stdout and sets *exit_code.
-std::string RunShell(const std::string& command, int* exit_code) {
-  std::string out;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) {
-    *exit_code = -1;
-    return out;
-  }
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
-  *exit_code = pclose(pipe);
-  return out;
-}
-
 std::string BufCurl(const std::string& address, const std::string& method,
                     const std::string& json, int* exit_code) {
   return RunShell(absl::StrCat("buf curl --protocol grpc --http2-prior-knowledge --reflect-protocol "

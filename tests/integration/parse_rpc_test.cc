@@ -16,21 +16,6 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
 
-// Runs a shell command; returns its stdout and stderr and sets *exit_code.
-std::string RunShell(const std::string& command, int* exit_code) {
-  std::string out;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) {
-    *exit_code = -1;
-    return out;
-  }
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
-  *exit_code = pclose(pipe);
-  return out;
-}
-
 class ParseRpcTest : public ::testing::Test {
  protected:
   void SetUp() override {

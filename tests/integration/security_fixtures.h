@@ -1,6 +1,5 @@
 // Helpers for the security, limits and observability integration tests:
-// certificates made at test time with the openssl CLI, plaintext HTTP GET,
-// free ports, token files, and calling every method of a service by name.
+// certificates made at test time with the openssl CLI, token files, and calling every method of a service by name.
 #ifndef NEWSEARCH_TESTS_INTEGRATION_SECURITY_FIXTURES_H_
 #define NEWSEARCH_TESTS_INTEGRATION_SECURITY_FIXTURES_H_
 
@@ -29,17 +28,9 @@ struct TestCertificates {
 // is in dir/openssl.log).
 bool MakeTestCertificates(const std::string& dir, TestCertificates* certs);
 
-// Returns a loopback port that was free a moment ago.
-int FreePort();
-// GET http://127.0.0.1:port/path with HTTP/1.0; returns the whole response
-// (headers and body), empty when the connection fails.
-std::string HttpGet(int port, const std::string& path);
 // Writes `content` to `path` through a temporary file and rename (as a
 // secret rotation does). Returns false on error.
 bool WriteFileAtomically(const std::string& path, const std::string& content);
-// Runs a shell command; returns its exit status and puts stdout+stderr in
-// `output`.
-int RunCommand(const std::string& command, std::string* output);
 
 // Calls every method of the proto service `service` (full name) on
 // `channel` with one empty request message (and the bearer `token` when

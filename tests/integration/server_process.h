@@ -30,6 +30,17 @@ std::string ReadFile(const std::string& path);
 // Lists the regular files of a directory, sorted.
 std::vector<std::string> ListFiles(const std::string& dir);
 
+// Runs a shell command; returns its exit status and puts stdout+stderr in
+// `output`.
+int RunCommand(const std::string& command, std::string* output);
+// The same, returning the output and setting *exit_code.
+std::string RunShell(const std::string& command, int* exit_code);
+// Returns a loopback port that was free a moment ago.
+int FreePort();
+// GET http://127.0.0.1:port/path with HTTP/1.0; returns the whole response
+// (headers and body), empty when the connection fails.
+std::string HttpGet(int port, const std::string& path);
+
 // Polls `done` every 20 ms until it returns true or `timeout` passes.
 bool WaitFor(const std::function<bool()>& done, absl::Duration timeout);
 
