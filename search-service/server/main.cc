@@ -42,8 +42,11 @@ ABSL_FLAG(std::string, ingest_tls_ca_file, "",
 ABSL_FLAG(std::string, ingest_tls_cert_file, "", "PEM client certificate for mutual TLS to ingest");
 ABSL_FLAG(std::string, ingest_tls_key_file, "", "PEM key of --ingest_tls_cert_file");
 ABSL_FLAG(int64_t, ready_max_lag, 1000,
-          "Readiness (health \"\") is SERVING only while following ingest at most this many "
-          "changes behind");
+          "Readiness (health \"\") is SERVING while the lag last seen is at most this many "
+          "changes; it stays SERVING while ingest is unreachable");
+ABSL_FLAG(int32_t, ready_contact_grace_seconds, 10,
+          "A replica that has not reached ingest since it started becomes ready after this "
+          "many seconds when its index already holds changes");
 ABSL_FLAG(std::string, analyzer, "",
           "Analyzer variant: bigrams, words or words+bigrams (empty = the default, "
           "bigrams). Recorded in the index; an index built with another is refused");
@@ -58,7 +61,8 @@ int main(int argc, char** argv) {
       "max_batch_changes", "flush_interval_ms", "max_query_chars", "max_page_size",
       "max_result_depth", "shutdown_grace_seconds", "log_level", "query_time_limit_ms",
       "facet_exact_limit", "analyzer", "ingest_token_file", "ingest_tls_ca_file",
-      "ingest_tls_cert_file", "ingest_tls_key_file", "ready_max_lag"};
+      "ingest_tls_cert_file", "ingest_tls_key_file", "ready_max_lag",
+      "ready_contact_grace_seconds"};
   for (std::string& name : newsearch::server::ServingFlagNames()) env_flags.push_back(name);
   const absl::Status env = newsearch::server::ApplyEnvironmentToFlags(env_flags);
   if (!env.ok()) {
@@ -94,6 +98,7 @@ int main(int argc, char** argv) {
   options.ingest_tls_cert_file = absl::GetFlag(FLAGS_ingest_tls_cert_file);
   options.ingest_tls_key_file = absl::GetFlag(FLAGS_ingest_tls_key_file);
   options.ready_max_lag = absl::GetFlag(FLAGS_ready_max_lag);
+  options.ready_contact_grace = absl::Seconds(absl::GetFlag(FLAGS_ready_contact_grace_seconds));
   options.analyzer = absl::GetFlag(FLAGS_analyzer);
   std::string problems;
   if (!options.analyzer.empty()) {
@@ -115,6 +120,9 @@ int main(int argc, char** argv) {
   }
   problems += newsearch::server::ServingOptionsProblems(options.serving);
   if (options.ready_max_lag < 0) problems += " --ready_max_lag must be >= 0;";
+  if (absl::GetFlag(FLAGS_ready_contact_grace_seconds) < 0) {
+    problems += " --ready_contact_grace_seconds must be >= 0;";
+  }
   if (!problems.empty()) {
     std::cerr << "newsearch-search: invalid configuration:" << problems << "\n";
     return 2;

@@ -49,9 +49,17 @@ struct SearchServerOptions {
   std::string ingest_tls_ca_file;
   std::string ingest_tls_cert_file;
   std::string ingest_tls_key_file;
-  // Readiness (health service "") is SERVING only while the change stream
-  // is open and at most this many changes behind ingest's head.
+  // Readiness (health service "") means "can answer from a fresh enough
+  // index": SERVING while the lag last seen (ingest's head as of the last
+  // message on the change stream, minus what is committed here) is at most
+  // ready_max_lag. It stays SERVING while ingest is unreachable: replicas
+  // keep answering from the index they hold, and the time since the last
+  // contact is exported for alerts instead. A replica that has not reached
+  // ingest since it started is SERVING once ready_contact_grace has passed
+  // if its index already holds changes (it was restarted during an ingest
+  // outage); an empty one waits for ingest.
   int64_t ready_max_lag = 1000;
+  absl::Duration ready_contact_grace = absl::Seconds(10);
   // Analyzer variant (`bigrams`, `words`, `words+bigrams`; empty = the
   // default). Recorded in the index; an index built with another one is
   // refused (FAILED_PRECONDITION).

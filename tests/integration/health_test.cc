@@ -1,6 +1,7 @@
 // Health semantics of a search replica: "liveness" is SERVING from the
 // start; readiness ("") is NOT_SERVING while the replica is more than
-// --ready_max_lag changes behind ingest and SERVING once it has caught up.
+// --ready_max_lag changes behind ingest and SERVING once it has caught up;
+// it stays SERVING while ingest is down (the index it holds still answers).
 #include <string>
 #include <vector>
 
@@ -57,12 +58,68 @@ TEST(HealthTest, ReadinessFollowsTheReplicasLag) {
   EXPECT_EQ(HealthStatus(channel, "newsearch.v1.SearchService"), HealthCheckResponse::SERVING);
   EXPECT_EQ(HealthStatus(channel, "liveness"), HealthCheckResponse::SERVING);
 
-  // Without ingest the replica stops following and is no longer ready, but
-  // it is alive.
+  // Ingest goes away (a crash or a rollout): the replica stops following
+  // but keeps its index, stays ready and keeps answering.
+  const std::vector<std::string> before = search.AllHitIds("井喷式 电商");
+  ASSERT_FALSE(before.empty());
+  ingest.process().KeepPort();
   ingest.process().Kill();
-  EXPECT_TRUE(WaitFor([&] { return HealthStatus(channel, "") == HealthCheckResponse::NOT_SERVING; },
-                      absl::Seconds(30)));
+  EXPECT_TRUE(WaitFor([&] { return !search.Status().following(); }, absl::Seconds(30)));
+  const absl::Time outage_start = absl::Now();
+  while (absl::Now() - outage_start < absl::Seconds(2)) {
+    EXPECT_EQ(HealthStatus(channel, ""), HealthCheckResponse::SERVING);
+    EXPECT_EQ(HealthStatus(channel, "newsearch.v1.SearchService"), HealthCheckResponse::SERVING);
+    EXPECT_EQ(search.AllHitIds("井喷式 电商"), before);
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  const v1::GetIndexStatusResponse during = search.Status();
+  EXPECT_FALSE(during.following());
+  EXPECT_GT(during.last_contact_at().seconds(), 0) << "the last contact time is reported";
   EXPECT_EQ(HealthStatus(channel, "liveness"), HealthCheckResponse::SERVING);
+
+  // Ingest comes back where it was: the replica reconnects and catches up
+  // with what is written after the outage.
+  ASSERT_TRUE(ingest.Start());
+  v1::IngestArticleResponse response;
+  ASSERT_TRUE(ingest.Ingest(pages[0], &response, "after-the-outage").ok());
+  ASSERT_GT(response.articles_size(), 0);
+  EXPECT_TRUE(search.WaitForSeq(response.articles(0).seq(), absl::Seconds(60)));
+  EXPECT_TRUE(search.Status().following());
+  EXPECT_TRUE(WaitFor([&] { return HealthStatus(channel, "") == HealthCheckResponse::SERVING; },
+                      absl::Seconds(10)));
+}
+
+TEST(HealthTest, ARestartedReplicaServesItsIndexWhileIngestIsDown) {
+  const std::string root = MakeTempDir("health-restart");
+  IngestFixture ingest(root);
+  ASSERT_TRUE(ingest.Start());
+  v1::IngestArticleResponse response;
+  ASSERT_TRUE(ingest
+                  .Ingest(ReadFile(SourceDir() + "/tests/testdata/pages/seeds/002_331070705eee9b45.txt"),
+                          &response, "wuzhen")
+                  .ok());
+  SearchFixture search(root + "/search", ingest.address(), {"--ready_contact_grace_seconds=1"});
+  ASSERT_TRUE(search.Start());
+  ASSERT_TRUE(search.WaitForSeq(response.articles(0).seq()));
+  ASSERT_EQ(search.process().Terminate(), 0);
+  ingest.process().Kill();
+
+  // Restarted while ingest is down: it never reaches ingest, and after the
+  // grace it serves the index it holds.
+  ASSERT_TRUE(search.Start());
+  auto channel = grpc::CreateChannel(search.address(), grpc::InsecureChannelCredentials());
+  EXPECT_TRUE(WaitFor([&] { return HealthStatus(channel, "") == HealthCheckResponse::SERVING; },
+                      absl::Seconds(15)));
+  EXPECT_FALSE(search.AllHitIds("井喷式 电商").empty());
+  EXPECT_FALSE(search.Status().has_last_contact_at());
+
+  // A new, empty replica has nothing to serve: it waits for ingest.
+  SearchFixture fresh(root + "/fresh", ingest.address(), {"--ready_contact_grace_seconds=1"});
+  ASSERT_TRUE(fresh.Start());
+  auto fresh_channel = grpc::CreateChannel(fresh.address(), grpc::InsecureChannelCredentials());
+  absl::SleepFor(absl::Seconds(2));
+  EXPECT_EQ(HealthStatus(fresh_channel, ""), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(HealthStatus(fresh_channel, "liveness"), HealthCheckResponse::SERVING);
 }
 
 }  // namespace
