@@ -15,6 +15,7 @@
 #include "common/server/server_setup.h"
 #include "ingest-service/changefeed/change_notifier.h"
 #include "ingest-service/parser/page_parser.h"
+#include "ingest-service/server/backup.h"
 #include "ingest-service/server/ingestor.h"
 #include "ingest-service/store/article_store.h"
 #include "newsearch/v1/ingest.grpc.pb.h"
@@ -243,7 +244,15 @@ class IngestServiceImpl final : public v1::IngestService::Service {
     return grpc::Status::OK;
   }
 
+  grpc::Status BackupStore(grpc::ServerContext* context, const v1::BackupStoreRequest* request,
+                           grpc::ServerWriter<v1::BackupStoreResponse>* writer) override {
+    return StreamBackup(*store_, data_dir_, *request, context, writer);
+  }
+
+  void set_data_dir(std::string data_dir) { data_dir_ = std::move(data_dir); }
+
  private:
+  std::string data_dir_;
   Ingestor* ingestor_;
   ArticleStore* store_;
   ChangeNotifier* notifier_;
@@ -333,6 +342,8 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
   impl.service = std::make_unique<IngestServiceImpl>(
       impl.ingestor.get(), impl.store.get(), impl.notifier.get(), options.heartbeat_interval,
       articles, rejected, options.max_articles_per_stream);
+  impl.service->set_data_dir(options.data_dir);
+  NEWSEARCH_RETURN_IF_ERROR(PrepareBackupScratch(options.data_dir));
 
   server::GrpcServerOptions grpc_options;
   grpc_options.listen = options.listen;

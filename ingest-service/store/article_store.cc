@@ -1157,4 +1157,47 @@ absl::StatusOr<int64_t> ArticleStore::CountLive() const {
   return sqlite3_column_int64(stmt, 0);
 }
 
+absl::StatusOr<SnapshotInfo> ArticleStore::SnapshotTo(const std::string& dest_path) const {
+  std::error_code ec;
+  if (std::filesystem::exists(dest_path, ec)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("article store: snapshot target ", dest_path, " already exists"));
+  }
+  {
+    NEWSEARCH_ASSIGN_OR_RETURN(auto reader, impl_->AcquireReader());
+    sqlite3* db = (*reader)->db();
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v2(db, "VACUUM INTO ?1", -1, &stmt, nullptr);
+    if (rc == SQLITE_OK) {
+      BindText(stmt, 1, dest_path);
+      rc = sqlite3_step(stmt);
+      if (rc == SQLITE_DONE) rc = SQLITE_OK;
+    }
+    absl::Status status = rc == SQLITE_OK ? absl::OkStatus()
+                                          : SqliteError(db, rc, absl::StrCat("snapshot to ", dest_path));
+    sqlite3_finalize(stmt);
+    if (!status.ok()) {
+      std::filesystem::remove(dest_path, ec);
+      if ((rc & 0xff) == SQLITE_FULL) {
+        return absl::ResourceExhaustedError(status.message());
+      }
+      return status;
+    }
+  }
+  // Read what the copy holds from the copy itself: exact whatever ingest
+  // committed meanwhile.
+  NEWSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Connection> copy,
+                             Connection::Open(dest_path, /*read_only=*/true));
+  SnapshotInfo info;
+  for (auto [sql, out] : {std::pair<const char*, int64_t*>{kSelectHeadSeq, &info.head_seq},
+                          std::pair<const char*, int64_t*>{kCountLive, &info.article_count}}) {
+    NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, copy->Prepare(sql));
+    StmtScope scope(stmt);
+    const int rc = sqlite3_step(stmt);
+    if (rc != SQLITE_ROW) return SqliteError(copy->db(), rc, "read the snapshot");
+    *out = sqlite3_column_int64(stmt, 0);
+  }
+  return info;
+}
+
 }  // namespace newsearch::ingest

@@ -97,6 +97,14 @@ struct ArticleWriteResult {
   std::string duplicate_of;
 };
 
+// What a snapshot (ArticleStore::SnapshotTo) holds.
+struct SnapshotInfo {
+  // Every change up to and including this seq.
+  int64_t head_seq = 0;
+  // Live articles.
+  int64_t article_count = 0;
+};
+
 struct ListResult {
   std::vector<v1::Article> articles;
   // Id to continue after; empty when there are no more.
@@ -167,6 +175,14 @@ class ArticleStore {
   int64_t HeadSeq() const;
   // Number of live (not deleted) articles.
   absl::StatusOr<int64_t> CountLive() const;
+
+  // Writes a consistent copy of the whole store, as of one committed seq, to
+  // the new file `dest_path` (SQLite's VACUUM INTO, on a read connection:
+  // ingest goes on meanwhile). The copy is a complete store: opening it with
+  // Open() continues from its head_seq. INVALID_ARGUMENT when `dest_path`
+  // exists; RESOURCE_EXHAUSTED when its disk is full (the partial file is
+  // removed).
+  absl::StatusOr<SnapshotInfo> SnapshotTo(const std::string& dest_path) const;
 
  private:
   ArticleStore();
