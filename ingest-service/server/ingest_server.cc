@@ -1,6 +1,8 @@
 #include "ingest-service/server/ingest_server.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <system_error>
 #include <utility>
 
 #include <grpcpp/grpcpp.h>
@@ -330,6 +332,16 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
   NEWSEARCH_RETURN_IF_ERROR(impl.registry.AddCallbackGauge(
       "newsearch_ingest_head_seq", "Highest committed change-log sequence number.",
       [notifier] { return static_cast<double>(notifier->head_seq()); }));
+  const std::string data_dir = options.data_dir;
+  NEWSEARCH_RETURN_IF_ERROR(impl.registry.AddCallbackGauge(
+      "newsearch_ingest_disk_free_bytes",
+      "Bytes available on the filesystem of the data directory (writes fail with "
+      "RESOURCE_EXHAUSTED when it is full).",
+      [data_dir] {
+        std::error_code ec;
+        const std::filesystem::space_info space = std::filesystem::space(data_dir, ec);
+        return ec ? -1.0 : static_cast<double>(space.available);
+      }));
   NEWSEARCH_ASSIGN_OR_RETURN(
       server::CounterFamily * warnings,
       impl.registry.AddCounter("newsearch_ingest_parse_warnings_total",

@@ -34,6 +34,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <optional>
 #include <filesystem>
 #include <string>
@@ -49,6 +50,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/base/logging.h"
 #include "common/base/status_macros.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -176,14 +178,14 @@ constexpr char kChanges[] =
     "WHERE seq > ?1 ORDER BY seq LIMIT ?2";
 constexpr char kCountLive[] = "SELECT COUNT(*) FROM articles WHERE deleted = 0";
 
-// Busy, I/O and disk-full errors are worth a retry; anything else (corrupt
+// Busy and I/O errors are worth a retry; a full disk is RESOURCE_EXHAUSTED
+// (retrying does not help until an operator frees space); anything else (corrupt
 // file, constraint, misuse) is a broken invariant.
 absl::StatusCode CodeFor(int rc) {
   switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
     case SQLITE_IOERR:
-    case SQLITE_FULL:
     case SQLITE_CANTOPEN:
     case SQLITE_PROTOCOL:
     case SQLITE_READONLY:
@@ -195,6 +197,23 @@ absl::StatusCode CodeFor(int rc) {
 
 absl::Status SqliteError(sqlite3* db, int rc, absl::string_view op) {
   const char* msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  if ((rc & 0xff) == SQLITE_FULL ||
+      ((rc & 0xff) == SQLITE_IOERR && db != nullptr && sqlite3_system_errno(db) == ENOSPC)) {
+    // Says where and how much room is left, so the operator knows what to
+    // free; reads go on, and writes work again once there is room.
+    const char* file = db != nullptr ? sqlite3_db_filename(db, "main") : nullptr;
+    const std::string path = file != nullptr && *file != '\0' ? file : "(unknown file)";
+    std::error_code ec;
+    const std::filesystem::space_info space =
+        std::filesystem::space(std::filesystem::path(path).parent_path(), ec);
+    const std::string free = ec ? std::string("unknown") : absl::StrCat(space.available);
+    Log(LogLevel::kError, "store", "disk full: writes refused until space is freed",
+        {{"path", path}, {"free_bytes", free}, {"op", std::string(op)}});
+    return absl::ResourceExhaustedError(
+        absl::StrCat("article store: ", op, ": disk full writing ", path, " (", free,
+                     " bytes free on its filesystem); free space and retry: ", msg,
+                     " (sqlite code ", rc, ")"));
+  }
   return absl::Status(CodeFor(rc), absl::StrCat("article store: ", op, ": ", msg,
                                                 " (sqlite code ", rc, ")"));
 }
