@@ -80,13 +80,12 @@ class Session {
     return kExitError;
   }
 
-  // Prints `message` as JSON on one line.
+  // Prints `message` as proto3 JSON on one line: lowerCamelCase names
+  // (`appliedSeq`, `publishedAt`), as buf curl and grpcurl print them.
   void PrintJson(const google::protobuf::Message& message) const {
-    google::protobuf::util::JsonPrintOptions options;
-    options.preserve_proto_field_names = true;
     std::string json;
     // Cannot fail for a message built by the generated code.
-    (void)google::protobuf::util::MessageToJsonString(message, &json, options);
+    (void)google::protobuf::util::MessageToJsonString(message, &json);
     *io_.out << json << "\n";
   }
 
