@@ -31,6 +31,8 @@ constexpr int kDefaultListPageSize = 50;
 constexpr int kMaxListPageSize = 1000;
 constexpr int kDefaultChangeBatch = 256;
 constexpr int kMaxChangeBatch = 4096;
+constexpr int kDefaultChangeBatchBytes = 4 << 20;
+constexpr int kMaxChangeBatchBytes = 64 << 20;
 constexpr int kDefaultReparseBatch = 100;
 constexpr int kMaxReparseBatch = 10000;
 
@@ -214,12 +216,19 @@ class IngestServiceImpl final : public v1::IngestService::Service {
                                        kMaxChangeBatch));
     }
     if (batch == 0) batch = kDefaultChangeBatch;
+    int batch_bytes = request->max_batch_bytes();
+    if (batch_bytes < 0 || batch_bytes > kMaxChangeBatchBytes) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("max_batch_bytes is ", batch_bytes,
+                                       "; it must be between 0 and ", kMaxChangeBatchBytes));
+    }
+    if (batch_bytes == 0) batch_bytes = kDefaultChangeBatchBytes;
     Log(LogLevel::kInfo, "changefeed", "subscriber connected",
         {{"peer", context->peer()}, {"after_seq", static_cast<long long>(request->after_seq())}});
     int64_t cursor = request->after_seq();
     bool sent_any = false;
     while (!context->IsCancelled() && !notifier_->is_shut_down()) {
-      absl::StatusOr<std::vector<v1::Change>> changes = store_->ChangesAfter(cursor, batch);
+      absl::StatusOr<std::vector<v1::Change>> changes = store_->ChangesAfter(cursor, batch, batch_bytes);
       if (!changes.ok()) return ToGrpcStatus(changes.status());
       if (changes->empty()) {
         // A subscriber that is already caught up learns the head at once.

@@ -977,7 +977,8 @@ absl::StatusOr<ListResult> ArticleStore::List(absl::string_view after_id, int li
 }
 
 absl::StatusOr<std::vector<v1::Change>> ArticleStore::ChangesAfter(int64_t after_seq,
-                                                                   int limit) const {
+                                                                   int limit,
+                                                                   int64_t max_bytes) const {
   if (limit <= 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("article store: changes limit must be positive, got ", limit));
@@ -988,20 +989,26 @@ absl::StatusOr<std::vector<v1::Change>> ArticleStore::ChangesAfter(int64_t after
   sqlite3_bind_int64(stmt, 1, after_seq);
   sqlite3_bind_int64(stmt, 2, limit);
   std::vector<v1::Change> changes;
+  int64_t bytes = 0;
   int rc;
   while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    v1::Change& change = changes.emplace_back();
+    v1::Change change;
     const absl::string_view id = ColumnText(stmt, 0);
     change.set_seq(sqlite3_column_int64(stmt, 1));
     change.set_article_id(std::string(id));
     if (sqlite3_column_int(stmt, 6) != 0) {
       change.set_kind(v1::CHANGE_KIND_DELETE);
-      continue;
+    } else {
+      change.set_kind(v1::CHANGE_KIND_UPSERT);
+      NEWSEARCH_ASSIGN_OR_RETURN(*change.mutable_article(), ReadArticle(stmt, 1, id));
     }
-    change.set_kind(v1::CHANGE_KIND_UPSERT);
-    NEWSEARCH_ASSIGN_OR_RETURN(*change.mutable_article(), ReadArticle(stmt, 1, id));
+    bytes += static_cast<int64_t>(change.ByteSizeLong());
+    if (!changes.empty() && bytes > max_bytes) break;
+    changes.push_back(std::move(change));
   }
-  if (rc != SQLITE_DONE) return SqliteError((*reader)->db(), rc, "read changes");
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+    return SqliteError((*reader)->db(), rc, "read changes");
+  }
   return changes;
 }
 

@@ -11,6 +11,7 @@
 #define NEWSEARCH_INGEST_SERVICE_STORE_ARTICLE_STORE_H_
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -169,8 +170,11 @@ class ArticleStore {
   absl::StatusOr<int64_t> Delete(absl::string_view id);
 
   // Returns up to `limit` changes with seq > after_seq, in seq order: an
-  // upsert carries the full article, a delete only its id.
-  absl::StatusOr<std::vector<v1::Change>> ChangesAfter(int64_t after_seq, int limit) const;
+  // upsert carries the full article, a delete only its id. Stops before the
+  // change that would take the serialized total above `max_bytes`, but
+  // always returns at least one change when there is one.
+  absl::StatusOr<std::vector<v1::Change>> ChangesAfter(
+      int64_t after_seq, int limit, int64_t max_bytes = std::numeric_limits<int64_t>::max()) const;
   // Highest committed seq (0 for an empty store).
   int64_t HeadSeq() const;
   // Number of live (not deleted) articles.
