@@ -14,14 +14,18 @@
 #include <time.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
+
+#include <xapian.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -36,6 +40,10 @@ ABSL_FLAG(std::string, index, "", "Xapian index directory (a replica's DATA_DIR/
 ABSL_FLAG(std::string, queries, "bench/queries.txt", "Query file, one query per line");
 ABSL_FLAG(int32_t, passes, 3, "Timed passes over the query list per variant");
 ABSL_FLAG(int32_t, page_size, 10, "SearchRequest.page_size");
+ABSL_FLAG(int32_t, commit_interval_ms, 0,
+          "When > 0, a writer commits a metadata change to the index this often while the "
+          "variants run, so searches pay for reopening after commits (modifies the index: "
+          "use a copy)");
 ABSL_FLAG(int32_t, slowest, 0,
           "Also print this many queries of each variant that took the most CPU time");
 ABSL_FLAG(std::string, variants, "default,no_snippets,no_collapse,facets,bare",
@@ -97,6 +105,21 @@ int main(int argc, char** argv) {
     std::cerr << "cannot create searcher\n";
     return 1;
   }
+  // The writer that makes every search after a commit reopen its handle.
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> commits{0};
+  std::thread writer;
+  if (absl::GetFlag(FLAGS_commit_interval_ms) > 0) {
+    writer = std::thread([&] {
+      Xapian::WritableDatabase db(absl::GetFlag(FLAGS_index), Xapian::DB_OPEN);
+      while (!stop.load()) {
+        std::this_thread::sleep_for(
+            std::chrono::milliseconds(absl::GetFlag(FLAGS_commit_interval_ms)));
+        db.set_metadata("bench_commit", std::to_string(commits.fetch_add(1)));
+        db.commit();
+      }
+    });
+  }
   int failed = 0;
   for (absl::string_view variant : absl::StrSplit(absl::GetFlag(FLAGS_variants), ',')) {
     const bool snippets = variant == "default" || variant == "no_collapse" || variant == "facets";
@@ -156,5 +179,8 @@ int main(int argc, char** argv) {
     }
     if (errors > 0) failed = 1;
   }
+  stop = true;
+  if (writer.joinable()) writer.join();
+  if (commits.load() > 0) std::cout << "commits during the run: " << commits.load() << "\n";
   return failed;
 }
