@@ -32,6 +32,9 @@ ABSL_FLAG(int32_t, query_time_limit_ms, 0,
           "counts and facets (0 = none); such responses have partial=true");
 ABSL_FLAG(int32_t, facet_exact_limit, 100000,
           "Facet counts are exact for match sets up to this many articles");
+ABSL_FLAG(int32_t, max_concurrent_searches, 0,
+          "Searches running at once, each on a Xapian handle kept open; more wait for one "
+          "(0 = twice the cores, at least 4)");
 ABSL_FLAG(int32_t, shutdown_grace_seconds, 10, "Grace period for in-flight calls on SIGTERM");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
 ABSL_FLAG(std::string, ingest_token_file, "",
@@ -60,8 +63,8 @@ int main(int argc, char** argv) {
       "listen", "data_dir", "ingest_address", "metrics_listen", "port_file", "max_message_bytes",
       "max_batch_changes", "flush_interval_ms", "max_query_chars", "max_page_size",
       "max_result_depth", "shutdown_grace_seconds", "log_level", "query_time_limit_ms",
-      "facet_exact_limit", "analyzer", "ingest_token_file", "ingest_tls_ca_file",
-      "ingest_tls_cert_file", "ingest_tls_key_file", "ready_max_lag",
+      "facet_exact_limit", "max_concurrent_searches", "analyzer", "ingest_token_file",
+      "ingest_tls_ca_file", "ingest_tls_cert_file", "ingest_tls_key_file", "ready_max_lag",
       "ready_contact_grace_seconds"};
   for (std::string& name : newsearch::server::ServingFlagNames()) env_flags.push_back(name);
   const absl::Status env = newsearch::server::ApplyEnvironmentToFlags(env_flags);
@@ -89,6 +92,7 @@ int main(int argc, char** argv) {
   options.shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
   options.query_time_limit = absl::Milliseconds(absl::GetFlag(FLAGS_query_time_limit_ms));
   options.facet_exact_limit = absl::GetFlag(FLAGS_facet_exact_limit);
+  options.max_concurrent_searches = absl::GetFlag(FLAGS_max_concurrent_searches);
   options.serving = newsearch::server::ServingOptionsFromFlags();
   options.ingest_token_file = absl::GetFlag(FLAGS_ingest_token_file);
   if (const char* token = std::getenv("NEWSEARCH_INGEST_TOKEN"); token != nullptr) {
@@ -115,6 +119,9 @@ int main(int argc, char** argv) {
     problems += " --query_time_limit_ms must be >= 0;";
   }
   if (options.facet_exact_limit <= 0) problems += " --facet_exact_limit must be positive;";
+  if (options.max_concurrent_searches < 0) {
+    problems += " --max_concurrent_searches must be >= 0;";
+  }
   if (options.max_result_depth < options.max_page_size) {
     problems += " --max_result_depth must be >= --max_page_size;";
   }

@@ -36,6 +36,9 @@ struct SearchServerOptions {
   absl::Duration query_time_limit = absl::ZeroDuration();
   // Facet counts are exact for match sets up to this many articles.
   int facet_exact_limit = 100000;
+  // Searches running at once, each on a warm Xapian handle; more wait
+  // (SearcherOptions::max_concurrent_searches). 0 = twice the cores, >= 4.
+  int max_concurrent_searches = 0;
   absl::Duration shutdown_grace = absl::Seconds(10);
 
   // Security and limits (README "Security and limits").

@@ -2,6 +2,7 @@
 // start; readiness ("") is NOT_SERVING while the replica is more than
 // --ready_max_lag changes behind ingest and SERVING once it has caught up;
 // it stays SERVING while ingest is down (the index it holds still answers).
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -120,6 +121,71 @@ TEST(HealthTest, ARestartedReplicaServesItsIndexWhileIngestIsDown) {
   absl::SleepFor(absl::Seconds(2));
   EXPECT_EQ(HealthStatus(fresh_channel, ""), HealthCheckResponse::NOT_SERVING);
   EXPECT_EQ(HealthStatus(fresh_channel, "liveness"), HealthCheckResponse::SERVING);
+}
+
+// The gRPC thread pool is bounded (--grpc_max_threads): streams that hold
+// every thread make further calls RESOURCE_EXHAUSTED at once, but health
+// Check (a callback method, outside the pool) is still answered, and the
+// server serves again once the streams end.
+TEST(HealthTest, AnswersHealthWhileEveryServerThreadIsBusy) {
+  const std::string root = MakeTempDir("health_pool");
+  constexpr int kThreads = 4;
+  constexpr int kStreams = 3 * kThreads;
+  // No ingest at that address: the replica serves its (empty) index.
+  SearchFixture search(root + "/search", absl::StrCat("127.0.0.1:", FreePort()),
+                       {absl::StrCat("--grpc_max_threads=", kThreads)});
+  ASSERT_TRUE(search.Start());
+  auto channel = grpc::CreateChannel(search.address(), grpc::InsecureChannelCredentials());
+  auto health = grpc::health::v1::Health::NewStub(channel);
+
+  // Watch streams run on pool threads and hold them until cancelled.
+  struct Stream {
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientReader<HealthCheckResponse>> reader;
+  };
+  std::vector<std::unique_ptr<Stream>> streams;
+  int holding = 0;
+  int refused = 0;
+  for (int i = 0; i < kStreams; ++i) {
+    auto stream = std::make_unique<Stream>();
+    stream->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service("liveness");
+    stream->reader = health->Watch(&stream->context, request);
+    HealthCheckResponse response;
+    if (stream->reader->Read(&response)) {
+      EXPECT_EQ(response.status(), HealthCheckResponse::SERVING);
+      ++holding;
+      streams.push_back(std::move(stream));
+    } else {
+      const grpc::Status status = stream->reader->Finish();
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+          << status.error_message();
+      ++refused;
+    }
+  }
+  EXPECT_LE(holding, kThreads);
+  EXPECT_GE(refused, kStreams - kThreads);
+
+  // The pool is full, yet probes are answered.
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(HealthStatus(channel, "liveness"), HealthCheckResponse::SERVING);
+  }
+  v1::SearchRequest request;
+  request.set_query("台风");
+  v1::SearchResponse response;
+  const grpc::Status busy = search.Search(request, &response);
+  EXPECT_EQ(busy.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << busy.error_message();
+
+  for (auto& stream : streams) stream->context.TryCancel();
+  for (auto& stream : streams) {
+    HealthCheckResponse ignored;
+    while (stream->reader->Read(&ignored)) {
+    }
+    stream->reader->Finish();
+  }
+  // Watch notices a cancelled client within a second and frees its thread.
+  EXPECT_TRUE(WaitFor([&] { return search.Search(request, &response).ok(); }, absl::Seconds(10)));
 }
 
 }  // namespace
