@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/base/logging.h"
 
 namespace newsearch::server {
@@ -44,9 +45,11 @@ bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
   return diff == 0;
 }
 
-absl::StatusOr<std::unique_ptr<TokenSource>> TokenSource::FromFile(const std::string& path) {
+absl::StatusOr<std::unique_ptr<TokenSource>> TokenSource::FromFile(const std::string& path,
+                                                                  absl::Duration recheck) {
   std::unique_ptr<TokenSource> source(new TokenSource());
   source->path_ = path;
+  source->recheck_ = recheck;
   source->description_ = absl::StrCat("file ", path);
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) {
@@ -78,8 +81,14 @@ absl::Status TokenSource::Reload(const FileState& state) {
 }
 
 std::string TokenSource::Current() {
+  const int64_t now = absl::GetCurrentTimeNanos();
+  if (path_.empty() || now < next_check_ns_.load(std::memory_order_relaxed)) {
+    absl::ReaderMutexLock lock(&mu_);
+    return token_;
+  }
   absl::MutexLock lock(&mu_);
-  if (path_.empty()) return token_;
+  if (now < next_check_ns_.load(std::memory_order_relaxed)) return token_;  // checked meanwhile
+  next_check_ns_.store(now + absl::ToInt64Nanoseconds(recheck_), std::memory_order_relaxed);
   struct stat st {};
   if (stat(path_.c_str(), &st) != 0) {
     // Rotation by rename leaves a short window without the file: keep the

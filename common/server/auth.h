@@ -11,6 +11,7 @@
 #include <grpcpp/grpcpp.h>
 #include <sys/types.h>
 
+#include <atomic>
 #include <ctime>
 #include <map>
 #include <memory>
@@ -20,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 
 namespace newsearch::server {
 
@@ -31,15 +33,22 @@ inline constexpr char kBearerPrefix[] = "Bearer ";
 // Thread-safe.
 class TokenSource {
  public:
+  // How long a token read from a file is used before the file is looked at
+  // again: calls share the token under a reader lock and at most one call
+  // per interval stat()s the file.
+  static constexpr absl::Duration kDefaultRecheck = absl::Seconds(1);
+
   // Reads `path` now. INVALID_ARGUMENT when the file cannot be read or holds
   // no token (surrounding whitespace and a trailing newline are ignored).
-  static absl::StatusOr<std::unique_ptr<TokenSource>> FromFile(const std::string& path);
+  static absl::StatusOr<std::unique_ptr<TokenSource>> FromFile(
+      const std::string& path, absl::Duration recheck = kDefaultRecheck);
   // A token that never changes. INVALID_ARGUMENT when empty after trimming.
   static absl::StatusOr<std::unique_ptr<TokenSource>> FromValue(absl::string_view token);
 
-  // The current token. When the file changed since the last read it is read
-  // again; if it cannot be read or is empty now, the last good token stays
-  // in force (and the problem is logged once per change).
+  // The current token. When the file changed since the last read (checked
+  // at most once per recheck interval) it is read again; if it cannot be
+  // read or is empty now, the last good token stays in force (and the
+  // problem is logged once per change).
   std::string Current();
   // What the token comes from, for logs ("file /etc/x" or "environment").
   const std::string& description() const { return description_; }
@@ -60,6 +69,9 @@ class TokenSource {
 
   std::string path_;  // empty for a fixed value
   std::string description_;
+  absl::Duration recheck_ = kDefaultRecheck;
+  // absl::GetCurrentTimeNanos() after which the file is looked at again.
+  std::atomic<int64_t> next_check_ns_{0};
   absl::Mutex mu_;
   std::string token_ ABSL_GUARDED_BY(mu_);
   FileState state_ ABSL_GUARDED_BY(mu_);

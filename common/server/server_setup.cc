@@ -78,7 +78,16 @@ void ConfigureServerBuilder(grpc::ServerBuilder* builder, int max_receive_messag
   builder->AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
   builder->AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder->AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
-  builder->AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+  // Ping-flood protection: a client that pings more often than that twice
+  // in a row is sent GOAWAY (gRPC's default; 0 would allow any rate).
+  builder->AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
+  // Behind a ClusterIP Service a client keeps its first connection, and so
+  // its first replica, for ever: after about five minutes (gRPC adds +-10%
+  // jitter) the server asks it to reconnect (GOAWAY), so load spreads over
+  // replicas added since. Calls in flight, change streams and bulk ingest
+  // streams included, run to their end on the old connection (the grace is
+  // left unbounded); new calls go to the new connection.
+  builder->AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, 5 * 60 * 1000);
 }
 
 grpc::ChannelArguments StreamingChannelArguments(int max_receive_message_bytes) {

@@ -151,12 +151,18 @@ TEST_F(AuthTest, RotatedTokenFileTakesEffectWithoutRestart) {
   v1::IngestArticleResponse response;
   ASSERT_TRUE(IngestWithToken(ingest_->stub(), kIngestToken, SeedPage(), &response).ok());
   ASSERT_TRUE(WriteFileAtomically(token_file_, std::string(kRotatedToken) + "\n"));
-  EXPECT_EQ(IngestWithToken(ingest_->stub(), kIngestToken, SeedPage(), &response).error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
+  // The file is looked at again within a second (TokenSource::kDefaultRecheck).
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return IngestWithToken(ingest_->stub(), kIngestToken, SeedPage(), &response).error_code() ==
+               grpc::StatusCode::UNAUTHENTICATED;
+      },
+      absl::Seconds(5)));
   EXPECT_TRUE(IngestWithToken(ingest_->stub(), kRotatedToken, SeedPage(), &response).ok());
   EXPECT_THAT(IngestLog(), HasSubstr("\"msg\":\"token reloaded\""));
   // An emptied file does not lock everyone out: the last token stays.
   ASSERT_TRUE(WriteFileAtomically(token_file_, "\n"));
+  absl::SleepFor(absl::Milliseconds(1500));
   EXPECT_TRUE(IngestWithToken(ingest_->stub(), kRotatedToken, SeedPage(), &response).ok());
   EXPECT_THAT(IngestLog(), Not(HasSubstr(kRotatedToken)));
 }

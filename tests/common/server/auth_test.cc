@@ -60,7 +60,8 @@ TEST(CheckBearerTokenTest, AcceptsOnlyTheExactBearerToken) {
 TEST(TokenSourceTest, FileIsReadAgainWhenItChanges) {
   const std::string path = TempPath("token");
   Write(path, "first-token\n");
-  absl::StatusOr<std::unique_ptr<TokenSource>> source = TokenSource::FromFile(path);
+  absl::StatusOr<std::unique_ptr<TokenSource>> source =
+      TokenSource::FromFile(path, /*recheck=*/absl::ZeroDuration());
   ASSERT_TRUE(source.ok()) << source.status();
   EXPECT_EQ((*source)->Current(), "first-token");
   Write(path, "  second-token-longer \n");
@@ -72,6 +73,20 @@ TEST(TokenSourceTest, FileIsReadAgainWhenItChanges) {
   EXPECT_EQ((*source)->Current(), "second-token-longer");
   Write(path, "third");
   EXPECT_EQ((*source)->Current(), "third");
+  std::filesystem::remove(path);
+}
+
+TEST(TokenSourceTest, FileIsLookedAtOncePerRecheckInterval) {
+  const std::string path = TempPath("token-recheck");
+  Write(path, "first-token\n");
+  absl::StatusOr<std::unique_ptr<TokenSource>> source =
+      TokenSource::FromFile(path, /*recheck=*/absl::Milliseconds(300));
+  ASSERT_TRUE(source.ok()) << source.status();
+  EXPECT_EQ((*source)->Current(), "first-token");  // the first call looks
+  Write(path, "second-token-longer\n");
+  EXPECT_EQ((*source)->Current(), "first-token");  // within the interval: not looked at
+  absl::SleepFor(absl::Milliseconds(400));
+  EXPECT_EQ((*source)->Current(), "second-token-longer");
   std::filesystem::remove(path);
 }
 
