@@ -1,15 +1,52 @@
 // Bad input through the real servers: each gets a clear status code and the
 // server keeps serving.
+#include <google/protobuf/descriptor.h>
+
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "tests/integration/security_fixtures.h"
 #include "tests/integration/server_process.h"
 
 namespace newsearch::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
+
+// Appends string field `number` holding `value` to an encoded message.
+std::string WithStringField(std::string message, int number, const std::string& value) {
+  message.push_back(static_cast<char>(number << 3 | 2));
+  message.push_back(static_cast<char>(value.size()));
+  return message + value;
+}
+
+const std::string kNotUtf8("\xff\xfe\xe4\xb8", 4);
+
+// Messages that decode as no request type: truncated, random, a 2^31
+// length prefix.
+const std::vector<std::string>& UndecodableForEveryType() {
+  static const auto* kBytes = new std::vector<std::string>{
+      std::string("\x0a\x05" "ab", 4), std::string("\xff\xff\xff\xff\xff", 5),
+      std::string("\x0a\x80\x80\x80\x80\x08", 6), std::string("\x08", 1)};
+  return *kBytes;
+}
+
+// The encoding of `type` with its first string field (if any) set to bytes
+// that are not UTF-8; empty when the type has no string field.
+std::string WithBadUtf8(const google::protobuf::Descriptor& type) {
+  for (int i = 0; i < type.field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* field = type.field(i);
+    if (field->type() == google::protobuf::FieldDescriptor::TYPE_STRING && !field->is_repeated()) {
+      return WithStringField("", field->number(), kNotUtf8);
+    }
+  }
+  return "";
+}
 
 class BadInputTest : public ::testing::Test {
  protected:
@@ -100,6 +137,44 @@ TEST_F(BadInputTest, OneBadPageInAStreamFailsAlone) {
   EXPECT_EQ(responses[1].error().code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
   EXPECT_EQ(responses[1].request_index(), 1);
   EXPECT_EQ(responses[2].articles(0).outcome(), v1::OUTCOME_UNCHANGED);
+}
+
+TEST_F(BadInputTest, UndecodableRequestsAreInvalidArgumentOnEveryMethod) {
+  // #9: these were INTERNAL with an empty message, logged as server faults.
+  int calls = 0;
+  for (const auto& [service, address] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"newsearch.v1.IngestService", ingest_->address()},
+           {"newsearch.v1.SearchService", search_->address()}}) {
+    const auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+    const google::protobuf::ServiceDescriptor* descriptor =
+        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service);
+    ASSERT_NE(descriptor, nullptr);
+    for (int i = 0; i < descriptor->method_count(); ++i) {
+      const google::protobuf::MethodDescriptor* method = descriptor->method(i);
+      std::vector<std::string> messages = UndecodableForEveryType();
+      const std::string bad_utf8 = WithBadUtf8(*method->input_type());
+      if (!bad_utf8.empty()) messages.push_back(bad_utf8);
+      for (const std::string& message : messages) {
+        SCOPED_TRACE(absl::StrCat(method->full_name(), " ", absl::CEscape(message)));
+        ++calls;
+        const RawCallResult result =
+            CallRaw(channel, absl::StrCat("/", service, "/", method->name()), {message});
+        // Streams of requests read their messages themselves.
+        if (method->client_streaming()) continue;
+        EXPECT_EQ(result.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+            << result.status.error_message();
+        EXPECT_THAT(result.status.error_message(), HasSubstr(method->name()));
+        EXPECT_THAT(result.status.error_message(), HasSubstr("could not be decoded"));
+      }
+    }
+  }
+  EXPECT_GE(calls, 40);
+  ExpectStillServing();
+  // Counted as client errors, never as server faults.
+  for (const std::string& log : {ReadFile(root_ + "/ingest-run/server-1.log")}) {
+    EXPECT_THAT(log, Not(HasSubstr("\"code\":\"INTERNAL\"")));
+  }
 }
 
 TEST_F(BadInputTest, MalformedQueryIsInvalidArgumentSayingWhat) {
