@@ -63,11 +63,6 @@ class IngestServiceImpl final
         rejected_(rejected),
         max_pages_per_stream_(max_pages_per_stream) {}
 
-  // Ingests one page and counts the outcome.
-  absl::StatusOr<v1::IngestArticleResponse> IngestCounted(const v1::IngestArticleRequest& request) {
-    return Count(ingestor_->Ingest(request));
-  }
-
   // Counts the outcome of one page.
   absl::StatusOr<v1::IngestArticleResponse> Count(
       absl::StatusOr<v1::IngestArticleResponse> result) {
@@ -85,7 +80,9 @@ class IngestServiceImpl final
 
   grpc::Status IngestArticle(grpc::ServerContext*, const v1::IngestArticleRequest* request,
                              v1::IngestArticleResponse* response) override {
-    absl::StatusOr<v1::IngestArticleResponse> result = IngestCounted(*request);
+    // Through the committer: the page shares a transaction and an fsync
+    // with concurrent calls and streams, and is answered once durable.
+    absl::StatusOr<v1::IngestArticleResponse> result = Count(committer_->Ingest(*request));
     if (!result.ok()) {
       Log(LogLevel::kDebug, "ingest", "page rejected",
           {{"url", request->url()}, {"status", result.status().ToString()}});
@@ -566,7 +563,17 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
   impl.ingestor->set_warning_observer([warnings](const std::string& warning) {
     warnings->WithLabels({WarningKind(warning)}).Increment();
   });
-  impl.committer = std::make_unique<PageCommitter>(impl.ingestor.get());
+  NEWSEARCH_ASSIGN_OR_RETURN(
+      server::HistogramFamily * batch_pages,
+      impl.registry.AddHistogram("newsearch_ingest_commit_batch_pages",
+                                 "Pages per group commit (one transaction, one fsync).", {},
+                                 {1, 2, 4, 8, 16, 32, 64, 128, 256, 512}));
+  PageCommitterOptions committer_options;
+  committer_options.parse_threads = options.parse_threads;
+  committer_options.max_batch_pages = options.commit_max_pages;
+  committer_options.max_batch_delay = options.commit_max_delay;
+  committer_options.on_batch = [batch_pages](int pages) { batch_pages->Get().Observe(pages); };
+  impl.committer = std::make_unique<PageCommitter>(impl.ingestor.get(), committer_options);
   impl.service = std::make_unique<IngestServiceImpl>(
       impl.ingestor.get(), impl.committer.get(), impl.store.get(), impl.notifier.get(), options.heartbeat_interval,
       articles, rejected, options.max_articles_per_stream);
@@ -590,7 +597,10 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
        {"data_dir", options.data_dir},
        {"head_seq", static_cast<long long>(impl.store->HeadSeq())},
        {"max_page_bytes", static_cast<long long>(options.max_page_bytes)},
-       {"fsync", options.fsync}});
+       {"fsync", options.fsync},
+       {"parse_threads", options.parse_threads},
+       {"commit_max_pages", options.commit_max_pages},
+       {"commit_max_delay_ms", absl::ToDoubleMilliseconds(options.commit_max_delay)}});
   return server;
 }
 
