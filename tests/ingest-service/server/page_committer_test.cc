@@ -4,9 +4,12 @@
 // submitted page.
 #include "ingest-service/server/page_committer.h"
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -129,6 +132,40 @@ TEST_F(PageCommitterTest, PagesSubmittedTogetherCommitTogetherInOrderAndABadPage
   EXPECT_EQ(total, kPages);
   EXPECT_LT(batches.size(), static_cast<size_t>(kPages)) << "some pages shared a commit";
   EXPECT_GT(largest, 1);
+}
+
+TEST_F(PageCommitterTest, ConcurrentIngestCallsShareCommits) {
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 10;
+  absl::Mutex mu;
+  std::vector<int> batches;
+  std::set<int64_t> seqs;
+  PageCommitterOptions options;
+  options.max_batch_delay = absl::Seconds(10);
+  options.on_batch = [&](int pages) {
+    absl::MutexLock lock(&mu);
+    batches.push_back(pages);
+  };
+  {
+    PageCommitter committer(ingestor_.get(), options);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kPerThread; ++i) {
+          absl::StatusOr<v1::IngestArticleResponse> result =
+              committer.Ingest(Page(t * kPerThread + i));
+          ASSERT_TRUE(result.ok()) << result.status();
+          absl::MutexLock lock(&mu);
+          seqs.insert(result->articles(0).seq());
+        }
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+  }
+  EXPECT_EQ(seqs.size(), static_cast<size_t>(kThreads * kPerThread));
+  EXPECT_EQ(store_->HeadSeq(), kThreads * kPerThread);
+  EXPECT_LT(batches.size(), static_cast<size_t>(kThreads * kPerThread))
+      << "concurrent calls shared some commits";
 }
 
 TEST_F(PageCommitterTest, DestructionAnswersEverySubmittedPage) {
