@@ -325,10 +325,7 @@ class IngestStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffe
     Perform(actions);
   }
 
-  void OnDone() override {
-    if (admitted_ && service_->gate_ != nullptr) service_->gate_->ReleaseStream();
-    delete this;
-  }
+  void OnDone() override { delete this; }
 
  private:
   // Bounds the memory one stream holds: pages read and not yet answered.
@@ -454,6 +451,9 @@ class IngestStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffe
   void Perform(const Actions& actions) {
     // Finish comes alone: after it, OnDone may delete this at any time.
     if (actions.finish) {
+      // The slot is free before the client sees the end of its stream, so
+      // it can open the next one at once.
+      if (admitted_ && service_->gate_ != nullptr) service_->gate_->ReleaseStream();
       Finish(*actions.finish);
       return;
     }
