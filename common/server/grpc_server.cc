@@ -6,6 +6,7 @@
 #include "common/base/logging.h"
 #include "common/base/status_macros.h"
 #include "common/server/metrics_http.h"
+#include "common/server/request_decode.h"
 #include "common/server/rpc_observer.h"
 #include "common/server/server_setup.h"
 
@@ -57,6 +58,9 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   quota.SetMaxThreads(max_threads);
   builder.SetResourceQuota(quota);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+  // Decode errors first: the observer then counts and logs the rewritten
+  // status (pre-send hooks run in this order).
+  creators.push_back(std::make_unique<RequestDecodeInterceptorFactory>());
   creators.push_back(std::move(observer));
   builder.experimental().SetInterceptorCreators(std::move(creators));
   builder.AddListeningPort(options.listen, credentials, &server->port_);

@@ -5,6 +5,7 @@
 #include <grpcpp/impl/rpc_service_method.h>
 #include <grpcpp/support/method_handler.h>
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -92,6 +93,20 @@ class GuardedHandler final : public MethodHandler {
   CallGate* const gate_;
 };
 
+// Hands a callback method's calls to the handler the wrapped service owns.
+class ForwardingHandler final : public MethodHandler {
+ public:
+  explicit ForwardingHandler(MethodHandler* inner) : inner_(inner) {}
+  void RunHandler(const HandlerParameter& param) override { inner_->RunHandler(param); }
+  void* Deserialize(grpc_call* call, grpc_byte_buffer* req, grpc::Status* status,
+                    void** handler_data) override {
+    return inner_->Deserialize(call, req, status, handler_data);
+  }
+
+ private:
+  MethodHandler* const inner_;  // Owned by the wrapped service.
+};
+
 }  // namespace
 
 absl::Status CallGate::Admit(grpc::ServerContextBase* context, const std::string& method,
@@ -142,6 +157,11 @@ absl::StatusOr<std::unique_ptr<GuardedService>> GuardedService::Wrap(grpc::Servi
     return absl::NotFoundError(absl::StrCat("no proto service named ", full_name));
   }
   std::unique_ptr<GuardedService> guarded(new GuardedService());
+  auto* self_admitting = dynamic_cast<SelfAdmittingService*>(inner);
+  const std::vector<std::string> self_admitted =
+      self_admitting != nullptr ? self_admitting->SelfAdmittedMethods()
+                                : std::vector<std::string>();
+  if (self_admitting != nullptr) self_admitting->SetCallGate(gate);
   // The generated service adds its methods in .proto order, so method i of
   // the descriptor is handler i of `inner`.
   for (int i = 0; i < descriptor->method_count(); ++i) {
@@ -161,6 +181,13 @@ absl::StatusOr<std::unique_ptr<GuardedService>> GuardedService::Wrap(grpc::Servi
     }
     guarded->method_names_.push_back(
         std::make_unique<std::string>(absl::StrCat("/", full_name, "/", method->name())));
+    const std::string& name = *guarded->method_names_.back();
+    if (std::find(self_admitted.begin(), self_admitted.end(), name) != self_admitted.end()) {
+      guarded->AddMethod(
+          new grpc::internal::RpcServiceMethod(name.c_str(), type, new ForwardingHandler(handler)));
+      guarded->MarkMethodRawCallback(i, new ForwardingHandler(handler));
+      continue;
+    }
     guarded->AddMethod(new grpc::internal::RpcServiceMethod(
         guarded->method_names_.back()->c_str(), type,
         new GuardedHandler(handler, RpcMethodLabel(method->name()),

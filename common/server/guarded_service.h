@@ -14,7 +14,11 @@
 //
 // GuardedService re-registers the synchronous handlers of a generated
 // service (e.g. v1::IngestService::Service) under the same method names, so
-// the wrapped service itself must not be registered with a server.
+// the wrapped service itself must not be registered with a server. A method
+// served on gRPC's callback API (IngestArticles reads raw bytes so that an
+// undecodable message gets its own answer) cannot be wrapped: its service
+// implements SelfAdmittingService, and its handler calls CallGate::Admit
+// first and ReleaseStream when it ends.
 #ifndef NEWSEARCH_COMMON_SERVER_GUARDED_SERVICE_H_
 #define NEWSEARCH_COMMON_SERVER_GUARDED_SERVICE_H_
 
@@ -56,12 +60,26 @@ class CallGate {
   int open_streams_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
+// A service some of whose methods run on gRPC's callback API and admit
+// their calls through the gate themselves.
+class SelfAdmittingService {
+ public:
+  virtual ~SelfAdmittingService() = default;
+  // Full names ("/newsearch.v1.IngestService/IngestArticles") of the methods
+  // whose handlers call CallGate::Admit before doing anything else.
+  virtual std::vector<std::string> SelfAdmittedMethods() const = 0;
+  // Called by GuardedService::Wrap before the server starts; `gate` outlives
+  // every call.
+  virtual void SetCallGate(CallGate* gate) = 0;
+};
+
 class GuardedService final : public grpc::Service {
  public:
   // Wraps every method of `inner`, a synchronous service generated for the
   // proto service `full_name` ("newsearch.v1.IngestService"). `inner` and
   // `gate` must outlive the result. NOT_FOUND when the proto service is not
-  // linked in.
+  // linked in. When `inner` is a SelfAdmittingService, its self-admitted
+  // methods are served as they are (callback API) and it gets the gate.
   static absl::StatusOr<std::unique_ptr<GuardedService>> Wrap(grpc::Service* inner,
                                                               const std::string& full_name,
                                                               CallGate* gate);

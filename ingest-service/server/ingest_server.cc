@@ -1,9 +1,12 @@
 #include "ingest-service/server/ingest_server.h"
 
 #include <algorithm>
+#include <deque>
 #include <filesystem>
+#include <optional>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include <grpcpp/grpcpp.h>
 
@@ -13,12 +16,15 @@
 #include "common/base/status_macros.h"
 #include "common/server/grpc_status.h"
 #include "common/server/grpc_server.h"
+#include "common/server/guarded_service.h"
 #include "common/server/metrics.h"
+#include "common/server/request_decode.h"
 #include "common/server/server_setup.h"
 #include "ingest-service/changefeed/change_notifier.h"
 #include "ingest-service/parser/page_parser.h"
 #include "ingest-service/server/backup.h"
 #include "ingest-service/server/ingestor.h"
+#include "ingest-service/server/page_committer.h"
 #include "ingest-service/store/article_store.h"
 #include "newsearch/v1/ingest.grpc.pb.h"
 
@@ -43,12 +49,18 @@ void SetNow(google::protobuf::Timestamp* ts) {
       (absl::ToUnixNanos(now) - absl::ToUnixSeconds(now) * 1000000000LL)));
 }
 
-class IngestServiceImpl final : public v1::IngestService::Service {
+class IngestStreamReactor;
+
+class IngestServiceImpl final
+    : public v1::IngestService::WithRawCallbackMethod_IngestArticles<v1::IngestService::Service>,
+      public server::SelfAdmittingService {
  public:
-  IngestServiceImpl(Ingestor* ingestor, ArticleStore* store, ChangeNotifier* notifier,
-                    absl::Duration heartbeat, server::CounterFamily* articles,
-                    server::CounterFamily* rejected, int64_t max_pages_per_stream)
+  IngestServiceImpl(Ingestor* ingestor, PageCommitter* committer, ArticleStore* store,
+                    ChangeNotifier* notifier, absl::Duration heartbeat,
+                    server::CounterFamily* articles, server::CounterFamily* rejected,
+                    int64_t max_pages_per_stream)
       : ingestor_(ingestor),
+        committer_(committer),
         store_(store),
         notifier_(notifier),
         heartbeat_(heartbeat),
@@ -56,9 +68,9 @@ class IngestServiceImpl final : public v1::IngestService::Service {
         rejected_(rejected),
         max_pages_per_stream_(max_pages_per_stream) {}
 
-  // Ingests one page and counts the outcome.
-  absl::StatusOr<v1::IngestArticleResponse> IngestCounted(const v1::IngestArticleRequest& request) {
-    absl::StatusOr<v1::IngestArticleResponse> result = ingestor_->Ingest(request);
+  // Counts the outcome of one page.
+  absl::StatusOr<v1::IngestArticleResponse> Count(
+      absl::StatusOr<v1::IngestArticleResponse> result) {
     if (!result.ok()) {
       rejected_->WithLabels({server::GrpcCodeName(static_cast<grpc::StatusCode>(
                                 result.status().code()))})
@@ -73,7 +85,9 @@ class IngestServiceImpl final : public v1::IngestService::Service {
 
   grpc::Status IngestArticle(grpc::ServerContext*, const v1::IngestArticleRequest* request,
                              v1::IngestArticleResponse* response) override {
-    absl::StatusOr<v1::IngestArticleResponse> result = IngestCounted(*request);
+    // Through the committer: the page shares a transaction and an fsync
+    // with concurrent calls and streams, and is answered once durable.
+    absl::StatusOr<v1::IngestArticleResponse> result = Count(committer_->Ingest(*request));
     if (!result.ok()) {
       Log(LogLevel::kDebug, "ingest", "page rejected",
           {{"url", request->url()}, {"status", result.status().ToString()}});
@@ -83,37 +97,18 @@ class IngestServiceImpl final : public v1::IngestService::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status IngestArticles(
-      grpc::ServerContext* context,
-      grpc::ServerReaderWriter<v1::IngestArticleResponse, v1::IngestArticleRequest>* stream)
-      override {
-    v1::IngestArticleRequest request;
-    int64_t index = 0;
-    while (stream->Read(&request)) {
-      if (context->IsCancelled()) return grpc::Status::CANCELLED;
-      if (max_pages_per_stream_ > 0 && index >= max_pages_per_stream_) {
-        // Bounds how long one stream holds a server thread; the pages
-        // already answered stay stored.
-        return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                            absl::StrCat("this stream already carried ", index,
-                                         " pages, the limit (--max_articles_per_stream); page ",
-                                         index, " and later were not ingested: open a new stream"));
-      }
-      v1::IngestArticleResponse response;
-      absl::StatusOr<v1::IngestArticleResponse> result = IngestCounted(request);
-      if (result.ok()) {
-        response = std::move(*result);
-      } else {
-        // One bad page fails alone; the stream goes on.
-        grpc::Status status = ToGrpcStatus(result.status());
-        response.mutable_error()->set_code(status.error_code());
-        response.mutable_error()->set_message(status.error_message());
-      }
-      response.set_request_index(index++);
-      if (!stream->Write(response)) break;
-    }
-    return grpc::Status::OK;
+  // Bulk ingest on gRPC's callback API with raw request bytes: the sync
+  // API cannot tell a message that failed to decode from the end of the
+  // stream (#9), so each message is decoded here and an undecodable one gets
+  // its own INVALID_ARGUMENT result. Up to kMaxPagesInFlight pages of one
+  // stream are in the committer at once; responses go out in request order.
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* IngestArticles(
+      grpc::CallbackServerContext* context) override;
+
+  std::vector<std::string> SelfAdmittedMethods() const override {
+    return {"/newsearch.v1.IngestService/IngestArticles"};
   }
+  void SetCallGate(server::CallGate* gate) override { gate_ = gate; }
 
   grpc::Status GetArticle(grpc::ServerContext*, const v1::GetArticleRequest* request,
                           v1::Article* response) override {
@@ -263,8 +258,12 @@ class IngestServiceImpl final : public v1::IngestService::Service {
   void set_data_dir(std::string data_dir) { data_dir_ = std::move(data_dir); }
 
  private:
+  friend class IngestStreamReactor;
+
   std::string data_dir_;
   Ingestor* ingestor_;
+  PageCommitter* committer_;
+  server::CallGate* gate_ = nullptr;
   ArticleStore* store_;
   ChangeNotifier* notifier_;
   absl::Duration heartbeat_;
@@ -272,6 +271,239 @@ class IngestServiceImpl final : public v1::IngestService::Service {
   server::CounterFamily* rejected_;
   const int64_t max_pages_per_stream_;
 };
+
+// One IngestArticles call. gRPC runs the reactions (OnReadDone, ...) one at
+// a time, but page results arrive on committer threads, so state is under
+// mu_; gRPC operations (StartRead, StartWrite, Finish) are started outside
+// mu_ because gRPC may run the next reaction inline. Deletes itself in
+// OnDone, which gRPC calls only after Finish, and Finish comes only when no
+// page of the stream is still in the committer.
+class IngestStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+ public:
+  IngestStreamReactor(IngestServiceImpl* service, grpc::CallbackServerContext* context)
+      : service_(service), context_(context) {
+    const absl::Status admitted =
+        service_->gate_ != nullptr
+            ? service_->gate_->Admit(context_, "IngestArticles", /*streaming=*/true)
+            : absl::OkStatus();
+    if (!admitted.ok()) {
+      {
+        absl::MutexLock lock(&mu_);
+        finished_ = true;
+      }
+      Finish(ToGrpcStatus(admitted));
+      return;
+    }
+    admitted_ = true;
+    {
+      absl::MutexLock lock(&mu_);
+      reading_ = true;
+    }
+    StartRead(&in_);
+  }
+
+  void OnReadDone(bool ok) override {
+    Actions actions;
+    {
+      absl::MutexLock lock(&mu_);
+      reading_ = false;
+      if (!ok) {
+        reads_done_ = true;
+      } else {
+        Accept();
+      }
+      Plan(&actions);
+    }
+    Perform(actions);
+  }
+
+  void OnWriteDone(bool ok) override {
+    Actions actions;
+    {
+      absl::MutexLock lock(&mu_);
+      writing_ = false;
+      if (ok) {
+        slots_.pop_front();
+      } else {
+        // The client is gone: nothing more can be answered.
+        write_failed_ = true;
+        reads_done_ = true;
+      }
+      Plan(&actions);
+    }
+    Perform(actions);
+  }
+
+  void OnCancel() override {
+    Actions actions;
+    {
+      absl::MutexLock lock(&mu_);
+      cancelled_ = true;
+      reads_done_ = true;
+      Plan(&actions);
+    }
+    Perform(actions);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  // Bounds the memory one stream holds: pages read and not yet answered.
+  static constexpr size_t kMaxPagesInFlight = 64;
+
+  struct Slot {
+    int64_t index = 0;
+    bool ready = false;
+    grpc::ByteBuffer response;
+  };
+  // gRPC operations decided under mu_, started after it is released.
+  struct Actions {
+    bool read = false;
+    const grpc::ByteBuffer* write = nullptr;
+    std::optional<grpc::Status> finish;
+  };
+
+  // Takes the message just read: answers it at once when it is over the
+  // stream limit or does not decode, else hands it to the committer.
+  void Accept() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const int64_t index = next_index_++;
+    const int64_t limit = service_->max_pages_per_stream_;
+    if (limit > 0 && index >= limit) {
+      // Bounds how long one stream holds the server; pages already
+      // answered stay stored.
+      reads_done_ = true;
+      final_status_ = grpc::Status(
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
+          absl::StrCat("this stream already carried ", index,
+                       " pages, the limit (--max_articles_per_stream); page ", index,
+                       " and later were not ingested: open a new stream"));
+      in_.Clear();
+      return;
+    }
+    Slot& slot = slots_.emplace_back();
+    slot.index = index;
+    v1::IngestArticleRequest request;
+    grpc::ByteBuffer copy(in_);  // Deserialize consumes its buffer.
+    if (!grpc::SerializationTraits<v1::IngestArticleRequest>::Deserialize(&copy, &request).ok()) {
+      grpc::Slice bytes;
+      std::string raw;
+      if (in_.TrySingleSlice(&bytes).ok() || in_.DumpToSingleSlice(&bytes).ok()) {
+        raw.assign(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+      }
+      in_.Clear();
+      const absl::Status error = absl::InvalidArgumentError(absl::StrCat(
+          "message ", index, " of the stream could not be decoded as ",
+          v1::IngestArticleRequest::descriptor()->full_name(), ": ",
+          server::DescribeUndecodable(*v1::IngestArticleRequest::descriptor(), raw),
+          "; it was not ingested"));
+      SetResult(&slot, service_->Count(error));
+      return;
+    }
+    in_.Clear();
+    ++in_committer_;
+    service_->committer_->Submit(
+        std::move(request), [this, index](absl::StatusOr<v1::IngestArticleResponse> result) {
+          Completed(index, std::move(result));
+        });
+  }
+
+  // A committer thread reports the result of page `index`.
+  void Completed(int64_t index, absl::StatusOr<v1::IngestArticleResponse> result) {
+    absl::StatusOr<v1::IngestArticleResponse> counted = service_->Count(std::move(result));
+    Actions actions;
+    {
+      absl::MutexLock lock(&mu_);
+      --in_committer_;
+      for (Slot& slot : slots_) {
+        if (slot.index == index) {
+          SetResult(&slot, std::move(counted));
+          break;
+        }
+      }
+      Plan(&actions);
+    }
+    Perform(actions);
+  }
+
+  void SetResult(Slot* slot, absl::StatusOr<v1::IngestArticleResponse> result)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    v1::IngestArticleResponse response;
+    if (result.ok()) {
+      response = std::move(*result);
+    } else {
+      // One bad page fails alone; the stream goes on.
+      const grpc::Status status = ToGrpcStatus(result.status());
+      response.mutable_error()->set_code(status.error_code());
+      response.mutable_error()->set_message(status.error_message());
+      Log(LogLevel::kDebug, "ingest", "page rejected",
+          {{"request_index", static_cast<long long>(slot->index)},
+           {"status", result.status().ToString()}});
+    }
+    response.set_request_index(slot->index);
+    bool own_buffer = false;
+    grpc::GenericSerialize<grpc::ProtoBufferWriter, v1::IngestArticleResponse>(
+        response, &slot->response, &own_buffer);
+    slot->ready = true;
+  }
+
+  // Decides the next gRPC operations from the state.
+  void Plan(Actions* actions) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    if (write_failed_) {
+      // Nothing more can be sent; drop the answers that are ready.
+      while (!slots_.empty() && slots_.front().ready) slots_.pop_front();
+    }
+    if (!writing_ && !write_failed_ && !slots_.empty() && slots_.front().ready) {
+      writing_ = true;
+      actions->write = &slots_.front().response;
+    }
+    if (!reads_done_ && !reading_ && slots_.size() < kMaxPagesInFlight) {
+      reading_ = true;
+      actions->read = true;
+    }
+    if (reads_done_ && !reading_ && !writing_ && in_committer_ == 0 &&
+        (slots_.empty() || write_failed_)) {
+      finished_ = true;
+      actions->finish = cancelled_ ? grpc::Status::CANCELLED : final_status_;
+    }
+  }
+
+  void Perform(const Actions& actions) {
+    // Finish comes alone: after it, OnDone may delete this at any time.
+    if (actions.finish) {
+      // The slot is free before the client sees the end of its stream, so
+      // it can open the next one at once.
+      if (admitted_ && service_->gate_ != nullptr) service_->gate_->ReleaseStream();
+      Finish(*actions.finish);
+      return;
+    }
+    if (actions.write != nullptr) StartWrite(actions.write);
+    if (actions.read) StartRead(&in_);
+  }
+
+  IngestServiceImpl* const service_;
+  grpc::CallbackServerContext* const context_;
+  bool admitted_ = false;
+  grpc::ByteBuffer in_;  // Written by gRPC only while a read is pending.
+  absl::Mutex mu_;
+  int64_t next_index_ ABSL_GUARDED_BY(mu_) = 0;
+  // Pages read and not yet answered, in request order; while writing_, the
+  // front one is on the wire (a deque keeps it in place).
+  std::deque<Slot> slots_ ABSL_GUARDED_BY(mu_);
+  int in_committer_ ABSL_GUARDED_BY(mu_) = 0;
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool write_failed_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status final_status_ ABSL_GUARDED_BY(mu_);
+};
+
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* IngestServiceImpl::IngestArticles(
+    grpc::CallbackServerContext* context) {
+  return new IngestStreamReactor(this, context);
+}
 
 // The kind of a parser warning: the text before its first ": " (team
 // convention, e.g. "no_date: ..."), or "other" when that is not a short
@@ -298,6 +530,7 @@ struct IngestServer::Impl {
   std::unique_ptr<ArticleStore> store;
   std::unique_ptr<ChangeNotifier> notifier;
   std::unique_ptr<Ingestor> ingestor;
+  std::unique_ptr<PageCommitter> committer;
   std::unique_ptr<IngestServiceImpl> service;
   std::unique_ptr<server::GrpcServer> server;
   absl::Mutex shutdown_mu;
@@ -360,8 +593,19 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
   impl.ingestor->set_warning_observer([warnings](const std::string& warning) {
     warnings->WithLabels({WarningKind(warning)}).Increment();
   });
+  NEWSEARCH_ASSIGN_OR_RETURN(
+      server::HistogramFamily * batch_pages,
+      impl.registry.AddHistogram("newsearch_ingest_commit_batch_pages",
+                                 "Pages per group commit (one transaction, one fsync).", {},
+                                 {1, 2, 4, 8, 16, 32, 64, 128, 256, 512}));
+  PageCommitterOptions committer_options;
+  committer_options.parse_threads = options.parse_threads;
+  committer_options.max_batch_pages = options.commit_max_pages;
+  committer_options.max_batch_delay = options.commit_max_delay;
+  committer_options.on_batch = [batch_pages](int pages) { batch_pages->Get().Observe(pages); };
+  impl.committer = std::make_unique<PageCommitter>(impl.ingestor.get(), committer_options);
   impl.service = std::make_unique<IngestServiceImpl>(
-      impl.ingestor.get(), impl.store.get(), impl.notifier.get(), options.heartbeat_interval,
+      impl.ingestor.get(), impl.committer.get(), impl.store.get(), impl.notifier.get(), options.heartbeat_interval,
       articles, rejected, options.max_articles_per_stream);
   impl.service->set_data_dir(options.data_dir);
   NEWSEARCH_RETURN_IF_ERROR(PrepareBackupScratch(options.data_dir));
@@ -385,7 +629,10 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
        {"data_dir", options.data_dir},
        {"head_seq", static_cast<long long>(impl.store->HeadSeq())},
        {"max_page_bytes", static_cast<long long>(options.max_page_bytes)},
-       {"fsync", options.fsync}});
+       {"fsync", options.fsync},
+       {"parse_threads", options.parse_threads},
+       {"commit_max_pages", options.commit_max_pages},
+       {"commit_max_delay_ms", absl::ToDoubleMilliseconds(options.commit_max_delay)}});
   return server;
 }
 
@@ -403,6 +650,8 @@ void IngestServer::Shutdown() {
   Log(LogLevel::kInfo, "ingest", "shutting down");
   // Change streams wait on the notifier: wake them so they end.
   impl_->server->Shutdown([this] { impl_->notifier->Shutdown(); });
+  // Every stream has ended; the committer finishes what they handed it.
+  impl_->committer.reset();
   impl_->store.reset();
   Log(LogLevel::kInfo, "ingest", "stopped");
 }

@@ -40,6 +40,14 @@ struct IngestServerOptions {
   // Pages one IngestArticles stream may carry; the next one ends the stream
   // with RESOURCE_EXHAUSTED (pages before it are kept). <= 0 = no limit.
   int64_t max_articles_per_stream = 1000000;
+
+  // Group commit (PageCommitter): pages of all streams and unary calls are
+  // parsed on `parse_threads` threads, then stored up to
+  // `commit_max_pages` (and 16 MiB of raw bytes) per transaction and fsync,
+  // waiting at most `commit_max_delay` for pages still being parsed.
+  int parse_threads = 2;
+  int commit_max_pages = 256;
+  absl::Duration commit_max_delay = absl::Milliseconds(2);
 };
 
 class IngestServer {

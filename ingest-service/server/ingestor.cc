@@ -185,6 +185,11 @@ absl::Status Ingestor::Reparse(int batch_size, const ReparseProgress& progress) 
 
 absl::StatusOr<v1::IngestArticleResponse> Ingestor::Ingest(
     const v1::IngestArticleRequest& request) {
+  NEWSEARCH_ASSIGN_OR_RETURN(PageWrite write, Prepare(request));
+  return std::move(Commit({&write}).front());
+}
+
+absl::StatusOr<PageWrite> Ingestor::Prepare(const v1::IngestArticleRequest& request) const {
   NEWSEARCH_ASSIGN_OR_RETURN(ParsedPage page, Parse(request));
   PageWrite write;
   write.raw = request.content();
@@ -194,25 +199,41 @@ absl::StatusOr<v1::IngestArticleResponse> Ingestor::Ingest(
   write.source_hint = request.source_hint();
   write.signatures = Signatures(page.articles);
   write.articles = std::move(page.articles);
-  NEWSEARCH_ASSIGN_OR_RETURN(std::vector<ArticleWriteResult> results, store_->PutPage(write));
-  v1::IngestArticleResponse response;
+  return write;
+}
+
+std::vector<absl::StatusOr<v1::IngestArticleResponse>> Ingestor::Commit(
+    const std::vector<const PageWrite*>& pages) {
+  std::vector<absl::StatusOr<std::vector<ArticleWriteResult>>> stored = store_->PutPages(pages);
+  std::vector<absl::StatusOr<v1::IngestArticleResponse>> responses;
+  responses.reserve(pages.size());
   int64_t max_seq = 0;
-  for (size_t i = 0; i < results.size(); ++i) {
-    v1::IngestedArticle* out = response.add_articles();
-    out->set_id(results[i].id);
-    out->set_seq(results[i].seq);
-    out->set_outcome(results[i].outcome);
-    out->set_duplicate_of(results[i].duplicate_of);
-    if (i < write.articles.size()) out->set_title(write.articles[i].title());
-    if (results[i].seq > max_seq) max_seq = results[i].seq;
-  }
-  notifier_->Publish(max_seq);
-  if (warning_observer_) {
-    for (const v1::Article& article : write.articles) {
-      for (const std::string& warning : article.warnings()) warning_observer_(warning);
+  for (size_t p = 0; p < pages.size(); ++p) {
+    if (!stored[p].ok()) {
+      responses.push_back(stored[p].status());
+      continue;
     }
+    const std::vector<ArticleWriteResult>& results = *stored[p];
+    const PageWrite& write = *pages[p];
+    v1::IngestArticleResponse response;
+    for (size_t i = 0; i < results.size(); ++i) {
+      v1::IngestedArticle* out = response.add_articles();
+      out->set_id(results[i].id);
+      out->set_seq(results[i].seq);
+      out->set_outcome(results[i].outcome);
+      out->set_duplicate_of(results[i].duplicate_of);
+      if (i < write.articles.size()) out->set_title(write.articles[i].title());
+      if (results[i].seq > max_seq) max_seq = results[i].seq;
+    }
+    if (warning_observer_) {
+      for (const v1::Article& article : write.articles) {
+        for (const std::string& warning : article.warnings()) warning_observer_(warning);
+      }
+    }
+    responses.push_back(std::move(response));
   }
-  return response;
+  if (max_seq > 0) notifier_->Publish(max_seq);
+  return responses;
 }
 
 }  // namespace newsearch::ingest

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -43,6 +44,16 @@ class Ingestor {
   // which), INTERNAL/UNAVAILABLE when the store fails. Nothing is stored
   // unless the whole page succeeds.
   absl::StatusOr<v1::IngestArticleResponse> Ingest(const v1::IngestArticleRequest& request);
+
+  // The two halves of Ingest, for group commit (PageCommitter):
+  // Prepare validates, parses and fingerprints a page (CPU only, no store
+  // write; thread-safe, runs in parallel); Commit stores prepared pages in
+  // one transaction (ArticleStore::PutPages: one fsync), wakes the change
+  // stream once and returns one result per page, in order. A page that
+  // fails in the store fails alone. Errors as Ingest.
+  absl::StatusOr<PageWrite> Prepare(const v1::IngestArticleRequest& request) const;
+  std::vector<absl::StatusOr<v1::IngestArticleResponse>> Commit(
+      const std::vector<const PageWrite*>& pages);
   // Called by Ingest with each warning of each article it stored, after the
   // write succeeded (for metrics). Set before the first Ingest.
   void set_warning_observer(std::function<void(const std::string& warning)> observer) {

@@ -28,6 +28,12 @@ ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
 ABSL_FLAG(int64_t, max_articles_per_stream, 1000000,
           "Pages one IngestArticles stream may carry; the next ends it with RESOURCE_EXHAUSTED "
           "(0 = no limit)");
+ABSL_FLAG(int32_t, parse_threads, 2,
+          "Threads that parse ingested pages in parallel before they are committed together");
+ABSL_FLAG(int32_t, commit_max_pages, 256,
+          "Most pages stored in one transaction (one fsync) by group commit; 1 = one per page");
+ABSL_FLAG(int32_t, commit_max_delay_ms, 2,
+          "How long a group commit may wait for pages still being parsed to join it");
 
 int main(int argc, char** argv) {
   newsearch::server::BlockTerminationSignals();
@@ -37,7 +43,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> env_flags = {
       "listen", "data_dir", "metrics_listen", "port_file", "max_page_bytes", "max_message_bytes",
       "fsync", "heartbeat_seconds", "shutdown_grace_seconds", "log_level",
-      "max_articles_per_stream"};
+      "max_articles_per_stream", "parse_threads", "commit_max_pages", "commit_max_delay_ms"};
   for (std::string& name : newsearch::server::ServingFlagNames()) env_flags.push_back(name);
   const absl::Status env = newsearch::server::ApplyEnvironmentToFlags(env_flags);
   if (!env.ok()) {
@@ -62,6 +68,9 @@ int main(int argc, char** argv) {
   options.shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
   options.serving = newsearch::server::ServingOptionsFromFlags();
   options.max_articles_per_stream = absl::GetFlag(FLAGS_max_articles_per_stream);
+  options.parse_threads = absl::GetFlag(FLAGS_parse_threads);
+  options.commit_max_pages = absl::GetFlag(FLAGS_commit_max_pages);
+  options.commit_max_delay = absl::Milliseconds(absl::GetFlag(FLAGS_commit_max_delay_ms));
   std::string problems;
   if (options.max_page_bytes <= 0) problems += " --max_page_bytes must be positive;";
   if (options.max_message_bytes <= 0) problems += " --max_message_bytes must be positive;";
@@ -71,6 +80,14 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_heartbeat_seconds) <= 0) problems += " --heartbeat_seconds must be positive;";
   problems += newsearch::server::ServingOptionsProblems(options.serving);
   if (options.max_articles_per_stream < 0) problems += " --max_articles_per_stream must be >= 0;";
+  if (options.parse_threads < 1 || options.parse_threads > 64) {
+    problems += " --parse_threads must be between 1 and 64;";
+  }
+  if (options.commit_max_pages < 1) problems += " --commit_max_pages must be positive;";
+  if (absl::GetFlag(FLAGS_commit_max_delay_ms) < 0 ||
+      absl::GetFlag(FLAGS_commit_max_delay_ms) > 1000) {
+    problems += " --commit_max_delay_ms must be between 0 and 1000;";
+  }
   if (!problems.empty()) {
     std::cerr << "newsearch-ingest: invalid configuration:" << problems << "\n";
     return 2;

@@ -842,42 +842,90 @@ absl::StatusOr<std::unique_ptr<ArticleStore>> ArticleStore::Open(
 }
 
 absl::StatusOr<std::vector<ArticleWriteResult>> ArticleStore::PutPage(const PageWrite& page) {
-  for (const v1::Article& article : page.articles) {
-    NEWSEARCH_RETURN_IF_ERROR(CheckId(article.id()));
-  }
-  std::vector<ArticleWriteResult> results;
-  if (page.articles.empty()) return results;
-  results.reserve(page.articles.size());
+  return std::move(PutPages({&page}).front());
+}
 
-  if (!page.signatures.empty() && page.signatures.size() != page.articles.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("article store: ", page.signatures.size(), " signatures for ",
-                     page.articles.size(), " articles"));
+std::vector<absl::StatusOr<std::vector<ArticleWriteResult>>> ArticleStore::PutPages(
+    const std::vector<const PageWrite*>& pages) {
+  std::vector<absl::StatusOr<std::vector<ArticleWriteResult>>> results(
+      pages.size(), std::vector<ArticleWriteResult>());
+  std::vector<size_t> to_write;
+  std::vector<std::string> page_ids(pages.size());
+  for (size_t p = 0; p < pages.size(); ++p) {
+    const PageWrite& page = *pages[p];
+    absl::Status valid = absl::OkStatus();
+    for (const v1::Article& article : page.articles) {
+      valid.Update(CheckId(article.id()));
+    }
+    if (valid.ok() && !page.signatures.empty() && page.signatures.size() != page.articles.size()) {
+      valid = absl::InvalidArgumentError(absl::StrCat("article store: ", page.signatures.size(),
+                                                      " signatures for ", page.articles.size(),
+                                                      " articles"));
+    }
+    if (!valid.ok()) {
+      results[p] = valid;
+    } else if (!page.articles.empty()) {
+      page_ids[p] =
+          PageIdFor(page.raw, page.url, page.external_id, page.source_hint, page.content_type);
+      to_write.push_back(p);
+    }
   }
-  const std::string page_id =
-      PageIdFor(page.raw, page.url, page.external_id, page.source_hint, page.content_type);
+  if (to_write.empty()) return results;
+
   static const std::optional<MinHashSignature> kNoSignature;
   Impl& impl = *impl_;
   absl::MutexLock lock(&impl.write_mu);
   // Seqs are handed out from the committed head; head_seq only moves after
-  // COMMIT, so a rolled-back page leaves no gap.
+  // COMMIT, so a rolled-back page or batch leaves no gap.
   int64_t next_seq = impl.head_seq.load();
   const int64_t now = NowMicros();
-  bool page_stored = false;
-  NEWSEARCH_RETURN_IF_ERROR(impl.InWriteTransaction("put page", [&]() -> absl::Status {
-    for (size_t i = 0; i < page.articles.size(); ++i) {
-      const std::optional<MinHashSignature>& signature =
-          page.signatures.empty() ? kNoSignature : page.signatures[i];
-      NEWSEARCH_ASSIGN_OR_RETURN(ArticleWriteResult result,
-                                 impl.WriteOne(page.articles[i], signature, page_id, page, now,
-                                               &next_seq, &page_stored));
-      results.push_back(std::move(result));
+  const absl::Status batch = impl.InWriteTransaction("put pages", [&]() -> absl::Status {
+    for (const size_t p : to_write) {
+      const PageWrite& page = *pages[p];
+      const int64_t seq_before_page = next_seq;
+      NEWSEARCH_RETURN_IF_ERROR(impl.writer->Exec("SAVEPOINT page", "put page: savepoint"));
+      std::vector<ArticleWriteResult> written;
+      bool page_stored = false;
+      absl::Status status = absl::OkStatus();
+      for (size_t i = 0; i < page.articles.size() && status.ok(); ++i) {
+        const std::optional<MinHashSignature>& signature =
+            page.signatures.empty() ? kNoSignature : page.signatures[i];
+        absl::StatusOr<ArticleWriteResult> result = impl.WriteOne(
+            page.articles[i], signature, page_ids[p], page, now, &next_seq, &page_stored);
+        if (result.ok()) {
+          written.push_back(*std::move(result));
+        } else {
+          status = result.status();
+        }
+      }
+      if (status.ok()) {
+        NEWSEARCH_RETURN_IF_ERROR(impl.writer->Exec("RELEASE page", "put page: release"));
+        results[p] = std::move(written);
+        continue;
+      }
+      // The page fails alone: undo its writes, keep its batch-mates'. After
+      // some errors (I/O, disk full) SQLite has ended the whole
+      // transaction; then the batch fails.
+      next_seq = seq_before_page;
+      if (sqlite3_get_autocommit(impl.writer->db()) ||
+          !impl.writer->Exec("ROLLBACK TO page", "put page: roll back").ok() ||
+          !impl.writer->Exec("RELEASE page", "put page: release").ok()) {
+        return status;
+      }
+      results[p] = status;
     }
     if (next_seq != impl.head_seq.load()) {
       NEWSEARCH_RETURN_IF_ERROR(impl.SetHeadSeq(next_seq));
     }
     return absl::OkStatus();
-  }));
+  });
+  if (!batch.ok()) {
+    // Nothing of the batch was committed.
+    for (const size_t p : to_write) {
+      if (results[p].ok()) results[p] = batch;
+    }
+    return results;
+  }
   impl.head_seq.store(next_seq);
   return results;
 }

@@ -136,6 +136,16 @@ class ArticleStore {
   // articles already point at stays a root when it is re-ingested.
   absl::StatusOr<std::vector<ArticleWriteResult>> PutPage(const PageWrite& page);
 
+  // Group commit: stores several pages as PutPage would, one after the
+  // other, in one transaction (one fsync). Returns one result per page, in
+  // the order given. A page that fails fails alone (its writes are rolled
+  // back to a savepoint, its batch-mates are kept); when the transaction
+  // itself fails (commit, disk full, I/O error) every page that had not
+  // failed on its own gets that error and nothing of the batch is stored.
+  // Pages whose result is OK are durable when this returns.
+  std::vector<absl::StatusOr<std::vector<ArticleWriteResult>>> PutPages(
+      const std::vector<const PageWrite*>& pages);
+
   // What PutPage would set as duplicate_of for an article `id` with this
   // signature: the root id, or empty. Reads only.
   absl::StatusOr<std::string> FindDuplicateRoot(absl::string_view id,

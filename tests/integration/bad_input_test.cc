@@ -1,15 +1,57 @@
 // Bad input through the real servers: each gets a clear status code and the
 // server keeps serving.
+#include <google/protobuf/descriptor.h>
+
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "tests/integration/security_fixtures.h"
 #include "tests/integration/server_process.h"
 
 namespace newsearch::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::string SeedPage(int n) {
+  const std::vector<std::string> files = ListFiles(SourceDir() + "/tests/testdata/pages/seeds");
+  return ReadFile(files.at(n % files.size()));
+}
+
+// Appends string field `number` holding `value` to an encoded message.
+std::string WithStringField(std::string message, int number, const std::string& value) {
+  message.push_back(static_cast<char>(number << 3 | 2));
+  message.push_back(static_cast<char>(value.size()));
+  return message + value;
+}
+
+const std::string kNotUtf8("\xff\xfe\xe4\xb8", 4);
+
+// Messages that decode as no request type: truncated, random, a 2^31
+// length prefix.
+const std::vector<std::string>& UndecodableForEveryType() {
+  static const auto* kBytes = new std::vector<std::string>{
+      std::string("\x0a\x05" "ab", 4), std::string("\xff\xff\xff\xff\xff", 5),
+      std::string("\x0a\x80\x80\x80\x80\x08", 6), std::string("\x08", 1)};
+  return *kBytes;
+}
+
+// The encoding of `type` with its first string field (if any) set to bytes
+// that are not UTF-8; empty when the type has no string field.
+std::string WithBadUtf8(const google::protobuf::Descriptor& type) {
+  for (int i = 0; i < type.field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* field = type.field(i);
+    if (field->type() == google::protobuf::FieldDescriptor::TYPE_STRING && !field->is_repeated()) {
+      return WithStringField("", field->number(), kNotUtf8);
+    }
+  }
+  return "";
+}
 
 class BadInputTest : public ::testing::Test {
  protected:
@@ -100,6 +142,95 @@ TEST_F(BadInputTest, OneBadPageInAStreamFailsAlone) {
   EXPECT_EQ(responses[1].error().code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
   EXPECT_EQ(responses[1].request_index(), 1);
   EXPECT_EQ(responses[2].articles(0).outcome(), v1::OUTCOME_UNCHANGED);
+}
+
+TEST_F(BadInputTest, UndecodableMessageInAStreamGetsItsOwnErrorAndTheStreamGoesOn) {
+  // #9: gRPC's sync API ended the stream OK at such a message, and the
+  // pages after it were never stored nor answered.
+  v1::IngestArticleRequest first;
+  first.set_content(SeedPage(1));
+  first.set_external_id("stream-first");
+  v1::IngestArticleRequest last;
+  last.set_content(SeedPage(2));
+  last.set_external_id("stream-last");
+  v1::IngestArticleRequest middle;
+  middle.set_content(SeedPage(4));
+  const std::string bad_url = WithStringField(middle.SerializeAsString(), 2, kNotUtf8);
+  const RawCallResult result =
+      CallRaw(grpc::CreateChannel(ingest_->address(), grpc::InsecureChannelCredentials()),
+              "/newsearch.v1.IngestService/IngestArticles",
+              {first.SerializeAsString(), bad_url, last.SerializeAsString(), "\xff\xff"});
+  ASSERT_TRUE(result.status.ok()) << result.status.error_message();
+  ASSERT_EQ(result.responses.size(), 4u);
+  std::vector<v1::IngestArticleResponse> responses(4);
+  for (size_t i = 0; i < 4; ++i) {
+    ASSERT_TRUE(responses[i].ParseFromString(result.responses[i]));
+    EXPECT_EQ(responses[i].request_index(), static_cast<int64_t>(i));
+  }
+  EXPECT_FALSE(responses[0].has_error()) << responses[0].error().message();
+  EXPECT_EQ(responses[1].error().code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_THAT(responses[1].error().message(), HasSubstr("message 1"));
+  EXPECT_THAT(responses[1].error().message(), HasSubstr("url (2) is not valid UTF-8"));
+  EXPECT_EQ(responses[1].articles_size(), 0);
+  ASSERT_FALSE(responses[2].has_error()) << responses[2].error().message();
+  EXPECT_EQ(responses[3].error().code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_THAT(responses[3].error().message(), HasSubstr("malformed or truncated"));
+  // The pages on both sides of the bad ones are stored.
+  for (int i : {0, 2}) {
+    ASSERT_GT(responses[i].articles_size(), 0);
+    grpc::ClientContext context;
+    v1::GetArticleRequest request;
+    request.set_id(responses[i].articles(0).id());
+    v1::Article article;
+    EXPECT_TRUE(ingest_->stub().GetArticle(&context, request, &article).ok()) << i;
+  }
+  ExpectStillServing();
+}
+
+TEST_F(BadInputTest, UndecodableRequestsAreInvalidArgumentOnEveryMethod) {
+  // #9: these were INTERNAL with an empty message, logged as server faults.
+  int calls = 0;
+  for (const auto& [service, address] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"newsearch.v1.IngestService", ingest_->address()},
+           {"newsearch.v1.SearchService", search_->address()}}) {
+    const auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+    const google::protobuf::ServiceDescriptor* descriptor =
+        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service);
+    ASSERT_NE(descriptor, nullptr);
+    for (int i = 0; i < descriptor->method_count(); ++i) {
+      const google::protobuf::MethodDescriptor* method = descriptor->method(i);
+      std::vector<std::string> messages = UndecodableForEveryType();
+      const std::string bad_utf8 = WithBadUtf8(*method->input_type());
+      if (!bad_utf8.empty()) messages.push_back(bad_utf8);
+      for (const std::string& message : messages) {
+        SCOPED_TRACE(absl::StrCat(method->full_name(), " ", absl::CEscape(message)));
+        ++calls;
+        const RawCallResult result =
+            CallRaw(channel, absl::StrCat("/", service, "/", method->name()), {message});
+        if (method->client_streaming()) {
+          // A stream answers the message itself and goes on.
+          EXPECT_TRUE(result.status.ok()) << result.status.error_message();
+          ASSERT_EQ(result.responses.size(), 1u);
+          v1::IngestArticleResponse response;
+          ASSERT_TRUE(response.ParseFromString(result.responses[0]));
+          EXPECT_EQ(response.error().code(),
+                    static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+          continue;
+        }
+        EXPECT_EQ(result.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+            << result.status.error_message();
+        EXPECT_THAT(result.status.error_message(), HasSubstr(method->name()));
+        EXPECT_THAT(result.status.error_message(), HasSubstr("could not be decoded"));
+      }
+    }
+  }
+  EXPECT_GE(calls, 40);
+  ExpectStillServing();
+  // Counted as client errors, never as server faults.
+  for (const std::string& log : {ReadFile(root_ + "/ingest-run/server-1.log")}) {
+    EXPECT_THAT(log, Not(HasSubstr("\"code\":\"INTERNAL\"")));
+  }
 }
 
 TEST_F(BadInputTest, MalformedQueryIsInvalidArgumentSayingWhat) {

@@ -91,6 +91,51 @@ TEST_F(LimitsTest, StreamsBeyondTheLimitAreResourceExhausted) {
                         "code=\"RESOURCE_EXHAUSTED\"}"));
 }
 
+TEST_F(LimitsTest, PageStreamsCountAgainstTheStreamLimitToo) {
+  // IngestArticles runs on the callback API and admits itself through the
+  // same gate as the wrapped sync methods.
+  struct OpenStream {
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientReaderWriter<v1::IngestArticleRequest, v1::IngestArticleResponse>>
+        stream;
+  };
+  std::vector<std::unique_ptr<OpenStream>> streams;
+  for (int i = 0; i < 2; ++i) {
+    auto open = std::make_unique<OpenStream>();
+    open->stream = ingest_->stub().IngestArticles(&open->context);
+    v1::IngestArticleRequest request;
+    request.set_content(Seed(i));
+    ASSERT_TRUE(open->stream->Write(request));
+    v1::IngestArticleResponse response;
+    ASSERT_TRUE(open->stream->Read(&response));  // admitted and answered
+    EXPECT_FALSE(response.has_error()) << response.error().message();
+    streams.push_back(std::move(open));
+  }
+  {
+    grpc::ClientContext context;
+    auto third = ingest_->stub().IngestArticles(&context);
+    v1::IngestArticleResponse response;
+    EXPECT_FALSE(third->Read(&response));
+    const grpc::Status status = third->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+    EXPECT_THAT(status.error_message(), HasSubstr("--max_concurrent_streams=2"));
+  }
+  // Ending a page stream frees its slot.
+  streams[0]->stream->WritesDone();
+  EXPECT_TRUE(streams[0]->stream->Finish().ok());
+  grpc::ClientContext context;
+  auto next = ingest_->stub().IngestArticles(&context);
+  v1::IngestArticleRequest request;
+  request.set_content(Seed(2));
+  ASSERT_TRUE(next->Write(request));
+  v1::IngestArticleResponse response;
+  EXPECT_TRUE(next->Read(&response));
+  next->WritesDone();
+  EXPECT_TRUE(next->Finish().ok());
+  streams[1]->stream->WritesDone();
+  EXPECT_TRUE(streams[1]->stream->Finish().ok());
+}
+
 TEST_F(LimitsTest, StreamEndsAfterMaxArticlesPerStreamKeepingEarlierPages) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));

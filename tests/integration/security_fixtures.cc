@@ -68,6 +68,52 @@ bool WriteFileAtomically(const std::string& path, const std::string& content) {
   return !ec;
 }
 
+RawCallResult CallRaw(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                      const std::vector<std::string>& messages, const std::string& token) {
+  RawCallResult result;
+  grpc::GenericStub stub(channel);
+  grpc::CompletionQueue cq;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
+  std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call =
+      stub.PrepareCall(&context, method, &cq);
+  void* tag;
+  bool ok;
+  call->StartCall(reinterpret_cast<void*>(1));
+  cq.Next(&tag, &ok);
+  for (size_t i = 0; i < messages.size() && ok; ++i) {
+    grpc::Slice slice(messages[i]);
+    grpc::ByteBuffer request(&slice, 1);
+    if (i + 1 == messages.size()) {
+      call->WriteLast(request, grpc::WriteOptions(), reinterpret_cast<void*>(2));
+    } else {
+      call->Write(request, reinterpret_cast<void*>(2));
+    }
+    cq.Next(&tag, &ok);
+  }
+  if (messages.empty()) {
+    call->WritesDone(reinterpret_cast<void*>(2));
+    cq.Next(&tag, &ok);
+  }
+  grpc::ByteBuffer response;
+  while (true) {
+    call->Read(&response, reinterpret_cast<void*>(3));
+    cq.Next(&tag, &ok);
+    if (!ok) break;
+    grpc::Slice bytes;
+    if (response.DumpToSingleSlice(&bytes).ok()) {
+      result.responses.emplace_back(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+    }
+  }
+  call->Finish(&result.status, reinterpret_cast<void*>(4));
+  cq.Next(&tag, &ok);
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  return result;
+}
+
 std::map<std::string, grpc::Status> CallEveryMethod(const std::shared_ptr<grpc::Channel>& channel,
                                                     const std::string& service,
                                                     const std::string& token) {
@@ -75,38 +121,11 @@ std::map<std::string, grpc::Status> CallEveryMethod(const std::shared_ptr<grpc::
   const google::protobuf::ServiceDescriptor* descriptor =
       google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service);
   if (descriptor == nullptr) return results;
-  grpc::GenericStub stub(channel);
   for (int i = 0; i < descriptor->method_count(); ++i) {
     const std::string name = descriptor->method(i)->name();
-    grpc::CompletionQueue cq;
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
-    std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call =
-        stub.PrepareCall(&context, absl::StrCat("/", service, "/", name), &cq);
-    void* tag;
-    bool ok;
-    call->StartCall(reinterpret_cast<void*>(1));
-    cq.Next(&tag, &ok);
-    // One empty message (a valid encoding of every request type), then
-    // half-close and collect the status, ignoring any responses.
-    grpc::Slice empty;
-    grpc::ByteBuffer request(&empty, 1);
-    call->WriteLast(request, grpc::WriteOptions(), reinterpret_cast<void*>(2));
-    cq.Next(&tag, &ok);
-    grpc::ByteBuffer response;
-    while (true) {
-      call->Read(&response, reinterpret_cast<void*>(3));
-      cq.Next(&tag, &ok);
-      if (!ok) break;
-    }
-    grpc::Status status;
-    call->Finish(&status, reinterpret_cast<void*>(4));
-    cq.Next(&tag, &ok);
-    results[name] = status;
-    cq.Shutdown();
-    while (cq.Next(&tag, &ok)) {
-    }
+    // One empty message (a valid encoding of every request type); any
+    // responses are ignored.
+    results[name] = CallRaw(channel, absl::StrCat("/", service, "/", name), {""}, token).status;
   }
   return results;
 }

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace newsearch::testing {
 
@@ -39,6 +40,21 @@ bool WriteFileAtomically(const std::string& path, const std::string& content);
 std::map<std::string, grpc::Status> CallEveryMethod(const std::shared_ptr<grpc::Channel>& channel,
                                                     const std::string& service,
                                                     const std::string& token);
+
+// What a raw call answered.
+struct RawCallResult {
+  grpc::Status status;
+  // Each response message's bytes, in order.
+  std::vector<std::string> responses;
+};
+
+// Calls `method` ("/newsearch.v1.IngestService/IngestArticles") on
+// `channel` through a generic stub, sending each of `messages` as the raw
+// bytes of one request message (so bytes a typed stub could never encode
+// reach the server), then half-closes and reads every response. Works for
+// every call shape.
+RawCallResult CallRaw(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                      const std::vector<std::string>& messages, const std::string& token = "");
 
 // Channel credentials for a client of the test servers.
 std::shared_ptr<grpc::ChannelCredentials> TlsClientCredentials(const TestCertificates& certs,

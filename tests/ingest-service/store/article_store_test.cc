@@ -821,3 +821,55 @@ PRAGMA user_version = 1;
 
 }  // namespace
 }  // namespace newsearch::ingest
+
+namespace newsearch::ingest {
+namespace {
+
+TEST_F(ArticleStoreTest, PutPagesCommitsABatchInOrderAndABadPageFailsAlone) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  // A failure inside the transaction, as a constraint or the store's own
+  // checks would raise: SQLite aborts the statement, not the transaction.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(DbPath().c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TRIGGER refuse_bad BEFORE INSERT ON articles "
+                         "WHEN NEW.id = 'bad' BEGIN SELECT RAISE(ABORT, 'refused by test'); END",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+
+  const PageWrite a = MakePage("pa", {MakeArticle("a", "甲")});
+  // Its first article writes fine, its second is refused: both are undone.
+  const PageWrite b = MakePage("pb", {MakeArticle("b1", "乙"), MakeArticle("bad", "丙")});
+  const PageWrite c = MakePage("pc", {MakeArticle("c", "丁"), MakeArticle("c2", "戊")});
+  const PageWrite d = MakePage("pd", {MakeArticle("", "无编号")});
+  auto results = store->PutPages({&a, &b, &c, &d});
+  ASSERT_EQ(results.size(), 4u);
+  ASSERT_TRUE(results[0].ok()) << results[0].status();
+  EXPECT_THAT(Seqs(*results[0]), ElementsAre(1));
+  EXPECT_THAT(results[1].status().message(), HasSubstr("refused by test"));
+  ASSERT_TRUE(results[2].ok()) << results[2].status();
+  EXPECT_THAT(Seqs(*results[2]), ElementsAre(2, 3)) << "no gap where the bad page was";
+  EXPECT_EQ(results[3].status().code(), absl::StatusCode::kInvalidArgument);
+
+  EXPECT_EQ(store->HeadSeq(), 3);
+  EXPECT_EQ(*store->CountLive(), 3);
+  EXPECT_EQ(store->Get("b1").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM pages"), 2);
+  auto changes = store->ChangesAfter(0, 10);
+  ASSERT_TRUE(changes.ok());
+  ASSERT_EQ(changes->size(), 3u);
+  EXPECT_EQ((*changes)[0].seq(), 1);
+  EXPECT_EQ((*changes)[2].seq(), 3);
+
+  // A reopened store holds the same: the batch was one durable commit.
+  store.reset();
+  store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->HeadSeq(), 3);
+  EXPECT_EQ(*store->CountLive(), 3);
+}
+
+}  // namespace
+}  // namespace newsearch::ingest

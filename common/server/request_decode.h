@@ -1,0 +1,45 @@
+// Requests that do not decode are the caller's mistake. gRPC's sync server
+// answers a request it cannot parse (malformed or truncated protobuf, a
+// string field that is not valid UTF-8) with INTERNAL and an empty message,
+// which reads as a server fault. RequestDecodeInterceptorFactory turns that
+// answer into INVALID_ARGUMENT naming the method and the request type, for
+// every method whose request gRPC decodes before the handler runs (unary and
+// server-streaming). It is a plain server interceptor, independent of how
+// handlers are registered or guarded. Streams that read their requests as
+// raw bytes (IngestArticles) use DescribeUndecodable for each message.
+#ifndef NEWSEARCH_COMMON_SERVER_REQUEST_DECODE_H_
+#define NEWSEARCH_COMMON_SERVER_REQUEST_DECODE_H_
+
+#include <google/protobuf/descriptor.h>
+#include <grpcpp/support/server_interceptor.h>
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace newsearch::server {
+
+// Returns what is wrong with `bytes` as an encoding of `type`: "field url
+// (2) is not valid UTF-8", "the bytes are not a protobuf message (truncated
+// or malformed)", or a general sentence when neither applies.
+std::string DescribeUndecodable(const google::protobuf::Descriptor& type,
+                                absl::string_view bytes);
+
+// Returns "newsearch.v1.IngestArticleRequest" for
+// "/newsearch.v1.IngestService/IngestArticle"; empty when the method is
+// not linked in.
+std::string RequestTypeName(absl::string_view full_method);
+
+// Creates one interceptor per RPC. Install it before RpcObserverFactory so
+// that the observer counts and logs the rewritten status (pre-send hooks
+// run in installation order). Thread-safe, stateless.
+class RequestDecodeInterceptorFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override;
+};
+
+}  // namespace newsearch::server
+
+#endif  // NEWSEARCH_COMMON_SERVER_REQUEST_DECODE_H_
