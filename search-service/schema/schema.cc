@@ -43,6 +43,22 @@ void IndexPrefixedAndPlain(const analysis::Analyzer& analyzer, absl::string_view
   analyzer.IndexText(text, {{prefix, 1}, {"", plain_wdf}}, /*with_positions=*/true, position, doc);
 }
 
+// The fields a hit shows and its snippet reads (searcher FillHit); the
+// rest of the article (subtitle, editors, warnings, ingest bookkeeping)
+// stays in the ingest store.
+std::string DocumentData(const v1::Article& article) {
+  v1::Article stored;
+  stored.set_id(article.id());
+  stored.set_title(article.title());
+  if (article.has_published_at()) *stored.mutable_published_at() = article.published_at();
+  stored.set_source(article.source());
+  *stored.mutable_authors() = article.authors();
+  stored.set_body(article.body());
+  stored.set_url(article.url());
+  stored.set_duplicate_of(article.duplicate_of());
+  return stored.SerializeAsString();
+}
+
 }  // namespace
 
 absl::CivilDay PublishedDay(int64_t unix_seconds) {
@@ -100,7 +116,7 @@ Xapian::Document BuildDocument(const analysis::Analyzer& analyzer, const v1::Art
   }
   doc.add_value(kCollapseSlot,
                 article.duplicate_of().empty() ? article.id() : article.duplicate_of());
-  doc.set_data(article.SerializeAsString());
+  doc.set_data(DocumentData(article));
   return doc;
 }
 
