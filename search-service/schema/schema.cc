@@ -4,6 +4,7 @@
 
 #include <xapian.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
@@ -134,10 +135,15 @@ absl::Status CheckIndexAnalyzer(const std::string& path, const analysis::Analyze
       recorded = "bigrams fold=t2s";
     }
     if (recorded != ours) {
+      // The same variant and folding in an older index format (e.g. before
+      // `positions=unigrams`): no --analyzer reads it, only a rebuild does.
+      const bool older_format = absl::StartsWith(ours, absl::StrCat(recorded, " "));
       return absl::FailedPreconditionError(absl::StrCat(
           "index ", path, " was built with analyzer `", recorded, "` but this server runs `", ours,
-          "`; start it with the --analyzer the index was built with, or move the index away so "
-          "the replica rebuilds it from the change log"));
+          older_format ? "`, a newer index format of that analyzer; move the index away so "
+                         "the replica rebuilds it from the change log"
+                       : "`; start it with the --analyzer the index was built with, or move the "
+                         "index away so the replica rebuilds it from the change log"));
     }
     return absl::OkStatus();
   } catch (const Xapian::DatabaseLockError& e) {

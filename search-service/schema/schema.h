@@ -52,7 +52,7 @@ inline constexpr unsigned kMonthSlot = 4;      // "2018-04" (China Standard Time
 // Index metadata key holding the last applied change-log seq (decimal).
 inline constexpr char kAppliedSeqKey[] = "newsearch.applied_seq";
 // Index metadata key holding the Analyzer::Signature() the index was built
-// with (`words+bigrams fold=s2t+tw2sp`).
+// with (`words+bigrams fold=s2t+tw2sp positions=unigrams`).
 inline constexpr char kAnalyzerKey[] = "newsearch.analyzer";
 
 // Returns the calendar day of `unix_seconds` in China Standard Time, the

@@ -337,7 +337,9 @@ TEST(CheckIndexAnalyzerTest, RefusesAnIndexWithPositionsOnBigrams) {
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(refused.message()),
               ::testing::AllOf(::testing::HasSubstr("`bigrams fold=s2t+tw2sp`"),
-                               ::testing::HasSubstr("positions=unigrams")));
+                               ::testing::HasSubstr("positions=unigrams"),
+                               ::testing::HasSubstr("newer index format"),
+                               ::testing::HasSubstr("move the index away")));
   std::filesystem::remove_all(path);
 }
 
