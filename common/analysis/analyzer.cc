@@ -352,7 +352,14 @@ absl::StatusOr<std::unique_ptr<Analyzer>> Analyzer::Create(const AnalyzerOptions
 Segmentation Analyzer::segmentation() const { return impl_->segmentation; }
 
 std::string Analyzer::Signature() const {
-  return absl::StrCat(SegmentationName(impl_->segmentation), " fold=", impl_->fold_name);
+  std::string signature =
+      absl::StrCat(SegmentationName(impl_->segmentation), " fold=", impl_->fold_name);
+  // Indexes of the bigram variants built before this marker held positions
+  // on bigrams; their phrases cannot be checked by QueryForAtom's queries.
+  if (impl_->segmentation != Segmentation::kWords) {
+    absl::StrAppend(&signature, " positions=unigrams");
+  }
+  return signature;
 }
 
 std::vector<std::pair<size_t, size_t>> Analyzer::Words(const std::vector<Token>& tokens) const {
@@ -500,7 +507,10 @@ void Analyzer::IndexText(absl::string_view text, const std::vector<IndexPrefix>&
         const uint32_t position = base + token.position;
         post(prefix_str + token.text, position);
         if (token.joins_next) {
-          post(absl::StrCat(prefix_str, token.text, tokens[i + 1].text), position);
+          // Bigrams carry no positions: a phrase is checked on the
+          // unigrams (QueryForAtom), which halves the position table.
+          std::string bigram = absl::StrCat(prefix_str, token.text, tokens[i + 1].text);
+          if (bigram.size() <= kMaxTermBytes) doc->add_term(bigram, wdf_inc);
         }
       }
     }
@@ -569,16 +579,26 @@ Xapian::Query Analyzer::QueryForAtom(absl::string_view atom, absl::string_view p
                                   : static_cast<Xapian::termcount>(tokens.back().position -
                                                                    tokens.front().position + 1));
   }
-  // The exact sequence: one term per position.
+  // The exact sequence. Positions are on unigrams and word tokens only, so
+  // the order is checked by OP_PHRASE over those, one per position. It is
+  // the filter of the AND of one term per position (the bigram where
+  // joins_next, else the unigram / word), which ranks the match as before
+  // and narrows the candidates: Xapian checks the positions only of the
+  // documents the AND matches.
   const auto phrase_query = [&]() {
     std::vector<Xapian::Query> sequence;
+    std::vector<Xapian::Query> positional;
     for (size_t i = 0; i < tokens.size(); ++i) {
       sequence.emplace_back(tokens[i].joins_next
                                 ? absl::StrCat(prefix_str, tokens[i].text, tokens[i + 1].text)
                                 : prefix_str + tokens[i].text);
+      positional.emplace_back(prefix_str + tokens[i].text);
     }
-    return Combine(Xapian::Query::OP_PHRASE, sequence,
-                   static_cast<Xapian::termcount>(sequence.size()));
+    if (sequence.size() == 1) return sequence.front();
+    return Xapian::Query(
+        Xapian::Query::OP_FILTER, Combine(Xapian::Query::OP_AND, sequence),
+        Combine(Xapian::Query::OP_PHRASE, positional,
+                static_cast<Xapian::termcount>(positional.size())));
   };
   Xapian::Query query;
   if (phrase) {

@@ -9,8 +9,10 @@
 // `资讯` and `信息` meet; `乾隆` stays `乾隆`; never by sound), then
 // tokenisation into character tokens:
 //   * a run of Han characters (and other CJK scripts) yields, at each
-//     character position p, the unigram c[p] and, when c[p+1] is in the same
-//     run, the bigram c[p]c[p+1]; both are posted at position p;
+//     character position p, the unigram c[p] (posted at position p) and,
+//     when c[p+1] is in the same run, the bigram c[p]c[p+1] (a term without
+//     positions: a phrase needs the positions of one n-gram order only, and
+//     the unigrams' are the smaller table: about half the entries);
 //   * a run of letters and digits (`5g`, `coo`, `2018`, `iphone`) is one term
 //     at one position; `.`/`_`/`-` inside it are kept when followed by an
 //     alnum (`1.5`, `covid-19`);
@@ -149,8 +151,9 @@ class Analyzer {
 
   Segmentation segmentation() const;
   // Names what decides the terms: the variant and the folding table, e.g.
-  // `words+bigrams fold=s2t+tw2sp`. An index built under one signature cannot
-  // be searched under another.
+  // `words+bigrams fold=s2t+tw2sp positions=unigrams` (no `positions=` for
+  // kWords, whose words carry the positions as before). An index built
+  // under one signature cannot be searched under another.
   std::string Signature() const;
 
   // Folds `text` and adds its terms to `doc` with `prefix`, each with wdf
@@ -176,9 +179,13 @@ class Analyzer {
   //  * `phrase` false: the AND of the atom's terms: each Han run of length 1
   //    is its unigram, of length 2 its bigram, longer runs the AND of their
   //    bigrams; each word its term.
-  //  * `phrase` true: the exact sequence: OP_PHRASE over one term per
-  //    position (the bigram where joins_next, else the unigram / word), with
-  //    the window equal to the number of positions. A single term is itself.
+  //  * `phrase` true: the exact sequence: the AND of one term per position
+  //    (the bigram where joins_next, else the unigram / word), which gives the
+  //    weight, OP_FILTER the OP_PHRASE of the unigrams / words (the terms with
+  //    positions) with the window equal to the number of positions. A single
+  //    term is itself. Punctuation takes no position, so a document matches
+  //    when the characters stand in order with only punctuation between and
+  //    each bigram of the atom occurs somewhere in it.
   //  * `phrase` false and phrase_weight > 0 with 2+ terms: the AND above,
   //    OP_AND_MAYBE the phrase query of the atom scaled by phrase_weight.
   // kWords: the AND (phrase false) or OP_PHRASE (window: the atom's

@@ -547,7 +547,12 @@ absl::StatusOr<Plan> Searcher::Impl::MakePlan(const v1::SearchRequest& request) 
       if (atom.field != QueryField::kAny || atom.phrase) continue;
       const std::vector<std::string> terms =
           QueryTerms(analyzer->QueryForAtom(atom.text, "", false));
-      if (terms.size() == 1) near.emplace_back(terms.front());
+      // The atom's one term may be a bigram, which has no positions: its
+      // first character (a unigram or word, posted with positions) stands
+      // for it.
+      if (terms.size() == 1) {
+        near.emplace_back(analyzer->Tokenize(analyzer->Fold(atom.text)).front().text);
+      }
     }
     if (near.size() > 1) {
       plan.query = Xapian::Query(

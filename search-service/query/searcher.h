@@ -52,8 +52,9 @@ struct SearcherOptions {
   double recency_boost = 2.0;
   int recency_half_life_months = 12;
   // Proximity evidence: when a query has two or more positive, unprefixed
-  // atoms that are one term each (`台风 登陆`), OP_NEAR of those terms
-  // within `proximity_window` positions is added (OP_AND_MAYBE, weight
+  // atoms that are one term each (`台风 登陆`), OP_NEAR of those terms (of
+  // their first characters: bigrams carry no positions) within
+  // `proximity_window` positions is added (OP_AND_MAYBE, weight
   // scaled by `proximity_weight`); 0 = none. Measured in docs/relevance.md.
   double proximity_weight = 0.0;
   int proximity_window = 10;

@@ -4,6 +4,7 @@
 
 #include <xapian.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
@@ -41,6 +42,22 @@ void IndexPrefixedAndPlain(const analysis::Analyzer& analyzer, absl::string_view
                            absl::string_view prefix, uint32_t plain_wdf, uint32_t* position,
                            Xapian::Document* doc) {
   analyzer.IndexText(text, {{prefix, 1}, {"", plain_wdf}}, /*with_positions=*/true, position, doc);
+}
+
+// The fields a hit shows and its snippet reads (searcher FillHit); the
+// rest of the article (subtitle, editors, warnings, ingest bookkeeping)
+// stays in the ingest store.
+std::string DocumentData(const v1::Article& article) {
+  v1::Article stored;
+  stored.set_id(article.id());
+  stored.set_title(article.title());
+  if (article.has_published_at()) *stored.mutable_published_at() = article.published_at();
+  stored.set_source(article.source());
+  *stored.mutable_authors() = article.authors();
+  stored.set_body(article.body());
+  stored.set_url(article.url());
+  stored.set_duplicate_of(article.duplicate_of());
+  return stored.SerializeAsString();
 }
 
 }  // namespace
@@ -100,7 +117,7 @@ Xapian::Document BuildDocument(const analysis::Analyzer& analyzer, const v1::Art
   }
   doc.add_value(kCollapseSlot,
                 article.duplicate_of().empty() ? article.id() : article.duplicate_of());
-  doc.set_data(article.SerializeAsString());
+  doc.set_data(DocumentData(article));
   return doc;
 }
 
@@ -118,10 +135,15 @@ absl::Status CheckIndexAnalyzer(const std::string& path, const analysis::Analyze
       recorded = "bigrams fold=t2s";
     }
     if (recorded != ours) {
+      // The same variant and folding in an older index format (e.g. before
+      // `positions=unigrams`): no --analyzer reads it, only a rebuild does.
+      const bool older_format = absl::StartsWith(ours, absl::StrCat(recorded, " "));
       return absl::FailedPreconditionError(absl::StrCat(
           "index ", path, " was built with analyzer `", recorded, "` but this server runs `", ours,
-          "`; start it with the --analyzer the index was built with, or move the index away so "
-          "the replica rebuilds it from the change log"));
+          older_format ? "`, a newer index format of that analyzer; move the index away so "
+                         "the replica rebuilds it from the change log"
+                       : "`; start it with the --analyzer the index was built with, or move the "
+                         "index away so the replica rebuilds it from the change log"));
     }
     return absl::OkStatus();
   } catch (const Xapian::DatabaseLockError& e) {

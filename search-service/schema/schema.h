@@ -52,7 +52,7 @@ inline constexpr unsigned kMonthSlot = 4;      // "2018-04" (China Standard Time
 // Index metadata key holding the last applied change-log seq (decimal).
 inline constexpr char kAppliedSeqKey[] = "newsearch.applied_seq";
 // Index metadata key holding the Analyzer::Signature() the index was built
-// with (`words+bigrams fold=s2t+tw2sp`).
+// with (`words+bigrams fold=s2t+tw2sp positions=unigrams`).
 inline constexpr char kAnalyzerKey[] = "newsearch.analyzer";
 
 // Returns the calendar day of `unix_seconds` in China Standard Time, the
@@ -69,7 +69,9 @@ std::string IdTerm(absl::string_view article_id);
 std::string SourceFilterTerm(const analysis::Analyzer& analyzer, absl::string_view source);
 
 // Builds the Xapian document for an article: terms, filter terms, values and
-// document data (the whole article serialised, nothing dropped).
+// document data (the article serialised with only the fields a hit shows and
+// its snippet reads: id, title, published_at, source, authors, body, url,
+// duplicate_of).
 Xapian::Document BuildDocument(const analysis::Analyzer& analyzer, const v1::Article& article);
 // The same with another wdf for the unprefixed title terms than kTitleWdf
 // (the relevance evaluation's title weighting grid; the service always
@@ -83,8 +85,8 @@ Xapian::Document BuildDocument(const analysis::Analyzer& analyzer, const v1::Art
 // `bigrams fold=t2s` of that time); FAILED_PRECONDITION when another writer
 // holds the index; INTERNAL for other Xapian errors.
 absl::Status CheckIndexAnalyzer(const std::string& path, const analysis::Analyzer& analyzer);
-// Reads back the article stored in a document's data. Returns false when the
-// data does not parse.
+// Reads back the article stored in a document's data (the fields listed at
+// BuildDocument). Returns false when the data does not parse.
 bool ArticleFromDocumentData(const std::string& data, v1::Article* article);
 
 }  // namespace newsearch::search::schema

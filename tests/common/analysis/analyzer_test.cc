@@ -256,12 +256,12 @@ struct IndexTextCase {
 TEST(AnalyzerTest, IndexText) {
   const std::string long_word(250, 'x');
   const std::vector<IndexTextCase> cases = {
-      {"unigrams and bigrams at the character's position, words once", "網絡 5G", "S", 1, true,
-       10, "S5g/1@12 S络/1@11 S网/1@10 S网络/1@10", 113},
-      {"unprefixed with a higher wdf", "新闻", "", 3, true, 0, "新/3@0 新闻/3@0 闻/3@1", 102},
+      {"unigrams at the character's position, bigrams without positions, words once",
+       "網絡 5G", "S", 1, true, 10, "S5g/1@12 S络/1@11 S网/1@10 S网络/1", 113},
+      {"unprefixed with a higher wdf", "新闻", "", 3, true, 0, "新/3@0 新闻/3 闻/3@1", 102},
       {"without positions wdf accumulates", "abc ABC", "XS", 2, false, 0, "XSabc/4", 102},
       {"repeated characters repeat positions", "网网网", "", 1, true, 1,
-       "网/3@1,2,3 网网/2@1,2", 104},
+       "网/3@1,2,3 网网/2", 104},
       {"punctuation only adds nothing and keeps the position", "，。!?", "A", 1, true, 7, "", 7},
       {"terms longer than 200 bytes are skipped, position still taken",
        long_word + " ok", "", 1, true, 0, "ok/1@1", 102},
@@ -294,9 +294,10 @@ TEST(AnalyzerTest, QueryForAtom) {
       {"words and runs are ANDed", "5G基站", "", false, "Query((5g AND 基站))"},
       {"prefix applies to every term", "ＣＯＯ 网", "S", false, "Query((Scoo AND S网))"},
       {"punctuation only is the empty query", "，。", "", false, "Query()"},
-      {"phrase uses one term per position", "互联网", "", true,
-       "Query((互联 PHRASE 3 联网 PHRASE 3 网))"},
-      {"phrase over words and Han", "5G 基站", "", true, "Query((5g PHRASE 3 基站 PHRASE 3 站))"},
+      {"phrase: the AND of one term per position, filtered by the unigrams' phrase",
+       "互联网", "", true, "Query(((互联 AND 联网 AND 网) FILTER (互 PHRASE 3 联 PHRASE 3 网)))"},
+      {"phrase over words and Han", "5G 基站", "", true,
+       "Query(((5g AND 基站 AND 站) FILTER (5g PHRASE 3 基 PHRASE 3 站)))"},
       {"a single-term phrase is the term", "QQ", "A", true, "Query(Aqq)"},
       {"empty phrase is the empty query", "", "", true, "Query()"},
   };
@@ -379,6 +380,14 @@ TEST_F(AnalyzerSearchTest, PhraseMatchesOnlyTheExactSequence) {
   EXPECT_EQ(Search("互联网", false), (std::set<std::string>{"互联网"}));
 }
 
+TEST_F(AnalyzerSearchTest, PhraseNeedsTheCharactersAdjacentAndInOrder) {
+  // Positions are on the unigrams; `互联 网` has 联 and 网 adjacent but no
+  // bigram 联网, `联网互` has it in another order than `互联网`.
+  EXPECT_EQ(Search("联网", true), (std::set<std::string>{"互联网", "联网互"}));
+  EXPECT_EQ(Search("网互", true), (std::set<std::string>{"联网互"}));
+  EXPECT_EQ(Search("联网互", true), (std::set<std::string>{"联网互"}));
+}
+
 TEST_F(AnalyzerSearchTest, PhraseDoesNotMatchAcrossSeparatedCharacters) {
   EXPECT_EQ(Search("网络", true), (std::set<std::string>{"網絡安全", "网络公司"}));
   EXPECT_EQ(Search("网", false).count("网 络"), 1u);
@@ -423,8 +432,10 @@ TEST(SegmentationTest, MissingDictionaryIsFailedPreconditionNamingIt) {
 }
 
 TEST(SegmentationTest, SignatureNamesVariantAndFolding) {
-  EXPECT_EQ(AnalyzerFor(Segmentation::kWordsPlusBigrams).Signature(), "words+bigrams fold=s2t+tw2sp");
-  EXPECT_EQ(AnalyzerFor(Segmentation::kBigrams).Signature(), "bigrams fold=s2t+tw2sp");
+  EXPECT_EQ(AnalyzerFor(Segmentation::kWordsPlusBigrams).Signature(),
+            "words+bigrams fold=s2t+tw2sp positions=unigrams");
+  EXPECT_EQ(AnalyzerFor(Segmentation::kBigrams).Signature(),
+            "bigrams fold=s2t+tw2sp positions=unigrams");
 }
 
 TEST(SegmentationTest, DictionaryKeepsNewsVocabularyWhole) {
@@ -470,8 +481,7 @@ TEST(SegmentationTest, WordsPlusBigramsAddsMarkedWordsWithoutPositions) {
   uint32_t position = 0;
   AnalyzerFor(Segmentation::kWordsPlusBigrams).IndexText("網路在乌镇", "", 2, true, &position, &doc);
   EXPECT_EQ(DescribeDocument(doc),
-            "W乌镇/2 W网络/2 乌/2@3 乌镇/2@3 在/2@2 在乌/2@2 络/2@1 络在/2@1 网/2@0 网络/2@0 "
-            "镇/2@4");
+            "W乌镇/2 W网络/2 乌/2@3 乌镇/2 在/2@2 在乌/2 络/2@1 络在/2 网/2@0 网络/2 镇/2@4");
 }
 
 TEST(SegmentationTest, WordsPlusBigramsAddsDictionaryWordsInsideLongerWords) {
@@ -508,8 +518,8 @@ TEST(SegmentationTest, QueryForAtomPerVariant) {
   EXPECT_EQ(both.QueryForAtom("网络", "", false).get_description(),
             "Query((网络 AND_MAYBE W网络))");
   EXPECT_EQ(both.QueryForAtom("互联网党建", "", true).get_description(),
-            "Query(((互联 PHRASE 5 联网 PHRASE 5 网党 PHRASE 5 党建 PHRASE 5 建) AND_MAYBE "
-            "(W互联网 OR W党建)))");
+            "Query((((互联 AND 联网 AND 网党 AND 党建 AND 建) FILTER (互 PHRASE 5 联 PHRASE 5 网 "
+            "PHRASE 5 党 PHRASE 5 建)) AND_MAYBE (W互联网 OR W党建)))");
   EXPECT_EQ(both.QueryForAtom("网", "", false).get_description(), "Query(网)");
 }
 
@@ -568,11 +578,12 @@ TEST(AnalyzerTest, PhraseWeightAddsTheAtomAsPhraseEvidence) {
   auto analyzer = Analyzer::Create(options);
   ASSERT_TRUE(analyzer.ok()) << analyzer.status();
   EXPECT_EQ((*analyzer)->QueryForAtom("互联网", "", false).get_description(),
-            "Query(((互联 AND 联网) AND_MAYBE 0.5 * (互联 PHRASE 3 联网 PHRASE 3 网)))");
+            "Query(((互联 AND 联网) AND_MAYBE 0.5 * ((互联 AND 联网 AND 网) FILTER (互 PHRASE 3 联 "
+            "PHRASE 3 网))))");
   // One term, or an atom that is a phrase already: nothing to add.
   EXPECT_EQ((*analyzer)->QueryForAtom("网络", "", false).get_description(), "Query(网络)");
   EXPECT_EQ((*analyzer)->QueryForAtom("互联网", "", true).get_description(),
-            "Query((互联 PHRASE 3 联网 PHRASE 3 网))");
+            "Query(((互联 AND 联网 AND 网) FILTER (互 PHRASE 3 联 PHRASE 3 网)))");
   options.phrase_weight = -1;
   EXPECT_EQ(Analyzer::Create(options).status().code(), absl::StatusCode::kInvalidArgument);
 }
