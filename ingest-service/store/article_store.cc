@@ -46,6 +46,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -133,6 +134,10 @@ constexpr char kRecreateArticle[] =
 constexpr char kUpdateArticle[] =
     "UPDATE articles SET seq = ?2, article = ?3, content_hash = ?4, page_id = ?5, "
     "updated_at = ?6 WHERE id = ?1";
+// Live articles whose id is `<base>-<k>`: ids are hex, so the range
+// ["<base>-", "<base>.") holds exactly them.
+constexpr char kSelectSiblings[] =
+    "SELECT id, page_id FROM articles WHERE id > ?1 AND id < ?2 AND deleted = 0";
 constexpr char kTombstone[] =
     "UPDATE articles SET seq = ?2, deleted = 1, article = NULL, content_hash = NULL, "
     "page_id = NULL, updated_at = ?3, signature = NULL, duplicate_of = NULL WHERE id = ?1";
@@ -520,6 +525,12 @@ struct ArticleStore::Impl {
                          int64_t* next_seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
   absl::Status DropPageIfUnused(absl::string_view page_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
+  // Tombstones the articles `<base>-<k>` with k >= page.articles.size(),
+  // base being the page's first article id: what the same request yielded
+  // before and no longer does. Appends an OUTCOME_DELETED result for each.
+  absl::Status TombstoneDroppedSiblings(const PageWrite& page, int64_t now, int64_t* next_seq,
+                                        std::vector<ArticleWriteResult>* written)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
   absl::Status SetHeadSeq(int64_t seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
   // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back when it fails.
   template <typename Fn>
@@ -617,6 +628,39 @@ absl::Status ArticleStore::Impl::SetDedup(absl::string_view id,
     sqlite3_bind_int64(stmt, 1, key);
     BindText(stmt, 2, id);
     NEWSEARCH_RETURN_IF_ERROR(StepDone(*writer, stmt, "store band key"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ArticleStore::Impl::TombstoneDroppedSiblings(
+    const PageWrite& page, int64_t now, int64_t* next_seq,
+    std::vector<ArticleWriteResult>* written) {
+  const std::string& base = page.articles.front().id();
+  std::vector<std::pair<std::string, std::string>> dropped;  // id, page_id
+  {
+    NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kSelectSiblings));
+    StmtScope scope(stmt);
+    const std::string from = base + "-";
+    const std::string to = base + ".";
+    BindText(stmt, 1, from);
+    BindText(stmt, 2, to);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      const absl::string_view id = ColumnText(stmt, 0);
+      size_t k = 0;
+      if (absl::SimpleAtoi(id.substr(from.size()), &k) && k >= page.articles.size()) {
+        dropped.emplace_back(std::string(id), std::string(ColumnText(stmt, 1)));
+      }
+    }
+    if (rc != SQLITE_DONE) return SqliteError(writer->db(), rc, "read the page's other articles");
+  }
+  for (const auto& [id, page_id] : dropped) {
+    const int64_t tombstone_seq = *next_seq + 1;  // re-linked copies take later ones
+    NEWSEARCH_RETURN_IF_ERROR(Tombstone(id, page_id, now, next_seq));
+    ArticleWriteResult& result = written->emplace_back();
+    result.id = id;
+    result.seq = tombstone_seq;
+    result.outcome = v1::OUTCOME_DELETED;
   }
   return absl::OkStatus();
 }
@@ -897,6 +941,9 @@ std::vector<absl::StatusOr<std::vector<ArticleWriteResult>>> ArticleStore::PutPa
         } else {
           status = result.status();
         }
+      }
+      if (status.ok()) {
+        status = impl.TombstoneDroppedSiblings(page, now, &next_seq, &written);
       }
       if (status.ok()) {
         NEWSEARCH_RETURN_IF_ERROR(impl.writer->Exec("RELEASE page", "put page: release"));

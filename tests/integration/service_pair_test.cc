@@ -191,6 +191,40 @@ TEST_F(ServicePairTest, GetAndListReturnStoredArticles) {
   EXPECT_EQ(listed, all_ids_);
 }
 
+TEST_F(ServicePairTest, ReingestedPageWithFewerArticlesTakesTheRestOutOfSearch) {
+  // The newspaper page (seed 003) carries several articles; the same
+  // request later yields one.
+  const std::string paper =
+      ReadFile(SourceDir() + "/tests/testdata/pages/seeds/003_2477d4934d8ca5cb.txt");
+  v1::IngestArticleResponse first;
+  ASSERT_TRUE(ingest_->Ingest(paper, &first, "daily-page-3").ok());
+  ASSERT_GT(first.articles_size(), 1);
+  ASSERT_TRUE(search_->WaitForSeq(first.articles(first.articles_size() - 1).seq()));
+  EXPECT_EQ(search_->Status().document_count(), first.articles_size());
+
+  const std::string single =
+      "量子通信骨干网开通\n\n2021-03-05 10:00:00 来源:科技日报\n\n"
+      "连接北京和上海的量子通信骨干网今日正式开通，全长两千余公里，沿线设有三十二个中继站。\n";
+  v1::IngestArticleResponse second;
+  ASSERT_TRUE(ingest_->Ingest(single, &second, "daily-page-3").ok());
+  ASSERT_EQ(second.articles_size(), first.articles_size());
+  EXPECT_EQ(second.articles(0).outcome(), v1::OUTCOME_UPDATED);
+  int64_t last_seq = 0;
+  for (int i = 1; i < second.articles_size(); ++i) {
+    EXPECT_EQ(second.articles(i).outcome(), v1::OUTCOME_DELETED);
+    EXPECT_EQ(second.articles(i).id(), first.articles(i).id());
+    last_seq = std::max(last_seq, second.articles(i).seq());
+    grpc::ClientContext context;
+    v1::GetArticleRequest get;
+    get.set_id(first.articles(i).id());
+    v1::Article article;
+    EXPECT_EQ(ingest_->stub().GetArticle(&context, get, &article).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+  }
+  ASSERT_TRUE(search_->WaitForSeq(last_seq));
+  EXPECT_EQ(search_->Status().document_count(), 1);
+}
+
 TEST_F(ServicePairTest, SecondReplicaCatchesUpFromZeroAndAnswersTheSame) {
   const std::string seeds = SourceDir() + "/tests/testdata/pages/seeds";
   for (const std::string& path : ListFiles(seeds)) IngestFile(path);

@@ -239,6 +239,9 @@ void IngestCounts::Add(const newsearch::v1::IngestArticleResponse& response) {
       case newsearch::v1::OUTCOME_UNCHANGED:
         ++unchanged;
         break;
+      case newsearch::v1::OUTCOME_DELETED:
+        ++deleted;
+        break;
       default:
         break;
     }
@@ -248,7 +251,9 @@ void IngestCounts::Add(const newsearch::v1::IngestArticleResponse& response) {
 std::string FormatIngestProgress(const IngestCounts& c, absl::Duration elapsed) {
   std::string out = absl::StrCat("ingested ", c.done_pages, "/", c.total_pages,
                                  " pages (created ", c.created, ", updated ", c.updated,
-                                 ", unchanged ", c.unchanged, ", failed ", c.failed_pages, ")");
+                                 ", unchanged ", c.unchanged,
+                                 c.deleted > 0 ? absl::StrCat(", deleted ", c.deleted) : "",
+                                 ", failed ", c.failed_pages, ")");
   if (elapsed > absl::ZeroDuration()) {
     absl::StrAppend(&out, " ",
                     absl::StrFormat("%.0f", c.done_pages / absl::ToDoubleSeconds(elapsed)),

@@ -78,6 +78,8 @@ struct IngestCounts {
   int64_t created = 0;
   int64_t updated = 0;
   int64_t unchanged = 0;
+  // Articles a re-ingested page no longer yields (OUTCOME_DELETED).
+  int64_t deleted = 0;
 
   // Adds one response's articles and failure to the counters.
   void Add(const newsearch::v1::IngestArticleResponse& response);

@@ -411,6 +411,37 @@ TEST_F(ArticleStoreTest, ChangesAfterCapsTheBatchByBytesButReturnsAtLeastOne) {
   EXPECT_THAT(ids(*store->ChangesAfter(0, 100)), ElementsAre("a", "b", "c"));
 }
 
+TEST_F(ArticleStoreTest, ReingestedPageWithFewerArticlesDeletesTheOthers) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->PutPage(MakePage("paper v1", {MakeArticle("abc", "甲"),
+                                                   MakeArticle("abc-1", "乙"),
+                                                   MakeArticle("abc-2", "丙")}))
+                  .ok());                                                           // 1 2 3
+  ASSERT_TRUE(store->PutPage(MakePage("other", {MakeArticle("abcd-1", "丁")})).ok());  // 4
+  // The same request now yields one article: abc-1 and abc-2 are gone, and
+  // an id that merely starts with the same characters is not touched.
+  auto results = store->PutPage(MakePage("paper v2", {MakeArticle("abc", "甲2")}));
+  ASSERT_TRUE(results.ok()) << results.status();
+  EXPECT_THAT(Outcomes(*results), ElementsAre(v1::OUTCOME_UPDATED, v1::OUTCOME_DELETED,
+                                              v1::OUTCOME_DELETED));
+  EXPECT_THAT(Seqs(*results), ElementsAre(5, 6, 7));
+  EXPECT_EQ((*results)[1].id, "abc-1");
+  EXPECT_EQ(store->Get("abc-1").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store->Get("abc-2").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(store->Get("abcd-1").ok());
+  auto changes = store->ChangesAfter(4, 10);
+  ASSERT_TRUE(changes.ok());
+  ASSERT_EQ(changes->size(), 3u);
+  EXPECT_EQ((*changes)[1].kind(), v1::CHANGE_KIND_DELETE);
+  EXPECT_EQ((*changes)[2].kind(), v1::CHANGE_KIND_DELETE);
+  EXPECT_EQ(store->HeadSeq(), 7);
+  // Nothing more to drop the second time.
+  auto again = store->PutPage(MakePage("paper v2", {MakeArticle("abc", "甲2")}));
+  ASSERT_TRUE(again.ok());
+  EXPECT_THAT(Outcomes(*again), ElementsAre(v1::OUTCOME_UNCHANGED));
+}
+
 TEST_F(ArticleStoreTest, HeadSeqSurvivesReopenEvenWhenLastChangeIsADelete) {
   {
     auto store = OpenStore();
