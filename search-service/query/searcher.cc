@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include <sys/stat.h>
+
 #include <xapian.h>
 
 #include "absl/status/status.h"
@@ -239,10 +241,35 @@ absl::StatusOr<Xapian::Query> BuildFilter(const v1::SearchRequest& request,
   return Xapian::Query(Xapian::Query::OP_AND, parts.begin(), parts.end());
 }
 
+// The lowest applied_seq over the database's shards (each local shard, and
+// each remote replica of a stub, commits its own): everything up to it is
+// searchable. Database::get_metadata reads only the first shard, so each
+// shard is read through a handle on its own internals (Xapian 1.4 has no
+// other per-shard accessor).
 int64_t ReadAppliedSeq(const Xapian::Database& db) {
-  int64_t seq = 0;
-  if (!absl::SimpleAtoi(db.get_metadata(schema::kAppliedSeqKey), &seq)) return 0;
-  return seq;
+  int64_t lowest = 0;
+  for (size_t i = 0; i < db.size(); ++i) {
+    int64_t seq = 0;
+    const Xapian::Database shard(db.internal[i].get());
+    if (!absl::SimpleAtoi(shard.get_metadata(schema::kAppliedSeqKey), &seq)) seq = 0;
+    if (i == 0 || seq < lowest) lowest = seq;
+  }
+  return lowest;
+}
+
+// Identifies the index's layout: the stub file (`XAPIANDB` in the index
+// directory, or the stub file itself) whose inode changes when compaction
+// swaps a shard's directory. Database::reopen() never rereads a stub, so a
+// handle opened on another layout must be opened afresh. Empty when there is
+// no stub (a plain Xapian directory).
+std::string LayoutStamp(const std::string& path) {
+  struct stat st;
+  const std::string stub = path + "/XAPIANDB";
+  if (::stat(stub.c_str(), &st) != 0 && (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))) {
+    return "";
+  }
+  return absl::StrCat(st.st_ino, ":", st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec, ":",
+                      st.st_size);
 }
 
 // Everything Search() needs after validation.
@@ -316,18 +343,23 @@ struct Searcher::Impl {
 
   mutable std::mutex mu;
   mutable std::vector<std::unique_ptr<Xapian::Database>> idle;  // guarded by mu
+  // LayoutStamp() the idle handles were opened on.
+  mutable std::string layout;  // guarded by mu
 
   // A database handle borrowed from the pool; returned on destruction unless
-  // discarded (after an error its state is unknown).
+  // discarded (after an error its state is unknown) or opened on a layout
+  // that has been replaced since.
   class Lease {
    public:
-    Lease(const Impl* impl, std::unique_ptr<Xapian::Database> db)
-        : impl_(impl), db_(std::move(db)) {}
+    Lease(const Impl* impl, std::unique_ptr<Xapian::Database> db, std::string layout = "")
+        : impl_(impl), db_(std::move(db)), layout_(std::move(layout)) {}
     Lease(Lease&&) = default;
     ~Lease() {
       if (db_ == nullptr) return;
       std::lock_guard<std::mutex> lock(impl_->mu);
-      if (impl_->idle.size() < kMaxIdleHandles) impl_->idle.push_back(std::move(db_));
+      if (impl_->idle.size() < kMaxIdleHandles && layout_ == impl_->layout) {
+        impl_->idle.push_back(std::move(db_));
+      }
     }
     Xapian::Database* get() const { return db_.get(); }
     void Discard() { db_.reset(); }
@@ -335,14 +367,22 @@ struct Searcher::Impl {
    private:
     const Impl* impl_;
     std::unique_ptr<Xapian::Database> db_;
+    std::string layout_;
   };
 
   // Returns a handle on the latest committed revision; a lease holding null
   // when the database does not exist yet.
   absl::StatusOr<Lease> Acquire() const {
     std::unique_ptr<Xapian::Database> db;
+    std::string stamp = LayoutStamp(options.path);
     {
       std::lock_guard<std::mutex> lock(mu);
+      if (stamp != layout) {
+        // A shard was swapped (compaction): handles on the old layout would
+        // reopen() into old directories forever.
+        idle.clear();
+        layout = stamp;
+      }
       if (!idle.empty()) {
         db = std::move(idle.back());
         idle.pop_back();
@@ -351,9 +391,9 @@ struct Searcher::Impl {
     try {
       if (db != nullptr) {
         db->reopen();  // cheap when nothing was committed since
-        return Lease(this, std::move(db));
+        return Lease(this, std::move(db), std::move(stamp));
       }
-      return Lease(this, std::make_unique<Xapian::Database>(options.path));
+      return Lease(this, std::make_unique<Xapian::Database>(options.path), std::move(stamp));
     } catch (const Xapian::DatabaseNotFoundError&) {
       return Lease(this, nullptr);
     } catch (const Xapian::DatabaseOpeningError& e) {
