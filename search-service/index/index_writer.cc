@@ -186,6 +186,9 @@ struct IndexWriter::Impl {
   // and the retired directories.
   absl::Mutex stub_mu;
   std::vector<std::pair<std::string, absl::Time>> retired ABSL_GUARDED_BY(stub_mu);
+  bool closing ABSL_GUARDED_BY(stub_mu) = false;
+  // Removes retired directories once their grace has passed.
+  std::thread reaper;
 
   // Runs `fn` on every shard's thread at once; returns when all are done,
   // with the first error (others are logged).
@@ -193,8 +196,9 @@ struct IndexWriter::Impl {
   // Rewrites the stub with `shard` at `generation` and, once that is
   // durable, records the generation.
   absl::Status SwapStubLine(Shard& shard, int generation);
-  // Removes retired shard directories older than `grace`.
-  void RemoveRetired(absl::Duration grace);
+  // The reaper thread: removes each retired directory kRetiredGrace after
+  // its swap, until Close().
+  void ReapLoop();
 };
 
 absl::Status IndexWriter::Shard::Apply(const analysis::Analyzer& analyzer,
@@ -308,15 +312,22 @@ absl::Status IndexWriter::Impl::SwapStubLine(Shard& shard, int generation) {
   return absl::OkStatus();
 }
 
-void IndexWriter::Impl::RemoveRetired(absl::Duration grace) {
+void IndexWriter::Impl::ReapLoop() {
   absl::MutexLock lock(&stub_mu);
-  const absl::Time now = absl::Now();
-  std::vector<std::pair<std::string, absl::Time>> keep;
-  for (auto& [dir, since] : retired) {
-    if (now - since < grace) {
-      keep.emplace_back(std::move(dir), since);
-      continue;
+  auto closing_or_retired = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(stub_mu) {
+    return closing || !retired.empty();
+  };
+  auto is_closing = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(stub_mu) { return closing; };
+  while (true) {
+    stub_mu.Await(absl::Condition(&closing_or_retired));
+    if (closing) return;
+    // Retired in swap order: the first is due first.
+    if (stub_mu.AwaitWithDeadline(absl::Condition(&is_closing),
+                                  retired.front().second + kRetiredGrace)) {
+      return;
     }
+    const std::string dir = retired.front().first;
+    retired.erase(retired.begin());
     std::error_code ec;
     fs::remove_all(dir, ec);
     if (ec) {
@@ -324,7 +335,6 @@ void IndexWriter::Impl::RemoveRetired(absl::Duration grace) {
           {{"dir", dir}, {"error", ec.message()}});
     }
   }
-  retired = std::move(keep);
 }
 
 IndexWriter::IndexWriter() : impl_(std::make_unique<Impl>()) {}
@@ -430,6 +440,7 @@ absl::StatusOr<std::unique_ptr<IndexWriter>> IndexWriter::Open(
     Shard* s = shard.get();
     s->thread = std::thread([s] { s->Loop(); });
   }
+  impl.reaper = std::thread([&impl] { impl.ReapLoop(); });
   Log(LogLevel::kInfo, "index", "index opened",
       {{"path", path},
        {"shards", shards},
@@ -443,7 +454,6 @@ absl::Status IndexWriter::Apply(const std::vector<v1::Change>& changes) {
   if (impl.closed) {
     return absl::FailedPreconditionError(absl::StrCat("index ", impl.path, " is closed"));
   }
-  impl.RemoveRetired(kRetiredGrace);
   // Validate the whole batch first so a bad change fails it before any
   // document is touched.
   const int64_t lowest = applied_seq();
@@ -482,7 +492,6 @@ absl::StatusOr<CompactionStats> IndexWriter::Compact() {
   if (impl.closed) {
     return absl::FailedPreconditionError(absl::StrCat("index ", impl.path, " is closed"));
   }
-  impl.RemoveRetired(kRetiredGrace);
   std::vector<CompactionStats> stats(impl.shards.size());
   absl::Status status = impl.RunOnShards([&](Shard& shard) -> absl::Status {
     if (shard.db == nullptr) {
@@ -553,6 +562,12 @@ absl::Status IndexWriter::Close() {
   Impl& impl = *impl_;
   if (impl.closed) return absl::OkStatus();
   impl.closed = true;
+  {
+    absl::MutexLock lock(&impl.stub_mu);
+    impl.closing = true;
+  }
+  // Directories still in their grace stay until the next Open removes them.
+  if (impl.reaper.joinable()) impl.reaper.join();
   absl::Status first;
   for (auto& shard : impl.shards) {
     {

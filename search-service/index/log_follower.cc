@@ -207,7 +207,6 @@ void LogFollower::Impl::Compact() {
   if (options.on_compact) options.on_compact(compacted, took);
   absl::MutexLock lock(&mu);
   if (compacted.ok()) {
-    ++status.compactions;
     Log(LogLevel::kInfo, "follower", "index compacted",
         {{"bytes_before", static_cast<long long>(compacted->bytes_before)},
          {"bytes_after", static_cast<long long>(compacted->bytes_after)},

@@ -62,7 +62,6 @@ struct FollowerStatus {
   int64_t head_seq = 0;       // latest head seq reported by ingest
   int64_t applied_seq = 0;    // committed to the index
   absl::Time last_commit_at = absl::InfinitePast();
-  int64_t compactions = 0;    // successful compactions since start
   std::string last_error;     // last stream or apply error, empty when none
 };
 
