@@ -132,7 +132,7 @@ STATUS_JSON=$("$CLI" --json status)
 read -r DOCS APPLIED INDEX_REPORTED_BYTES < <(python3 -c '
 import json, sys
 s = json.loads(sys.argv[1])
-print(int(s.get("document_count", 0)), int(s.get("applied_seq", 0)), int(s.get("index_size_bytes", 0)))
+print(int(s.get("documentCount", 0)), int(s.get("appliedSeq", 0)), int(s.get("indexSizeBytes", 0)))
 ' "$STATUS_JSON")
 
 # --- 4. query latency -----------------------------------------------------

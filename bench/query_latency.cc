@@ -4,13 +4,20 @@
 // timing each Search call end to end (serialisation, network, server), and
 // prints p50/p95/p99 in milliseconds plus one machine-readable RESULT line
 // for scripts (bench/e2e_bench.sh). A benchmark, not a test.
+//
+// --clients=N runs N client threads at once, each on its own channel (its
+// own connection) with every N-th query of the list, so the N clients
+// together send each query once per pass; the percentiles are over all
+// calls of all clients and queries/s is all calls over the wall time.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
@@ -32,6 +39,9 @@ ABSL_FLAG(int32_t, page_size, 10, "SearchRequest.page_size");
 ABSL_FLAG(double, timeout_seconds, 10, "Deadline of each Search call");
 ABSL_FLAG(bool, include_facets, false, "SearchRequest.include_facets (exact facet counting)");
 ABSL_FLAG(std::string, sort, "relevance", "SearchRequest.sort: relevance, recency or date");
+ABSL_FLAG(bool, expand_duplicates, false,
+          "SearchRequest.expand_duplicates (no collapsing of duplicate groups)");
+ABSL_FLAG(int32_t, clients, 1, "Concurrent clients, each with its own connection");
 
 namespace {
 
@@ -52,6 +62,7 @@ Outcome RunQuery(v1::SearchService::Stub* stub, const std::string& query, double
   request.set_query(query);
   request.set_page_size(absl::GetFlag(FLAGS_page_size));
   request.set_include_facets(absl::GetFlag(FLAGS_include_facets));
+  request.set_expand_duplicates(absl::GetFlag(FLAGS_expand_duplicates));
   const std::string sort = absl::GetFlag(FLAGS_sort);
   request.set_sort(sort == "recency" ? v1::SORT_ORDER_RELEVANCE_RECENCY
                    : sort == "date" ? v1::SORT_ORDER_DATE_DESC
@@ -102,39 +113,75 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  auto stub = v1::SearchService::NewStub(grpc::CreateChannel(
-      absl::GetFlag(FLAGS_search), grpc::InsecureChannelCredentials()));
-
-  double ms = 0;
-  int64_t errors = 0;
-  std::string first_error;
-  for (int pass = 0; pass < absl::GetFlag(FLAGS_warmup_passes); ++pass) {
-    for (const std::string& q : queries) {
-      Outcome o = RunQuery(stub.get(), q, &ms);
-      if (!o.ok && first_error.empty()) first_error = o.error;
+  const int clients = absl::GetFlag(FLAGS_clients);
+  if (clients < 1 || static_cast<size_t>(clients) > queries.size()) {
+    std::cerr << "--clients must be between 1 and the number of queries (" << queries.size()
+              << ")\n";
+    return 1;
+  }
+  // One client's work and results; client c sends queries c, c + N, ...
+  struct Client {
+    std::unique_ptr<v1::SearchService::Stub> stub;
+    std::vector<double> latencies;
+    int64_t errors = 0;
+    int64_t zero_hit_queries = 0;
+    std::string first_error;
+  };
+  std::vector<Client> state(clients);
+  for (int c = 0; c < clients; ++c) {
+    grpc::ChannelArguments args;
+    // A connection per client, as separate processes would have.
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    state[c].stub = v1::SearchService::NewStub(grpc::CreateCustomChannel(
+        absl::GetFlag(FLAGS_search), grpc::InsecureChannelCredentials(), args));
+  }
+  auto run_passes = [&](int passes, bool timed) {
+    std::vector<std::thread> threads;
+    for (int c = 0; c < clients; ++c) {
+      threads.emplace_back([&, c] {
+        Client& me = state[c];
+        double ms = 0;
+        for (int pass = 0; pass < passes; ++pass) {
+          for (size_t i = c; i < queries.size(); i += clients) {
+            Outcome o = RunQuery(me.stub.get(), queries[i], &ms);
+            if (!o.ok) {
+              if (timed) ++me.errors;
+              if (me.first_error.empty()) me.first_error = o.error;
+              continue;
+            }
+            if (!timed) continue;
+            me.latencies.push_back(ms);
+            if (pass == 0 && o.total_estimate == 0) ++me.zero_hit_queries;
+          }
+        }
+      });
+    }
+    for (std::thread& t : threads) t.join();
+  };
+  run_passes(absl::GetFlag(FLAGS_warmup_passes), /*timed=*/false);
+  for (Client& c : state) {
+    if (!c.first_error.empty()) {
+      std::cerr << "warm-up error: " << c.first_error << "\n";
+      break;
     }
   }
-  if (!first_error.empty()) std::cerr << "warm-up error: " << first_error << "\n";
-  first_error.clear();
+  for (Client& c : state) c.first_error.clear();
 
+  const absl::Time start = absl::Now();
+  run_passes(absl::GetFlag(FLAGS_passes), /*timed=*/true);
+  const double wall = absl::ToDoubleSeconds(absl::Now() - start);
   std::vector<double> latencies;
+  int64_t errors = 0;
   int64_t zero_hit_queries = 0;
   double sum_ms = 0;
-  const absl::Time start = absl::Now();
-  for (int pass = 0; pass < absl::GetFlag(FLAGS_passes); ++pass) {
-    for (const std::string& q : queries) {
-      Outcome o = RunQuery(stub.get(), q, &ms);
-      if (!o.ok) {
-        ++errors;
-        if (first_error.empty()) first_error = o.error;
-        continue;
-      }
-      latencies.push_back(ms);
-      sum_ms += ms;
-      if (pass == 0 && o.total_estimate == 0) ++zero_hit_queries;
-    }
+  std::string first_error;
+  for (const Client& c : state) {
+    latencies.insert(latencies.end(), c.latencies.begin(), c.latencies.end());
+    for (double ms : c.latencies) sum_ms += ms;
+    errors += c.errors;
+    zero_hit_queries += c.zero_hit_queries;
+    if (first_error.empty()) first_error = c.first_error;
   }
-  const double wall = absl::ToDoubleSeconds(absl::Now() - start);
   std::sort(latencies.begin(), latencies.end());
   const size_t n = latencies.size();
   const double mean = n ? sum_ms / n : 0;
@@ -147,13 +194,14 @@ int main(int argc, char** argv) {
       zero_hit_queries);
   if (!first_error.empty()) std::cout << "first error: " << first_error << "\n";
   std::cout << absl::StrFormat(
-      "latency ms: p50 %.2f  p95 %.2f  p99 %.2f  mean %.2f  max %.2f; %.0f queries/s (1 client)\n",
+      "latency ms: p50 %.2f  p95 %.2f  p99 %.2f  mean %.2f  max %.2f; %.0f queries/s (%d "
+      "client%s)\n",
       Percentile(latencies, 50), Percentile(latencies, 95), Percentile(latencies, 99), mean, max,
-      qps);
+      qps, clients, clients == 1 ? "" : "s");
   std::cout << absl::StrFormat(
       "RESULT queries=%d errors=%d zero_hit=%d p50_ms=%.3f p95_ms=%.3f p99_ms=%.3f "
-      "mean_ms=%.3f max_ms=%.3f qps=%.1f\n",
+      "mean_ms=%.3f max_ms=%.3f qps=%.1f clients=%d\n",
       n, errors, zero_hit_queries, Percentile(latencies, 50), Percentile(latencies, 95),
-      Percentile(latencies, 99), mean, max, qps);
+      Percentile(latencies, 99), mean, max, qps, clients);
   return errors == 0 ? 0 : 1;
 }

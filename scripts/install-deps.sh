@@ -25,6 +25,11 @@ packages+=(python3-jieba)
 if [ "${NEWSEARCH_SKIP_DEPLOY_TOOLS:-0}" != 1 ] && ! command -v kubectl >/dev/null 2>&1; then
   packages+=(kubernetes-client)
 fi
+# Test-only: the Python client example (examples/python, run by
+# tests/integration/clients_test.cc) uses Debian's gRPC for Python.
+if [ "${NEWSEARCH_SKIP_DEPLOY_TOOLS:-0}" != 1 ]; then
+  packages+=(python3-grpcio)
+fi
 # buf comes from npm; use the machine's npm when it has one (it may not be
 # Debian's, whose nodejs package conflicts with other node builds).
 if ! command -v buf >/dev/null 2>&1 && ! command -v npm >/dev/null 2>&1; then
@@ -71,4 +76,16 @@ if [ "${NEWSEARCH_SKIP_DEPLOY_TOOLS:-0}" != 1 ]; then
       break
     fi
   done
+fi
+
+# Test-only: the Node client example's packages, at the versions pinned in
+# examples/node/package-lock.json, into examples/node/node_modules (git-ignored).
+# Re-run when the lock file is newer than what npm installed.
+if [ "${NEWSEARCH_SKIP_DEPLOY_TOOLS:-0}" != 1 ]; then
+  node_dir="$(cd "$(dirname "$0")/.." && pwd)/examples/node"
+  if [ ! -f "$node_dir/node_modules/.package-lock.json" ] ||
+      [ "$node_dir/package-lock.json" -nt "$node_dir/node_modules/.package-lock.json" ]; then
+    echo "newsearch: installing examples/node's packages (npm ci)" >&2
+    (cd "$node_dir" && npm ci --ignore-scripts --no-fund --no-audit --loglevel=error >&2)
+  fi
 fi

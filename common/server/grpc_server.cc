@@ -11,6 +11,10 @@
 
 namespace newsearch::server {
 
+int DefaultMaxThreads(int max_concurrent_streams) {
+  return (max_concurrent_streams > 0 ? max_concurrent_streams : 128) + kUnaryThreads;
+}
+
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     const GrpcServerOptions& options, const std::vector<grpc::Service*>& services,
     const std::vector<std::string>& health_names, Registry* registry) {
@@ -46,6 +50,12 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
 
   grpc::ServerBuilder builder;
   ConfigureServerBuilder(&builder, options.max_message_bytes);
+  const int max_threads = options.max_threads > 0
+                              ? options.max_threads
+                              : DefaultMaxThreads(options.max_concurrent_streams);
+  grpc::ResourceQuota quota(absl::StrCat("newsearch-", options.metrics_service));
+  quota.SetMaxThreads(max_threads);
+  builder.SetResourceQuota(quota);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
   creators.push_back(std::move(observer));
   builder.experimental().SetInterceptorCreators(std::move(creators));
@@ -81,6 +91,7 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
        {"token_source", server->token_ != nullptr ? server->token_->description() : ""},
        {"health_port", server->health_port_},
        {"max_concurrent_streams", options.max_concurrent_streams},
+       {"max_threads", max_threads},
        {"max_message_bytes", options.max_message_bytes}});
   return server;
 }

@@ -56,11 +56,26 @@ struct GrpcServerOptions {
   // Streaming calls in flight across the caller's services; beyond it a new
   // stream is RESOURCE_EXHAUSTED. <= 0 = no limit.
   int max_concurrent_streams = 0;
+  // Threads of gRPC's sync server pool, the bound on calls in progress:
+  // every unary call and every open stream holds one while it runs. A call
+  // arriving when all are busy is answered RESOURCE_EXHAUSTED at once
+  // instead of piling up threads; health Check never needs one. <= 0 =
+  // DefaultMaxThreads(max_concurrent_streams).
+  int max_threads = 0;
   // Whether "" (readiness) and the service names start SERVING; a server
   // that becomes ready later (a search replica catching up) sets false and
   // reports readiness itself through health().
   bool initially_ready = true;
 };
+
+// Unary calls in progress the default pool leaves room for, next to the
+// streams: enough for tens of concurrent clients (a search replica runs a
+// few of them at once and queues the rest, SearcherOptions), small enough
+// that an overload is refused rather than growing threads and memory.
+inline constexpr int kUnaryThreads = 64;
+// max_concurrent_streams (or 128 when streams are unlimited) plus
+// kUnaryThreads: streams cannot starve unary calls.
+int DefaultMaxThreads(int max_concurrent_streams);
 
 // Health name that reports SERVING while the process is up and not
 // shutting down.

@@ -41,16 +41,23 @@ void HealthService::MirrorTo(HealthService* mirror) {
   for (const auto& [name, status] : statuses) mirror->SetStatus(name, status);
 }
 
-grpc::Status HealthService::Check(grpc::ServerContext*, const HealthCheckRequest* request,
-                                  HealthCheckResponse* response) {
-  absl::MutexLock lock(&mu_);
-  auto it = statuses_.find(request->service());
-  if (it == statuses_.end()) {
-    return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                        "unknown service \"" + request->service() + "\"");
+grpc::ServerUnaryReactor* HealthService::Check(grpc::CallbackServerContext* context,
+                                               const HealthCheckRequest* request,
+                                               HealthCheckResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  grpc::Status status;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = statuses_.find(request->service());
+    if (it == statuses_.end()) {
+      status = grpc::Status(grpc::StatusCode::NOT_FOUND,
+                            "unknown service \"" + request->service() + "\"");
+    } else {
+      response->set_status(it->second);
+    }
   }
-  response->set_status(it->second);
-  return grpc::Status::OK;
+  reactor->Finish(status);
+  return reactor;
 }
 
 grpc::Status HealthService::Watch(grpc::ServerContext* context, const HealthCheckRequest* request,

@@ -2,6 +2,9 @@
 // grpc-proto, so reflection-only clients (buf curl, grpcurl) can call it.
 // gRPC's built-in health service is listed by reflection without a schema.
 // Each server registers its service names ("" is the whole server).
+// Check is a callback method: it runs on gRPC's callback executor, never on
+// the sync server's bounded thread pool, so probes are answered while every
+// pool thread is busy (or held by streams).
 #ifndef NEWSEARCH_COMMON_SERVER_HEALTH_SERVICE_H_
 #define NEWSEARCH_COMMON_SERVER_HEALTH_SERVICE_H_
 
@@ -14,7 +17,8 @@
 namespace newsearch::server {
 
 // Thread-safe.
-class HealthService final : public grpc::health::v1::Health::Service {
+class HealthService final
+    : public grpc::health::v1::Health::WithCallbackMethod_Check<grpc::health::v1::Health::Service> {
  public:
   using ServingStatus = grpc::health::v1::HealthCheckResponse::ServingStatus;
 
@@ -28,9 +32,9 @@ class HealthService final : public grpc::health::v1::Health::Service {
   void MirrorTo(HealthService* mirror);
 
   // NOT_FOUND for a service name never set.
-  grpc::Status Check(grpc::ServerContext* context,
-                     const grpc::health::v1::HealthCheckRequest* request,
-                     grpc::health::v1::HealthCheckResponse* response) override;
+  grpc::ServerUnaryReactor* Check(grpc::CallbackServerContext* context,
+                                  const grpc::health::v1::HealthCheckRequest* request,
+                                  grpc::health::v1::HealthCheckResponse* response) override;
   // Sends the current status, then every change, until the client cancels
   // or the server shuts down. SERVICE_UNKNOWN for names never set.
   grpc::Status Watch(grpc::ServerContext* context,

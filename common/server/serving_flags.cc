@@ -17,11 +17,17 @@ ABSL_FLAG(std::string, health_listen, "",
 ABSL_FLAG(int32_t, max_concurrent_streams, 128,
           "Streaming calls in flight; more are RESOURCE_EXHAUSTED (0 = no limit)");
 
+ABSL_FLAG(int32_t, grpc_max_threads, 0,
+          "Threads serving gRPC calls (each running unary call and each open stream holds one); "
+          "calls beyond are RESOURCE_EXHAUSTED, health checks are always answered "
+          "(0 = max_concurrent_streams + 64)");
+
 namespace newsearch::server {
 
 std::vector<std::string> ServingFlagNames() {
   return {"auth_token_file", "tls_cert_file",  "tls_key_file",
-          "tls_client_ca_file", "health_listen", "max_concurrent_streams"};
+          "tls_client_ca_file", "health_listen", "max_concurrent_streams",
+          "grpc_max_threads"};
 }
 
 ServingOptions ServingOptionsFromFlags() {
@@ -35,12 +41,16 @@ ServingOptions ServingOptionsFromFlags() {
   options.tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
   options.health_listen = absl::GetFlag(FLAGS_health_listen);
   options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+  options.max_threads = absl::GetFlag(FLAGS_grpc_max_threads);
   return options;
 }
 
 std::string ServingOptionsProblems(const ServingOptions& options) {
   std::string problems;
   if (options.max_concurrent_streams < 0) problems += " --max_concurrent_streams must be >= 0;";
+  if (options.max_threads != 0 && options.max_threads < 4) {
+    problems += " --grpc_max_threads must be 0 (default) or at least 4;";
+  }
   return problems;
 }
 
@@ -50,6 +60,7 @@ void ApplyServingOptions(const ServingOptions& options, GrpcServerOptions* grpc_
   grpc_options->tls = options.tls;
   grpc_options->health_listen = options.health_listen;
   grpc_options->max_concurrent_streams = options.max_concurrent_streams;
+  grpc_options->max_threads = options.max_threads;
 }
 
 }  // namespace newsearch::server

@@ -26,6 +26,8 @@ struct ServingOptions {
   std::string health_listen;
   // Streaming calls in flight; <= 0 = no limit. Beyond it: RESOURCE_EXHAUSTED.
   int max_concurrent_streams = 128;
+  // gRPC sync server threads; 0 = DefaultMaxThreads (GrpcServerOptions).
+  int max_threads = 0;
 };
 
 // The flags' names (auth_token_file, tls_cert_file, ...), for

@@ -201,7 +201,7 @@ ingest_job=$!
 applied_2=0
 for _ in $(seq 1 100); do
   applied_2="$(cli_to 2 --json status 2>/dev/null |
-    sed -n 's/.*"applied_seq":"\([0-9]*\)".*/\1/p')"
+    sed -n 's/.*"appliedSeq":"\([0-9]*\)".*/\1/p')"
   [ "${applied_2:-0}" -gt "$head_1" ] && break
   sleep 0.1
 done
@@ -237,15 +237,15 @@ tmp, n = sys.argv[1], int(sys.argv[2])
 statuses = [json.load(open(f"{tmp}/status-{i}.json")) for i in range(1, n + 1)]
 ok = True
 for i, s in enumerate(statuses, 1):
-    applied, head = int(s.get("applied_seq", 0)), int(s.get("head_seq", 0))
-    lag, docs = int(s.get("lag", 0)), int(s.get("document_count", 0))
+    applied, head = int(s.get("appliedSeq", 0)), int(s.get("headSeq", 0))
+    lag, docs = int(s.get("lag", 0)), int(s.get("documentCount", 0))
     print(f"replica {i}: applied_seq {applied} head_seq {head} lag {lag} "
           f"following {s.get('following', False)} documents {docs}")
     if lag != 0 or applied != head or not s.get("following") or docs == 0:
         print(f"  replica {i} has not caught up"); ok = False
-if len({int(s.get("document_count", 0)) for s in statuses}) != 1:
+if len({int(s.get("documentCount", 0)) for s in statuses}) != 1:
     print("  document counts differ"); ok = False
-if len({int(s.get("applied_seq", 0)) for s in statuses}) != 1:
+if len({int(s.get("appliedSeq", 0)) for s in statuses}) != 1:
     print("  applied_seq differs"); ok = False
 sys.exit(0 if ok else 1)
 PY

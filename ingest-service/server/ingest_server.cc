@@ -1,6 +1,8 @@
 #include "ingest-service/server/ingest_server.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <system_error>
 #include <utility>
 
 #include <grpcpp/grpcpp.h>
@@ -15,6 +17,7 @@
 #include "common/server/server_setup.h"
 #include "ingest-service/changefeed/change_notifier.h"
 #include "ingest-service/parser/page_parser.h"
+#include "ingest-service/server/backup.h"
 #include "ingest-service/server/ingestor.h"
 #include "ingest-service/store/article_store.h"
 #include "newsearch/v1/ingest.grpc.pb.h"
@@ -28,6 +31,8 @@ constexpr int kDefaultListPageSize = 50;
 constexpr int kMaxListPageSize = 1000;
 constexpr int kDefaultChangeBatch = 256;
 constexpr int kMaxChangeBatch = 4096;
+constexpr int kDefaultChangeBatchBytes = 4 << 20;
+constexpr int kMaxChangeBatchBytes = 64 << 20;
 constexpr int kDefaultReparseBatch = 100;
 constexpr int kMaxReparseBatch = 10000;
 
@@ -211,12 +216,19 @@ class IngestServiceImpl final : public v1::IngestService::Service {
                                        kMaxChangeBatch));
     }
     if (batch == 0) batch = kDefaultChangeBatch;
+    int batch_bytes = request->max_batch_bytes();
+    if (batch_bytes < 0 || batch_bytes > kMaxChangeBatchBytes) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("max_batch_bytes is ", batch_bytes,
+                                       "; it must be between 0 and ", kMaxChangeBatchBytes));
+    }
+    if (batch_bytes == 0) batch_bytes = kDefaultChangeBatchBytes;
     Log(LogLevel::kInfo, "changefeed", "subscriber connected",
         {{"peer", context->peer()}, {"after_seq", static_cast<long long>(request->after_seq())}});
     int64_t cursor = request->after_seq();
     bool sent_any = false;
     while (!context->IsCancelled() && !notifier_->is_shut_down()) {
-      absl::StatusOr<std::vector<v1::Change>> changes = store_->ChangesAfter(cursor, batch);
+      absl::StatusOr<std::vector<v1::Change>> changes = store_->ChangesAfter(cursor, batch, batch_bytes);
       if (!changes.ok()) return ToGrpcStatus(changes.status());
       if (changes->empty()) {
         // A subscriber that is already caught up learns the head at once.
@@ -243,7 +255,15 @@ class IngestServiceImpl final : public v1::IngestService::Service {
     return grpc::Status::OK;
   }
 
+  grpc::Status BackupStore(grpc::ServerContext* context, const v1::BackupStoreRequest* request,
+                           grpc::ServerWriter<v1::BackupStoreResponse>* writer) override {
+    return StreamBackup(*store_, data_dir_, *request, context, writer);
+  }
+
+  void set_data_dir(std::string data_dir) { data_dir_ = std::move(data_dir); }
+
  private:
+  std::string data_dir_;
   Ingestor* ingestor_;
   ArticleStore* store_;
   ChangeNotifier* notifier_;
@@ -321,6 +341,16 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
   NEWSEARCH_RETURN_IF_ERROR(impl.registry.AddCallbackGauge(
       "newsearch_ingest_head_seq", "Highest committed change-log sequence number.",
       [notifier] { return static_cast<double>(notifier->head_seq()); }));
+  const std::string data_dir = options.data_dir;
+  NEWSEARCH_RETURN_IF_ERROR(impl.registry.AddCallbackGauge(
+      "newsearch_ingest_disk_free_bytes",
+      "Bytes available on the filesystem of the data directory (writes fail with "
+      "RESOURCE_EXHAUSTED when it is full).",
+      [data_dir] {
+        std::error_code ec;
+        const std::filesystem::space_info space = std::filesystem::space(data_dir, ec);
+        return ec ? -1.0 : static_cast<double>(space.available);
+      }));
   NEWSEARCH_ASSIGN_OR_RETURN(
       server::CounterFamily * warnings,
       impl.registry.AddCounter("newsearch_ingest_parse_warnings_total",
@@ -333,6 +363,8 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
   impl.service = std::make_unique<IngestServiceImpl>(
       impl.ingestor.get(), impl.store.get(), impl.notifier.get(), options.heartbeat_interval,
       articles, rejected, options.max_articles_per_stream);
+  impl.service->set_data_dir(options.data_dir);
+  NEWSEARCH_RETURN_IF_ERROR(PrepareBackupScratch(options.data_dir));
 
   server::GrpcServerOptions grpc_options;
   grpc_options.listen = options.listen;

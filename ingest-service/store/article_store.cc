@@ -34,6 +34,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <optional>
 #include <filesystem>
 #include <string>
@@ -49,6 +50,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/base/logging.h"
 #include "common/base/status_macros.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -176,14 +178,14 @@ constexpr char kChanges[] =
     "WHERE seq > ?1 ORDER BY seq LIMIT ?2";
 constexpr char kCountLive[] = "SELECT COUNT(*) FROM articles WHERE deleted = 0";
 
-// Busy, I/O and disk-full errors are worth a retry; anything else (corrupt
+// Busy and I/O errors are worth a retry; a full disk is RESOURCE_EXHAUSTED
+// (retrying does not help until an operator frees space); anything else (corrupt
 // file, constraint, misuse) is a broken invariant.
 absl::StatusCode CodeFor(int rc) {
   switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
     case SQLITE_IOERR:
-    case SQLITE_FULL:
     case SQLITE_CANTOPEN:
     case SQLITE_PROTOCOL:
     case SQLITE_READONLY:
@@ -195,6 +197,23 @@ absl::StatusCode CodeFor(int rc) {
 
 absl::Status SqliteError(sqlite3* db, int rc, absl::string_view op) {
   const char* msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  if ((rc & 0xff) == SQLITE_FULL ||
+      ((rc & 0xff) == SQLITE_IOERR && db != nullptr && sqlite3_system_errno(db) == ENOSPC)) {
+    // Says where and how much room is left, so the operator knows what to
+    // free; reads go on, and writes work again once there is room.
+    const char* file = db != nullptr ? sqlite3_db_filename(db, "main") : nullptr;
+    const std::string path = file != nullptr && *file != '\0' ? file : "(unknown file)";
+    std::error_code ec;
+    const std::filesystem::space_info space =
+        std::filesystem::space(std::filesystem::path(path).parent_path(), ec);
+    const std::string free = ec ? std::string("unknown") : absl::StrCat(space.available);
+    Log(LogLevel::kError, "store", "disk full: writes refused until space is freed",
+        {{"path", path}, {"free_bytes", free}, {"op", std::string(op)}});
+    return absl::ResourceExhaustedError(
+        absl::StrCat("article store: ", op, ": disk full writing ", path, " (", free,
+                     " bytes free on its filesystem); free space and retry: ", msg,
+                     " (sqlite code ", rc, ")"));
+  }
   return absl::Status(CodeFor(rc), absl::StrCat("article store: ", op, ": ", msg,
                                                 " (sqlite code ", rc, ")"));
 }
@@ -958,7 +977,8 @@ absl::StatusOr<ListResult> ArticleStore::List(absl::string_view after_id, int li
 }
 
 absl::StatusOr<std::vector<v1::Change>> ArticleStore::ChangesAfter(int64_t after_seq,
-                                                                   int limit) const {
+                                                                   int limit,
+                                                                   int64_t max_bytes) const {
   if (limit <= 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("article store: changes limit must be positive, got ", limit));
@@ -969,20 +989,26 @@ absl::StatusOr<std::vector<v1::Change>> ArticleStore::ChangesAfter(int64_t after
   sqlite3_bind_int64(stmt, 1, after_seq);
   sqlite3_bind_int64(stmt, 2, limit);
   std::vector<v1::Change> changes;
+  int64_t bytes = 0;
   int rc;
   while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    v1::Change& change = changes.emplace_back();
+    v1::Change change;
     const absl::string_view id = ColumnText(stmt, 0);
     change.set_seq(sqlite3_column_int64(stmt, 1));
     change.set_article_id(std::string(id));
     if (sqlite3_column_int(stmt, 6) != 0) {
       change.set_kind(v1::CHANGE_KIND_DELETE);
-      continue;
+    } else {
+      change.set_kind(v1::CHANGE_KIND_UPSERT);
+      NEWSEARCH_ASSIGN_OR_RETURN(*change.mutable_article(), ReadArticle(stmt, 1, id));
     }
-    change.set_kind(v1::CHANGE_KIND_UPSERT);
-    NEWSEARCH_ASSIGN_OR_RETURN(*change.mutable_article(), ReadArticle(stmt, 1, id));
+    bytes += static_cast<int64_t>(change.ByteSizeLong());
+    if (!changes.empty() && bytes > max_bytes) break;
+    changes.push_back(std::move(change));
   }
-  if (rc != SQLITE_DONE) return SqliteError((*reader)->db(), rc, "read changes");
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+    return SqliteError((*reader)->db(), rc, "read changes");
+  }
   return changes;
 }
 
@@ -1155,6 +1181,49 @@ absl::StatusOr<int64_t> ArticleStore::CountLive() const {
   const int rc = sqlite3_step(stmt);
   if (rc != SQLITE_ROW) return SqliteError((*reader)->db(), rc, "count articles");
   return sqlite3_column_int64(stmt, 0);
+}
+
+absl::StatusOr<SnapshotInfo> ArticleStore::SnapshotTo(const std::string& dest_path) const {
+  std::error_code ec;
+  if (std::filesystem::exists(dest_path, ec)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("article store: snapshot target ", dest_path, " already exists"));
+  }
+  {
+    NEWSEARCH_ASSIGN_OR_RETURN(auto reader, impl_->AcquireReader());
+    sqlite3* db = (*reader)->db();
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v2(db, "VACUUM INTO ?1", -1, &stmt, nullptr);
+    if (rc == SQLITE_OK) {
+      BindText(stmt, 1, dest_path);
+      rc = sqlite3_step(stmt);
+      if (rc == SQLITE_DONE) rc = SQLITE_OK;
+    }
+    absl::Status status = rc == SQLITE_OK ? absl::OkStatus()
+                                          : SqliteError(db, rc, absl::StrCat("snapshot to ", dest_path));
+    sqlite3_finalize(stmt);
+    if (!status.ok()) {
+      std::filesystem::remove(dest_path, ec);
+      if ((rc & 0xff) == SQLITE_FULL) {
+        return absl::ResourceExhaustedError(status.message());
+      }
+      return status;
+    }
+  }
+  // Read what the copy holds from the copy itself: exact whatever ingest
+  // committed meanwhile.
+  NEWSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Connection> copy,
+                             Connection::Open(dest_path, /*read_only=*/true));
+  SnapshotInfo info;
+  for (auto [sql, out] : {std::pair<const char*, int64_t*>{kSelectHeadSeq, &info.head_seq},
+                          std::pair<const char*, int64_t*>{kCountLive, &info.article_count}}) {
+    NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, copy->Prepare(sql));
+    StmtScope scope(stmt);
+    const int rc = sqlite3_step(stmt);
+    if (rc != SQLITE_ROW) return SqliteError(copy->db(), rc, "read the snapshot");
+    *out = sqlite3_column_int64(stmt, 0);
+  }
+  return info;
 }
 
 }  // namespace newsearch::ingest

@@ -11,6 +11,7 @@
 #define NEWSEARCH_INGEST_SERVICE_STORE_ARTICLE_STORE_H_
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -97,6 +98,14 @@ struct ArticleWriteResult {
   std::string duplicate_of;
 };
 
+// What a snapshot (ArticleStore::SnapshotTo) holds.
+struct SnapshotInfo {
+  // Every change up to and including this seq.
+  int64_t head_seq = 0;
+  // Live articles.
+  int64_t article_count = 0;
+};
+
 struct ListResult {
   std::vector<v1::Article> articles;
   // Id to continue after; empty when there are no more.
@@ -161,12 +170,23 @@ class ArticleStore {
   absl::StatusOr<int64_t> Delete(absl::string_view id);
 
   // Returns up to `limit` changes with seq > after_seq, in seq order: an
-  // upsert carries the full article, a delete only its id.
-  absl::StatusOr<std::vector<v1::Change>> ChangesAfter(int64_t after_seq, int limit) const;
+  // upsert carries the full article, a delete only its id. Stops before the
+  // change that would take the serialized total above `max_bytes`, but
+  // always returns at least one change when there is one.
+  absl::StatusOr<std::vector<v1::Change>> ChangesAfter(
+      int64_t after_seq, int limit, int64_t max_bytes = std::numeric_limits<int64_t>::max()) const;
   // Highest committed seq (0 for an empty store).
   int64_t HeadSeq() const;
   // Number of live (not deleted) articles.
   absl::StatusOr<int64_t> CountLive() const;
+
+  // Writes a consistent copy of the whole store, as of one committed seq, to
+  // the new file `dest_path` (SQLite's VACUUM INTO, on a read connection:
+  // ingest goes on meanwhile). The copy is a complete store: opening it with
+  // Open() continues from its head_seq. INVALID_ARGUMENT when `dest_path`
+  // exists; RESOURCE_EXHAUSTED when its disk is full (the partial file is
+  // removed).
+  absl::StatusOr<SnapshotInfo> SnapshotTo(const std::string& dest_path) const;
 
  private:
   ArticleStore();

@@ -86,6 +86,7 @@ void LogFollower::Impl::ReadLoop() {
              {"after_seq", static_cast<long long>(request.after_seq())}});
       }
       status.head_seq = std::max(status.head_seq, response.head_seq());
+      status.last_contact_at = absl::Now();
       if (response.changes_size() == 0) continue;
       // Backpressure: let the indexer catch up before taking more.
       auto has_room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {

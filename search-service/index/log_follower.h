@@ -62,6 +62,9 @@ struct FollowerStatus {
   int64_t head_seq = 0;       // latest head seq reported by ingest
   int64_t applied_seq = 0;    // committed to the index
   absl::Time last_commit_at = absl::InfinitePast();
+  // When the last message (changes or heartbeat) arrived from ingest;
+  // InfinitePast before the first. head_seq is as of this time.
+  absl::Time last_contact_at = absl::InfinitePast();
   std::string last_error;     // last stream or apply error, empty when none
 };
 

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <mutex>
 #include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -32,9 +34,6 @@
 namespace newsearch::search {
 namespace {
 
-// Idle database handles kept for reuse; more concurrent searches open more
-// handles and close the extras when they finish.
-constexpr size_t kMaxIdleHandles = 8;
 constexpr int kMaxSources = 100;
 constexpr Xapian::doccount kExtraChecked = 100;
 constexpr size_t kMaxFacetValues = 100;
@@ -337,32 +336,52 @@ class FreeTextTerms : public Xapian::ExpandDecider {
 
 }  // namespace
 
+int DefaultConcurrentSearches() {
+  return std::max(4, 2 * static_cast<int>(std::thread::hardware_concurrency()));
+}
+
 struct Searcher::Impl {
   SearcherOptions options;
   const analysis::Analyzer* analyzer = nullptr;
 
+  // Reader handles: at most `max_handles` searches run at once, each on its
+  // own handle; later ones wait for a handle to come back. Handles stay open
+  // between searches (no Database open per query); a returned handle only
+  // reopen()s, which is cheap when nothing was committed since.
+  int max_handles = 1;
   mutable std::mutex mu;
+  mutable std::condition_variable handle_returned;
   mutable std::vector<std::unique_ptr<Xapian::Database>> idle;  // guarded by mu
+  mutable int leased = 0;                                       // guarded by mu
   // LayoutStamp() the idle handles were opened on.
   mutable std::string layout;  // guarded by mu
 
-  // A database handle borrowed from the pool; returned on destruction unless
-  // discarded (after an error its state is unknown) or opened on a layout
-  // that has been replaced since.
+  // A database handle borrowed from the pool (and a slot of max_handles);
+  // returned on destruction unless discarded (after an error its state is
+  // unknown) or opened on a layout that has been replaced since.
   class Lease {
    public:
-    Lease(const Impl* impl, std::unique_ptr<Xapian::Database> db, std::string layout = "")
-        : impl_(impl), db_(std::move(db)), layout_(std::move(layout)) {}
-    Lease(Lease&&) = default;
+    explicit Lease(const Impl* impl) : impl_(impl) {}
+    Lease(Lease&& other) noexcept
+        : impl_(other.impl_), db_(std::move(other.db_)), layout_(std::move(other.layout_)) {
+      other.impl_ = nullptr;
+    }
+    Lease& operator=(Lease&&) = delete;
     ~Lease() {
-      if (db_ == nullptr) return;
-      std::lock_guard<std::mutex> lock(impl_->mu);
-      if (impl_->idle.size() < kMaxIdleHandles && layout_ == impl_->layout) {
-        impl_->idle.push_back(std::move(db_));
+      if (impl_ == nullptr) return;
+      {
+        std::lock_guard<std::mutex> lock(impl_->mu);
+        --impl_->leased;
+        if (db_ != nullptr && layout_ == impl_->layout) impl_->idle.push_back(std::move(db_));
       }
+      impl_->handle_returned.notify_one();
     }
     Xapian::Database* get() const { return db_.get(); }
     void Discard() { db_.reset(); }
+    void Set(std::unique_ptr<Xapian::Database> db, std::string layout) {
+      db_ = std::move(db);
+      layout_ = std::move(layout);
+    }
 
    private:
     const Impl* impl_;
@@ -373,10 +392,13 @@ struct Searcher::Impl {
   // Returns a handle on the latest committed revision; a lease holding null
   // when the database does not exist yet.
   absl::StatusOr<Lease> Acquire() const {
+    Lease lease(this);
     std::unique_ptr<Xapian::Database> db;
     std::string stamp = LayoutStamp(options.path);
     {
-      std::lock_guard<std::mutex> lock(mu);
+      std::unique_lock<std::mutex> lock(mu);
+      handle_returned.wait(lock, [this] { return leased < max_handles; });
+      ++leased;
       if (stamp != layout) {
         // A shard was swapped (compaction): handles on the old layout would
         // reopen() into old directories forever.
@@ -391,18 +413,20 @@ struct Searcher::Impl {
     try {
       if (db != nullptr) {
         db->reopen();  // cheap when nothing was committed since
-        return Lease(this, std::move(db), std::move(stamp));
+      } else {
+        db = std::make_unique<Xapian::Database>(options.path);
       }
-      return Lease(this, std::make_unique<Xapian::Database>(options.path), std::move(stamp));
+      lease.Set(std::move(db), std::move(stamp));
+      return lease;
     } catch (const Xapian::DatabaseNotFoundError&) {
-      return Lease(this, nullptr);
+      return lease;
     } catch (const Xapian::DatabaseOpeningError& e) {
       // The index writer creates the directory before the first commit.
       std::error_code ec;
       if (!std::filesystem::exists(options.path, ec) ||
           (std::filesystem::is_directory(options.path, ec) &&
            std::filesystem::is_empty(options.path, ec))) {
-        return Lease(this, nullptr);
+        return lease;
       }
       return absl::InternalError(
           absl::StrCat("cannot open index ", options.path, ": ", e.get_description()));
@@ -486,6 +510,10 @@ absl::StatusOr<std::unique_ptr<Searcher>> Searcher::Create(const SearcherOptions
   if (options.proximity_weight < 0 || options.proximity_window < 2) {
     problems.push_back("proximity_weight must be >= 0 and proximity_window at least 2");
   }
+  if (options.max_concurrent_searches < 0) {
+    problems.push_back(absl::StrCat("max_concurrent_searches must be >= 0, got ",
+                                    options.max_concurrent_searches));
+  }
   if (options.snippet_chars <= 0) {
     problems.push_back(absl::StrCat("snippet_chars must be positive, got ", options.snippet_chars));
   }
@@ -496,6 +524,9 @@ absl::StatusOr<std::unique_ptr<Searcher>> Searcher::Create(const SearcherOptions
   std::unique_ptr<Searcher> searcher(new Searcher());
   searcher->impl_->options = options;
   searcher->impl_->analyzer = analyzer;
+  searcher->impl_->max_handles = options.max_concurrent_searches > 0
+                                     ? options.max_concurrent_searches
+                                     : DefaultConcurrentSearches();
   return searcher;
 }
 

@@ -57,11 +57,20 @@ struct SearcherOptions {
   // scaled by `proximity_weight`); 0 = none. Measured in docs/relevance.md.
   double proximity_weight = 0.0;
   int proximity_window = 10;
+  // Searches (and other reads) running at once, each on its own Xapian
+  // handle kept open between calls; more wait for a handle. Matching is
+  // CPU-bound, so more than a couple per core only adds latency and open
+  // handles. 0 = DefaultConcurrentSearches().
+  int max_concurrent_searches = 0;
 };
 
-// Thread-safe: each call uses a Xapian::Database handle from a small pool
-// and reopen()s it when the writer has committed a newer revision (and
-// retries once on DatabaseModifiedError).
+// Twice the hardware threads, at least 4.
+int DefaultConcurrentSearches();
+
+// Thread-safe: each call uses a Xapian::Database handle from a pool of at
+// most max_concurrent_searches warm handles (waiting for one when all are
+// in use) and reopen()s it when the writer has committed a newer revision
+// (and retries once on DatabaseModifiedError).
 class Searcher {
  public:
   // `analyzer` must outlive the searcher. Does not open the database (it

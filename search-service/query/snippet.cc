@@ -13,11 +13,31 @@ namespace newsearch::search {
 namespace {
 
 constexpr char32_t kEllipsis = U'\u2026';
-// Window choice is quadratic in the number of matches; a long article full of
-// one common character does not need more than this to find a good window.
-constexpr size_t kMaxMatchesConsidered = 512;
+// Characters skipped between two tokens of a phrase that need not join
+// (spaces, punctuation) when looking for candidates.
+constexpr int kMaxGapChars = 16;
 
 bool IsSpace(char32_t cp) { return u_isUWhiteSpace(static_cast<UChar32>(cp)); }
+
+// Letters and digits below the CJK blocks: the tokenizer's word characters
+// (analyzer.cc IsWordChar), close enough for candidates.
+bool IsWordChar(char32_t cp) { return cp < 0x2E80 && u_isalnum(static_cast<UChar32>(cp)); }
+bool IsMark(char32_t cp) { return (U_GET_GC_MASK(static_cast<UChar32>(cp)) & U_GC_M_MASK) != 0; }
+bool IsConnector(char32_t cp) { return cp == '.' || cp == '_' || cp == '-'; }
+
+// Whether the tokenizer would glue text[at] (and, for a connector, the
+// character beyond it in direction `step`) to a word ending / starting next
+// to it: then a word candidate there is only part of a longer word.
+bool GluesToWord(const std::vector<char32_t>& text, int at, int step) {
+  const int n = static_cast<int>(text.size());
+  if (at < 0 || at >= n) return false;
+  const char32_t c = text[at];
+  if (IsWordChar(c) || IsMark(c)) return true;
+  const int beyond = at + step;
+  return IsConnector(c) && beyond >= 0 && beyond < n && IsWordChar(text[beyond]);
+}
+
+bool IsTokenChar(char32_t cp) { return u_isalnum(static_cast<UChar32>(cp)); }
 
 }  // namespace
 
@@ -68,14 +88,17 @@ SnippetBuilder::SnippetBuilder(const analysis::Analyzer& analyzer,
       i = j + 1;
     }
   }
-  for (const Needle& needle : needles_) {
-    const std::vector<char32_t> first = DecodeUtf8(needle.tokens[0]);
+  for (Needle& needle : needles_) {
+    for (size_t k = 0; k < needle.tokens.size(); ++k) {
+      needle.token_cps.push_back(DecodeUtf8(needle.tokens[k]));
+    }
+    const std::vector<char32_t>& first = needle.token_cps[0];
     if (!first.empty() &&
         std::find(needle_starts_.begin(), needle_starts_.end(), first[0]) == needle_starts_.end()) {
       needle_starts_.push_back(first[0]);
     }
     int chars = 0;
-    for (const std::string& token : needle.tokens) chars += static_cast<int>(DecodeUtf8(token).size());
+    for (const auto& token : needle.token_cps) chars += static_cast<int>(token.size());
     longest_needle_chars_ = std::max(longest_needle_chars_, chars);
   }
 }
@@ -157,78 +180,135 @@ std::vector<std::pair<int, int>> SnippetBuilder::ScreenRanges(
   return ranges;
 }
 
-std::vector<SnippetBuilder::Match> SnippetBuilder::FindMatches(
-    absl::string_view text, std::vector<char32_t>* original) const {
-  *original = DecodeUtf8(text);
-  std::vector<Match> matches;
-  if (needles_.empty() || text.empty()) return matches;
-  const int original_size = static_cast<int>(original->size());
-  // Folding (OpenCC) is most of a query's cost: in a long text fold only the
-  // ranges around characters that can start a match.
-  const std::vector<std::pair<int, int>> ranges = ScreenRanges(*original);
-  if (ranges.empty()) {
-    MatchRange(text, 0, original_size, &matches);
-  } else {
-    for (const auto& [begin, end] : ranges) {
-      if (begin >= end) continue;
-      MatchRange(EncodeUtf8(*original, begin, end), begin, original_size, &matches);
-    }
-  }
-
-  // Prefer whole-run matches: an atom's bigrams count only where the whole
-  // atom appears nowhere in this text.
+std::vector<bool> SnippetBuilder::AtomsWithWholeMatch(const std::vector<Match>& matches) {
   std::vector<bool> has_whole;
   for (const Match& m : matches) {
     if (m.atom >= static_cast<int>(has_whole.size())) has_whole.resize(m.atom + 1, false);
     if (m.whole) has_whole[m.atom] = true;
   }
-  matches.erase(std::remove_if(matches.begin(), matches.end(),
-                               [&](const Match& m) { return !m.whole && has_whole[m.atom]; }),
-                matches.end());
-  std::sort(matches.begin(), matches.end(), [](const Match& a, const Match& b) {
+  return has_whole;
+}
+
+void SnippetBuilder::PreferWhole(const std::vector<bool>& has_whole, std::vector<Match>* matches) {
+  // An atom's bigrams count only where the whole atom appears nowhere in
+  // the text.
+  auto whole_elsewhere = [&](const Match& m) {
+    return !m.whole && m.atom < static_cast<int>(has_whole.size()) && has_whole[m.atom];
+  };
+  matches->erase(std::remove_if(matches->begin(), matches->end(), whole_elsewhere),
+                 matches->end());
+  std::sort(matches->begin(), matches->end(), [](const Match& a, const Match& b) {
     return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
   });
+}
+
+std::vector<SnippetBuilder::Match> SnippetBuilder::FindMatches(
+    absl::string_view text, const std::vector<char32_t>& original) const {
+  std::vector<Match> matches;
+  if (needles_.empty() || text.empty()) return matches;
+  const int original_size = static_cast<int>(original.size());
+  // Folding (OpenCC) is most of a query's cost: in a long text fold only the
+  // ranges around characters that can start a match.
+  const std::vector<std::pair<int, int>> ranges = ScreenRanges(original);
+  if (ranges.empty()) {
+    MatchRange(text, 0, original_size, &matches);
+  } else {
+    for (const auto& [begin, end] : ranges) {
+      if (begin >= end) continue;
+      MatchRange(EncodeUtf8(original, begin, end), begin, original_size, &matches);
+    }
+  }
+  PreferWhole(AtomsWithWholeMatch(matches), &matches);
   return matches;
 }
 
-v1::Snippet SnippetBuilder::Excerpt(const std::vector<char32_t>& original,
-                                    const std::vector<Match>& all_matches) const {
+std::vector<SnippetBuilder::Match> SnippetBuilder::Candidates(
+    const std::vector<char32_t>& original) const {
+  std::vector<Match> matches;
   const int total = static_cast<int>(original.size());
-  const int n = max_chars_;
-  const size_t considered = std::min(all_matches.size(), kMaxMatchesConsidered);
-
-  // Window start: a little context before the anchoring match, then as many
-  // distinct atoms as fit (whole matches count double), then most matches.
-  int best_start = 0;
-  int best_anchor = 0;
-  if (considered > 0) {
-    const int lead = n / 5;
-    int best_score = -1;
-    int best_count = -1;
-    std::vector<int> atom_score;
-    for (size_t i = 0; i < considered; ++i) {
-      int start = std::max(0, all_matches[i].begin - lead);
-      if (start + n > total) start = std::max(0, total - n);
-      const int end = start + n;
-      atom_score.assign(atom_score.size(), 0);
-      int count = 0;
-      for (size_t j = 0; j < considered; ++j) {
-        const Match& m = all_matches[j];
-        if (m.begin < start || m.end > end) continue;
-        if (m.atom >= static_cast<int>(atom_score.size())) atom_score.resize(m.atom + 1, 0);
-        atom_score[m.atom] = std::max(atom_score[m.atom], m.whole ? 2 : 1);
-        ++count;
+  if (needles_.empty() || total == 0) return matches;
+  // Each code point folded on its own (a memo lookup): the same character
+  // as the folded text except where OpenCC converts a whole phrase.
+  std::vector<char32_t> folded(original.size());
+  for (int i = 0; i < total; ++i) folded[i] = analyzer_.FoldCodePoint(original[i]);
+  bool needs_fold = false;
+  auto same = [&](int i, char32_t want) {
+    if (original[i] == want) return true;
+    needs_fold = true;
+    return folded[i] == want;
+  };
+  for (int i = 0; i < total; ++i) {
+    for (const Needle& needle : needles_) {
+      const std::vector<char32_t>& first = needle.token_cps[0];
+      if (first.empty() || (original[i] != first[0] && folded[i] != first[0])) continue;
+      needs_fold = false;
+      int p = i;
+      bool ok = true;
+      for (size_t k = 0; k < needle.token_cps.size() && ok; ++k) {
+        if (k > 0 && !needle.must_join[k - 1]) {
+          // Tokens that need not join may have spaces or punctuation between.
+          int gap = 0;
+          while (p < total && gap < kMaxGapChars && !IsTokenChar(folded[p])) ++p, ++gap;
+        }
+        const std::vector<char32_t>& token = needle.token_cps[k];
+        const bool word = !token.empty() && IsWordChar(token[0]);
+        if (word && GluesToWord(folded, p - 1, -1)) ok = false;
+        for (size_t c = 0; c < token.size() && ok; ++c, ++p) ok = p < total && same(p, token[c]);
+        if (ok && word && GluesToWord(folded, p, 1)) ok = false;
       }
-      int score = 0;
-      for (int s : atom_score) score += s;
-      if (score > best_score || (score == best_score && count > best_count)) {
-        best_score = score;
-        best_count = count;
-        best_start = start;
-        best_anchor = all_matches[i].begin;
-      }
+      if (ok) matches.push_back(Match{i, p, needle.atom, needle.whole, needs_fold});
     }
   }
+  PreferWhole(AtomsWithWholeMatch(matches), &matches);
+  return matches;
+}
+
+SnippetBuilder::Window SnippetBuilder::ChooseWindow(int total,
+                                                   const std::vector<Match>& matches) const {
+  // Window start: a little context before the anchoring match, then as many
+  // distinct atoms as fit (whole matches count double), then most matches.
+  // Matches are sorted by begin, so the ones inside the window of match i
+  // are a run starting near i: linear in matches times matches per window.
+  Window best;
+  const int n = max_chars_;
+  const int lead = n / 5;
+  int best_score = -1;
+  int best_count = -1;
+  std::vector<int> atom_score;
+  size_t first = 0;
+  for (size_t i = 0; i < matches.size(); ++i) {
+    int start = std::max(0, matches[i].begin - lead);
+    if (start + n > total) start = std::max(0, total - n);
+    const int end = start + n;
+    while (first < matches.size() && matches[first].begin < start) ++first;
+    atom_score.assign(atom_score.size(), 0);
+    int count = 0;
+    for (size_t j = first; j < matches.size() && matches[j].begin < end; ++j) {
+      const Match& m = matches[j];
+      if (m.end > end) continue;
+      if (m.atom >= static_cast<int>(atom_score.size())) atom_score.resize(m.atom + 1, 0);
+      atom_score[m.atom] = std::max(atom_score[m.atom], m.whole ? 2 : 1);
+      ++count;
+    }
+    int score = 0;
+    for (int s : atom_score) score += s;
+    if (score > best_score || (score == best_score && count > best_count)) {
+      best_score = score;
+      best_count = count;
+      best.start = start;
+      best.anchor = matches[i].begin;
+    }
+  }
+  return best;
+}
+
+v1::Snippet SnippetBuilder::Excerpt(const std::vector<char32_t>& original,
+                                    const std::vector<Match>& all_matches,
+                                    const Window& window) const {
+  const int total = static_cast<int>(original.size());
+  const int n = max_chars_;
+  int best_start = window.start;
+  const int best_anchor = window.anchor;
   // Start at a paragraph boundary when one lies in the lead-in.
   for (int k = best_anchor - 1; k >= best_start; --k) {
     if (original[k] == U'\n') {
@@ -289,15 +369,57 @@ v1::Snippet SnippetBuilder::Excerpt(const std::vector<char32_t>& original,
 }
 
 v1::Snippet SnippetBuilder::Build(absl::string_view title, absl::string_view body) const {
-  std::vector<char32_t> body_cps;
-  const std::vector<Match> body_matches = FindMatches(body, &body_cps);
-  if (!body_matches.empty()) return Excerpt(body_cps, body_matches);
-  std::vector<char32_t> title_cps;
-  const std::vector<Match> title_matches = FindMatches(title, &title_cps);
+  const std::vector<char32_t> body_cps = DecodeUtf8(body);
+  const int total = static_cast<int>(body_cps.size());
+  // Bounded work: candidates from per-character folds place the window.
+  // When every candidate in it is the needle's own characters, those are
+  // the highlights and nothing is folded with OpenCC (most of a query's cost
+  // before); otherwise only the window (plus context for OpenCC's phrases)
+  // is folded and tokenised to find the exact ones. When the candidates
+  // miss (a match only OpenCC's phrase conversion makes) and the title has
+  // none either, the whole text is folded.
+  const std::vector<Match> candidates = Candidates(body_cps);
+  if (!candidates.empty()) {
+    const Window window = ChooseWindow(total, candidates);
+    const int window_end = window.start + max_chars_;
+    bool confirm = false;
+    std::vector<Match> in_window;
+    for (const Match& m : candidates) {
+      if (m.end <= window.start || m.begin >= window_end) continue;
+      confirm = confirm || m.needs_fold;
+      in_window.push_back(m);
+    }
+    if (!confirm) return Excerpt(body_cps, in_window, window);
+    const int margin = longest_needle_chars_ + 16;
+    const int begin = std::max(0, window.start - margin);
+    const int end = std::min(total, window.start + max_chars_ + margin);
+    std::vector<Match> exact;
+    MatchRange(EncodeUtf8(body_cps, begin, end), begin, total, &exact);
+    PreferWhole(AtomsWithWholeMatch(candidates), &exact);
+    const bool found = std::any_of(exact.begin(), exact.end(), [&](const Match& m) {
+      return m.begin >= window.start && m.end <= window_end;
+    });
+    if (found) return Excerpt(body_cps, exact, window);
+  }
+  // No candidate in the body: most likely only the title matched; it is
+  // short, so it is checked before the body is folded as a whole.
+  const std::vector<char32_t> title_cps = DecodeUtf8(title);
+  const std::vector<Match> title_matches = FindMatches(title, title_cps);
+  if (candidates.empty() && !title_matches.empty()) {
+    return Excerpt(title_cps, title_matches,
+                   ChooseWindow(static_cast<int>(title_cps.size()), title_matches));
+  }
+  const std::vector<Match> body_matches = FindMatches(body, body_cps);
+  if (!body_matches.empty()) {
+    return Excerpt(body_cps, body_matches, ChooseWindow(total, body_matches));
+  }
   const bool body_blank =
       std::all_of(body_cps.begin(), body_cps.end(), [](char32_t c) { return IsSpace(c); });
-  if (!title_matches.empty() || body_blank) return Excerpt(title_cps, title_matches);
-  return Excerpt(body_cps, {});
+  if (!title_matches.empty() || body_blank) {
+    return Excerpt(title_cps, title_matches,
+                   ChooseWindow(static_cast<int>(title_cps.size()), title_matches));
+  }
+  return Excerpt(body_cps, {}, Window());
 }
 
 }  // namespace newsearch::search

@@ -40,8 +40,11 @@ class SnippetBuilder {
 
   // Returns the excerpt of `body` holding the most distinct query atoms in
   // max_chars code points; the title (with its highlights) when only the
-  // title matched; else the start of the body (the title when the body is
-  // empty). Whitespace runs become one space; `…` marks cut ends.
+  // title matched (or the title matched and the body only through an OpenCC
+  // phrase conversion, which is not looked for then); else the start of the
+  // body (the title when the body is empty). Work is bounded by the
+  // snippet, not the body, except for a body matched only through phrase
+  // conversion. Whitespace runs become one space; `…` marks cut ends.
   // Highlights are [start, end) code point offsets into Snippet.text, one per
   // matched word or phrase, sorted, overlapping ones merged.
   v1::Snippet Build(absl::string_view title, absl::string_view body) const;
@@ -50,6 +53,8 @@ class SnippetBuilder {
   // A token sequence to find in the folded text.
   struct Needle {
     std::vector<std::string> tokens;
+    // The tokens' code points.
+    std::vector<std::vector<char32_t>> token_cps;
     // must_join[i]: tokens i and i+1 are a bigram in the query, so they must
     // be adjacent Han characters in the text too.
     std::vector<bool> must_join;
@@ -61,9 +66,33 @@ class SnippetBuilder {
     int end;
     int atom;
     bool whole;
+    // Candidates only: some character matched only through its own fold
+    // (another script, case, width), which OpenCC's phrase conversion can
+    // fold differently; Build confirms such candidates on the folded text.
+    bool needs_fold = false;
   };
 
-  std::vector<Match> FindMatches(absl::string_view text, std::vector<char32_t>* original) const;
+  // Where the excerpt starts, and the match it was chosen for.
+  struct Window {
+    int start = 0;
+    int anchor = 0;
+  };
+
+  // Exact matches in `text` (whose code points are `original`), sorted.
+  std::vector<Match> FindMatches(absl::string_view text,
+                                 const std::vector<char32_t>& original) const;
+  // Likely matches, sorted, from each code point folded on its own (no
+  // OpenCC phrase conversion; word boundaries as the tokenizer draws them):
+  // linear in the text and cheap. They place the window; a candidate whose
+  // characters are the needle's own (not only after folding) is a match.
+  std::vector<Match> Candidates(const std::vector<char32_t>& original) const;
+  // Drops bigram matches of atoms that also match whole (per `has_whole`,
+  // by atom) and sorts by begin, longest first.
+  static std::vector<bool> AtomsWithWholeMatch(const std::vector<Match>& matches);
+  static void PreferWhole(const std::vector<bool>& has_whole, std::vector<Match>* matches);
+  // The window of max_chars_ holding the most distinct atoms (then the most
+  // matches) among sorted `matches`, in a text of `total` code points.
+  Window ChooseWindow(int total, const std::vector<Match>& matches) const;
   // Adds the needles' matches in `text`, which is the code points
   // [offset, offset + size) of the original, as original offsets.
   void MatchRange(absl::string_view text, int offset, int original_size,
@@ -72,7 +101,8 @@ class SnippetBuilder {
   // point whose own fold starts a needle. Empty when folding all of it is
   // as cheap (short text, or ranges covering most of it).
   std::vector<std::pair<int, int>> ScreenRanges(const std::vector<char32_t>& original) const;
-  v1::Snippet Excerpt(const std::vector<char32_t>& original, const std::vector<Match>& matches) const;
+  v1::Snippet Excerpt(const std::vector<char32_t>& original, const std::vector<Match>& matches,
+                      const Window& window) const;
 
   const analysis::Analyzer& analyzer_;
   std::vector<Needle> needles_;

@@ -38,6 +38,9 @@ ABSL_FLAG(int32_t, query_time_limit_ms, 0,
           "counts and facets (0 = none); such responses have partial=true");
 ABSL_FLAG(int32_t, facet_exact_limit, 100000,
           "Facet counts are exact for match sets up to this many articles");
+ABSL_FLAG(int32_t, max_concurrent_searches, 0,
+          "Searches running at once, each on a Xapian handle kept open; more wait for one "
+          "(0 = twice the cores, at least 4)");
 ABSL_FLAG(int32_t, shutdown_grace_seconds, 10, "Grace period for in-flight calls on SIGTERM");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
 ABSL_FLAG(std::string, ingest_token_file, "",
@@ -48,8 +51,11 @@ ABSL_FLAG(std::string, ingest_tls_ca_file, "",
 ABSL_FLAG(std::string, ingest_tls_cert_file, "", "PEM client certificate for mutual TLS to ingest");
 ABSL_FLAG(std::string, ingest_tls_key_file, "", "PEM key of --ingest_tls_cert_file");
 ABSL_FLAG(int64_t, ready_max_lag, 1000,
-          "Readiness (health \"\") is SERVING only while following ingest at most this many "
-          "changes behind");
+          "Readiness (health \"\") is SERVING while the lag last seen is at most this many "
+          "changes; it stays SERVING while ingest is unreachable");
+ABSL_FLAG(int32_t, ready_contact_grace_seconds, 10,
+          "A replica that has not reached ingest since it started becomes ready after this "
+          "many seconds when its index already holds changes");
 ABSL_FLAG(std::string, analyzer, "",
           "Analyzer variant: bigrams, words or words+bigrams (empty = the default, "
           "bigrams). Recorded in the index; an index built with another is refused");
@@ -64,8 +70,9 @@ int main(int argc, char** argv) {
       "max_batch_changes", "flush_interval_ms", "index_shards", "compact_after_changes",
       "max_query_chars", "max_page_size",
       "max_result_depth", "shutdown_grace_seconds", "log_level", "query_time_limit_ms",
-      "facet_exact_limit", "analyzer", "ingest_token_file", "ingest_tls_ca_file",
-      "ingest_tls_cert_file", "ingest_tls_key_file", "ready_max_lag"};
+      "facet_exact_limit", "max_concurrent_searches", "analyzer", "ingest_token_file",
+      "ingest_tls_ca_file", "ingest_tls_cert_file", "ingest_tls_key_file", "ready_max_lag",
+      "ready_contact_grace_seconds"};
   for (std::string& name : newsearch::server::ServingFlagNames()) env_flags.push_back(name);
   const absl::Status env = newsearch::server::ApplyEnvironmentToFlags(env_flags);
   if (!env.ok()) {
@@ -94,6 +101,7 @@ int main(int argc, char** argv) {
   options.shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
   options.query_time_limit = absl::Milliseconds(absl::GetFlag(FLAGS_query_time_limit_ms));
   options.facet_exact_limit = absl::GetFlag(FLAGS_facet_exact_limit);
+  options.max_concurrent_searches = absl::GetFlag(FLAGS_max_concurrent_searches);
   options.serving = newsearch::server::ServingOptionsFromFlags();
   options.ingest_token_file = absl::GetFlag(FLAGS_ingest_token_file);
   if (const char* token = std::getenv("NEWSEARCH_INGEST_TOKEN"); token != nullptr) {
@@ -103,6 +111,7 @@ int main(int argc, char** argv) {
   options.ingest_tls_cert_file = absl::GetFlag(FLAGS_ingest_tls_cert_file);
   options.ingest_tls_key_file = absl::GetFlag(FLAGS_ingest_tls_key_file);
   options.ready_max_lag = absl::GetFlag(FLAGS_ready_max_lag);
+  options.ready_contact_grace = absl::Seconds(absl::GetFlag(FLAGS_ready_contact_grace_seconds));
   options.analyzer = absl::GetFlag(FLAGS_analyzer);
   std::string problems;
   if (!options.analyzer.empty()) {
@@ -123,11 +132,17 @@ int main(int argc, char** argv) {
     problems += " --query_time_limit_ms must be >= 0;";
   }
   if (options.facet_exact_limit <= 0) problems += " --facet_exact_limit must be positive;";
+  if (options.max_concurrent_searches < 0) {
+    problems += " --max_concurrent_searches must be >= 0;";
+  }
   if (options.max_result_depth < options.max_page_size) {
     problems += " --max_result_depth must be >= --max_page_size;";
   }
   problems += newsearch::server::ServingOptionsProblems(options.serving);
   if (options.ready_max_lag < 0) problems += " --ready_max_lag must be >= 0;";
+  if (absl::GetFlag(FLAGS_ready_contact_grace_seconds) < 0) {
+    problems += " --ready_contact_grace_seconds must be >= 0;";
+  }
   if (!problems.empty()) {
     std::cerr << "newsearch-search: invalid configuration:" << problems << "\n";
     return 2;

@@ -83,6 +83,9 @@ class SearchServiceImpl final : public v1::SearchService::Service {
     if (status.last_commit_at != absl::InfinitePast()) {
       response->mutable_last_commit_at()->set_seconds(absl::ToUnixSeconds(status.last_commit_at));
     }
+    if (status.last_contact_at != absl::InfinitePast()) {
+      response->mutable_last_contact_at()->set_seconds(absl::ToUnixSeconds(status.last_contact_at));
+    }
     response->set_index_size_bytes(DirectorySize(index_path_));
     return grpc::Status::OK;
   }
@@ -117,20 +120,36 @@ struct SearchServer::Impl {
   void ReportReadiness();
 };
 
+namespace {
+
+bool IsReady(const FollowerStatus& status, const SearchServerOptions& options,
+             absl::Duration since_start) {
+  if (status.last_contact_at == absl::InfinitePast()) {
+    // No word from ingest since this process started: serve the index this
+    // replica already holds once the grace has passed, never an empty one.
+    return status.applied_seq > 0 && since_start >= options.ready_contact_grace;
+  }
+  return std::max<int64_t>(0, status.head_seq - status.applied_seq) <= options.ready_max_lag;
+}
+
+}  // namespace
+
 void SearchServer::Impl::ReportReadiness() {
   using grpc::health::v1::HealthCheckResponse;
+  const absl::Time started = absl::Now();
   bool last_ready = false;
   bool first = true;
   while (true) {
     const FollowerStatus status = follower->status();
     const int64_t lag = std::max<int64_t>(0, status.head_seq - status.applied_seq);
-    const bool ready = status.following && lag <= options.ready_max_lag;
+    const bool ready = IsReady(status, options, absl::Now() - started);
     if (first || ready != last_ready) {
       const auto serving = ready ? HealthCheckResponse::SERVING : HealthCheckResponse::NOT_SERVING;
       server->health().SetStatus("", serving);
       server->health().SetStatus("newsearch.v1.SearchService", serving);
       Log(LogLevel::kInfo, "search", ready ? "ready" : "not ready",
           {{"following", status.following},
+           {"contacted", status.last_contact_at != absl::InfinitePast()},
            {"lag", static_cast<long long>(lag)},
            {"ready_max_lag", static_cast<long long>(options.ready_max_lag)}});
       last_ready = ready;
@@ -169,6 +188,7 @@ absl::StatusOr<std::unique_ptr<SearchServer>> SearchServer::Start(
   searcher_options.max_result_depth = options.max_result_depth;
   searcher_options.query_time_limit = options.query_time_limit;
   searcher_options.facet_exact_limit = options.facet_exact_limit;
+  searcher_options.max_concurrent_searches = options.max_concurrent_searches;
   NEWSEARCH_ASSIGN_OR_RETURN(impl.searcher, Searcher::Create(searcher_options, impl.analyzer.get()));
 
   LogFollowerOptions follower_options;
@@ -212,6 +232,17 @@ absl::StatusOr<std::unique_ptr<SearchServer>> SearchServer::Start(
   NEWSEARCH_RETURN_IF_ERROR(impl.registry.AddCallbackGauge(
       "newsearch_search_following", "1 while the change stream to ingest is open.",
       [follower] { return follower->status().following ? 1.0 : 0.0; }));
+  const absl::Time started = absl::Now();
+  NEWSEARCH_RETURN_IF_ERROR(impl.registry.AddCallbackGauge(
+      "newsearch_search_seconds_since_contact",
+      "Seconds since the last message (changes or heartbeat) from ingest; since this replica "
+      "started when there has been none. Alert on it: replicas stay ready through an ingest "
+      "outage.",
+      [follower, started] {
+        const absl::Time contact = follower->status().last_contact_at;
+        return absl::ToDoubleSeconds(absl::Now() -
+                                     (contact == absl::InfinitePast() ? started : contact));
+      }));
   NEWSEARCH_RETURN_IF_ERROR(impl.registry.AddCallbackGauge(
       "newsearch_search_documents", "Documents in the latest committed index revision.",
       [searcher] {
@@ -232,7 +263,7 @@ absl::StatusOr<std::unique_ptr<SearchServer>> SearchServer::Start(
   grpc_options.max_message_bytes = options.max_message_bytes;
   grpc_options.shutdown_grace = options.shutdown_grace;
   server::ApplyServingOptions(options.serving, &grpc_options);
-  // Ready only once caught up with ingest (ReportReadiness).
+  // Ready only once the index is fresh enough (ReportReadiness).
   grpc_options.initially_ready = false;
   NEWSEARCH_ASSIGN_OR_RETURN(impl.server,
                              server::GrpcServer::Start(grpc_options, {impl.service.get()},

@@ -42,6 +42,9 @@ struct SearchServerOptions {
   absl::Duration query_time_limit = absl::ZeroDuration();
   // Facet counts are exact for match sets up to this many articles.
   int facet_exact_limit = 100000;
+  // Searches running at once, each on a warm Xapian handle; more wait
+  // (SearcherOptions::max_concurrent_searches). 0 = twice the cores, >= 4.
+  int max_concurrent_searches = 0;
   absl::Duration shutdown_grace = absl::Seconds(10);
 
   // Security and limits (README "Security and limits").
@@ -55,9 +58,17 @@ struct SearchServerOptions {
   std::string ingest_tls_ca_file;
   std::string ingest_tls_cert_file;
   std::string ingest_tls_key_file;
-  // Readiness (health service "") is SERVING only while the change stream
-  // is open and at most this many changes behind ingest's head.
+  // Readiness (health service "") means "can answer from a fresh enough
+  // index": SERVING while the lag last seen (ingest's head as of the last
+  // message on the change stream, minus what is committed here) is at most
+  // ready_max_lag. It stays SERVING while ingest is unreachable: replicas
+  // keep answering from the index they hold, and the time since the last
+  // contact is exported for alerts instead. A replica that has not reached
+  // ingest since it started is SERVING once ready_contact_grace has passed
+  // if its index already holds changes (it was restarted during an ingest
+  // outage); an empty one waits for ingest.
   int64_t ready_max_lag = 1000;
+  absl::Duration ready_contact_grace = absl::Seconds(10);
   // Analyzer variant (`bigrams`, `words`, `words+bigrams`; empty = the
   // default). Recorded in the index; an index built with another one is
   // refused (FAILED_PRECONDITION).

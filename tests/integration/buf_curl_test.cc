@@ -12,6 +12,7 @@ namespace newsearch::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string BufCurl(const std::string& address, const std::string& method,
                     const std::string& json, int* exit_code) {
@@ -46,6 +47,21 @@ TEST(BufCurlTest, EveryServiceIsCallableThroughReflection) {
   ASSERT_EQ(code, 0) << out;
   EXPECT_THAT(out, HasSubstr("量子计算机原型机发布"));
   EXPECT_THAT(out, HasSubstr("highlights"));
+  // Every message prints proto3's lowerCamelCase JSON names.
+  EXPECT_THAT(out, HasSubstr("\"totalEstimate\": \"1\""));
+  EXPECT_THAT(out, HasSubstr("\"publishedAt\": \"2022-07-01T01:00:00Z\""));
+
+  // The stored Article too (it once forced snake_case names); input takes
+  // either spelling (`page_size` here, `externalId` above).
+  out = BufCurl(ingest.address(), "newsearch.v1.IngestService/ListArticles",
+                "{\"page_size\":1}", &code);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("\"externalId\": \"buf-1\""));
+  EXPECT_THAT(out, HasSubstr("\"publishedAt\": \"2022-07-01T01:00:00Z\""));
+  EXPECT_THAT(out, HasSubstr("\"detectedEncoding\": \"UTF-8\""));
+  EXPECT_THAT(out, HasSubstr("\"pageId\": "));
+  EXPECT_THAT(out, Not(HasSubstr("\"external_id\"")));
+  EXPECT_THAT(out, Not(HasSubstr("\"published_at\"")));
 
   out = BufCurl(search.address(), "grpc.health.v1.Health/Check",
                 "{\"service\":\"newsearch.v1.SearchService\"}", &code);

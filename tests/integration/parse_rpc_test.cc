@@ -141,9 +141,11 @@ TEST_F(ParseRpcTest, BufCurlAndTheCliShowTheParse) {
       &code);
   ASSERT_EQ(code, 0) << out;
   EXPECT_THAT(out, HasSubstr("\"articles\""));
-  // JSON names are the documented field names, not lowerCamelCase.
-  EXPECT_THAT(out, HasSubstr("\"detected_encoding\": \"GB18030\""));
-  EXPECT_THAT(out, HasSubstr("\"published_at\": "));
+  // proto3 JSON names (lowerCamelCase), like every other message's.
+  EXPECT_THAT(out, HasSubstr("\"detectedEncoding\": \"GB18030\""));
+  EXPECT_THAT(out, HasSubstr("\"publishedAt\": \"2019-06-04T16:00:00Z\""));
+  EXPECT_THAT(out, HasSubstr("\"pageId\": "));
+  EXPECT_THAT(out, Not(HasSubstr("\"detected_encoding\"")));
   EXPECT_THAT(out, HasSubstr("安溪茶农开起直播间"));
 
   const std::string cli = BinaryDir() + "/tools/cli/newsearch --ingest " + ingest_->address();
@@ -154,7 +156,7 @@ TEST_F(ParseRpcTest, BufCurlAndTheCliShowTheParse) {
   EXPECT_THAT(out, HasSubstr("安溪茶农开起直播间"));
   out = RunShell(absl::StrCat(cli, " parse --json ", page), &code);
   ASSERT_EQ(code, 0) << out;
-  EXPECT_THAT(out, HasSubstr("\"detected_encoding\":\"GB18030\""));
+  EXPECT_THAT(out, HasSubstr("\"detectedEncoding\":\"GB18030\""));
 
   const std::string junk = root_ + "/junk.txt";
   FILE* f = fopen(junk.c_str(), "w");

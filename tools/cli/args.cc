@@ -75,6 +75,7 @@ constexpr CommandName kCommands[] = {
     {"get", Command::kGet},       {"list", Command::kList},     {"delete", Command::kDelete},
     {"status", Command::kStatus}, {"wait", Command::kWait},
     {"parse", Command::kParse},   {"reparse", Command::kReparse},
+    {"backup", Command::kBackup},
 };
 
 const char* NameOf(Command command) {
@@ -218,6 +219,9 @@ absl::Status CheckPositionals(Command command, const std::vector<std::string>& p
       break;
     case Command::kParse:
       if (n != 1) return error("exactly one page file");
+      break;
+    case Command::kBackup:
+      if (n != 1) return error("exactly one output file");
       break;
     case Command::kList:
     case Command::kStatus:
@@ -391,6 +395,9 @@ absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args
     case Command::kParse:
       inv.parse.path = positionals[0];
       break;
+    case Command::kBackup:
+      inv.backup_path = positionals[0];
+      break;
     default:
       break;
   }
@@ -445,6 +452,10 @@ Commands:
                       parser; changed articles reach every search replica.
                       Progress on stderr.
       --batch_size N            pages per write transaction (server default 100)
+  backup FILE         Write an online, consistent backup of the ingest store
+                      (every article, raw page and change up to one seq) to
+                      FILE, a new SQLite file; verified by SHA-256. Restore:
+                      README "Backups".
   help                Print this text.
 
 Global flags (environment variable in brackets):

@@ -44,6 +44,7 @@ enum class Command {
   kWait,
   kParse,
   kReparse,
+  kBackup,
 };
 
 // Flags every subcommand accepts.
@@ -111,6 +112,8 @@ struct Invocation {
   ParseOptions parse;
   // `reparse`: the request to send (--batch_size).
   newsearch::v1::ReparseArticlesRequest reparse;
+  // `backup`: the file to write (must not exist).
+  std::string backup_path;
 };
 
 // Returns the value of an environment variable, or nullopt when unset.

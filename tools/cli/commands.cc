@@ -1,6 +1,10 @@
 #include "tools/cli/commands.h"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -15,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -75,13 +80,12 @@ class Session {
     return kExitError;
   }
 
-  // Prints `message` as JSON on one line.
+  // Prints `message` as proto3 JSON on one line: lowerCamelCase names
+  // (`appliedSeq`, `publishedAt`), as buf curl and grpcurl print them.
   void PrintJson(const google::protobuf::Message& message) const {
-    google::protobuf::util::JsonPrintOptions options;
-    options.preserve_proto_field_names = true;
     std::string json;
     // Cannot fail for a message built by the generated code.
-    (void)google::protobuf::util::MessageToJsonString(message, &json, options);
+    (void)google::protobuf::util::MessageToJsonString(message, &json);
     *io_.out << json << "\n";
   }
 
@@ -542,6 +546,90 @@ int RunReparse(const Session& session) {
   return last.pages_failed() > 0 ? kExitSomePagesFailed : kExitOk;
 }
 
+// Streams a BackupStore snapshot into `<path>.partial`, checks its size and
+// SHA-256, then renames it to `path` (never overwriting an existing file).
+int RunBackup(const Session& session) {
+  const CommandIo& io = session.io();
+  const std::string& path = session.inv().backup_path;
+  const std::string partial = path + ".partial";
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) {
+    *io.err << "newsearch: " << path << " already exists; a backup never overwrites a file\n";
+    return kExitError;
+  }
+  std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+  if (!out) {
+    *io.err << "newsearch: cannot write " << partial << "\n";
+    return kExitError;
+  }
+  std::unique_ptr<v1::IngestService::Stub> stub = session.IngestStub();
+  grpc::ClientContext ctx;
+  session.Prepare(&ctx, absl::InfiniteDuration());
+  std::unique_ptr<grpc::ClientReader<v1::BackupStoreResponse>> reader =
+      stub->BackupStore(&ctx, v1::BackupStoreRequest());
+  v1::BackupStoreResponse message;
+  v1::BackupInfo info;
+  std::string sha256;
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> digest(EVP_MD_CTX_new(),
+                                                                   EVP_MD_CTX_free);
+  EVP_DigestInit_ex(digest.get(), EVP_sha256(), nullptr);
+  int64_t written = 0;
+  while (reader->Read(&message)) {
+    switch (message.part_case()) {
+      case v1::BackupStoreResponse::kInfo:
+        info = message.info();
+        break;
+      case v1::BackupStoreResponse::kData:
+        out.write(message.data().data(), static_cast<std::streamsize>(message.data().size()));
+        EVP_DigestUpdate(digest.get(), message.data().data(), message.data().size());
+        written += static_cast<int64_t>(message.data().size());
+        if (io.stderr_is_tty && info.size_bytes() > 0) {
+          *io.err << "\rbackup: " << written * 100 / info.size_bytes() << "%" << std::flush;
+        }
+        break;
+      case v1::BackupStoreResponse::kSha256:
+        sha256 = message.sha256();
+        break;
+      case v1::BackupStoreResponse::PART_NOT_SET:
+        break;
+    }
+  }
+  if (io.stderr_is_tty) *io.err << "\n";
+  const grpc::Status status = reader->Finish();
+  out.close();
+  auto fail = [&](const std::string& why) {
+    std::filesystem::remove(partial, ec);
+    *io.err << "newsearch: backup failed: " << why << "\n";
+    return kExitError;
+  };
+  if (!status.ok()) {
+    std::filesystem::remove(partial, ec);
+    return session.Fail(status, "ingest");
+  }
+  if (!out) return fail(absl::StrCat("cannot write ", partial));
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  EVP_DigestFinal_ex(digest.get(), md, &md_len);
+  const std::string got =
+      absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(md), md_len));
+  if (written != info.size_bytes()) {
+    return fail(absl::StrCat("received ", written, " bytes, the server announced ",
+                             info.size_bytes()));
+  }
+  if (sha256.empty() || got != sha256) {
+    return fail(absl::StrCat("SHA-256 mismatch (server ", sha256, ", received ", got, ")"));
+  }
+  std::filesystem::rename(partial, path, ec);
+  if (ec) return fail(absl::StrCat("cannot rename ", partial, " to ", path, ": ", ec.message()));
+  if (session.inv().global.json) {
+    session.PrintJson(info);
+  } else {
+    *io.out << absl::StrFormat("backup %s: head_seq %d, %d articles, %d bytes, sha256 %s\n", path,
+                               info.head_seq(), info.article_count(), written, sha256);
+  }
+  return kExitOk;
+}
+
 // Channel credentials from the TLS flags: plaintext without --tls_ca_file,
 // TLS with it, mutual TLS with a client certificate and key too.
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeCredentials(
@@ -624,6 +712,8 @@ int RunInvocation(const Invocation& invocation, const CommandIo& io) {
       return RunParse(session);
     case Command::kReparse:
       return RunReparse(session);
+    case Command::kBackup:
+      return RunBackup(session);
     case Command::kHelp:
       break;
   }

@@ -387,6 +387,30 @@ TEST_F(ArticleStoreTest, ChangesAfterReturnsLatestStateOncePerArticleInSeqOrder)
   EXPECT_EQ(store->ChangesAfter(0, 0).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(ArticleStoreTest, ChangesAfterCapsTheBatchByBytesButReturnsAtLeastOne) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  const std::string big(300 << 10, 'x');  // three articles of about 300 KiB
+  ASSERT_TRUE(store->PutPage(MakePage("p1", {MakeArticle("a", "甲", big), MakeArticle("b", "乙", big),
+                                             MakeArticle("c", "丙", big)}))
+                  .ok());
+  auto ids = [](const std::vector<v1::Change>& changes) {
+    std::vector<std::string> out;
+    for (const v1::Change& change : changes) out.push_back(change.article_id());
+    return out;
+  };
+  auto two = store->ChangesAfter(0, 100, 700 << 10);
+  ASSERT_TRUE(two.ok()) << two.status();
+  EXPECT_THAT(ids(*two), ElementsAre("a", "b"));
+  // One change larger than the cap still goes out alone: the stream never
+  // stalls on it.
+  auto one = store->ChangesAfter(0, 100, 1);
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_THAT(ids(*one), ElementsAre("a"));
+  EXPECT_THAT(ids(*store->ChangesAfter(1, 100, 1)), ElementsAre("b"));
+  EXPECT_THAT(ids(*store->ChangesAfter(0, 100)), ElementsAre("a", "b", "c"));
+}
+
 TEST_F(ArticleStoreTest, HeadSeqSurvivesReopenEvenWhenLastChangeIsADelete) {
   {
     auto store = OpenStore();

@@ -513,6 +513,31 @@ TEST_F(SearcherTest, ConcurrentSearchesShareHandles) {
   EXPECT_EQ(failures.load(), 0);
 }
 
+TEST_F(SearcherTest, SearchesBeyondMaxConcurrentSearchesWaitAndSucceed) {
+  SearcherOptions options = options_;
+  options.max_concurrent_searches = 1;
+  auto one = Searcher::Create(options, analyzer_);
+  ASSERT_TRUE(one.ok()) << one.status();
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 10; ++i) {
+        v1::SearchRequest request;
+        request.set_query(i % 2 == 0 ? "网络" : "烏鎮");
+        auto response = (*one)->Search(request);
+        if (!response.ok() || response->hits_size() != (i % 2 == 0 ? 3 : 2)) ++failures;
+        if (!(*one)->DocumentCount().ok()) ++failures;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  options.max_concurrent_searches = -1;
+  EXPECT_EQ(Searcher::Create(options, analyzer_).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(SearcherTest, QueryDatesFilterByPublishedDay) {
   EXPECT_THAT(Ids("2018年"), UnorderedElementsAre("a1", "a2")) << "a9 is a1's duplicate";
   EXPECT_THAT(Ids("乌镇 2018年4月"), ElementsAre("a1"));

@@ -159,6 +159,27 @@ TEST_F(SnippetTest, LongBodyWithManyCandidatesStillHighlightsEveryMatch) {
   EXPECT_GE(snippet.highlights_size(), 4) << Render(snippet);
 }
 
+TEST_F(SnippetTest, LongBodyHighlightsWholeWordsOnlyWithoutFolding) {
+  std::string filler;
+  for (int i = 0; i < 40; ++i) filler += "今天天气晴朗，市民出门散步。";
+  // `covid-19` and `covids` are other words to the tokenizer: the candidate
+  // screen must draw the same word boundaries, not highlight their `covid`.
+  const std::string body = filler + "covid-19 与 covids 不同，covid 才是。" + filler;
+  const std::string rendered = Render(Make("covid", "", body, 40));
+  EXPECT_THAT(rendered, ::testing::HasSubstr("，[covid] 才是")) << rendered;
+  EXPECT_THAT(rendered, ::testing::Not(::testing::HasSubstr("[covid]-19"))) << rendered;
+  EXPECT_THAT(rendered, ::testing::Not(::testing::HasSubstr("[covid]s"))) << rendered;
+}
+
+TEST_F(SnippetTest, LongBodyFindsAMatchOnlyPhraseConversionMakes) {
+  std::string filler;
+  for (int i = 0; i < 40; ++i) filler += "今天天气晴朗，市民出门散步。";
+  // `網路` folds to `网络` only as a phrase (tw2sp); character by character
+  // it is `网路`, so no candidate exists and the whole body is folded.
+  const std::string body = filler + "台灣的網路很快。" + filler;
+  EXPECT_THAT(Render(Make("网络", "", body, 30)), ::testing::HasSubstr("[網路]"));
+}
+
 TEST(AnalyzerFoldCodePointTest, FoldsOneCharacterAndRemembersIt) {
   auto analyzer = analysis::Analyzer::Create();
   ASSERT_TRUE(analyzer.ok()) << analyzer.status();

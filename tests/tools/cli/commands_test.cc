@@ -82,6 +82,7 @@ class FakeIngest final : public v1::IngestService::Service {
     article->set_id("a1");
     article->set_title("标题");
     article->set_body("正文");
+    article->set_detected_encoding("GB18030");
     return grpc::Status::OK;
   }
 
@@ -275,8 +276,9 @@ TEST_F(CommandsTest, GetAndDelete) {
   EXPECT_EQ(Run({"get", "a1x"}), kExitError);
   EXPECT_THAT(err_.str(), HasSubstr("NOT_FOUND: no article a1x"));
   EXPECT_EQ(Run({"get", "a1", "--json"}), kExitOk);
-  EXPECT_EQ(out_.str(), "{\"id\":\"a1\",\"title\":\"标题\",\"body\":\"正文\"}\n")
-      << "UTF-8 stays readable, proto field names, one line";
+  EXPECT_EQ(out_.str(),
+            "{\"id\":\"a1\",\"title\":\"标题\",\"body\":\"正文\",\"detectedEncoding\":\"GB18030\"}\n")
+      << "UTF-8 stays readable, proto3 JSON names, one line";
   EXPECT_EQ(Run({"--json", "delete", "a1"}), kExitOk);
   EXPECT_EQ(out_.str(), "{\"seq\":\"77\"}\n");
 }
