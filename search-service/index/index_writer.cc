@@ -1,18 +1,47 @@
 #include "search-service/index/index_writer.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <exception>
+#include <filesystem>
+#include <functional>
+#include <thread>
 #include <utility>
 
 #include <xapian.h>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/analysis/analyzer.h"
+#include "common/base/logging.h"
+#include "common/base/stable_hash.h"
+#include "common/base/status_macros.h"
 #include "search-service/schema/schema.h"
 
 namespace newsearch::search {
 namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kMaxShards = 256;
+// Xapian opens a directory holding this file as a stub database.
+constexpr char kStubFile[] = "XAPIANDB";
+// Index metadata key holding "<shard>/<shards>" (e.g. "1/4").
+constexpr char kShardKey[] = "newsearch.shard";
+// A compacted shard's old directory outlives the swap by this long, so
+// queries that opened it before the swap finish on it.
+constexpr absl::Duration kRetiredGrace = absl::Minutes(1);
 
 absl::Status XapianError(absl::string_view context, const Xapian::Error& e) {
   return absl::InternalError(absl::StrCat(context, ": ", e.get_description()));
@@ -27,15 +56,286 @@ const std::string& ChangeArticleId(const v1::Change& change) {
   return change.article_id();
 }
 
+std::string ShardDirName(int shard, int generation) {
+  return absl::StrCat("shard-", shard, ".", generation);
+}
+
+int64_t DirectoryBytes(const std::string& dir) {
+  std::error_code ec;
+  int64_t total = 0;
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file(ec)) total += static_cast<int64_t>(it->file_size(ec));
+  }
+  return total;
+}
+
+absl::Status Errno(absl::string_view what, const std::string& path) {
+  return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
+}
+
+absl::Status FsyncPath(const std::string& path, int flags) {
+  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) return Errno("opening", path);
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return Errno("syncing", path);
+  return absl::OkStatus();
+}
+
+// Replaces the stub file durably and atomically: readers see the old list
+// or the new one, and after a crash the last one written.
+absl::Status WriteStub(const std::string& dir, const std::vector<std::string>& shard_dirs) {
+  std::string text;
+  for (const std::string& name : shard_dirs) absl::StrAppend(&text, "glass ", name, "\n");
+  const std::string tmp = absl::StrCat(dir, "/", kStubFile, ".tmp");
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Errno("creating", tmp);
+  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  const bool synced = written && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!synced) return Errno("writing", tmp);
+  const std::string stub = absl::StrCat(dir, "/", kStubFile);
+  if (::rename(tmp.c_str(), stub.c_str()) != 0) return Errno("renaming into", stub);
+  return FsyncPath(dir, O_RDONLY | O_DIRECTORY);
+}
+
+// Parses the stub file's shard directories ("glass shard-<i>.<gen>" on line
+// i). DATA_LOSS for anything we did not write.
+absl::StatusOr<std::vector<int>> ReadStubGenerations(const std::string& dir) {
+  const std::string stub = absl::StrCat(dir, "/", kStubFile);
+  std::string text;
+  {
+    const int fd = ::open(stub.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Errno("opening", stub);
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+    ::close(fd);
+    if (n < 0) return Errno("reading", stub);
+  }
+  std::vector<int> generations;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    const std::string prefix = absl::StrCat("glass shard-", generations.size(), ".");
+    int generation = -1;
+    if (!absl::StartsWith(line, prefix) ||
+        !absl::SimpleAtoi(line.substr(prefix.size()), &generation) || generation < 0) {
+      return absl::DataLossError(absl::StrCat("index stub ", stub, ": line ",
+                                              generations.size() + 1, " is '",
+                                              line.substr(0, 80), "', expected '", prefix,
+                                              "<generation>'"));
+    }
+    generations.push_back(generation);
+  }
+  if (generations.empty()) return absl::DataLossError(absl::StrCat("index stub ", stub, " is empty"));
+  return generations;
+}
+
 }  // namespace
+
+struct IndexWriter::Shard {
+  int number = 0;
+  int generation = 0;  // written under Impl::stub_mu
+  std::string path;  // the shard's Xapian directory
+  std::unique_ptr<Xapian::WritableDatabase> db;
+  int64_t applied_seq = 0;
+  int64_t document_count = 0;
+
+  // The shard's thread runs one job at a time, posted by the indexer thread.
+  absl::Mutex mu;
+  std::function<absl::Status()> job ABSL_GUARDED_BY(mu);
+  bool done ABSL_GUARDED_BY(mu) = true;
+  bool stopping ABSL_GUARDED_BY(mu) = false;
+  absl::Status result ABSL_GUARDED_BY(mu);
+  std::thread thread;
+
+  void Loop() {
+    while (true) {
+      std::function<absl::Status()> next;
+      {
+        absl::MutexLock lock(&mu);
+        auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+          return stopping || job != nullptr;
+        };
+        mu.Await(absl::Condition(&ready));
+        if (job == nullptr) return;  // stopping with nothing left
+        next = std::move(job);
+        job = nullptr;
+      }
+      absl::Status status = next();
+      absl::MutexLock lock(&mu);
+      result = std::move(status);
+      done = true;
+    }
+  }
+
+  // Applies this shard's changes of the batch `first_seq`..`last_seq`.
+  absl::Status Apply(const analysis::Analyzer& analyzer,
+                     const std::vector<const v1::Change*>& changes, int64_t first_seq,
+                     int64_t last_seq);
+  absl::Status Reopen(const std::string& new_path);
+};
 
 struct IndexWriter::Impl {
   std::string path;
   const analysis::Analyzer* analyzer = nullptr;
-  std::unique_ptr<Xapian::WritableDatabase> db;
-  int64_t applied_seq = 0;
-  int64_t document_count = 0;
+  std::vector<std::unique_ptr<Shard>> shards;
+  bool closed = false;
+
+  // Guards the stub file (compactions of several shards swap lines at once)
+  // and the retired directories.
+  absl::Mutex stub_mu;
+  std::vector<std::pair<std::string, absl::Time>> retired ABSL_GUARDED_BY(stub_mu);
+  bool closing ABSL_GUARDED_BY(stub_mu) = false;
+  // Removes retired directories once their grace has passed.
+  std::thread reaper;
+
+  // Runs `fn` on every shard's thread at once; returns when all are done,
+  // with the first error (others are logged).
+  absl::Status RunOnShards(const std::function<absl::Status(Shard&)>& fn);
+  // Rewrites the stub with `shard` at `generation` and, once that is
+  // durable, records the generation.
+  absl::Status SwapStubLine(Shard& shard, int generation);
+  // The reaper thread: removes each retired directory kRetiredGrace after
+  // its swap, until Close().
+  void ReapLoop();
 };
+
+absl::Status IndexWriter::Shard::Apply(const analysis::Analyzer& analyzer,
+                                       const std::vector<const v1::Change*>& changes,
+                                       int64_t first_seq, int64_t last_seq) {
+  if (last_seq <= applied_seq) return absl::OkStatus();  // committed before a crash
+  if (db == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat("index shard ", path, " is closed"));
+  }
+  bool in_transaction = false;
+  try {
+    db->begin_transaction(/*flushed=*/true);
+    in_transaction = true;
+    for (const v1::Change* change : changes) {
+      // Replaying a change this shard already committed (the stream resumes
+      // from the lowest shard's applied_seq) must not undo a later one.
+      if (change->seq() <= applied_seq) continue;
+      const std::string id_term = schema::IdTerm(ChangeArticleId(*change));
+      if (change->kind() == v1::CHANGE_KIND_UPSERT) {
+        if (change->article().id().empty()) {
+          // The id term inside the document must match the one it is
+          // replaced under, or a later delete would miss it.
+          v1::Article article = change->article();
+          article.set_id(change->article_id());
+          db->replace_document(id_term, schema::BuildDocument(analyzer, article));
+        } else {
+          db->replace_document(id_term, schema::BuildDocument(analyzer, change->article()));
+        }
+      } else {
+        db->delete_document(id_term);
+      }
+    }
+    // Same transaction as the documents: a reader (or a restart) sees both
+    // or neither. Every shard records the batch's last seq, also one with no
+    // change of its own, so the lowest applied_seq keeps moving.
+    db->set_metadata(schema::kAppliedSeqKey, absl::StrCat(last_seq));
+    db->commit_transaction();
+    in_transaction = false;
+    applied_seq = last_seq;
+    document_count = db->get_doccount();
+  } catch (const Xapian::Error& e) {
+    if (in_transaction) {
+      try {
+        db->cancel_transaction();
+      } catch (const Xapian::Error&) {
+        // The database is unusable (closed, disk gone); the next Apply
+        // reports that. The committed state on disk is unchanged.
+      }
+    }
+    return XapianError(
+        absl::StrCat("applying changes seq ", first_seq, "..", last_seq, " to index shard ", path),
+        e);
+  } catch (const std::exception& e) {
+    if (in_transaction) {
+      try {
+        db->cancel_transaction();
+      } catch (const Xapian::Error&) {
+      }
+    }
+    return absl::InternalError(absl::StrCat("applying changes seq ", first_seq, "..", last_seq,
+                                            " to index shard ", path, ": ", e.what()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status IndexWriter::Shard::Reopen(const std::string& new_path) {
+  try {
+    if (db != nullptr) db->close();
+    db.reset();
+    db = std::make_unique<Xapian::WritableDatabase>(new_path,
+                                                    Xapian::DB_OPEN | Xapian::DB_BACKEND_GLASS);
+    path = new_path;
+    document_count = db->get_doccount();
+  } catch (const Xapian::Error& e) {
+    return XapianError(absl::StrCat("reopening index shard ", new_path), e);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status IndexWriter::Impl::RunOnShards(const std::function<absl::Status(Shard&)>& fn) {
+  for (auto& shard : shards) {
+    Shard* s = shard.get();
+    absl::MutexLock lock(&s->mu);
+    s->done = false;
+    s->job = [s, &fn] { return fn(*s); };
+  }
+  absl::Status first;
+  for (auto& shard : shards) {
+    absl::MutexLock lock(&shard->mu);
+    auto done = [s = shard.get()]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu) { return s->done; };
+    shard->mu.Await(absl::Condition(&done));
+    if (shard->result.ok()) continue;
+    if (first.ok()) {
+      first = shard->result;
+    } else {
+      Log(LogLevel::kError, "index", "shard failed too", {{"status", shard->result.ToString()}});
+    }
+  }
+  return first;
+}
+
+absl::Status IndexWriter::Impl::SwapStubLine(Shard& shard, int generation) {
+  absl::MutexLock lock(&stub_mu);
+  std::vector<std::string> names;
+  for (const auto& s : shards) {
+    names.push_back(
+        ShardDirName(s->number, s.get() == &shard ? generation : s->generation));
+  }
+  NEWSEARCH_RETURN_IF_ERROR(WriteStub(path, names));
+  shard.generation = generation;
+  return absl::OkStatus();
+}
+
+void IndexWriter::Impl::ReapLoop() {
+  absl::MutexLock lock(&stub_mu);
+  auto closing_or_retired = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(stub_mu) {
+    return closing || !retired.empty();
+  };
+  auto is_closing = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(stub_mu) { return closing; };
+  while (true) {
+    stub_mu.Await(absl::Condition(&closing_or_retired));
+    if (closing) return;
+    // Retired in swap order: the first is due first.
+    if (stub_mu.AwaitWithDeadline(absl::Condition(&is_closing),
+                                  retired.front().second + kRetiredGrace)) {
+      return;
+    }
+    const std::string dir = retired.front().first;
+    retired.erase(retired.begin());
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    if (ec) {
+      Log(LogLevel::kWarning, "index", "cannot remove compacted-away shard directory",
+          {{"dir", dir}, {"error", ec.message()}});
+    }
+  }
+}
 
 IndexWriter::IndexWriter() : impl_(std::make_unique<Impl>()) {}
 
@@ -45,42 +345,123 @@ absl::StatusOr<std::unique_ptr<IndexWriter>> IndexWriter::Open(
     const IndexWriterOptions& options, const analysis::Analyzer* analyzer) {
   if (options.path.empty()) return absl::InvalidArgumentError("index path is empty");
   if (analyzer == nullptr) return absl::InvalidArgumentError("analyzer is null");
+  if (options.shards < 0 || options.shards > kMaxShards) {
+    return absl::InvalidArgumentError(absl::StrCat("index shards must be in 0..", kMaxShards,
+                                                   " (0 = automatic), got ", options.shards));
+  }
+  const std::string& path = options.path;
+  std::error_code ec;
+  if (fs::exists(fs::path(path) / "iamglass", ec)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "index ", path, " is a one-shard index from an earlier version (a Xapian database "
+        "directly in the directory); this version keeps its shards under a stub file: move the directory away so the replica rebuilds the index "
+        "from the change log"));
+  }
+  fs::create_directories(path, ec);
+  if (ec) return absl::InternalError(absl::StrCat("creating index ", path, ": ", ec.message()));
+
+  int shards = options.shards;
+  std::vector<int> generations;
+  const bool have_stub = fs::exists(fs::path(path) / kStubFile, ec);
+  if (have_stub) {
+    absl::StatusOr<std::vector<int>> read = ReadStubGenerations(path);
+    if (!read.ok()) return read.status();
+    if (shards == 0) shards = static_cast<int>(read->size());
+    if (static_cast<int>(read->size()) != shards) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "index ", path, " has ", read->size(), " shards but --index_shards is ",
+          options.shards, "; start with --index_shards=", read->size(),
+          ", or move the directory away so the replica rebuilds the index with ",
+          options.shards, " shards from the change log"));
+    }
+    generations = *std::move(read);
+  } else {
+    if (shards == 0) {
+      shards = std::clamp(static_cast<int>(std::thread::hardware_concurrency()), 1, kMaxShards);
+    }
+    generations.assign(shards, 0);
+  }
+
   std::unique_ptr<IndexWriter> writer(new IndexWriter());
   Impl& impl = *writer->impl_;
-  impl.path = options.path;
+  impl.path = path;
   impl.analyzer = analyzer;
-  try {
-    impl.db = std::make_unique<Xapian::WritableDatabase>(
-        options.path, Xapian::DB_CREATE_OR_OPEN | Xapian::DB_BACKEND_GLASS);
-    const std::string applied = impl.db->get_metadata(schema::kAppliedSeqKey);
-    if (!applied.empty() && !absl::SimpleAtoi(applied, &impl.applied_seq)) {
-      return absl::DataLossError(absl::StrCat("index ", options.path, ": metadata ",
-                                              schema::kAppliedSeqKey, " is not a number: '",
-                                              applied.substr(0, 40), "'"));
+  std::vector<std::string> names;
+  for (int i = 0; i < shards; ++i) {
+    auto shard = std::make_unique<Shard>();
+    shard->number = i;
+    shard->generation = generations[i];
+    names.push_back(ShardDirName(i, generations[i]));
+    shard->path = absl::StrCat(path, "/", names.back());
+    absl::Status checked = schema::CheckIndexAnalyzer(shard->path, *analyzer);
+    if (!checked.ok()) return checked;
+    const std::string want = absl::StrCat(i, "/", shards);
+    try {
+      shard->db = std::make_unique<Xapian::WritableDatabase>(
+          shard->path, Xapian::DB_CREATE_OR_OPEN | Xapian::DB_BACKEND_GLASS);
+      const std::string applied = shard->db->get_metadata(schema::kAppliedSeqKey);
+      if (!applied.empty() && !absl::SimpleAtoi(applied, &shard->applied_seq)) {
+        return absl::DataLossError(absl::StrCat("index shard ", shard->path, ": metadata ",
+                                                schema::kAppliedSeqKey, " is not a number: '",
+                                                applied.substr(0, 40), "'"));
+      }
+      const std::string recorded = shard->db->get_metadata(kShardKey);
+      if (recorded.empty()) {
+        shard->db->set_metadata(kShardKey, want);
+        shard->db->commit();
+      } else if (recorded != want) {
+        return absl::DataLossError(absl::StrCat("index shard ", shard->path, " records shard ",
+                                                recorded, ", expected ", want));
+      }
+      shard->document_count = shard->db->get_doccount();
+    } catch (const Xapian::DatabaseLockError& e) {
+      // Another writer (another process, or a second IndexWriter) holds the
+      // index; retrying later may succeed, a second writer never should.
+      return absl::FailedPreconditionError(
+          absl::StrCat("opening index shard ", shard->path, ": ", e.get_description()));
+    } catch (const Xapian::Error& e) {
+      return XapianError(absl::StrCat("opening index shard ", shard->path), e);
     }
-    impl.document_count = impl.db->get_doccount();
-  } catch (const Xapian::DatabaseLockError& e) {
-    // Another writer (another process, or a second IndexWriter) holds the
-    // index; retrying later may succeed, a second writer never should.
-    return absl::FailedPreconditionError(
-        absl::StrCat("opening index ", options.path, ": ", e.get_description()));
-  } catch (const Xapian::Error& e) {
-    return XapianError(absl::StrCat("opening index ", options.path), e);
+    impl.shards.push_back(std::move(shard));
   }
+  // Written once every shard exists, so a reader never finds a stub naming
+  // a missing directory.
+  if (!have_stub) NEWSEARCH_RETURN_IF_ERROR(WriteStub(path, names));
+  // Directories the stub does not name: left by a compaction cut short, or
+  // compacted away before the last stop.
+  for (const auto& entry : fs::directory_iterator(path, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (absl::StartsWith(name, "shard-") &&
+        std::find(names.begin(), names.end(), name) == names.end()) {
+      fs::remove_all(entry.path(), ec);
+    }
+  }
+  for (auto& shard : impl.shards) {
+    Shard* s = shard.get();
+    s->thread = std::thread([s] { s->Loop(); });
+  }
+  impl.reaper = std::thread([&impl] { impl.ReapLoop(); });
+  Log(LogLevel::kInfo, "index", "index opened",
+      {{"path", path},
+       {"shards", shards},
+       {"applied_seq", static_cast<long long>(writer->applied_seq())},
+       {"documents", static_cast<long long>(writer->document_count())}});
   return writer;
 }
 
 absl::Status IndexWriter::Apply(const std::vector<v1::Change>& changes) {
   Impl& impl = *impl_;
-  if (impl.db == nullptr) {
+  if (impl.closed) {
     return absl::FailedPreconditionError(absl::StrCat("index ", impl.path, " is closed"));
   }
   // Validate the whole batch first so a bad change fails it before any
   // document is touched.
-  std::vector<const v1::Change*> pending;
-  int64_t last_seq = impl.applied_seq;
+  const int64_t lowest = applied_seq();
+  std::vector<std::vector<const v1::Change*>> pending(impl.shards.size());
+  int64_t first_seq = 0;
+  int64_t last_seq = lowest;
   for (const v1::Change& change : changes) {
-    if (change.seq() <= impl.applied_seq) continue;  // Already committed earlier.
+    if (change.seq() <= lowest) continue;  // Already committed on every shard.
     if (change.seq() <= last_seq) {
       return absl::InvalidArgumentError(absl::StrCat("change seq ", change.seq(),
                                                      " is not above the previous seq ", last_seq,
@@ -90,83 +471,119 @@ absl::Status IndexWriter::Apply(const std::vector<v1::Change>& changes) {
       return absl::InvalidArgumentError(
           absl::StrCat("change seq ", change.seq(), " has unknown kind ", change.kind()));
     }
-    if (ChangeArticleId(change).empty()) {
+    const std::string& id = ChangeArticleId(change);
+    if (id.empty()) {
       return absl::InvalidArgumentError(
           absl::StrCat("change seq ", change.seq(), " has no article id"));
     }
+    if (first_seq == 0) first_seq = change.seq();
     last_seq = change.seq();
-    pending.push_back(&change);
+    pending[LocalShardOf(id, static_cast<int>(impl.shards.size()))].push_back(&change);
   }
-  if (pending.empty()) return absl::OkStatus();
-
-  const int64_t first_seq = pending.front()->seq();
-  bool in_transaction = false;
-  try {
-    impl.db->begin_transaction(/*flushed=*/true);
-    in_transaction = true;
-    for (const v1::Change* change : pending) {
-      const std::string id_term = schema::IdTerm(ChangeArticleId(*change));
-      if (change->kind() == v1::CHANGE_KIND_UPSERT) {
-        if (change->article().id().empty()) {
-          // The id term inside the document must match the one it is
-          // replaced under, or a later delete would miss it.
-          v1::Article article = change->article();
-          article.set_id(change->article_id());
-          impl.db->replace_document(id_term, schema::BuildDocument(*impl.analyzer, article));
-        } else {
-          impl.db->replace_document(id_term,
-                                    schema::BuildDocument(*impl.analyzer, change->article()));
-        }
-      } else {
-        impl.db->delete_document(id_term);
-      }
-    }
-    // Same transaction as the documents: a reader (or a restart) sees both
-    // or neither.
-    impl.db->set_metadata(schema::kAppliedSeqKey, absl::StrCat(last_seq));
-    impl.db->commit_transaction();
-    in_transaction = false;
-    impl.applied_seq = last_seq;
-    impl.document_count = impl.db->get_doccount();
-  } catch (const Xapian::Error& e) {
-    if (in_transaction) {
-      try {
-        impl.db->cancel_transaction();
-      } catch (const Xapian::Error&) {
-        // The database is unusable (closed, disk gone); the next Apply
-        // reports that. The committed state on disk is unchanged.
-      }
-    }
-    return XapianError(absl::StrCat("applying changes seq ", first_seq, "..", last_seq,
-                                    " to index ", impl.path),
-                       e);
-  } catch (const std::exception& e) {
-    if (in_transaction) {
-      try {
-        impl.db->cancel_transaction();
-      } catch (const Xapian::Error&) {
-      }
-    }
-    return absl::InternalError(absl::StrCat("applying changes seq ", first_seq, "..", last_seq,
-                                            " to index ", impl.path, ": ", e.what()));
-  }
-  return absl::OkStatus();
+  if (first_seq == 0) return absl::OkStatus();
+  const analysis::Analyzer& analyzer = *impl.analyzer;
+  return impl.RunOnShards([&](Shard& shard) {
+    return shard.Apply(analyzer, pending[shard.number], first_seq, last_seq);
+  });
 }
 
-int64_t IndexWriter::applied_seq() const { return impl_->applied_seq; }
+absl::StatusOr<CompactionStats> IndexWriter::Compact() {
+  Impl& impl = *impl_;
+  if (impl.closed) {
+    return absl::FailedPreconditionError(absl::StrCat("index ", impl.path, " is closed"));
+  }
+  std::vector<CompactionStats> stats(impl.shards.size());
+  absl::Status status = impl.RunOnShards([&](Shard& shard) -> absl::Status {
+    if (shard.db == nullptr) {
+      return absl::FailedPreconditionError(absl::StrCat("index shard ", shard.path, " is closed"));
+    }
+    const std::string old_path = shard.path;
+    const int next = shard.generation + 1;
+    const std::string next_path = absl::StrCat(impl.path, "/", ShardDirName(shard.number, next));
+    std::error_code ec;
+    fs::remove_all(next_path, ec);
+    stats[shard.number].bytes_before = DirectoryBytes(old_path);
+    try {
+      // A read-only handle sees the last commit: this thread is the shard's
+      // only writer and has nothing uncommitted between batches.
+      Xapian::Database(old_path).compact(next_path, Xapian::DBCOMPACT_NO_RENUMBER);
+    } catch (const Xapian::Error& e) {
+      fs::remove_all(next_path, ec);
+      return XapianError(absl::StrCat("compacting index shard ", old_path), e);
+    }
+    absl::Status swapped = impl.SwapStubLine(shard, next);
+    if (!swapped.ok()) {
+      fs::remove_all(next_path, ec);
+      return swapped;
+    }
+    // The stub names the new directory now (also after a crash), so the
+    // writer must follow it; on failure the shard stays closed and Apply
+    // reports it until a restart opens the new directory.
+    NEWSEARCH_RETURN_IF_ERROR(shard.Reopen(next_path));
+    stats[shard.number].bytes_after = DirectoryBytes(next_path);
+    absl::MutexLock lock(&impl.stub_mu);
+    impl.retired.emplace_back(old_path, absl::Now());
+    return absl::OkStatus();
+  });
+  CompactionStats total;
+  for (const CompactionStats& s : stats) {
+    total.bytes_before += s.bytes_before;
+    total.bytes_after += s.bytes_after;
+  }
+  if (!status.ok()) return status;
+  return total;
+}
 
-int64_t IndexWriter::document_count() const { return impl_->document_count; }
+int64_t IndexWriter::applied_seq() const {
+  int64_t lowest = 0;
+  bool first = true;
+  for (const auto& shard : impl_->shards) {
+    if (first || shard->applied_seq < lowest) lowest = shard->applied_seq;
+    first = false;
+  }
+  return lowest;
+}
+
+std::vector<int64_t> IndexWriter::shard_applied_seqs() const {
+  std::vector<int64_t> seqs;
+  for (const auto& shard : impl_->shards) seqs.push_back(shard->applied_seq);
+  return seqs;
+}
+
+int64_t IndexWriter::document_count() const {
+  int64_t total = 0;
+  for (const auto& shard : impl_->shards) total += shard->document_count;
+  return total;
+}
+
+int IndexWriter::shards() const { return static_cast<int>(impl_->shards.size()); }
 
 absl::Status IndexWriter::Close() {
   Impl& impl = *impl_;
-  if (impl.db == nullptr) return absl::OkStatus();
-  std::unique_ptr<Xapian::WritableDatabase> db = std::move(impl.db);
-  try {
-    db->close();
-  } catch (const Xapian::Error& e) {
-    return XapianError(absl::StrCat("closing index ", impl.path), e);
+  if (impl.closed) return absl::OkStatus();
+  impl.closed = true;
+  {
+    absl::MutexLock lock(&impl.stub_mu);
+    impl.closing = true;
   }
-  return absl::OkStatus();
+  // Directories still in their grace stay until the next Open removes them.
+  if (impl.reaper.joinable()) impl.reaper.join();
+  absl::Status first;
+  for (auto& shard : impl.shards) {
+    {
+      absl::MutexLock lock(&shard->mu);
+      shard->stopping = true;
+    }
+    if (shard->thread.joinable()) shard->thread.join();
+    if (shard->db == nullptr) continue;
+    std::unique_ptr<Xapian::WritableDatabase> db = std::move(shard->db);
+    try {
+      db->close();
+    } catch (const Xapian::Error& e) {
+      if (first.ok()) first = XapianError(absl::StrCat("closing index shard ", shard->path), e);
+    }
+  }
+  return first;
 }
 
 }  // namespace newsearch::search

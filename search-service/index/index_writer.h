@@ -1,8 +1,17 @@
 // Applies change-log batches from the ingest service to this replica's Xapian
-// database. The only holder of the Xapian::WritableDatabase. Each batch and
-// the `applied_seq` metadata go into one Xapian transaction, so after a crash
-// the index holds exactly the changes up to its last committed applied_seq:
+// index, the only holder of its Xapian::WritableDatabases. The index is S
+// local shards (`--index_shards`), each a Xapian database written by its own
+// thread; an article lives in shard LocalShardOf(id, S) (common/base/
+// stable_hash.h). Each shard commits its part of a batch together with its
+// own `applied_seq` metadata in one Xapian transaction, so after a crash every
+// shard holds exactly the changes up to its last committed applied_seq:
 // nothing missing, nothing twice.
+//
+// On disk (`path`): a Xapian stub file `XAPIANDB` naming the shard
+// directories (`glass shard-<i>.<generation>`, one line per shard), so a
+// reader opens `path` as one Xapian::Database over all shards (Xapian merges
+// the term statistics: scores are those of one index). Compaction writes a
+// shard into its next generation and swaps the stub line atomically.
 #ifndef NEWSEARCH_SEARCH_SERVICE_INDEX_INDEX_WRITER_H_
 #define NEWSEARCH_SEARCH_SERVICE_INDEX_INDEX_WRITER_H_
 
@@ -22,35 +31,71 @@ class Analyzer;
 namespace newsearch::search {
 
 struct IndexWriterOptions {
-  // Xapian database directory (created when missing).
+  // Index directory (created when missing): the stub file and the shards.
   std::string path;
+  // Number of local shards (and writer threads). Fixed when the index is
+  // created: opening it with another number is FAILED_PRECONDITION. 0 = the
+  // existing index's number, or the number of cores for a new index.
+  int shards = 0;
 };
 
-// Not thread-safe: one indexer thread owns it. Readers open their own
-// Xapian::Database on the same path.
+// Sizes of one compaction, summed over shards.
+struct CompactionStats {
+  int64_t bytes_before = 0;
+  int64_t bytes_after = 0;
+};
+
+// Not thread-safe: one indexer thread calls it (the shard threads are its
+// own). Readers open their own Xapian::Database on `path`.
 class IndexWriter {
  public:
-  // Opens or creates the database. `analyzer` must outlive the writer.
+  // Opens or creates the index. `analyzer` must outlive the writer; every
+  // shard must have been built with its signature (FAILED_PRECONDITION
+  // otherwise, see schema::CheckIndexAnalyzer). FAILED_PRECONDITION naming
+  // both numbers when the index has another number of shards than
+  // a nonzero `options.shards`, and for a one-shard index from before shards
+  // (a Xapian database directly in `path`); in both cases moving the
+  // directory away makes the replica rebuild it from the change log.
+  // FAILED_PRECONDITION when another writer holds a shard; INTERNAL for
+  // other Xapian or file errors; DATA_LOSS for an unreadable applied_seq.
   static absl::StatusOr<std::unique_ptr<IndexWriter>> Open(
       const IndexWriterOptions& options, const analysis::Analyzer* analyzer);
   ~IndexWriter();
 
-  // Applies `changes` (in seq order, all with seq > applied_seq(); older ones
-  // are skipped) and sets applied_seq to the last change's seq, in one
-  // committed transaction. An upsert replaces the document with the
-  // article's id term (or adds it); a delete removes it (no-op when absent).
-  // On error nothing of the batch is applied. INTERNAL with Xapian's message.
+  // Applies `changes` (in seq order; those at or below applied_seq() are
+  // skipped) in parallel on the shards and returns when every shard has
+  // committed: each shard replaces (upsert) or deletes the documents of its
+  // articles by id term, skipping changes at or below its own applied_seq,
+  // and commits them with applied_seq = the batch's last seq in one
+  // transaction. A malformed batch (seq not increasing, unknown kind, no
+  // article id) is INVALID_ARGUMENT before any shard is touched. On a Xapian
+  // error (INTERNAL) a failed shard applies nothing of the batch while others
+  // may have committed theirs; applying the same batch again is harmless.
   absl::Status Apply(const std::vector<v1::Change>& changes);
 
-  // Last committed applied seq (0 for a new index).
+  // Compacts every shard (Xapian::Database::compact) into its next
+  // generation directory, reopens the shard's writer there and swaps the
+  // stub file's line atomically; readers keep their handles on the old
+  // directory (removed a minute later) and pick up the new one when they
+  // next notice the stub changed. Runs on the shard threads, so no change
+  // is applied meanwhile. INTERNAL on error (the shard keeps its old
+  // generation).
+  absl::StatusOr<CompactionStats> Compact();
+
+  // Lowest committed applied seq over the shards (0 for a new index): the
+  // change log is complete in the index up to here.
   int64_t applied_seq() const;
-  // Number of documents as of the last commit.
+  // Each shard's committed applied seq, by shard number.
+  std::vector<int64_t> shard_applied_seqs() const;
+  // Number of documents over all shards as of their last commits.
   int64_t document_count() const;
-  // Flushes and closes (also done by the destructor).
+  int shards() const;
+  // Flushes and closes every shard (also done by the destructor).
   absl::Status Close();
 
  private:
   IndexWriter();
+  struct Shard;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -29,11 +29,16 @@ struct LogFollower::Impl {
   grpc::ClientContext* stream_context ABSL_GUARDED_BY(mu) = nullptr;
   FollowerStatus status ABSL_GUARDED_BY(mu);
 
+  // Touched by the indexer thread only.
+  int64_t applied_since_compaction = 0;
+
   std::thread reader;
   std::thread indexer;
 
   void ReadLoop();
   void IndexLoop();
+  // Compacts the index (on the indexer thread, between batches).
+  void Compact() ABSL_LOCKS_EXCLUDED(mu);
   // Sleeps up to `d`, returning early (true) when stopping.
   bool SleepUnlessStopping(absl::Duration d);
 };
@@ -129,6 +134,15 @@ void LogFollower::Impl::IndexLoop() {
       auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
         return stopping || !queue.empty();
       };
+      if (options.compact_after_changes > 0 &&
+          applied_since_compaction >= options.compact_after_changes &&
+          !mu.AwaitWithTimeout(absl::Condition(&has_work), options.compact_idle)) {
+        // Idle after a bulk load: compact while nothing waits. Changes that
+        // arrive meanwhile queue up (the reader applies backpressure).
+        mu.Unlock();
+        Compact();
+        mu.Lock();
+      }
       mu.Await(absl::Condition(&has_work));
       // Group commit: wait for a full batch or the flush interval.
       auto batch_ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
@@ -161,6 +175,7 @@ void LogFollower::Impl::IndexLoop() {
             {{"changes", static_cast<long long>(batch.size())},
              {"applied_seq", static_cast<long long>(status.applied_seq)},
              {"ms", static_cast<long long>(absl::ToInt64Milliseconds(absl::Now() - start))}});
+        applied_since_compaction += static_cast<int64_t>(batch.size());
         batch.clear();
         retry = options.min_backoff;
       } else {
@@ -180,6 +195,27 @@ void LogFollower::Impl::IndexLoop() {
       absl::MutexLock lock(&mu);
       if (queue.empty()) return;
     }
+  }
+}
+
+void LogFollower::Impl::Compact() {
+  const absl::Time start = absl::Now();
+  absl::StatusOr<CompactionStats> compacted = writer->Compact();
+  const absl::Duration took = absl::Now() - start;
+  // Also after a failure: retrying at once would fail the same way; the
+  // next bulk load tries again.
+  applied_since_compaction = 0;
+  if (options.on_compact) options.on_compact(compacted, took);
+  absl::MutexLock lock(&mu);
+  if (compacted.ok()) {
+    Log(LogLevel::kInfo, "follower", "index compacted",
+        {{"bytes_before", static_cast<long long>(compacted->bytes_before)},
+         {"bytes_after", static_cast<long long>(compacted->bytes_after)},
+         {"ms", static_cast<long long>(absl::ToInt64Milliseconds(took))}});
+  } else {
+    status.last_error = std::string(compacted.status().message());
+    Log(LogLevel::kError, "follower", "cannot compact index",
+        {{"status", compacted.status().ToString()}});
   }
 }
 

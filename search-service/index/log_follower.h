@@ -2,7 +2,9 @@
 // thread holds a StreamChanges call open (reconnecting with backoff when the
 // ingest service is down) and queues what arrives; an indexer thread drains
 // the queue in batches into the IndexWriter, so a burst of small changes
-// becomes one Xapian commit. Resumes from the index's committed applied_seq.
+// becomes one Xapian commit (on each of the index's shards, in parallel).
+// Resumes from the lowest applied_seq committed by the index's shards; when
+// idle after a bulk load it compacts the index.
 #ifndef NEWSEARCH_SEARCH_SERVICE_INDEX_LOG_FOLLOWER_H_
 #define NEWSEARCH_SEARCH_SERVICE_INDEX_LOG_FOLLOWER_H_
 
@@ -43,6 +45,16 @@ struct LogFollowerOptions {
   // Called on the indexer thread after each successful commit with its
   // duration and number of changes (for metrics); may be null.
   std::function<void(absl::Duration, int64_t)> on_commit;
+  // Compaction after a bulk load: once at least this many changes were
+  // applied since the last compaction (or start) and no change has arrived
+  // for `compact_idle`, the indexer compacts the index
+  // (IndexWriter::Compact); changes arriving meanwhile wait in the queue.
+  // 0 = never.
+  int64_t compact_after_changes = 0;
+  absl::Duration compact_idle = absl::Seconds(2);
+  // Called on the indexer thread after each compaction (for metrics and
+  // tests); may be null.
+  std::function<void(const absl::StatusOr<CompactionStats>&, absl::Duration)> on_compact;
 };
 
 struct FollowerStatus {

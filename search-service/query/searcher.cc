@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include <sys/stat.h>
+
 #include <xapian.h>
 
 #include "absl/status/status.h"
@@ -238,10 +240,35 @@ absl::StatusOr<Xapian::Query> BuildFilter(const v1::SearchRequest& request,
   return Xapian::Query(Xapian::Query::OP_AND, parts.begin(), parts.end());
 }
 
+// The lowest applied_seq over the database's shards (each local shard, and
+// each remote replica of a stub, commits its own): everything up to it is
+// searchable. Database::get_metadata reads only the first shard, so each
+// shard is read through a handle on its own internals (Xapian 1.4 has no
+// other per-shard accessor).
 int64_t ReadAppliedSeq(const Xapian::Database& db) {
-  int64_t seq = 0;
-  if (!absl::SimpleAtoi(db.get_metadata(schema::kAppliedSeqKey), &seq)) return 0;
-  return seq;
+  int64_t lowest = 0;
+  for (size_t i = 0; i < db.size(); ++i) {
+    int64_t seq = 0;
+    const Xapian::Database shard(db.internal[i].get());
+    if (!absl::SimpleAtoi(shard.get_metadata(schema::kAppliedSeqKey), &seq)) seq = 0;
+    if (i == 0 || seq < lowest) lowest = seq;
+  }
+  return lowest;
+}
+
+// Identifies the index's layout: the stub file (`XAPIANDB` in the index
+// directory, or the stub file itself) whose inode changes when compaction
+// swaps a shard's directory. Database::reopen() never rereads a stub, so a
+// handle opened on another layout must be opened afresh. Empty when there is
+// no stub (a plain Xapian directory).
+std::string LayoutStamp(const std::string& path) {
+  struct stat st;
+  const std::string stub = path + "/XAPIANDB";
+  if (::stat(stub.c_str(), &st) != 0 && (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))) {
+    return "";
+  }
+  return absl::StrCat(st.st_ino, ":", st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec, ":",
+                      st.st_size);
 }
 
 // Everything Search() needs after validation.
@@ -326,14 +353,17 @@ struct Searcher::Impl {
   mutable std::condition_variable handle_returned;
   mutable std::vector<std::unique_ptr<Xapian::Database>> idle;  // guarded by mu
   mutable int leased = 0;                                       // guarded by mu
+  // LayoutStamp() the idle handles were opened on.
+  mutable std::string layout;  // guarded by mu
 
   // A database handle borrowed from the pool (and a slot of max_handles);
   // returned on destruction unless discarded (after an error its state is
-  // unknown).
+  // unknown) or opened on a layout that has been replaced since.
   class Lease {
    public:
     explicit Lease(const Impl* impl) : impl_(impl) {}
-    Lease(Lease&& other) noexcept : impl_(other.impl_), db_(std::move(other.db_)) {
+    Lease(Lease&& other) noexcept
+        : impl_(other.impl_), db_(std::move(other.db_)), layout_(std::move(other.layout_)) {
       other.impl_ = nullptr;
     }
     Lease& operator=(Lease&&) = delete;
@@ -342,17 +372,21 @@ struct Searcher::Impl {
       {
         std::lock_guard<std::mutex> lock(impl_->mu);
         --impl_->leased;
-        if (db_ != nullptr) impl_->idle.push_back(std::move(db_));
+        if (db_ != nullptr && layout_ == impl_->layout) impl_->idle.push_back(std::move(db_));
       }
       impl_->handle_returned.notify_one();
     }
     Xapian::Database* get() const { return db_.get(); }
     void Discard() { db_.reset(); }
-    void Set(std::unique_ptr<Xapian::Database> db) { db_ = std::move(db); }
+    void Set(std::unique_ptr<Xapian::Database> db, std::string layout) {
+      db_ = std::move(db);
+      layout_ = std::move(layout);
+    }
 
    private:
     const Impl* impl_;
     std::unique_ptr<Xapian::Database> db_;
+    std::string layout_;
   };
 
   // Returns a handle on the latest committed revision; a lease holding null
@@ -360,10 +394,17 @@ struct Searcher::Impl {
   absl::StatusOr<Lease> Acquire() const {
     Lease lease(this);
     std::unique_ptr<Xapian::Database> db;
+    std::string stamp = LayoutStamp(options.path);
     {
       std::unique_lock<std::mutex> lock(mu);
       handle_returned.wait(lock, [this] { return leased < max_handles; });
       ++leased;
+      if (stamp != layout) {
+        // A shard was swapped (compaction): handles on the old layout would
+        // reopen() into old directories forever.
+        idle.clear();
+        layout = stamp;
+      }
       if (!idle.empty()) {
         db = std::move(idle.back());
         idle.pop_back();
@@ -375,7 +416,7 @@ struct Searcher::Impl {
       } else {
         db = std::make_unique<Xapian::Database>(options.path);
       }
-      lease.Set(std::move(db));
+      lease.Set(std::move(db), std::move(stamp));
       return lease;
     } catch (const Xapian::DatabaseNotFoundError&) {
       return lease;

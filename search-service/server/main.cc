@@ -24,6 +24,12 @@ ABSL_FLAG(std::string, port_file, "", "Write the bound gRPC port to this file on
 ABSL_FLAG(int32_t, max_message_bytes, 32 << 20, "Largest gRPC message, in bytes");
 ABSL_FLAG(int32_t, max_batch_changes, 2000, "Most changes per index commit");
 ABSL_FLAG(int32_t, flush_interval_ms, 200, "Longest wait to fill an index batch");
+ABSL_FLAG(int32_t, index_shards, 0,
+          "Local index shards, each written by its own thread (0 = the existing index's "
+          "number, else the number of cores); an index with another number is refused");
+ABSL_FLAG(int64_t, compact_after_changes, 5000,
+          "Compact the index when idle after at least this many changes were applied since "
+          "the last compaction (0 = never)");
 ABSL_FLAG(int32_t, max_query_chars, 1024, "Longest query accepted, in characters");
 ABSL_FLAG(int32_t, max_page_size, 100, "Largest page_size accepted");
 ABSL_FLAG(int32_t, max_result_depth, 10000, "Deepest result reachable by paging");
@@ -61,7 +67,8 @@ int main(int argc, char** argv) {
       "Every flag --name can also be set by the environment variable NEWSEARCH_NAME.");
   std::vector<std::string> env_flags = {
       "listen", "data_dir", "ingest_address", "metrics_listen", "port_file", "max_message_bytes",
-      "max_batch_changes", "flush_interval_ms", "max_query_chars", "max_page_size",
+      "max_batch_changes", "flush_interval_ms", "index_shards", "compact_after_changes",
+      "max_query_chars", "max_page_size",
       "max_result_depth", "shutdown_grace_seconds", "log_level", "query_time_limit_ms",
       "facet_exact_limit", "max_concurrent_searches", "analyzer", "ingest_token_file",
       "ingest_tls_ca_file", "ingest_tls_cert_file", "ingest_tls_key_file", "ready_max_lag",
@@ -86,6 +93,8 @@ int main(int argc, char** argv) {
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.max_batch_changes = absl::GetFlag(FLAGS_max_batch_changes);
   options.flush_interval = absl::Milliseconds(absl::GetFlag(FLAGS_flush_interval_ms));
+  options.index_shards = absl::GetFlag(FLAGS_index_shards);
+  options.compact_after_changes = absl::GetFlag(FLAGS_compact_after_changes);
   options.max_query_chars = absl::GetFlag(FLAGS_max_query_chars);
   options.max_page_size = absl::GetFlag(FLAGS_max_page_size);
   options.max_result_depth = absl::GetFlag(FLAGS_max_result_depth);
@@ -113,6 +122,10 @@ int main(int argc, char** argv) {
   if (options.ingest_address.empty()) problems += " --ingest_address is empty;";
   if (options.max_batch_changes <= 0) problems += " --max_batch_changes must be positive;";
   if (absl::GetFlag(FLAGS_flush_interval_ms) < 0) problems += " --flush_interval_ms must be >= 0;";
+  if (options.index_shards < 0 || options.index_shards > 256) {
+    problems += " --index_shards must be in 0..256;";
+  }
+  if (options.compact_after_changes < 0) problems += " --compact_after_changes must be >= 0;";
   if (options.max_query_chars <= 0) problems += " --max_query_chars must be positive;";
   if (options.max_page_size <= 0) problems += " --max_page_size must be positive;";
   if (absl::GetFlag(FLAGS_query_time_limit_ms) < 0) {

@@ -177,9 +177,9 @@ absl::StatusOr<std::unique_ptr<SearchServer>> SearchServer::Start(
                                analysis::ParseSegmentation(options.analyzer));
   }
   NEWSEARCH_ASSIGN_OR_RETURN(impl.analyzer, analysis::Analyzer::Create(analyzer_options));
-  NEWSEARCH_RETURN_IF_ERROR(schema::CheckIndexAnalyzer(index_path, *impl.analyzer));
   IndexWriterOptions writer_options;
-  writer_options.path = index_path;
+  writer_options.path = index_path;  // checks the analyzer of every shard
+  writer_options.shards = options.index_shards;
   NEWSEARCH_ASSIGN_OR_RETURN(impl.writer, IndexWriter::Open(writer_options, impl.analyzer.get()));
   SearcherOptions searcher_options;
   searcher_options.path = index_path;
@@ -195,6 +195,7 @@ absl::StatusOr<std::unique_ptr<SearchServer>> SearchServer::Start(
   follower_options.ingest_address = options.ingest_address;
   follower_options.max_batch_changes = options.max_batch_changes;
   follower_options.flush_interval = options.flush_interval;
+  follower_options.compact_after_changes = options.compact_after_changes;
   server::ClientTlsFiles ingest_tls{options.ingest_tls_ca_file, options.ingest_tls_cert_file,
                                     options.ingest_tls_key_file, "--ingest_tls_"};
   NEWSEARCH_ASSIGN_OR_RETURN(follower_options.credentials,

@@ -27,6 +27,12 @@ struct SearchServerOptions {
   // Most changes per index commit, and the longest wait to fill a batch.
   int max_batch_changes = 2000;
   absl::Duration flush_interval = absl::Milliseconds(200);
+  // Local index shards (IndexWriterOptions::shards; 0 = the existing
+  // index's number, else the number of cores).
+  int index_shards = 0;
+  // Compact the index when idle after this many changes (0 = never; see
+  // LogFollowerOptions::compact_after_changes).
+  int64_t compact_after_changes = 5000;
   // Query limits.
   int max_query_chars = 1024;
   int max_page_size = 100;

@@ -1,8 +1,9 @@
-// kill -9 of a search replica in the middle of catching up on a few thousand
-// generated pages: after a restart the index must hold exactly the stored
-// articles, each once (applied_seq is committed with the documents). And
-// kill -9 of ingest while a stream's pages are being group-committed: every
-// page it acknowledged is in the store after a restart, exactly once.
+// kill -9 of a search replica (default shards, then three) in the middle of
+// catching up on generated pages: after a restart the index must hold exactly
+// the stored articles, each once (applied_seq is committed with the
+// documents). And kill -9 of ingest while a stream's pages are being
+// group-committed: every page it acknowledged is in the store after a
+// restart, exactly once.
 #include <atomic>
 #include <cstdlib>
 #include <map>
@@ -175,6 +176,58 @@ TEST(CrashRecoveryTest, KillNineMidBatchLosesNoAcknowledgedPage) {
   }
   // Unacknowledged pages may be stored too (committed, answer lost), once.
   for (const auto& [external_id, count] : copies) EXPECT_EQ(count, 1) << external_id;
+}
+
+// The same with three local shards, whose commits of one batch land apart:
+// the restarted replica resumes from the lowest shard and the replay is
+// harmless; it refuses another explicit --index_shards; and once caught up
+// and idle it compacts every shard without losing or doubling an article.
+TEST(CrashRecoveryTest, ShardedReplicaResumesEveryShardAndCompactsWhenCaughtUp) {
+  constexpr int kShardedPages = 1000;
+  const std::string root = MakeTempDir("crash_sharded");
+  const std::string pages = root + "/pages";
+  const std::string generate = absl::StrCat("python3 ", SourceDir(), "/tools/gen_pages.py --count ",
+                                            kShardedPages, " --seed 9 --out ", pages);
+  ASSERT_EQ(std::system(generate.c_str()), 0) << generate;
+  const std::vector<std::string> files = ListFiles(pages);
+  IngestFixture ingest(root, {"--fsync=false"});
+  ASSERT_TRUE(ingest.Start());
+  int failed = 0;
+  const int64_t head = BulkIngest(ingest, files, &failed);
+  EXPECT_EQ(failed, 0);
+  const std::set<std::string> stored = StoredIds(ingest);
+
+  const std::string data_dir = root + "/search";
+  {
+    SearchFixture search(data_dir, ingest.address(),
+                         {"--max_batch_changes=30", "--index_shards=3",
+                          "--compact_after_changes=0"});
+    ASSERT_TRUE(search.Start());
+    ASSERT_TRUE(WaitFor([&] { return search.Status().applied_seq() >= 150; }, absl::Seconds(120)));
+    ASSERT_LT(search.Status().applied_seq(), head) << "the kill must land during catch-up";
+    search.process().Kill();
+  }
+  {
+    SearchFixture other(data_dir, ingest.address(), {"--index_shards=2"});
+    EXPECT_FALSE(other.Start()) << "an index of 3 shards opened with --index_shards=2";
+  }
+  SearchFixture search(data_dir, ingest.address(),
+                       {"--max_batch_changes=30", "--compact_after_changes=100"});
+  ASSERT_TRUE(search.Start());
+  ASSERT_TRUE(search.WaitForSeq(head, absl::Seconds(300)));
+  // Compaction writes generation 1 of every shard and names it in the stub.
+  const std::string index = data_dir + "/xapian";
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        const std::string stub = ReadFile(index + "/XAPIANDB");
+        return stub == "glass shard-0.1\nglass shard-1.1\nglass shard-2.1\n";
+      },
+      absl::Seconds(120)));
+  const std::vector<std::string> indexed = search.AllHitIds("");
+  const std::set<std::string> indexed_set(indexed.begin(), indexed.end());
+  EXPECT_EQ(indexed.size(), indexed_set.size()) << "no article indexed twice";
+  EXPECT_EQ(search.Status().document_count(), static_cast<int64_t>(stored.size()));
+  EXPECT_TRUE(indexed_set == stored) << "index holds exactly the stored articles";
 }
 
 }  // namespace
