@@ -7,6 +7,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -27,6 +28,9 @@ struct LogFollower::Impl {
   int64_t received_seq ABSL_GUARDED_BY(mu) = 0;
   bool stopping ABSL_GUARDED_BY(mu) = false;
   grpc::ClientContext* stream_context ABSL_GUARDED_BY(mu) = nullptr;
+  // Bumped when the queue is dropped to fetch the log again from
+  // applied_seq: a stream of an older generation stops queueing at once.
+  int64_t stream_generation ABSL_GUARDED_BY(mu) = 0;
   FollowerStatus status ABSL_GUARDED_BY(mu);
 
   // Touched by the indexer thread only.
@@ -63,23 +67,28 @@ void LogFollower::Impl::ReadLoop() {
       if (!token.empty()) context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
     }
     v1::StreamChangesRequest request;
+    int64_t generation = 0;
     {
       absl::MutexLock lock(&mu);
       if (stopping) return;
       request.set_after_seq(received_seq);
       stream_context = &context;
+      generation = stream_generation;
     }
     request.set_max_batch_size(std::min(options.max_batch_changes, 4096));
+    // Every response must fit this follower's message limit.
+    request.set_max_batch_bytes(std::min(options.max_message_bytes / 2, 64 << 20));
     std::unique_ptr<grpc::ClientReader<v1::StreamChangesResponse>> stream =
         stub->StreamChanges(&context, request);
     v1::StreamChangesResponse response;
     bool announced = false;
     while (stream->Read(&response)) {
       absl::MutexLock lock(&mu);
+      if (generation != stream_generation) break;  // the indexer dropped the queue
       if (!announced) {
         announced = true;
         status.following = true;
-        status.last_error.clear();
+        if (status.stalled_at_seq == 0) status.last_error.clear();
         backoff = options.min_backoff;
         Log(LogLevel::kInfo, "follower", "following change log",
             {{"ingest", options.ingest_address},
@@ -93,7 +102,7 @@ void LogFollower::Impl::ReadLoop() {
         return stopping || static_cast<int>(queue.size()) < options.max_queued_changes;
       };
       mu.Await(absl::Condition(&has_room));
-      if (stopping) break;
+      if (stopping || generation != stream_generation) break;
       if (queue.empty()) first_queued_at = absl::Now();
       for (v1::Change& change : *response.mutable_changes()) {
         if (change.seq() <= received_seq) continue;
@@ -107,6 +116,7 @@ void LogFollower::Impl::ReadLoop() {
       stream_context = nullptr;
       status.following = false;
       if (stopping) return;
+      if (generation != stream_generation) continue;  // ended by the indexer: fetch again now
       status.last_error = absl::StrCat("change stream ended: ",
                                        static_cast<int>(finish.error_code()), " ",
                                        finish.error_message());
@@ -176,8 +186,53 @@ void LogFollower::Impl::IndexLoop() {
              {"applied_seq", static_cast<long long>(status.applied_seq)},
              {"ms", static_cast<long long>(absl::ToInt64Milliseconds(absl::Now() - start))}});
         applied_since_compaction += static_cast<int64_t>(batch.size());
+        if (status.stalled_at_seq > 0) {
+          Log(LogLevel::kInfo, "follower", "progressing again",
+              {{"stalled_at_seq", static_cast<long long>(status.stalled_at_seq)},
+               {"applied_seq", static_cast<long long>(status.applied_seq)}});
+          status.stalled_at_seq = 0;
+        }
         batch.clear();
         retry = options.min_backoff;
+      } else if (absl::IsInvalidArgument(applied)) {
+        // A malformed change: retrying the same batch can never succeed.
+        // Say so once per attempt, drop what is queued and fetch the log
+        // again from applied_seq after a pause (ingest may have replaced the
+        // change since); meanwhile the replica reports itself stalled.
+        // Apply what precedes the bad change, one change at a time, to
+        // find it.
+        int64_t bad_seq = batch.front().seq();
+        for (const v1::Change& change : batch) {
+          mu.Unlock();
+          const absl::Status one = writer->Apply({change});
+          mu.Lock();
+          if (!one.ok()) {
+            bad_seq = change.seq();
+            applied = one;
+            break;
+          }
+        }
+        status.applied_seq = writer->applied_seq();
+        status.last_error = std::string(applied.message());
+        status.stalled_at_seq = bad_seq;
+        Log(LogLevel::kError, "follower",
+            "the index refuses a change; the replica cannot progress until ingest sends it in "
+            "a form it can apply",
+            {{"seq", static_cast<long long>(bad_seq)},
+             {"applied_seq", static_cast<long long>(status.applied_seq)},
+             {"status", applied.ToString()},
+             {"refetch_in_ms",
+              static_cast<long long>(absl::ToInt64Milliseconds(options.max_backoff))}});
+        batch.clear();
+        queue.clear();
+        received_seq = writer->applied_seq();
+        ++stream_generation;
+        if (stream_context != nullptr) stream_context->TryCancel();
+        if (stopping) return;
+        mu.Unlock();
+        const bool stop = SleepUnlessStopping(options.max_backoff);
+        mu.Lock();
+        if (stop) return;
       } else {
         status.last_error = std::string(applied.message());
         Log(LogLevel::kError, "follower", "cannot apply batch; retrying",

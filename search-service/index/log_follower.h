@@ -66,6 +66,11 @@ struct FollowerStatus {
   // InfinitePast before the first. head_seq is as of this time.
   absl::Time last_contact_at = absl::InfinitePast();
   std::string last_error;     // last stream or apply error, empty when none
+  // The first seq of a batch the index refused as malformed (an error that
+  // retrying cannot fix), 0 while changes apply. The follower then fetches
+  // the log again from applied_seq every max_backoff, so a change that ingest
+  // has since replaced gets through; until then the replica cannot progress.
+  int64_t stalled_at_seq = 0;
 };
 
 // Thread-safe: status() may be called from any thread.

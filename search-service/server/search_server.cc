@@ -86,6 +86,8 @@ class SearchServiceImpl final : public v1::SearchService::Service {
     if (status.last_contact_at != absl::InfinitePast()) {
       response->mutable_last_contact_at()->set_seconds(absl::ToUnixSeconds(status.last_contact_at));
     }
+    response->set_stalled_at_seq(status.stalled_at_seq);
+    response->set_last_error(status.last_error);
     response->set_index_size_bytes(DirectorySize(index_path_));
     return grpc::Status::OK;
   }
@@ -124,6 +126,8 @@ namespace {
 
 bool IsReady(const FollowerStatus& status, const SearchServerOptions& options,
              absl::Duration since_start) {
+  // A replica that cannot apply the log only falls further behind.
+  if (status.stalled_at_seq > 0) return false;
   if (status.last_contact_at == absl::InfinitePast()) {
     // No word from ingest since this process started: serve the index this
     // replica already holds once the grace has passed, never an empty one.
@@ -233,6 +237,11 @@ absl::StatusOr<std::unique_ptr<SearchServer>> SearchServer::Start(
       "newsearch_search_following", "1 while the change stream to ingest is open.",
       [follower] { return follower->status().following ? 1.0 : 0.0; }));
   const absl::Time started = absl::Now();
+  NEWSEARCH_RETURN_IF_ERROR(impl.registry.AddCallbackGauge(
+      "newsearch_search_stalled_at_seq",
+      "First seq of a change the index refuses as malformed (the replica cannot progress and "
+      "is not ready); 0 while changes apply.",
+      [follower] { return static_cast<double>(follower->status().stalled_at_seq); }));
   NEWSEARCH_RETURN_IF_ERROR(impl.registry.AddCallbackGauge(
       "newsearch_search_seconds_since_contact",
       "Seconds since the last message (changes or heartbeat) from ingest; since this replica "

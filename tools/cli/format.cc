@@ -216,6 +216,13 @@ std::string FormatIndexStatus(const newsearch::v1::GetIndexStatusResponse& s) {
                              : "-");
   line("index_size", absl::StrCat(FormatBytes(s.index_size_bytes()), " (",
                                   s.index_size_bytes(), " bytes)"));
+  // Only when there is something to act on, so a healthy replica's status
+  // reads as before.
+  if (s.has_last_contact_at() && !s.following()) {
+    line("last_contact_at", FormatCst(FromTimestamp(s.last_contact_at())) + " (UTC+8)");
+  }
+  if (s.stalled_at_seq() > 0) line("stalled_at_seq", absl::StrCat(s.stalled_at_seq()));
+  if (!s.last_error().empty()) line("last_error", s.last_error());
   return out;
 }
 

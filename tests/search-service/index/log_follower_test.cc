@@ -1,0 +1,142 @@
+// LogFollower against a scripted change log served over real gRPC on
+// loopback: a change the index refuses stalls the replica visibly (its seq,
+// the error, not silently retried for ever), the changes before it are
+// applied, and once the log holds a replacement the replica progresses
+// again. The follower also asks for responses that fit its message limit.
+#include "search-service/index/log_follower.h"
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "common/analysis/analyzer.h"
+#include "gtest/gtest.h"
+#include "newsearch/v1/ingest.grpc.pb.h"
+#include "search-service/index/index_writer.h"
+
+namespace newsearch::search {
+namespace {
+
+v1::Change Upsert(int64_t seq, const std::string& id) {
+  v1::Change change;
+  change.set_seq(seq);
+  change.set_kind(v1::CHANGE_KIND_UPSERT);
+  change.set_article_id(id);
+  v1::Article* article = change.mutable_article();
+  article->set_id(id);
+  article->set_title("乌镇互联网大会");
+  article->set_body("世界互联网大会在乌镇开幕。");
+  article->set_seq(seq);
+  return change;
+}
+
+// Serves StreamChanges from a log the test can replace; other methods are
+// unimplemented.
+class ScriptedLog final : public v1::IngestService::Service {
+ public:
+  void Set(std::vector<v1::Change> log) {
+    absl::MutexLock lock(&mu_);
+    log_ = std::move(log);
+  }
+  int32_t max_batch_bytes_asked() {
+    absl::MutexLock lock(&mu_);
+    return max_batch_bytes_;
+  }
+
+  grpc::Status StreamChanges(grpc::ServerContext* context, const v1::StreamChangesRequest* request,
+                             grpc::ServerWriter<v1::StreamChangesResponse>* writer) override {
+    int64_t cursor = request->after_seq();
+    {
+      absl::MutexLock lock(&mu_);
+      max_batch_bytes_ = request->max_batch_bytes();
+    }
+    while (!context->IsCancelled()) {
+      v1::StreamChangesResponse response;
+      {
+        absl::MutexLock lock(&mu_);
+        for (const v1::Change& change : log_) {
+          if (change.seq() > cursor) *response.add_changes() = change;
+        }
+        response.set_head_seq(log_.empty() ? 0 : log_.back().seq());
+      }
+      if (response.changes_size() > 0) cursor = response.changes().rbegin()->seq();
+      if (!writer->Write(response)) break;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return grpc::Status::OK;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<v1::Change> log_ ABSL_GUARDED_BY(mu_);
+  int32_t max_batch_bytes_ ABSL_GUARDED_BY(mu_) = -1;
+};
+
+bool WaitFor(const std::function<bool()>& done, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (done()) return true;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return done();
+}
+
+TEST(LogFollowerTest, RefusedChangeStallsVisiblyAndAReplacementUnblocksIt) {
+  std::string dir = ::testing::TempDir() + "log_follower_test.XXXXXX";
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  auto analyzer = analysis::Analyzer::Create();
+  ASSERT_TRUE(analyzer.ok()) << analyzer.status();
+  IndexWriterOptions writer_options;
+  writer_options.path = dir + "/index";
+  writer_options.shards = 2;
+  auto writer = IndexWriter::Open(writer_options, analyzer->get());
+  ASSERT_TRUE(writer.ok()) << writer.status();
+
+  ScriptedLog log;
+  v1::Change poison = Upsert(2, "b");
+  poison.set_kind(static_cast<v1::ChangeKind>(9));  // a kind this index does not know
+  log.Set({Upsert(1, "a"), poison});
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&log);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+
+  LogFollowerOptions options;
+  options.ingest_address = "127.0.0.1:" + std::to_string(port);
+  options.flush_interval = absl::Milliseconds(10);
+  options.max_backoff = absl::Milliseconds(300);
+  options.max_message_bytes = 8 << 20;
+  LogFollower follower(options, writer->get());
+  follower.Start();
+
+  ASSERT_TRUE(WaitFor([&] { return follower.status().stalled_at_seq == 2; }, absl::Seconds(20)));
+  FollowerStatus stalled = follower.status();
+  EXPECT_EQ(stalled.applied_seq, 1) << "the change before the refused one is applied";
+  EXPECT_NE(stalled.last_error.find("seq 2"), std::string::npos) << stalled.last_error;
+  EXPECT_EQ(log.max_batch_bytes_asked(), 4 << 20) << "half of the follower's message limit";
+  // It stays stalled (and keeps saying so) while the log is unchanged.
+  absl::SleepFor(absl::Milliseconds(800));
+  EXPECT_EQ(follower.status().stalled_at_seq, 2);
+  EXPECT_EQ(follower.status().applied_seq, 1);
+
+  // Ingest replaces the change (as a re-ingest does: a new seq for `b`).
+  log.Set({Upsert(1, "a"), Upsert(3, "b")});
+  ASSERT_TRUE(WaitFor([&] { return follower.status().applied_seq == 3; }, absl::Seconds(20)));
+  EXPECT_EQ(follower.status().stalled_at_seq, 0);
+  EXPECT_EQ((*writer)->document_count(), 2);
+  follower.Stop();
+  server->Shutdown();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace newsearch::search
