@@ -218,6 +218,17 @@ class IngestServiceImpl final
                                        "; it must be between 0 and ", kMaxChangeBatchBytes));
     }
     if (batch_bytes == 0) batch_bytes = kDefaultChangeBatchBytes;
+    if (const int64_t head = store_->HeadSeq(); request->after_seq() > head) {
+      // The follower holds changes this log never had: the store was
+      // restored from an older backup, or it is another ingest. Following on
+      // would skip the seqs this log hands out next.
+      return grpc::Status(
+          grpc::StatusCode::OUT_OF_RANGE,
+          absl::StrCat("after_seq ", request->after_seq(), " is beyond this change log's head ",
+                       head, ": the follower's index holds changes this store does not have "
+                       "(restored from an older backup, or another ingest); rebuild the "
+                       "follower's index (move its data directory away)"));
+    }
     Log(LogLevel::kInfo, "changefeed", "subscriber connected",
         {{"peer", context->peer()}, {"after_seq", static_cast<long long>(request->after_seq())}});
     int64_t cursor = request->after_seq();

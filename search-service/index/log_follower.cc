@@ -88,6 +88,7 @@ void LogFollower::Impl::ReadLoop() {
       if (!announced) {
         announced = true;
         status.following = true;
+        status.ahead_of_log = false;
         if (status.stalled_at_seq == 0) status.last_error.clear();
         backoff = options.min_backoff;
         Log(LogLevel::kInfo, "follower", "following change log",
@@ -120,9 +121,18 @@ void LogFollower::Impl::ReadLoop() {
       status.last_error = absl::StrCat("change stream ended: ",
                                        static_cast<int>(finish.error_code()), " ",
                                        finish.error_message());
+      if (finish.error_code() == grpc::StatusCode::OUT_OF_RANGE) {
+        status.ahead_of_log = true;
+        backoff = options.max_backoff;  // nothing changes until an operator acts
+      }
     }
-    // A refused token never fixes itself by retrying: say so loudly.
+    // A refused token or a log behind this index never fixes itself by
+    // retrying: say so loudly.
     const bool refused = finish.error_code() == grpc::StatusCode::UNAUTHENTICATED;
+    if (finish.error_code() == grpc::StatusCode::OUT_OF_RANGE) {
+      Log(LogLevel::kError, "follower", "ingest's change log is behind this index; rebuild it",
+          {{"ingest", options.ingest_address}, {"message", finish.error_message()}});
+    }
     Log(announced || refused ? LogLevel::kWarning : LogLevel::kDebug, "follower",
         "change stream ended",
         {{"ingest", options.ingest_address},

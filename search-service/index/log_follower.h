@@ -71,6 +71,10 @@ struct FollowerStatus {
   // the log again from applied_seq every max_backoff, so a change that ingest
   // has since replaced gets through; until then the replica cannot progress.
   int64_t stalled_at_seq = 0;
+  // Ingest's log ends below what this index holds (StreamChanges answered
+  // OUT_OF_RANGE: its store was restored from an older backup, or it is
+  // another ingest): the index must be rebuilt. Cleared when a stream opens.
+  bool ahead_of_log = false;
 };
 
 // Thread-safe: status() may be called from any thread.

@@ -127,7 +127,7 @@ namespace {
 bool IsReady(const FollowerStatus& status, const SearchServerOptions& options,
              absl::Duration since_start) {
   // A replica that cannot apply the log only falls further behind.
-  if (status.stalled_at_seq > 0) return false;
+  if (status.stalled_at_seq > 0 || status.ahead_of_log) return false;
   if (status.last_contact_at == absl::InfinitePast()) {
     // No word from ingest since this process started: serve the index this
     // replica already holds once the grace has passed, never an empty one.

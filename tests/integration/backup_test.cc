@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "tests/integration/security_fixtures.h"
 #include "tests/integration/server_process.h"
 
 namespace newsearch::testing {
@@ -132,6 +134,31 @@ TEST(BackupTest, RestoredStoreGivesAReplicaIdenticalAnswers) {
   ASSERT_TRUE(restored.Ingest(pages[1], &after, "after-restore").ok());
   EXPECT_GT(after.articles(0).seq(), backup_seq);
   EXPECT_TRUE(restored_replica.WaitForSeq(after.articles(0).seq()));
+
+  // A replica that holds more than the restored log (it followed the
+  // original further) must not follow it: it would skip the seqs the
+  // restored store hands out next. It says so and is not ready.
+  for (int i = 0; i < 3; ++i) {
+    v1::IngestArticleResponse more;
+    ASSERT_TRUE(ingest.Ingest(pages[static_cast<size_t>(i)], &more, absl::StrCat("later-", i)).ok());
+  }
+  ASSERT_TRUE(original_replica.WaitForSeq(ingest.HeadSeq()));
+  ASSERT_GT(original_replica.Status().applied_seq(), restored.HeadSeq());
+  ASSERT_EQ(original_replica.process().Terminate(), 0);
+  SearchFixture ahead(root + "/search-original", restored.address(),
+                      {"--ready_contact_grace_seconds=0"});
+  ASSERT_TRUE(ahead.Start());
+  auto channel = grpc::CreateChannel(ahead.address(), grpc::InsecureChannelCredentials());
+  EXPECT_TRUE(WaitFor(
+      [&] { return ahead.Status().last_error().find("rebuild") != std::string::npos; },
+      absl::Seconds(30)))
+      << ahead.Status().last_error();
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return HealthStatus(channel, "") == grpc::health::v1::HealthCheckResponse::NOT_SERVING;
+      },
+      absl::Seconds(5)));
+  EXPECT_FALSE(ahead.Status().following());
 }
 
 }  // namespace

@@ -234,8 +234,10 @@ int64_t IngestFixture::HeadSeq() {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   v1::StreamChangesRequest request;
-  // A subscriber far ahead of the log gets only heartbeats carrying head_seq.
-  request.set_after_seq(int64_t{1} << 60);
+  // Every response carries head_seq; ask for the smallest first one.
+  request.set_after_seq(0);
+  request.set_max_batch_size(1);
+  request.set_max_batch_bytes(1);
   auto reader = stub_->StreamChanges(&context, request);
   v1::StreamChangesResponse response;
   int64_t head = -1;
