@@ -29,6 +29,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/bench_util.h"
 #include "newsearch/v1/search.grpc.pb.h"
 
 ABSL_FLAG(std::string, search, "127.0.0.1:50052", "SearchService address");
@@ -44,6 +45,8 @@ ABSL_FLAG(bool, expand_duplicates, false,
 ABSL_FLAG(int32_t, clients, 1, "Concurrent clients, each with its own connection");
 
 namespace {
+
+using newsearch::bench::Percentile;
 
 namespace v1 = ::newsearch::v1;
 
@@ -82,14 +85,6 @@ Outcome RunQuery(v1::SearchService::Stub* stub, const std::string& query, double
   return outcome;
 }
 
-// Nearest-rank percentile of sorted values.
-double Percentile(const std::vector<double>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  size_t rank = static_cast<size_t>(std::ceil(p / 100.0 * sorted.size()));
-  rank = std::clamp<size_t>(rank, 1, sorted.size());
-  return sorted[rank - 1];
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -98,15 +93,10 @@ int main(int argc, char** argv) {
       "--search=HOST:PORT --queries=FILE");
   absl::ParseCommandLine(argc, argv);
 
-  std::ifstream in(absl::GetFlag(FLAGS_queries));
-  if (!in) {
+  std::vector<std::string> queries;
+  if (!newsearch::bench::ReadQueries(absl::GetFlag(FLAGS_queries), &queries)) {
     std::cerr << "cannot open " << absl::GetFlag(FLAGS_queries) << "\n";
     return 1;
-  }
-  std::vector<std::string> queries;
-  for (std::string line; std::getline(in, line);) {
-    std::string q(absl::StripAsciiWhitespace(line));
-    if (!q.empty() && q[0] != '#') queries.push_back(q);
   }
   if (queries.empty()) {
     std::cerr << "no queries in " << absl::GetFlag(FLAGS_queries) << "\n";

@@ -33,6 +33,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "bench/bench_util.h"
 #include "common/analysis/analyzer.h"
 #include "search-service/query/searcher.h"
 
@@ -51,6 +52,8 @@ ABSL_FLAG(std::string, variants, "default,no_snippets,no_collapse,facets,bare",
 
 namespace {
 
+using newsearch::bench::Percentile;
+
 namespace v1 = ::newsearch::v1;
 using newsearch::search::Searcher;
 using newsearch::search::SearcherOptions;
@@ -61,13 +64,6 @@ double ThreadCpuMs() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-double Percentile(const std::vector<double>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  size_t rank = static_cast<size_t>(std::ceil(p / 100.0 * sorted.size()));
-  rank = std::clamp<size_t>(rank, 1, sorted.size());
-  return sorted[rank - 1];
 }
 
 }  // namespace
@@ -81,12 +77,8 @@ int main(int argc, char** argv) {
     std::cerr << "--index is required\n";
     return 2;
   }
-  std::ifstream in(absl::GetFlag(FLAGS_queries));
   std::vector<std::string> queries;
-  for (std::string line; std::getline(in, line);) {
-    std::string q(absl::StripAsciiWhitespace(line));
-    if (!q.empty() && q[0] != '#') queries.push_back(q);
-  }
+  newsearch::bench::ReadQueries(absl::GetFlag(FLAGS_queries), &queries);
   if (queries.empty()) {
     std::cerr << "no queries in " << absl::GetFlag(FLAGS_queries) << "\n";
     return 2;
