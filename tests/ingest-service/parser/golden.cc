@@ -75,6 +75,8 @@ absl::StatusOr<Golden> ParseGolden(const std::string& text) {
         g.error = value;
       } else if (key == "encoding") {
         g.encoding = value;
+      } else if (key == "kind") {
+        g.kinds.push_back(value);
       } else {
         return absl::InvalidArgumentError(absl::StrCat("line ", line_no, ": unknown key ", key));
       }

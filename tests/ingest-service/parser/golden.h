@@ -6,6 +6,8 @@
 // Format (one `key: value` per line, `#` comments; `==` starts an article):
 //   status: ok                      or `status: rejected` + `error: <substring>`
 //   encoding: GB18030
+//   kind: chrome                    (repeatable; the kinds of mess the page shows,
+//                                    for the per-kind breakdown of the quality report)
 //   == article
 //   title: ...                      subtitle:, published: (YYYY-MM-DD HH:MM in
 //   source: ...                     UTC+8, or none), authors: / editors:
@@ -34,6 +36,7 @@ struct Golden {
   bool rejected = false;
   std::string error;     // Substring of the rejection message.
   std::string encoding;  // Empty: not checked.
+  std::vector<std::string> kinds;  // Kinds of mess the page shows (`kind:` lines).
   std::vector<GoldenArticle> articles;
 };
 
