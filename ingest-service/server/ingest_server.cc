@@ -11,8 +11,10 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/base/logging.h"
+#include "common/base/page_token.h"
 #include "common/base/status_macros.h"
 #include "common/server/grpc_status.h"
 #include "common/server/grpc_server.h"
@@ -35,6 +37,8 @@ using server::ToGrpcStatus;
 
 constexpr int kDefaultListPageSize = 50;
 constexpr int kMaxListPageSize = 1000;
+// Plain-text prefix (and version) of ListArticles page tokens.
+constexpr absl::string_view kListTokenPrefix = "l1.";
 constexpr int kDefaultChangeBatch = 256;
 constexpr int kMaxChangeBatch = 4096;
 constexpr int kDefaultChangeBatchBytes = 4 << 20;
@@ -130,19 +134,30 @@ class IngestServiceImpl final
                                        kMaxListPageSize));
     }
     if (page_size == 0) page_size = kDefaultListPageSize;
-    // The token is the last id of the previous page; ids are plain hex.
-    const std::string& after = request->page_token();
-    if (after.size() > 64 ||
-        !std::all_of(after.begin(), after.end(), [](char c) {
-          return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '-';
-        })) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          "page_token is not a token from ListArticles");
+    // The token is opaque to callers: `l1.` and the last id of the previous
+    // page (ids are plain hex with an optional `-N`).
+    std::string after;
+    if (!request->page_token().empty()) {
+      absl::StatusOr<std::string> plain = DecodePageToken(request->page_token(), "ListArticles");
+      if (!plain.ok()) return ToGrpcStatus(plain.status());
+      absl::string_view id = *plain;
+      if (!absl::ConsumePrefix(&id, kListTokenPrefix) || id.empty() || id.size() > 64 ||
+          !std::all_of(id.begin(), id.end(), [](char c) {
+            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '-';
+          })) {
+        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                            "page_token is not a token from ListArticles; pass next_page_token "
+                            "from a previous response unchanged");
+      }
+      after = std::string(id);
     }
     absl::StatusOr<ListResult> result = store_->List(after, page_size);
     if (!result.ok()) return ToGrpcStatus(result.status());
     for (v1::Article& article : result->articles) *response->add_articles() = std::move(article);
-    response->set_next_page_token(result->next_after_id);
+    if (!result->next_after_id.empty()) {
+      response->set_next_page_token(
+          EncodePageToken(absl::StrCat(kListTokenPrefix, result->next_after_id)));
+    }
     return grpc::Status::OK;
   }
 
