@@ -8,7 +8,9 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/analysis/analyzer.h"
 #include "common/base/logging.h"
 #include "common/server/server_setup.h"
@@ -27,6 +29,10 @@ ABSL_FLAG(int32_t, flush_interval_ms, 200, "Longest wait to fill an index batch"
 ABSL_FLAG(int32_t, index_shards, 0,
           "Local index shards, each written by its own thread (0 = the existing index's "
           "number, else the number of cores); an index with another number is refused");
+ABSL_FLAG(std::string, partition, "",
+          "K/N: hold only the articles of partition K of N (0 <= K < N <= 1024) under the "
+          "stable id hash (README \"Partitions\"); empty = every article. Recorded in the "
+          "index; an index of another partition is refused");
 ABSL_FLAG(int64_t, compact_after_changes, 5000,
           "Compact the index when idle after at least this many changes were applied since "
           "the last compaction (0 = never)");
@@ -60,6 +66,21 @@ ABSL_FLAG(std::string, analyzer, "",
           "Analyzer variant: bigrams, words or words+bigrams (empty = the default, "
           "bigrams). Recorded in the index; an index built with another is refused");
 
+namespace {
+
+// Parses --partition ("K/N"; empty = 0/1). Returns false on anything else.
+bool ParsePartition(const std::string& text, int* partition, int* partitions) {
+  *partition = 0;
+  *partitions = 1;
+  if (text.empty()) return true;
+  const std::vector<std::string> parts = absl::StrSplit(text, '/');
+  return parts.size() == 2 && absl::SimpleAtoi(parts[0], partition) &&
+         absl::SimpleAtoi(parts[1], partitions) && *partitions >= 1 && *partitions <= 1024 &&
+         *partition >= 0 && *partition < *partitions;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   newsearch::server::BlockTerminationSignals();
   absl::SetProgramUsageMessage(
@@ -67,7 +88,7 @@ int main(int argc, char** argv) {
       "Every flag --name can also be set by the environment variable NEWSEARCH_NAME.");
   std::vector<std::string> env_flags = {
       "listen", "data_dir", "ingest_address", "metrics_listen", "port_file", "max_message_bytes",
-      "max_batch_changes", "flush_interval_ms", "index_shards", "compact_after_changes",
+      "max_batch_changes", "flush_interval_ms", "index_shards", "partition", "compact_after_changes",
       "max_query_chars", "max_page_size",
       "max_result_depth", "shutdown_grace_seconds", "log_level", "query_time_limit_ms",
       "facet_exact_limit", "max_concurrent_searches", "analyzer", "ingest_token_file",
@@ -114,6 +135,10 @@ int main(int argc, char** argv) {
   options.ready_contact_grace = absl::Seconds(absl::GetFlag(FLAGS_ready_contact_grace_seconds));
   options.analyzer = absl::GetFlag(FLAGS_analyzer);
   std::string problems;
+  if (!ParsePartition(absl::GetFlag(FLAGS_partition), &options.partition, &options.partitions)) {
+    problems += absl::StrCat(" --partition is '", absl::GetFlag(FLAGS_partition),
+                             "'; it must be K/N with 0 <= K < N <= 1024 (e.g. 0/2);");
+  }
   if (!options.analyzer.empty()) {
     if (auto parsed = newsearch::analysis::ParseSegmentation(options.analyzer); !parsed.ok()) {
       problems += absl::StrCat(" --analyzer: ", parsed.status().message(), ";");
