@@ -16,6 +16,9 @@ find_package(OpenSSL REQUIRED)
 find_package(SQLite3 REQUIRED)
 find_package(ICU REQUIRED COMPONENTS uc i18n)
 find_package(Xapian CONFIG REQUIRED)
+# prometheus-cpp-dev (core + pull) brings civetweb's config along: its
+# Exposer serves /metrics.
+find_package(prometheus-cpp CONFIG REQUIRED)
 
 add_library(newsearch_xapian INTERFACE)
 target_include_directories(newsearch_xapian SYSTEM INTERFACE ${XAPIAN_INCLUDE_DIR})
