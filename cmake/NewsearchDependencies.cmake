@@ -19,6 +19,8 @@ find_package(Xapian CONFIG REQUIRED)
 # prometheus-cpp-dev (core + pull) brings civetweb's config along: its
 # Exposer serves /metrics.
 find_package(prometheus-cpp CONFIG REQUIRED)
+# CLI11 (libcli11-dev, header-only) parses the newsearch client's command line.
+find_package(CLI11 CONFIG REQUIRED)
 
 add_library(newsearch_xapian INTERFACE)
 target_include_directories(newsearch_xapian SYSTEM INTERFACE ${XAPIAN_INCLUDE_DIR})
