@@ -15,8 +15,6 @@ packages=(
   openssl prometheus
   nlohmann-json3-dev
 )
-# common/base/logging uses spdlog (find_package(spdlog) in cmake/).
-packages+=(libspdlog-dev)
 # common/server/metrics* build on prometheus-cpp (core, and pull's Exposer
 # for /metrics); tools/cli parses its command line with CLI11.
 packages+=(prometheus-cpp-dev libcli11-dev)
