@@ -11,11 +11,17 @@ find_package(Protobuf REQUIRED)
 find_package(gRPC CONFIG REQUIRED)
 find_program(GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
 find_package(absl CONFIG REQUIRED)
-find_package(spdlog CONFIG REQUIRED)
+# nlohmann-json3-dev: JSON string escaping in common/base/logging.
+find_package(nlohmann_json CONFIG REQUIRED)
 find_package(OpenSSL REQUIRED)
 find_package(SQLite3 REQUIRED)
 find_package(ICU REQUIRED COMPONENTS uc i18n)
 find_package(Xapian CONFIG REQUIRED)
+# prometheus-cpp-dev (core + pull) brings civetweb's config along: its
+# Exposer serves /metrics.
+find_package(prometheus-cpp CONFIG REQUIRED)
+# CLI11 (libcli11-dev, header-only) parses the newsearch client's command line.
+find_package(CLI11 CONFIG REQUIRED)
 
 add_library(newsearch_xapian INTERFACE)
 target_include_directories(newsearch_xapian SYSTEM INTERFACE ${XAPIAN_INCLUDE_DIR})

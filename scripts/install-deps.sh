@@ -33,8 +33,9 @@ packages=(
   libgumbo-dev libcivetweb-dev xapian-tools
   nlohmann-json3-dev
 )
-# common/base/logging uses spdlog (find_package(spdlog) in cmake/).
-packages+=(libspdlog-dev)
+# common/server/metrics* build on prometheus-cpp (core, and pull's Exposer
+# for /metrics); tools/cli parses its command line with CLI11.
+packages+=(prometheus-cpp-dev libcli11-dev)
 # jieba's dictionary, read by search's word analyzers (and listed in the
 # runtime image's deploy/docker/runtime-packages.txt).
 packages+=(python3-jieba)

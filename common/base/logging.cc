@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <mutex>
+#include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -29,24 +30,13 @@ const char* LevelName(LogLevel level) {
 }  // namespace
 
 std::string JsonEscape(absl::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 8);
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += absl::StrFormat("\\u%04x", c);
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out;
+  // nlohmann's serializer escapes quotes, backslashes and control characters
+  // and turns bytes that are not UTF-8 into U+FFFD, so a log line stays
+  // valid JSON whatever a page or a client sent.
+  const std::string quoted = nlohmann::json(std::string(text))
+                                 .dump(/*indent=*/-1, ' ', /*ensure_ascii=*/false,
+                                       nlohmann::json::error_handler_t::replace);
+  return quoted.substr(1, quoted.size() - 2);
 }
 
 LogField::LogField(absl::string_view key, absl::string_view value)

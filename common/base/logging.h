@@ -1,4 +1,4 @@
-// Structured logging: one JSON object per line on stderr, through spdlog.
+// Structured logging: one JSON object per line on stderr.
 // Lifecycle at info, per-request failures at debug; never article text.
 #ifndef NEWSEARCH_COMMON_BASE_LOGGING_H_
 #define NEWSEARCH_COMMON_BASE_LOGGING_H_
@@ -45,7 +45,8 @@ void SetLogLevel(LogLevel level);
 void Log(LogLevel level, absl::string_view component, absl::string_view message,
          std::initializer_list<LogField> fields = {});
 
-// Escapes `text` as the inside of a JSON string (quotes not included).
+// Escapes `text` as the inside of a JSON string (quotes not included); bytes
+// that are not UTF-8 become U+FFFD.
 std::string JsonEscape(absl::string_view text);
 
 }  // namespace newsearch

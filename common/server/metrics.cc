@@ -1,8 +1,9 @@
 #include "common/server/metrics.h"
 
-#include <algorithm>
+#include <prometheus/check_names.h>
+#include <prometheus/text_serializer.h>
+
 #include <cassert>
-#include <charconv>
 #include <cmath>
 #include <set>
 #include <utility>
@@ -12,27 +13,6 @@
 
 namespace newsearch::server {
 namespace {
-
-// Adds with a compare-exchange loop: std::atomic<double>::fetch_add is C++20.
-void AtomicAdd(std::atomic<double>* target, double delta) {
-  double current = target->load(std::memory_order_relaxed);
-  while (!target->compare_exchange_weak(current, current + delta, std::memory_order_relaxed)) {
-  }
-}
-
-bool IsNameStart(char c, bool allow_colon) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (allow_colon && c == ':');
-}
-
-bool IsNameChar(char c, bool allow_colon) {
-  return IsNameStart(c, allow_colon) || (c >= '0' && c <= '9');
-}
-
-bool MatchesNamePattern(absl::string_view name, bool allow_colon) {
-  if (name.empty() || !IsNameStart(name[0], allow_colon)) return false;
-  return std::all_of(name.begin(), name.end(),
-                     [allow_colon](char c) { return IsNameChar(c, allow_colon); });
-}
 
 // Escapes HELP text: only backslash and newline (quotes stay as they are).
 std::string EscapeHelp(absl::string_view help) {
@@ -50,70 +30,10 @@ std::string EscapeHelp(absl::string_view help) {
   return out;
 }
 
-const char* TypeName(MetricFamilyBase::Kind kind) {
-  switch (kind) {
-    case MetricFamilyBase::Kind::kCounter:
-      return "counter";
-    case MetricFamilyBase::Kind::kGauge:
-      return "gauge";
-    case MetricFamilyBase::Kind::kHistogram:
-      return "histogram";
-    case MetricFamilyBase::Kind::kCallbackGauge:
-      return "gauge";
-  }
-  return "untyped";
-}
-
-// Appends `{a="x",b="y"}` (nothing for no labels); `extra_name`, when not
-// empty, adds one more label at the end (the histogram's `le`).
-void AppendLabels(const std::vector<std::string>& names, const LabelValues& values,
-                  absl::string_view extra_name, absl::string_view extra_value, std::string* out) {
-  if (names.empty() && extra_name.empty()) return;
-  out->push_back('{');
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (i > 0) out->push_back(',');
-    absl::StrAppend(out, names[i], "=\"", EscapeLabelValue(values[i]), "\"");
-  }
-  if (!extra_name.empty()) {
-    if (!names.empty()) out->push_back(',');
-    absl::StrAppend(out, extra_name, "=\"", extra_value, "\"");
-  }
-  out->push_back('}');
-}
-
-void AppendSample(absl::string_view name, absl::string_view suffix,
-                  const std::vector<std::string>& label_names, const LabelValues& values,
-                  double value, std::string* out) {
-  absl::StrAppend(out, name, suffix);
-  AppendLabels(label_names, values, "", "", out);
-  absl::StrAppend(out, " ", FormatMetricValue(value), "\n");
-}
-
-void RenderChild(const MetricFamilyBase& family, const LabelValues& values, const Counter& c,
-                 std::string* out) {
-  AppendSample(family.name(), "", family.label_names(), values, c.Value(), out);
-}
-
-void RenderChild(const MetricFamilyBase& family, const LabelValues& values, const Gauge& g,
-                 std::string* out) {
-  AppendSample(family.name(), "", family.label_names(), values, g.Value(), out);
-}
-
-void RenderChild(const MetricFamilyBase& family, const LabelValues& values, const Histogram& h,
-                 std::string* out) {
-  const std::vector<uint64_t> cumulative = h.CumulativeCounts();
-  const std::vector<double>& bounds = h.upper_bounds();
-  const std::string bucket_name = absl::StrCat(family.name(), "_bucket");
-  for (size_t i = 0; i < cumulative.size(); ++i) {
-    const std::string le = i < bounds.size() ? FormatMetricValue(bounds[i]) : "+Inf";
-    out->append(bucket_name);
-    AppendLabels(family.label_names(), values, "le", le, out);
-    absl::StrAppend(out, " ", cumulative[i], "\n");
-  }
-  AppendSample(family.name(), "_sum", family.label_names(), values, h.Sum(), out);
-  // _count is the +Inf bucket of this same snapshot, so the two always agree.
-  AppendSample(family.name(), "_count", family.label_names(), values,
-               static_cast<double>(cumulative.back()), out);
+// Appends `values` as labels of `metric`, in the family's declared order.
+void AddLabels(const std::vector<std::string>& names, const LabelValues& values,
+               prometheus::ClientMetric* metric) {
+  for (size_t i = 0; i < names.size(); ++i) metric->label.push_back({names[i], values[i]});
 }
 
 // A gauge without labels whose value comes from a callback at scrape time.
@@ -123,12 +43,14 @@ class CallbackGauge final : public MetricFamilyBase {
       : MetricFamilyBase(Kind::kCallbackGauge, std::move(name), std::move(help), {}),
         callback_(std::move(callback)) {}
 
-  void Render(std::string* out) const override {
+  void Collect(std::vector<prometheus::MetricFamily>* out) const override {
     // Held while the callback runs so that Disable waits for it.
     absl::MutexLock lock(&mu_);
     if (!callback_) return;  // Removed while a scrape was under way.
-    RenderHeader(out);
-    AppendSample(name(), "", {}, {}, callback_(), out);
+    prometheus::MetricFamily family = Header(prometheus::MetricType::Gauge);
+    family.metric.emplace_back();
+    family.metric.back().gauge.value = callback_();
+    out->push_back(std::move(family));
   }
 
   void Disable() {
@@ -148,36 +70,27 @@ void Counter::Increment(double amount) {
   // bug in the caller, never input-driven.
   assert(amount >= 0.0 && "Counter::Increment with a negative or NaN amount");
   if (!(amount >= 0.0)) return;
-  AtomicAdd(&value_, amount);
+  value_.Increment(amount);
 }
-
-void Gauge::Add(double delta) { AtomicAdd(&value_, delta); }
 
 Histogram::Histogram(std::vector<double> upper_bounds)
-    : upper_bounds_(std::move(upper_bounds)),
-      bucket_counts_(new std::atomic<uint64_t>[upper_bounds_.size() + 1]) {
-  for (size_t i = 0; i <= upper_bounds_.size(); ++i) bucket_counts_[i].store(0);
-}
+    : upper_bounds_(std::move(upper_bounds)), values_(upper_bounds_) {}
 
 void Histogram::Observe(double value) {
+  // prometheus-cpp would count NaN in +Inf and turn the sum into NaN.
   if (std::isnan(value)) return;
-  const size_t bucket =
-      std::lower_bound(upper_bounds_.begin(), upper_bounds_.end(), value) - upper_bounds_.begin();
-  bucket_counts_[bucket].fetch_add(1, std::memory_order_relaxed);
-  AtomicAdd(&sum_, value);
+  values_.Observe(value);
 }
 
 std::vector<uint64_t> Histogram::CumulativeCounts() const {
-  std::vector<uint64_t> counts(upper_bounds_.size() + 1);
-  uint64_t total = 0;
-  for (size_t i = 0; i < counts.size(); ++i) {
-    total += bucket_counts_[i].load(std::memory_order_relaxed);
-    counts[i] = total;
+  const prometheus::ClientMetric metric = values_.Collect();
+  std::vector<uint64_t> counts;
+  counts.reserve(metric.histogram.bucket.size());
+  for (const prometheus::ClientMetric::Bucket& bucket : metric.histogram.bucket) {
+    counts.push_back(bucket.cumulative_count);
   }
   return counts;
 }
-
-uint64_t Histogram::Count() const { return CumulativeCounts().back(); }
 
 std::vector<double> DefaultLatencyBucketsSeconds() {
   return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
@@ -190,9 +103,13 @@ MetricFamilyBase::MetricFamilyBase(Kind kind, std::string name, std::string help
       help_(std::move(help)),
       label_names_(std::move(label_names)) {}
 
-void MetricFamilyBase::RenderHeader(std::string* out) const {
-  absl::StrAppend(out, "# HELP ", name_, " ", EscapeHelp(help_), "\n");
-  absl::StrAppend(out, "# TYPE ", name_, " ", TypeName(kind_), "\n");
+prometheus::MetricFamily MetricFamilyBase::Header(prometheus::MetricType type) const {
+  prometheus::MetricFamily family;
+  family.name = name_;
+  // prometheus-cpp 1.0 writes help as it is: a newline would end the line.
+  family.help = EscapeHelp(help_);
+  family.type = type;
+  return family;
 }
 
 template <typename T>
@@ -228,10 +145,21 @@ T& MetricFamily<T>::WithLabels(const LabelValues& values) {
 }
 
 template <typename T>
-void MetricFamily<T>::Render(std::string* out) const {
-  RenderHeader(out);
-  absl::MutexLock lock(&mu_);
-  for (const auto& [values, child] : children_) RenderChild(*this, values, *child, out);
+void MetricFamily<T>::Collect(std::vector<prometheus::MetricFamily>* out) const {
+  constexpr prometheus::MetricType kType =
+      std::is_same_v<T, Counter> ? prometheus::MetricType::Counter
+      : std::is_same_v<T, Gauge> ? prometheus::MetricType::Gauge
+                                 : prometheus::MetricType::Histogram;
+  prometheus::MetricFamily family = Header(kType);
+  {
+    absl::MutexLock lock(&mu_);
+    family.metric.reserve(children_.size());
+    for (const auto& [values, child] : children_) {
+      family.metric.push_back(child->Collect());
+      AddLabels(label_names(), values, &family.metric.back());
+    }
+  }
+  out->push_back(std::move(family));
 }
 
 template class MetricFamily<Counter>;
@@ -239,7 +167,7 @@ template class MetricFamily<Gauge>;
 template class MetricFamily<Histogram>;
 
 absl::Status ValidateMetricName(absl::string_view name) {
-  if (!MatchesNamePattern(name, /*allow_colon=*/true)) {
+  if (!prometheus::CheckMetricName(std::string(name))) {
     return absl::InvalidArgumentError(absl::StrCat("metric name \"", name.substr(0, 100),
                                                    "\" does not match [a-zA-Z_:][a-zA-Z0-9_:]*"));
   }
@@ -252,54 +180,13 @@ absl::Status ValidateMetricName(absl::string_view name) {
 }
 
 absl::Status ValidateLabelName(absl::string_view name) {
-  if (!MatchesNamePattern(name, /*allow_colon=*/false)) {
-    return absl::InvalidArgumentError(absl::StrCat("label name \"", name.substr(0, 100),
-                                                   "\" does not match [a-zA-Z_][a-zA-Z0-9_]*"));
-  }
-  if (absl::StartsWith(name, "__")) {
+  // prometheus-cpp's check also refuses the "__" prefix Prometheus reserves.
+  if (!prometheus::CheckLabelName(std::string(name))) {
     return absl::InvalidArgumentError(
-        absl::StrCat("label name \"", name, "\" starts with \"__\", reserved by Prometheus"));
+        absl::StrCat("label name \"", name.substr(0, 100),
+                     "\" does not match [a-zA-Z_][a-zA-Z0-9_]* or starts with \"__\""));
   }
   return absl::OkStatus();
-}
-
-std::string EscapeLabelValue(absl::string_view value) {
-  std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
-std::string FormatMetricValue(double value) {
-  if (std::isnan(value)) return "NaN";
-  if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
-  constexpr double kMaxExactInteger = 9007199254740992.0;  // 2^53
-  if (std::trunc(value) == value && std::fabs(value) <= kMaxExactInteger) {
-    return absl::StrCat(static_cast<int64_t>(value));
-  }
-  // Fixed notation where it stays short (bucket bounds read "0.0005", not
-  // "5e-04"), scientific beyond; both the shortest form that round-trips.
-  const double magnitude = std::fabs(value);
-  const std::chars_format format = magnitude >= 1e-4 && magnitude < 1e15
-                                       ? std::chars_format::fixed
-                                       : std::chars_format::scientific;
-  char buffer[64];
-  const std::to_chars_result result = std::to_chars(buffer, buffer + sizeof(buffer), value, format);
-  return std::string(buffer, result.ptr);
 }
 
 template <typename T>
@@ -323,7 +210,7 @@ absl::StatusOr<MetricFamily<T>*> Registry::AddFamily(MetricFamilyBase::Kind kind
   for (size_t i = 0; i < buckets.size(); ++i) {
     if (!std::isfinite(buckets[i]) || (i > 0 && !(buckets[i] > buckets[i - 1]))) {
       return absl::InvalidArgumentError(
-          absl::StrCat("histogram \"", name, "\" bucket ", i, " (", FormatMetricValue(buckets[i]),
+          absl::StrCat("histogram \"", name, "\" bucket ", i, " (", buckets[i],
                        ") must be finite and greater than the bucket before it"));
     }
   }
@@ -398,18 +285,39 @@ absl::Status Registry::RemoveCallbackGauge(absl::string_view name) {
   return absl::OkStatus();
 }
 
-std::string Registry::Expose() const {
+namespace {
+
+// Lets prometheus::Exposer scrape a Registry.
+class RegistryCollectable final : public prometheus::Collectable {
+ public:
+  explicit RegistryCollectable(const Registry* registry) : registry_(registry) {}
+  std::vector<prometheus::MetricFamily> Collect() const override { return registry_->Collect(); }
+
+ private:
+  const Registry* const registry_;
+};
+
+}  // namespace
+
+Registry::Registry() : collectable_(std::make_shared<RegistryCollectable>(this)) {}
+
+Registry::~Registry() = default;
+
+std::vector<prometheus::MetricFamily> Registry::Collect() const {
   std::vector<std::shared_ptr<MetricFamilyBase>> families;
   {
     absl::MutexLock lock(&mu_);
     families.reserve(families_.size());
     for (const auto& [name, family] : families_) families.push_back(family);
   }
-  // Rendered without mu_ held: callback gauges may take their owners' locks,
+  // Collected without mu_ held: callback gauges may take their owners' locks,
   // and those owners may register metrics.
-  std::string out;
-  for (const auto& family : families) family->Render(&out);
+  std::vector<prometheus::MetricFamily> out;
+  out.reserve(families.size());
+  for (const auto& family : families) family->Collect(&out);
   return out;
 }
+
+std::string Registry::Expose() const { return prometheus::TextSerializer().Serialize(Collect()); }
 
 }  // namespace newsearch::server

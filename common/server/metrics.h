@@ -1,21 +1,33 @@
-// A small, thread-safe Prometheus metrics layer (Debian 12 ships no
-// prometheus-cpp). A Registry owns metric families; each family has a name,
-// help text and a fixed list of label names, and hands out one child metric
-// per label-value tuple. Registry::Expose renders everything in the
-// Prometheus text exposition format 0.0.4, which MetricsHttpServer
-// (metrics_http.h) serves on GET /metrics and RpcObserverFactory
-// (rpc_observer.h) fills for every RPC.
+// Prometheus metrics on prometheus-cpp (Debian's prometheus-cpp-dev, core):
+// a Registry owns metric families; each family has a name, help text and a
+// fixed list of label names, and hands out one child metric per label-value
+// tuple. prometheus-cpp's Counter, Gauge and Histogram hold the values, its
+// TextSerializer renders text format 0.0.4 and its name checks validate;
+// this layer adds what the project relies on: Status errors instead of
+// exceptions, the `newsearch_` prefix, positional label values, callback
+// gauges, and a stable exposition (families by name, children by label
+// values, labels in the declared order).
+// MetricsHttpServer (metrics_http.h) serves it on GET /metrics and
+// RpcObserverFactory (rpc_observer.h) fills it for every RPC.
 //
 //   Registry registry;
 //   auto* requests = *registry.AddCounter("newsearch_ingest_pages_total",
 //                                         "Pages received.", {"outcome"});
 //   requests->WithLabels({"parsed"}).Increment();
 //
-// Limitations: no summaries, no exemplars, no timestamps, no OpenMetrics.
+// Limitations: no summaries, no exemplars, no timestamps, no OpenMetrics;
+// NaN renders as "Nan" (prometheus-cpp's spelling, which Prometheus parses).
 #ifndef NEWSEARCH_COMMON_SERVER_METRICS_H_
 #define NEWSEARCH_COMMON_SERVER_METRICS_H_
 
-#include <atomic>
+#include <prometheus/client_metric.h>
+#include <prometheus/collectable.h>
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/metric_family.h>
+#include <prometheus/metric_type.h>
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -44,10 +56,12 @@ class Counter {
   // Adds `amount`. Negative and NaN amounts are a caller bug: they assert in
   // debug builds and are ignored otherwise, so the counter never decreases.
   void Increment(double amount = 1.0);
-  double Value() const { return value_.load(std::memory_order_relaxed); }
+  double Value() const { return value_.Value(); }
+  // Returns the sample for prometheus-cpp's serializer (without labels).
+  prometheus::ClientMetric Collect() const { return value_.Collect(); }
 
  private:
-  std::atomic<double> value_{0.0};
+  prometheus::Counter value_;
 };
 
 // A value that goes up and down. Thread-safe and lock-free.
@@ -57,19 +71,19 @@ class Gauge {
   Gauge(const Gauge&) = delete;
   Gauge& operator=(const Gauge&) = delete;
 
-  void Set(double value) { value_.store(value, std::memory_order_relaxed); }
+  void Set(double value) { value_.Set(value); }
   // Adds `delta` (may be negative).
-  void Add(double delta);
-  double Value() const { return value_.load(std::memory_order_relaxed); }
+  void Add(double delta) { value_.Increment(delta); }
+  double Value() const { return value_.Value(); }
+  prometheus::ClientMetric Collect() const { return value_.Collect(); }
 
  private:
-  std::atomic<double> value_{0.0};
+  prometheus::Gauge value_;
 };
 
 // Counts observations into fixed buckets (upper bounds, inclusive) plus an
-// implicit +Inf bucket, and keeps their sum. Thread-safe and lock-free. A
-// scrape that races with Observe may see the sum and the buckets one
-// observation apart; _count always equals the +Inf bucket.
+// implicit +Inf bucket, and keeps their sum. Thread-safe (prometheus-cpp
+// takes a short lock per observation); _count always equals the +Inf bucket.
 class Histogram {
  public:
   // `upper_bounds` must be strictly increasing and finite (the registry
@@ -85,14 +99,13 @@ class Histogram {
   const std::vector<double>& upper_bounds() const { return upper_bounds_; }
   // Returns cumulative counts, one per bound plus the last for +Inf.
   std::vector<uint64_t> CumulativeCounts() const;
-  double Sum() const { return sum_.load(std::memory_order_relaxed); }
-  uint64_t Count() const;
+  double Sum() const { return values_.Collect().histogram.sample_sum; }
+  uint64_t Count() const { return values_.Collect().histogram.sample_count; }
+  prometheus::ClientMetric Collect() const { return values_.Collect(); }
 
  private:
   const std::vector<double> upper_bounds_;
-  // Per-bucket (non-cumulative) counts; the last entry is the +Inf bucket.
-  std::unique_ptr<std::atomic<uint64_t>[]> bucket_counts_;
-  std::atomic<double> sum_{0.0};
+  prometheus::Histogram values_;
 };
 
 // Buckets for RPC latencies in seconds: 0.5 ms to 10 s.
@@ -101,7 +114,7 @@ std::vector<double> DefaultLatencyBucketsSeconds();
 // The label values of one child metric, in the family's label-name order.
 using LabelValues = std::vector<std::string>;
 
-// Base of every family: name, help, label names and rendering.
+// Base of every family: name, help, label names and collection.
 class MetricFamilyBase {
  public:
   enum class Kind { kCounter, kGauge, kHistogram, kCallbackGauge };
@@ -115,15 +128,18 @@ class MetricFamilyBase {
   const std::vector<std::string>& label_names() const { return label_names_; }
   Kind kind() const { return kind_; }
 
-  // Appends the # HELP / # TYPE lines and every sample to `out`.
-  virtual void Render(std::string* out) const = 0;
+  // Appends the family's current samples to `out` for prometheus-cpp's
+  // serializer: help escaped, children sorted by label values, labels in the
+  // declared order. A family with labels and no child yet appends only its
+  // name and help (so # HELP and # TYPE show from the start).
+  virtual void Collect(std::vector<prometheus::MetricFamily>* out) const = 0;
 
  protected:
   MetricFamilyBase(Kind kind, std::string name, std::string help,
                    std::vector<std::string> label_names);
 
-  // Appends `# HELP` and `# TYPE` lines.
-  void RenderHeader(std::string* out) const;
+  // Returns a family of `type` with this name and (escaped) help, no samples.
+  prometheus::MetricFamily Header(prometheus::MetricType type) const;
 
  private:
   const Kind kind_;
@@ -147,7 +163,7 @@ class MetricFamily final : public MetricFamilyBase {
   // Returns the only child of a family without labels.
   T& Get() { return WithLabels({}); }
 
-  void Render(std::string* out) const override;
+  void Collect(std::vector<prometheus::MetricFamily>* out) const override;
 
  private:
   friend class Registry;
@@ -171,7 +187,8 @@ using HistogramFamily = MetricFamily<Histogram>;
 // Add* stay valid for the registry's lifetime.
 class Registry {
  public:
-  Registry() = default;
+  Registry();
+  ~Registry();
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;
 
@@ -201,8 +218,14 @@ class Registry {
   // not run again. NOT_FOUND when `name` is not a callback gauge.
   absl::Status RemoveCallbackGauge(absl::string_view name);
 
+  // Returns every family sorted by name, for prometheus-cpp's serializer.
+  std::vector<prometheus::MetricFamily> Collect() const;
   // Renders every family sorted by name in text format 0.0.4.
   std::string Expose() const;
+  // The registry as a prometheus-cpp Collectable, for prometheus::Exposer.
+  // It stays alive as long as the registry; afterwards the weak pointer
+  // expires and an exposer skips it.
+  std::weak_ptr<prometheus::Collectable> collectable() const { return collectable_; }
 
  private:
   template <typename T>
@@ -211,6 +234,8 @@ class Registry {
                                              std::vector<std::string> label_names,
                                              std::vector<double> buckets);
 
+  // Hands Collect to an exposer (points back at this registry).
+  std::shared_ptr<prometheus::Collectable> collectable_;
   mutable absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<MetricFamilyBase>, std::less<>> families_
       ABSL_GUARDED_BY(mu_);
@@ -220,13 +245,6 @@ class Registry {
 absl::Status ValidateMetricName(absl::string_view name);
 // Returns OK when `name` is a valid, non-reserved label name.
 absl::Status ValidateLabelName(absl::string_view name);
-// Escapes a label value for the text format: backslash, double quote and
-// newline; everything else (UTF-8 included) passes through.
-std::string EscapeLabelValue(absl::string_view value);
-// Formats a sample value: integers up to 2^53 without exponent, other
-// values in the shortest form that round-trips (fixed notation from 1e-4 to
-// 1e15, scientific outside); "+Inf", "-Inf", "NaN".
-std::string FormatMetricValue(double value);
 
 }  // namespace newsearch::server
 

@@ -1,16 +1,19 @@
 #include "common/server/metrics_http.h"
 
+#include <CivetServer.h>
 #include <arpa/inet.h>
 #include <civetweb.h>
 #include <netinet/in.h>
+#include <prometheus/exposer.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cstring>
+#include <exception>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -28,6 +31,32 @@ constexpr char kLogComponent[] = "metrics_http";
 int LogCivetwebMessage(const mg_connection* /*connection*/, const char* message) {
   Log(LogLevel::kDebug, kLogComponent, "civetweb", {LogField("detail", message)});
   return 1;
+}
+
+// Answers what prometheus-cpp's handler does not, before it runs: paths
+// other than /metrics (404), methods other than GET and HEAD (405), and HEAD
+// (200 with the headers; the length is not known without a scrape). Returns
+// 0 to let the exposer answer GET /metrics.
+int FilterRequest(mg_connection* connection) {
+  const mg_request_info* request = mg_get_request_info(connection);
+  const absl::string_view path = request->local_uri != nullptr ? request->local_uri : "";
+  const absl::string_view method =
+      request->request_method != nullptr ? request->request_method : "";
+  if (path != "/metrics") {
+    mg_send_http_error(connection, 404, "Not found: only /metrics is served.\n");
+    return 404;
+  }
+  if (method == "HEAD") {
+    const std::string content_type(kMetricsContentType);
+    mg_printf(connection, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nConnection: close\r\n\r\n",
+              content_type.c_str());
+    return 200;
+  }
+  if (method != "GET") {
+    mg_send_http_error(connection, 405, "Method not allowed: use GET.\n");
+    return 405;
+  }
+  return 0;
 }
 
 struct ListenSpec {
@@ -74,69 +103,58 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
   absl::StatusOr<ListenSpec> spec = ParseListenAddress(listen_address);
   if (!spec.ok()) return spec.status();
 
+  // civetweb initialises itself on first start unless told, racily.
   static std::once_flag init_once;
   std::call_once(init_once, [] { mg_init_library(0); });
 
-  std::unique_ptr<MetricsHttpServer> server(new MetricsHttpServer(registry, spec->wake_host));
+  std::unique_ptr<MetricsHttpServer> server(new MetricsHttpServer(spec->wake_host));
   // Scrapes are rare and cheap: two workers, no keep-alive, short timeouts.
-  const char* options[] = {
-      "listening_ports", spec->civetweb_ports.c_str(), "num_threads", "2",    "request_timeout_ms",
-      "10000",           "enable_keep_alive",          "no",          nullptr};
-  mg_callbacks callbacks;
-  std::memset(&callbacks, 0, sizeof(callbacks));
+  std::vector<std::string> options = {"listening_ports",    spec->civetweb_ports,
+                                      "num_threads",        "2",
+                                      "request_timeout_ms", "10000",
+                                      "enable_keep_alive",  "no"};
+  // CivetServer copies the callbacks.
+  CivetCallbacks callbacks;
+  callbacks.begin_request = &FilterRequest;
   callbacks.log_message = &LogCivetwebMessage;
 
-  mg_init_data init;
-  std::memset(&init, 0, sizeof(init));
-  init.callbacks = &callbacks;
-  init.user_data = server.get();
-  init.configuration_options = options;
-  char error_text[256] = {0};
-  unsigned error_code = 0;
-  mg_error_data error;
-  std::memset(&error, 0, sizeof(error));
-  error.code = &error_code;
-  error.text = error_text;
-  error.text_buffer_size = sizeof(error_text);
-
   absl::MutexLock lock(&server->stop_mu_);
-  server->context_ = mg_start2(&init, &error);
-  if (server->context_ == nullptr) {
+  try {
+    server->exposer_ = std::make_unique<prometheus::Exposer>(std::move(options), &callbacks);
+    server->exposer_->RegisterCollectable(registry->collectable(), "/metrics");
+  } catch (const std::exception& e) {
     return absl::UnavailableError(
-        absl::StrCat("metrics server cannot listen on \"", listen_address, "\": ", error_text));
+        absl::StrCat("metrics server cannot listen on \"", listen_address, "\": ", e.what()));
   }
-  mg_set_request_handler(server->context_, "/", &MetricsHttpServer::HandleRequest, server.get());
-
-  mg_server_port bound[4];
-  std::memset(bound, 0, sizeof(bound));
-  const int count = mg_get_server_ports(server->context_, 4, bound);
-  if (count < 1 || bound[0].port <= 0) {
+  const std::vector<int> ports = server->exposer_->GetListeningPorts();
+  if (ports.empty() || ports[0] <= 0) {
     return absl::InternalError(
         absl::StrCat("metrics server on \"", listen_address, "\" reports no bound port"));
   }
-  server->port_ = bound[0].port;
+  server->port_ = ports[0];
   Log(LogLevel::kInfo, kLogComponent, "metrics server listening",
       {LogField("address", listen_address), LogField("port", server->port_)});
   return server;
 }
 
+MetricsHttpServer::MetricsHttpServer(std::string wake_host) : wake_host_(std::move(wake_host)) {}
+
 MetricsHttpServer::~MetricsHttpServer() { Stop(); }
 
 void MetricsHttpServer::Stop() {
   absl::MutexLock lock(&stop_mu_);
-  if (context_ == nullptr) return;
-  // mg_stop joins civetweb's threads, so no handler runs after it returns.
-  // civetweb 1.15's accept loop only checks its stop flag between 2 s polls:
-  // wake it with a connection until mg_stop is done, so that stopping takes
-  // milliseconds instead of up to 2 s.
+  if (exposer_ == nullptr) return;
+  // Destroying the exposer joins civetweb's threads (mg_stop), so no scrape
+  // runs after it returns. civetweb 1.15's accept loop only checks its stop
+  // flag between 2 s polls: wake it with a connection until the exposer is
+  // gone, so that stopping takes milliseconds instead of up to 2 s.
   absl::Notification stopped;
-  std::thread stopper([context = context_, &stopped] {
-    mg_stop(context);
+  std::thread stopper([exposer = std::move(exposer_), &stopped]() mutable {
+    exposer.reset();
     stopped.Notify();
   });
   while (!stopped.WaitForNotificationWithTimeout(absl::Milliseconds(10))) WakeListener();
   stopper.join();
-  context_ = nullptr;
 }
 
 void MetricsHttpServer::WakeListener() const {
@@ -160,27 +178,6 @@ void MetricsHttpServer::WakeListener() const {
   // Failure is fine: the listener may already be closed.
   connect(fd, reinterpret_cast<sockaddr*>(&address), length);
   close(fd);
-}
-
-int MetricsHttpServer::HandleRequest(mg_connection* connection, void* self) {
-  auto* server = static_cast<MetricsHttpServer*>(self);
-  const mg_request_info* request = mg_get_request_info(connection);
-  const absl::string_view path = request->local_uri != nullptr ? request->local_uri : "";
-  const absl::string_view method =
-      request->request_method != nullptr ? request->request_method : "";
-  if (path != "/metrics") {
-    mg_send_http_error(connection, 404, "Not found: only /metrics is served.\n");
-    return 404;
-  }
-  if (method != "GET" && method != "HEAD") {
-    mg_send_http_error(connection, 405, "Method not allowed: use GET.\n");
-    return 405;
-  }
-  const std::string body = server->registry_->Expose();
-  const std::string content_type(kMetricsContentType);
-  mg_send_http_ok(connection, content_type.c_str(), static_cast<long long>(body.size()));
-  if (method == "GET") mg_write(connection, body.data(), body.size());
-  return 200;
 }
 
 }  // namespace newsearch::server

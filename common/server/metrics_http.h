@@ -1,7 +1,9 @@
 // Serves a metrics Registry (metrics.h) over plain HTTP for Prometheus:
-// GET /metrics returns Registry::Expose() as text format 0.0.4; every other
-// path is 404. Runs on Debian's civetweb with two worker threads, next to
-// (not inside) the gRPC server, on its own port (--metrics_address).
+// GET /metrics returns the registry in text format 0.0.4, followed by
+// prometheus-cpp's own exposer_* families (scrapes, bytes, scrape latency);
+// every other path is 404, other methods 405. Runs on prometheus-cpp's
+// Exposer (civetweb, two worker threads), next to (not inside) the gRPC
+// server, on its own port (--metrics_listen).
 #ifndef NEWSEARCH_COMMON_SERVER_METRICS_HTTP_H_
 #define NEWSEARCH_COMMON_SERVER_METRICS_HTTP_H_
 
@@ -14,13 +16,15 @@
 #include "absl/synchronization/mutex.h"
 #include "common/server/metrics.h"
 
-struct mg_context;
-struct mg_connection;
+namespace prometheus {
+class Exposer;
+}  // namespace prometheus
 
 namespace newsearch::server {
 
-// Content-Type of the /metrics response.
-inline constexpr absl::string_view kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
+// Content-Type of the /metrics response (prometheus-cpp's; text/plain
+// without a version is format 0.0.4 to Prometheus).
+inline constexpr absl::string_view kMetricsContentType = "text/plain; charset=utf-8";
 
 // One running HTTP listener. Thread-safe; destroying it stops the server and
 // waits for in-flight scrapes.
@@ -30,7 +34,7 @@ class MetricsHttpServer {
   // "[v6addr]", "localhost", or "0.0.0.0"/"*"/empty for every interface;
   // port 0 picks a free port, read back with port()). `registry` is not
   // owned and must outlive the server. INVALID_ARGUMENT for a malformed
-  // address, UNAVAILABLE when civetweb cannot listen (port taken).
+  // address, UNAVAILABLE when the exposer cannot listen (port taken).
   static absl::StatusOr<std::unique_ptr<MetricsHttpServer>> Start(absl::string_view listen_address,
                                                                   Registry* registry);
 
@@ -44,19 +48,16 @@ class MetricsHttpServer {
   void Stop();
 
  private:
-  MetricsHttpServer(Registry* registry, std::string wake_host)
-      : registry_(registry), wake_host_(std::move(wake_host)) {}
+  explicit MetricsHttpServer(std::string wake_host);
 
-  static int HandleRequest(mg_connection* connection, void* self);
   // Connects to the listener and closes at once, so civetweb's accept loop
   // returns from poll and notices it is stopping.
   void WakeListener() const;
 
-  Registry* const registry_;
   // Numeric address that reaches the listener ("127.0.0.1" for 0.0.0.0).
   const std::string wake_host_;
   absl::Mutex stop_mu_;
-  mg_context* context_ ABSL_GUARDED_BY(stop_mu_) = nullptr;
+  std::unique_ptr<prometheus::Exposer> exposer_ ABSL_GUARDED_BY(stop_mu_);
   int port_ = 0;
 };
 

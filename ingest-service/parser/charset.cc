@@ -1,6 +1,7 @@
 #include "ingest-service/parser/charset.h"
 
 #include <unicode/ucnv.h>
+#include <unicode/utf8.h>
 #include <unicode/ustring.h>
 
 #include <memory>
@@ -161,37 +162,15 @@ std::string SniffMetaCharset(absl::string_view bytes) {
 }
 
 size_t FirstInvalidUtf8Offset(absl::string_view bytes) {
-  const size_t n = bytes.size();
+  const auto* s = reinterpret_cast<const uint8_t*>(bytes.data());
   size_t i = 0;
-  while (i < n) {
-    const unsigned char b0 = static_cast<unsigned char>(bytes[i]);
-    if (b0 < 0x80) {
-      ++i;
-      continue;
-    }
-    int len;
-    unsigned char lo = 0x80, hi = 0xBF;  // Allowed range of the second byte.
-    if (b0 >= 0xC2 && b0 <= 0xDF) {
-      len = 2;
-    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-      len = 3;
-      if (b0 == 0xE0) lo = 0xA0;  // Overlong.
-      if (b0 == 0xED) hi = 0x9F;  // Surrogates.
-    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-      len = 4;
-      if (b0 == 0xF0) lo = 0x90;  // Overlong.
-      if (b0 == 0xF4) hi = 0x8F;  // Above U+10FFFF.
-    } else {
-      return i;
-    }
-    if (i + len > n) return i;
-    const unsigned char b1 = static_cast<unsigned char>(bytes[i + 1]);
-    if (b1 < lo || b1 > hi) return i;
-    for (int k = 2; k < len; ++k) {
-      const unsigned char b = static_cast<unsigned char>(bytes[i + k]);
-      if (b < 0x80 || b > 0xBF) return i;
-    }
-    i += len;
+  while (i < bytes.size()) {
+    const size_t start = i;
+    UChar32 c;
+    // ICU's U8_NEXT rejects overlong forms, surrogates and values above
+    // U+10FFFF.
+    U8_NEXT(s, i, bytes.size(), c);
+    if (c < 0) return start;
   }
   return absl::string_view::npos;
 }

@@ -1,62 +1,24 @@
 #include "ingest-service/parser/text_util.h"
 
+#include <unicode/utf8.h>
+
 namespace newsearch::ingest::text {
 
 char32_t NextCodePoint(absl::string_view s, size_t* pos) {
-  const size_t i = *pos;
-  const unsigned char b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) {
-    *pos = i + 1;
-    return b0;
-  }
-  int len = 0;
-  char32_t cp = 0;
-  if ((b0 & 0xE0) == 0xC0) {
-    len = 2;
-    cp = b0 & 0x1F;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    len = 3;
-    cp = b0 & 0x0F;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    len = 4;
-    cp = b0 & 0x07;
-  } else {
-    *pos = i + 1;
-    return 0xFFFD;
-  }
-  if (i + len > s.size()) {
-    *pos = i + 1;
-    return 0xFFFD;
-  }
-  for (int k = 1; k < len; ++k) {
-    const unsigned char b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) {
-      *pos = i + 1;
-      return 0xFFFD;
-    }
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  *pos = i + len;
-  return cp;
+  // ICU checks every trail byte and rejects overlong forms, surrogates and
+  // values above U+10FFFF; an ill-formed sequence yields U+FFFD and is
+  // skipped as a whole (at least one byte).
+  UChar32 cp;
+  U8_NEXT_OR_FFFD(reinterpret_cast<const uint8_t*>(s.data()), *pos, s.size(), cp);
+  return static_cast<char32_t>(cp);
 }
 
 void AppendUtf8(char32_t cp, std::string* out) {
   if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) cp = 0xFFFD;
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
+  char buffer[U8_MAX_LENGTH];
+  size_t length = 0;
+  U8_APPEND_UNSAFE(buffer, length, static_cast<UChar32>(cp));
+  out->append(buffer, length);
 }
 
 std::u32string ToCodePoints(absl::string_view s) {

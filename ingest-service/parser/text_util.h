@@ -14,8 +14,9 @@
 namespace newsearch::ingest::text {
 
 // Decodes the code point starting at `*pos` in valid UTF-8 `s` and advances
-// `*pos` past it. Returns U+FFFD (advancing one byte) on a malformed
-// sequence, so callers never loop forever on bad input.
+// `*pos` past it (ICU's U8_NEXT). Returns U+FFFD on a malformed sequence,
+// advancing past it (at least one byte), so callers never loop forever on
+// bad input.
 char32_t NextCodePoint(absl::string_view s, size_t* pos);
 
 // Appends `cp` to `out` as UTF-8 (U+FFFD for surrogates and values beyond

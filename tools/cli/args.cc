@@ -1,6 +1,10 @@
 #include "tools/cli/args.h"
 
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
 #include <cstdint>
+#include <map>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -13,57 +17,6 @@
 
 namespace newsearch::cli {
 namespace {
-
-// Bit per subcommand, for the table of which command accepts which flag.
-constexpr uint32_t Bit(Command c) { return 1u << static_cast<uint32_t>(c); }
-constexpr uint32_t kAllCommands = ~0u;
-
-struct FlagSpec {
-  const char* name;
-  bool takes_value;
-  uint32_t commands;  // Commands that accept the flag.
-};
-
-constexpr FlagSpec kFlags[] = {
-    {"ingest", true, kAllCommands},
-    {"search", true, kAllCommands},
-    {"timeout", true, kAllCommands},
-    {"token_file", true, kAllCommands},
-    {"tls_ca_file", true, kAllCommands},
-    {"tls_cert_file", true, kAllCommands},
-    {"tls_key_file", true, kAllCommands},
-    {"json", false, kAllCommands},
-    {"help", false, kAllCommands},
-    {"source_hint", true, Bit(Command::kIngest) | Bit(Command::kParse)},
-    {"content_type", true, Bit(Command::kIngest) | Bit(Command::kParse)},
-    {"url", true, Bit(Command::kParse)},
-    {"external_id", true, Bit(Command::kParse)},
-    {"batch_size", true, Bit(Command::kReparse)},
-    {"external_id_from_path", false, Bit(Command::kIngest)},
-    {"source", true, Bit(Command::kSearch)},
-    {"after", true, Bit(Command::kSearch)},
-    {"before", true, Bit(Command::kSearch)},
-    {"sort", true, Bit(Command::kSearch)},
-    {"page_size", true, Bit(Command::kSearch) | Bit(Command::kList)},
-    {"page_token", true, Bit(Command::kSearch) | Bit(Command::kList)},
-    {"year", true, Bit(Command::kSearch)},
-    {"month", true, Bit(Command::kSearch)},
-    {"facets", false, Bit(Command::kSearch)},
-    {"expand_duplicates", false, Bit(Command::kSearch)},
-    {"debug", false, Bit(Command::kSearch)},
-};
-
-const FlagSpec* FindFlag(absl::string_view name) {
-  for (const FlagSpec& spec : kFlags) {
-    if (name == spec.name) return &spec;
-  }
-  return nullptr;
-}
-
-struct ParsedFlag {
-  const FlagSpec* spec;
-  std::string value;  // "true" for a bare boolean flag.
-};
 
 struct CommandName {
   const char* name;
@@ -85,22 +38,13 @@ const char* NameOf(Command command) {
   return "?";
 }
 
-absl::StatusOr<bool> ParseBool(const std::string& flag, absl::string_view value) {
-  bool result = false;
-  if (!absl::SimpleAtob(value, &result)) {
+absl::StatusOr<int32_t> ParseCount(absl::string_view flag, absl::string_view value) {
+  int32_t count = 0;
+  if (!absl::SimpleAtoi(value, &count) || count < 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--", flag, " takes true or false, not \"", value, "\""));
+        absl::StrCat("--", flag, " takes a non-negative integer, not \"", value, "\""));
   }
-  return result;
-}
-
-absl::StatusOr<int32_t> ParsePageSize(absl::string_view value) {
-  int32_t size = 0;
-  if (!absl::SimpleAtoi(value, &size) || size < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--page_size takes a non-negative integer, not \"", value, "\""));
-  }
-  return size;
+  return count;
 }
 
 google::protobuf::Timestamp ToTimestamp(absl::Time t) {
@@ -119,84 +63,6 @@ absl::StatusOr<newsearch::v1::SortOrder> ParseSort(absl::string_view value) {
   if (value == "recency") return newsearch::v1::SORT_ORDER_RELEVANCE_RECENCY;
   return absl::InvalidArgumentError(absl::StrCat(
       "--sort takes relevance, date (newest first), date_asc or recency, not \"", value, "\""));
-}
-
-// Applies one flag to `inv`; the command has already been checked to accept it.
-absl::Status ApplyFlag(const ParsedFlag& flag, Invocation* inv) {
-  const std::string name = flag.spec->name;
-  const std::string& value = flag.value;
-  if (name == "ingest") {
-    inv->global.ingest_address = value;
-  } else if (name == "search") {
-    inv->global.search_address = value;
-  } else if (name == "timeout") {
-    NEWSEARCH_ASSIGN_OR_RETURN(inv->global.timeout, ParseTimeoutFlag(value));
-  } else if (name == "token_file") {
-    inv->global.token_file = value;
-  } else if (name == "tls_ca_file") {
-    inv->global.tls_ca_file = value;
-  } else if (name == "tls_cert_file") {
-    inv->global.tls_cert_file = value;
-  } else if (name == "tls_key_file") {
-    inv->global.tls_key_file = value;
-  } else if (name == "json") {
-    NEWSEARCH_ASSIGN_OR_RETURN(inv->global.json, ParseBool(name, value));
-  } else if (name == "source_hint") {
-    inv->ingest.source_hint = value;
-  } else if (name == "content_type") {
-    inv->ingest.content_type = value;
-  } else if (name == "external_id_from_path") {
-    NEWSEARCH_ASSIGN_OR_RETURN(inv->ingest.external_id_from_path, ParseBool(name, value));
-  } else if (name == "url") {
-    inv->parse.url = value;
-  } else if (name == "external_id") {
-    inv->parse.external_id = value;
-  } else if (name == "batch_size") {
-    int32_t size = 0;
-    if (!absl::SimpleAtoi(value, &size) || size < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--batch_size takes a non-negative integer, not \"", value, "\""));
-    }
-    inv->reparse.set_batch_size(size);
-  } else if (name == "source") {
-    if (value.empty()) return absl::InvalidArgumentError("--source needs a source name");
-    inv->search.add_sources(value);
-  } else if (name == "after" || name == "before") {
-    absl::StatusOr<absl::Time> t = ParseTimeFlag(value);
-    if (!t.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("--", name, ": ", t.status().message()));
-    }
-    *(name == "after" ? inv->search.mutable_published_after()
-                      : inv->search.mutable_published_before()) = ToTimestamp(*t);
-  } else if (name == "sort") {
-    NEWSEARCH_ASSIGN_OR_RETURN(newsearch::v1::SortOrder sort, ParseSort(value));
-    inv->search.set_sort(sort);
-  } else if (name == "page_size") {
-    NEWSEARCH_ASSIGN_OR_RETURN(int32_t size, ParsePageSize(value));
-    inv->search.set_page_size(size);
-    inv->list.set_page_size(size);
-  } else if (name == "page_token") {
-    inv->search.set_page_token(value);
-    inv->list.set_page_token(value);
-  } else if (name == "year" || name == "month") {
-    // The server checks the form and says what is wrong.
-    if (value.empty()) return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
-    if (name == "year") {
-      inv->search.add_years(value);
-    } else {
-      inv->search.add_months(value);
-    }
-  } else if (name == "facets") {
-    NEWSEARCH_ASSIGN_OR_RETURN(bool on, ParseBool(name, value));
-    inv->search.set_include_facets(on);
-  } else if (name == "expand_duplicates") {
-    NEWSEARCH_ASSIGN_OR_RETURN(bool on, ParseBool(name, value));
-    inv->search.set_expand_duplicates(on);
-  } else if (name == "debug") {
-    NEWSEARCH_ASSIGN_OR_RETURN(bool on, ParseBool(name, value));
-    inv->search.set_debug(on);
-  }
-  return absl::OkStatus();
 }
 
 absl::Status CheckPositionals(Command command, const std::vector<std::string>& positionals) {
@@ -232,6 +98,181 @@ absl::Status CheckPositionals(Command command, const std::vector<std::string>& p
     case Command::kHelp:
     case Command::kSearch:
       break;
+  }
+  return absl::OkStatus();
+}
+
+Command CommandOf(const std::string& name) {
+  for (const CommandName& c : kCommands) {
+    if (name == c.name) return c.command;
+  }
+  return Command::kHelp;
+}
+
+// Returns `value`, or throws its status as CLI11's ValidationError from
+// inside an option callback; ParseCommandLine turns it back into
+// INVALID_ARGUMENT with the same message.
+template <typename T>
+T OrThrow(absl::StatusOr<T> value) {
+  if (!value.ok()) throw CLI::ValidationError(std::string(value.status().message()));
+  return *std::move(value);
+}
+
+// Parses a --after/--before value into a Timestamp.
+absl::StatusOr<google::protobuf::Timestamp> ToDate(absl::string_view flag,
+                                                   absl::string_view value) {
+  absl::StatusOr<absl::Time> t = ParseTimeFlag(value);
+  if (!t.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", t.status().message()));
+  }
+  return ToTimestamp(*t);
+}
+
+// What CLI11 collects for copying into the Invocation after parsing.
+struct Collected {
+  std::vector<std::string> positionals;
+  std::vector<std::string> sources;
+  std::vector<std::string> years;
+  std::vector<std::string> months;
+  bool facets = false;
+  bool expand_duplicates = false;
+  bool debug = false;
+};
+
+// Declares the global flags on `app` and one subcommand per Command with
+// its own flags. Values go into `inv` as CLI11 parses them (through our
+// checks), or into `collected`.
+void DeclareFlags(CLI::App* app, Invocation* inv, Collected* collected) {
+  app->set_help_flag("-h,--help");
+  // Subcommands inherit both: flags they do not know go to `app`, and a
+  // flag given twice keeps its last value (repeatable ones say TakeAll).
+  app->fallthrough();
+  app->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  GlobalOptions& global = inv->global;
+  app->add_option("--ingest", global.ingest_address);
+  app->add_option("--search", global.search_address);
+  app->add_option_function<std::string>("--timeout", [&global](const std::string& value) {
+    global.timeout = OrThrow(ParseTimeoutFlag(value));
+  });
+  app->add_option("--token_file", global.token_file);
+  app->add_option("--tls_ca_file", global.tls_ca_file);
+  app->add_option("--tls_cert_file", global.tls_cert_file);
+  app->add_option("--tls_key_file", global.tls_key_file);
+  app->add_flag("--json", global.json);
+
+  std::map<Command, CLI::App*> sub;
+  for (const CommandName& c : kCommands) {
+    sub[c.command] = app->add_subcommand(c.name);
+    sub[c.command]
+        ->add_option("arguments", collected->positionals)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  }
+  for (Command c : {Command::kIngest, Command::kParse}) {
+    sub[c]->add_option("--source_hint", inv->ingest.source_hint);
+    sub[c]->add_option("--content_type", inv->ingest.content_type);
+  }
+  sub[Command::kIngest]->add_flag("--external_id_from_path", inv->ingest.external_id_from_path);
+  sub[Command::kParse]->add_option("--url", inv->parse.url);
+  sub[Command::kParse]->add_option("--external_id", inv->parse.external_id);
+  sub[Command::kReparse]->add_option_function<std::string>(
+      "--batch_size", [inv](const std::string& value) {
+        inv->reparse.set_batch_size(OrThrow(ParseCount("batch_size", value)));
+      });
+  for (Command c : {Command::kSearch, Command::kList}) {
+    sub[c]->add_option_function<std::string>("--page_size", [inv](const std::string& value) {
+      const int32_t size = OrThrow(ParseCount("page_size", value));
+      inv->search.set_page_size(size);
+      inv->list.set_page_size(size);
+    });
+    sub[c]->add_option_function<std::string>("--page_token", [inv](const std::string& value) {
+      inv->search.set_page_token(value);
+      inv->list.set_page_token(value);
+    });
+  }
+  CLI::App* search = sub[Command::kSearch];
+  newsearch::v1::SearchRequest* request = &inv->search;
+  // Repeatable, one value each: `--source a --source b`, not `--source a b`.
+  for (const auto& [flag, values] : {std::make_pair("--source", &collected->sources),
+                                     std::make_pair("--year", &collected->years),
+                                     std::make_pair("--month", &collected->months)}) {
+    search->add_option(flag, *values)
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  }
+  search->add_option_function<std::string>("--after", [request](const std::string& value) {
+    *request->mutable_published_after() = OrThrow(ToDate("after", value));
+  });
+  search->add_option_function<std::string>("--before", [request](const std::string& value) {
+    *request->mutable_published_before() = OrThrow(ToDate("before", value));
+  });
+  search->add_option_function<std::string>("--sort", [request](const std::string& value) {
+    request->set_sort(OrThrow(ParseSort(value)));
+  });
+  search->add_flag("--facets", collected->facets);
+  search->add_flag("--expand_duplicates", collected->expand_duplicates);
+  search->add_flag("--debug", collected->debug);
+}
+
+// Copies the repeatable and boolean search flags into `request`.
+absl::Status ApplyCollected(const Collected& collected, newsearch::v1::SearchRequest* request) {
+  // The server checks the form of years and months and says what is wrong.
+  for (const auto& [flag, values] : {std::make_pair("source", &collected.sources),
+                                     std::make_pair("year", &collected.years),
+                                     std::make_pair("month", &collected.months)}) {
+    for (const std::string& value : *values) {
+      if (value.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat("--", flag, " needs a value"));
+      }
+    }
+  }
+  *request->mutable_sources() = {collected.sources.begin(), collected.sources.end()};
+  *request->mutable_years() = {collected.years.begin(), collected.years.end()};
+  *request->mutable_months() = {collected.months.begin(), collected.months.end()};
+  request->set_include_facets(collected.facets);
+  request->set_expand_duplicates(collected.expand_duplicates);
+  request->set_debug(collected.debug);
+  return absl::OkStatus();
+}
+
+// Words what CLI11 could not place, `extras` (flags keep any "=value").
+std::string DescribeExtra(const CLI::App& app, const std::vector<std::string>& extras) {
+  const std::string arg = extras.empty() ? "" : extras[0];
+  if (arg.empty() || arg[0] != '-') return absl::StrCat("unknown command \"", arg, "\"");
+  const std::string flag = arg.substr(0, arg.find('='));
+  const std::vector<CLI::App*> parsed = app.get_subcommands();
+  if (parsed.empty()) return absl::StrCat("unknown flag ", arg);
+  const std::string command = parsed[0]->get_name();
+  if (parsed[0]->get_option_no_throw(flag) != nullptr) {
+    return absl::StrCat(flag, " goes after `", command, "`");
+  }
+  for (const CommandName& c : kCommands) {
+    if (app.get_subcommand(c.name)->get_option_no_throw(flag) != nullptr) {
+      return absl::StrCat(flag, " is not a flag of `newsearch ", command, "`");
+    }
+  }
+  return absl::StrCat("unknown flag ", arg);
+}
+
+absl::Status ApplyEnvironment(const EnvLookup& env, GlobalOptions* global) {
+  const std::pair<const char*, std::string*> strings[] = {
+      {"NEWSEARCH_INGEST_ADDRESS", &global->ingest_address},
+      {"NEWSEARCH_SEARCH_ADDRESS", &global->search_address},
+      {"NEWSEARCH_TOKEN_FILE", &global->token_file},
+      {"NEWSEARCH_TOKEN", &global->token},
+      {"NEWSEARCH_TLS_CA_FILE", &global->tls_ca_file},
+      {"NEWSEARCH_TLS_CERT_FILE", &global->tls_cert_file},
+      {"NEWSEARCH_TLS_KEY_FILE", &global->tls_key_file},
+  };
+  for (const auto& [name, field] : strings) {
+    if (auto v = env(name); v && !v->empty()) *field = *v;
+  }
+  if (auto v = env("NEWSEARCH_TIMEOUT"); v && !v->empty()) {
+    absl::StatusOr<absl::Duration> timeout = ParseTimeoutFlag(*v);
+    if (!timeout.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("NEWSEARCH_TIMEOUT: ", timeout.status().message()));
+    }
+    global->timeout = *timeout;
   }
   return absl::OkStatus();
 }
@@ -275,101 +316,44 @@ absl::StatusOr<absl::Duration> ParseTimeoutFlag(absl::string_view value) {
 
 absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args,
                                             const EnvLookup& env) {
-  std::vector<ParsedFlag> flags;
-  std::vector<std::string> positionals;
-  bool help = false;
-  bool flags_ended = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (flags_ended || arg == "-" || arg.empty() || arg[0] != '-') {
-      positionals.push_back(arg);
-      continue;
-    }
-    if (arg == "--") {
-      flags_ended = true;
-      continue;
-    }
-    if (arg == "-h") {
-      help = true;
-      continue;
-    }
-    absl::string_view body = arg;
-    if (!absl::ConsumePrefix(&body, "--")) absl::ConsumePrefix(&body, "-");
-    std::string name;
-    std::optional<std::string> value;
-    if (size_t eq = body.find('='); eq != absl::string_view::npos) {
-      name = std::string(body.substr(0, eq));
-      value = std::string(body.substr(eq + 1));
-    } else {
-      name = std::string(body);
-    }
-    const FlagSpec* spec = FindFlag(name);
-    if (spec == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat("unknown flag ", arg));
-    }
-    if (spec->takes_value && !value.has_value()) {
-      if (i + 1 >= args.size()) {
-        return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
-      }
-      value = args[++i];
-    }
-    if (name == "help") {
-      help = true;
-      continue;
-    }
-    flags.push_back({spec, value.value_or("true")});
+  // `--` ends the flags. CLI11 hands a `--` back to the parent command once
+  // a subcommand's positionals are satisfied, so split it off here.
+  std::vector<std::string> flag_args = args;
+  std::vector<std::string> after_dashes;
+  if (auto dashes = std::find(flag_args.begin(), flag_args.end(), "--");
+      dashes != flag_args.end()) {
+    after_dashes.assign(dashes + 1, flag_args.end());
+    flag_args.erase(dashes, flag_args.end());
   }
 
   Invocation inv;
-  if (help || (!positionals.empty() && positionals[0] == "help")) {
+  // Environment first, so that flags parsed afterwards win.
+  NEWSEARCH_RETURN_IF_ERROR(ApplyEnvironment(env, &inv.global));
+
+  CLI::App app("newsearch");
+  Collected collected;
+  DeclareFlags(&app, &inv, &collected);
+  // CLI11 takes the arguments last first.
+  std::reverse(flag_args.begin(), flag_args.end());
+  try {
+    app.parse(flag_args);
+  } catch (const CLI::CallForHelp&) {
     inv.command = Command::kHelp;
     return inv;
+  } catch (const CLI::ExtrasError&) {
+    return absl::InvalidArgumentError(DescribeExtra(app, app.remaining(/*recurse=*/true)));
+  } catch (const CLI::ParseError& e) {
+    return absl::InvalidArgumentError(e.what());
   }
-  if (positionals.empty()) {
-    return absl::InvalidArgumentError("missing command");
-  }
-  bool known = false;
-  for (const CommandName& c : kCommands) {
-    if (positionals[0] == c.name) {
-      inv.command = c.command;
-      known = true;
-    }
-  }
-  if (!known) {
-    return absl::InvalidArgumentError(absl::StrCat("unknown command \"", positionals[0], "\""));
-  }
-  positionals.erase(positionals.begin());
+  const std::vector<CLI::App*> parsed = app.get_subcommands();
+  if (parsed.empty()) return absl::InvalidArgumentError("missing command");
+  inv.command = CommandOf(parsed[0]->get_name());
+  if (inv.command == Command::kHelp) return inv;
+
+  std::vector<std::string>& positionals = collected.positionals;
+  positionals.insert(positionals.end(), after_dashes.begin(), after_dashes.end());
   NEWSEARCH_RETURN_IF_ERROR(CheckPositionals(inv.command, positionals));
-
-  // Environment first, so that flags applied afterwards win.
-  if (auto v = env("NEWSEARCH_INGEST_ADDRESS"); v && !v->empty()) {
-    inv.global.ingest_address = *v;
-  }
-  if (auto v = env("NEWSEARCH_SEARCH_ADDRESS"); v && !v->empty()) {
-    inv.global.search_address = *v;
-  }
-  if (auto v = env("NEWSEARCH_TOKEN_FILE"); v && !v->empty()) inv.global.token_file = *v;
-  if (auto v = env("NEWSEARCH_TOKEN"); v && !v->empty()) inv.global.token = *v;
-  if (auto v = env("NEWSEARCH_TLS_CA_FILE"); v && !v->empty()) inv.global.tls_ca_file = *v;
-  if (auto v = env("NEWSEARCH_TLS_CERT_FILE"); v && !v->empty()) inv.global.tls_cert_file = *v;
-  if (auto v = env("NEWSEARCH_TLS_KEY_FILE"); v && !v->empty()) inv.global.tls_key_file = *v;
-  if (auto v = env("NEWSEARCH_TIMEOUT"); v && !v->empty()) {
-    absl::StatusOr<absl::Duration> timeout = ParseTimeoutFlag(*v);
-    if (!timeout.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("NEWSEARCH_TIMEOUT: ", timeout.status().message()));
-    }
-    inv.global.timeout = *timeout;
-  }
-
-  for (const ParsedFlag& flag : flags) {
-    if ((flag.spec->commands & Bit(inv.command)) == 0) {
-      return absl::InvalidArgumentError(absl::StrCat("--", flag.spec->name,
-                                                     " is not a flag of `newsearch ",
-                                                     NameOf(inv.command), "`"));
-    }
-    NEWSEARCH_RETURN_IF_ERROR(ApplyFlag(flag, &inv));
-  }
+  NEWSEARCH_RETURN_IF_ERROR(ApplyCollected(collected, &inv.search));
   if (inv.global.ingest_address.empty() || inv.global.search_address.empty()) {
     return absl::InvalidArgumentError("--ingest and --search must not be empty");
   }

@@ -1,10 +1,11 @@
 // Command-line parsing for the `newsearch` client: argv -> Invocation.
 //
 // The client has subcommands with their own flags (`search --source S
-// --source T`), repeated flags and positional arguments, which absl flags do
-// not model, so this small parser does it and stays unit-testable: it never
-// touches the process environment or the network (environment variables come
-// in through an EnvLookup). commands.h runs the Invocation it returns.
+// --source T`), repeated flags and positional arguments: CLI11 (Debian's
+// libcli11-dev) matches them, and this file checks and converts the values
+// with messages that name the flag. It stays unit-testable: it never
+// touches the process environment or the network (environment variables
+// come in through an EnvLookup). commands.h runs the Invocation it returns.
 #ifndef NEWSEARCH_TOOLS_CLI_ARGS_H_
 #define NEWSEARCH_TOOLS_CLI_ARGS_H_
 
@@ -119,9 +120,10 @@ struct Invocation {
 // Returns the value of an environment variable, or nullopt when unset.
 using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
 
-// Parses `args` (argv without the program name). Flags may come before or
-// after the subcommand, as `--name=value` or `--name value`; `--` ends the
-// flags. Precedence: flag, then environment (through `env`), then default.
+// Parses `args` (argv without the program name). Global flags may come
+// before or after the subcommand, the subcommand's own flags after it, as
+// `--name=value` or `--name value` (booleans: `--json`, `--json=false`);
+// `--` ends the flags. Precedence: flag, then environment (through `env`), then default.
 // Returns INVALID_ARGUMENT with a message naming the offending argument for
 // an unknown subcommand or flag, a flag given to a subcommand that does not
 // take it, a missing or malformed value, or a wrong number of positionals.

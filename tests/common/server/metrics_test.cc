@@ -47,12 +47,12 @@ TEST(RegistryTest, ExposesEachKindInTextFormat) {
             "newsearch_test_head_seq 42\n"
             "# HELP newsearch_test_latency_seconds Latency.\n"
             "# TYPE newsearch_test_latency_seconds histogram\n"
+            "newsearch_test_latency_seconds_count{method=\"Search\"} 4\n"
+            "newsearch_test_latency_seconds_sum{method=\"Search\"} 4.125\n"
             "newsearch_test_latency_seconds_bucket{method=\"Search\",le=\"0.25\"} 2\n"
             "newsearch_test_latency_seconds_bucket{method=\"Search\",le=\"0.5\"} 2\n"
             "newsearch_test_latency_seconds_bucket{method=\"Search\",le=\"1\"} 3\n"
             "newsearch_test_latency_seconds_bucket{method=\"Search\",le=\"+Inf\"} 4\n"
-            "newsearch_test_latency_seconds_sum{method=\"Search\"} 4.125\n"
-            "newsearch_test_latency_seconds_count{method=\"Search\"} 4\n"
             "# HELP newsearch_test_pages_total Pages seen.\n"
             "# TYPE newsearch_test_pages_total counter\n"
             "newsearch_test_pages_total{outcome=\"failed\"} 0.5\n"
@@ -72,10 +72,10 @@ TEST(RegistryTest, FamilyWithoutLabelsIsExposedAtZeroBeforeUse) {
             "newsearch_test_errors_total 0\n"
             "# HELP newsearch_test_size_bytes Size.\n"
             "# TYPE newsearch_test_size_bytes histogram\n"
-            "newsearch_test_size_bytes_bucket{le=\"10\"} 0\n"
-            "newsearch_test_size_bytes_bucket{le=\"+Inf\"} 0\n"
+            "newsearch_test_size_bytes_count 0\n"
             "newsearch_test_size_bytes_sum 0\n"
-            "newsearch_test_size_bytes_count 0\n");
+            "newsearch_test_size_bytes_bucket{le=\"10\"} 0\n"
+            "newsearch_test_size_bytes_bucket{le=\"+Inf\"} 0\n");
 }
 
 TEST(RegistryTest, FamilyWithLabelsShowsOnlyHeaderBeforeUse) {
@@ -127,24 +127,29 @@ struct FormatCase {
   std::string expected;
 };
 
-TEST(FormatMetricValueTest, FormatsValues) {
+TEST(RegistryTest, FormatsSampleValues) {
   const std::vector<FormatCase> cases = {
       {"zero", 0.0, "0"},
       {"integers have no exponent", 1234567.0, "1234567"},
       {"negative integers", -3.0, "-3"},
       {"2^53 is still exact", 9007199254740992.0, "9007199254740992"},
-      {"beyond 2^53 uses the shortest form", 1e20, "1e+20"},
-      {"fractions use the shortest round-trip form", 0.1, "0.1"},
+      {"beyond 16 digits uses the exponent", 1e20, "1e+20"},
+      {"fractions use the shortest form", 0.1, "0.1"},
       {"small bucket bounds stay in fixed notation", 0.0005, "0.0005"},
       {"negative fractions", -2.5, "-2.5"},
       {"tiny values use scientific notation", 0.000015, "1.5e-05"},
       {"large non-integers use scientific notation", 1.5e300, "1.5e+300"},
       {"positive infinity", std::numeric_limits<double>::infinity(), "+Inf"},
       {"negative infinity", -std::numeric_limits<double>::infinity(), "-Inf"},
-      {"not a number", std::nan(""), "NaN"},
+      {"not a number (prometheus-cpp's spelling)", std::nan(""), "Nan"},
   };
   for (const FormatCase& c : cases) {
-    EXPECT_EQ(FormatMetricValue(c.value), c.expected) << c.reason;
+    Registry registry;
+    auto gauge = registry.AddGauge("newsearch_test_g", "G.");
+    ASSERT_TRUE(gauge.ok()) << gauge.status();
+    (*gauge)->Get().Set(c.value);
+    EXPECT_THAT(registry.Expose(), HasSubstr("\nnewsearch_test_g " + c.expected + "\n"))
+        << c.reason;
   }
 }
 

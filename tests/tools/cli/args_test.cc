@@ -177,6 +177,19 @@ TEST(ParseCommandLineTest, GetListDeleteAndHelp) {
   }
 }
 
+TEST(ParseCommandLineTest, RepeatedFlagsAndBooleanValues) {
+  absl::StatusOr<Invocation> inv =
+      Parse({"search", "--source", "a", "b", "--page_size", "5", "--page_size=6", "--json=false",
+             "--facets=true", "--debug=false"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->search.query(), "b") << "a repeatable flag takes one value per use";
+  EXPECT_THAT(inv->search.sources(), ElementsAre("a"));
+  EXPECT_EQ(inv->search.page_size(), 6) << "the last of a repeated flag wins";
+  EXPECT_FALSE(inv->global.json);
+  EXPECT_TRUE(inv->search.include_facets());
+  EXPECT_FALSE(inv->search.debug());
+}
+
 TEST(ParseCommandLineTest, TimeoutForms) {
   EXPECT_EQ(Parse({"wait", "--timeout", "2.5"})->global.timeout, absl::Milliseconds(2500));
   EXPECT_EQ(Parse({"wait", "--timeout=500ms"})->global.timeout, absl::Milliseconds(500));
@@ -201,7 +214,8 @@ TEST(ParseCommandLineTest, RejectsBadCommandLines) {
       {{"delete", "a", "b"}, {}, "exactly one article id", "delete takes one id only"},
       {{"get", ""}, {}, "must not be empty", "an empty id would be NOT_FOUND anyway"},
       {{"status", "extra"}, {}, "no positional arguments", "stray argument"},
-      {{"search", "x", "--page_size"}, {}, "--page_size needs a value", "value missing at end"},
+      {{"search", "x", "--page_size"}, {}, "--page_size: 1 required TEXT missing",
+       "value missing at end"},
       {{"search", "x", "--page_size", "ten"}, {}, "non-negative integer", "not a number"},
       {{"search", "x", "--page_size=-1"}, {}, "non-negative integer", "negative page size"},
       {{"search", "x", "--sort", "score"}, {}, "--sort takes relevance", "unknown sort"},
@@ -211,10 +225,14 @@ TEST(ParseCommandLineTest, RejectsBadCommandLines) {
        "--after must be earlier than --before", "empty time range"},
       {{"status", "--timeout", "0"}, {}, "must be positive", "zero deadline"},
       {{"status", "--timeout", "soon"}, {}, "--timeout takes seconds", "not a duration"},
-      {{"status", "--json=maybe"}, {}, "--json takes true or false", "bad boolean"},
+      {{"status", "--json=maybe"}, {}, "Could not convert: --json = maybe", "bad boolean"},
+      {{"--source", "x", "search", "q"}, {}, "--source goes after `search`",
+       "a subcommand's flag before the subcommand"},
+      {{"status", "-json"}, {}, "unknown flag -json", "long flags take two dashes"},
       {{"status"}, {{"NEWSEARCH_TIMEOUT", "x"}}, "NEWSEARCH_TIMEOUT: ",
        "a bad environment value names the variable"},
-      {{"status", "--search="}, {}, "must not be empty", "empty address"},
+      {{"status", "--search", ""}, {}, "must not be empty", "empty address"},
+      {{"status", "--search="}, {}, "--search: 1 required TEXT missing", "no address at all"},
   };
   for (const Case& c : cases) {
     absl::StatusOr<Invocation> inv = Parse(c.args, c.env);
