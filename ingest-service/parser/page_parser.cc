@@ -72,7 +72,16 @@ std::string NormalizeControls(absl::string_view s) {
   return out;
 }
 
-bool IsPlausibleHeadline(const Line& line) {
+// A line wholly in brackets (`（杜明）`, `(资料图片)`) is a credit or a
+// caption note, never a headline.
+bool IsBracketed(absl::string_view s) {
+  return (text::StartsWith(s, "（") && text::EndsWith(s, "）")) ||
+         (text::StartsWith(s, "(") && text::EndsWith(s, ")"));
+}
+
+// Could be a headline whatever its last character: 4 to 80 characters, some
+// hanzi, no sentence break inside (`…五月。來源: 光明網` is a paragraph).
+bool IsHeadlineCandidate(const Line& line) {
   if (line.kind != LineKind::kText) return false;
   // Seed 004: pinyin glosses must not make a headline look too long.
   const std::string bare = StripPinyinGlosses(line.text);
@@ -80,10 +89,81 @@ bool IsPlausibleHeadline(const Line& line) {
   if (length < kMinTitleCodePoints || length > kMaxTitleCodePoints) return false;
   if (text::HanCount(bare) < 2) return false;
   if (text::StartsWith(line.text, "——") || text::StartsWith(line.text, "—")) return false;
-  for (const char* end : {"。", ":", "：", ",", "，", "、"}) {
+  if (IsBracketed(line.text)) return false;
+  return !absl::StrContains(line.text, "。");
+}
+
+bool IsPlausibleHeadline(const Line& line) {
+  if (!IsHeadlineCandidate(line)) return false;
+  for (const char* end : {"。", ":", "：", ",", "，", "、", ";", "；"}) {
     if (text::EndsWith(line.text, end)) return false;
   }
   return true;
+}
+
+// A paragraph of body text rather than a menu entry or a section name: a
+// whole sentence of some length.
+bool IsBodyParagraph(absl::string_view p) {
+  constexpr size_t kMinParagraphHan = 12;
+  if (text::HanCount(p) < kMinParagraphHan) return false;
+  for (const char* end : {"。", "！", "？", "”", "」", "…", "!", "?"}) {
+    if (text::EndsWith(p, end)) return true;
+  }
+  return false;
+}
+
+// A line that reads as a paragraph: a whole sentence, or a long line of
+// clauses. Never a headline guessed without a date line below it.
+bool LooksLikeParagraph(absl::string_view p) {
+  constexpr size_t kMaxClauseHeadlineCodePoints = 30;
+  return IsBodyParagraph(p) ||
+         (text::CodePointCount(p) > kMaxClauseHeadlineCodePoints &&
+          (absl::StrContains(p, "，") || absl::StrContains(p, ",")));
+}
+
+// The first line that is a paragraph of body text (kNoLine when none): a
+// headline is never found below it.
+size_t FirstBodyParagraph(const std::vector<Line>& lines) {
+  for (size_t k = 0; k < lines.size(); ++k) {
+    if (lines[k].kind == LineKind::kText && IsBodyParagraph(lines[k].text)) return k;
+  }
+  return kNoLine;
+}
+
+std::string LastCodePoint(absl::string_view s) {
+  size_t at = s.size();
+  while (at > 0 && (static_cast<unsigned char>(s[at - 1]) & 0xC0) == 0x80) --at;
+  if (at > 0) --at;
+  return std::string(s.substr(at));
+}
+
+bool HasDateOrSource(const std::vector<Line>& lines) {
+  for (const Line& line : lines) {
+    if (line.kind == LineKind::kMeta && (line.meta->date || !line.meta->source.empty())) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The start of a paragraph up to its first comma or stop, at most 30
+// characters: a stand-in headline for a page that prints none.
+std::string LeadingClause(absl::string_view p) {
+  constexpr size_t kMaxClauseCodePoints = 30;
+  std::string out;
+  size_t pos = 0, count = 0;
+  while (pos < p.size() && count < kMaxClauseCodePoints) {
+    const size_t start = pos;
+    const char32_t cp = text::NextCodePoint(p, &pos);
+    if (cp == 0x3002 || cp == 0xFF0C || cp == ',' || cp == 0xFF1B || cp == 0xFF01 ||
+        cp == 0xFF1F || cp == 0xFF1A) {
+      break;
+    }
+    out.append(p.data() + start, pos - start);
+    ++count;
+  }
+  out = std::string(text::Trim(out));
+  return text::CodePointCount(out) >= kMinTitleCodePoints ? out : "";
 }
 
 std::string StripDashes(absl::string_view s) {
@@ -371,9 +451,17 @@ absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all, size_t be
   std::string title, subtitle;
   // kNoLine when absent.
   size_t title_index = kNoLine, subtitle_index = kNoLine;
+  // The text line just above the first metadata line that has one (over
+  // other metadata lines: `□记者 张三` between headline and date line).
+  size_t anchored = kNoLine;
+  const size_t first_body = FirstBodyParagraph(lines);
   for (size_t k = 1; k < header.size() && title_index == kNoLine; ++k) {
     if (lines[header[k]].kind != LineKind::kMeta) continue;
     const Line& prev = lines[header[k - 1]];
+    // A headline never stands below the body's start: a trailing `来源:`
+    // line does not make the paragraph above it a title.
+    if (first_body < header[k - 1]) break;
+    if (anchored == kNoLine && prev.kind == LineKind::kText) anchored = header[k - 1];
     if (prev.kind == LineKind::kText && text::StartsWith(prev.text, "—") && k >= 2 &&
         IsPlausibleHeadline(lines[header[k - 2]])) {
       title_index = header[k - 2];
@@ -382,6 +470,7 @@ absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all, size_t be
       title_index = header[k - 1];
     }
   }
+  bool guessed_from_top = false;
   if (html && !html_text.h1.empty()) {
     // An <h1> beats the text heuristics.
     title = html_text.h1;
@@ -395,6 +484,15 @@ absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all, size_t be
     }
   } else if (title_index != kNoLine) {
     title = lines[title_index].text;
+  } else if (anchored != kNoLine && IsHeadlineCandidate(lines[anchored]) &&
+             !(first_body < anchored)) {
+    // The generated pages' headlines end with a comma (`与传统企业相比,`):
+    // the line above the date line is still the best candidate.
+    title_index = anchored;
+    title = lines[anchored].text;
+    warnings->push_back(absl::StrCat(
+        "title_guessed: the line above the date/source line ends like a sentence (\"",
+        LastCodePoint(title), "\"); taken as the title anyway"));
   } else if (html && !html_text.title.empty()) {
     title = CleanHtmlTitle(html_text.title);
     warnings->push_back("title_guessed: title taken from the HTML <title>");
@@ -405,13 +503,33 @@ absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all, size_t be
       }
     }
   } else {
-    for (size_t i : header) {
-      if (IsPlausibleHeadline(lines[i])) {
+    for (size_t n = 0; n < header.size(); ++n) {
+      const size_t i = header[n];
+      if (IsPlausibleHeadline(lines[i]) && !LooksLikeParagraph(lines[i].text)) {
         title_index = i;
         title = lines[i].text;
-        warnings->push_back("title_guessed: title taken from the first line");
+        guessed_from_top = true;
+        warnings->push_back(absl::StrCat(
+            "title_guessed: no headline above a date or source line; took the ",
+            n == 0 ? "first line" : "first line that looks like a headline",
+            n == 0 ? "" : absl::StrCat(" (line ", n + 1, " of the text)")));
         break;
       }
+    }
+  }
+  size_t clause_line = kNoLine;  // The paragraph a stand-in title was made from.
+  if (title.empty() && HasDateOrSource(lines)) {
+    // A page with a date line and a body holds an article even when no
+    // line looks like a headline: the start of its first paragraph names it.
+    for (size_t i : header) {
+      if (lines[i].kind != LineKind::kText || text::HanCount(lines[i].text) < 2) continue;
+      title = LeadingClause(lines[i].text);
+      if (title.empty()) continue;
+      clause_line = i;
+      warnings->push_back(
+          "title_guessed: no line looks like a headline; title made from the start of the "
+          "first paragraph, which stays in the body");
+      break;
     }
   }
   if (title_index != kNoLine && subtitle_index == kNoLine) {
@@ -458,7 +576,18 @@ absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all, size_t be
 
   // Body: text lines after the title, one paragraph each.
   std::vector<std::string> paragraphs;
-  const size_t body_begin = title_index != kNoLine ? title_index + 1 : 0;
+  // A title guessed from the top of the page may stand below paragraphs of
+  // the body (a caption, a lead): they are kept, never dropped for it.
+  if (guessed_from_top && title_index != kNoLine) {
+    for (size_t i = 0; i < title_index; ++i) {
+      if (lines[i].kind == LineKind::kText && IsBodyParagraph(lines[i].text)) {
+        paragraphs.push_back(lines[i].text);
+      }
+    }
+  }
+  const size_t body_begin = title_index != kNoLine   ? title_index + 1
+                            : clause_line != kNoLine ? clause_line
+                                                     : 0;
   for (size_t i = body_begin; i < lines.size(); ++i) {
     if (lines[i].kind != LineKind::kText || i == subtitle_index) continue;
     if (text::CollapseSpaces(lines[i].text) == title) continue;
