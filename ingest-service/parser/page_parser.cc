@@ -18,6 +18,7 @@
 #include "ingest-service/parser/html_text.h"
 #include "ingest-service/parser/metadata.h"
 #include "ingest-service/parser/mojibake.h"
+#include "ingest-service/parser/page_dates.h"
 #include "ingest-service/parser/script.h"
 #include "ingest-service/parser/text_util.h"
 
@@ -470,7 +471,6 @@ absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all, size_t be
       title_index = header[k - 1];
     }
   }
-  bool guessed_from_top = false;
   if (html && !html_text.h1.empty()) {
     // An <h1> beats the text heuristics.
     title = html_text.h1;
@@ -505,10 +505,10 @@ absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all, size_t be
   } else {
     for (size_t n = 0; n < header.size(); ++n) {
       const size_t i = header[n];
+      if (first_body < i) break;  // Below the body's start: a footer, a caption.
       if (IsPlausibleHeadline(lines[i]) && !LooksLikeParagraph(lines[i].text)) {
         title_index = i;
         title = lines[i].text;
-        guessed_from_top = true;
         warnings->push_back(absl::StrCat(
             "title_guessed: no headline above a date or source line; took the ",
             n == 0 ? "first line" : "first line that looks like a headline",
@@ -564,9 +564,14 @@ absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all, size_t be
   std::string source;
   std::vector<std::string> authors, editors;
   absl::flat_hash_set<std::string> seen_authors, seen_editors;
+  std::optional<DateMatch> yearless;  // `十二月二十日`: waits for a year.
   for (const Line& line : lines) {
     if (line.kind != LineKind::kMeta) continue;
-    if (!date && line.meta->date) date = line.meta->date;
+    if (line.meta->date && line.meta->date->has_year) {
+      if (!date) date = line.meta->date;
+    } else if (line.meta->date && !yearless) {
+      yearless = line.meta->date;
+    }
     if (source.empty()) source = line.meta->source;
     AppendUnique(line.meta->authors, &authors, &seen_authors);
     AppendUnique(line.meta->editors, &editors, &seen_editors);
@@ -576,15 +581,6 @@ absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all, size_t be
 
   // Body: text lines after the title, one paragraph each.
   std::vector<std::string> paragraphs;
-  // A title guessed from the top of the page may stand below paragraphs of
-  // the body (a caption, a lead): they are kept, never dropped for it.
-  if (guessed_from_top && title_index != kNoLine) {
-    for (size_t i = 0; i < title_index; ++i) {
-      if (lines[i].kind == LineKind::kText && IsBodyParagraph(lines[i].text)) {
-        paragraphs.push_back(lines[i].text);
-      }
-    }
-  }
   const size_t body_begin = title_index != kNoLine   ? title_index + 1
                             : clause_line != kNoLine ? clause_line
                                                      : 0;
@@ -617,6 +613,43 @@ absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all, size_t be
       if (paragraphs.back().empty()) paragraphs.pop_back();
     }
   }
+  if (!date && !paragraphs.empty()) {
+    // A wire dateline: `新华社北京12月20日电`.
+    std::optional<DateMatch> dateline = DatelineDate(paragraphs.front());
+    if (dateline && dateline->has_year) date = dateline;
+    if (dateline && !dateline->has_year && !yearless) yearless = dateline;
+  }
+  if (!date && yearless) {
+    // The year comes from a full date elsewhere on the page, else the URL.
+    int year = page_meta.date ? page_meta.date->civil.year() : 0;
+    for (const Line& line : all) {
+      if (year != 0) break;
+      if (line.kind == LineKind::kMeta && line.meta->date && line.meta->date->has_year) {
+        year = line.meta->date->civil.year();
+      }
+    }
+    const char* from = "a full date elsewhere on the page";
+    if (year == 0) {
+      year = YearFromUrl(input.url);
+      from = "the URL";
+    }
+    if (year != 0 && SetYear(year, &*yearless)) {
+      date = yearless;
+      warnings->push_back(absl::StrCat("year_inferred: the page prints the date without a year; ",
+                                       year, " taken from ", from));
+    }
+  }
+  if (html && !html_text.published.empty()) {
+    // The markup's publication time: used when the text prints no date, or
+    // gives the time of day to a date line that prints only the day.
+    std::optional<DateMatch> marked = FindDate(html_text.published);
+    if (marked && !date) {
+      date = marked;
+    } else if (marked && marked->has_time && !date->has_time &&
+               absl::CivilDay(marked->civil) == absl::CivilDay(date->civil)) {
+      date = marked;
+    }
+  }
   std::string body = absl::StrJoin(paragraphs, "\n\n");
   const size_t body_han = text::HanCount(body);
   if (body_han < kMinBodyHan) {
@@ -629,6 +662,12 @@ absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all, size_t be
   if (date) {
     const absl::Time instant = ChinaTimeToInstant(date->civil);
     article.mutable_published_at()->set_seconds(absl::ToUnixSeconds(instant));
+    if (!date->has_time) {
+      warnings->push_back(absl::StrCat(
+          "time_unknown: the page gives only the day, ",
+          absl::FormatCivilTime(absl::CivilDay(date->civil)),
+          "; published_at is that day at 00:00 China time, the time itself is unknown"));
+    }
   } else {
     warnings->push_back("no_date: no publication date found");
   }
