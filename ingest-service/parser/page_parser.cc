@@ -42,6 +42,8 @@ constexpr size_t kHeaderScanLines = 15;
 constexpr size_t kMinTitleCodePoints = 4;
 constexpr size_t kNoLine = static_cast<size_t>(-1);
 constexpr size_t kMaxTitleCodePoints = 80;
+// A longer line is still the title when it stands right above the date line.
+constexpr size_t kMaxLongTitleCodePoints = 120;
 // Only paragraphs at least this long are joined to the next one when they
 // stop mid-sentence; shorter ones are headings.
 constexpr size_t kMinBrokenParagraphCodePoints = 30;
@@ -80,18 +82,46 @@ bool IsBracketed(absl::string_view s) {
          (text::StartsWith(s, "(") && text::EndsWith(s, ")"));
 }
 
+// A site's or outlet's name alone (`清河新闻网`, `南湖资讯网`, `金沙日報`): a
+// masthead or a logo, never a headline.
+bool IsSiteName(absl::string_view s) {
+  constexpr size_t kMaxSiteNameCodePoints = 10;
+  if (text::CodePointCount(s) > kMaxSiteNameCodePoints || text::HanCount(s) < 3) return false;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    if (!text::IsHan(text::NextCodePoint(s, &pos))) return false;
+  }
+  for (const char* end : {"网", "網", "日报", "日報", "晚报", "晚報", "时报", "時報", "商报",
+                          "商報", "在线", "在線", "新闻", "新聞", "频道", "頻道", "电视台",
+                          "電視台"}) {
+    if (text::EndsWith(s, end)) return true;
+  }
+  return false;
+}
+
+// `首页 | 通知公告 | 办事指南`: a menu, however short.
+bool IsChromeLike(absl::string_view s) {
+  size_t bars = 0;
+  for (const char* bar : {"|", "｜"}) {
+    for (size_t at = s.find(bar); at != absl::string_view::npos; at = s.find(bar, at + 1)) {
+      ++bars;
+    }
+  }
+  return bars >= 2;
+}
+
 // Could be a headline whatever its last character: 4 to 80 characters, some
 // hanzi, no sentence break inside (`…五月。來源: 光明網` is a paragraph).
-bool IsHeadlineCandidate(const Line& line) {
+bool IsHeadlineCandidate(const Line& line, size_t max_length = kMaxTitleCodePoints) {
   if (line.kind != LineKind::kText) return false;
   // Seed 004: pinyin glosses must not make a headline look too long.
   const std::string bare = StripPinyinGlosses(line.text);
   const size_t length = text::CodePointCount(bare);
-  if (length < kMinTitleCodePoints || length > kMaxTitleCodePoints) return false;
+  if (length < kMinTitleCodePoints || length > max_length) return false;
   if (text::HanCount(bare) < 2) return false;
   if (text::StartsWith(line.text, "——") || text::StartsWith(line.text, "—")) return false;
-  if (IsBracketed(line.text)) return false;
-  return !absl::StrContains(line.text, "。");
+  if (IsBracketed(line.text) || IsSiteName(line.text)) return false;
+  return !IsChromeLike(line.text) && !absl::StrContains(line.text, "。");
 }
 
 bool IsPlausibleHeadline(const Line& line) {
@@ -471,7 +501,14 @@ absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all, size_t be
       title_index = header[k - 1];
     }
   }
-  if (html && !html_text.h1.empty()) {
+  // An <h1> that holds the site's name (a logo; the <title> ends with it)
+  // is not the headline.
+  const bool h1_is_logo =
+      html && !html_text.h1.empty() &&
+      (IsSiteName(html_text.h1) ||
+       (html_text.h1 != CleanHtmlTitle(html_text.title) &&
+        text::EndsWith(text::Trim(html_text.title), html_text.h1)));
+  if (html && !html_text.h1.empty() && !h1_is_logo) {
     // An <h1> beats the text heuristics.
     title = html_text.h1;
     title_index = kNoLine;
@@ -484,15 +521,19 @@ absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all, size_t be
     }
   } else if (title_index != kNoLine) {
     title = lines[title_index].text;
-  } else if (anchored != kNoLine && IsHeadlineCandidate(lines[anchored]) &&
+  } else if (anchored != kNoLine && IsHeadlineCandidate(lines[anchored], kMaxLongTitleCodePoints) &&
              !(first_body < anchored)) {
     // The generated pages' headlines end with a comma (`与传统企业相比,`):
     // the line above the date line is still the best candidate.
     title_index = anchored;
     title = lines[anchored].text;
-    warnings->push_back(absl::StrCat(
-        "title_guessed: the line above the date/source line ends like a sentence (\"",
-        LastCodePoint(title), "\"); taken as the title anyway"));
+    warnings->push_back(
+        text::CodePointCount(title) > kMaxTitleCodePoints
+            ? std::string("title_guessed: the line above the date/source line is longer than a "
+                          "headline; taken as the title anyway")
+            : absl::StrCat(
+                  "title_guessed: the line above the date/source line ends like a sentence (\"",
+                  LastCodePoint(title), "\"); taken as the title anyway"));
   } else if (html && !html_text.title.empty()) {
     title = CleanHtmlTitle(html_text.title);
     warnings->push_back("title_guessed: title taken from the HTML <title>");
@@ -522,7 +563,10 @@ absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all, size_t be
     // A page with a date line and a body holds an article even when no
     // line looks like a headline: the start of its first paragraph names it.
     for (size_t i : header) {
-      if (lines[i].kind != LineKind::kText || text::HanCount(lines[i].text) < 2) continue;
+      if (lines[i].kind != LineKind::kText || text::HanCount(lines[i].text) < kMinLeadCodePoints ||
+          IsChromeLike(lines[i].text)) {
+        continue;
+      }
       title = LeadingClause(lines[i].text);
       if (title.empty()) continue;
       clause_line = i;
@@ -565,12 +609,17 @@ absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all, size_t be
   std::vector<std::string> authors, editors;
   absl::flat_hash_set<std::string> seen_authors, seen_editors;
   std::optional<DateMatch> yearless;  // `十二月二十日`: waits for a year.
-  for (const Line& line : lines) {
+  // The lines below the title first: a site header above it may print
+  // today's date and the site's name.
+  std::vector<const Line*> meta_order;
+  const size_t below = title_index != kNoLine ? title_index + 1 : 0;
+  for (size_t i = below; i < lines.size(); ++i) meta_order.push_back(&lines[i]);
+  for (size_t i = 0; i < below; ++i) meta_order.push_back(&lines[i]);
+  for (const Line* line_ptr : meta_order) {
+    const Line& line = *line_ptr;
     if (line.kind != LineKind::kMeta) continue;
-    if (line.meta->date && line.meta->date->has_year) {
-      if (!date) date = line.meta->date;
-    } else if (line.meta->date && !yearless) {
-      yearless = line.meta->date;
+    if (line.meta->date && !date && !yearless) {
+      (line.meta->date->has_year ? date : yearless) = line.meta->date;
     }
     if (source.empty()) source = line.meta->source;
     AppendUnique(line.meta->authors, &authors, &seen_authors);
