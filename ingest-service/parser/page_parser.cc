@@ -291,20 +291,51 @@ absl::StatusOr<std::unique_ptr<PageParser>> PageParser::Create() {
 namespace {
 
 // Section kickers above the headlines of a newspaper page (seed 003: 视点,
-// 观潮, 阵地, 知行合一, 红船初心): 2 to 6 Han characters and nothing else.
+// 观潮, 阵地, 知行合一, 红船初心; also `■ 本地`, `[产业]`, `【教育】`): 2 to 6
+// Han characters, with nothing else but a marker or brackets around them.
 constexpr size_t kMaxKickerCodePoints = 6;
-constexpr size_t kMaxSplitHeadlineCodePoints = 30;
+constexpr size_t kMaxSplitHeadlineCodePoints = 40;
 // A paragraph this long after a kicker and headline starts an article body.
 constexpr size_t kMinLeadCodePoints = 20;
+// A topic tag `【民生】` names a section in at most this many characters.
+constexpr size_t kMaxTopicTagCodePoints = 8;
 
-bool IsKicker(const Line& line) {
-  if (line.kind != LineKind::kText) return false;
-  const std::u32string cps = text::ToCodePoints(line.text);
-  if (cps.size() < 2 || cps.size() > kMaxKickerCodePoints) return false;
-  for (char32_t cp : cps) {
-    if (!text::IsHan(cp)) return false;
+bool IsKickerDecoration(char32_t cp) {
+  switch (cp) {
+    case U'■': case U'□': case U'●': case U'○': case U'◆': case U'◇': case U'▲':
+    case U'▼': case U'★': case U'☆': case U'◎': case U'※': case U'·': case U'•':
+    case U'[': case U']': case U'【': case U'】': case U'〔': case U'〕': case U'「':
+    case U'」': case U'|': case U'｜': case ' ': case 0x3000:
+      return true;
+    default:
+      return false;
   }
-  return true;
+}
+
+// A kicker line. Seed 003's `□宋爽` byline has the same shape as `■ 本地`,
+// so a marked line may have been read as a byline; the caller decides by
+// what follows it.
+bool IsKicker(const Line& line) {
+  if (line.kind == LineKind::kMeta) {
+    const LineMetadata& m = *line.meta;
+    if (m.date || !m.source.empty() || !m.editors.empty() || m.authors.size() != 1) return false;
+  } else if (line.kind != LineKind::kText) {
+    return false;
+  }
+  const std::u32string cps = text::ToCodePoints(line.text);
+  size_t han = 0;
+  bool decorated = false;
+  for (char32_t cp : cps) {
+    if (text::IsHan(cp)) {
+      ++han;
+    } else if (IsKickerDecoration(cp)) {
+      decorated = true;
+    } else {
+      return false;
+    }
+  }
+  if (line.kind == LineKind::kMeta && !decorated) return false;
+  return han >= 2 && han <= kMaxKickerCodePoints;
 }
 
 size_t NextNonBlank(const std::vector<Line>& lines, size_t i) {
@@ -312,29 +343,138 @@ size_t NextNonBlank(const std::vector<Line>& lines, size_t i) {
   return i;
 }
 
-// Returns the line indices where the articles of a multi-article page start
-// (each at its headline, the kicker above it left out), or {} when the page
-// holds one article. An article starts at a kicker, then a short headline,
-// then a byline or a paragraph; a page needs two such starts to be split.
-std::vector<size_t> FindArticleStarts(const std::vector<Line>& lines) {
-  std::vector<size_t> starts;
+// Tags that open a part of one article, not an item of a news digest.
+bool IsArticlePartTag(absl::string_view tag) {
+  for (const char* w : {"编者按", "編者按", "编者的话", "編者的話", "记者手记", "記者手記", "链接",
+                        "鏈接", "相关链接", "相關鏈接", "新闻链接", "新聞鏈接", "延伸阅读",
+                        "延伸閱讀", "背景", "小贴士", "小貼士", "提示", "评论", "評論", "短评",
+                        "短評", "图片新闻", "圖片新聞", "纠错", "糾錯", "打印", "关闭", "關閉"}) {
+    if (tag == w) return true;
+  }
+  // `【案例一】`, `【第二部分】`: numbered parts.
+  for (const char* w : {"一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "第"}) {
+    if (absl::StrContains(tag, w)) return true;
+  }
+  return false;
+}
+
+// Splits `【民生】城南菜市场…` into the tag (`民生`) and the rest; false when
+// the line does not open with a topic tag of Han characters.
+bool SplitTopicTag(absl::string_view line, std::string* tag, std::string* rest) {
+  if (!text::StartsWith(line, "【")) return false;
+  const size_t close = line.find("】");
+  if (close == absl::string_view::npos) return false;
+  const absl::string_view inner = line.substr(3, close - 3);
+  const size_t length = text::CodePointCount(inner);
+  if (length < 2 || length > kMaxTopicTagCodePoints || text::HanCount(inner) != length ||
+      IsArticlePartTag(inner)) {
+    return false;
+  }
+  *tag = std::string(inner);
+  *rest = std::string(text::Trim(line.substr(close + 3)));
+  return true;
+}
+
+// The first sentence of a digest item (`沙美老街夜市開張　首週湧入兩萬人次。…`)
+// when it is short enough to be its headline: its length in bytes, or 0.
+size_t HeadlineSentence(absl::string_view p) {
+  for (const char* stop : {"。", "！", "？"}) {
+    const size_t at = p.find(stop);
+    if (at == absl::string_view::npos) continue;
+    const size_t length = text::CodePointCount(p.substr(0, at));
+    if (length >= kMinTitleCodePoints && length <= kMaxSplitHeadlineCodePoints &&
+        at + 3 < p.size()) {
+      return at;
+    }
+  }
+  return 0;
+}
+
+// Where one article of a multi-article page starts.
+struct ArticleStart {
+  enum class Shape {
+    kKicker,       // A section kicker above the headline (not part of the article).
+    kTagHeadline,  // `【交通】headline` on one line, the body below.
+    kTagItem,      // `【財經】first sentence。rest of the item…` in one paragraph.
+  };
+  size_t line = 0;  // The headline (kKicker) or the tag line.
+  Shape shape = Shape::kKicker;
+  std::string rest;  // The tag line without its tag.
+};
+
+// True when line `n` can follow an article's headline: a metadata line
+// (byline, date, source) or a lead paragraph.
+bool OpensBody(const std::vector<Line>& lines, size_t n) {
+  if (n >= lines.size()) return false;
+  return lines[n].kind == LineKind::kMeta ||
+         (lines[n].kind == LineKind::kText &&
+          text::CodePointCount(lines[n].text) >= kMinLeadCodePoints);
+}
+
+// Returns where the articles of a multi-article page start, or {} when the
+// page holds one article. An article starts at a kicker, then a short
+// headline, then a byline or a paragraph; or at a topic tag `【民生】`
+// opening a headline or a digest item. A page needs two starts to be split.
+std::vector<ArticleStart> FindArticleStarts(const std::vector<Line>& lines) {
+  std::vector<ArticleStart> starts;
+  std::string tag, rest;
   for (size_t i = 0; i < lines.size(); ++i) {
+    if (i > 0 && lines[i - 1].kind == LineKind::kText) continue;
+    if (lines[i].kind == LineKind::kText && SplitTopicTag(lines[i].text, &tag, &rest) &&
+        !rest.empty()) {
+      Line headline;
+      headline.kind = LineKind::kText;
+      headline.text = rest;
+      if (IsPlausibleHeadline(headline) && !LooksLikeParagraph(rest) &&
+          text::CodePointCount(rest) <= kMaxSplitHeadlineCodePoints &&
+          OpensBody(lines, NextNonBlank(lines, i + 1))) {
+        starts.push_back({i, ArticleStart::Shape::kTagHeadline, rest});
+      } else if (HeadlineSentence(rest) > 0) {
+        starts.push_back({i, ArticleStart::Shape::kTagItem, rest});
+      }
+      continue;
+    }
     if (!IsKicker(lines[i])) continue;
-    if (i > 0 && lines[i - 1].kind != LineKind::kBlank) continue;
     const size_t h = NextNonBlank(lines, i + 1);
     if (h >= lines.size() || !IsPlausibleHeadline(lines[h]) ||
         text::CodePointCount(lines[h].text) > kMaxSplitHeadlineCodePoints) {
       continue;
     }
-    const size_t n = NextNonBlank(lines, h + 1);
-    if (n >= lines.size()) continue;
-    const bool byline = lines[n].kind == LineKind::kMeta && !lines[n].meta->authors.empty();
-    const bool lead = lines[n].kind == LineKind::kText &&
-                      text::CodePointCount(lines[n].text) >= kMinLeadCodePoints;
-    if (byline || lead) starts.push_back(h);
+    if (OpensBody(lines, NextNonBlank(lines, h + 1))) {
+      starts.push_back({h, ArticleStart::Shape::kKicker, ""});
+    }
   }
   if (starts.size() < 2) return {};
   return starts;
+}
+
+// The lines of the article that starts at `starts[k]`, its tag removed: a
+// digest item's first sentence becomes a headline line of its own.
+std::vector<Line> ArticleLines(const std::vector<Line>& lines,
+                               const std::vector<ArticleStart>& starts, size_t k) {
+  const size_t begin = starts[k].line;
+  size_t end = lines.size();
+  if (k + 1 < starts.size()) {
+    end = starts[k + 1].line;
+    if (starts[k + 1].shape == ArticleStart::Shape::kKicker) {
+      // The kicker line just above the next headline belongs to the next article.
+      while (end > begin && lines[end - 1].kind == LineKind::kBlank) --end;
+      if (end > begin) --end;
+    }
+  }
+  std::vector<Line> out(lines.begin() + begin, lines.begin() + end);
+  const ArticleStart& start = starts[k];
+  if (start.shape == ArticleStart::Shape::kTagHeadline) {
+    out[0].text = start.rest;
+  } else if (start.shape == ArticleStart::Shape::kTagItem) {
+    const size_t at = HeadlineSentence(start.rest);
+    Line headline;
+    headline.kind = LineKind::kText;
+    headline.text = start.rest.substr(0, at);
+    out[0].text = std::string(text::Trim(absl::string_view(start.rest).substr(at + 3)));
+    out.insert(out.begin(), std::move(headline));
+  }
+  return out;
 }
 
 bool IsNameRun(absl::string_view s, size_t min_han, size_t max_han) {
@@ -460,12 +600,14 @@ struct PageMetadata {
 };
 
 // Parses lines [begin, end) of the page as one article.
-absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all, size_t begin, size_t end,
-                                         bool html, const HtmlText& html_text,
+// Parses `lines` (the page's, or one article's of a multi-article page,
+// whose lines are `all`) as one article.
+absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all,
+                                         const std::vector<Line>& lines, bool html,
+                                         const HtmlText& html_text,
                                          const PageMetadata& page_meta, const PageInput& input,
                                          const ScriptDetector& script,
                                          std::vector<std::string>* warnings) {
-  const std::vector<Line> lines(all.begin() + begin, all.begin() + end);
   size_t text_line_count = 0;
   for (const Line& l : lines) text_line_count += l.kind == LineKind::kText ? 1 : 0;
   if (text_line_count == 0) {
@@ -814,36 +956,36 @@ absl::StatusOr<ParsedPage> PageParser::Parse(const PageInput& input) const {
 
   ParsedPage page;
   page.detected_encoding = decoded.encoding;
-  const std::vector<size_t> starts = html ? std::vector<size_t>() : FindArticleStarts(lines);
+  const std::vector<ArticleStart> starts =
+      html ? std::vector<ArticleStart>() : FindArticleStarts(lines);
   if (starts.empty()) {
     std::vector<std::string> article_warnings = warnings;
     NEWSEARCH_ASSIGN_OR_RETURN(
-        v1::Article article, ParseArticle(lines, 0, lines.size(), html, html_text, {}, input,
+        v1::Article article, ParseArticle(lines, lines, html, html_text, {}, input,
                                           *impl_->script, &article_warnings));
     page.articles.push_back(std::move(article));
     warnings = std::move(article_warnings);
   } else {
     // A newspaper page: each article gets the page's own date and source.
     PageMetadata page_meta;
-    for (size_t i = 0; i < starts[0]; ++i) {
+    for (size_t i = 0; i < starts[0].line; ++i) {
       if (lines[i].kind != LineKind::kMeta) continue;
       if (!page_meta.date) page_meta.date = lines[i].meta->date;
       if (page_meta.source.empty()) page_meta.source = lines[i].meta->source;
     }
+    // A date line closing the page (`发布日期：2023-11-06`) dates it too.
+    for (size_t i = lines.size(); i > starts.back().line && !page_meta.date; --i) {
+      const Line& line = lines[i - 1];
+      if (line.kind == LineKind::kText) break;
+      if (line.kind == LineKind::kMeta && line.meta->date) page_meta.date = line.meta->date;
+    }
     absl::Status first_error;
     std::vector<std::string> page_warnings = warnings;
     for (size_t k = 0; k < starts.size(); ++k) {
-      // The kicker line just above the next headline belongs to the next article.
-      size_t end = lines.size();
-      if (k + 1 < starts.size()) {
-        end = starts[k + 1];
-        while (end > starts[k] && lines[end - 1].kind == LineKind::kBlank) --end;
-        if (end > starts[k]) --end;
-      }
       std::vector<std::string> article_warnings = warnings;
       absl::StatusOr<v1::Article> article = ParseArticle(
-          lines, starts[k], end, /*html=*/false, html_text, page_meta, input, *impl_->script,
-          &article_warnings);
+          lines, ArticleLines(lines, starts, k), /*html=*/false, html_text, page_meta, input,
+          *impl_->script, &article_warnings);
       if (!article.ok()) {
         if (first_error.ok()) first_error = article.status();
         page_warnings.push_back(absl::StrCat("article_skipped: article ", k + 1, " of ",
@@ -856,7 +998,7 @@ absl::StatusOr<ParsedPage> PageParser::Parse(const PageInput& input) const {
     }
     if (page.articles.empty()) return first_error;
     const std::string split = absl::StrCat("page_split: page holds ", page.articles.size(),
-                                           " articles, split at their section kickers");
+                                           " articles, split at their section words or topic tags");
     page_warnings.push_back(split);
     for (v1::Article& article : page.articles) article.add_warnings(split);
     warnings = std::move(page_warnings);
