@@ -161,12 +161,26 @@ struct NestingEstimate {
 
 // The `content` of a `<meta>` that states the publication time, or "".
 std::string MetaPublished(const GumboElement& el) {
-  static constexpr const char* kNames[] = {
-      "article:published_time", "og:article:published_time", "pubdate", "publishdate",
-      "publish_date", "publish-date", "publishtime", "publish_time", "ptime",
-      "datepublished", "publication_date", "firstpublishedtime", "dc.date", "dc.date.issued",
-      "dcterms.issued", "dcterms.created", "og:release_date", "weibo:article:create_at",
-      "sailthru.date", "release_date"};
+  static constexpr const char* kNames[] = {"article:published_time",
+                                           "og:article:published_time",
+                                           "pubdate",
+                                           "publishdate",
+                                           "publish_date",
+                                           "publish-date",
+                                           "publishtime",
+                                           "publish_time",
+                                           "ptime",
+                                           "datepublished",
+                                           "publication_date",
+                                           "firstpublishedtime",
+                                           "dc.date",
+                                           "dc.date.issued",
+                                           "dcterms.issued",
+                                           "dcterms.created",
+                                           "og:release_date",
+                                           "weibo:article:create_at",
+                                           "sailthru.date",
+                                           "release_date"};
   const GumboAttribute* content = gumbo_get_attribute(&el.attributes, "content");
   if (content == nullptr) return "";
   for (const char* attr : {"name", "property", "itemprop"}) {

@@ -168,8 +168,8 @@ void FinishDate(absl::string_view s, size_t p, DateMatch* match) {
   match->has_time = ReadTime(s, &t, &h, &mi, &sec, &zone);
   if (match->has_time) {
     p = t;
-    const absl::CivilSecond at(match->civil.year(), match->civil.month(), match->civil.day(), h,
-                               mi, sec);
+    const absl::CivilSecond at(match->civil.year(), match->civil.month(), match->civil.day(), h, mi,
+                               sec);
     // A time given in another zone is moved to China time (the day may change).
     match->civil = zone ? at + (8 * 60 - *zone) * 60 : at;
   }
@@ -441,8 +441,8 @@ std::optional<LineMetadata> ParseByline(absl::string_view f) {
 
 // Separators between the fields of a source line (`人民网 | 2019-03-05`).
 bool IsSeparator(char32_t cp) {
-  return cp == '|' || cp == 0xFF5C || cp == 0x4E28 || cp == '/' || cp == 0xB7 ||
-         cp == 0x2022 || cp == 0x2014;
+  return cp == '|' || cp == 0xFF5C || cp == 0x4E28 || cp == '/' || cp == 0xB7 || cp == 0x2022 ||
+         cp == 0x2014;
 }
 
 absl::string_view TrimSeparators(absl::string_view s) {
@@ -473,8 +473,8 @@ bool IsOnlyDate(absl::string_view f, const DateMatch& date) {
   size_t pos = 0;
   while (pos < rest.size()) {
     const char32_t cp = text::NextCodePoint(rest, &pos);
-    if (!text::IsSpace(cp) && cp != '(' && cp != ')' && cp != '[' && cp != ']' &&
-        cp != 0x3010 && cp != 0x3011 && !IsSeparator(cp)) {
+    if (!text::IsSpace(cp) && cp != '(' && cp != ')' && cp != '[' && cp != ']' && cp != 0x3010 &&
+        cp != 0x3011 && !IsSeparator(cp)) {
       return false;
     }
   }
@@ -489,10 +489,15 @@ bool LooksLikeOutlet(absl::string_view s) {
   size_t pos = 0;
   while (pos < s.size()) {
     const char32_t cp = text::NextCodePoint(s, &pos);
-    if (!text::IsHan(cp) && cp != '-' && cp != 0xB7) return false;
+    // `21世纪经济报道`, `CCTV新闻`: digits and Latin letters too.
+    if (!text::IsHan(cp) && cp != '-' && cp != 0xB7 &&
+        !(cp < 0x80 && absl::ascii_isalnum(static_cast<unsigned char>(cp)))) {
+      return false;
+    }
   }
-  for (const char* end : {"报", "報", "网", "網", "台", "社", "刊", "新闻", "新聞", "频道", "頻道",
-                          "在线", "在線", "中心", "杂志", "雜誌"}) {
+  for (const char* end :
+       {"报道", "報道", "财经", "財經", "报",   "報",   "网",   "網",   "台",   "社",
+        "刊",   "新闻", "新聞", "频道", "頻道", "在线", "在線", "中心", "杂志", "雜誌"}) {
     if (text::EndsWith(s, end)) return true;
   }
   return false;
@@ -527,6 +532,15 @@ std::optional<LineMetadata> ParseUnlabelledLine(absl::string_view f) {
   if (head.empty() && LooksLikeOutlet(rest)) {
     meta.source = std::string(rest);
     return meta;
+  }
+  // `2021-10-28  《非公有制企业党建》`: a date, then a journal's name.
+  if (head.empty() && text::StartsWith(rest, "《") && text::EndsWith(rest, "》") &&
+      rest.find("《", 3) == absl::string_view::npos) {
+    const absl::string_view name = rest.substr(3, rest.size() - 6);
+    if (text::HanCount(name) >= 2 && text::CodePointCount(name) <= 20) {
+      meta.source = std::string(name);
+      return meta;
+    }
   }
   // A newspaper masthead: `滨江日报 2019年3月5日 星期二 第05版：基层`, or
   // an outlet before the date: `人民网 2019年03月05日10:20`.
@@ -650,6 +664,7 @@ std::optional<LineMetadata> ParseMetadataLine(absl::string_view line) {
   const absl::string_view prefix = text::Trim(absl::string_view(f).substr(0, hits[0].pos));
   if (!prefix.empty()) {
     std::optional<DateMatch> date = FindDate(prefix);
+    if (!date.has_value()) date = FindMonthDay(prefix);  // `十二月二十日 来源：…`.
     if (!date.has_value()) return std::nullopt;
     if (!IsOnlyDate(prefix, *date)) {
       const absl::string_view head = TrimSeparators(prefix.substr(0, date->begin));

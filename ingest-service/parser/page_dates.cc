@@ -25,11 +25,11 @@ int YearFromUrl(absl::string_view url) {
     const char before = i > 0 ? url[i - 1] : '/';
     const bool bounded = !absl::ascii_isalnum(before) || before == 't';
     if (bounded && (run.size() == 4 || run.size() == 6 || run.size() == 8)) {
-      const int year = (run[0] - '0') * 1000 + (run[1] - '0') * 100 + (run[2] - '0') * 10 +
-                       (run[3] - '0');
+      const int year =
+          (run[0] - '0') * 1000 + (run[1] - '0') * 100 + (run[2] - '0') * 10 + (run[3] - '0');
       const int month = run.size() >= 6 ? (run[4] - '0') * 10 + (run[5] - '0') : 1;
-      const bool dated_segment = run.size() > 4 || (j < url.size() && (url[j] == '/' ||
-                                                                        url[j] == '-'));
+      const bool dated_segment =
+          run.size() > 4 || (j < url.size() && (url[j] == '/' || url[j] == '-'));
       if (year >= 1990 && year <= 2100 && month >= 1 && month <= 12 && dated_segment) {
         return year;
       }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <optional>
+#include <string_view>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -91,9 +92,9 @@ bool IsSiteName(absl::string_view s) {
   while (pos < s.size()) {
     if (!text::IsHan(text::NextCodePoint(s, &pos))) return false;
   }
-  for (const char* end : {"网", "網", "日报", "日報", "晚报", "晚報", "时报", "時報", "商报",
-                          "商報", "在线", "在線", "新闻", "新聞", "频道", "頻道", "电视台",
-                          "電視台"}) {
+  for (const char* end :
+       {"网", "網", "日报", "日報", "晚报", "晚報", "时报", "時報", "商报", "商報", "在线", "在線",
+        "新闻", "新聞", "频道", "頻道", "电视台", "電視台"}) {
     if (text::EndsWith(s, end)) return true;
   }
   return false;
@@ -120,7 +121,7 @@ bool IsHeadlineCandidate(const Line& line, size_t max_length = kMaxTitleCodePoin
   if (length < kMinTitleCodePoints || length > max_length) return false;
   if (text::HanCount(bare) < 2) return false;
   if (text::StartsWith(line.text, "——") || text::StartsWith(line.text, "—")) return false;
-  if (IsBracketed(line.text) || IsSiteName(line.text)) return false;
+  if (IsBracketed(line.text)) return false;
   return !IsChromeLike(line.text) && !absl::StrContains(line.text, "。");
 }
 
@@ -147,9 +148,8 @@ bool IsBodyParagraph(absl::string_view p) {
 // clauses. Never a headline guessed without a date line below it.
 bool LooksLikeParagraph(absl::string_view p) {
   constexpr size_t kMaxClauseHeadlineCodePoints = 30;
-  return IsBodyParagraph(p) ||
-         (text::CodePointCount(p) > kMaxClauseHeadlineCodePoints &&
-          (absl::StrContains(p, "，") || absl::StrContains(p, ",")));
+  return IsBodyParagraph(p) || (text::CodePointCount(p) > kMaxClauseHeadlineCodePoints &&
+                                (absl::StrContains(p, "，") || absl::StrContains(p, ",")));
 }
 
 // The first line that is a paragraph of body text (kNoLine when none): a
@@ -186,8 +186,8 @@ std::string LeadingClause(absl::string_view p) {
   while (pos < p.size() && count < kMaxClauseCodePoints) {
     const size_t start = pos;
     const char32_t cp = text::NextCodePoint(p, &pos);
-    if (cp == 0x3002 || cp == 0xFF0C || cp == ',' || cp == 0xFF1B || cp == 0xFF01 ||
-        cp == 0xFF1F || cp == 0xFF1A) {
+    if (cp == 0x3002 || cp == 0xFF0C || cp == ',' || cp == 0xFF1B || cp == 0xFF01 || cp == 0xFF1F ||
+        cp == 0xFF1A) {
       break;
     }
     out.append(p.data() + start, pos - start);
@@ -301,15 +301,8 @@ constexpr size_t kMinLeadCodePoints = 20;
 constexpr size_t kMaxTopicTagCodePoints = 8;
 
 bool IsKickerDecoration(char32_t cp) {
-  switch (cp) {
-    case U'■': case U'□': case U'●': case U'○': case U'◆': case U'◇': case U'▲':
-    case U'▼': case U'★': case U'☆': case U'◎': case U'※': case U'·': case U'•':
-    case U'[': case U']': case U'【': case U'】': case U'〔': case U'〕': case U'「':
-    case U'」': case U'|': case U'｜': case ' ': case 0x3000:
-      return true;
-    default:
-      return false;
-  }
+  static constexpr std::u32string_view kMarks = U"■□●○◆◇▲▼★☆◎※·•[]【】〔〕「」|｜ \u3000";
+  return kMarks.find(cp) != std::u32string_view::npos;
 }
 
 // A kicker line. Seed 003's `□宋爽` byline has the same shape as `■ 本地`,
@@ -345,10 +338,11 @@ size_t NextNonBlank(const std::vector<Line>& lines, size_t i) {
 
 // Tags that open a part of one article, not an item of a news digest.
 bool IsArticlePartTag(absl::string_view tag) {
-  for (const char* w : {"编者按", "編者按", "编者的话", "編者的話", "记者手记", "記者手記", "链接",
-                        "鏈接", "相关链接", "相關鏈接", "新闻链接", "新聞鏈接", "延伸阅读",
-                        "延伸閱讀", "背景", "小贴士", "小貼士", "提示", "评论", "評論", "短评",
-                        "短評", "图片新闻", "圖片新聞", "纠错", "糾錯", "打印", "关闭", "關閉"}) {
+  for (const char* w : {"编者按",   "編者按",   "编者的话", "編者的話", "记者手记", "記者手記",
+                        "链接",     "鏈接",     "相关链接", "相關鏈接", "新闻链接", "新聞鏈接",
+                        "延伸阅读", "延伸閱讀", "背景",     "小贴士",   "小貼士",   "提示",
+                        "评论",     "評論",     "短评",     "短評",     "图片新闻", "圖片新聞",
+                        "纠错",     "糾錯",     "打印",     "关闭",     "關閉"}) {
     if (tag == w) return true;
   }
   // `【案例一】`, `【第二部分】`: numbered parts.
@@ -437,7 +431,8 @@ std::vector<ArticleStart> FindArticleStarts(const std::vector<Line>& lines) {
     if (!IsKicker(lines[i])) continue;
     const size_t h = NextNonBlank(lines, i + 1);
     if (h >= lines.size() || !IsPlausibleHeadline(lines[h]) ||
-        text::CodePointCount(lines[h].text) > kMaxSplitHeadlineCodePoints) {
+        text::CodePointCount(lines[h].text) > kMaxSplitHeadlineCodePoints ||
+        FindDate(lines[h].text)) {
       continue;
     }
     if (OpensBody(lines, NextNonBlank(lines, h + 1))) {
@@ -604,9 +599,8 @@ struct PageMetadata {
 // whose lines are `all`) as one article.
 absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all,
                                          const std::vector<Line>& lines, bool html,
-                                         const HtmlText& html_text,
-                                         const PageMetadata& page_meta, const PageInput& input,
-                                         const ScriptDetector& script,
+                                         const HtmlText& html_text, const PageMetadata& page_meta,
+                                         const PageInput& input, const ScriptDetector& script,
                                          std::vector<std::string>* warnings) {
   size_t text_line_count = 0;
   for (const Line& l : lines) text_line_count += l.kind == LineKind::kText ? 1 : 0;
@@ -641,15 +635,22 @@ absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all,
       subtitle_index = header[k - 1];
     } else if (IsPlausibleHeadline(prev)) {
       title_index = header[k - 1];
+      // `清河新闻网` above the date line is the site's name when a headline
+      // follows the date line: that one is the title.
+      size_t m = k;
+      while (m < header.size() && lines[header[m]].kind == LineKind::kMeta) ++m;
+      if (IsSiteName(prev.text) && m < header.size() && IsPlausibleHeadline(lines[header[m]]) &&
+          !LooksLikeParagraph(lines[header[m]].text) && !IsSiteName(lines[header[m]].text) &&
+          !FindDate(lines[header[m]].text)) {
+        title_index = header[m];
+      }
     }
   }
   // An <h1> that holds the site's name (a logo; the <title> ends with it)
   // is not the headline.
-  const bool h1_is_logo =
-      html && !html_text.h1.empty() &&
-      (IsSiteName(html_text.h1) ||
-       (html_text.h1 != CleanHtmlTitle(html_text.title) &&
-        text::EndsWith(text::Trim(html_text.title), html_text.h1)));
+  const bool h1_is_logo = html && !html_text.h1.empty() &&
+                          html_text.h1 != CleanHtmlTitle(html_text.title) &&
+                          text::EndsWith(text::Trim(html_text.title), html_text.h1);
   if (html && !html_text.h1.empty() && !h1_is_logo) {
     // An <h1> beats the text heuristics.
     title = html_text.h1;
@@ -689,13 +690,14 @@ absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all,
     for (size_t n = 0; n < header.size(); ++n) {
       const size_t i = header[n];
       if (first_body < i) break;  // Below the body's start: a footer, a caption.
-      if (IsPlausibleHeadline(lines[i]) && !LooksLikeParagraph(lines[i].text)) {
+      if (IsPlausibleHeadline(lines[i]) && !LooksLikeParagraph(lines[i].text) &&
+          !IsSiteName(lines[i].text)) {
         title_index = i;
         title = lines[i].text;
-        warnings->push_back(absl::StrCat(
-            "title_guessed: no headline above a date or source line; took the ",
-            n == 0 ? "first line" : "first line that looks like a headline",
-            n == 0 ? "" : absl::StrCat(" (line ", n + 1, " of the text)")));
+        warnings->push_back(
+            absl::StrCat("title_guessed: no headline above a date or source line; took the ",
+                         n == 0 ? "first line" : "first line that looks like a headline",
+                         n == 0 ? "" : absl::StrCat(" (line ", n + 1, " of the text)")));
         break;
       }
     }
@@ -961,8 +963,8 @@ absl::StatusOr<ParsedPage> PageParser::Parse(const PageInput& input) const {
   if (starts.empty()) {
     std::vector<std::string> article_warnings = warnings;
     NEWSEARCH_ASSIGN_OR_RETURN(
-        v1::Article article, ParseArticle(lines, lines, html, html_text, {}, input,
-                                          *impl_->script, &article_warnings));
+        v1::Article article,
+        ParseArticle(lines, lines, html, html_text, {}, input, *impl_->script, &article_warnings));
     page.articles.push_back(std::move(article));
     warnings = std::move(article_warnings);
   } else {
@@ -983,9 +985,9 @@ absl::StatusOr<ParsedPage> PageParser::Parse(const PageInput& input) const {
     std::vector<std::string> page_warnings = warnings;
     for (size_t k = 0; k < starts.size(); ++k) {
       std::vector<std::string> article_warnings = warnings;
-      absl::StatusOr<v1::Article> article = ParseArticle(
-          lines, ArticleLines(lines, starts, k), /*html=*/false, html_text, page_meta, input,
-          *impl_->script, &article_warnings);
+      absl::StatusOr<v1::Article> article =
+          ParseArticle(lines, ArticleLines(lines, starts, k), /*html=*/false, html_text, page_meta,
+                       input, *impl_->script, &article_warnings);
       if (!article.ok()) {
         if (first_error.ok()) first_error = article.status();
         page_warnings.push_back(absl::StrCat("article_skipped: article ", k + 1, " of ",
