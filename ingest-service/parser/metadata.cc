@@ -514,8 +514,8 @@ std::optional<LineMetadata> ParseUnlabelledLine(absl::string_view f) {
   std::optional<DateMatch> date = FindDate(f);
   if (!date) {
     // A yearless date counts only alone on its line (`十二月二十日`).
-    date = FindMonthDay(f);
-    if (date && text::CodePointCount(f) <= kMaxDateLineCodePoints && IsOnlyDate(f, *date)) {
+    if (text::CodePointCount(f) <= kMaxDateLineCodePoints) date = FindMonthDay(f);
+    if (date && IsOnlyDate(f, *date)) {
       LineMetadata meta;
       meta.date = date;
       return meta;

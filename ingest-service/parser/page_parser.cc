@@ -315,6 +315,9 @@ bool IsKicker(const Line& line) {
   } else if (line.kind != LineKind::kText) {
     return false;
   }
+  // Six hanzi and a few marks: longer lines are never kickers.
+  constexpr size_t kMaxKickerBytes = 40;
+  if (line.text.size() > kMaxKickerBytes) return false;
   const std::u32string cps = text::ToCodePoints(line.text);
   size_t han = 0;
   bool decorated = false;
