@@ -466,6 +466,35 @@ absl::string_view TrimSeparators(absl::string_view s) {
   return s;
 }
 
+// Drops bracketed link labels after a field (`人民网 【打印】【纠错】`,
+// `2019-03-05 【字号 大 中 小】`) and stray brackets left around it.
+absl::string_view StripTrailingTags(absl::string_view s) {
+  constexpr size_t kMaxTagCodePoints = 12;
+  for (;;) {
+    s = TrimSeparators(s);
+    size_t open = absl::string_view::npos;
+    if (text::EndsWith(s, "】")) {
+      open = s.rfind("【");
+    } else if (text::EndsWith(s, "]")) {
+      open = s.rfind('[');
+    }
+    if (open == absl::string_view::npos) {
+      // `人民网]  [` from `[来源:人民网]  [作者:张三]`.
+      bool trimmed = false;
+      for (const char* bracket : {"[", "]", "【", "】"}) {
+        if (text::EndsWith(s, bracket)) {
+          s.remove_suffix(std::strlen(bracket));
+          trimmed = true;
+        }
+      }
+      if (!trimmed) return s;
+      continue;
+    }
+    if (text::CodePointCount(s.substr(open)) > kMaxTagCodePoints + 2) return s;
+    s = s.substr(0, open);
+  }
+}
+
 // True when `s` holds nothing but a date and brackets or spaces around it.
 bool IsOnlyDate(absl::string_view f, const DateMatch& date) {
   const std::string rest =
@@ -526,7 +555,7 @@ std::optional<LineMetadata> ParseUnlabelledLine(absl::string_view f) {
   meta.date = date;
   if (text::CodePointCount(f) <= kMaxDateLineCodePoints && IsOnlyDate(f, *date)) return meta;
   const absl::string_view head = TrimSeparators(f.substr(0, date->begin));
-  const absl::string_view rest = TrimSeparators(f.substr(date->end));
+  const absl::string_view rest = StripTrailingTags(f.substr(date->end));
   // `2022/8/30 10:00  西江新闻网`, `2019-03-05 10:20 | 人民网`: a date, then
   // an unlabelled outlet.
   if (head.empty() && LooksLikeOutlet(rest)) {
@@ -697,7 +726,7 @@ std::optional<LineMetadata> ParseMetadataLine(absl::string_view line) {
           chunks[0] = absl::StrJoin(words, " ");
           break;
         }
-        std::string source = text::CollapseSpaces(chunks[0]);
+        std::string source = text::CollapseSpaces(StripTrailingTags(chunks[0]));
         // `来源：古城时报 | 作者：...`: separators before the next label.
         for (bool trimmed = true; trimmed;) {
           trimmed = false;

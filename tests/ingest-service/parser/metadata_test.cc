@@ -146,6 +146,14 @@ TEST(ParseMetadataLineTest, ReadsMetadataLines) {
       {"发布时间：十二月二十日 09:15　　来源：河口晚报", true, "2000-12-20 09:15:00", "河口晚报",
        {}, {}, "yearless date after a label (year 2000 is the placeholder)"},
       {"十二月二十日", true, "2000-12-20 00:00:00 (day only)", "", {}, {}, "yearless date line"},
+      {"新华网　2019-03-05 10:20:33　【字号 大 中 小】", true, "2019-03-05 10:20:33", "新华网", {},
+       {}, "outlet, date and a font-size bar"},
+      {"[2019-03-05 10:20]  [来源:人民网]  [作者:张三]", true, "2019-03-05 10:20:00", "人民网",
+       {"张三"}, {}, "every field in square brackets"},
+      {"2019-03-05 10:20:33 来源：人民网-人民日报 【打印】【纠错】", true, "2019-03-05 10:20:33",
+       "人民网-人民日报", {}, {}, "link labels after the source"},
+      {"来源：人民网 | 2019-03-05 10:20", true, "2019-03-05 10:20:00", "人民网", {}, {},
+       "a date after the source"},
       {"12月20日，市委召开会议。", false, "", "", {}, {}, "body sentence with a yearless date"},
   };
   for (const MetaCase& c : cases) {
