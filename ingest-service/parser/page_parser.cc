@@ -274,6 +274,41 @@ void AppendUnique(const std::vector<std::string>& names, std::vector<std::string
   }
 }
 
+// A promo block (`扫一扫…`, `關注我們的微信公眾號`) takes the short lines next
+// to it, but never the article's own: it stops at a date/source/byline line
+// and at the headline right above one, so pages that print no blank lines
+// keep their headline, date line and body (whatever stands above them).
+std::vector<bool> KeepArticleLinesOutOfPromo(const std::vector<std::string>& texts,
+                                             std::vector<bool> promo) {
+  const size_t n = texts.size();
+  std::vector<char> barrier(n, 0), trigger(n, 0);
+  bool any = false;
+  for (size_t i = 0; i < n; ++i) {
+    if (!promo[i]) continue;
+    any = true;
+    trigger[i] = MarkPromoBlocks({texts[i]})[0];
+    if (!trigger[i] && ParseMetadataLine(texts[i])) barrier[i] = 1;
+  }
+  if (!any) return promo;
+  for (size_t i = 0; i + 1 < n; ++i) {
+    if (promo[i] && !trigger[i] && !texts[i + 1].empty() && !promo[i + 1] &&
+        ParseMetadataLine(texts[i + 1])) {
+      barrier[i] = 1;  // The headline above an unmarked date line.
+    }
+    if (promo[i] && !trigger[i] && promo[i + 1] && barrier[i + 1]) barrier[i] = 1;
+  }
+  std::vector<bool> kept(n, false);
+  for (size_t t = 0; t < n; ++t) {
+    if (!trigger[t]) continue;
+    kept[t] = true;
+    for (size_t j = t; j > 0 && promo[j - 1] && !trigger[j - 1] && !barrier[j - 1]; --j) {
+      kept[j - 1] = true;
+    }
+    for (size_t j = t + 1; j < n && promo[j] && !trigger[j] && !barrier[j]; ++j) kept[j] = true;
+  }
+  return kept;
+}
+
 }  // namespace
 
 PageParser::PageParser() : impl_(std::make_unique<Impl>()) {}
@@ -938,7 +973,7 @@ absl::StatusOr<ParsedPage> PageParser::Parse(const PageInput& input) const {
   std::vector<std::string> texts;
   texts.reserve(lines.size());
   for (const Line& l : lines) texts.push_back(l.text);
-  const std::vector<bool> promo = MarkPromoBlocks(texts);
+  const std::vector<bool> promo = KeepArticleLinesOutOfPromo(texts, MarkPromoBlocks(texts));
   size_t text_line_count = 0;
   for (size_t i = 0; i < lines.size(); ++i) {
     Line& line = lines[i];
