@@ -393,18 +393,23 @@ bool IsArticlePartTag(absl::string_view tag) {
 // Splits `【民生】城南菜市场…` into the tag (`民生`) and the rest; false when
 // the line does not open with a topic tag of Han characters.
 bool SplitTopicTag(absl::string_view line, std::string* tag, std::string* rest) {
-  if (!text::StartsWith(line, "【")) return false;
-  const size_t close = line.find("】");
-  if (close == absl::string_view::npos) return false;
-  const absl::string_view inner = line.substr(3, close - 3);
-  const size_t length = text::CodePointCount(inner);
-  if (length < 2 || length > kMaxTopicTagCodePoints || text::HanCount(inner) != length ||
-      IsArticlePartTag(inner)) {
-    return false;
+  for (const auto& [open, close_mark] :
+       {std::pair<absl::string_view, absl::string_view>{"【", "】"}, {"〔", "〕"}, {"［", "］"},
+        {"[", "]"}}) {
+    if (!text::StartsWith(line, open)) continue;
+    const size_t close = line.find(close_mark);
+    if (close == absl::string_view::npos) return false;
+    const absl::string_view inner = line.substr(open.size(), close - open.size());
+    const size_t length = text::CodePointCount(inner);
+    if (length < 2 || length > kMaxTopicTagCodePoints || text::HanCount(inner) != length ||
+        IsArticlePartTag(inner)) {
+      return false;
+    }
+    *tag = std::string(inner);
+    *rest = std::string(text::Trim(line.substr(close + close_mark.size())));
+    return true;
   }
-  *tag = std::string(inner);
-  *rest = std::string(text::Trim(line.substr(close + 3)));
-  return true;
+  return false;
 }
 
 // The first sentence of a digest item (`沙美老街夜市開張　首週湧入兩萬人次。…`)
@@ -447,7 +452,7 @@ bool OpensBody(const std::vector<Line>& lines, size_t n) {
 // page holds one article. An article starts at a kicker, then a short
 // headline, then a byline or a paragraph; or at a topic tag `【民生】`
 // opening a headline or a digest item. A page needs two starts to be split.
-std::vector<ArticleStart> FindArticleStarts(const std::vector<Line>& lines) {
+std::vector<ArticleStart> FindArticleStarts(const std::vector<Line>& lines, bool html) {
   std::vector<ArticleStart> starts;
   std::string tag, rest;
   for (size_t i = 0; i < lines.size(); ++i) {
@@ -466,7 +471,8 @@ std::vector<ArticleStart> FindArticleStarts(const std::vector<Line>& lines) {
       }
       continue;
     }
-    if (!IsKicker(lines[i])) continue;
+    // HTML pages mark their sections in markup; only their topic tags count.
+    if (html || !IsKicker(lines[i])) continue;
     const size_t h = NextNonBlank(lines, i + 1);
     if (h >= lines.size() || !IsPlausibleHeadline(lines[h]) ||
         text::CodePointCount(lines[h].text) > kMaxSplitHeadlineCodePoints ||
@@ -996,8 +1002,7 @@ absl::StatusOr<ParsedPage> PageParser::Parse(const PageInput& input) const {
 
   ParsedPage page;
   page.detected_encoding = decoded.encoding;
-  const std::vector<ArticleStart> starts =
-      html ? std::vector<ArticleStart>() : FindArticleStarts(lines);
+  const std::vector<ArticleStart> starts = FindArticleStarts(lines, html);
   if (starts.empty()) {
     std::vector<std::string> article_warnings = warnings;
     NEWSEARCH_ASSIGN_OR_RETURN(
@@ -1012,6 +1017,10 @@ absl::StatusOr<ParsedPage> PageParser::Parse(const PageInput& input) const {
       if (lines[i].kind != LineKind::kMeta) continue;
       if (!page_meta.date) page_meta.date = lines[i].meta->date;
       if (page_meta.source.empty()) page_meta.source = lines[i].meta->source;
+    }
+    // The markup's publication time (HTML news briefs) dates the page.
+    if (html && !page_meta.date && !html_text.published.empty()) {
+      page_meta.date = FindDate(html_text.published);
     }
     // A date line closing the page (`发布日期：2023-11-06`) dates it too.
     for (size_t i = lines.size(); i > starts.back().line && !page_meta.date; --i) {
