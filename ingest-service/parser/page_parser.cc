@@ -152,11 +152,15 @@ bool LooksLikeParagraph(absl::string_view p) {
                                 (absl::StrContains(p, "，") || absl::StrContains(p, ",")));
 }
 
-// The first line that is a paragraph of body text (kNoLine when none): a
-// headline is never found below it.
-size_t FirstBodyParagraph(const std::vector<Line>& lines) {
+// The second line that is a paragraph of body text (kNoLine when none): a
+// headline is never found below it. (One sentence above a headline may be a
+// site's slogan; two are the body.)
+size_t BodyStart(const std::vector<Line>& lines) {
+  bool seen = false;
   for (size_t k = 0; k < lines.size(); ++k) {
-    if (lines[k].kind == LineKind::kText && IsBodyParagraph(lines[k].text)) return k;
+    if (lines[k].kind != LineKind::kText || !IsBodyParagraph(lines[k].text)) continue;
+    if (seen) return k;
+    seen = true;
   }
   return kNoLine;
 }
@@ -665,13 +669,13 @@ absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all,
   // The text line just above the first metadata line that has one (over
   // other metadata lines: `□记者 张三` between headline and date line).
   size_t anchored = kNoLine;
-  const size_t first_body = FirstBodyParagraph(lines);
+  const size_t body_start = BodyStart(lines);
   for (size_t k = 1; k < header.size() && title_index == kNoLine; ++k) {
     if (lines[header[k]].kind != LineKind::kMeta) continue;
     const Line& prev = lines[header[k - 1]];
     // A headline never stands below the body's start: a trailing `来源:`
     // line does not make the paragraph above it a title.
-    if (first_body < header[k - 1]) break;
+    if (body_start < header[k - 1]) break;
     if (anchored == kNoLine && prev.kind == LineKind::kText) anchored = header[k - 1];
     if (prev.kind == LineKind::kText && text::StartsWith(prev.text, "—") && k >= 2 &&
         IsPlausibleHeadline(lines[header[k - 2]])) {
@@ -709,7 +713,7 @@ absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all,
   } else if (title_index != kNoLine) {
     title = lines[title_index].text;
   } else if (anchored != kNoLine && IsHeadlineCandidate(lines[anchored], kMaxLongTitleCodePoints) &&
-             !(first_body < anchored)) {
+             !(body_start < anchored)) {
     // The generated pages' headlines end with a comma (`与传统企业相比,`):
     // the line above the date line is still the best candidate.
     title_index = anchored;
@@ -733,7 +737,7 @@ absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all,
   } else {
     for (size_t n = 0; n < header.size(); ++n) {
       const size_t i = header[n];
-      if (first_body < i) break;  // Below the body's start: a footer, a caption.
+      if (body_start < i) break;  // Below the body's start: a footer, a caption.
       if (IsPlausibleHeadline(lines[i]) && !LooksLikeParagraph(lines[i].text) &&
           !IsSiteName(lines[i].text)) {
         title_index = i;
