@@ -159,6 +159,41 @@ struct NestingEstimate {
   size_t start_tags = 0;
 };
 
+// The `content` of a `<meta>` that states the publication time, or "".
+std::string MetaPublished(const GumboElement& el) {
+  static constexpr const char* kNames[] = {"article:published_time",
+                                           "og:article:published_time",
+                                           "pubdate",
+                                           "publishdate",
+                                           "publish_date",
+                                           "publish-date",
+                                           "publishtime",
+                                           "publish_time",
+                                           "ptime",
+                                           "datepublished",
+                                           "publication_date",
+                                           "firstpublishedtime",
+                                           "dc.date",
+                                           "dc.date.issued",
+                                           "dcterms.issued",
+                                           "dcterms.created",
+                                           "og:release_date",
+                                           "weibo:article:create_at",
+                                           "sailthru.date",
+                                           "release_date"};
+  const GumboAttribute* content = gumbo_get_attribute(&el.attributes, "content");
+  if (content == nullptr) return "";
+  for (const char* attr : {"name", "property", "itemprop"}) {
+    const GumboAttribute* key = gumbo_get_attribute(&el.attributes, attr);
+    if (key == nullptr) continue;
+    const std::string name = absl::AsciiStrToLower(key->value);
+    for (const char* want : kNames) {
+      if (name == want) return content->value;
+    }
+  }
+  return "";
+}
+
 bool IsFormattingTag(absl::string_view name) {
   return name == "a" || name == "b" || name == "big" || name == "code" || name == "em" ||
          name == "font" || name == "i" || name == "nobr" || name == "s" || name == "small" ||
@@ -359,12 +394,16 @@ HtmlText ExtractHtmlText(absl::string_view html) {
   if (output->root->type == GUMBO_NODE_ELEMENT) {
     // The title sits in <head>, which the body walk skips.
     std::vector<const GumboNode*> pending = {output->root};
-    while (!pending.empty() && result.title.empty()) {
+    while (!pending.empty() && (result.title.empty() || result.published.empty())) {
       const GumboNode* node = pending.back();
       pending.pop_back();
       if (node->type != GUMBO_NODE_ELEMENT) continue;
       if (node->v.element.tag == GUMBO_TAG_TITLE) {
-        result.title = SubtreeText(node);
+        if (result.title.empty()) result.title = SubtreeText(node);
+        continue;
+      }
+      if (node->v.element.tag == GUMBO_TAG_META) {
+        if (result.published.empty()) result.published = MetaPublished(node->v.element);
         continue;
       }
       if (node->v.element.tag == GUMBO_TAG_BODY) continue;
@@ -392,6 +431,11 @@ HtmlText ExtractHtmlText(absl::string_view html) {
                                    HasChromeClass(el))) {
         stack.pop_back();
         continue;
+      }
+      if (el.tag == GUMBO_TAG_TIME && result.published.empty()) {
+        if (const GumboAttribute* at = gumbo_get_attribute(&el.attributes, "datetime")) {
+          result.published = at->value;
+        }
       }
       if (el.tag == GUMBO_TAG_H1 && !h1_found) {
         result.h1 = SubtreeText(node);

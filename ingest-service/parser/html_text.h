@@ -17,6 +17,10 @@ struct HtmlText {
   std::string title;
   // Text of the first `<h1>` outside navigation chrome; empty when none.
   std::string h1;
+  // Publication date as the page's markup states it: the `content` of a
+  // `<meta>` such as `article:published_time`, `pubdate` or `PubDate`, else
+  // the `datetime` of the first `<time>`; empty when none.
+  std::string published;
   // Paragraphs separated by "\n\n", each on one line.
   std::string text;
   std::vector<std::string> warnings;

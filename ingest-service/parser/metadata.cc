@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "ingest-service/parser/text_util.h"
@@ -43,7 +44,9 @@ void SkipSpaces(absl::string_view s, size_t* pos) {
 }
 
 // Parses an optional time of day at `*pos`; advances only on success.
-bool ReadTime(absl::string_view s, size_t* pos, int* h, int* m, int* sec) {
+// `*zone_minutes` gets an explicit ISO 8601 zone (`+08:00`, `Z`) when given.
+bool ReadTime(absl::string_view s, size_t* pos, int* h, int* m, int* sec,
+              std::optional<int>* zone_minutes) {
   size_t p = *pos;
   SkipSpaces(s, &p);
   if (!ReadNumber(s, &p, 1, 2, h) || *h > 23) return false;
@@ -63,14 +66,23 @@ bool ReadTime(absl::string_view s, size_t* pos, int* h, int* m, int* sec) {
       *sec = v > 59 ? 59 : v;
       p = q;
     }
-    // ISO 8601 zone (`+08:00`, `Z`): the page's zone is China's anyway.
+    // ISO 8601 zone (`+08:00`, `+0800`, `Z`), converted to China time by
+    // the caller so that `2019-03-04T20:00:00Z` is the 5th in China.
     q = p;
     int zh = 0, zm = 0;
-    if ((Consume(s, &q, "+") || Consume(s, &q, "-")) && ReadNumber(s, &q, 2, 2, &zh) &&
-        Consume(s, &q, ":") && ReadNumber(s, &q, 2, 2, &zm)) {
-      p = q;
-    } else if (Consume(s, &q, "Z")) {
-      p = q;
+    const bool minus = q < s.size() && s[q] == '-';
+    if ((Consume(s, &q, "+") || Consume(s, &q, "-")) && ReadNumber(s, &q, 2, 2, &zh)) {
+      Consume(s, &q, ":");
+      if (zh <= 14 && ReadNumber(s, &q, 2, 2, &zm) && zm <= 59) {
+        p = q;
+        *zone_minutes = (minus ? -1 : 1) * (zh * 60 + zm);
+      }
+    } else {
+      q = p;
+      if (Consume(s, &q, "Z")) {
+        p = q;
+        *zone_minutes = 0;
+      }
     }
   }
   *pos = p;
@@ -145,6 +157,26 @@ bool ReadChineseNumber(absl::string_view s, size_t* pos, int* value) {
   return true;
 }
 
+// Reads what may follow a day at `p` (a weekday, a time of day, a zone) into
+// `*match`, whose civil day is set, and sets its end.
+void FinishDate(absl::string_view s, size_t p, DateMatch* match) {
+  SkipWeekday(s, &p);
+  size_t t = p;
+  if (t < s.size() && s[t] == 'T') ++t;  // ISO 8601.
+  int h = 0, mi = 0, sec = 0;
+  std::optional<int> zone;
+  match->has_time = ReadTime(s, &t, &h, &mi, &sec, &zone);
+  if (match->has_time) {
+    p = t;
+    const absl::CivilSecond at(match->civil.year(), match->civil.month(), match->civil.day(), h, mi,
+                               sec);
+    // A time given in another zone is moved to China time (the day may change).
+    match->civil = zone ? at + (8 * 60 - *zone) * 60 : at;
+  }
+  SkipWeekday(s, &p);  // `2019年3月5日 10:20 星期二`.
+  match->end = p;
+}
+
 // `二〇一八年四月二十三日`: four digit characters, then month and day in
 // Chinese numbers.
 std::optional<DateMatch> ChineseDateAt(absl::string_view s, size_t begin) {
@@ -168,7 +200,33 @@ std::optional<DateMatch> ChineseDateAt(absl::string_view s, size_t begin) {
   DateMatch match;
   match.civil = absl::CivilSecond(y, mo, d, 0, 0, 0);
   match.begin = begin;
-  match.end = p;
+  FinishDate(s, p, &match);
+  return match;
+}
+
+// `12月20日` or `十二月二十日` (no year) at `begin`; the year is left 0.
+std::optional<DateMatch> MonthDayAt(absl::string_view s, size_t begin) {
+  size_t p = begin;
+  int mo = 0, d = 0;
+  const bool arabic = p < s.size() && absl::ascii_isdigit(s[p]);
+  if (arabic ? !ReadNumber(s, &p, 1, 2, &mo) : !ReadChineseNumber(s, &p, &mo)) {
+    return std::nullopt;
+  }
+  if (!Consume(s, &p, "月")) return std::nullopt;
+  if (arabic ? !ReadNumber(s, &p, 1, 2, &d) : !ReadChineseNumber(s, &p, &d)) {
+    return std::nullopt;
+  }
+  if (!Consume(s, &p, "日") && !Consume(s, &p, "号") && !Consume(s, &p, "號")) {
+    return std::nullopt;
+  }
+  // 2000 is a leap year: 2月29日 stays possible until the year is known.
+  const absl::CivilDay day(2000, mo, d);
+  if (mo < 1 || mo > 12 || d < 1 || day.month() != mo || day.day() != d) return std::nullopt;
+  DateMatch match;
+  match.civil = absl::CivilSecond(2000, mo, d, 0, 0, 0);
+  match.has_year = false;
+  match.begin = begin;
+  FinishDate(s, p, &match);
   return match;
 }
 
@@ -197,16 +255,9 @@ std::optional<DateMatch> DateAt(absl::string_view s, size_t begin) {
   const absl::CivilDay day(y, mo, d);
   if (day.month() != mo || day.day() != d) return std::nullopt;  // 2018-02-30.
   DateMatch match;
-  int h = 0, mi = 0, sec = 0;
-  SkipWeekday(s, &p);
-  size_t t = p;
-  if (t < s.size() && s[t] == 'T') ++t;  // ISO 8601.
-  match.has_time = ReadTime(s, &t, &h, &mi, &sec);
-  if (match.has_time) p = t;
-  match.civil = absl::CivilSecond(y, mo, d, match.has_time ? h : 0, match.has_time ? mi : 0,
-                                  match.has_time ? sec : 0);
+  match.civil = absl::CivilSecond(y, mo, d, 0, 0, 0);
   match.begin = begin;
-  match.end = p;
+  FinishDate(s, p, &match);
   return match;
 }
 
@@ -388,6 +439,62 @@ std::optional<LineMetadata> ParseByline(absl::string_view f) {
   return meta;
 }
 
+// Separators between the fields of a source line (`人民网 | 2019-03-05`).
+bool IsSeparator(char32_t cp) {
+  return cp == '|' || cp == 0xFF5C || cp == 0x4E28 || cp == '/' || cp == 0xB7 || cp == 0x2022 ||
+         cp == 0x2014;
+}
+
+absl::string_view TrimSeparators(absl::string_view s) {
+  for (bool trimmed = true; trimmed;) {
+    trimmed = false;
+    s = text::Trim(s);
+    size_t pos = 0;
+    if (!s.empty() && IsSeparator(text::NextCodePoint(s, &pos))) {
+      s.remove_prefix(pos);
+      trimmed = true;
+    }
+    size_t at = s.size();
+    while (at > 0 && (static_cast<unsigned char>(s[at - 1]) & 0xC0) == 0x80) --at;
+    if (at > 0) --at;
+    pos = at;
+    if (!s.empty() && IsSeparator(text::NextCodePoint(s, &pos))) {
+      s.remove_suffix(s.size() - at);
+      trimmed = true;
+    }
+  }
+  return s;
+}
+
+// Drops bracketed link labels after a field (`人民网 【打印】【纠错】`,
+// `2019-03-05 【字号 大 中 小】`) and stray brackets left around it.
+absl::string_view StripTrailingTags(absl::string_view s) {
+  constexpr size_t kMaxTagCodePoints = 12;
+  for (;;) {
+    s = TrimSeparators(s);
+    size_t open = absl::string_view::npos;
+    if (text::EndsWith(s, "】")) {
+      open = s.rfind("【");
+    } else if (text::EndsWith(s, "]")) {
+      open = s.rfind('[');
+    }
+    if (open == absl::string_view::npos) {
+      // `人民网]  [` from `[来源:人民网]  [作者:张三]`.
+      bool trimmed = false;
+      for (const char* bracket : {"[", "]", "【", "】"}) {
+        if (text::EndsWith(s, bracket)) {
+          s.remove_suffix(std::strlen(bracket));
+          trimmed = true;
+        }
+      }
+      if (!trimmed) return s;
+      continue;
+    }
+    if (text::CodePointCount(s.substr(open)) > kMaxTagCodePoints + 2) return s;
+    s = s.substr(0, open);
+  }
+}
+
 // True when `s` holds nothing but a date and brackets or spaces around it.
 bool IsOnlyDate(absl::string_view f, const DateMatch& date) {
   const std::string rest =
@@ -395,8 +502,8 @@ bool IsOnlyDate(absl::string_view f, const DateMatch& date) {
   size_t pos = 0;
   while (pos < rest.size()) {
     const char32_t cp = text::NextCodePoint(rest, &pos);
-    if (!text::IsSpace(cp) && cp != '(' && cp != ')' && cp != '[' && cp != ']' &&
-        cp != 0x3010 && cp != 0x3011) {
+    if (!text::IsSpace(cp) && cp != '(' && cp != ')' && cp != '[' && cp != ']' && cp != 0x3010 &&
+        cp != 0x3011 && !IsSeparator(cp)) {
       return false;
     }
   }
@@ -411,13 +518,82 @@ bool LooksLikeOutlet(absl::string_view s) {
   size_t pos = 0;
   while (pos < s.size()) {
     const char32_t cp = text::NextCodePoint(s, &pos);
-    if (!text::IsHan(cp) && cp != '-' && cp != 0xB7) return false;
+    // `21世纪经济报道`, `CCTV新闻`: digits and Latin letters too.
+    if (!text::IsHan(cp) && cp != '-' && cp != 0xB7 &&
+        !(cp < 0x80 && absl::ascii_isalnum(static_cast<unsigned char>(cp)))) {
+      return false;
+    }
   }
-  for (const char* end : {"报", "報", "网", "網", "台", "社", "刊", "新闻", "新聞", "频道", "頻道",
-                          "在线", "在線", "中心", "杂志", "雜誌"}) {
+  for (const char* end :
+       {"报道", "報道", "财经", "財經", "报",   "報",   "网",   "網",   "台",   "社",
+        "刊",   "新闻", "新聞", "频道", "頻道", "在线", "在線", "中心", "杂志", "雜誌"}) {
     if (text::EndsWith(s, end)) return true;
   }
   return false;
+}
+
+// Removes a date from a field's value and keeps it in `meta` (unless it has
+// one). Returns the value without the date, or "" when it held none.
+std::string TakeDate(absl::string_view value, LineMetadata* meta);
+
+// A line with no `label:`: a date line, a date and an outlet, a masthead, a
+// byline, or a byline and a date.
+std::optional<LineMetadata> ParseUnlabelledLine(absl::string_view f) {
+  constexpr size_t kMaxDateLineCodePoints = 40;
+  std::optional<DateMatch> date = FindDate(f);
+  if (!date) {
+    // A yearless date counts only alone on its line (`十二月二十日`).
+    if (text::CodePointCount(f) <= kMaxDateLineCodePoints) date = FindMonthDay(f);
+    if (date && IsOnlyDate(f, *date)) {
+      LineMetadata meta;
+      meta.date = date;
+      return meta;
+    }
+    return ParseByline(f);
+  }
+  LineMetadata meta;
+  meta.date = date;
+  if (text::CodePointCount(f) <= kMaxDateLineCodePoints && IsOnlyDate(f, *date)) return meta;
+  const absl::string_view head = TrimSeparators(f.substr(0, date->begin));
+  const absl::string_view rest = StripTrailingTags(f.substr(date->end));
+  // `2022/8/30 10:00  西江新闻网`, `2019-03-05 10:20 | 人民网`: a date, then
+  // an unlabelled outlet.
+  if (head.empty() && LooksLikeOutlet(rest)) {
+    meta.source = std::string(rest);
+    return meta;
+  }
+  // `2021-10-28  《非公有制企业党建》`: a date, then a journal's name.
+  if (head.empty() && text::StartsWith(rest, "《") && text::EndsWith(rest, "》") &&
+      rest.find("《", 3) == absl::string_view::npos) {
+    const absl::string_view name = rest.substr(3, rest.size() - 6);
+    if (text::HanCount(name) >= 2 && text::CodePointCount(name) <= 20) {
+      meta.source = std::string(name);
+      return meta;
+    }
+  }
+  // A newspaper masthead: `滨江日报 2019年3月5日 星期二 第05版：基层`, or
+  // an outlet before the date: `人民网 2019年03月05日10:20`.
+  if (LooksLikeOutlet(head) && (rest.empty() || text::StartsWith(rest, "第"))) {
+    meta.source = std::string(head);
+    return meta;
+  }
+  // A byline and a date: `本报记者 张三 2019年3月5日`, `2019-03-05 □李四`.
+  if (head.empty() != rest.empty()) {
+    if (std::optional<LineMetadata> byline = ParseByline(head.empty() ? rest : head)) {
+      byline->date = date;
+      return byline;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string TakeDate(absl::string_view value, LineMetadata* meta) {
+  std::optional<DateMatch> date = FindDate(value);
+  if (!date) return "";
+  if (!meta->date) meta->date = date;
+  const std::string undated = absl::StrCat(TrimSeparators(value.substr(0, date->begin)), "  ",
+                                           TrimSeparators(value.substr(date->end)));
+  return std::string(text::Trim(undated));
 }
 
 }  // namespace
@@ -435,6 +611,29 @@ std::optional<DateMatch> FindDate(absl::string_view s) {
     }
   }
   return std::nullopt;
+}
+
+std::optional<DateMatch> FindMonthDay(absl::string_view s) {
+  const std::string f = text::FoldFullWidth(s);
+  for (size_t i = 0; i < f.size();) {
+    const size_t start = i;
+    const char32_t cp = text::NextCodePoint(f, &i);
+    const bool digit = cp < 0x80 && absl::ascii_isdigit(static_cast<unsigned char>(cp));
+    if (digit && start > 0 && absl::ascii_isdigit(f[start - 1])) continue;
+    if (!digit && ChineseDigit(cp) <= 0 && cp != U'十') continue;
+    if (std::optional<DateMatch> match = MonthDayAt(f, start)) return match;
+  }
+  return std::nullopt;
+}
+
+bool SetYear(int year, DateMatch* date) {
+  if (date->has_year) return true;
+  const absl::CivilSecond& c = date->civil;
+  const absl::CivilDay day(year, c.month(), c.day());
+  if (year < 1900 || year > 2100 || day.month() != c.month()) return false;
+  date->civil = absl::CivilSecond(year, c.month(), c.day(), c.hour(), c.minute(), c.second());
+  date->has_year = true;
+  return true;
 }
 
 absl::Time ChinaTimeToInstant(absl::CivilSecond civil) {
@@ -486,46 +685,32 @@ std::optional<LineMetadata> ParseMetadataLine(absl::string_view line) {
   if (f.empty() || text::CodePointCount(f) > 150) return std::nullopt;
 
   const std::vector<LabelHit> hits = FindLabels(f);
-  if (hits.empty()) {
-    if (std::optional<DateMatch> date = FindDate(f)) {
-      if (text::CodePointCount(f) <= 40 && IsOnlyDate(f, *date)) {
-        LineMetadata meta;
-        meta.date = date;
-        return meta;
-      }
-      // `2022/8/30 10:00  西江新闻网`: a date, then an unlabelled outlet.
-      const absl::string_view rest = text::Trim(absl::string_view(f).substr(date->end));
-      if (date->begin == 0 && LooksLikeOutlet(rest)) {
-        LineMetadata meta;
-        meta.date = date;
-        meta.source = std::string(rest);
-        return meta;
-      }
-      // A newspaper masthead: `滨江日报 2019年3月5日 星期二 第05版：基层`.
-      const absl::string_view head = text::Trim(absl::string_view(f).substr(0, date->begin));
-      if (LooksLikeOutlet(head) && (rest.empty() || text::StartsWith(rest, "第"))) {
-        LineMetadata meta;
-        meta.date = date;
-        meta.source = std::string(head);
-        return meta;
-      }
-      return std::nullopt;
-    }
-    return ParseByline(f);
-  }
+  if (hits.empty()) return ParseUnlabelledLine(f);
 
   LineMetadata meta;
-  // Whatever precedes the first label must be a date (seed 000, 001).
+  // Whatever precedes the first label must be a date (seed 000, 001), or an
+  // outlet and a date (`人民网 | 2019年03月05日 10:20 | 作者：张三`).
   const absl::string_view prefix = text::Trim(absl::string_view(f).substr(0, hits[0].pos));
   if (!prefix.empty()) {
     std::optional<DateMatch> date = FindDate(prefix);
-    if (!date.has_value() || !IsOnlyDate(prefix, *date)) return std::nullopt;
+    if (!date.has_value()) date = FindMonthDay(prefix);  // `十二月二十日 来源：…`.
+    if (!date.has_value()) return std::nullopt;
+    if (!IsOnlyDate(prefix, *date)) {
+      const absl::string_view head = TrimSeparators(prefix.substr(0, date->begin));
+      if (!LooksLikeOutlet(head) || !TrimSeparators(prefix.substr(date->end)).empty()) {
+        return std::nullopt;
+      }
+      meta.source = std::string(head);
+    }
     meta.date = date;
   }
   for (size_t i = 0; i < hits.size(); ++i) {
     const size_t end = i + 1 < hits.size() ? hits[i + 1].pos : f.size();
-    const absl::string_view value =
+    absl::string_view value =
         text::Trim(absl::string_view(f).substr(hits[i].value_pos, end - hits[i].value_pos));
+    // A date printed inside another field (`作者：张三 2019-03-05 10:20`).
+    const std::string undated = hits[i].field == Field::kDate ? "" : TakeDate(value, &meta);
+    if (!undated.empty()) value = undated;
     switch (hits[i].field) {
       case Field::kSource: {
         if (!meta.source.empty()) break;
@@ -541,7 +726,7 @@ std::optional<LineMetadata> ParseMetadataLine(absl::string_view line) {
           chunks[0] = absl::StrJoin(words, " ");
           break;
         }
-        std::string source = text::CollapseSpaces(chunks[0]);
+        std::string source = text::CollapseSpaces(StripTrailingTags(chunks[0]));
         // `来源：古城时报 | 作者：...`: separators before the next label.
         for (bool trimmed = true; trimmed;) {
           trimmed = false;
@@ -572,6 +757,7 @@ std::optional<LineMetadata> ParseMetadataLine(absl::string_view line) {
         break;
       case Field::kDate:
         if (!meta.date.has_value()) meta.date = FindDate(value);
+        if (!meta.date.has_value()) meta.date = FindMonthDay(value);
         break;
       case Field::kIgnored:
         break;

@@ -21,16 +21,29 @@ struct DateMatch {
   absl::CivilSecond civil;
   // False when the page printed only the day (time is then 00:00:00).
   bool has_time = false;
+  // False for a month and day without a year (`十二月二十日`): the year in
+  // `civil` is a placeholder until SetYear() gives the page's year.
+  bool has_year = true;
   // Byte range of the match in the string that was searched.
   size_t begin = 0;
   size_t end = 0;
 };
 
 // Finds the first complete calendar date in `s`: `YYYY-M-D`, `YYYY/M/D`,
-// `YYYY.M.D` or `YYYY年M月D日` (also `号`), optionally followed by a time
-// `H:MM[:SS]` or `H时MM分`. Full-width digits are accepted. Rejects
+// `YYYY.M.D`, `YYYY年M月D日` (also `号`) or `二〇一九年三月五日` (〇, ○, 零,
+// 十), optionally followed by a weekday and a time `H:MM[:SS]` or `H时MM分`;
+// an ISO zone (`Z`, `+00:00`) is converted to China time. Full-width digits
+// are accepted. Rejects
 // impossible dates (2018-02-30) and years outside 1900..2100.
 std::optional<DateMatch> FindDate(absl::string_view s);
+
+// Finds the first month and day printed without a year: `12月20日`,
+// `十二月二十日`, `十二月二十日 10:30`. Its `has_year` is false.
+std::optional<DateMatch> FindMonthDay(absl::string_view s);
+
+// Gives a yearless date its year; false when that day does not exist then
+// (2月29日 in 2019). No-op on a date that has its year.
+bool SetYear(int year, DateMatch* date);
 
 // Returns the instant of `civil` read as China Standard Time (UTC+8).
 absl::Time ChinaTimeToInstant(absl::CivilSecond civil);

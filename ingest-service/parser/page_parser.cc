@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <optional>
+#include <string_view>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -18,6 +19,7 @@
 #include "ingest-service/parser/html_text.h"
 #include "ingest-service/parser/metadata.h"
 #include "ingest-service/parser/mojibake.h"
+#include "ingest-service/parser/page_dates.h"
 #include "ingest-service/parser/script.h"
 #include "ingest-service/parser/text_util.h"
 
@@ -41,6 +43,8 @@ constexpr size_t kHeaderScanLines = 15;
 constexpr size_t kMinTitleCodePoints = 4;
 constexpr size_t kNoLine = static_cast<size_t>(-1);
 constexpr size_t kMaxTitleCodePoints = 80;
+// A longer line is still the title when it stands right above the date line.
+constexpr size_t kMaxLongTitleCodePoints = 120;
 // Only paragraphs at least this long are joined to the next one when they
 // stop mid-sentence; shorter ones are headings.
 constexpr size_t kMinBrokenParagraphCodePoints = 30;
@@ -72,18 +76,129 @@ std::string NormalizeControls(absl::string_view s) {
   return out;
 }
 
-bool IsPlausibleHeadline(const Line& line) {
+// A line wholly in brackets (`（杜明）`, `(资料图片)`) is a credit or a
+// caption note, never a headline.
+bool IsBracketed(absl::string_view s) {
+  return (text::StartsWith(s, "（") && text::EndsWith(s, "）")) ||
+         (text::StartsWith(s, "(") && text::EndsWith(s, ")"));
+}
+
+// A site's or outlet's name alone (`清河新闻网`, `南湖资讯网`, `金沙日報`): a
+// masthead or a logo, never a headline.
+bool IsSiteName(absl::string_view s) {
+  constexpr size_t kMaxSiteNameCodePoints = 10;
+  if (text::CodePointCount(s) > kMaxSiteNameCodePoints || text::HanCount(s) < 3) return false;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    if (!text::IsHan(text::NextCodePoint(s, &pos))) return false;
+  }
+  for (const char* end :
+       {"网", "網", "日报", "日報", "晚报", "晚報", "时报", "時報", "商报", "商報", "在线", "在線",
+        "新闻", "新聞", "频道", "頻道", "电视台", "電視台"}) {
+    if (text::EndsWith(s, end)) return true;
+  }
+  return false;
+}
+
+// `首页 | 通知公告 | 办事指南`: a menu, however short.
+bool IsChromeLike(absl::string_view s) {
+  size_t bars = 0;
+  for (const char* bar : {"|", "｜"}) {
+    for (size_t at = s.find(bar); at != absl::string_view::npos; at = s.find(bar, at + 1)) {
+      ++bars;
+    }
+  }
+  return bars >= 2;
+}
+
+// Could be a headline whatever its last character: 4 to 80 characters, some
+// hanzi, no sentence break inside (`…五月。來源: 光明網` is a paragraph).
+bool IsHeadlineCandidate(const Line& line, size_t max_length = kMaxTitleCodePoints) {
   if (line.kind != LineKind::kText) return false;
   // Seed 004: pinyin glosses must not make a headline look too long.
   const std::string bare = StripPinyinGlosses(line.text);
   const size_t length = text::CodePointCount(bare);
-  if (length < kMinTitleCodePoints || length > kMaxTitleCodePoints) return false;
+  if (length < kMinTitleCodePoints || length > max_length) return false;
   if (text::HanCount(bare) < 2) return false;
   if (text::StartsWith(line.text, "——") || text::StartsWith(line.text, "—")) return false;
-  for (const char* end : {"。", ":", "：", ",", "，", "、"}) {
+  if (IsBracketed(line.text)) return false;
+  return !IsChromeLike(line.text) && !absl::StrContains(line.text, "。");
+}
+
+bool IsPlausibleHeadline(const Line& line) {
+  if (!IsHeadlineCandidate(line)) return false;
+  for (const char* end : {"。", ":", "：", ",", "，", "、", ";", "；"}) {
     if (text::EndsWith(line.text, end)) return false;
   }
   return true;
+}
+
+// A paragraph of body text rather than a menu entry or a section name: a
+// whole sentence of some length.
+bool IsBodyParagraph(absl::string_view p) {
+  constexpr size_t kMinParagraphHan = 12;
+  if (text::HanCount(p) < kMinParagraphHan) return false;
+  for (const char* end : {"。", "！", "？", "”", "」", "…", "!", "?"}) {
+    if (text::EndsWith(p, end)) return true;
+  }
+  return false;
+}
+
+// A line that reads as a paragraph: a whole sentence, or a long line of
+// clauses. Never a headline guessed without a date line below it.
+bool LooksLikeParagraph(absl::string_view p) {
+  constexpr size_t kMaxClauseHeadlineCodePoints = 30;
+  return IsBodyParagraph(p) || (text::CodePointCount(p) > kMaxClauseHeadlineCodePoints &&
+                                (absl::StrContains(p, "，") || absl::StrContains(p, ",")));
+}
+
+// The second line that is a paragraph of body text (kNoLine when none): a
+// headline is never found below it. (One sentence above a headline may be a
+// site's slogan; two are the body.)
+size_t BodyStart(const std::vector<Line>& lines) {
+  bool seen = false;
+  for (size_t k = 0; k < lines.size(); ++k) {
+    if (lines[k].kind != LineKind::kText || !IsBodyParagraph(lines[k].text)) continue;
+    if (seen) return k;
+    seen = true;
+  }
+  return kNoLine;
+}
+
+std::string LastCodePoint(absl::string_view s) {
+  size_t at = s.size();
+  while (at > 0 && (static_cast<unsigned char>(s[at - 1]) & 0xC0) == 0x80) --at;
+  if (at > 0) --at;
+  return std::string(s.substr(at));
+}
+
+bool HasDateOrSource(const std::vector<Line>& lines) {
+  for (const Line& line : lines) {
+    if (line.kind == LineKind::kMeta && (line.meta->date || !line.meta->source.empty())) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The start of a paragraph up to its first comma or stop, at most 30
+// characters: a stand-in headline for a page that prints none.
+std::string LeadingClause(absl::string_view p) {
+  constexpr size_t kMaxClauseCodePoints = 30;
+  std::string out;
+  size_t pos = 0, count = 0;
+  while (pos < p.size() && count < kMaxClauseCodePoints) {
+    const size_t start = pos;
+    const char32_t cp = text::NextCodePoint(p, &pos);
+    if (cp == 0x3002 || cp == 0xFF0C || cp == ',' || cp == 0xFF1B || cp == 0xFF01 || cp == 0xFF1F ||
+        cp == 0xFF1A) {
+      break;
+    }
+    out.append(p.data() + start, pos - start);
+    ++count;
+  }
+  out = std::string(text::Trim(out));
+  return text::CodePointCount(out) >= kMinTitleCodePoints ? out : "";
 }
 
 std::string StripDashes(absl::string_view s) {
@@ -163,6 +278,41 @@ void AppendUnique(const std::vector<std::string>& names, std::vector<std::string
   }
 }
 
+// A promo block (`扫一扫…`, `關注我們的微信公眾號`) takes the short lines next
+// to it, but never the article's own: it stops at a date/source/byline line
+// and at the headline right above one, so pages that print no blank lines
+// keep their headline, date line and body (whatever stands above them).
+std::vector<bool> KeepArticleLinesOutOfPromo(const std::vector<std::string>& texts,
+                                             std::vector<bool> promo) {
+  const size_t n = texts.size();
+  std::vector<char> barrier(n, 0), trigger(n, 0);
+  bool any = false;
+  for (size_t i = 0; i < n; ++i) {
+    if (!promo[i]) continue;
+    any = true;
+    trigger[i] = MarkPromoBlocks({texts[i]})[0];
+    if (!trigger[i] && ParseMetadataLine(texts[i])) barrier[i] = 1;
+  }
+  if (!any) return promo;
+  for (size_t i = 0; i + 1 < n; ++i) {
+    if (promo[i] && !trigger[i] && !texts[i + 1].empty() && !promo[i + 1] &&
+        ParseMetadataLine(texts[i + 1])) {
+      barrier[i] = 1;  // The headline above an unmarked date line.
+    }
+    if (promo[i] && !trigger[i] && promo[i + 1] && barrier[i + 1]) barrier[i] = 1;
+  }
+  std::vector<bool> kept(n, false);
+  for (size_t t = 0; t < n; ++t) {
+    if (!trigger[t]) continue;
+    kept[t] = true;
+    for (size_t j = t; j > 0 && promo[j - 1] && !trigger[j - 1] && !barrier[j - 1]; --j) {
+      kept[j - 1] = true;
+    }
+    for (size_t j = t + 1; j < n && promo[j] && !trigger[j] && !barrier[j]; ++j) kept[j] = true;
+  }
+  return kept;
+}
+
 }  // namespace
 
 PageParser::PageParser() : impl_(std::make_unique<Impl>()) {}
@@ -180,20 +330,47 @@ absl::StatusOr<std::unique_ptr<PageParser>> PageParser::Create() {
 namespace {
 
 // Section kickers above the headlines of a newspaper page (seed 003: 视点,
-// 观潮, 阵地, 知行合一, 红船初心): 2 to 6 Han characters and nothing else.
+// 观潮, 阵地, 知行合一, 红船初心; also `■ 本地`, `[产业]`, `【教育】`): 2 to 6
+// Han characters, with nothing else but a marker or brackets around them.
 constexpr size_t kMaxKickerCodePoints = 6;
-constexpr size_t kMaxSplitHeadlineCodePoints = 30;
+constexpr size_t kMaxSplitHeadlineCodePoints = 40;
 // A paragraph this long after a kicker and headline starts an article body.
 constexpr size_t kMinLeadCodePoints = 20;
+// A topic tag `【民生】` names a section in at most this many characters.
+constexpr size_t kMaxTopicTagCodePoints = 8;
 
+bool IsKickerDecoration(char32_t cp) {
+  static constexpr std::u32string_view kMarks = U"■□●○◆◇▲▼★☆◎※·•[]【】〔〕「」|｜ \u3000";
+  return kMarks.find(cp) != std::u32string_view::npos;
+}
+
+// A kicker line. Seed 003's `□宋爽` byline has the same shape as `■ 本地`,
+// so a marked line may have been read as a byline; the caller decides by
+// what follows it.
 bool IsKicker(const Line& line) {
-  if (line.kind != LineKind::kText) return false;
-  const std::u32string cps = text::ToCodePoints(line.text);
-  if (cps.size() < 2 || cps.size() > kMaxKickerCodePoints) return false;
-  for (char32_t cp : cps) {
-    if (!text::IsHan(cp)) return false;
+  if (line.kind == LineKind::kMeta) {
+    const LineMetadata& m = *line.meta;
+    if (m.date || !m.source.empty() || !m.editors.empty() || m.authors.size() != 1) return false;
+  } else if (line.kind != LineKind::kText) {
+    return false;
   }
-  return true;
+  // Six hanzi and a few marks: longer lines are never kickers.
+  constexpr size_t kMaxKickerBytes = 40;
+  if (line.text.size() > kMaxKickerBytes) return false;
+  const std::u32string cps = text::ToCodePoints(line.text);
+  size_t han = 0;
+  bool decorated = false;
+  for (char32_t cp : cps) {
+    if (text::IsHan(cp)) {
+      ++han;
+    } else if (IsKickerDecoration(cp)) {
+      decorated = true;
+    } else {
+      return false;
+    }
+  }
+  if (line.kind == LineKind::kMeta && !decorated) return false;
+  return han >= 2 && han <= kMaxKickerCodePoints;
 }
 
 size_t NextNonBlank(const std::vector<Line>& lines, size_t i) {
@@ -201,29 +378,146 @@ size_t NextNonBlank(const std::vector<Line>& lines, size_t i) {
   return i;
 }
 
-// Returns the line indices where the articles of a multi-article page start
-// (each at its headline, the kicker above it left out), or {} when the page
-// holds one article. An article starts at a kicker, then a short headline,
-// then a byline or a paragraph; a page needs two such starts to be split.
-std::vector<size_t> FindArticleStarts(const std::vector<Line>& lines) {
-  std::vector<size_t> starts;
+// Tags that open a part of one article, not an item of a news digest.
+bool IsArticlePartTag(absl::string_view tag) {
+  for (const char* w : {"编者按",   "編者按",   "编者的话", "編者的話", "记者手记", "記者手記",
+                        "链接",     "鏈接",     "相关链接", "相關鏈接", "新闻链接", "新聞鏈接",
+                        "延伸阅读", "延伸閱讀", "背景",     "小贴士",   "小貼士",   "提示",
+                        "评论",     "評論",     "短评",     "短評",     "图片新闻", "圖片新聞",
+                        "纠错",     "糾錯",     "打印",     "关闭",     "關閉"}) {
+    if (tag == w) return true;
+  }
+  // `【案例一】`, `【第二部分】`: numbered parts.
+  for (const char* w : {"一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "第"}) {
+    if (absl::StrContains(tag, w)) return true;
+  }
+  return false;
+}
+
+// Splits `【民生】城南菜市场…` into the tag (`民生`) and the rest; false when
+// the line does not open with a topic tag of Han characters.
+bool SplitTopicTag(absl::string_view line, std::string* tag, std::string* rest) {
+  for (const auto& [open, close_mark] :
+       {std::pair<absl::string_view, absl::string_view>{"【", "】"}, {"〔", "〕"}, {"［", "］"},
+        {"[", "]"}}) {
+    if (!text::StartsWith(line, open)) continue;
+    const size_t close = line.find(close_mark);
+    if (close == absl::string_view::npos) return false;
+    const absl::string_view inner = line.substr(open.size(), close - open.size());
+    const size_t length = text::CodePointCount(inner);
+    if (length < 2 || length > kMaxTopicTagCodePoints || text::HanCount(inner) != length ||
+        IsArticlePartTag(inner)) {
+      return false;
+    }
+    *tag = std::string(inner);
+    *rest = std::string(text::Trim(line.substr(close + close_mark.size())));
+    return true;
+  }
+  return false;
+}
+
+// The first sentence of a digest item (`沙美老街夜市開張　首週湧入兩萬人次。…`)
+// when it is short enough to be its headline: its length in bytes, or 0.
+size_t HeadlineSentence(absl::string_view p) {
+  for (const char* stop : {"。", "！", "？"}) {
+    const size_t at = p.find(stop);
+    if (at == absl::string_view::npos) continue;
+    const size_t length = text::CodePointCount(p.substr(0, at));
+    if (length >= kMinTitleCodePoints && length <= kMaxSplitHeadlineCodePoints &&
+        at + 3 < p.size()) {
+      return at;
+    }
+  }
+  return 0;
+}
+
+// Where one article of a multi-article page starts.
+struct ArticleStart {
+  enum class Shape {
+    kKicker,       // A section kicker above the headline (not part of the article).
+    kTagHeadline,  // `【交通】headline` on one line, the body below.
+    kTagItem,      // `【財經】first sentence。rest of the item…` in one paragraph.
+  };
+  size_t line = 0;  // The headline (kKicker) or the tag line.
+  Shape shape = Shape::kKicker;
+  std::string rest;  // The tag line without its tag.
+};
+
+// True when line `n` can follow an article's headline: a metadata line
+// (byline, date, source) or a lead paragraph.
+bool OpensBody(const std::vector<Line>& lines, size_t n) {
+  if (n >= lines.size()) return false;
+  return lines[n].kind == LineKind::kMeta ||
+         (lines[n].kind == LineKind::kText &&
+          text::CodePointCount(lines[n].text) >= kMinLeadCodePoints);
+}
+
+// Returns where the articles of a multi-article page start, or {} when the
+// page holds one article. An article starts at a kicker, then a short
+// headline, then a byline or a paragraph; or at a topic tag `【民生】`
+// opening a headline or a digest item. A page needs two starts to be split.
+std::vector<ArticleStart> FindArticleStarts(const std::vector<Line>& lines, bool html) {
+  std::vector<ArticleStart> starts;
+  std::string tag, rest;
   for (size_t i = 0; i < lines.size(); ++i) {
-    if (!IsKicker(lines[i])) continue;
-    if (i > 0 && lines[i - 1].kind != LineKind::kBlank) continue;
-    const size_t h = NextNonBlank(lines, i + 1);
-    if (h >= lines.size() || !IsPlausibleHeadline(lines[h]) ||
-        text::CodePointCount(lines[h].text) > kMaxSplitHeadlineCodePoints) {
+    if (i > 0 && lines[i - 1].kind == LineKind::kText) continue;
+    if (lines[i].kind == LineKind::kText && SplitTopicTag(lines[i].text, &tag, &rest) &&
+        !rest.empty()) {
+      Line headline;
+      headline.kind = LineKind::kText;
+      headline.text = rest;
+      if (IsPlausibleHeadline(headline) && !LooksLikeParagraph(rest) &&
+          text::CodePointCount(rest) <= kMaxSplitHeadlineCodePoints &&
+          OpensBody(lines, NextNonBlank(lines, i + 1))) {
+        starts.push_back({i, ArticleStart::Shape::kTagHeadline, rest});
+      } else if (HeadlineSentence(rest) > 0) {
+        starts.push_back({i, ArticleStart::Shape::kTagItem, rest});
+      }
       continue;
     }
-    const size_t n = NextNonBlank(lines, h + 1);
-    if (n >= lines.size()) continue;
-    const bool byline = lines[n].kind == LineKind::kMeta && !lines[n].meta->authors.empty();
-    const bool lead = lines[n].kind == LineKind::kText &&
-                      text::CodePointCount(lines[n].text) >= kMinLeadCodePoints;
-    if (byline || lead) starts.push_back(h);
+    // HTML pages mark their sections in markup; only their topic tags count.
+    if (html || !IsKicker(lines[i])) continue;
+    const size_t h = NextNonBlank(lines, i + 1);
+    if (h >= lines.size() || !IsPlausibleHeadline(lines[h]) ||
+        text::CodePointCount(lines[h].text) > kMaxSplitHeadlineCodePoints ||
+        FindDate(lines[h].text)) {
+      continue;
+    }
+    if (OpensBody(lines, NextNonBlank(lines, h + 1))) {
+      starts.push_back({h, ArticleStart::Shape::kKicker, ""});
+    }
   }
   if (starts.size() < 2) return {};
   return starts;
+}
+
+// The lines of the article that starts at `starts[k]`, its tag removed: a
+// digest item's first sentence becomes a headline line of its own.
+std::vector<Line> ArticleLines(const std::vector<Line>& lines,
+                               const std::vector<ArticleStart>& starts, size_t k) {
+  const size_t begin = starts[k].line;
+  size_t end = lines.size();
+  if (k + 1 < starts.size()) {
+    end = starts[k + 1].line;
+    if (starts[k + 1].shape == ArticleStart::Shape::kKicker) {
+      // The kicker line just above the next headline belongs to the next article.
+      while (end > begin && lines[end - 1].kind == LineKind::kBlank) --end;
+      if (end > begin) --end;
+    }
+  }
+  std::vector<Line> out(lines.begin() + begin, lines.begin() + end);
+  const ArticleStart& start = starts[k];
+  if (start.shape == ArticleStart::Shape::kTagHeadline) {
+    out[0].text = start.rest;
+  } else if (start.shape == ArticleStart::Shape::kTagItem) {
+    const size_t at = HeadlineSentence(start.rest);
+    Line headline;
+    headline.kind = LineKind::kText;
+    headline.text = start.rest.substr(0, at);
+    out[0].text = std::string(text::Trim(absl::string_view(start.rest).substr(at + 3)));
+    out.insert(out.begin(), std::move(headline));
+  }
+  return out;
 }
 
 bool IsNameRun(absl::string_view s, size_t min_han, size_t max_han) {
@@ -349,12 +643,13 @@ struct PageMetadata {
 };
 
 // Parses lines [begin, end) of the page as one article.
-absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all, size_t begin, size_t end,
-                                         bool html, const HtmlText& html_text,
-                                         const PageMetadata& page_meta, const PageInput& input,
-                                         const ScriptDetector& script,
+// Parses `lines` (the page's, or one article's of a multi-article page,
+// whose lines are `all`) as one article.
+absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all,
+                                         const std::vector<Line>& lines, bool html,
+                                         const HtmlText& html_text, const PageMetadata& page_meta,
+                                         const PageInput& input, const ScriptDetector& script,
                                          std::vector<std::string>* warnings) {
-  const std::vector<Line> lines(all.begin() + begin, all.begin() + end);
   size_t text_line_count = 0;
   for (const Line& l : lines) text_line_count += l.kind == LineKind::kText ? 1 : 0;
   if (text_line_count == 0) {
@@ -371,18 +666,40 @@ absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all, size_t be
   std::string title, subtitle;
   // kNoLine when absent.
   size_t title_index = kNoLine, subtitle_index = kNoLine;
+  // The text line just above the first metadata line that has one (over
+  // other metadata lines: `□记者 张三` between headline and date line).
+  size_t anchored = kNoLine;
+  const size_t body_start = BodyStart(lines);
   for (size_t k = 1; k < header.size() && title_index == kNoLine; ++k) {
     if (lines[header[k]].kind != LineKind::kMeta) continue;
     const Line& prev = lines[header[k - 1]];
+    // A headline never stands below the body's start: a trailing `来源:`
+    // line does not make the paragraph above it a title.
+    if (body_start < header[k - 1]) break;
+    if (anchored == kNoLine && prev.kind == LineKind::kText) anchored = header[k - 1];
     if (prev.kind == LineKind::kText && text::StartsWith(prev.text, "—") && k >= 2 &&
         IsPlausibleHeadline(lines[header[k - 2]])) {
       title_index = header[k - 2];
       subtitle_index = header[k - 1];
     } else if (IsPlausibleHeadline(prev)) {
       title_index = header[k - 1];
+      // `清河新闻网` above the date line is the site's name when a headline
+      // follows the date line: that one is the title.
+      size_t m = k;
+      while (m < header.size() && lines[header[m]].kind == LineKind::kMeta) ++m;
+      if (IsSiteName(prev.text) && m < header.size() && IsPlausibleHeadline(lines[header[m]]) &&
+          !LooksLikeParagraph(lines[header[m]].text) && !IsSiteName(lines[header[m]].text) &&
+          !FindDate(lines[header[m]].text)) {
+        title_index = header[m];
+      }
     }
   }
-  if (html && !html_text.h1.empty()) {
+  // An <h1> that holds the site's name (a logo; the <title> ends with it)
+  // is not the headline.
+  const bool h1_is_logo = html && !html_text.h1.empty() &&
+                          html_text.h1 != CleanHtmlTitle(html_text.title) &&
+                          text::EndsWith(text::Trim(html_text.title), html_text.h1);
+  if (html && !html_text.h1.empty() && !h1_is_logo) {
     // An <h1> beats the text heuristics.
     title = html_text.h1;
     title_index = kNoLine;
@@ -395,6 +712,19 @@ absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all, size_t be
     }
   } else if (title_index != kNoLine) {
     title = lines[title_index].text;
+  } else if (anchored != kNoLine && IsHeadlineCandidate(lines[anchored], kMaxLongTitleCodePoints) &&
+             !(body_start < anchored)) {
+    // The generated pages' headlines end with a comma (`与传统企业相比,`):
+    // the line above the date line is still the best candidate.
+    title_index = anchored;
+    title = lines[anchored].text;
+    warnings->push_back(
+        text::CodePointCount(title) > kMaxTitleCodePoints
+            ? std::string("title_guessed: the line above the date/source line is longer than a "
+                          "headline; taken as the title anyway")
+            : absl::StrCat(
+                  "title_guessed: the line above the date/source line ends like a sentence (\"",
+                  LastCodePoint(title), "\"); taken as the title anyway"));
   } else if (html && !html_text.title.empty()) {
     title = CleanHtmlTitle(html_text.title);
     warnings->push_back("title_guessed: title taken from the HTML <title>");
@@ -405,13 +735,37 @@ absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all, size_t be
       }
     }
   } else {
-    for (size_t i : header) {
-      if (IsPlausibleHeadline(lines[i])) {
+    for (size_t n = 0; n < header.size(); ++n) {
+      const size_t i = header[n];
+      if (body_start < i) break;  // Below the body's start: a footer, a caption.
+      if (IsPlausibleHeadline(lines[i]) && !LooksLikeParagraph(lines[i].text) &&
+          !IsSiteName(lines[i].text)) {
         title_index = i;
         title = lines[i].text;
-        warnings->push_back("title_guessed: title taken from the first line");
+        warnings->push_back(
+            absl::StrCat("title_guessed: no headline above a date or source line; took the ",
+                         n == 0 ? "first line" : "first line that looks like a headline",
+                         n == 0 ? "" : absl::StrCat(" (line ", n + 1, " of the text)")));
         break;
       }
+    }
+  }
+  size_t clause_line = kNoLine;  // The paragraph a stand-in title was made from.
+  if (title.empty() && HasDateOrSource(lines)) {
+    // A page with a date line and a body holds an article even when no
+    // line looks like a headline: the start of its first paragraph names it.
+    for (size_t i : header) {
+      if (lines[i].kind != LineKind::kText || text::HanCount(lines[i].text) < kMinLeadCodePoints ||
+          IsChromeLike(lines[i].text)) {
+        continue;
+      }
+      title = LeadingClause(lines[i].text);
+      if (title.empty()) continue;
+      clause_line = i;
+      warnings->push_back(
+          "title_guessed: no line looks like a headline; title made from the start of the "
+          "first paragraph, which stays in the body");
+      break;
     }
   }
   if (title_index != kNoLine && subtitle_index == kNoLine) {
@@ -446,9 +800,19 @@ absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all, size_t be
   std::string source;
   std::vector<std::string> authors, editors;
   absl::flat_hash_set<std::string> seen_authors, seen_editors;
-  for (const Line& line : lines) {
+  std::optional<DateMatch> yearless;  // `十二月二十日`: waits for a year.
+  // The lines below the title first: a site header above it may print
+  // today's date and the site's name.
+  std::vector<const Line*> meta_order;
+  const size_t below = title_index != kNoLine ? title_index + 1 : 0;
+  for (size_t i = below; i < lines.size(); ++i) meta_order.push_back(&lines[i]);
+  for (size_t i = 0; i < below; ++i) meta_order.push_back(&lines[i]);
+  for (const Line* line_ptr : meta_order) {
+    const Line& line = *line_ptr;
     if (line.kind != LineKind::kMeta) continue;
-    if (!date && line.meta->date) date = line.meta->date;
+    if (line.meta->date && !date && !yearless) {
+      (line.meta->date->has_year ? date : yearless) = line.meta->date;
+    }
     if (source.empty()) source = line.meta->source;
     AppendUnique(line.meta->authors, &authors, &seen_authors);
     AppendUnique(line.meta->editors, &editors, &seen_editors);
@@ -458,7 +822,9 @@ absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all, size_t be
 
   // Body: text lines after the title, one paragraph each.
   std::vector<std::string> paragraphs;
-  const size_t body_begin = title_index != kNoLine ? title_index + 1 : 0;
+  const size_t body_begin = title_index != kNoLine   ? title_index + 1
+                            : clause_line != kNoLine ? clause_line
+                                                     : 0;
   for (size_t i = body_begin; i < lines.size(); ++i) {
     if (lines[i].kind != LineKind::kText || i == subtitle_index) continue;
     if (text::CollapseSpaces(lines[i].text) == title) continue;
@@ -488,6 +854,43 @@ absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all, size_t be
       if (paragraphs.back().empty()) paragraphs.pop_back();
     }
   }
+  if (!date && !paragraphs.empty()) {
+    // A wire dateline: `新华社北京12月20日电`.
+    std::optional<DateMatch> dateline = DatelineDate(paragraphs.front());
+    if (dateline && dateline->has_year) date = dateline;
+    if (dateline && !dateline->has_year && !yearless) yearless = dateline;
+  }
+  if (!date && yearless) {
+    // The year comes from a full date elsewhere on the page, else the URL.
+    int year = page_meta.date ? page_meta.date->civil.year() : 0;
+    for (const Line& line : all) {
+      if (year != 0) break;
+      if (line.kind == LineKind::kMeta && line.meta->date && line.meta->date->has_year) {
+        year = line.meta->date->civil.year();
+      }
+    }
+    const char* from = "a full date elsewhere on the page";
+    if (year == 0) {
+      year = YearFromUrl(input.url);
+      from = "the URL";
+    }
+    if (year != 0 && SetYear(year, &*yearless)) {
+      date = yearless;
+      warnings->push_back(absl::StrCat("year_inferred: the page prints the date without a year; ",
+                                       year, " taken from ", from));
+    }
+  }
+  if (html && !html_text.published.empty()) {
+    // The markup's publication time: used when the text prints no date, or
+    // gives the time of day to a date line that prints only the day.
+    std::optional<DateMatch> marked = FindDate(html_text.published);
+    if (marked && !date) {
+      date = marked;
+    } else if (marked && marked->has_time && !date->has_time &&
+               absl::CivilDay(marked->civil) == absl::CivilDay(date->civil)) {
+      date = marked;
+    }
+  }
   std::string body = absl::StrJoin(paragraphs, "\n\n");
   const size_t body_han = text::HanCount(body);
   if (body_han < kMinBodyHan) {
@@ -500,6 +903,12 @@ absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all, size_t be
   if (date) {
     const absl::Time instant = ChinaTimeToInstant(date->civil);
     article.mutable_published_at()->set_seconds(absl::ToUnixSeconds(instant));
+    if (!date->has_time) {
+      warnings->push_back(absl::StrCat(
+          "time_unknown: the page gives only the day, ",
+          absl::FormatCivilTime(absl::CivilDay(date->civil)),
+          "; published_at is that day at 00:00 China time, the time itself is unknown"));
+    }
   } else {
     warnings->push_back("no_date: no publication date found");
   }
@@ -574,7 +983,7 @@ absl::StatusOr<ParsedPage> PageParser::Parse(const PageInput& input) const {
   std::vector<std::string> texts;
   texts.reserve(lines.size());
   for (const Line& l : lines) texts.push_back(l.text);
-  const std::vector<bool> promo = MarkPromoBlocks(texts);
+  const std::vector<bool> promo = KeepArticleLinesOutOfPromo(texts, MarkPromoBlocks(texts));
   size_t text_line_count = 0;
   for (size_t i = 0; i < lines.size(); ++i) {
     Line& line = lines[i];
@@ -597,36 +1006,39 @@ absl::StatusOr<ParsedPage> PageParser::Parse(const PageInput& input) const {
 
   ParsedPage page;
   page.detected_encoding = decoded.encoding;
-  const std::vector<size_t> starts = html ? std::vector<size_t>() : FindArticleStarts(lines);
+  const std::vector<ArticleStart> starts = FindArticleStarts(lines, html);
   if (starts.empty()) {
     std::vector<std::string> article_warnings = warnings;
     NEWSEARCH_ASSIGN_OR_RETURN(
-        v1::Article article, ParseArticle(lines, 0, lines.size(), html, html_text, {}, input,
-                                          *impl_->script, &article_warnings));
+        v1::Article article,
+        ParseArticle(lines, lines, html, html_text, {}, input, *impl_->script, &article_warnings));
     page.articles.push_back(std::move(article));
     warnings = std::move(article_warnings);
   } else {
     // A newspaper page: each article gets the page's own date and source.
     PageMetadata page_meta;
-    for (size_t i = 0; i < starts[0]; ++i) {
+    for (size_t i = 0; i < starts[0].line; ++i) {
       if (lines[i].kind != LineKind::kMeta) continue;
       if (!page_meta.date) page_meta.date = lines[i].meta->date;
       if (page_meta.source.empty()) page_meta.source = lines[i].meta->source;
     }
+    // The markup's publication time (HTML news briefs) dates the page.
+    if (html && !page_meta.date && !html_text.published.empty()) {
+      page_meta.date = FindDate(html_text.published);
+    }
+    // A date line closing the page (`发布日期：2023-11-06`) dates it too.
+    for (size_t i = lines.size(); i > starts.back().line && !page_meta.date; --i) {
+      const Line& line = lines[i - 1];
+      if (line.kind == LineKind::kText) break;
+      if (line.kind == LineKind::kMeta && line.meta->date) page_meta.date = line.meta->date;
+    }
     absl::Status first_error;
     std::vector<std::string> page_warnings = warnings;
     for (size_t k = 0; k < starts.size(); ++k) {
-      // The kicker line just above the next headline belongs to the next article.
-      size_t end = lines.size();
-      if (k + 1 < starts.size()) {
-        end = starts[k + 1];
-        while (end > starts[k] && lines[end - 1].kind == LineKind::kBlank) --end;
-        if (end > starts[k]) --end;
-      }
       std::vector<std::string> article_warnings = warnings;
-      absl::StatusOr<v1::Article> article = ParseArticle(
-          lines, starts[k], end, /*html=*/false, html_text, page_meta, input, *impl_->script,
-          &article_warnings);
+      absl::StatusOr<v1::Article> article =
+          ParseArticle(lines, ArticleLines(lines, starts, k), /*html=*/false, html_text, page_meta,
+                       input, *impl_->script, &article_warnings);
       if (!article.ok()) {
         if (first_error.ok()) first_error = article.status();
         page_warnings.push_back(absl::StrCat("article_skipped: article ", k + 1, " of ",
@@ -639,7 +1051,7 @@ absl::StatusOr<ParsedPage> PageParser::Parse(const PageInput& input) const {
     }
     if (page.articles.empty()) return first_error;
     const std::string split = absl::StrCat("page_split: page holds ", page.articles.size(),
-                                           " articles, split at their section kickers");
+                                           " articles, split at their section words or topic tags");
     page_warnings.push_back(split);
     for (v1::Article& article : page.articles) article.add_warnings(split);
     warnings = std::move(page_warnings);

@@ -88,6 +88,8 @@ absl::StatusOr<Golden> ParseGolden(const std::string& text) {
       current->must_not.push_back(value);
     } else if (key == "warning") {
       current->warnings.push_back(value);
+    } else if (key == "no_warning") {
+      current->no_warnings.push_back(value);
     } else {
       current->fields[key] = value;
     }
@@ -184,6 +186,13 @@ std::vector<FieldResult> Compare(const Golden& golden, const absl::StatusOr<Pars
         if (!found) {
           warnings.ok = false;
           absl::StrAppend(&warnings.detail, "article ", i + 1, " lacks a ", kind, " warning; ");
+        }
+      }
+      for (const std::string& kind : want.no_warnings) {
+        for (const std::string& w : got->warnings()) {
+          if (Kind(w) != kind) continue;
+          warnings.ok = false;
+          absl::StrAppend(&warnings.detail, "article ", i + 1, " has an untrue warning: ", w, "; ");
         }
       }
     }

@@ -15,6 +15,8 @@
 //   must: phrase in the body        (repeatable)
 //   must_not: phrase not in the body (repeatable)
 //   warning: kind                   (repeatable; a warning of that kind)
+//   no_warning: kind                (repeatable; no warning of that kind: it
+//                                    would not be true)
 #ifndef NEWSEARCH_TESTS_INGEST_SERVICE_PARSER_GOLDEN_H_
 #define NEWSEARCH_TESTS_INGEST_SERVICE_PARSER_GOLDEN_H_
 
@@ -29,7 +31,7 @@ namespace newsearch::ingest::golden {
 
 struct GoldenArticle {
   std::map<std::string, std::string> fields;  // title, subtitle, published, ...
-  std::vector<std::string> must, must_not, warnings;
+  std::vector<std::string> must, must_not, warnings, no_warnings;
 };
 
 struct Golden {

@@ -43,6 +43,13 @@ TEST(FindDateTest, ReadsDateFormats) {
       {"12018-04-23", "", "five-digit number is not a year"},
       {"2013年7月,有“中国淘宝第一村”", "", "month without a day (seed 001 body)"},
       {"今年2月1日", "", "day without a year"},
+      {"二〇一九年三月五日　星期二", "2019-03-05 00:00:00 (day only)",
+       "Chinese numerals with a weekday"},
+      {"二○二一年四月九日 20:40", "2021-04-09 20:40:00", "○ (U+25CB) and a time"},
+      {"二零二零年十二月三十一日", "2020-12-31 00:00:00 (day only)", "零 and 三十一"},
+      {"2019-03-04T20:00:00Z", "2019-03-05 04:00:00", "UTC zone moved to China time"},
+      {"2020-11-02T09:30:00+0800", "2020-11-02 09:30:00", "zone without a colon"},
+      {"2020-11-01T23:30:00-05:00", "2020-11-02 12:30:00", "negative zone"},
       {"2018-4", "", "incomplete date"},
   };
   for (const auto& c : cases) {
@@ -54,6 +61,24 @@ TEST(FindDateTest, ReadsDateFormats) {
       EXPECT_EQ(Format(*date), c.want) << c.reason;
     }
   }
+}
+
+TEST(FindDateTest, ReadsMonthAndDayWithoutYear) {
+  std::optional<DateMatch> d = FindMonthDay("十二月二十日 09:15");
+  ASSERT_TRUE(d.has_value());
+  EXPECT_FALSE(d->has_year);
+  EXPECT_TRUE(d->has_time);
+  EXPECT_EQ(d->civil.month(), 12);
+  EXPECT_EQ(d->civil.day(), 20);
+  ASSERT_TRUE(SetYear(2020, &*d));
+  EXPECT_EQ(Format(*d), "2020-12-20 09:15:00");
+  d = FindMonthDay("2月29日");
+  ASSERT_TRUE(d.has_value());
+  EXPECT_FALSE(SetYear(2019, &*d)) << "no 29 February in 2019";
+  EXPECT_FALSE(FindMonthDay("13月2日").has_value());
+  EXPECT_FALSE(FindMonthDay("3月份").has_value());
+  // Not read as a full date: the yearless reader is separate.
+  EXPECT_FALSE(FindDate("十二月二十日").has_value());
 }
 
 TEST(FindDateTest, ReadsChinaStandardTime) {
@@ -106,6 +131,30 @@ TEST(ParseMetadataLineTest, ReadsMetadataLines) {
       {"2018年4月23日，市委召开会议。", false, "", "", {}, {}, "body sentence starting with a date"},
       {"本报记者 陈春艳 摄", false, "", "", {}, {}, "photo credit is not a byline"},
       {"视点", false, "", "", {}, {}, "section head"},
+      {"二〇一九年三月五日　星期二　　来源：滨江日报", true, "2019-03-05 00:00:00 (day only)",
+       "滨江日报", {}, {}, "Chinese-numeral date before a source label"},
+      {"2022年8月30日 10:00 ｜ 金沙日報", true, "2022-08-30 10:00:00", "金沙日報", {}, {},
+       "date, a full-width bar, then the outlet"},
+      {"人民网 | 2019年03月05日 10:20 | 作者：张三", true, "2019-03-05 10:20:00", "人民网",
+       {"张三"}, {}, "outlet and date before a label"},
+      {"作者：邱明远 2020年11月02日", true, "2020-11-02 00:00:00 (day only)", "", {"邱明远"}, {},
+       "a date inside the author field"},
+      {"本報記者 陳思妤／二○二一年四月九日 20:40", true, "2021-04-09 20:40:00", "", {"陳思妤"},
+       {}, "a byline and a Chinese-numeral date"},
+      {"2021年6月17日 □记者 温晓岚", true, "2021-06-17 00:00:00 (day only)", "", {"温晓岚"}, {},
+       "a date then a byline"},
+      {"发布时间：十二月二十日 09:15　　来源：河口晚报", true, "2000-12-20 09:15:00", "河口晚报",
+       {}, {}, "yearless date after a label (year 2000 is the placeholder)"},
+      {"十二月二十日", true, "2000-12-20 00:00:00 (day only)", "", {}, {}, "yearless date line"},
+      {"新华网　2019-03-05 10:20:33　【字号 大 中 小】", true, "2019-03-05 10:20:33", "新华网", {},
+       {}, "outlet, date and a font-size bar"},
+      {"[2019-03-05 10:20]  [来源:人民网]  [作者:张三]", true, "2019-03-05 10:20:00", "人民网",
+       {"张三"}, {}, "every field in square brackets"},
+      {"2019-03-05 10:20:33 来源：人民网-人民日报 【打印】【纠错】", true, "2019-03-05 10:20:33",
+       "人民网-人民日报", {}, {}, "link labels after the source"},
+      {"来源：人民网 | 2019-03-05 10:20", true, "2019-03-05 10:20:00", "人民网", {}, {},
+       "a date after the source"},
+      {"12月20日，市委召开会议。", false, "", "", {}, {}, "body sentence with a yearless date"},
   };
   for (const MetaCase& c : cases) {
     std::optional<LineMetadata> meta = ParseMetadataLine(c.line);

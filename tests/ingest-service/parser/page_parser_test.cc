@@ -196,6 +196,43 @@ TEST_F(PageParserTest, ReadsHtmlTitleWhenThereIsNoH1) {
   EXPECT_THAT(page->warnings, ::testing::Contains("title_guessed: title taken from the HTML <title>"));
 }
 
+TEST_F(PageParserTest, DatesFromMarkupAndUrl) {
+  // No printed date: the <meta> publication time (in UTC) dates the page.
+  const std::string html =
+      "<html><head><meta charset=\"utf-8\"><meta name=\"PubDate\" "
+      "content=\"2019-03-04T20:00:00Z\"></head><body><h1>全省春耕备耕工作有序推进</h1>"
+      "<p>眼下正值春耕备耕的关键时期，全省各地农民抢抓农时，田间地头一派繁忙景象。</p>"
+      "</body></html>";
+  absl::StatusOr<ParsedPage> page = Parse(html);
+  ASSERT_TRUE(page.ok()) << page.status();
+  // 2019-03-04 20:00 UTC is 2019-03-05 04:00 in China.
+  EXPECT_EQ(page->articles[0].published_at().seconds(),
+            absl::ToUnixSeconds(
+                absl::FromCivil(absl::CivilSecond(2019, 3, 4, 20, 0, 0), absl::UTCTimeZone())));
+
+  // A yearless date takes its year from the URL, and says so.
+  PageInput input;
+  const std::string text =
+      "河口古渡码头修缮完工\n\n十二月二十日　来源：河口晚报\n\n"
+      "经过八个月的修缮，河口古渡码头重新向市民开放，九十九级石阶基本恢复旧貌。\n";
+  input.content = text;
+  input.url = "https://news.example.cn/2020/12/20/1.html";
+  page = parser_->Parse(input);
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_EQ(page->articles[0].published_at().seconds(),
+            absl::ToUnixSeconds(
+                absl::FromCivil(absl::CivilSecond(2020, 12, 19, 16, 0, 0), absl::UTCTimeZone())));
+  EXPECT_THAT(page->warnings, ::testing::Contains(HasSubstr("year_inferred")));
+  EXPECT_THAT(page->warnings, ::testing::Contains(HasSubstr("time_unknown")));
+
+  // Without a year anywhere the date is not guessed.
+  input.url = "https://news.example.cn/a/1.html";
+  page = parser_->Parse(input);
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_FALSE(page->articles[0].has_published_at());
+  EXPECT_THAT(page->warnings, ::testing::Contains(HasSubstr("no_date")));
+}
+
 TEST_F(PageParserTest, FollowsMetaCharsetInGbkHtml) {
   // `<meta charset="gbk">` page whose bytes are GBK.
   // GBK never uses 0x0A as a trail byte, so the bytes split cleanly on lines.
