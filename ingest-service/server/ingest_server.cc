@@ -16,7 +16,7 @@
 #include "common/base/status_macros.h"
 #include "common/server/grpc_status.h"
 #include "common/server/grpc_server.h"
-#include "common/server/guarded_service.h"
+#include "common/server/call_gate.h"
 #include "common/server/metrics.h"
 #include "common/server/request_decode.h"
 #include "common/server/server_setup.h"
@@ -53,7 +53,7 @@ class IngestStreamReactor;
 
 class IngestServiceImpl final
     : public v1::IngestService::WithRawCallbackMethod_IngestArticles<v1::IngestService::Service>,
-      public server::SelfAdmittingService {
+      public server::GatedService {
  public:
   IngestServiceImpl(Ingestor* ingestor, PageCommitter* committer, ArticleStore* store,
                     ChangeNotifier* notifier, absl::Duration heartbeat,
@@ -83,8 +83,10 @@ class IngestServiceImpl final
     return result;
   }
 
-  grpc::Status IngestArticle(grpc::ServerContext*, const v1::IngestArticleRequest* request,
+  grpc::Status IngestArticle(grpc::ServerContext* context, const v1::IngestArticleRequest* request,
                              v1::IngestArticleResponse* response) override {
+    const server::Admission admission(gate_, context, "IngestArticle");
+    if (!admission.ok()) return admission.status();
     // Through the committer: the page shares a transaction and an fsync
     // with concurrent calls and streams, and is answered once durable.
     absl::StatusOr<v1::IngestArticleResponse> result = Count(committer_->Ingest(*request));
@@ -105,13 +107,12 @@ class IngestServiceImpl final
   grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* IngestArticles(
       grpc::CallbackServerContext* context) override;
 
-  std::vector<std::string> SelfAdmittedMethods() const override {
-    return {"/newsearch.v1.IngestService/IngestArticles"};
-  }
   void SetCallGate(server::CallGate* gate) override { gate_ = gate; }
 
-  grpc::Status GetArticle(grpc::ServerContext*, const v1::GetArticleRequest* request,
+  grpc::Status GetArticle(grpc::ServerContext* context, const v1::GetArticleRequest* request,
                           v1::Article* response) override {
+    const server::Admission admission(gate_, context, "GetArticle");
+    if (!admission.ok()) return admission.status();
     if (request->id().empty()) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "id is empty");
     }
@@ -121,8 +122,10 @@ class IngestServiceImpl final
     return grpc::Status::OK;
   }
 
-  grpc::Status ListArticles(grpc::ServerContext*, const v1::ListArticlesRequest* request,
+  grpc::Status ListArticles(grpc::ServerContext* context, const v1::ListArticlesRequest* request,
                             v1::ListArticlesResponse* response) override {
+    const server::Admission admission(gate_, context, "ListArticles");
+    if (!admission.ok()) return admission.status();
     int page_size = request->page_size();
     if (page_size < 0 || page_size > kMaxListPageSize) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -146,8 +149,10 @@ class IngestServiceImpl final
     return grpc::Status::OK;
   }
 
-  grpc::Status DeleteArticle(grpc::ServerContext*, const v1::DeleteArticleRequest* request,
+  grpc::Status DeleteArticle(grpc::ServerContext* context, const v1::DeleteArticleRequest* request,
                              v1::DeleteArticleResponse* response) override {
+    const server::Admission admission(gate_, context, "DeleteArticle");
+    if (!admission.ok()) return admission.status();
     if (request->id().empty()) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "id is empty");
     }
@@ -159,8 +164,10 @@ class IngestServiceImpl final
     return grpc::Status::OK;
   }
 
-  grpc::Status ParseArticle(grpc::ServerContext*, const v1::IngestArticleRequest* request,
+  grpc::Status ParseArticle(grpc::ServerContext* context, const v1::IngestArticleRequest* request,
                             v1::ParseArticleResponse* response) override {
+    const server::Admission admission(gate_, context, "ParseArticle");
+    if (!admission.ok()) return admission.status();
     absl::StatusOr<v1::ParseArticleResponse> result = ingestor_->DryRun(*request);
     if (!result.ok()) return ToGrpcStatus(result.status());
     *response = std::move(*result);
@@ -170,6 +177,9 @@ class IngestServiceImpl final
   grpc::Status ReparseArticles(grpc::ServerContext* context,
                                const v1::ReparseArticlesRequest* request,
                                grpc::ServerWriter<v1::ReparseArticlesResponse>* writer) override {
+    const server::Admission admission(gate_, context, "ReparseArticles",
+                                      server::Admission::Kind::kStreaming);
+    if (!admission.ok()) return admission.status();
     int batch = request->batch_size();
     if (batch < 0 || batch > kMaxReparseBatch) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -200,6 +210,9 @@ class IngestServiceImpl final
   grpc::Status StreamChanges(grpc::ServerContext* context,
                              const v1::StreamChangesRequest* request,
                              grpc::ServerWriter<v1::StreamChangesResponse>* writer) override {
+    const server::Admission admission(gate_, context, "StreamChanges",
+                                      server::Admission::Kind::kStreaming);
+    if (!admission.ok()) return admission.status();
     if (request->after_seq() < 0) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                           absl::StrCat("after_seq is ", request->after_seq(), "; it must be >= 0"));
@@ -263,6 +276,9 @@ class IngestServiceImpl final
 
   grpc::Status BackupStore(grpc::ServerContext* context, const v1::BackupStoreRequest* request,
                            grpc::ServerWriter<v1::BackupStoreResponse>* writer) override {
+    const server::Admission admission(gate_, context, "BackupStore",
+                                      server::Admission::Kind::kStreaming);
+    if (!admission.ok()) return admission.status();
     return StreamBackup(*store_, data_dir_, *request, context, writer);
   }
 

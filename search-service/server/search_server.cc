@@ -12,6 +12,7 @@
 #include "common/base/logging.h"
 #include "common/base/status_macros.h"
 #include "common/server/auth.h"
+#include "common/server/call_gate.h"
 #include "common/server/grpc_status.h"
 #include "common/server/grpc_server.h"
 #include "common/server/metrics.h"
@@ -36,7 +37,7 @@ int64_t DirectorySize(const std::string& dir) {
   return total;
 }
 
-class SearchServiceImpl final : public v1::SearchService::Service {
+class SearchServiceImpl final : public v1::SearchService::Service, public server::GatedService {
  public:
   SearchServiceImpl(const Searcher* searcher, const LogFollower* follower, std::string index_path,
                     std::string ingest_address)
@@ -45,8 +46,12 @@ class SearchServiceImpl final : public v1::SearchService::Service {
         index_path_(std::move(index_path)),
         ingest_address_(std::move(ingest_address)) {}
 
-  grpc::Status Search(grpc::ServerContext*, const v1::SearchRequest* request,
+  void SetCallGate(server::CallGate* gate) override { gate_ = gate; }
+
+  grpc::Status Search(grpc::ServerContext* context, const v1::SearchRequest* request,
                       v1::SearchResponse* response) override {
+    const server::Admission admission(gate_, context, "Search");
+    if (!admission.ok()) return admission.status();
     absl::StatusOr<v1::SearchResponse> result = searcher_->Search(*request);
     if (!result.ok()) {
       Log(LogLevel::kDebug, "search", "query failed", {{"status", result.status().ToString()}});
@@ -56,8 +61,11 @@ class SearchServiceImpl final : public v1::SearchService::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status SimilarArticles(grpc::ServerContext*, const v1::SimilarArticlesRequest* request,
+  grpc::Status SimilarArticles(grpc::ServerContext* context,
+                               const v1::SimilarArticlesRequest* request,
                                v1::SimilarArticlesResponse* response) override {
+    const server::Admission admission(gate_, context, "SimilarArticles");
+    if (!admission.ok()) return admission.status();
     absl::StatusOr<v1::SimilarArticlesResponse> result = searcher_->SimilarArticles(*request);
     if (!result.ok()) {
       Log(LogLevel::kDebug, "search", "similar articles failed",
@@ -68,8 +76,10 @@ class SearchServiceImpl final : public v1::SearchService::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status GetIndexStatus(grpc::ServerContext*, const v1::GetIndexStatusRequest*,
+  grpc::Status GetIndexStatus(grpc::ServerContext* context, const v1::GetIndexStatusRequest*,
                               v1::GetIndexStatusResponse* response) override {
+    const server::Admission admission(gate_, context, "GetIndexStatus");
+    if (!admission.ok()) return admission.status();
     const FollowerStatus status = follower_->status();
     absl::StatusOr<int64_t> count = searcher_->DocumentCount();
     if (!count.ok()) return server::ToGrpcStatus(count.status());
@@ -93,6 +103,7 @@ class SearchServiceImpl final : public v1::SearchService::Service {
   }
 
  private:
+  server::CallGate* gate_ = nullptr;
   const Searcher* searcher_;
   const LogFollower* follower_;
   std::string index_path_;
