@@ -1,5 +1,5 @@
 // ArticleStore on SQLite (C API). One write connection behind write_mu_, a
-// small pool of read connections behind pool_mu_, so that readers never wait
+// small pool of read connections (LeasePool), so that readers never wait
 // for a writer's commit (WAL gives every reader its own snapshot).
 //
 // Schema (version 1, PRAGMA user_version):
@@ -54,6 +54,7 @@
 #include "common/base/logging.h"
 #include "common/base/status_macros.h"
 #include "google/protobuf/io/coded_stream.h"
+#include "ingest-service/store/lease_pool.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "openssl/evp.h"
 
@@ -61,7 +62,7 @@ namespace newsearch::ingest {
 namespace {
 
 constexpr int kBusyTimeoutMs = 5000;
-// Readers beyond this many wait for a free connection.
+// Readers beyond this many wait for a free connection (StoreOptions::reader_wait).
 constexpr int kMaxReadConnections = 4;
 
 // Ordered list of schema migrations; entry i brings the schema to version
@@ -459,53 +460,11 @@ struct ArticleStore::Impl {
   // Committed head; written under write_mu after COMMIT, read lock-free.
   std::atomic<int64_t> head_seq{0};
 
-  absl::Mutex pool_mu;
-  std::vector<std::unique_ptr<Connection>> idle_readers ABSL_GUARDED_BY(pool_mu);
-  int open_readers ABSL_GUARDED_BY(pool_mu) = 0;
+  // Read connections, lent one call at a time.
+  std::unique_ptr<LeasePool<Connection>> readers;
 
-  // Lends a read connection to the caller for the length of one call.
-  class ReaderLease {
-   public:
-    ReaderLease(Impl* impl, std::unique_ptr<Connection> conn)
-        : impl_(impl), conn_(std::move(conn)) {}
-    ~ReaderLease() {
-      absl::MutexLock lock(&impl_->pool_mu);
-      impl_->idle_readers.push_back(std::move(conn_));
-    }
-    ReaderLease(const ReaderLease&) = delete;
-    ReaderLease& operator=(const ReaderLease&) = delete;
-    Connection& operator*() const { return *conn_; }
-    Connection* operator->() const { return conn_.get(); }
-
-   private:
-    Impl* impl_;
-    std::unique_ptr<Connection> conn_;
-  };
-
-  bool ReaderAvailable() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(pool_mu) {
-    return !idle_readers.empty() || open_readers < kMaxReadConnections;
-  }
-
-  // Returns an idle read connection, opens one while fewer than
-  // kMaxReadConnections exist, else waits for one to come back.
-  absl::StatusOr<std::unique_ptr<ReaderLease>> AcquireReader() {
-    {
-      absl::MutexLock lock(&pool_mu);
-      pool_mu.Await(absl::Condition(this, &Impl::ReaderAvailable));
-      if (!idle_readers.empty()) {
-        auto conn = std::move(idle_readers.back());
-        idle_readers.pop_back();
-        return std::make_unique<ReaderLease>(this, std::move(conn));
-      }
-      ++open_readers;  // reserve a slot; opened outside the lock
-    }
-    auto conn = Connection::Open(path, /*read_only=*/true);
-    if (!conn.ok()) {
-      absl::MutexLock lock(&pool_mu);
-      --open_readers;
-      return conn.status();
-    }
-    return std::make_unique<ReaderLease>(this, *std::move(conn));
+  absl::StatusOr<std::unique_ptr<LeasePool<Connection>::Lease>> AcquireReader() {
+    return readers->Acquire();
   }
 
   absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
@@ -843,6 +802,9 @@ absl::StatusOr<std::unique_ptr<ArticleStore>> ArticleStore::Open(
   Impl& impl = *store->impl_;
   impl.path = options.path;
   impl.fsync_every_commit = options.fsync_every_commit;
+  impl.readers = std::make_unique<LeasePool<Connection>>(
+      kMaxReadConnections, options.reader_wait, "article store read connections",
+      [path = options.path] { return Connection::Open(path, /*read_only=*/true); });
 
   absl::MutexLock lock(&impl.write_mu);
   NEWSEARCH_ASSIGN_OR_RETURN(impl.writer, Connection::Open(options.path, false));

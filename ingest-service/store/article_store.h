@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "ingest-service/dedup/minhash.h"
 #include "newsearch/v1/article.pb.h"
 #include "newsearch/v1/ingest.pb.h"
@@ -32,6 +33,9 @@ struct StoreOptions {
   // PRAGMA synchronous: true = FULL (an acknowledged write survives power
   // loss), false = NORMAL (survives a process crash such as kill -9).
   bool fsync_every_commit = true;
+  // Longest a read (Get, List, ChangesAfter, ...) waits for one of the
+  // store's few read connections; then it fails with RESOURCE_EXHAUSTED.
+  absl::Duration reader_wait = absl::Seconds(10);
 };
 
 // One page to store: its articles (id set by the caller, seq ignored) and raw bytes.
