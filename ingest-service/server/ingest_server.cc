@@ -25,6 +25,7 @@
 #include "ingest-service/server/backup.h"
 #include "ingest-service/server/ingestor.h"
 #include "ingest-service/server/page_committer.h"
+#include "ingest-service/server/retention.h"
 #include "ingest-service/store/article_store.h"
 #include "newsearch/v1/ingest.grpc.pb.h"
 
@@ -242,6 +243,7 @@ class IngestServiceImpl final
                        "(restored from an older backup, or another ingest); rebuild the "
                        "follower's index (move its data directory away)"));
     }
+    if (grpc::Status retained = CheckRetained(*request); !retained.ok()) return retained;
     Log(LogLevel::kInfo, "changefeed", "subscriber connected",
         {{"peer", context->peer()}, {"after_seq", static_cast<long long>(request->after_seq())}});
     int64_t cursor = request->after_seq();
@@ -283,6 +285,35 @@ class IngestServiceImpl final
   }
 
   void set_data_dir(std::string data_dir) { data_dir_ = std::move(data_dir); }
+
+  // Retention (#9): OUT_OF_RANGE when the follower is past 0 but behind a
+  // tombstone that was purged (it may have missed that delete); else
+  // records a named follower's acked seq, which holds back the purge.
+  grpc::Status CheckRetained(const v1::StreamChangesRequest& request) {
+    const int64_t purged = store_->PurgedThroughSeq();
+    if (request.after_seq() > 0 && request.after_seq() < purged) {
+      return grpc::Status(
+          grpc::StatusCode::OUT_OF_RANGE,
+          absl::StrCat("after_seq ", request.after_seq(), " is behind seq ", purged,
+                       ", up to which deleted articles' tombstones were purged (retention, "
+                       "--tombstone_retention_seconds): the follower may have missed deletes; "
+                       "rebuild its index (move its data directory away)"));
+    }
+    if (request.follower_id().empty()) return grpc::Status::OK;
+    if (request.follower_id().size() > 128) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("follower_id is ", request.follower_id().size(),
+                                       " bytes; at most 128"));
+    }
+    const int64_t acked = std::clamp<int64_t>(request.acked_seq(), 0, request.after_seq());
+    const absl::Status recorded = store_->RecordFollower(request.follower_id(), acked);
+    if (!recorded.ok()) {
+      // Not fatal for the stream: the follower's older position stays.
+      Log(LogLevel::kWarning, "retention", "cannot record follower",
+          {{"follower_id", request.follower_id()}, {"status", recorded.ToString()}});
+    }
+    return grpc::Status::OK;
+  }
 
  private:
   friend class IngestStreamReactor;
@@ -558,6 +589,7 @@ struct IngestServer::Impl {
   std::unique_ptr<ChangeNotifier> notifier;
   std::unique_ptr<Ingestor> ingestor;
   std::unique_ptr<PageCommitter> committer;
+  std::unique_ptr<StoreMaintenance> maintenance;
   std::unique_ptr<IngestServiceImpl> service;
   std::unique_ptr<server::GrpcServer> server;
   absl::Mutex shutdown_mu;
@@ -625,6 +657,55 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
       impl.registry.AddHistogram("newsearch_ingest_commit_batch_pages",
                                  "Pages per group commit (one transaction, one fsync).", {},
                                  {1, 2, 4, 8, 16, 32, 64, 128, 256, 512}));
+  ArticleStore* store = impl.store.get();
+  NEWSEARCH_RETURN_IF_ERROR(impl.registry.AddCallbackGauge(
+      "newsearch_ingest_store_size_bytes",
+      "Bytes of the SQLite store on disk: database, WAL and shared-memory files.",
+      [store] { return static_cast<double>(store->SizeBytes()); }));
+  NEWSEARCH_RETURN_IF_ERROR(impl.registry.AddCallbackGauge(
+      "newsearch_ingest_oldest_retained_seq",
+      "Highest seq of a tombstone retention purged (0: none): a follower whose position is "
+      "above 0 and below it must rebuild its index.",
+      [store] { return static_cast<double>(store->PurgedThroughSeq()); }));
+  // Followers that hold back the purge: those heard from within the horizon
+  // (all of them when tombstones are kept for ever).
+  const absl::Duration horizon = options.tombstone_retention;
+  auto current_followers = [store, horizon] {
+    std::vector<FollowerPosition> current;
+    absl::StatusOr<std::vector<FollowerPosition>> all = store->Followers();
+    if (!all.ok()) return current;
+    for (FollowerPosition& follower : *all) {
+      if (horizon == absl::ZeroDuration() || follower.seen_at >= absl::Now() - horizon) {
+        current.push_back(std::move(follower));
+      }
+    }
+    return current;
+  };
+  NEWSEARCH_RETURN_IF_ERROR(impl.registry.AddCallbackGauge(
+      "newsearch_ingest_followers",
+      "Change-log followers (search replicas) heard from within the tombstone retention "
+      "horizon; each holds back the purge of tombstones it has not applied.",
+      [current_followers] { return static_cast<double>(current_followers().size()); }));
+  NEWSEARCH_RETURN_IF_ERROR(impl.registry.AddCallbackGauge(
+      "newsearch_ingest_slowest_follower_acked_seq",
+      "Lowest seq applied by a follower heard from within the retention horizon (-1: none); "
+      "tombstones above it are kept.",
+      [current_followers] {
+        int64_t slowest = -1;
+        for (const FollowerPosition& follower : current_followers()) {
+          if (slowest < 0 || follower.acked_seq < slowest) slowest = follower.acked_seq;
+        }
+        return static_cast<double>(slowest);
+      }));
+  NEWSEARCH_ASSIGN_OR_RETURN(
+      server::CounterFamily * purged,
+      impl.registry.AddCounter("newsearch_ingest_tombstones_purged_total",
+                               "Tombstones removed by retention.", {}));
+  RetentionOptions retention;
+  retention.tombstone_retention = options.tombstone_retention;
+  retention.interval = options.maintenance_interval;
+  retention.on_purge = [purged](int64_t n) { purged->Get().Increment(n); };
+  impl.maintenance = std::make_unique<StoreMaintenance>(store, retention);
   PageCommitterOptions committer_options;
   committer_options.parse_threads = options.parse_threads;
   committer_options.max_batch_pages = options.commit_max_pages;
@@ -659,7 +740,10 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
        {"fsync", options.fsync},
        {"parse_threads", options.parse_threads},
        {"commit_max_pages", options.commit_max_pages},
-       {"commit_max_delay_ms", absl::ToDoubleMilliseconds(options.commit_max_delay)}});
+       {"commit_max_delay_ms", absl::ToDoubleMilliseconds(options.commit_max_delay)},
+       {"tombstone_retention_seconds",
+        static_cast<long long>(absl::ToInt64Seconds(options.tombstone_retention))},
+       {"purged_through_seq", static_cast<long long>(impl.store->PurgedThroughSeq())}});
   return server;
 }
 
@@ -679,6 +763,7 @@ void IngestServer::Shutdown() {
   impl_->server->Shutdown([this] { impl_->notifier->Shutdown(); });
   // Every stream has ended; the committer finishes what they handed it.
   impl_->committer.reset();
+  impl_->maintenance.reset();
   impl_->store.reset();
   Log(LogLevel::kInfo, "ingest", "stopped");
 }

@@ -1,6 +1,8 @@
 #include "search-service/server/search_server.h"
 
 #include <filesystem>
+#include <fstream>
+#include <random>
 #include <system_error>
 #include <thread>
 
@@ -35,6 +37,33 @@ int64_t DirectorySize(const std::string& dir) {
     if (it->is_regular_file(ec)) total += static_cast<int64_t>(it->file_size(ec));
   }
   return total;
+}
+
+// Returns this replica's follower id, kept in DATA_DIR/follower_id: made
+// once from 16 random bytes, so it is stable across restarts and new when
+// the data directory (the index) is replaced.
+absl::StatusOr<std::string> LoadOrCreateFollowerId(const std::string& data_dir) {
+  const std::string path = data_dir + "/follower_id";
+  {
+    std::ifstream in(path);
+    std::string id;
+    if (in && std::getline(in, id) && !id.empty()) return id;
+  }
+  std::random_device random;
+  std::string id = "replica-";
+  for (int i = 0; i < 4; ++i) absl::StrAppend(&id, absl::Hex(random(), absl::kZeroPad8));
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << id << "\n";
+    if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    return absl::UnavailableError(absl::StrCat("cannot rename ", tmp, ": ", ec.message()));
+  }
+  return id;
 }
 
 class SearchServiceImpl final : public v1::SearchService::Service, public server::GatedService {
@@ -211,6 +240,9 @@ absl::StatusOr<std::unique_ptr<SearchServer>> SearchServer::Start(
   follower_options.max_batch_changes = options.max_batch_changes;
   follower_options.flush_interval = options.flush_interval;
   follower_options.compact_after_changes = options.compact_after_changes;
+  NEWSEARCH_ASSIGN_OR_RETURN(follower_options.follower_id,
+                             LoadOrCreateFollowerId(options.data_dir));
+  follower_options.resubscribe_interval = options.resubscribe_interval;
   server::ClientTlsFiles ingest_tls{options.ingest_tls_ca_file, options.ingest_tls_cert_file,
                                     options.ingest_tls_key_file, "--ingest_tls_"};
   NEWSEARCH_ASSIGN_OR_RETURN(follower_options.credentials,
