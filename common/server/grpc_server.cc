@@ -36,10 +36,12 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
                              MakeTokenSource(options.auth_token_file, options.auth_token));
   server->gate_ = std::make_unique<CallGate>(server->token_.get(), options.max_concurrent_streams);
   for (size_t i = 0; i < services.size(); ++i) {
-    NEWSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<GuardedService> guarded,
-                               GuardedService::Wrap(services[i], health_names[i],
-                                                    server->gate_.get()));
-    server->guarded_.push_back(std::move(guarded));
+    auto* gated = dynamic_cast<GatedService*>(services[i]);
+    if (gated == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(health_names[i], " does not admit its calls through the gate"));
+    }
+    gated->SetCallGate(server->gate_.get());
   }
 
   if (!options.metrics_listen.empty()) {
@@ -60,11 +62,11 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
   // Decode errors first: the observer then counts and logs the rewritten
   // status (pre-send hooks run in this order).
-  creators.push_back(std::make_unique<RequestDecodeInterceptorFactory>());
+  creators.push_back(std::make_unique<RequestDecodeInterceptorFactory>(server->gate_.get()));
   creators.push_back(std::move(observer));
   builder.experimental().SetInterceptorCreators(std::move(creators));
   builder.AddListeningPort(options.listen, credentials, &server->port_);
-  for (const auto& guarded : server->guarded_) builder.RegisterService(guarded.get());
+  for (grpc::Service* service : services) builder.RegisterService(service);
   builder.RegisterService(&server->health_);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {

@@ -4,8 +4,9 @@
 // Start() binds (port 0 = any free port) and writes the port file;
 // Shutdown() drains in-flight calls within a grace period.
 //
-// Security and limits (see guarded_service.h): every method of the
-// caller's services requires the bearer token when one is configured,
+// Security and limits (see call_gate.h): every method of the caller's
+// services admits its calls through one CallGate, so it requires the bearer
+// token when one is configured,
 // streaming calls are capped by max_concurrent_streams, calls whose deadline
 // already passed do no work; TLS or mutual TLS by certificate files; an
 // optional plaintext listener serves only grpc.health.v1 (Kubernetes' gRPC
@@ -24,7 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/server/auth.h"
-#include "common/server/guarded_service.h"
+#include "common/server/call_gate.h"
 #include "common/server/health_service.h"
 #include "common/server/metrics.h"
 #include "common/server/metrics_http.h"
@@ -86,10 +87,11 @@ class GrpcServer {
   // Serves `services` (not owned; they must outlive the server) and health,
   // reporting SERVING for "" and each of `health_names` (unless
   // options.initially_ready is false) and for "liveness". `health_names[i]`
-  // is the full proto name of `services[i]` (how its methods are found to
-  // guard them). `registry` (not owned) receives the RPC metrics.
-  // UNAVAILABLE when an address cannot be bound; INVALID_ARGUMENT for
-  // unreadable token or certificate files.
+  // is the full proto name of `services[i]`. Every service must be a
+  // GatedService; it gets the server's gate before the server starts.
+  // `registry` (not owned) receives the RPC metrics. UNAVAILABLE when an
+  // address cannot be bound; INVALID_ARGUMENT for unreadable token or
+  // certificate files or a service that is not a GatedService.
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(
       const GrpcServerOptions& options, const std::vector<grpc::Service*>& services,
       const std::vector<std::string>& health_names, Registry* registry);
@@ -118,7 +120,6 @@ class GrpcServer {
   HealthService plain_health_;
   std::unique_ptr<TokenSource> token_;
   std::unique_ptr<CallGate> gate_;
-  std::vector<std::unique_ptr<GuardedService>> guarded_;
   std::unique_ptr<MetricsHttpServer> metrics_http_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<grpc::Server> health_server_;

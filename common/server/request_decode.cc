@@ -6,6 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "common/server/grpc_status.h"
+#include "common/server/rpc_observer.h"
 
 namespace newsearch::server {
 namespace {
@@ -43,7 +45,7 @@ std::string FindBadUtf8(const google::protobuf::Descriptor& type,
 // request (POST_RECV_MESSAGE without a message) into INVALID_ARGUMENT.
 class RequestDecodeInterceptor final : public grpc::experimental::Interceptor {
  public:
-  explicit RequestDecodeInterceptor(ServerRpcInfo* info) : info_(info) {}
+  RequestDecodeInterceptor(ServerRpcInfo* info, CallGate* gate) : info_(info), gate_(gate) {}
 
   void Intercept(InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
@@ -60,12 +62,26 @@ class RequestDecodeInterceptor final : public grpc::experimental::Interceptor {
       if (status.error_code() == grpc::StatusCode::INTERNAL) {
         const std::string method = info_->method() != nullptr ? info_->method() : "";
         const std::string type = RequestTypeName(method);
-        methods->ModifySendStatus(grpc::Status(
-            grpc::StatusCode::INVALID_ARGUMENT,
-            absl::StrCat(method, ": the request could not be decoded",
-                         type.empty() ? "" : absl::StrCat(" as ", type),
-                         " (malformed or truncated protobuf bytes, or a string field that is "
-                         "not valid UTF-8); nothing was done")));
+        grpc::ServerContextBase* context = info_->server_context();
+        absl::Status admitted;
+        if (context != nullptr && context->IsCancelled()) {
+          // The client went away (often its deadline) before its request
+          // arrived; gRPC reports that as a failed decode too.
+          admitted = absl::CancelledError(
+              absl::StrCat(method, ": the call was cancelled before its request arrived"));
+        } else if (gate_ != nullptr && context != nullptr) {
+          admitted = gate_->Check(context, RpcMethodLabel(method));
+        }
+        if (!admitted.ok()) {
+          methods->ModifySendStatus(ToGrpcStatus(admitted));
+        } else {
+          methods->ModifySendStatus(grpc::Status(
+              grpc::StatusCode::INVALID_ARGUMENT,
+              absl::StrCat(method, ": the request could not be decoded",
+                           type.empty() ? "" : absl::StrCat(" as ", type),
+                           " (malformed or truncated protobuf bytes, or a string field that is "
+                           "not valid UTF-8); nothing was done")));
+        }
       }
     }
     methods->Proceed();
@@ -73,6 +89,7 @@ class RequestDecodeInterceptor final : public grpc::experimental::Interceptor {
 
  private:
   ServerRpcInfo* const info_;
+  CallGate* const gate_;
   bool undecodable_ = false;
 };
 
@@ -100,7 +117,7 @@ std::string RequestTypeName(absl::string_view full_method) {
 
 grpc::experimental::Interceptor* RequestDecodeInterceptorFactory::CreateServerInterceptor(
     ServerRpcInfo* info) {
-  return new RequestDecodeInterceptor(info);
+  return new RequestDecodeInterceptor(info, gate_);
 }
 
 }  // namespace newsearch::server

@@ -4,9 +4,13 @@
 // which reads as a server fault. RequestDecodeInterceptorFactory turns that
 // answer into INVALID_ARGUMENT naming the method and the request type, for
 // every method whose request gRPC decodes before the handler runs (unary and
-// server-streaming). It is a plain server interceptor, independent of how
-// handlers are registered or guarded. Streams that read their requests as
-// raw bytes (IngestArticles) use DescribeUndecodable for each message.
+// server-streaming). Such a call never reaches its handler, so never its
+// admission check either: the interceptor makes the same deadline and token
+// checks first (CallGate::Check), and a call the gate refuses gets the
+// gate's answer (UNAUTHENTICATED, DEADLINE_EXCEEDED) instead. A call
+// cancelled before its request arrived (often by its deadline) is counted
+// as CANCELLED, not as a decode failure. Streams that read their requests
+// as raw bytes (IngestArticles) use DescribeUndecodable for each message.
 #ifndef NEWSEARCH_COMMON_SERVER_REQUEST_DECODE_H_
 #define NEWSEARCH_COMMON_SERVER_REQUEST_DECODE_H_
 
@@ -16,6 +20,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "common/server/call_gate.h"
 
 namespace newsearch::server {
 
@@ -36,8 +41,13 @@ std::string RequestTypeName(absl::string_view full_method);
 class RequestDecodeInterceptorFactory final
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
+  // `gate` (may be null: no checks) must outlive every call.
+  explicit RequestDecodeInterceptorFactory(CallGate* gate = nullptr) : gate_(gate) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override;
+
+ private:
+  CallGate* const gate_;
 };
 
 }  // namespace newsearch::server

@@ -18,7 +18,7 @@
 #include "common/base/status_macros.h"
 #include "common/server/grpc_status.h"
 #include "common/server/grpc_server.h"
-#include "common/server/guarded_service.h"
+#include "common/server/call_gate.h"
 #include "common/server/metrics.h"
 #include "common/server/request_decode.h"
 #include "common/server/server_setup.h"
@@ -27,6 +27,7 @@
 #include "ingest-service/server/backup.h"
 #include "ingest-service/server/ingestor.h"
 #include "ingest-service/server/page_committer.h"
+#include "ingest-service/server/retention.h"
 #include "ingest-service/store/article_store.h"
 #include "newsearch/v1/ingest.grpc.pb.h"
 
@@ -62,7 +63,7 @@ class IngestStreamReactor;
 
 class IngestServiceImpl final
     : public v1::IngestService::WithRawCallbackMethod_IngestArticles<v1::IngestService::Service>,
-      public server::SelfAdmittingService {
+      public server::GatedService {
  public:
   IngestServiceImpl(Ingestor* ingestor, PageCommitter* committer, ArticleStore* store,
                     ChangeNotifier* notifier, absl::Duration heartbeat,
@@ -92,8 +93,10 @@ class IngestServiceImpl final
     return result;
   }
 
-  grpc::Status IngestArticle(grpc::ServerContext*, const v1::IngestArticleRequest* request,
+  grpc::Status IngestArticle(grpc::ServerContext* context, const v1::IngestArticleRequest* request,
                              v1::IngestArticleResponse* response) override {
+    const server::Admission admission(gate_, context, "IngestArticle");
+    if (!admission.ok()) return admission.status();
     // Through the committer: the page shares a transaction and an fsync
     // with concurrent calls and streams, and is answered once durable.
     absl::StatusOr<v1::IngestArticleResponse> result = Count(committer_->Ingest(*request));
@@ -114,13 +117,12 @@ class IngestServiceImpl final
   grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* IngestArticles(
       grpc::CallbackServerContext* context) override;
 
-  std::vector<std::string> SelfAdmittedMethods() const override {
-    return {"/newsearch.v1.IngestService/IngestArticles"};
-  }
   void SetCallGate(server::CallGate* gate) override { gate_ = gate; }
 
-  grpc::Status GetArticle(grpc::ServerContext*, const v1::GetArticleRequest* request,
+  grpc::Status GetArticle(grpc::ServerContext* context, const v1::GetArticleRequest* request,
                           v1::Article* response) override {
+    const server::Admission admission(gate_, context, "GetArticle");
+    if (!admission.ok()) return admission.status();
     if (request->id().empty()) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "id is empty");
     }
@@ -130,8 +132,10 @@ class IngestServiceImpl final
     return grpc::Status::OK;
   }
 
-  grpc::Status ListArticles(grpc::ServerContext*, const v1::ListArticlesRequest* request,
+  grpc::Status ListArticles(grpc::ServerContext* context, const v1::ListArticlesRequest* request,
                             v1::ListArticlesResponse* response) override {
+    const server::Admission admission(gate_, context, "ListArticles");
+    if (!admission.ok()) return admission.status();
     int page_size = request->page_size();
     if (page_size < 0 || page_size > kMaxListPageSize) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -166,8 +170,10 @@ class IngestServiceImpl final
     return grpc::Status::OK;
   }
 
-  grpc::Status DeleteArticle(grpc::ServerContext*, const v1::DeleteArticleRequest* request,
+  grpc::Status DeleteArticle(grpc::ServerContext* context, const v1::DeleteArticleRequest* request,
                              v1::DeleteArticleResponse* response) override {
+    const server::Admission admission(gate_, context, "DeleteArticle");
+    if (!admission.ok()) return admission.status();
     if (request->id().empty()) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "id is empty");
     }
@@ -179,8 +185,10 @@ class IngestServiceImpl final
     return grpc::Status::OK;
   }
 
-  grpc::Status ParseArticle(grpc::ServerContext*, const v1::IngestArticleRequest* request,
+  grpc::Status ParseArticle(grpc::ServerContext* context, const v1::IngestArticleRequest* request,
                             v1::ParseArticleResponse* response) override {
+    const server::Admission admission(gate_, context, "ParseArticle");
+    if (!admission.ok()) return admission.status();
     absl::StatusOr<v1::ParseArticleResponse> result = ingestor_->DryRun(*request);
     if (!result.ok()) return ToGrpcStatus(result.status());
     *response = std::move(*result);
@@ -190,6 +198,9 @@ class IngestServiceImpl final
   grpc::Status ReparseArticles(grpc::ServerContext* context,
                                const v1::ReparseArticlesRequest* request,
                                grpc::ServerWriter<v1::ReparseArticlesResponse>* writer) override {
+    const server::Admission admission(gate_, context, "ReparseArticles",
+                                      server::Admission::Kind::kStreaming);
+    if (!admission.ok()) return admission.status();
     int batch = request->batch_size();
     if (batch < 0 || batch > kMaxReparseBatch) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -220,6 +231,9 @@ class IngestServiceImpl final
   grpc::Status StreamChanges(grpc::ServerContext* context,
                              const v1::StreamChangesRequest* request,
                              grpc::ServerWriter<v1::StreamChangesResponse>* writer) override {
+    const server::Admission admission(gate_, context, "StreamChanges",
+                                      server::Admission::Kind::kStreaming);
+    if (!admission.ok()) return admission.status();
     if (request->after_seq() < 0) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                           absl::StrCat("after_seq is ", request->after_seq(), "; it must be >= 0"));
@@ -263,6 +277,7 @@ class IngestServiceImpl final
                        "(restored from an older backup, or another ingest); rebuild the "
                        "follower's index (move its data directory away)"));
     }
+    if (grpc::Status retained = CheckRetained(*request); !retained.ok()) return retained;
     Log(LogLevel::kInfo, "changefeed", "subscriber connected",
         {{"peer", context->peer()},
          {"after_seq", static_cast<long long>(request->after_seq())},
@@ -323,10 +338,42 @@ class IngestServiceImpl final
 
   grpc::Status BackupStore(grpc::ServerContext* context, const v1::BackupStoreRequest* request,
                            grpc::ServerWriter<v1::BackupStoreResponse>* writer) override {
+    const server::Admission admission(gate_, context, "BackupStore",
+                                      server::Admission::Kind::kStreaming);
+    if (!admission.ok()) return admission.status();
     return StreamBackup(*store_, data_dir_, *request, context, writer);
   }
 
   void set_data_dir(std::string data_dir) { data_dir_ = std::move(data_dir); }
+
+  // Retention (#9): OUT_OF_RANGE when the follower is past 0 but behind a
+  // tombstone that was purged (it may have missed that delete); else
+  // records a named follower's acked seq, which holds back the purge.
+  grpc::Status CheckRetained(const v1::StreamChangesRequest& request) {
+    const int64_t purged = store_->PurgedThroughSeq();
+    if (request.after_seq() > 0 && request.after_seq() < purged) {
+      return grpc::Status(
+          grpc::StatusCode::OUT_OF_RANGE,
+          absl::StrCat("after_seq ", request.after_seq(), " is behind seq ", purged,
+                       ", up to which deleted articles' tombstones were purged (retention, "
+                       "--tombstone_retention_seconds): the follower may have missed deletes; "
+                       "rebuild its index (move its data directory away)"));
+    }
+    if (request.follower_id().empty()) return grpc::Status::OK;
+    if (request.follower_id().size() > 128) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("follower_id is ", request.follower_id().size(),
+                                       " bytes; at most 128"));
+    }
+    const int64_t acked = std::clamp<int64_t>(request.acked_seq(), 0, request.after_seq());
+    const absl::Status recorded = store_->RecordFollower(request.follower_id(), acked);
+    if (!recorded.ok()) {
+      // Not fatal for the stream: the follower's older position stays.
+      Log(LogLevel::kWarning, "retention", "cannot record follower",
+          {{"follower_id", request.follower_id()}, {"status", recorded.ToString()}});
+    }
+    return grpc::Status::OK;
+  }
 
  private:
   friend class IngestStreamReactor;
@@ -602,6 +649,7 @@ struct IngestServer::Impl {
   std::unique_ptr<ChangeNotifier> notifier;
   std::unique_ptr<Ingestor> ingestor;
   std::unique_ptr<PageCommitter> committer;
+  std::unique_ptr<StoreMaintenance> maintenance;
   std::unique_ptr<IngestServiceImpl> service;
   std::unique_ptr<server::GrpcServer> server;
   absl::Mutex shutdown_mu;
@@ -669,6 +717,55 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
       impl.registry.AddHistogram("newsearch_ingest_commit_batch_pages",
                                  "Pages per group commit (one transaction, one fsync).", {},
                                  {1, 2, 4, 8, 16, 32, 64, 128, 256, 512}));
+  ArticleStore* store = impl.store.get();
+  NEWSEARCH_RETURN_IF_ERROR(impl.registry.AddCallbackGauge(
+      "newsearch_ingest_store_size_bytes",
+      "Bytes of the SQLite store on disk: database, WAL and shared-memory files.",
+      [store] { return static_cast<double>(store->SizeBytes()); }));
+  NEWSEARCH_RETURN_IF_ERROR(impl.registry.AddCallbackGauge(
+      "newsearch_ingest_oldest_retained_seq",
+      "Highest seq of a tombstone retention purged (0: none): a follower whose position is "
+      "above 0 and below it must rebuild its index.",
+      [store] { return static_cast<double>(store->PurgedThroughSeq()); }));
+  // Followers that hold back the purge: those heard from within the horizon
+  // (all of them when tombstones are kept for ever).
+  const absl::Duration horizon = options.tombstone_retention;
+  auto current_followers = [store, horizon] {
+    std::vector<FollowerPosition> current;
+    absl::StatusOr<std::vector<FollowerPosition>> all = store->Followers();
+    if (!all.ok()) return current;
+    for (FollowerPosition& follower : *all) {
+      if (horizon == absl::ZeroDuration() || follower.seen_at >= absl::Now() - horizon) {
+        current.push_back(std::move(follower));
+      }
+    }
+    return current;
+  };
+  NEWSEARCH_RETURN_IF_ERROR(impl.registry.AddCallbackGauge(
+      "newsearch_ingest_followers",
+      "Change-log followers (search replicas) heard from within the tombstone retention "
+      "horizon; each holds back the purge of tombstones it has not applied.",
+      [current_followers] { return static_cast<double>(current_followers().size()); }));
+  NEWSEARCH_RETURN_IF_ERROR(impl.registry.AddCallbackGauge(
+      "newsearch_ingest_slowest_follower_acked_seq",
+      "Lowest seq applied by a follower heard from within the retention horizon (-1: none); "
+      "tombstones above it are kept.",
+      [current_followers] {
+        int64_t slowest = -1;
+        for (const FollowerPosition& follower : current_followers()) {
+          if (slowest < 0 || follower.acked_seq < slowest) slowest = follower.acked_seq;
+        }
+        return static_cast<double>(slowest);
+      }));
+  NEWSEARCH_ASSIGN_OR_RETURN(
+      server::CounterFamily * purged,
+      impl.registry.AddCounter("newsearch_ingest_tombstones_purged_total",
+                               "Tombstones removed by retention.", {}));
+  RetentionOptions retention;
+  retention.tombstone_retention = options.tombstone_retention;
+  retention.interval = options.maintenance_interval;
+  retention.on_purge = [purged](int64_t n) { purged->Get().Increment(n); };
+  impl.maintenance = std::make_unique<StoreMaintenance>(store, retention);
   PageCommitterOptions committer_options;
   committer_options.parse_threads = options.parse_threads;
   committer_options.max_batch_pages = options.commit_max_pages;
@@ -703,7 +800,10 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
        {"fsync", options.fsync},
        {"parse_threads", options.parse_threads},
        {"commit_max_pages", options.commit_max_pages},
-       {"commit_max_delay_ms", absl::ToDoubleMilliseconds(options.commit_max_delay)}});
+       {"commit_max_delay_ms", absl::ToDoubleMilliseconds(options.commit_max_delay)},
+       {"tombstone_retention_seconds",
+        static_cast<long long>(absl::ToInt64Seconds(options.tombstone_retention))},
+       {"purged_through_seq", static_cast<long long>(impl.store->PurgedThroughSeq())}});
   return server;
 }
 
@@ -723,6 +823,7 @@ void IngestServer::Shutdown() {
   impl_->server->Shutdown([this] { impl_->notifier->Shutdown(); });
   // Every stream has ended; the committer finishes what they handed it.
   impl_->committer.reset();
+  impl_->maintenance.reset();
   impl_->store.reset();
   Log(LogLevel::kInfo, "ingest", "stopped");
 }

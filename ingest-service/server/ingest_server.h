@@ -48,6 +48,13 @@ struct IngestServerOptions {
   int parse_threads = 2;
   int commit_max_pages = 256;
   absl::Duration commit_max_delay = absl::Milliseconds(2);
+
+  // Retention (retention.h): tombstones older than this are purged once
+  // every follower heard from within it has applied them; zero keeps them
+  // for ever. The upkeep (purge, WAL checkpoint) runs every
+  // `maintenance_interval`.
+  absl::Duration tombstone_retention = absl::Hours(7 * 24);
+  absl::Duration maintenance_interval = absl::Minutes(1);
 };
 
 class IngestServer {

@@ -34,6 +34,11 @@ ABSL_FLAG(int32_t, commit_max_pages, 256,
           "Most pages stored in one transaction (one fsync) by group commit; 1 = one per page");
 ABSL_FLAG(int32_t, commit_max_delay_ms, 2,
           "How long a group commit may wait for pages still being parsed to join it");
+ABSL_FLAG(int64_t, tombstone_retention_seconds, 7 * 24 * 3600,
+          "Deleted articles' tombstones older than this are purged once every follower heard "
+          "from within it has applied them (0 = keep for ever)");
+ABSL_FLAG(int32_t, maintenance_interval_ms, 60000,
+          "How often retention purges tombstones and the WAL is checkpointed");
 
 int main(int argc, char** argv) {
   newsearch::server::BlockTerminationSignals();
@@ -43,7 +48,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> env_flags = {
       "listen", "data_dir", "metrics_listen", "port_file", "max_page_bytes", "max_message_bytes",
       "fsync", "heartbeat_seconds", "shutdown_grace_seconds", "log_level",
-      "max_articles_per_stream", "parse_threads", "commit_max_pages", "commit_max_delay_ms"};
+      "max_articles_per_stream", "parse_threads", "commit_max_pages", "commit_max_delay_ms",
+      "tombstone_retention_seconds", "maintenance_interval_ms"};
   for (std::string& name : newsearch::server::ServingFlagNames()) env_flags.push_back(name);
   const absl::Status env = newsearch::server::ApplyEnvironmentToFlags(env_flags);
   if (!env.ok()) {
@@ -71,6 +77,9 @@ int main(int argc, char** argv) {
   options.parse_threads = absl::GetFlag(FLAGS_parse_threads);
   options.commit_max_pages = absl::GetFlag(FLAGS_commit_max_pages);
   options.commit_max_delay = absl::Milliseconds(absl::GetFlag(FLAGS_commit_max_delay_ms));
+  options.tombstone_retention = absl::Seconds(absl::GetFlag(FLAGS_tombstone_retention_seconds));
+  options.maintenance_interval =
+      absl::Milliseconds(absl::GetFlag(FLAGS_maintenance_interval_ms));
   std::string problems;
   if (options.max_page_bytes <= 0) problems += " --max_page_bytes must be positive;";
   if (options.max_message_bytes <= 0) problems += " --max_message_bytes must be positive;";
@@ -87,6 +96,12 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_commit_max_delay_ms) < 0 ||
       absl::GetFlag(FLAGS_commit_max_delay_ms) > 1000) {
     problems += " --commit_max_delay_ms must be between 0 and 1000;";
+  }
+  if (absl::GetFlag(FLAGS_tombstone_retention_seconds) < 0) {
+    problems += " --tombstone_retention_seconds must be >= 0;";
+  }
+  if (absl::GetFlag(FLAGS_maintenance_interval_ms) < 10) {
+    problems += " --maintenance_interval_ms must be at least 10;";
   }
   if (!problems.empty()) {
     std::cerr << "newsearch-ingest: invalid configuration:" << problems << "\n";

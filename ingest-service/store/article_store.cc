@@ -1,5 +1,5 @@
 // ArticleStore on SQLite (C API). One write connection behind write_mu_, a
-// small pool of read connections behind pool_mu_, so that readers never wait
+// small pool of read connections (LeasePool), so that readers never wait
 // for a writer's commit (WAL gives every reader its own snapshot).
 //
 // Schema (version 1, PRAGMA user_version):
@@ -55,6 +55,7 @@
 #include "common/base/stable_hash.h"
 #include "common/base/status_macros.h"
 #include "google/protobuf/io/coded_stream.h"
+#include "ingest-service/store/lease_pool.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "openssl/evp.h"
 
@@ -62,7 +63,7 @@ namespace newsearch::ingest {
 namespace {
 
 constexpr int kBusyTimeoutMs = 5000;
-// Readers beyond this many wait for a free connection.
+// Readers beyond this many wait for a free connection (StoreOptions::reader_wait).
 constexpr int kMaxReadConnections = 4;
 
 // Ordered list of schema migrations; entry i brings the schema to version
@@ -108,6 +109,18 @@ CREATE TABLE dedup_bands (
   PRIMARY KEY (band_key, article_id)
 ) WITHOUT ROWID;
 CREATE INDEX dedup_bands_article ON dedup_bands (article_id);
+)sql",
+    // Version 3: retention. Followers of the change log and the seq they
+    // have applied; purged_through_seq, the highest seq of a tombstone that
+    // retention removed (a follower behind it must rebuild).
+    R"sql(
+CREATE TABLE followers (
+  follower_id TEXT PRIMARY KEY,
+  acked_seq INTEGER NOT NULL,
+  seen_at INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO meta (key, value) VALUES ('purged_through_seq', 0);
+CREATE INDEX articles_tombstones ON articles (seq) WHERE deleted = 1;
 )sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
@@ -459,54 +472,14 @@ struct ArticleStore::Impl {
   std::unique_ptr<Connection> writer ABSL_GUARDED_BY(write_mu);
   // Committed head; written under write_mu after COMMIT, read lock-free.
   std::atomic<int64_t> head_seq{0};
+  // meta purged_through_seq, the same way.
+  std::atomic<int64_t> purged_through_seq{0};
 
-  absl::Mutex pool_mu;
-  std::vector<std::unique_ptr<Connection>> idle_readers ABSL_GUARDED_BY(pool_mu);
-  int open_readers ABSL_GUARDED_BY(pool_mu) = 0;
+  // Read connections, lent one call at a time.
+  std::unique_ptr<LeasePool<Connection>> readers;
 
-  // Lends a read connection to the caller for the length of one call.
-  class ReaderLease {
-   public:
-    ReaderLease(Impl* impl, std::unique_ptr<Connection> conn)
-        : impl_(impl), conn_(std::move(conn)) {}
-    ~ReaderLease() {
-      absl::MutexLock lock(&impl_->pool_mu);
-      impl_->idle_readers.push_back(std::move(conn_));
-    }
-    ReaderLease(const ReaderLease&) = delete;
-    ReaderLease& operator=(const ReaderLease&) = delete;
-    Connection& operator*() const { return *conn_; }
-    Connection* operator->() const { return conn_.get(); }
-
-   private:
-    Impl* impl_;
-    std::unique_ptr<Connection> conn_;
-  };
-
-  bool ReaderAvailable() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(pool_mu) {
-    return !idle_readers.empty() || open_readers < kMaxReadConnections;
-  }
-
-  // Returns an idle read connection, opens one while fewer than
-  // kMaxReadConnections exist, else waits for one to come back.
-  absl::StatusOr<std::unique_ptr<ReaderLease>> AcquireReader() {
-    {
-      absl::MutexLock lock(&pool_mu);
-      pool_mu.Await(absl::Condition(this, &Impl::ReaderAvailable));
-      if (!idle_readers.empty()) {
-        auto conn = std::move(idle_readers.back());
-        idle_readers.pop_back();
-        return std::make_unique<ReaderLease>(this, std::move(conn));
-      }
-      ++open_readers;  // reserve a slot; opened outside the lock
-    }
-    auto conn = Connection::Open(path, /*read_only=*/true);
-    if (!conn.ok()) {
-      absl::MutexLock lock(&pool_mu);
-      --open_readers;
-      return conn.status();
-    }
-    return std::make_unique<ReaderLease>(this, *std::move(conn));
+  absl::StatusOr<std::unique_ptr<LeasePool<Connection>::Lease>> AcquireReader() {
+    return readers->Acquire();
   }
 
   absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
@@ -533,6 +506,8 @@ struct ArticleStore::Impl {
                                         std::vector<ArticleWriteResult>* written)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
   absl::Status SetHeadSeq(int64_t seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
+  // Reads meta purged_through_seq into purged_through_seq.
+  absl::Status LoadPurgedThroughSeq() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
   // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back when it fails.
   template <typename Fn>
   absl::Status InWriteTransaction(absl::string_view op, Fn body)
@@ -844,6 +819,9 @@ absl::StatusOr<std::unique_ptr<ArticleStore>> ArticleStore::Open(
   Impl& impl = *store->impl_;
   impl.path = options.path;
   impl.fsync_every_commit = options.fsync_every_commit;
+  impl.readers = std::make_unique<LeasePool<Connection>>(
+      kMaxReadConnections, options.reader_wait, "article store read connections",
+      [path = options.path] { return Connection::Open(path, /*read_only=*/true); });
 
   absl::MutexLock lock(&impl.write_mu);
   NEWSEARCH_ASSIGN_OR_RETURN(impl.writer, Connection::Open(options.path, false));
@@ -870,7 +848,12 @@ absl::StatusOr<std::unique_ptr<ArticleStore>> ArticleStore::Open(
   NEWSEARCH_RETURN_IF_ERROR(w.Exec(options.fsync_every_commit ? "PRAGMA synchronous = FULL"
                                                               : "PRAGMA synchronous = NORMAL",
                                    "set synchronous"));
+  // The WAL is cut back to this size after each checkpoint that empties it,
+  // so a burst of writes does not leave a large file behind (#9).
+  NEWSEARCH_RETURN_IF_ERROR(
+      w.Exec("PRAGMA journal_size_limit = 67108864", "set journal_size_limit"));
   NEWSEARCH_RETURN_IF_ERROR(impl.Migrate());
+  NEWSEARCH_RETURN_IF_ERROR(impl.LoadPurgedThroughSeq());
 
   NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, w.Prepare(kSelectHeadSeq));
   StmtScope scope(stmt);
@@ -1345,6 +1328,151 @@ absl::StatusOr<SnapshotInfo> ArticleStore::SnapshotTo(const std::string& dest_pa
     *out = sqlite3_column_int64(stmt, 0);
   }
   return info;
+}
+
+}  // namespace newsearch::ingest
+
+namespace newsearch::ingest {
+
+// --- Retention (#9): followers, tombstone purge, checkpoints ----------------
+
+namespace {
+
+constexpr char kSelectPurgedThrough[] = "SELECT value FROM meta WHERE key = 'purged_through_seq'";
+constexpr char kUpdatePurgedThrough[] =
+    "UPDATE meta SET value = MAX(value, ?1) WHERE key = 'purged_through_seq'";
+constexpr char kUpsertFollower[] =
+    "INSERT INTO followers (follower_id, acked_seq, seen_at) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (follower_id) DO UPDATE SET acked_seq = excluded.acked_seq, "
+    "seen_at = excluded.seen_at";
+constexpr char kSelectFollowers[] =
+    "SELECT follower_id, acked_seq, seen_at FROM followers ORDER BY follower_id";
+constexpr char kMinAckedSince[] = "SELECT MIN(acked_seq) FROM followers WHERE seen_at >= ?1";
+constexpr char kMaxPurgeableSeq[] =
+    "SELECT MAX(seq), COUNT(*) FROM articles WHERE deleted = 1 AND seq <= ?1 AND updated_at < ?2";
+constexpr char kPurgeTombstones[] =
+    "DELETE FROM articles WHERE deleted = 1 AND seq <= ?1 AND updated_at < ?2";
+
+}  // namespace
+
+absl::Status ArticleStore::Impl::LoadPurgedThroughSeq() {
+  NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kSelectPurgedThrough));
+  StmtScope scope(stmt);
+  const int rc = sqlite3_step(stmt);
+  if (rc != SQLITE_ROW) {
+    if (rc == SQLITE_DONE) {
+      return absl::InternalError(
+          absl::StrCat("article store: ", path, " has no purged_through_seq row"));
+    }
+    return SqliteError(writer->db(), rc, "read purged_through_seq");
+  }
+  purged_through_seq.store(sqlite3_column_int64(stmt, 0));
+  return absl::OkStatus();
+}
+
+absl::Status ArticleStore::RecordFollower(absl::string_view follower_id, int64_t acked_seq) {
+  if (follower_id.empty()) return absl::InvalidArgumentError("follower_id is empty");
+  Impl& impl = *impl_;
+  absl::MutexLock lock(&impl.write_mu);
+  NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, impl.writer->Prepare(kUpsertFollower));
+  StmtScope scope(stmt);
+  BindText(stmt, 1, follower_id);
+  sqlite3_bind_int64(stmt, 2, acked_seq);
+  sqlite3_bind_int64(stmt, 3, NowMicros());
+  return StepDone(*impl.writer, stmt, absl::StrCat("record follower ", follower_id));
+}
+
+absl::StatusOr<std::vector<FollowerPosition>> ArticleStore::Followers() const {
+  NEWSEARCH_ASSIGN_OR_RETURN(auto reader, impl_->AcquireReader());
+  NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, (*reader)->Prepare(kSelectFollowers));
+  StmtScope scope(stmt);
+  std::vector<FollowerPosition> followers;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    FollowerPosition& follower = followers.emplace_back();
+    follower.follower_id = std::string(ColumnText(stmt, 0));
+    follower.acked_seq = sqlite3_column_int64(stmt, 1);
+    follower.seen_at = absl::FromUnixMicros(sqlite3_column_int64(stmt, 2));
+  }
+  if (rc != SQLITE_DONE) return SqliteError((*reader)->db(), rc, "list followers");
+  return followers;
+}
+
+absl::StatusOr<PurgeResult> ArticleStore::PurgeTombstones(absl::Time deleted_before,
+                                                          absl::Time followers_seen_since) {
+  Impl& impl = *impl_;
+  absl::MutexLock lock(&impl.write_mu);
+  PurgeResult result;
+  // Every follower heard from since `followers_seen_since` must have
+  // applied a tombstone before it goes; with none, any may go (a follower
+  // that starts later bootstraps from seq 0 and needs no tombstone).
+  int64_t limit = impl.head_seq.load();
+  {
+    NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, impl.writer->Prepare(kMinAckedSince));
+    StmtScope scope(stmt);
+    sqlite3_bind_int64(stmt, 1, absl::ToUnixMicros(followers_seen_since));
+    const int rc = sqlite3_step(stmt);
+    if (rc != SQLITE_ROW) return SqliteError(impl.writer->db(), rc, "read followers' seqs");
+    if (sqlite3_column_type(stmt, 0) != SQLITE_NULL) {
+      limit = std::min<int64_t>(limit, sqlite3_column_int64(stmt, 0));
+    }
+  }
+  result.purged_through_seq = impl.purged_through_seq.load();
+  int64_t max_seq = 0;
+  {
+    NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, impl.writer->Prepare(kMaxPurgeableSeq));
+    StmtScope scope(stmt);
+    sqlite3_bind_int64(stmt, 1, limit);
+    sqlite3_bind_int64(stmt, 2, absl::ToUnixMicros(deleted_before));
+    const int rc = sqlite3_step(stmt);
+    if (rc != SQLITE_ROW) return SqliteError(impl.writer->db(), rc, "find purgeable tombstones");
+    max_seq = sqlite3_column_int64(stmt, 0);
+    result.purged = sqlite3_column_int64(stmt, 1);
+  }
+  if (result.purged == 0) return result;
+  NEWSEARCH_RETURN_IF_ERROR(impl.InWriteTransaction("purge tombstones", [&]() -> absl::Status {
+    {
+      NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, impl.writer->Prepare(kPurgeTombstones));
+      StmtScope scope(stmt);
+      sqlite3_bind_int64(stmt, 1, limit);
+      sqlite3_bind_int64(stmt, 2, absl::ToUnixMicros(deleted_before));
+      NEWSEARCH_RETURN_IF_ERROR(StepDone(*impl.writer, stmt, "purge tombstones"));
+    }
+    NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, impl.writer->Prepare(kUpdatePurgedThrough));
+    StmtScope scope(stmt);
+    sqlite3_bind_int64(stmt, 1, max_seq);
+    return StepDone(*impl.writer, stmt, "update purged_through_seq");
+  }));
+  if (max_seq > impl.purged_through_seq.load()) impl.purged_through_seq.store(max_seq);
+  result.purged_through_seq = impl.purged_through_seq.load();
+  return result;
+}
+
+int64_t ArticleStore::PurgedThroughSeq() const { return impl_->purged_through_seq.load(); }
+
+absl::Status ArticleStore::Checkpoint() {
+  Impl& impl = *impl_;
+  absl::MutexLock lock(&impl.write_mu);
+  // PASSIVE never waits for readers; the next write then restarts the WAL
+  // from its beginning and journal_size_limit truncates the file.
+  int log_frames = 0;
+  int checkpointed = 0;
+  const int rc = sqlite3_wal_checkpoint_v2(impl.writer->db(), nullptr,
+                                           SQLITE_CHECKPOINT_PASSIVE, &log_frames, &checkpointed);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+    return SqliteError(impl.writer->db(), rc, "checkpoint the WAL");
+  }
+  return absl::OkStatus();
+}
+
+int64_t ArticleStore::SizeBytes() const {
+  int64_t total = 0;
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::error_code ec;
+    const uintmax_t size = std::filesystem::file_size(impl_->path + suffix, ec);
+    if (!ec) total += static_cast<int64_t>(size);
+  }
+  return total;
 }
 
 }  // namespace newsearch::ingest

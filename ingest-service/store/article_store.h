@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "ingest-service/dedup/minhash.h"
 #include "newsearch/v1/article.pb.h"
 #include "newsearch/v1/ingest.pb.h"
@@ -32,6 +33,9 @@ struct StoreOptions {
   // PRAGMA synchronous: true = FULL (an acknowledged write survives power
   // loss), false = NORMAL (survives a process crash such as kill -9).
   bool fsync_every_commit = true;
+  // Longest a read (Get, List, ChangesAfter, ...) waits for one of the
+  // store's few read connections; then it fails with RESOURCE_EXHAUSTED.
+  absl::Duration reader_wait = absl::Seconds(10);
 };
 
 // One page to store: its articles (id set by the caller, seq ignored) and raw bytes.
@@ -110,6 +114,21 @@ struct ListResult {
   std::vector<v1::Article> articles;
   // Id to continue after; empty when there are no more.
   std::string next_after_id;
+};
+
+// A follower of the change log (a search replica) as StreamChanges last
+// heard from it.
+struct FollowerPosition {
+  std::string follower_id;
+  // Every change up to this seq is applied on the follower's side.
+  int64_t acked_seq = 0;
+  absl::Time seen_at;
+};
+
+struct PurgeResult {
+  int64_t purged = 0;  // tombstones removed by this call
+  // The store's purged_through_seq afterwards (see PurgedThroughSeq).
+  int64_t purged_through_seq = 0;
 };
 
 // Thread-safe: writes are serialised; reads may run concurrently with them.
@@ -213,6 +232,28 @@ class ArticleStore {
   // exists; RESOURCE_EXHAUSTED when its disk is full (the partial file is
   // removed).
   absl::StatusOr<SnapshotInfo> SnapshotTo(const std::string& dest_path) const;
+
+  // Retention (#9). Records that follower `follower_id` has applied every
+  // change up to `acked_seq`, as of now. INVALID_ARGUMENT for an empty id.
+  absl::Status RecordFollower(absl::string_view follower_id, int64_t acked_seq);
+  // Every follower recorded, in id order.
+  absl::StatusOr<std::vector<FollowerPosition>> Followers() const;
+  // Removes the tombstones written before `deleted_before` that every
+  // follower seen since `followers_seen_since` has passed (acked_seq >= the
+  // tombstone's seq; with no such follower, all of them). Raises
+  // PurgedThroughSeq to the highest seq removed. Live articles are never
+  // touched, so ChangesAfter(0) still yields the whole live store.
+  absl::StatusOr<PurgeResult> PurgeTombstones(absl::Time deleted_before,
+                                              absl::Time followers_seen_since);
+  // The highest seq of a tombstone retention removed (0: none). A follower
+  // whose position is below it (but above 0) may have missed a delete: it
+  // must rebuild from seq 0.
+  int64_t PurgedThroughSeq() const;
+  // A passive WAL checkpoint (never waits for readers). The WAL file is
+  // kept under 64 MiB once checkpointed (PRAGMA journal_size_limit).
+  absl::Status Checkpoint();
+  // Bytes of the database file, its WAL and shared-memory index.
+  int64_t SizeBytes() const;
 
  private:
   ArticleStore();

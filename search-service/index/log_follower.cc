@@ -88,6 +88,10 @@ void LogFollower::Impl::ReadLoop() {
       absl::MutexLock lock(&mu);
       if (stopping) return;
       request.set_after_seq(received_seq);
+      if (!options.follower_id.empty()) {
+        request.set_follower_id(options.follower_id);
+        request.set_acked_seq(std::min(status.applied_seq, received_seq));
+      }
       stream_context = &context;
       generation = stream_generation;
     }
@@ -102,6 +106,8 @@ void LogFollower::Impl::ReadLoop() {
         stub->StreamChanges(&context, request);
     v1::StreamChangesResponse response;
     bool announced = false;
+    bool resubscribe = false;
+    const absl::Time opened_at = absl::Now();
     while (stream->Read(&response)) {
       absl::MutexLock lock(&mu);
       if (generation != stream_generation) break;  // the indexer dropped the queue
@@ -121,6 +127,13 @@ void LogFollower::Impl::ReadLoop() {
         // Progress in other partitions only (or a heartbeat): nothing to
         // queue, but the index may record that it is complete up to here.
         NoteComplete(response.complete_seq());
+        if (options.resubscribe_interval > absl::ZeroDuration() &&
+            absl::Now() - opened_at >= options.resubscribe_interval) {
+          // Idle: re-open the stream to report applied_seq to ingest.
+          resubscribe = true;
+          context.TryCancel();
+          break;
+        }
         continue;
       }
       // Backpressure: let the indexer catch up before taking more.
@@ -144,6 +157,7 @@ void LogFollower::Impl::ReadLoop() {
       status.following = false;
       if (stopping) return;
       if (generation != stream_generation) continue;  // ended by the indexer: fetch again now
+      if (resubscribe) continue;
       status.last_error = absl::StrCat("change stream ended: ",
                                        static_cast<int>(finish.error_code()), " ",
                                        finish.error_message());
@@ -156,7 +170,9 @@ void LogFollower::Impl::ReadLoop() {
     // retrying: say so loudly.
     const bool refused = finish.error_code() == grpc::StatusCode::UNAUTHENTICATED;
     if (finish.error_code() == grpc::StatusCode::OUT_OF_RANGE) {
-      Log(LogLevel::kError, "follower", "ingest's change log is behind this index; rebuild it",
+      Log(LogLevel::kError, "follower",
+          "ingest cannot continue this index from its position (its log is behind the index, or "
+          "retention purged deletes the index has not applied); rebuild it",
           {{"ingest", options.ingest_address}, {"message", finish.error_message()}});
     }
     Log(announced || refused ? LogLevel::kWarning : LogLevel::kDebug, "follower",

@@ -56,6 +56,14 @@ struct LogFollowerOptions {
   // 0 = never.
   int64_t compact_after_changes = 0;
   absl::Duration compact_idle = absl::Seconds(2);
+  // Retention (#9): the name this follower gives ingest on StreamChanges,
+  // with the seq its index has committed (acked_seq), so that ingest purges
+  // a tombstone only once this replica has applied it; empty = anonymous.
+  std::string follower_id;
+  // A stream open at least this long is re-opened at its next heartbeat
+  // (idle moment), which tells ingest the newly committed seq and that this
+  // follower is still there. Zero = never.
+  absl::Duration resubscribe_interval = absl::Minutes(5);
   // Called on the indexer thread after each compaction (for metrics and
   // tests); may be null.
   std::function<void(const absl::StatusOr<CompactionStats>&, absl::Duration)> on_compact;
@@ -75,9 +83,10 @@ struct FollowerStatus {
   // the log again from applied_seq every max_backoff, so a change that ingest
   // has since replaced gets through; until then the replica cannot progress.
   int64_t stalled_at_seq = 0;
-  // Ingest's log ends below what this index holds (StreamChanges answered
-  // OUT_OF_RANGE: its store was restored from an older backup, or it is
-  // another ingest): the index must be rebuilt. Cleared when a stream opens.
+  // Ingest cannot continue this index from its position (StreamChanges
+  // answered OUT_OF_RANGE: its store was restored from an older backup, it
+  // is another ingest, or retention purged deletes this index has not
+  // applied): the index must be rebuilt. Cleared when a stream opens.
   bool ahead_of_log = false;
 };
 

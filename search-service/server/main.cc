@@ -59,6 +59,9 @@ ABSL_FLAG(std::string, ingest_tls_key_file, "", "PEM key of --ingest_tls_cert_fi
 ABSL_FLAG(int64_t, ready_max_lag, 1000,
           "Readiness (health \"\") is SERVING while the lag last seen is at most this many "
           "changes; it stays SERVING while ingest is unreachable");
+ABSL_FLAG(int32_t, resubscribe_seconds, 300,
+          "Re-open an idle change stream this often to report the committed seq to ingest "
+          "(retention; 0 = never)");
 ABSL_FLAG(int32_t, ready_contact_grace_seconds, 10,
           "A replica that has not reached ingest since it started becomes ready after this "
           "many seconds when its index already holds changes");
@@ -93,7 +96,7 @@ int main(int argc, char** argv) {
       "max_result_depth", "shutdown_grace_seconds", "log_level", "query_time_limit_ms",
       "facet_exact_limit", "max_concurrent_searches", "analyzer", "ingest_token_file",
       "ingest_tls_ca_file", "ingest_tls_cert_file", "ingest_tls_key_file", "ready_max_lag",
-      "ready_contact_grace_seconds"};
+      "ready_contact_grace_seconds", "resubscribe_seconds"};
   for (std::string& name : newsearch::server::ServingFlagNames()) env_flags.push_back(name);
   const absl::Status env = newsearch::server::ApplyEnvironmentToFlags(env_flags);
   if (!env.ok()) {
@@ -134,11 +137,13 @@ int main(int argc, char** argv) {
   options.ready_max_lag = absl::GetFlag(FLAGS_ready_max_lag);
   options.ready_contact_grace = absl::Seconds(absl::GetFlag(FLAGS_ready_contact_grace_seconds));
   options.analyzer = absl::GetFlag(FLAGS_analyzer);
+  options.resubscribe_interval = absl::Seconds(absl::GetFlag(FLAGS_resubscribe_seconds));
   std::string problems;
   if (!ParsePartition(absl::GetFlag(FLAGS_partition), &options.partition, &options.partitions)) {
     problems += absl::StrCat(" --partition is '", absl::GetFlag(FLAGS_partition),
                              "'; it must be K/N with 0 <= K < N <= 1024 (e.g. 0/2);");
   }
+  if (absl::GetFlag(FLAGS_resubscribe_seconds) < 0) problems += " --resubscribe_seconds must be >= 0;";
   if (!options.analyzer.empty()) {
     if (auto parsed = newsearch::analysis::ParseSegmentation(options.analyzer); !parsed.ok()) {
       problems += absl::StrCat(" --analyzer: ", parsed.status().message(), ";");

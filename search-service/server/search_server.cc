@@ -1,6 +1,8 @@
 #include "search-service/server/search_server.h"
 
 #include <filesystem>
+#include <fstream>
+#include <random>
 #include <system_error>
 #include <thread>
 
@@ -12,6 +14,7 @@
 #include "common/base/logging.h"
 #include "common/base/status_macros.h"
 #include "common/server/auth.h"
+#include "common/server/call_gate.h"
 #include "common/server/grpc_status.h"
 #include "common/server/grpc_server.h"
 #include "common/server/metrics.h"
@@ -36,7 +39,34 @@ int64_t DirectorySize(const std::string& dir) {
   return total;
 }
 
-class SearchServiceImpl final : public v1::SearchService::Service {
+// Returns this replica's follower id, kept in DATA_DIR/follower_id: made
+// once from 16 random bytes, so it is stable across restarts and new when
+// the data directory (the index) is replaced.
+absl::StatusOr<std::string> LoadOrCreateFollowerId(const std::string& data_dir) {
+  const std::string path = data_dir + "/follower_id";
+  {
+    std::ifstream in(path);
+    std::string id;
+    if (in && std::getline(in, id) && !id.empty()) return id;
+  }
+  std::random_device random;
+  std::string id = "replica-";
+  for (int i = 0; i < 4; ++i) absl::StrAppend(&id, absl::Hex(random(), absl::kZeroPad8));
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << id << "\n";
+    if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    return absl::UnavailableError(absl::StrCat("cannot rename ", tmp, ": ", ec.message()));
+  }
+  return id;
+}
+
+class SearchServiceImpl final : public v1::SearchService::Service, public server::GatedService {
  public:
   SearchServiceImpl(const Searcher* searcher, const LogFollower* follower, std::string index_path,
                     std::string ingest_address)
@@ -50,8 +80,12 @@ class SearchServiceImpl final : public v1::SearchService::Service {
     partitions_ = partitions;
   }
 
-  grpc::Status Search(grpc::ServerContext*, const v1::SearchRequest* request,
+  void SetCallGate(server::CallGate* gate) override { gate_ = gate; }
+
+  grpc::Status Search(grpc::ServerContext* context, const v1::SearchRequest* request,
                       v1::SearchResponse* response) override {
+    const server::Admission admission(gate_, context, "Search");
+    if (!admission.ok()) return admission.status();
     absl::StatusOr<v1::SearchResponse> result = searcher_->Search(*request);
     if (!result.ok()) {
       Log(LogLevel::kDebug, "search", "query failed", {{"status", result.status().ToString()}});
@@ -61,8 +95,11 @@ class SearchServiceImpl final : public v1::SearchService::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status SimilarArticles(grpc::ServerContext*, const v1::SimilarArticlesRequest* request,
+  grpc::Status SimilarArticles(grpc::ServerContext* context,
+                               const v1::SimilarArticlesRequest* request,
                                v1::SimilarArticlesResponse* response) override {
+    const server::Admission admission(gate_, context, "SimilarArticles");
+    if (!admission.ok()) return admission.status();
     absl::StatusOr<v1::SimilarArticlesResponse> result = searcher_->SimilarArticles(*request);
     if (!result.ok()) {
       Log(LogLevel::kDebug, "search", "similar articles failed",
@@ -73,8 +110,10 @@ class SearchServiceImpl final : public v1::SearchService::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status GetIndexStatus(grpc::ServerContext*, const v1::GetIndexStatusRequest*,
+  grpc::Status GetIndexStatus(grpc::ServerContext* context, const v1::GetIndexStatusRequest*,
                               v1::GetIndexStatusResponse* response) override {
+    const server::Admission admission(gate_, context, "GetIndexStatus");
+    if (!admission.ok()) return admission.status();
     const FollowerStatus status = follower_->status();
     absl::StatusOr<int64_t> count = searcher_->DocumentCount();
     if (!count.ok()) return server::ToGrpcStatus(count.status());
@@ -100,6 +139,7 @@ class SearchServiceImpl final : public v1::SearchService::Service {
   }
 
  private:
+  server::CallGate* gate_ = nullptr;
   const Searcher* searcher_;
   const LogFollower* follower_;
   std::string index_path_;
@@ -213,6 +253,9 @@ absl::StatusOr<std::unique_ptr<SearchServer>> SearchServer::Start(
   follower_options.compact_after_changes = options.compact_after_changes;
   follower_options.partition = options.partition;
   follower_options.partitions = options.partitions;
+  NEWSEARCH_ASSIGN_OR_RETURN(follower_options.follower_id,
+                             LoadOrCreateFollowerId(options.data_dir));
+  follower_options.resubscribe_interval = options.resubscribe_interval;
   server::ClientTlsFiles ingest_tls{options.ingest_tls_ca_file, options.ingest_tls_cert_file,
                                     options.ingest_tls_key_file, "--ingest_tls_"};
   NEWSEARCH_ASSIGN_OR_RETURN(follower_options.credentials,

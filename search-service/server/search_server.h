@@ -73,6 +73,11 @@ struct SearchServerOptions {
   // outage); an empty one waits for ingest.
   int64_t ready_max_lag = 1000;
   absl::Duration ready_contact_grace = absl::Seconds(10);
+  // Retention (#9): the replica names itself to ingest with the id kept in
+  // DATA_DIR/follower_id (made at first start) and re-opens an idle change
+  // stream this often to report the seq it has committed (see
+  // LogFollowerOptions::resubscribe_interval). Zero = never.
+  absl::Duration resubscribe_interval = absl::Minutes(5);
   // Analyzer variant (`bigrams`, `words`, `words+bigrams`; empty = the
   // default). Recorded in the index; an index built with another one is
   // refused (FAILED_PRECONDITION).

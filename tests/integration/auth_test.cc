@@ -75,6 +75,20 @@ TEST_F(AuthTest, EveryIngestMethodRefusesAMissingToken) {
   EXPECT_EQ(ListedArticles(ingest_->stub(), kIngestToken), 0);
 }
 
+TEST_F(AuthTest, UndecodableRequestWithoutTokenIsUnauthenticatedNotDescribed) {
+  // A request that does not decode never reaches its handler's admission
+  // check; the caller without a token still learns only that it lacks one.
+  for (const char* method : {"GetArticle", "ListArticles", "StreamChanges", "BackupStore"}) {
+    const RawCallResult result = CallRaw(
+        channel_, std::string("/newsearch.v1.IngestService/") + method, {std::string("\xff\xff\xff", 3)});
+    EXPECT_EQ(result.status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << method;
+    EXPECT_THAT(result.status.error_message(), Not(HasSubstr("decoded"))) << method;
+  }
+  const RawCallResult with_token = CallRaw(channel_, "/newsearch.v1.IngestService/GetArticle",
+                                           {std::string("\xff\xff\xff", 3)}, kIngestToken);
+  EXPECT_EQ(with_token.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(AuthTest, WrongTokenIsUnauthenticatedAndStoresNothing) {
   const auto results = CallEveryMethod(channel_, "newsearch.v1.IngestService", "not-the-token");
   for (const auto& [method, status] : results) {

@@ -188,5 +188,86 @@ TEST(HealthTest, AnswersHealthWhileEveryServerThreadIsBusy) {
   EXPECT_TRUE(WaitFor([&] { return search.Search(request, &response).ok(); }, absl::Seconds(10)));
 }
 
+// More client connections than server threads (#9): each of three times as
+// many connections as --grpc_max_threads opens a change stream, and as many
+// again stay idle; the streams that got a thread hold it, the others are
+// refused at once, and a new connection's health check is still answered.
+TEST(HealthTest, AnswersHealthWithMoreConnectionsThanServerThreads) {
+  const std::string root = MakeTempDir("health_connections");
+  constexpr int kThreads = 4;
+  constexpr int kConnections = 3 * kThreads;
+  IngestFixture ingest(root, {absl::StrCat("--grpc_max_threads=", kThreads)});
+  ASSERT_TRUE(ingest.Start());
+  // A channel of its own (its own TCP connection, not a shared subchannel).
+  int channel_number = 0;
+  auto new_connection = [&] {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    args.SetInt("newsearch.test.connection", ++channel_number);
+    auto channel =
+        grpc::CreateCustomChannel(ingest.address(), grpc::InsecureChannelCredentials(), args);
+    EXPECT_TRUE(channel->WaitForConnected(std::chrono::system_clock::now() +
+                                          std::chrono::seconds(10)));
+    return channel;
+  };
+  struct Stream {
+    std::shared_ptr<grpc::Channel> channel;
+    std::unique_ptr<v1::IngestService::Stub> stub;
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientReader<v1::StreamChangesResponse>> reader;
+  };
+  std::vector<std::unique_ptr<Stream>> streams;
+  std::vector<std::shared_ptr<grpc::Channel>> idle;
+  int holding = 0;
+  int refused = 0;
+  for (int i = 0; i < kConnections; ++i) {
+    auto stream = std::make_unique<Stream>();
+    stream->channel = new_connection();
+    stream->stub = v1::IngestService::NewStub(stream->channel);
+    stream->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    stream->reader = stream->stub->StreamChanges(&stream->context, v1::StreamChangesRequest());
+    v1::StreamChangesResponse response;
+    if (stream->reader->Read(&response)) {
+      ++holding;
+      streams.push_back(std::move(stream));
+    } else {
+      const grpc::Status status = stream->reader->Finish();
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+          << status.error_message();
+      ++refused;
+    }
+    idle.push_back(new_connection());
+  }
+  EXPECT_GE(holding, 1);
+  EXPECT_LE(holding, kThreads);
+  EXPECT_GE(refused, kConnections - kThreads);
+
+  // Every thread is taken and 2x kConnections connections are open, yet a
+  // new connection (and every idle one) gets its health answered.
+  EXPECT_EQ(HealthStatus(new_connection(), ""), HealthCheckResponse::SERVING);
+  EXPECT_EQ(HealthStatus(new_connection(), "newsearch.v1.IngestService"),
+            HealthCheckResponse::SERVING);
+  for (const auto& channel : idle) {
+    EXPECT_EQ(HealthStatus(channel, "liveness"), HealthCheckResponse::SERVING);
+  }
+
+  for (auto& stream : streams) stream->context.TryCancel();
+  for (auto& stream : streams) {
+    v1::StreamChangesResponse ignored;
+    while (stream->reader->Read(&ignored)) {
+    }
+    stream->reader->Finish();
+  }
+  // The streams notice the cancel by their next heartbeat and free their
+  // threads; then calls are served again.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        grpc::ClientContext context;
+        v1::ListArticlesResponse response;
+        return ingest.stub().ListArticles(&context, v1::ListArticlesRequest(), &response).ok();
+      },
+      absl::Seconds(10)));
+}
+
 }  // namespace
 }  // namespace newsearch::testing

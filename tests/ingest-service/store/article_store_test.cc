@@ -114,7 +114,7 @@ TEST_F(ArticleStoreTest, OpenCreatesMissingDirectoryAndStartsEmpty) {
   auto count = store->CountLive();
   ASSERT_TRUE(count.ok()) << count.status();
   EXPECT_EQ(*count, 0);
-  EXPECT_EQ(QueryInt("PRAGMA user_version"), 2);
+  EXPECT_EQ(QueryInt("PRAGMA user_version"), 3);
   EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
 }
 
@@ -892,8 +892,9 @@ PRAGMA user_version = 1;
   }
   auto store = OpenStore(false);
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(QueryInt("PRAGMA user_version"), 2);
+  EXPECT_EQ(QueryInt("PRAGMA user_version"), 3);
   EXPECT_EQ(store->HeadSeq(), 1);
+  EXPECT_EQ(store->PurgedThroughSeq(), 0);
   EXPECT_EQ(store->Get("old")->page_id(), "oldpage");
   auto pages = store->ListPages("", 10);
   ASSERT_TRUE(pages.ok()) << pages.status();
