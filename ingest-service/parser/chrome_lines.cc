@@ -1,0 +1,265 @@
+#include "ingest-service/parser/chrome_lines.h"
+
+#include <cstring>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "ingest-service/parser/text_util.h"
+
+namespace newsearch::ingest {
+namespace {
+
+// Footer lines are short; a longer line that mentions copyright is a story.
+constexpr size_t kMaxFooterCodePoints = 120;
+constexpr size_t kMaxListItemCodePoints = 40;
+constexpr size_t kMinProseCodePoints = 30;
+
+// Words that only a page frame uses, wherever they stand in a short line.
+constexpr const char* kFooterWords[] = {
+    "版权所有", "版權所有", "版权归", "版權歸", "All Rights Reserved", "all rights reserved",
+    "Copyright", "COPYRIGHT", "copyright", "©", "禁止转载", "禁止轉載", "不得转载", "不得轉載",
+    "转载请注明", "轉載請註明", "免责声明", "免責聲明", "不代表本网", "不代表本站",
+    "不代表本報", "不代表本报", "不代表本網", "仅代表作者", "僅代表作者", "如有侵权",
+    "如有侵權", "ICP备", "ICP證", "ICP证", "ICP備", "公网安备", "公網安備",
+    "新闻信息服务许可证", "新聞信息服務許可證", "网络文化经营许可证", "增值电信业务经营许可证",
+    "违法和不良信息", "違法和不良信息", "隐私权政策", "隱私權政策"};
+
+// Words of a frame that body text may also use (`举报电话`): chrome only in a
+// short line that is not a sentence.
+constexpr const char* kShortFooterWords[] = {
+    "人参与", "人參與", "条评论", "條評論", "我来说两句", "我來說兩句", "查看全部评论",
+    "查看全部評論", "联系我们", "聯絡我們", "聯繫我們", "关于我们", "關於我們", "打开APP",
+    "打開APP", "下载APP", "下載APP", "下载客户端", "下載客戶端", "手机看新闻", "手機看新聞",
+    "点击关注", "點擊關注", "举报电话", "舉報電話", "举报邮箱", "舉報郵箱", "阅读原文",
+    "閱讀原文"};
+
+// Group and account invitations: one of these with a group number, or with
+// an inviting verb (s07's body mentions a QQ group without either).
+constexpr const char* kGroupWords[] = {"QQ群", "QQ羣", "qq群", "微信群", "读者群", "讀者群",
+                                       "粉丝群", "粉絲群", "添加微信", "加微信"};
+constexpr const char* kInviteWords[] = {"欢迎加入", "歡迎加入", "扫码", "掃碼", "长按", "長按",
+                                        "爆料", "请加", "請加"};
+
+constexpr size_t kMaxShortFooterCodePoints = 40;
+constexpr size_t kMinGroupNumberDigits = 5;
+
+// Starts of previous/next-article links and comment counters.
+constexpr const char* kFooterStarts[] = {
+    "上一篇", "下一篇", "上一條", "下一條", "上一条", "下一条", "上一則", "下一則",
+    "上一页", "下一页", "上一頁", "下一頁", "网友评论", "網友評論", "评论（", "評論（",
+    "评论(", "評論(", "—END—", "本文已被阅读", "本文已被閱讀"};
+
+// Chrome inside brackets, kept apart or at the ends of another line.
+constexpr const char* kBracketTokens[] = {
+    "纠错", "糾錯", "我要纠错", "我要糾錯", "打印", "列印", "关闭", "關閉", "关闭窗口",
+    "關閉窗口", "关闭视窗", "關閉視窗", "收藏", "分享", "评论", "評論", "返回顶部", "返回頂部"};
+
+struct Heading {
+  const char* text;
+  TrailerKind kind;
+};
+constexpr Heading kHeadings[] = {
+    {"相关阅读", TrailerKind::kReadingList}, {"相關閱讀", TrailerKind::kReadingList},
+    {"相关稿件", TrailerKind::kReadingList}, {"相關稿件", TrailerKind::kReadingList},
+    {"相关新闻", TrailerKind::kReadingList}, {"相關新聞", TrailerKind::kReadingList},
+    {"相关文章", TrailerKind::kReadingList}, {"相關文章", TrailerKind::kReadingList},
+    {"相关报道", TrailerKind::kReadingList}, {"相關報導", TrailerKind::kReadingList},
+    {"相关链接", TrailerKind::kReadingList}, {"相關鏈接", TrailerKind::kReadingList},
+    {"延伸阅读", TrailerKind::kReadingList}, {"延伸閱讀", TrailerKind::kReadingList},
+    {"推荐阅读", TrailerKind::kReadingList}, {"推薦閱讀", TrailerKind::kReadingList},
+    {"更多阅读", TrailerKind::kReadingList}, {"更多閱讀", TrailerKind::kReadingList},
+    {"热点推荐", TrailerKind::kReadingList}, {"熱點推薦", TrailerKind::kReadingList},
+    {"热门推荐", TrailerKind::kReadingList}, {"熱門推薦", TrailerKind::kReadingList},
+    {"精彩推荐", TrailerKind::kReadingList}, {"精彩推薦", TrailerKind::kReadingList},
+    {"编辑推荐", TrailerKind::kReadingList}, {"編輯推薦", TrailerKind::kReadingList},
+    {"热门排行", TrailerKind::kReadingList}, {"熱門排行", TrailerKind::kReadingList},
+    {"点击排行", TrailerKind::kReadingList}, {"點擊排行", TrailerKind::kReadingList},
+    {"大家都在看", TrailerKind::kReadingList}, {"猜你喜欢", TrailerKind::kReadingList},
+    {"猜你喜歡", TrailerKind::kReadingList}, {"为你推荐", TrailerKind::kReadingList},
+    {"為你推薦", TrailerKind::kReadingList}, {"为您推荐", TrailerKind::kReadingList},
+    {"热门文章", TrailerKind::kReadingList}, {"熱門文章", TrailerKind::kReadingList},
+    {"热点新闻", TrailerKind::kReadingList}, {"熱點新聞", TrailerKind::kReadingList},
+    {"更多精彩", TrailerKind::kReadingList}, {"往期回顾", TrailerKind::kFinal},
+    {"往期回顧", TrailerKind::kFinal},       {"网友评论", TrailerKind::kFinal},
+    {"網友評論", TrailerKind::kFinal},       {"热门评论", TrailerKind::kFinal},
+    {"熱門評論", TrailerKind::kFinal},       {"友情链接", TrailerKind::kFinal},
+    {"友情鏈接", TrailerKind::kFinal},       {"友情連結", TrailerKind::kFinal}};
+
+constexpr size_t kMaxHeadingCodePoints = 30;
+
+bool ContainsAny(absl::string_view line, const char* const* words, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (absl::StrContains(line, words[i])) return true;
+  }
+  return false;
+}
+
+bool IsBracketToken(absl::string_view s) {
+  for (const char* t : kBracketTokens) {
+    if (s == t) return true;
+  }
+  return false;
+}
+
+// Strips one bracketed chrome token at the start (`at_end` false) or end.
+bool StripOne(absl::string_view* s, bool at_end) {
+  for (const auto& [open, close] : {std::pair<const char*, const char*>{"【", "】"},
+                                    {"[", "]"}, {"〔", "〕"}}) {
+    if (!at_end && text::StartsWith(*s, open)) {
+      const size_t c = s->find(close);
+      if (c == absl::string_view::npos) continue;
+      const absl::string_view inner =
+          text::Trim(s->substr(std::strlen(open), c - std::strlen(open)));
+      if (!IsBracketToken(inner)) continue;
+      s->remove_prefix(c + std::strlen(close));
+      *s = text::Trim(*s);
+      return true;
+    }
+    if (at_end && text::EndsWith(*s, close)) {
+      const size_t o = s->rfind(open);
+      if (o == absl::string_view::npos) continue;
+      const absl::string_view inner = text::Trim(
+          s->substr(o + std::strlen(open), s->size() - o - std::strlen(open) - std::strlen(close)));
+      if (!IsBracketToken(inner)) continue;
+      *s = text::Trim(s->substr(0, o));
+      return true;
+    }
+  }
+  return false;
+}
+
+bool IsBullet(char32_t cp) {
+  return cp == 0xB7 || cp == 0x2022 || cp == 0x25AA || cp == 0x25CF || cp == 0x25A0 ||
+         cp == 0x25B6 || cp == 0x25BA || cp == 0x30FB || cp == '*' || cp == '-' ||
+         cp == 0x2014 || cp == 0x25C6 || cp == 0x25C7 || cp == 0x2605 || cp == 0x2606;
+}
+
+bool EndsWithSentencePunct(absl::string_view s) {
+  for (const char* end : {"。", "！", "？", "!", "?", "…", "；", "。”", "！”", "？”", "。」"}) {
+    if (text::EndsWith(s, end)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool IsFooterChromeLine(absl::string_view line) {
+  if (line.empty() || text::CodePointCount(line) > kMaxFooterCodePoints) return false;
+  for (const char* start : kFooterStarts) {
+    if (!text::StartsWith(line, start)) continue;
+    // `上一篇：标题` or a bare `上一篇`; not a sentence that begins so.
+    const absl::string_view rest = text::Trim(line.substr(std::strlen(start)));
+    if (rest.empty() || text::StartsWith(rest, ":") || text::StartsWith(rest, "：") ||
+        text::StartsWith(rest, "（") || text::StartsWith(rest, "(") ||
+        text::StartsWith(rest, "-") || text::StartsWith(rest, "—") ||
+        (text::CodePointCount(line) <= kMaxListItemCodePoints &&
+         !EndsWithSentencePunct(line))) {
+      return true;
+    }
+  }
+  if (ContainsAny(line, kFooterWords, sizeof(kFooterWords) / sizeof(kFooterWords[0]))) {
+    return true;
+  }
+  const size_t length = text::CodePointCount(line);
+  if (length <= kMaxShortFooterCodePoints && !EndsWithSentencePunct(line) &&
+      ContainsAny(line, kShortFooterWords,
+                  sizeof(kShortFooterWords) / sizeof(kShortFooterWords[0]))) {
+    return true;
+  }
+  if (ContainsAny(line, kGroupWords, sizeof(kGroupWords) / sizeof(kGroupWords[0]))) {
+    if (ContainsAny(line, kInviteWords, sizeof(kInviteWords) / sizeof(kInviteWords[0]))) {
+      return true;
+    }
+    size_t run = 0;
+    for (char c : line) {
+      run = absl::ascii_isdigit(c) ? run + 1 : 0;
+      if (run >= kMinGroupNumberDigits) return true;
+    }
+  }
+  return false;
+}
+
+std::string StripChromeBrackets(absl::string_view line) {
+  absl::string_view s = text::Trim(line);
+  bool stripped = false;
+  while (StripOne(&s, /*at_end=*/false)) stripped = true;
+  while (StripOne(&s, /*at_end=*/true)) stripped = true;
+  if (!stripped || s.empty()) return std::string(text::Trim(line));
+  return std::string(s);
+}
+
+TrailerKind TrailerHeadingKind(absl::string_view line) {
+  if (text::CodePointCount(line) > kMaxHeadingCodePoints) return TrailerKind::kNone;
+  absl::string_view rest = line;
+  for (const char* open : {"【", "[", "■", "□", "▶", "●", ">>", "》", "〔"}) {
+    if (text::StartsWith(rest, open)) {
+      rest.remove_prefix(std::strlen(open));
+      break;
+    }
+  }
+  rest = text::Trim(rest);
+  for (const Heading& h : kHeadings) {
+    if (text::StartsWith(rest, h.text)) return h.kind;
+  }
+  return TrailerKind::kNone;
+}
+
+bool IsHeadlineListItem(absl::string_view line) {
+  if (line.empty()) return false;
+  size_t pos = 0;
+  const char32_t first = text::NextCodePoint(line, &pos);
+  const size_t length = text::CodePointCount(line);
+  // `· 标题`, `1 标题`, `• 以深度新闻…。` (an item may carry a summary).
+  const bool bulleted = IsBullet(first) || (first >= '0' && first <= '9' && pos < line.size() &&
+                                            (line[pos] == ' ' || line[pos] == '.' ||
+                                             line[pos] == ')'));
+  if (bulleted) return length <= 3 * kMaxListItemCodePoints;
+  if (length > kMaxListItemCodePoints || text::HanCount(line) < 2) return false;
+  return !EndsWithSentencePunct(line);
+}
+
+bool IsProseParagraph(absl::string_view line) {
+  if (text::CodePointCount(line) < kMinProseCodePoints) return false;
+  for (const char* mark : {"。", "！", "？", "!", "?"}) {
+    if (absl::StrContains(line, mark)) return true;
+  }
+  return false;
+}
+
+size_t FindTrailer(const std::vector<std::string>& texts, std::vector<bool>* in_body_list) {
+  in_body_list->assign(texts.size(), false);
+  constexpr int kMinResumedParagraphs = 2;
+  size_t non_blank = 0;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    if (texts[i].empty()) continue;
+    // A `相关阅读` in the first lines is a menu entry, not the trailer.
+    const TrailerKind kind = non_blank >= 2 ? TrailerHeadingKind(texts[i]) : TrailerKind::kNone;
+    ++non_blank;
+    if (kind == TrailerKind::kNone) continue;
+    if (kind == TrailerKind::kFinal) return i;
+    // The list: items, chrome and blank lines after the heading.
+    // (HTML pages may have lost the link items already.)
+    size_t j = i + 1;
+    while (j < texts.size() &&
+           (texts[j].empty() || IsFooterChromeLine(texts[j]) ||
+            (IsHeadlineListItem(texts[j]) &&
+             TrailerHeadingKind(texts[j]) == TrailerKind::kNone))) {
+      ++j;
+    }
+    int prose = 0;
+    for (size_t k = j; k < texts.size() && prose < kMinResumedParagraphs; ++k) {
+      if (TrailerHeadingKind(texts[k]) != TrailerKind::kNone) break;
+      size_t pos = 0;
+      const char32_t first = texts[k].empty() ? 0 : text::NextCodePoint(texts[k], &pos);
+      if (IsProseParagraph(texts[k]) && !IsBullet(first) && !IsFooterChromeLine(texts[k])) {
+        ++prose;
+      }
+    }
+    if (prose < kMinResumedParagraphs) return i;
+    for (size_t k = i; k < j; ++k) (*in_body_list)[k] = true;
+    i = j - 1;
+  }
+  return texts.size();
+}
+
+}  // namespace newsearch::ingest
