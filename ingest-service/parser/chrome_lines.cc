@@ -22,7 +22,9 @@ constexpr const char* kFooterWords[] = {
     "不代表本報", "不代表本报", "不代表本網", "仅代表作者", "僅代表作者", "如有侵权",
     "如有侵權", "ICP备", "ICP證", "ICP证", "ICP備", "公网安备", "公網安備",
     "新闻信息服务许可证", "新聞信息服務許可證", "网络文化经营许可证", "增值电信业务经营许可证",
-    "违法和不良信息", "違法和不良信息", "隐私权政策", "隱私權政策"};
+    "违法和不良信息", "違法和不良信息", "隐私权政策", "隱私權政策", "特别声明", "特別聲明",
+    "郑重声明", "鄭重聲明", "凡注明", "凡本网注明", "凡本網註明", "转载目的在于",
+    "轉載目的在於", "版权归原作者", "版權歸原作者", "网站备案号", "網站備案號"};
 
 // Words of a frame that body text may also use (`举报电话`): chrome only in a
 // short line that is not a sentence.
@@ -31,7 +33,8 @@ constexpr const char* kShortFooterWords[] = {
     "查看全部評論", "联系我们", "聯絡我們", "聯繫我們", "关于我们", "關於我們", "打开APP",
     "打開APP", "下载APP", "下載APP", "下载客户端", "下載客戶端", "手机看新闻", "手機看新聞",
     "点击关注", "點擊關注", "举报电话", "舉報電話", "举报邮箱", "舉報郵箱", "阅读原文",
-    "閱讀原文"};
+    "閱讀原文", "跟帖", "查看评论", "查看評論", "投稿邮箱", "投稿郵箱", "网友评论",
+    "網友評論", "欢迎关注", "歡迎關注"};
 
 // Group and account invitations: one of these with a group number, or with
 // an inviting verb (s07's body mentions a QQ group without either).
@@ -43,8 +46,10 @@ constexpr const char* kInviteWords[] = {"欢迎加入", "歡迎加入", "扫码"
 constexpr size_t kMaxShortFooterCodePoints = 40;
 constexpr size_t kMinGroupNumberDigits = 5;
 
-// Starts of previous/next-article links and comment counters.
+// Starts of previous/next-article links and comment counters (after an
+// opening bracket or arrow, `【上一篇】`, `« 上一篇`).
 constexpr const char* kFooterStarts[] = {
+    "上篇:", "下篇:", "上篇：", "下篇：",
     "上一篇", "下一篇", "上一條", "下一條", "上一条", "下一条", "上一則", "下一則",
     "上一页", "下一页", "上一頁", "下一頁", "网友评论", "網友評論", "评论（", "評論（",
     "评论(", "評論(", "—END—", "本文已被阅读", "本文已被閱讀"};
@@ -79,9 +84,28 @@ constexpr Heading kHeadings[] = {
     {"為你推薦", TrailerKind::kReadingList}, {"为您推荐", TrailerKind::kReadingList},
     {"热门文章", TrailerKind::kReadingList}, {"熱門文章", TrailerKind::kReadingList},
     {"热点新闻", TrailerKind::kReadingList}, {"熱點新聞", TrailerKind::kReadingList},
-    {"更多精彩", TrailerKind::kReadingList}, {"往期回顾", TrailerKind::kFinal},
+    {"更多精彩", TrailerKind::kReadingList}, {"相关专题", TrailerKind::kReadingList},
+    {"相關專題", TrailerKind::kReadingList}, {"相关推荐", TrailerKind::kReadingList},
+    {"相關推薦", TrailerKind::kReadingList}, {"相关资讯", TrailerKind::kReadingList},
+    {"相關資訊", TrailerKind::kReadingList}, {"新闻推荐", TrailerKind::kReadingList},
+    {"新聞推薦", TrailerKind::kReadingList}, {"今日推荐", TrailerKind::kReadingList},
+    {"今日推薦", TrailerKind::kReadingList}, {"今日热点", TrailerKind::kReadingList},
+    {"今日熱點", TrailerKind::kReadingList}, {"热门新闻", TrailerKind::kReadingList},
+    {"熱門新聞", TrailerKind::kReadingList}, {"最新新闻", TrailerKind::kReadingList},
+    {"最新新聞", TrailerKind::kReadingList}, {"最新资讯", TrailerKind::kReadingList},
+    {"最新資訊", TrailerKind::kReadingList}, {"更多新闻", TrailerKind::kReadingList},
+    {"更多新聞", TrailerKind::kReadingList}, {"热门阅读", TrailerKind::kReadingList},
+    {"熱門閱讀", TrailerKind::kReadingList}, {"阅读排行", TrailerKind::kReadingList},
+    {"閱讀排行", TrailerKind::kReadingList}, {"本周热点", TrailerKind::kReadingList},
+    {"本週熱點", TrailerKind::kReadingList}, {"看了本文的人还看了", TrailerKind::kReadingList},
+    {"专题推荐", TrailerKind::kReadingList}, {"專題推薦", TrailerKind::kReadingList},
+    {"往期回顾", TrailerKind::kFinal},
     {"往期回顧", TrailerKind::kFinal},       {"网友评论", TrailerKind::kFinal},
-    {"網友評論", TrailerKind::kFinal},       {"热门评论", TrailerKind::kFinal},
+    {"網友評論", TrailerKind::kFinal},       {"最新评论", TrailerKind::kFinal},
+    {"最新評論", TrailerKind::kFinal},       {"全部评论", TrailerKind::kFinal},
+    {"全部評論", TrailerKind::kFinal},       {"精彩评论", TrailerKind::kFinal},
+    {"精彩評論", TrailerKind::kFinal},       {"网友跟帖", TrailerKind::kFinal},
+    {"網友跟帖", TrailerKind::kFinal},       {"热门评论", TrailerKind::kFinal},
     {"熱門評論", TrailerKind::kFinal},       {"友情链接", TrailerKind::kFinal},
     {"友情鏈接", TrailerKind::kFinal},       {"友情連結", TrailerKind::kFinal}};
 
@@ -145,10 +169,23 @@ bool EndsWithSentencePunct(absl::string_view s) {
 
 bool IsFooterChromeLine(absl::string_view line) {
   if (line.empty() || text::CodePointCount(line) > kMaxFooterCodePoints) return false;
+  absl::string_view head = line;
+  for (const char* open : {"【", "[", "<<", "«", "←", "<", "〔"}) {
+    if (text::StartsWith(head, open)) {
+      head = text::Trim(head.substr(std::strlen(open)));
+      break;
+    }
+  }
   for (const char* start : kFooterStarts) {
-    if (!text::StartsWith(line, start)) continue;
+    if (!text::StartsWith(head, start)) continue;
     // `上一篇：标题` or a bare `上一篇`; not a sentence that begins so.
-    const absl::string_view rest = text::Trim(line.substr(std::strlen(start)));
+    absl::string_view rest = text::Trim(head.substr(std::strlen(start)));
+    for (const char* close : {"】", "]", "〕"}) {
+      if (text::StartsWith(rest, close)) {
+        rest = text::Trim(rest.substr(std::strlen(close)));
+        if (rest.empty() || !EndsWithSentencePunct(rest)) return true;
+      }
+    }
     if (rest.empty() || text::StartsWith(rest, ":") || text::StartsWith(rest, "：") ||
         text::StartsWith(rest, "（") || text::StartsWith(rest, "(") ||
         text::StartsWith(rest, "-") || text::StartsWith(rest, "—") ||
@@ -161,10 +198,17 @@ bool IsFooterChromeLine(absl::string_view line) {
     return true;
   }
   const size_t length = text::CodePointCount(line);
-  if (length <= kMaxShortFooterCodePoints && !EndsWithSentencePunct(line) &&
-      ContainsAny(line, kShortFooterWords,
-                  sizeof(kShortFooterWords) / sizeof(kShortFooterWords[0]))) {
-    return true;
+  if (length <= kMaxShortFooterCodePoints && !EndsWithSentencePunct(line)) {
+    if (ContainsAny(line, kShortFooterWords,
+                    sizeof(kShortFooterWords) / sizeof(kShortFooterWords[0]))) {
+      return true;
+    }
+    // `下载南岭新闻客户端`, `打开XX客户端，阅读全文`.
+    if ((absl::StrContains(line, "客户端") || absl::StrContains(line, "客戶端")) &&
+        (absl::StrContains(line, "下载") || absl::StrContains(line, "下載") ||
+         absl::StrContains(line, "打开") || absl::StrContains(line, "打開"))) {
+      return true;
+    }
   }
   if (ContainsAny(line, kGroupWords, sizeof(kGroupWords) / sizeof(kGroupWords[0]))) {
     if (ContainsAny(line, kInviteWords, sizeof(kInviteWords) / sizeof(kInviteWords[0]))) {
@@ -215,6 +259,11 @@ bool IsHeadlineListItem(absl::string_view line) {
                                              line[pos] == ')'));
   if (bulleted) return length <= 3 * kMaxListItemCodePoints;
   if (length > kMaxListItemCodePoints || text::HanCount(line) < 2) return false;
+  // A quotation standing alone is a subhead or a quote, not a link.
+  if ((text::StartsWith(line, "“") && text::EndsWith(line, "”")) ||
+      (text::StartsWith(line, "「") && text::EndsWith(line, "」"))) {
+    return false;
+  }
   return !EndsWithSentencePunct(line);
 }
 

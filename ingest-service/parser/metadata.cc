@@ -237,6 +237,13 @@ constexpr Label kLabels[] = {
     {"責編", Field::kEditor},     {"时间", Field::kDate},       {"時間", Field::kDate},
     {"日期", Field::kDate},       {"浏览", Field::kIgnored},    {"点击", Field::kIgnored},
     {"阅读", Field::kIgnored},    {"字号", Field::kIgnored},
+    // Other credits that end an editor's value (`编辑：张三 校对：李四`).
+    {"校对", Field::kIgnored},    {"校對", Field::kIgnored},    {"审核", Field::kIgnored},
+    {"審核", Field::kIgnored},    {"审校", Field::kIgnored},    {"審校", Field::kIgnored},
+    {"终审", Field::kIgnored},    {"終審", Field::kIgnored},    {"监制", Field::kIgnored},
+    {"監製", Field::kIgnored},    {"统筹", Field::kIgnored},    {"統籌", Field::kIgnored},
+    {"策划", Field::kIgnored},    {"策劃", Field::kIgnored},    {"主编", Field::kIgnored},
+    {"主編", Field::kIgnored},
 };
 
 // Reporter titles dropped before names (`本报记者 宋爽` -> `宋爽`).

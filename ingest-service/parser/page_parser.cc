@@ -367,17 +367,23 @@ void MarkTrailingHeadlineList(std::vector<Line>* lines, size_t* text_line_count)
   }
 }
 
-// True when some paragraph is running text (a sentence, not a headline
-// link): a page without one is navigation.
-bool HasRunningText(const std::vector<std::string>& paragraphs) {
-  constexpr size_t kMinSentenceCodePoints = 10;
+// Han characters in the paragraphs of running text: those with a full stop,
+// question or exclamation mark, or long ones with a comma. Headline and
+// link lines have none; a page that has fewer than kMinBodyHan is
+// navigation.
+size_t RunningTextHan(const std::vector<std::string>& paragraphs) {
+  constexpr size_t kMinCommaParagraphCodePoints = 30;
+  size_t han = 0;
   for (const std::string& p : paragraphs) {
-    if (text::CodePointCount(p) < kMinSentenceCodePoints) continue;
+    bool running = false;
     for (const char* mark : {"。", "！", "？", "!", "?"}) {
-      if (absl::StrContains(p, mark)) return true;
+      running = running || absl::StrContains(p, mark);
     }
+    running = running || ((absl::StrContains(p, "，") || absl::StrContains(p, ",")) &&
+                          text::CodePointCount(p) >= kMinCommaParagraphCodePoints);
+    if (running) han += text::HanCount(p);
   }
-  return false;
+  return han;
 }
 
 // Metadata read from the lines above a multi-article page's first article.
@@ -534,10 +540,11 @@ absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all, size_t be
         " Chinese characters after removing navigation and chrome (at least ", kMinBodyHan,
         " needed)"));
   }
-  if (!HasRunningText(paragraphs)) {
+  if (const size_t running = RunningTextHan(paragraphs); running < kMinBodyHan) {
     return absl::InvalidArgumentError(absl::StrCat(
         "page holds no article: only navigation (", paragraphs.size(),
-        " headline or link lines below the title, not one sentence of running text)"));
+        " headline or link lines below the title, ", running,
+        " Chinese characters of running text; at least ", kMinBodyHan, " needed)"));
   }
 
   if (date) {
@@ -624,6 +631,8 @@ absl::StatusOr<ParsedPage> PageParser::Parse(const PageInput& input) const {
   // Editors printed after the trailer (the last line of many pages) are kept.
   std::vector<std::string> late_editors;
   for (size_t i = trailer; i < texts.size(); ++i) {
+    // Every editor label has 编 or 編 (美编, 责任编辑).
+    if (!absl::StrContains(texts[i], "编") && !absl::StrContains(texts[i], "編")) continue;
     std::optional<LineMetadata> meta = ParseMetadataLine(texts[i]);
     if (meta && !meta->editors.empty() && !meta->date && meta->source.empty() &&
         meta->authors.empty()) {

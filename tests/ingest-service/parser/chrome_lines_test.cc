@@ -33,6 +33,10 @@ TEST(IsFooterChromeLineTest, ClassifiesLines) {
       {"违法和不良信息举报电话：0816-1234567", true, "reporting hotline"},
       {"手机看新闻　打开APP", true, "app banner"},
       {"—END—", true, "end mark"},
+      {"【上一篇】南岭市公交新开三条夜班线路", true, "bracketed previous-article link"},
+      {"下载南岭新闻客户端，看更多本地新闻", true, "app download prompt"},
+      {"凡注明“来源：南岭日报”的作品，版权均属南岭日报社。", true, "copyright notice variant"},
+      {"共有12条跟帖", true, "follow-up counter"},
       {"村民可以拨打举报电话，也可以到村委会反映情况，工作人员会在三个工作日内答复。", false,
        "body text about a hotline"},
       {"村干部在微信群里发布通知，提醒村民注意防汛。", false,
@@ -106,6 +110,7 @@ TEST(IsHeadlineListItemTest, ClassifiesLines) {
   EXPECT_TRUE(IsHeadlineListItem("1 颱風外圍環流影響 東部山區慎防豪雨"));
   EXPECT_TRUE(IsHeadlineListItem("县城夜市复苏 摊主月入过万"));
   EXPECT_FALSE(IsHeadlineListItem("创新涌动的路桥，互联网企业发展势头良好。"));
+  EXPECT_FALSE(IsHeadlineListItem("“我們一起努力，打造清朗網絡空間”")) << "a quoted subhead";
 }
 
 }  // namespace

@@ -36,6 +36,8 @@ TEST(ParseMetadataLineTest, ReadsEditorsOfEveryForm) {
        "two roles in one bracket"},
       {"编辑丨刘思琪　责编丨钱晓峰", true, {}, {"刘思琪", "钱晓峰"}, "two `丨` labels"},
       {"美術編輯：張雅婷", true, {}, {"張雅婷"}, "traditional art editor"},
+      {"本版编辑：任佳琪 校对：孙磊 审核：王强", true, {}, {"任佳琪"},
+       "proofreader and reviewer end the editor's value and are not editors"},
       {"文丨王嘉禾", true, {"王嘉禾"}, {}, "a WeChat byline is an author, not an editor"},
       {"作者：朱立群 编辑：周敏", true, {"朱立群"}, {"周敏"}, "author and editor apart"},
       {"编辑部门今天发布了新的规定。", false, {}, {}, "a sentence about an editorial office"},
