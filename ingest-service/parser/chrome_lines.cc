@@ -1,7 +1,11 @@
 #include "ingest-service/parser/chrome_lines.h"
 
+#include <cstdint>
 #include <cstring>
+#include <utility>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "ingest-service/parser/text_util.h"
@@ -111,11 +115,69 @@ constexpr Heading kHeadings[] = {
 
 constexpr size_t kMaxHeadingCodePoints = 30;
 
-bool ContainsAny(absl::string_view line, const char* const* words, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    if (absl::StrContains(line, words[i])) return true;
+// The word lists above, found in one pass over a line: every line of every
+// page is tested, so scanning it once per word would be the parser's
+// hottest loop.
+enum WordList : uint8_t {
+  kFooterList = 1,
+  kShortFooterList = 2,
+  kGroupList = 4,
+  kInviteList = 8,
+  kAppList = 16,      // 客户端
+  kAppVerbList = 32,  // 下载, 打开
+};
+
+class WordIndex {
+ public:
+  WordIndex() : heads_(1 << 16, false) {
+    static constexpr const char* kApp[] = {"客户端", "客戶端"};
+    static constexpr const char* kAppVerbs[] = {"下载", "下載", "打开", "打開"};
+    Add(kFooterWords, kFooterList);
+    Add(kShortFooterWords, kShortFooterList);
+    Add(kGroupWords, kGroupList);
+    Add(kInviteWords, kInviteList);
+    Add(kApp, kAppList);
+    Add(kAppVerbs, kAppVerbList);
   }
-  return false;
+
+  // The lists that have a word in `line`, OR-ed.
+  uint8_t Match(absl::string_view line) const {
+    uint8_t found = 0;
+    for (size_t i = 0; i + 1 < line.size(); ++i) {
+      const uint16_t head = Head(line, i);
+      if (!heads_[head]) continue;
+      for (const Entry& e : buckets_.at(head)) {
+        if ((found & e.list) == 0 && line.substr(i, e.word.size()) == e.word) found |= e.list;
+      }
+    }
+    return found;
+  }
+
+ private:
+  struct Entry {
+    absl::string_view word;
+    uint8_t list;
+  };
+  template <size_t N>
+  void Add(const char* const (&words)[N], uint8_t list) {
+    for (const char* word : words) {
+      const uint16_t head = Head(word, 0);
+      heads_[head] = true;
+      buckets_[head].push_back({word, list});
+    }
+  }
+  // Every word is at least two bytes (`©`).
+  static uint16_t Head(absl::string_view s, size_t i) {
+    return static_cast<uint16_t>(static_cast<unsigned char>(s[i]) << 8 |
+                                 static_cast<unsigned char>(s[i + 1]));
+  }
+  std::vector<bool> heads_;
+  absl::flat_hash_map<uint16_t, std::vector<Entry>> buckets_;
+};
+
+const WordIndex& Words() {
+  static const auto* const kIndex = new WordIndex();
+  return *kIndex;
 }
 
 bool IsBracketToken(absl::string_view s) {
@@ -168,7 +230,11 @@ bool EndsWithSentencePunct(absl::string_view s) {
 }  // namespace
 
 bool IsFooterChromeLine(absl::string_view line) {
-  if (line.empty() || text::CodePointCount(line) > kMaxFooterCodePoints) return false;
+  // (A code point is at most 4 bytes: the byte test spares most counting.)
+  if (line.empty() || line.size() > 4 * kMaxFooterCodePoints ||
+      text::CodePointCount(line) > kMaxFooterCodePoints) {
+    return false;
+  }
   absl::string_view head = line;
   for (const char* open : {"【", "[", "<<", "«", "←", "<", "〔"}) {
     if (text::StartsWith(head, open)) {
@@ -176,7 +242,12 @@ bool IsFooterChromeLine(absl::string_view line) {
       break;
     }
   }
+  size_t first_end = 0;
+  const char32_t first = head.empty() ? 0 : text::NextCodePoint(head, &first_end);
+  const bool may_start = first == U'上' || first == U'下' || first == U'网' || first == U'網' ||
+                         first == U'评' || first == U'評' || first == U'—' || first == U'本';
   for (const char* start : kFooterStarts) {
+    if (!may_start) break;
     if (!text::StartsWith(head, start)) continue;
     // `上一篇：标题` or a bare `上一篇`; not a sentence that begins so.
     absl::string_view rest = text::Trim(head.substr(std::strlen(start)));
@@ -194,26 +265,16 @@ bool IsFooterChromeLine(absl::string_view line) {
       return true;
     }
   }
-  if (ContainsAny(line, kFooterWords, sizeof(kFooterWords) / sizeof(kFooterWords[0]))) {
-    return true;
-  }
-  const size_t length = text::CodePointCount(line);
-  if (length <= kMaxShortFooterCodePoints && !EndsWithSentencePunct(line)) {
-    if (ContainsAny(line, kShortFooterWords,
-                    sizeof(kShortFooterWords) / sizeof(kShortFooterWords[0]))) {
-      return true;
-    }
+  const uint8_t found = Words().Match(line);
+  if (found == 0) return false;
+  if (found & kFooterList) return true;
+  if (text::CodePointCount(line) <= kMaxShortFooterCodePoints && !EndsWithSentencePunct(line)) {
+    if (found & kShortFooterList) return true;
     // `下载南岭新闻客户端`, `打开XX客户端，阅读全文`.
-    if ((absl::StrContains(line, "客户端") || absl::StrContains(line, "客戶端")) &&
-        (absl::StrContains(line, "下载") || absl::StrContains(line, "下載") ||
-         absl::StrContains(line, "打开") || absl::StrContains(line, "打開"))) {
-      return true;
-    }
+    if ((found & kAppList) && (found & kAppVerbList)) return true;
   }
-  if (ContainsAny(line, kGroupWords, sizeof(kGroupWords) / sizeof(kGroupWords[0]))) {
-    if (ContainsAny(line, kInviteWords, sizeof(kInviteWords) / sizeof(kInviteWords[0]))) {
-      return true;
-    }
+  if (found & kGroupList) {
+    if (found & kInviteList) return true;
     size_t run = 0;
     for (char c : line) {
       run = absl::ascii_isdigit(c) ? run + 1 : 0;
@@ -223,17 +284,20 @@ bool IsFooterChromeLine(absl::string_view line) {
   return false;
 }
 
-std::string StripChromeBrackets(absl::string_view line) {
-  absl::string_view s = text::Trim(line);
+std::string StripChromeBrackets(std::string line) {
+  absl::string_view s = line;
   bool stripped = false;
   while (StripOne(&s, /*at_end=*/false)) stripped = true;
   while (StripOne(&s, /*at_end=*/true)) stripped = true;
-  if (!stripped || s.empty()) return std::string(text::Trim(line));
+  if (!stripped || s.empty()) return line;
   return std::string(s);
 }
 
 TrailerKind TrailerHeadingKind(absl::string_view line) {
-  if (text::CodePointCount(line) > kMaxHeadingCodePoints) return TrailerKind::kNone;
+  if (line.empty() || line.size() > 4 * kMaxHeadingCodePoints ||
+      text::CodePointCount(line) > kMaxHeadingCodePoints) {
+    return TrailerKind::kNone;
+  }
   absl::string_view rest = line;
   for (const char* open : {"【", "[", "■", "□", "▶", "●", ">>", "》", "〔"}) {
     if (text::StartsWith(rest, open)) {
@@ -242,6 +306,18 @@ TrailerKind TrailerHeadingKind(absl::string_view line) {
     }
   }
   rest = text::Trim(rest);
+  static const std::vector<bool>* const kStarts = [] {
+    auto* starts = new std::vector<bool>(0x10000, false);
+    for (const Heading& h : kHeadings) {
+      size_t p = 0;
+      const char32_t cp = text::NextCodePoint(h.text, &p);
+      if (cp < starts->size()) (*starts)[cp] = true;
+    }
+    return starts;
+  }();
+  size_t p = 0;
+  const char32_t first = rest.empty() ? 0 : text::NextCodePoint(rest, &p);
+  if (first >= kStarts->size() || !(*kStarts)[first]) return TrailerKind::kNone;
   for (const Heading& h : kHeadings) {
     if (text::StartsWith(rest, h.text)) return h.kind;
   }

@@ -24,10 +24,10 @@ namespace newsearch::ingest {
 // invitations (`QQ群`, `添加微信`, `打开APP`) and `-END-` marks.
 bool IsFooterChromeLine(absl::string_view line);
 
-// Returns `line` without the bracketed chrome tokens at either end
+// Returns `line` (already trimmed) without the bracketed chrome tokens at either end
 // (`【纠错】 [责任编辑:周敏]` -> `[责任编辑:周敏]`), trimmed; `line` itself
 // when there are none or nothing else is left.
-std::string StripChromeBrackets(absl::string_view line);
+std::string StripChromeBrackets(std::string line);
 
 // How a heading that starts a trailer (`相关阅读`, `网友评论`) treats what
 // follows: a reading list may be followed by more of the story (a sidebar

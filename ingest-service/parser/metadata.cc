@@ -277,13 +277,31 @@ struct LabelHit {
 // Finds `label:` occurrences. A label counts only at the start of the line or
 // after a space, a digit or punctuation: `他告诉记者:` is speech, not a byline.
 // Editor labels also take `丨`, `|`, `/` or a space instead of the colon.
+// First code points of the labels: most positions start none, and every
+// line of every page is searched.
+const std::vector<bool>& LabelStarts() {
+  static const std::vector<bool>* const kStarts = [] {
+    auto* starts = new std::vector<bool>(0x10000, false);
+    for (const Label& label : kLabels) {
+      size_t p = 0;
+      const char32_t cp = text::NextCodePoint(label.text, &p);
+      if (cp < starts->size()) (*starts)[cp] = true;
+    }
+    return starts;
+  }();
+  return *kStarts;
+}
+
 std::vector<LabelHit> FindLabels(absl::string_view f) {
   std::vector<LabelHit> hits;
+  const std::vector<bool>& starts = LabelStarts();
   size_t pos = 0;
   char32_t prev = ' ';
   while (pos < f.size()) {
     bool matched = false;
-    if (!text::IsHan(prev)) {
+    size_t peek = pos;
+    const char32_t here = text::NextCodePoint(f, &peek);
+    if (!text::IsHan(prev) && here < starts.size() && starts[here]) {
       for (const Label& label : kLabels) {
         size_t p = pos;
         if (!Consume(f, &p, label.text)) continue;
@@ -306,7 +324,10 @@ std::vector<LabelHit> FindLabels(absl::string_view f) {
         break;
       }
     }
-    if (!matched) prev = text::NextCodePoint(f, &pos);
+    if (!matched) {
+      prev = here;
+      pos = peek;
+    }
   }
   return hits;
 }

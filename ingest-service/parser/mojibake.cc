@@ -677,6 +677,12 @@ MojibakeResult MojibakeRepairer::Repair(absl::string_view text) const {
 }
 
 size_t CountLostCharacters(absl::string_view text, size_t* total) {
+  *total = 0;
+  // Most pages have neither: skip the decoding pass.
+  if (text.find("\xEF\xBF\xBD") == absl::string_view::npos &&
+      text.find("锟斤拷") == absl::string_view::npos) {
+    return 0;
+  }
   size_t lost = 0, all = 0, pos = 0;
   const std::u32string kMarks = U"锟斤拷";
   size_t in_mark = 0;  // Position in a `锟斤拷` run.

@@ -52,7 +52,8 @@ struct MojibakeResult {
 
 // Counts, in decoded text, the characters that stand for bytes a wrong
 // decoding destroyed: U+FFFD, and `锟斤拷` (U+FFFD's UTF-8 read as GBK),
-// against all non-ASCII, non-space code points (`*total`).
+// against all non-ASCII, non-space code points (`*total`, left 0 when there
+// are none of either).
 size_t CountLostCharacters(absl::string_view text, size_t* total);
 
 // Thread-safe after Create(): the frequent-character table is read-only and

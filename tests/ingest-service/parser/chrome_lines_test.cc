@@ -33,6 +33,7 @@ TEST(IsFooterChromeLineTest, ClassifiesLines) {
       {"违法和不良信息举报电话：0816-1234567", true, "reporting hotline"},
       {"手机看新闻　打开APP", true, "app banner"},
       {"—END—", true, "end mark"},
+      {"←", false, "an arrow alone (found by the fuzzer)"},
       {"【上一篇】南岭市公交新开三条夜班线路", true, "bracketed previous-article link"},
       {"下载南岭新闻客户端，看更多本地新闻", true, "app download prompt"},
       {"凡注明“来源：南岭日报”的作品，版权均属南岭日报社。", true, "copyright notice variant"},
