@@ -387,4 +387,59 @@ size_t FindTrailer(const std::vector<std::string>& texts, std::vector<bool>* in_
   return texts.size();
 }
 
+namespace {
+
+// `标题 2023-03-10`, `标题（03-10）`, `标题 [2023/3/10]`.
+bool EndsWithDate(absl::string_view line) {
+  while (!line.empty()) {
+    bool trimmed = false;
+    for (const char* close : {")", "）", "]", "】", " "}) {
+      if (text::EndsWith(line, close)) {
+        line.remove_suffix(std::strlen(close));
+        trimmed = true;
+      }
+    }
+    if (!trimmed) break;
+  }
+  size_t digits = 0, separators = 0, i = line.size();
+  while (i > 0) {
+    const char c = line[i - 1];
+    if (absl::ascii_isdigit(c)) {
+      ++digits;
+    } else if (c == '-' || c == '/' || c == '.') {
+      ++separators;
+    } else {
+      break;
+    }
+    --i;
+  }
+  return separators >= 1 && separators <= 2 && digits >= 3 && digits <= 8 && i > 0 &&
+         i < line.size() && absl::ascii_isdigit(line[i]);
+}
+
+bool IsMarkedListItem(absl::string_view line) {
+  if (!IsHeadlineListItem(line)) return false;
+  size_t pos = 0;
+  const char32_t first = text::NextCodePoint(line, &pos);
+  const bool numbered = first >= '0' && first <= '9' && pos < line.size() &&
+                        (line[pos] == ' ' || line[pos] == '.' || line[pos] == ')');
+  return IsBullet(first) || numbered || EndsWithDate(line);
+}
+
+}  // namespace
+
+void MarkHeadlessLists(const std::vector<std::string>& texts, std::vector<bool>* in_body_list) {
+  constexpr size_t kMinItems = 3;
+  if (in_body_list->size() < texts.size()) in_body_list->resize(texts.size(), false);
+  size_t i = 0;
+  while (i < texts.size()) {
+    size_t j = i;
+    while (j < texts.size() && !texts[j].empty() && IsMarkedListItem(texts[j])) ++j;
+    if (j - i >= kMinItems) {
+      for (size_t k = i; k < j; ++k) (*in_body_list)[k] = true;
+    }
+    i = j > i ? j : i + 1;
+  }
+}
+
 }  // namespace newsearch::ingest

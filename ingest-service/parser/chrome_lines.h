@@ -55,6 +55,12 @@ bool IsProseParagraph(absl::string_view line);
 // `*in_body_list` (resized to texts.size()) and the search goes on after it.
 size_t FindTrailer(const std::vector<std::string>& texts, std::vector<bool>* in_body_list);
 
+// Flags in `*in_body_list` (resized to texts.size() when smaller) the
+// lines of headline lists printed without a heading: three or more
+// consecutive lines (no blank line between) that are each a headline-list
+// item with a bullet, a number or a trailing date (`· 标题`, `标题 03-10`).
+void MarkHeadlessLists(const std::vector<std::string>& texts, std::vector<bool>* in_body_list);
+
 }  // namespace newsearch::ingest
 
 #endif  // NEWSEARCH_INGEST_SERVICE_PARSER_CHROME_LINES_H_

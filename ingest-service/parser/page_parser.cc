@@ -641,6 +641,7 @@ absl::StatusOr<ParsedPage> PageParser::Parse(const PageInput& input) const {
   }
   texts.resize(trailer);
   for (std::string& t : late_editors) texts.push_back(std::move(t));
+  MarkHeadlessLists(texts, &in_body_list);
   std::vector<Line> lines(texts.size());
   for (size_t i = 0; i < texts.size(); ++i) lines[i].text = texts[i];
 

@@ -106,6 +106,27 @@ TEST(FindTrailerTest, CutsAListThatEndsTheStory) {
   EXPECT_EQ(FindTrailer(texts, &in_list), 3u);
 }
 
+TEST(MarkHeadlessListsTest, MarksBulletedOrDatedRunsOfThree) {
+  const std::vector<std::string> texts = {
+      "第一段正文，讲述了事情的起因和经过。",
+      "· 青石镇入选省级历史文化名镇",
+      "· 南岭市启动老旧街区微改造计划",
+      "· 骑楼里的老手艺",
+      "",
+      "县城夜市复苏 摊主月入过万 2023-05-06",
+      "东江高铁站年内开工（05-06）",
+      "",
+      "一、加强组织领导",
+      "二、压实工作责任",
+      "三、强化督促检查",
+  };
+  std::vector<bool> in_list;
+  MarkHeadlessLists(texts, &in_list);
+  EXPECT_THAT(in_list, ::testing::ElementsAre(false, true, true, true, false, false, false, false,
+                                              false, false, false))
+      << "two dated lines are too few; numbered subheads of a story are not bulleted";
+}
+
 TEST(IsHeadlineListItemTest, ClassifiesLines) {
   EXPECT_TRUE(IsHeadlineListItem("· 青石镇入选省级历史文化名镇"));
   EXPECT_TRUE(IsHeadlineListItem("1 颱風外圍環流影響 東部山區慎防豪雨"));
