@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_replace.h"
+#include "ingest-service/parser/chrome_lines.h"
 #include "ingest-service/parser/text_util.h"
 
 namespace newsearch::ingest {
@@ -28,15 +29,11 @@ const absl::flat_hash_set<std::string>& ChromeTokens() {
       "推荐",     "发表评论", "微博",     "微信",     "QQ空间",   "更多",     "TOP",
       "top",      "顶部",     "放大",     "缩小",     "全文",     "显示图片",
       // End-of-story marks: `（完）`, `【完】`, `(END)`.
-      "完",       "END",      "end",      "纠错",     "糾錯"};
+      "完",       "END",      "end",      "纠错",     "糾錯",
+      // Taiwanese size bars: `【字級：小 中 大】`.
+      "字級",     "字级"};
   return *kTokens;
 }
-
-constexpr const char* kTrailerStarts[] = {
-    "相关阅读", "相关稿件", "相关新闻", "相关文章", "相关链接", "延伸阅读", "推荐阅读",
-    "热点推荐", "热门推荐", "猜你喜欢", "更多精彩", "网友评论", "友情链接", "相關閱讀",
-    "相關稿件", "相關新聞", "相關文章", "延伸閱讀", "推薦閱讀", "熱點推薦", "友情鏈接",
-    "精彩推荐", "往期回顾", "往期回顧", "热门文章", "熱門文章"};
 
 constexpr const char* kBreadcrumbStarts[] = {"您当前的位置", "您当前位置", "当前位置",
                                              "您现在的位置", "你现在的位置", "您的位置",
@@ -235,6 +232,7 @@ bool IsChromeLine(absl::string_view line) {
     if (arrows >= 2) return true;
   }
   if (length <= 40 && AllChromeTokens(line)) return true;
+  if (IsFooterChromeLine(line)) return true;
   if (length <= 40 && (absl::StrContains(line, "字体") || absl::StrContains(line, "字體")) &&
       (absl::StrContains(line, "大 中 小") || absl::StrContains(line, "大中小"))) {
     return true;
@@ -243,19 +241,7 @@ bool IsChromeLine(absl::string_view line) {
 }
 
 bool IsTrailerStart(absl::string_view line) {
-  if (text::CodePointCount(line) > 30) return false;
-  absl::string_view rest = line;
-  for (const char* open : {"【", "[", "■", "□", "▶", "●", ">>", "》"}) {
-    if (text::StartsWith(rest, open)) {
-      rest.remove_prefix(std::strlen(open));
-      break;
-    }
-  }
-  rest = text::Trim(rest);
-  for (const char* start : kTrailerStarts) {
-    if (text::StartsWith(rest, start)) return true;
-  }
-  return false;
+  return TrailerHeadingKind(line) != TrailerKind::kNone;
 }
 
 bool IsPromoLine(absl::string_view line) {

@@ -25,12 +25,13 @@ std::string RemoveStrayTags(absl::string_view line);
 // For plain-text pages (gumbo decodes them in HTML).
 std::string DecodeHtmlEntities(absl::string_view line);
 
-// True for a trimmed line that is only window chrome, a breadcrumb or a
-// list of short links.
+// True for a trimmed line that is only window chrome, a breadcrumb, a list
+// of short links, or a footer or frame line (IsFooterChromeLine in
+// chrome_lines.h).
 bool IsChromeLine(absl::string_view line);
 
-// True for a trimmed line that starts a trailer (`相关阅读`, `相关稿件`,
-// `延伸阅读`, ...): it and everything after it are not article text.
+// True for a trimmed line that heads a trailer (`相关阅读`, `相关稿件`,
+// `延伸阅读`, `网友评论`, ...; TrailerHeadingKind in chrome_lines.h).
 bool IsTrailerStart(absl::string_view line);
 
 // True for a short trimmed line that advertises a WeChat account or QR code

@@ -268,6 +268,14 @@ struct Label {
   Field field;
 };
 constexpr Label kLabels[] = {
+    // Editors by role (`本版编辑`, `实习编辑`, `美编`, #13).
+    {"本版编辑", Field::kEditor}, {"本版編輯", Field::kEditor}, {"实习编辑", Field::kEditor},
+    {"實習編輯", Field::kEditor}, {"美术编辑", Field::kEditor}, {"美術編輯", Field::kEditor},
+    {"网络编辑", Field::kEditor}, {"網絡編輯", Field::kEditor}, {"網路編輯", Field::kEditor},
+    {"值班编辑", Field::kEditor}, {"值班編輯", Field::kEditor}, {"执行编辑", Field::kEditor},
+    {"執行編輯", Field::kEditor}, {"文字编辑", Field::kEditor}, {"文字編輯", Field::kEditor},
+    {"图片编辑", Field::kEditor}, {"圖片編輯", Field::kEditor}, {"视频编辑", Field::kEditor},
+    {"視頻編輯", Field::kEditor}, {"美编", Field::kEditor},     {"美編", Field::kEditor},
     {"责任编辑", Field::kEditor}, {"責任編輯", Field::kEditor}, {"稿件来源", Field::kSource},
     {"信息来源", Field::kSource}, {"文章来源", Field::kSource}, {"新闻来源", Field::kSource},
     {"发布时间", Field::kDate},   {"發布時間", Field::kDate},   {"發佈時間", Field::kDate},
@@ -280,6 +288,13 @@ constexpr Label kLabels[] = {
     {"責編", Field::kEditor},     {"时间", Field::kDate},       {"時間", Field::kDate},
     {"日期", Field::kDate},       {"浏览", Field::kIgnored},    {"点击", Field::kIgnored},
     {"阅读", Field::kIgnored},    {"字号", Field::kIgnored},
+    // Other credits that end an editor's value (`编辑：张三 校对：李四`).
+    {"校对", Field::kIgnored},    {"校對", Field::kIgnored},    {"审核", Field::kIgnored},
+    {"審核", Field::kIgnored},    {"审校", Field::kIgnored},    {"審校", Field::kIgnored},
+    {"终审", Field::kIgnored},    {"終審", Field::kIgnored},    {"监制", Field::kIgnored},
+    {"監製", Field::kIgnored},    {"统筹", Field::kIgnored},    {"統籌", Field::kIgnored},
+    {"策划", Field::kIgnored},    {"策劃", Field::kIgnored},    {"主编", Field::kIgnored},
+    {"主編", Field::kIgnored},
 };
 
 // Reporter titles dropped before names (`本报记者 宋爽` -> `宋爽`).
@@ -288,7 +303,7 @@ constexpr const char* kReporterTitles[] = {
     "本网记者",     "本網記者",     "本站记者",     "本報記者",     "本报记者",     "本刊记者",     "本刊記者",     "本台记者",   "本台記者",
     "特约记者",     "特約記者",     "见习记者",     "見習記者",     "实习记者",   "實習記者",
     "首席记者",     "首席記者",     "通讯员",       "通訊員",       "记者",       "記者",
-    "特约撰稿",     "撰稿",         "文/",          "文／",         "文|",
+    "特约撰稿",     "撰稿",         "文/",          "文／",         "文|",          "文丨",
 };
 
 // Byline markers printed before the reporter (`□本报记者 宋爽`).
@@ -305,30 +320,65 @@ struct LabelHit {
   size_t pos;        // Start of the label.
   size_t value_pos;  // Start of the value (after the colon).
   Field field;
+  // An editor label without a colon (`编辑 李卓然`, `编辑丨刘思琪`,
+  // `責任編輯／林佩君`): metadata only when names follow.
+  bool soft = false;
 };
 
 // Finds `label:` occurrences. A label counts only at the start of the line or
 // after a space, a digit or punctuation: `他告诉记者:` is speech, not a byline.
+// Editor labels also take `丨`, `|`, `/` or a space instead of the colon.
+// First code points of the labels: most positions start none, and every
+// line of every page is searched.
+const std::vector<bool>& LabelStarts() {
+  static const std::vector<bool>* const kStarts = [] {
+    auto* starts = new std::vector<bool>(0x10000, false);
+    for (const Label& label : kLabels) {
+      size_t p = 0;
+      const char32_t cp = text::NextCodePoint(label.text, &p);
+      if (cp < starts->size()) (*starts)[cp] = true;
+    }
+    return starts;
+  }();
+  return *kStarts;
+}
+
 std::vector<LabelHit> FindLabels(absl::string_view f) {
   std::vector<LabelHit> hits;
+  const std::vector<bool>& starts = LabelStarts();
   size_t pos = 0;
   char32_t prev = ' ';
   while (pos < f.size()) {
     bool matched = false;
-    if (!text::IsHan(prev)) {
+    size_t peek = pos;
+    const char32_t here = text::NextCodePoint(f, &peek);
+    if (!text::IsHan(prev) && here < starts.size() && starts[here]) {
       for (const Label& label : kLabels) {
         size_t p = pos;
         if (!Consume(f, &p, label.text)) continue;
+        const size_t after_label = p;
         SkipSpaces(f, &p);
-        if (!Consume(f, &p, ":")) continue;
-        hits.push_back({pos, p, label.field});
+        bool soft = false;
+        if (!Consume(f, &p, ":")) {
+          if (label.field != Field::kEditor) continue;
+          const bool separator =
+              Consume(f, &p, "丨") || Consume(f, &p, "|") || Consume(f, &p, "/");
+          if (!separator && p == after_label) continue;
+          SkipSpaces(f, &p);
+          if (p >= f.size()) continue;
+          soft = true;
+        }
+        hits.push_back({pos, p, label.field, soft});
         pos = p;
         prev = ':';
         matched = true;
         break;
       }
     }
-    if (!matched) prev = text::NextCodePoint(f, &pos);
+    if (!matched) {
+      prev = here;
+      pos = peek;
+    }
   }
   return hits;
 }
@@ -372,7 +422,7 @@ bool IsNameCodePoint(char32_t cp) {
 // Returns the names in `s` (`朱诗意`, `宋爽 李四`, `张三、李四`) after dropping
 // reporter titles; empty when anything but names is left.
 std::vector<std::string> ParseNames(absl::string_view s) {
-  for (const char* prefix : {"文/", "文|", "文/ "}) {
+  for (const char* prefix : {"文/", "文|", "文/ ", "文丨"}) {
     if (text::StartsWith(s, prefix)) s.remove_prefix(std::strlen(prefix));
   }
   std::string cleaned;
@@ -752,9 +802,12 @@ std::optional<LineMetadata> ParseMetadataLine(absl::string_view line) {
       case Field::kAuthor:
         for (std::string& name : ParseNames(value)) meta.authors.push_back(std::move(name));
         break;
-      case Field::kEditor:
-        for (std::string& name : ParseNames(value)) meta.editors.push_back(std::move(name));
+      case Field::kEditor: {
+        std::vector<std::string> names = ParseNames(value);
+        if (names.empty() && hits[i].soft) return std::nullopt;
+        for (std::string& name : names) meta.editors.push_back(std::move(name));
         break;
+      }
       case Field::kDate:
         if (!meta.date.has_value()) meta.date = FindDate(value);
         if (!meta.date.has_value()) meta.date = FindMonthDay(value);

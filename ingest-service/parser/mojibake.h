@@ -7,10 +7,14 @@
 // A span is replaced only when the re-aligned or re-decoded text is clearly
 // more plausible Chinese (a larger share of frequent characters); a span that
 // is implausible and cannot be repaired is dropped, so junk never reaches the
-// index. Internal to ingest-service/parser.
+// index. A re-aligned span keeps every byte that survived; a byte that was
+// lost is guessed only where one character is clearly likeliest, and a
+// character that cannot be had back is marked U+FFFD rather than invented. Internal to ingest-service/parser.
 #ifndef NEWSEARCH_INGEST_SERVICE_PARSER_MOJIBAKE_H_
 #define NEWSEARCH_INGEST_SERVICE_PARSER_MOJIBAKE_H_
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,15 +24,37 @@
 
 namespace newsearch::ingest {
 
+// One span re-read from GBK bytes one byte off (seed 002), as evidence of
+// what the repair did: the GBK bytes of `repaired` (its U+FFFD marks left
+// out) without the bytes at offsets `guessed_bytes` are exactly the GBK
+// bytes of `garbled` (a leading `!` read as `！`) without the bytes at
+// offsets `unread_bytes` (the remains of characters marked U+FFFD).
+struct MojibakeSpan {
+  std::string garbled;   // The span as the page had it, after the `?`.
+  std::string repaired;  // What replaced it (and its `?` delimiters).
+  std::vector<size_t> guessed_bytes;
+  std::vector<size_t> unread_bytes;
+};
+
 struct MojibakeResult {
-  // The text with repaired spans replaced and garbled spans removed.
+  // The text with repaired spans replaced and garbled spans removed; a
+  // character whose bytes were lost is marked U+FFFD.
   std::string text;
   // `mojibake_repaired: ...` / `mojibake_dropped: ...` warnings, one per
   // kind, with counts and an example.
   std::vector<std::string> warnings;
   int repaired = 0;
   int dropped = 0;
+  // U+FFFD marks written for lost characters.
+  int lost_marks = 0;
+  std::vector<MojibakeSpan> spans;
 };
+
+// Counts, in decoded text, the characters that stand for bytes a wrong
+// decoding destroyed: U+FFFD, and `锟斤拷` (U+FFFD's UTF-8 read as GBK),
+// against all non-ASCII, non-space code points (`*total`, left 0 when there
+// are none of either).
+size_t CountLostCharacters(absl::string_view text, size_t* total);
 
 // Thread-safe after Create(): the frequent-character table is read-only and
 // every call opens its own ICU converters.
@@ -52,6 +78,14 @@ class MojibakeRepairer {
   bool IsFrequent(char32_t cp) const;
 
   std::vector<bool> frequent_;  // Indexed by BMP code point.
+  // Rank + 1 among common news characters, 0 when unranked; by BMP code point.
+  std::vector<uint16_t> rank_;
+  // The character of each GBK byte pair (lead << 8 | trail), 0 when none.
+  std::vector<char32_t> gbk_pair_;
+  // Common words that fit around a dropped pair, by the GBK lead of their
+  // first character << 8 | the trail of their second: index + 1 in words_.
+  std::vector<uint32_t> gap_word_;
+  std::vector<std::u32string> words_;
   // Indexed by GBK lead byte: the guess for a character whose trail byte
   // was lost, 0 when none.
   std::vector<char32_t> tail_guess_;

@@ -16,6 +16,7 @@
 #include "common/base/status_macros.h"
 #include "ingest-service/parser/boilerplate.h"
 #include "ingest-service/parser/charset.h"
+#include "ingest-service/parser/chrome_lines.h"
 #include "ingest-service/parser/html_text.h"
 #include "ingest-service/parser/metadata.h"
 #include "ingest-service/parser/mojibake.h"
@@ -36,6 +37,10 @@ struct PageParser::Impl {
 
 namespace {
 
+// A page with this many lost characters (U+FFFD, 锟斤拷), one in four of its
+// non-ASCII characters or more, is mojibake beyond repair.
+constexpr size_t kMinLostCharacters = 10;
+constexpr size_t kLostShareDenominator = 4;
 // A page needs this much Han text in its body to count as an article.
 constexpr size_t kMinBodyHan = 20;
 // Title anchors (date, source, byline lines) are looked for this far down.
@@ -636,6 +641,45 @@ std::vector<std::string> DatelineAuthors(absl::string_view p) {
   return {};
 }
 
+// Short headline lines after the story's last paragraph (a list of related
+// stories printed without a heading, chrome04) are chrome: two at least,
+// below a paragraph of running text.
+void MarkTrailingHeadlineList(std::vector<Line>* lines, size_t* text_line_count) {
+  std::vector<size_t> run;
+  for (size_t i = lines->size(); i > 0; --i) {
+    const Line& line = (*lines)[i - 1];
+    if (line.kind != LineKind::kText) continue;
+    if (IsHeadlineListItem(line.text)) {
+      run.push_back(i - 1);
+      continue;
+    }
+    if (run.size() >= 2 && IsProseParagraph(line.text)) {
+      for (size_t k : run) (*lines)[k].kind = LineKind::kChrome;
+      *text_line_count -= run.size();
+    }
+    return;
+  }
+}
+
+// Han characters in the paragraphs of running text: those with a full stop,
+// question or exclamation mark, or long ones with a comma. Headline and
+// link lines have none; a page that has fewer than kMinBodyHan is
+// navigation.
+size_t RunningTextHan(const std::vector<std::string>& paragraphs) {
+  constexpr size_t kMinCommaParagraphCodePoints = 30;
+  size_t han = 0;
+  for (const std::string& p : paragraphs) {
+    bool running = false;
+    for (const char* mark : {"。", "！", "？", "!", "?"}) {
+      running = running || absl::StrContains(p, mark);
+    }
+    running = running || ((absl::StrContains(p, "，") || absl::StrContains(p, ",")) &&
+                          text::CodePointCount(p) >= kMinCommaParagraphCodePoints);
+    if (running) han += text::HanCount(p);
+  }
+  return han;
+}
+
 // Metadata read from the lines above a multi-article page's first article.
 struct PageMetadata {
   std::optional<DateMatch> date;
@@ -899,6 +943,12 @@ absl::StatusOr<v1::Article> ParseArticle(const std::vector<Line>& all,
         " Chinese characters after removing navigation and chrome (at least ", kMinBodyHan,
         " needed)"));
   }
+  if (const size_t running = RunningTextHan(paragraphs); running < kMinBodyHan) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "page holds no article: only navigation (", paragraphs.size(),
+        " headline or link lines below the title, ", running,
+        " Chinese characters of running text; at least ", kMinBodyHan, " needed)"));
+  }
 
   if (date) {
     const absl::Time instant = ChinaTimeToInstant(date->civil);
@@ -953,6 +1003,16 @@ absl::StatusOr<ParsedPage> PageParser::Parse(const PageInput& input) const {
     for (std::string& w : html_text.warnings) warnings.push_back(std::move(w));
   }
 
+  // A page whose bytes a wrong decoding destroyed from end to end (U+FFFD,
+  // `锟斤拷`) has nothing left to repair.
+  size_t non_ascii = 0;
+  const size_t lost = CountLostCharacters(page_text, &non_ascii);
+  if (lost >= kMinLostCharacters && lost * kLostShareDenominator >= non_ascii) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "page holds no article: it is mojibake from end to end (", lost, " of its ", non_ascii,
+        " non-ASCII characters are U+FFFD or 锟斤拷, bytes lost to a wrong charset)"));
+  }
+
   // Mojibake first (a repaired span may end in a pinyin gloss), then glosses.
   MojibakeResult repaired = impl_->mojibake->Repair(page_text);
   page_text = std::move(repaired.text);
@@ -968,21 +1028,32 @@ absl::StatusOr<ParsedPage> PageParser::Parse(const PageInput& input) const {
         absl::StrCat("pinyin_removed: removed ", glosses, " pinyin glosses such as 鎮(zhèn)"));
   }
 
-  // Lines, trimmed, with the trailer cut off.
-  std::vector<Line> lines;
-  size_t non_blank = 0;
-  for (absl::string_view raw : absl::StrSplit(page_text, '\n')) {
-    Line line;
-    line.text = RemoveStrayTags(html ? std::string(raw) : DecodeHtmlEntities(raw));
-    // A `相关阅读` in the first lines is a menu entry, not the trailer.
-    if (non_blank >= 2 && IsTrailerStart(line.text)) break;
-    if (!line.text.empty()) ++non_blank;
-    lines.push_back(std::move(line));
-  }
-
+  // Lines, trimmed, without bracketed chrome at their ends (`【纠错】`).
   std::vector<std::string> texts;
-  texts.reserve(lines.size());
-  for (const Line& l : lines) texts.push_back(l.text);
+  for (absl::string_view raw : absl::StrSplit(page_text, '\n')) {
+    texts.push_back(
+        StripChromeBrackets(RemoveStrayTags(html ? std::string(raw) : DecodeHtmlEntities(raw))));
+  }
+  // The trailer is cut off; a reading list inside the story is chrome.
+  std::vector<bool> in_body_list;
+  const size_t trailer = FindTrailer(texts, &in_body_list);
+  // Editors printed after the trailer (the last line of many pages) are kept.
+  std::vector<std::string> late_editors;
+  for (size_t i = trailer; i < texts.size(); ++i) {
+    // Every editor label has 编 or 編 (美编, 责任编辑).
+    if (!absl::StrContains(texts[i], "编") && !absl::StrContains(texts[i], "編")) continue;
+    std::optional<LineMetadata> meta = ParseMetadataLine(texts[i]);
+    if (meta && !meta->editors.empty() && !meta->date && meta->source.empty() &&
+        meta->authors.empty()) {
+      late_editors.push_back(texts[i]);
+    }
+  }
+  texts.resize(trailer);
+  for (std::string& t : late_editors) texts.push_back(std::move(t));
+  MarkHeadlessLists(texts, &in_body_list);
+  std::vector<Line> lines(texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) lines[i].text = texts[i];
+
   const std::vector<bool> promo = KeepArticleLinesOutOfPromo(texts, MarkPromoBlocks(texts));
   size_t text_line_count = 0;
   for (size_t i = 0; i < lines.size(); ++i) {
@@ -990,6 +1061,8 @@ absl::StatusOr<ParsedPage> PageParser::Parse(const PageInput& input) const {
     if (line.text.empty()) continue;
     if (promo[i]) {
       line.kind = LineKind::kPromo;
+    } else if (i < in_body_list.size() && in_body_list[i]) {
+      line.kind = LineKind::kChrome;
     } else if ((line.meta = ParseMetadataLine(line.text))) {
       line.kind = LineKind::kMeta;
     } else if (IsChromeLine(line.text)) {
@@ -999,6 +1072,7 @@ absl::StatusOr<ParsedPage> PageParser::Parse(const PageInput& input) const {
       ++text_line_count;
     }
   }
+  MarkTrailingHeadlineList(&lines, &text_line_count);
   if (text_line_count == 0) {
     return absl::InvalidArgumentError(
         "page holds no article: only navigation, chrome and metadata lines");
