@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -60,14 +61,13 @@ std::string RenderPage(const v1::Article& article) {
   return page;
 }
 
-// Kills (SIGKILL) every xapian-tcpsrv serving `port`: the listener and its
-// per-connection children, found by pid in /proc. With the replica killed
-// too, this is what losing the replica's machine (or pod) looks like to a
-// router: calls in flight on its connections fail.
-void KillShardServers(int port) {
+// Pids of every xapian-tcpsrv serving `port`: the listener and its
+// per-connection children, found in /proc.
+std::vector<pid_t> ShardServerPids(int port) {
+  std::vector<pid_t> pids;
   const std::string port_arg = std::to_string(port);
   DIR* proc = opendir("/proc");
-  if (proc == nullptr) return;
+  if (proc == nullptr) return pids;
   while (dirent* entry = readdir(proc)) {
     const pid_t pid = static_cast<pid_t>(atoi(entry->d_name));
     if (pid <= 0) continue;
@@ -75,10 +75,18 @@ void KillShardServers(int port) {
     std::vector<std::string> argv = absl::StrSplit(cmdline, '\0');
     const bool tcpsrv = !argv.empty() && absl::EndsWith(argv[0], "xapian-tcpsrv");
     for (size_t i = 0; tcpsrv && i + 1 < argv.size(); ++i) {
-      if (argv[i] == "--port" && argv[i + 1] == port_arg) kill(pid, SIGKILL);
+      if (argv[i] == "--port" && argv[i + 1] == port_arg) pids.push_back(pid);
     }
   }
   closedir(proc);
+  return pids;
+}
+
+// Kills (SIGKILL) every xapian-tcpsrv serving `port`. With the replica
+// killed too, this is what losing the replica's machine (or pod) looks like
+// to a router: calls in flight on its connections fail.
+void KillShardServers(int port) {
+  for (pid_t pid : ShardServerPids(port)) kill(pid, SIGKILL);
 }
 
 class Router {
@@ -110,6 +118,7 @@ class Router {
 
 struct Replica {
   std::unique_ptr<SearchFixture> fixture;
+  std::string data_dir;
   int shard_port = 0;
 };
 
@@ -128,11 +137,13 @@ class RouterClusterTest : public ::testing::Test {
       for (int r = 0; r < kReplicas; ++r) {
         Replica replica;
         replica.shard_port = FreePort();
+        // Compacts once the relevance set is in (SeesChangesAfterCompaction).
         std::vector<std::string> args = {
-            absl::StrCat("--shard_listen=127.0.0.1:", replica.shard_port), "--index_shards=2"};
+            absl::StrCat("--shard_listen=127.0.0.1:", replica.shard_port), "--index_shards=2",
+            "--compact_after_changes=100"};
         if (kPartitions > 1) args.push_back(absl::StrCat("--partition=", p, "/", kPartitions));
-        replica.fixture = std::make_unique<SearchFixture>(
-            absl::StrCat(*root_, "/p", p, "r", r), ingest_->address(), args);
+        replica.data_dir = absl::StrCat(*root_, "/p", p, "r", r);
+        replica.fixture = std::make_unique<SearchFixture>(replica.data_dir, ingest_->address(), args);
         ASSERT_TRUE(replica.fixture->Start());
         addresses.push_back(absl::StrCat("127.0.0.1:", replica.shard_port));
         (*replicas_)[p].push_back(std::move(replica));
@@ -297,6 +308,69 @@ TEST_F(RouterClusterTest, SimilarArticlesAnswerAsOneIndex) {
   for (int i = 0; i < a.hits_size(); ++i) {
     EXPECT_NEAR(a.hits(i).score(), b.hits(i).score(), kScoreTolerance);
   }
+}
+
+// A replica's xapian-tcpsrv opens the index once per connection; after a
+// compaction swapped in new shard directories, connections made before
+// still read the old generation, which no longer receives changes. The
+// router notices the new database UUID and reconnects: a change applied
+// after the compaction is found through it within a few probe intervals.
+TEST_F(RouterClusterTest, SeesChangesAfterReplicasCompact) {
+  for (auto& partition : *replicas_) {
+    for (Replica& replica : partition) {
+      const std::string stub = replica.data_dir + "/xapian/XAPIANDB";
+      ASSERT_TRUE(WaitFor([&] { return ReadFile(stub).find("shard-0.1") != std::string::npos; },
+                          absl::Seconds(20)))
+          << stub << " was never compacted: " << ReadFile(stub);
+    }
+  }
+  // Every router connection so far was opened before the swap or on it.
+  v1::SearchRequest request;
+  request.set_query("鸭嘴兽博物馆");
+  v1::SearchResponse response;
+  ASSERT_TRUE(router_->Search(request, &response).ok());
+  ASSERT_EQ(response.hits_size(), 0);
+  v1::IngestArticleResponse ingested;
+  v1::Article article;
+  article.set_title("全国首家鸭嘴兽博物馆今日开馆");
+  article.set_source("新华网");
+  article.mutable_published_at()->set_seconds(1700000000);
+  article.set_body(
+      "全国首家鸭嘴兽博物馆今日在杭州开馆，展出来自澳大利亚的鸭嘴兽标本和化石。\n\n"
+      "馆方表示，鸭嘴兽博物馆将免费向公众开放，并定期举办科普讲座。");
+  const grpc::Status ingest_status =
+      ingest_->Ingest(RenderPage(article), &ingested, "router-compaction-probe");
+  ASSERT_TRUE(ingest_status.ok()) << ingest_status.error_message();
+  ASSERT_EQ(ingested.articles_size(), 1);
+  head_ = ingested.articles(0).seq();
+  for (auto& partition : *replicas_) {
+    for (Replica& replica : partition) ASSERT_TRUE(replica.fixture->WaitForSeq(head_));
+  }
+  ASSERT_TRUE(single_->WaitForSeq(head_));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        response.Clear();
+        return router_->Search(request, &response).ok() && response.hits_size() == 1;
+      },
+      absl::Seconds(5)))
+      << "the router still reads the generation from before the compaction";
+}
+
+// xapian-tcpsrv dies on its own: the replica starts it again and the
+// router moves back to it.
+TEST_F(RouterClusterTest, ReplicaRestartsItsShardServer) {
+  Replica& replica = (*replicas_)[0][0];
+  const std::vector<pid_t> before = ShardServerPids(replica.shard_port);
+  ASSERT_FALSE(before.empty());
+  KillShardServers(replica.shard_port);
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        const std::vector<pid_t> now = ShardServerPids(replica.shard_port);
+        return !now.empty() && std::find(before.begin(), before.end(), now[0]) == before.end();
+      },
+      absl::Seconds(10)))
+      << "no new xapian-tcpsrv on port " << replica.shard_port;
+  EXPECT_TRUE(WaitRouterAnswers(absl::Seconds(10)));
 }
 
 // Runs queries through the router until stopped; counts failures.
