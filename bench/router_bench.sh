@@ -12,6 +12,8 @@
 # ${TMPDIR:-/tmp}/newsearch-peers/data: raw_SIZE/) and their queries
 # (QUERIES, default /work/shared/peers/queries.txt, third column). Prints a
 # markdown table. PASSES (default 3) timed passes after one warm-up pass.
+# INGEST_DATA=DIR starts ingest on a copy of a store filled before (a kept
+# run's WORK/ingest, KEEP=1 keeps WORK) instead of ingesting the pages again.
 set -euo pipefail
 build="$(cd "${1:?usage: $0 BUILD_DIR [SIZE]}" && pwd)"
 size="${2:-10k}"
@@ -48,6 +50,7 @@ start() {  # name binary flags...; waits for the port file
 }
 addr() { echo "127.0.0.1:$(cat "$work/$1.port")"; }
 
+if [ -n "${INGEST_DATA:-}" ]; then cp -r "$INGEST_DATA" "$work/ingest"; fi
 start ingest "$ingest_bin" --data_dir="$work/ingest" --fsync=false
 iaddr=$(addr ingest)
 p_single=$(free_port); p_0=$(free_port); p_1=$(free_port)
@@ -64,13 +67,16 @@ else
   log "this newsearch-search has no --partition: measuring 1 partition only"
 fi
 
+if [ -z "${INGEST_DATA:-}" ]; then
 log "ingesting $(ls "$raw" | wc -l) pages"
-"$cli" --ingest="$iaddr" ingest "$raw" >"$work/ingest_cli.txt" 2>&1
+# Pages the parser refuses (too short) fail alone; the rest is stored.
+"$cli" --ingest="$iaddr" ingest "$raw" >"$work/ingest_cli.txt" 2>&1 || true
+fi
 for r in single $([ "$partitions" = 2 ] && echo part0 part1); do
   "$cli" --ingest="$iaddr" --search="$(addr "$r")" wait --timeout 3600 >>"$work/ingest_cli.txt" 2>&1
 done
 docs=$("$cli" --search="$(addr single)" status 2>/dev/null | awk '/^documents/ {print $2}')
-log "indexed: $docs articles; waiting for compaction to settle"
+log "indexed: $docs articles in $work; waiting for compaction to settle"
 sleep 5
 
 start router1 "$search_bin" --shards="127.0.0.1:$p_single"
