@@ -43,6 +43,9 @@ ABSL_FLAG(std::string, sort, "relevance", "SearchRequest.sort: relevance, recenc
 ABSL_FLAG(bool, expand_duplicates, false,
           "SearchRequest.expand_duplicates (no collapsing of duplicate groups)");
 ABSL_FLAG(int32_t, clients, 1, "Concurrent clients, each with its own connection");
+ABSL_FLAG(std::string, latencies_out, "",
+          "When set, writes every timed query's latency (ms, one per line, sorted) to this file "
+          "(bench/plot_side_by_side.py draws the distribution from it)");
 
 namespace {
 
@@ -173,6 +176,14 @@ int main(int argc, char** argv) {
     if (first_error.empty()) first_error = c.first_error;
   }
   std::sort(latencies.begin(), latencies.end());
+  if (const std::string out = absl::GetFlag(FLAGS_latencies_out); !out.empty()) {
+    std::ofstream file(out);
+    for (double ms : latencies) file << absl::StrFormat("%.3f\n", ms);
+    if (!file.good()) {
+      std::cerr << "cannot write " << out << "\n";
+      return 1;
+    }
+  }
   const size_t n = latencies.size();
   const double mean = n ? sum_ms / n : 0;
   const double max = n ? latencies.back() : 0;

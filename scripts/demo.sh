@@ -3,12 +3,17 @@
 # newsearch-ingest (127.0.0.1:50051) and newsearch-search (127.0.0.1:50052) in
 # the background with their data under ./data (or $NEWSEARCH_DEMO_DIR),
 # ingests the sample pages shipped in the repo, and answers a few searches.
+# Installs only what running needs (scripts/install-deps.sh run); one line per
+# step, the full output in build/logs/setup.log. It shares the build directory
+# and flags with scripts/test.sh, so either one after the other only builds
+# what is missing.
 #
 #   scripts/demo.sh          install, build, (re)start, ingest, search
 #   scripts/demo.sh stop     stop both services (SIGTERM: they commit and exit)
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 build="${NEWSEARCH_BUILD_DIR:-$here/build}"
+export NEWSEARCH_BUILD_DIR="$build"
 data="${NEWSEARCH_DEMO_DIR:-$here/data}"
 ingest_addr="127.0.0.1:50051"
 search_addr="127.0.0.1:50052"
@@ -50,11 +55,17 @@ if [ "${1:-start}" = "stop" ]; then
   exit 0
 fi
 
-"$here/scripts/install-deps.sh"
-NEWSEARCH_BUILD_DIR="$build" NEWSEARCH_TARGETS="newsearch-ingest newsearch-search newsearch-cli" \
-  "$here/scripts/build.sh"
+# shellcheck source=scripts/lib.sh
+source "$here/scripts/lib.sh"
+echo "newsearch demo (full output in $NEWSEARCH_LOG)"
+step "installing what is missing (apt; a few minutes the first time)" \
+  "$here/scripts/install-deps.sh" run
+step "building the services and the CLI (about 10 min the first time on 2 cores)" \
+  env NEWSEARCH_TARGETS="newsearch-ingest newsearch-search newsearch-cli" \
+  "$here/scripts/build.sh" -DNEWSEARCH_BUILD_TESTS=OFF
 mkdir -p "$data"
 stop >/dev/null
+echo "[$(newsearch_elapsed)] starting newsearch-ingest and newsearch-search"
 
 start_server ingest "$build/ingest-service/server/newsearch-ingest" \
   --listen="$ingest_addr" --data_dir="$data/ingest"
@@ -63,7 +74,7 @@ start_server search "$build/search-service/server/newsearch-search" \
 
 cli="$build/tools/cli/newsearch"
 export NEWSEARCH_INGEST_ADDRESS="$ingest_addr" NEWSEARCH_SEARCH_ADDRESS="$search_addr"
-echo "== ingesting the sample pages"
+echo "[$(newsearch_elapsed)] ingesting the sample pages"
 "$cli" ingest --external_id_from_path "$here/tests/testdata/pages/samples" \
   "$here/tests/testdata/pages/seeds" || true
 "$cli" wait --timeout 60
@@ -79,7 +90,9 @@ cat <<MSG
 newsearch is running:
   ingest  $ingest_addr   (log $data/ingest.log, store $data/ingest/articles.db)
   search  $search_addr   (log $data/search.log, index $data/search/xapian)
-Try:   $cli search '淘宝村'
+The CLI is $cli; to call it as \`newsearch\`:
+       export PATH="$build/tools/cli:\$PATH"
+Try:   newsearch search '淘宝村'
   or   buf curl --protocol grpc --http2-prior-knowledge --reflect-protocol grpc-v1alpha \\
          --data '{"query":"网络"}' http://$search_addr/newsearch.v1.SearchService/Search
 Stop:  scripts/demo.sh stop      (data stays in $data; delete it to start afresh)

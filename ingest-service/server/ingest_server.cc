@@ -11,8 +11,10 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/base/logging.h"
+#include "common/base/page_token.h"
 #include "common/base/status_macros.h"
 #include "common/server/grpc_status.h"
 #include "common/server/grpc_server.h"
@@ -35,9 +37,16 @@ using server::ToGrpcStatus;
 
 constexpr int kDefaultListPageSize = 50;
 constexpr int kMaxListPageSize = 1000;
+// Plain-text prefix (and version) of ListArticles page tokens.
+constexpr absl::string_view kListTokenPrefix = "l1.";
 constexpr int kDefaultChangeBatch = 256;
 constexpr int kMaxChangeBatch = 4096;
 constexpr int kDefaultChangeBatchBytes = 4 << 20;
+// Most partitions a StreamChanges call may name.
+constexpr int kMaxPartitions = 1024;
+// Rows of the change log one read of a partitioned stream examines at most
+// (the other partitions' rows are skipped without being decoded).
+constexpr int kMaxScannedRows = 1 << 16;
 constexpr int kMaxChangeBatchBytes = 64 << 20;
 constexpr int kDefaultReparseBatch = 100;
 constexpr int kMaxReparseBatch = 10000;
@@ -130,19 +139,30 @@ class IngestServiceImpl final
                                        kMaxListPageSize));
     }
     if (page_size == 0) page_size = kDefaultListPageSize;
-    // The token is the last id of the previous page; ids are plain hex.
-    const std::string& after = request->page_token();
-    if (after.size() > 64 ||
-        !std::all_of(after.begin(), after.end(), [](char c) {
-          return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '-';
-        })) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          "page_token is not a token from ListArticles");
+    // The token is opaque to callers: `l1.` and the last id of the previous
+    // page (ids are plain hex with an optional `-N`).
+    std::string after;
+    if (!request->page_token().empty()) {
+      absl::StatusOr<std::string> plain = DecodePageToken(request->page_token(), "ListArticles");
+      if (!plain.ok()) return ToGrpcStatus(plain.status());
+      absl::string_view id = *plain;
+      if (!absl::ConsumePrefix(&id, kListTokenPrefix) || id.empty() || id.size() > 64 ||
+          !std::all_of(id.begin(), id.end(), [](char c) {
+            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '-';
+          })) {
+        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                            "page_token is not a token from ListArticles; pass next_page_token "
+                            "from a previous response unchanged");
+      }
+      after = std::string(id);
     }
     absl::StatusOr<ListResult> result = store_->List(after, page_size);
     if (!result.ok()) return ToGrpcStatus(result.status());
     for (v1::Article& article : result->articles) *response->add_articles() = std::move(article);
-    response->set_next_page_token(result->next_after_id);
+    if (!result->next_after_id.empty()) {
+      response->set_next_page_token(
+          EncodePageToken(absl::StrCat(kListTokenPrefix, result->next_after_id)));
+    }
     return grpc::Status::OK;
   }
 
@@ -218,6 +238,20 @@ class IngestServiceImpl final
                                        "; it must be between 0 and ", kMaxChangeBatchBytes));
     }
     if (batch_bytes == 0) batch_bytes = kDefaultChangeBatchBytes;
+    int partitions = request->partition_count();
+    if (partitions < 0 || partitions > kMaxPartitions) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("partition_count is ", partitions,
+                                       "; it must be between 0 and ", kMaxPartitions));
+    }
+    if (partitions == 0) partitions = 1;
+    const int partition = request->partition();
+    if (partition < 0 || partition >= partitions) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("partition is ", partition, "; it must be between 0 and ",
+                                       partitions - 1, " for partition_count ",
+                                       request->partition_count()));
+    }
     if (const int64_t head = store_->HeadSeq(); request->after_seq() > head) {
       // The follower holds changes this log never had: the store was
       // restored from an older backup, or it is another ingest. Following on
@@ -230,12 +264,36 @@ class IngestServiceImpl final
                        "follower's index (move its data directory away)"));
     }
     Log(LogLevel::kInfo, "changefeed", "subscriber connected",
-        {{"peer", context->peer()}, {"after_seq", static_cast<long long>(request->after_seq())}});
+        {{"peer", context->peer()},
+         {"after_seq", static_cast<long long>(request->after_seq())},
+         {"partition", absl::StrCat(partition, "/", partitions)}});
+    // A partitioned read skips the other partitions' rows: it examines up
+    // to `partitions` times the batch (bounded), so one read still fills a
+    // batch of its own partition's changes.
+    const int max_scanned =
+        partitions == 1 ? batch
+                        : static_cast<int>(std::min<int64_t>(
+                              std::max<int64_t>(batch, int64_t{batch} * partitions * 2),
+                              std::max(batch, kMaxScannedRows)));
     int64_t cursor = request->after_seq();
     bool sent_any = false;
     while (!context->IsCancelled() && !notifier_->is_shut_down()) {
-      absl::StatusOr<std::vector<v1::Change>> changes = store_->ChangesAfter(cursor, batch, batch_bytes);
-      if (!changes.ok()) return ToGrpcStatus(changes.status());
+      absl::StatusOr<ArticleStore::PartitionChanges> read = store_->PartitionChangesAfter(
+          cursor, partition, partitions, batch, batch_bytes, max_scanned);
+      if (!read.ok()) return ToGrpcStatus(read.status());
+      std::vector<v1::Change>* changes = &read->changes;
+      if (changes->empty() && read->complete_seq > cursor) {
+        // Only other partitions' changes: tell the follower how far its
+        // partition is complete, so its applied_seq (and lag) keep up.
+        cursor = read->complete_seq;
+        v1::StreamChangesResponse progress;
+        progress.set_head_seq(std::max(cursor, store_->HeadSeq()));
+        progress.set_complete_seq(cursor);
+        SetNow(progress.mutable_sent_at());
+        sent_any = true;
+        if (!writer->Write(progress)) break;
+        continue;
+      }
       if (changes->empty()) {
         // A subscriber that is already caught up learns the head at once.
         const int64_t head =
@@ -244,14 +302,16 @@ class IngestServiceImpl final
         if (head > cursor) continue;
         v1::StreamChangesResponse heartbeat;
         heartbeat.set_head_seq(store_->HeadSeq());
+        heartbeat.set_complete_seq(cursor);
         SetNow(heartbeat.mutable_sent_at());
         if (!writer->Write(heartbeat)) break;
         continue;
       }
       v1::StreamChangesResponse response;
-      cursor = changes->back().seq();
+      cursor = read->complete_seq;
       for (v1::Change& change : *changes) *response.add_changes() = std::move(change);
       response.set_head_seq(std::max(cursor, store_->HeadSeq()));
+      response.set_complete_seq(cursor);
       SetNow(response.mutable_sent_at());
       sent_any = true;
       if (!writer->Write(response)) break;

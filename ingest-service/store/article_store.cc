@@ -52,6 +52,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/base/logging.h"
+#include "common/base/stable_hash.h"
 #include "common/base/status_macros.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -1074,22 +1075,45 @@ absl::StatusOr<ListResult> ArticleStore::List(absl::string_view after_id, int li
 absl::StatusOr<std::vector<v1::Change>> ArticleStore::ChangesAfter(int64_t after_seq,
                                                                    int limit,
                                                                    int64_t max_bytes) const {
-  if (limit <= 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("article store: changes limit must be positive, got ", limit));
+  NEWSEARCH_ASSIGN_OR_RETURN(PartitionChanges read,
+                             PartitionChangesAfter(after_seq, 0, 1, limit, max_bytes, limit));
+  return std::move(read.changes);
+}
+
+absl::StatusOr<ArticleStore::PartitionChanges> ArticleStore::PartitionChangesAfter(
+    int64_t after_seq, int partition, int partitions, int limit, int64_t max_bytes,
+    int max_scanned) const {
+  if (limit <= 0 || max_scanned < limit) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "article store: changes limit must be positive and at most the rows scanned, got ",
+        limit, " and ", max_scanned));
+  }
+  if (partitions <= 0 || partition < 0 || partition >= partitions) {
+    return absl::InvalidArgumentError(absl::StrCat("article store: partition ", partition, "/",
+                                                   partitions, " is not in 0..",
+                                                   partitions - 1, " of a positive count"));
   }
   NEWSEARCH_ASSIGN_OR_RETURN(auto reader, impl_->AcquireReader());
   NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, (*reader)->Prepare(kChanges));
   StmtScope scope(stmt);
   sqlite3_bind_int64(stmt, 1, after_seq);
-  sqlite3_bind_int64(stmt, 2, limit);
-  std::vector<v1::Change> changes;
+  sqlite3_bind_int64(stmt, 2, max_scanned);
+  PartitionChanges result;
+  result.complete_seq = after_seq;
+  std::vector<v1::Change>& changes = result.changes;
   int64_t bytes = 0;
   int rc;
   while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    v1::Change change;
     const absl::string_view id = ColumnText(stmt, 0);
-    change.set_seq(sqlite3_column_int64(stmt, 1));
+    const int64_t seq = sqlite3_column_int64(stmt, 1);
+    if (partitions > 1 && PartitionOf(id, partitions) != partition) {
+      // Rows are read in seq order: everything of the partition up to here
+      // has been taken.
+      result.complete_seq = seq;
+      continue;
+    }
+    v1::Change change;
+    change.set_seq(seq);
     change.set_article_id(std::string(id));
     if (sqlite3_column_int(stmt, 6) != 0) {
       change.set_kind(v1::CHANGE_KIND_DELETE);
@@ -1100,11 +1124,13 @@ absl::StatusOr<std::vector<v1::Change>> ArticleStore::ChangesAfter(int64_t after
     bytes += static_cast<int64_t>(change.ByteSizeLong());
     if (!changes.empty() && bytes > max_bytes) break;
     changes.push_back(std::move(change));
+    result.complete_seq = seq;
+    if (static_cast<int>(changes.size()) >= limit) break;
   }
   if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
     return SqliteError((*reader)->db(), rc, "read changes");
   }
-  return changes;
+  return result;
 }
 
 int64_t ArticleStore::HeadSeq() const { return impl_->head_seq.load(); }

@@ -185,6 +185,22 @@ class ArticleStore {
   // always returns at least one change when there is one.
   absl::StatusOr<std::vector<v1::Change>> ChangesAfter(
       int64_t after_seq, int limit, int64_t max_bytes = std::numeric_limits<int64_t>::max()) const;
+  // ChangesAfter restricted to the articles of one partition
+  // (PartitionOf(id, partitions) == partition, common/base/stable_hash.h;
+  // partitions 1 = every article). Reads past the other partitions' rows
+  // without decoding them, up to `limit` changes or `max_bytes` as above, or
+  // `max_scanned` rows in all. `complete_seq` is the highest seq up to which
+  // every change of the partition is in `changes` (after_seq when nothing
+  // was read): the caller resumes from there. INVALID_ARGUMENT for a
+  // partition outside [0, partitions).
+  struct PartitionChanges {
+    std::vector<v1::Change> changes;
+    int64_t complete_seq = 0;
+  };
+  absl::StatusOr<PartitionChanges> PartitionChangesAfter(int64_t after_seq, int partition,
+                                                         int partitions, int limit,
+                                                         int64_t max_bytes,
+                                                         int max_scanned) const;
   // Highest committed seq (0 for an empty store).
   int64_t HeadSeq() const;
   // Number of live (not deleted) articles.

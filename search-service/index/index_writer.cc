@@ -179,6 +179,10 @@ struct IndexWriter::Shard {
 struct IndexWriter::Impl {
   std::string path;
   const analysis::Analyzer* analyzer = nullptr;
+  int partition = 0;
+  int partitions = 1;
+  // Changes of other partitions received and skipped (logged once).
+  int64_t foreign_skipped = 0;
   std::vector<std::unique_ptr<Shard>> shards;
   bool closed = false;
 
@@ -345,6 +349,12 @@ absl::StatusOr<std::unique_ptr<IndexWriter>> IndexWriter::Open(
     const IndexWriterOptions& options, const analysis::Analyzer* analyzer) {
   if (options.path.empty()) return absl::InvalidArgumentError("index path is empty");
   if (analyzer == nullptr) return absl::InvalidArgumentError("analyzer is null");
+  if (options.partitions <= 0 || options.partition < 0 ||
+      options.partition >= options.partitions) {
+    return absl::InvalidArgumentError(absl::StrCat("partition ", options.partition, "/",
+                                                   options.partitions,
+                                                   " is not K/N with 0 <= K < N"));
+  }
   if (options.shards < 0 || options.shards > kMaxShards) {
     return absl::InvalidArgumentError(absl::StrCat("index shards must be in 0..", kMaxShards,
                                                    " (0 = automatic), got ", options.shards));
@@ -386,6 +396,8 @@ absl::StatusOr<std::unique_ptr<IndexWriter>> IndexWriter::Open(
   Impl& impl = *writer->impl_;
   impl.path = path;
   impl.analyzer = analyzer;
+  impl.partition = options.partition;
+  impl.partitions = options.partitions;
   std::vector<std::string> names;
   for (int i = 0; i < shards; ++i) {
     auto shard = std::make_unique<Shard>();
@@ -413,6 +425,9 @@ absl::StatusOr<std::unique_ptr<IndexWriter>> IndexWriter::Open(
         return absl::DataLossError(absl::StrCat("index shard ", shard->path, " records shard ",
                                                 recorded, ", expected ", want));
       }
+      absl::Status partition = schema::CheckIndexPartition(*shard->db, shard->path,
+                                                           options.partition, options.partitions);
+      if (!partition.ok()) return partition;
       shard->document_count = shard->db->get_doccount();
     } catch (const Xapian::DatabaseLockError& e) {
       // Another writer (another process, or a second IndexWriter) holds the
@@ -444,12 +459,13 @@ absl::StatusOr<std::unique_ptr<IndexWriter>> IndexWriter::Open(
   Log(LogLevel::kInfo, "index", "index opened",
       {{"path", path},
        {"shards", shards},
+       {"partition", absl::StrCat(options.partition, "/", options.partitions)},
        {"applied_seq", static_cast<long long>(writer->applied_seq())},
        {"documents", static_cast<long long>(writer->document_count())}});
   return writer;
 }
 
-absl::Status IndexWriter::Apply(const std::vector<v1::Change>& changes) {
+absl::Status IndexWriter::Apply(const std::vector<v1::Change>& changes, int64_t complete_seq) {
   Impl& impl = *impl_;
   if (impl.closed) {
     return absl::FailedPreconditionError(absl::StrCat("index ", impl.path, " is closed"));
@@ -478,7 +494,24 @@ absl::Status IndexWriter::Apply(const std::vector<v1::Change>& changes) {
     }
     if (first_seq == 0) first_seq = change.seq();
     last_seq = change.seq();
+    if (impl.partitions > 1 && PartitionOf(id, impl.partitions) != impl.partition) {
+      // Not ours: an ingest that ignores StreamChangesRequest.partition.
+      // Skipping it still moves applied_seq past it.
+      if (impl.foreign_skipped++ == 0) {
+        Log(LogLevel::kWarning, "index",
+            "ingest sent a change of another partition; skipping such changes (is ingest "
+            "older than partitions?)",
+            {{"seq", static_cast<long long>(change.seq())},
+             {"article_id", id},
+             {"partition", absl::StrCat(impl.partition, "/", impl.partitions)}});
+      }
+      continue;
+    }
     pending[LocalShardOf(id, static_cast<int>(impl.shards.size()))].push_back(&change);
+  }
+  if (complete_seq > last_seq) {
+    last_seq = complete_seq;
+    if (first_seq == 0) first_seq = lowest + 1;
   }
   if (first_seq == 0) return absl::OkStatus();
   const analysis::Analyzer& analyzer = *impl.analyzer;
@@ -557,6 +590,10 @@ int64_t IndexWriter::document_count() const {
 }
 
 int IndexWriter::shards() const { return static_cast<int>(impl_->shards.size()); }
+
+int IndexWriter::partition() const { return impl_->partition; }
+
+int IndexWriter::partitions() const { return impl_->partitions; }
 
 absl::Status IndexWriter::Close() {
   Impl& impl = *impl_;

@@ -37,6 +37,12 @@ struct IndexWriterOptions {
   // created: opening it with another number is FAILED_PRECONDITION. 0 = the
   // existing index's number, or the number of cores for a new index.
   int shards = 0;
+  // The partition this replica holds (--partition=K/N): only articles with
+  // PartitionOf(id, partitions) == partition (common/base/stable_hash.h).
+  // Recorded in every shard when the index is created; opening an index of
+  // another partition is FAILED_PRECONDITION. 0/1 = every article.
+  int partition = 0;
+  int partitions = 1;
 };
 
 // Sizes of one compaction, summed over shards.
@@ -71,7 +77,15 @@ class IndexWriter {
   // article id) is INVALID_ARGUMENT before any shard is touched. On a Xapian
   // error (INTERNAL) a failed shard applies nothing of the batch while others
   // may have committed theirs; applying the same batch again is harmless.
-  absl::Status Apply(const std::vector<v1::Change>& changes);
+  //
+  // Changes of articles outside this index's partition are skipped (ingest
+  // filters them out already; this guards against one that does not).
+  // `complete_seq`, when above the batch's last seq, is recorded as every
+  // shard's applied_seq instead: the caller knows that the log holds nothing
+  // of this partition between them (StreamChangesResponse.complete_seq). A
+  // batch with no change and a complete_seq above applied_seq() commits just
+  // that.
+  absl::Status Apply(const std::vector<v1::Change>& changes, int64_t complete_seq = 0);
 
   // Compacts every shard (Xapian::Database::compact) into its next
   // generation directory, reopens the shard's writer there and swaps the
@@ -90,6 +104,8 @@ class IndexWriter {
   // Number of documents over all shards as of their last commits.
   int64_t document_count() const;
   int shards() const;
+  int partition() const;
+  int partitions() const;
   // Flushes and closes every shard (also done by the destructor).
   absl::Status Close();
 

@@ -26,6 +26,11 @@ struct LogFollower::Impl {
   absl::Time first_queued_at ABSL_GUARDED_BY(mu);
   // Highest seq received (queued or applied): where a new stream resumes.
   int64_t received_seq ABSL_GUARDED_BY(mu) = 0;
+  // Highest StreamChangesResponse.complete_seq received: once the queue is
+  // applied, the index holds every change of its partition up to here.
+  int64_t complete_seq ABSL_GUARDED_BY(mu) = 0;
+  // What the indexer last committed (writer->applied_seq()).
+  int64_t committed_seq ABSL_GUARDED_BY(mu) = 0;
   bool stopping ABSL_GUARDED_BY(mu) = false;
   grpc::ClientContext* stream_context ABSL_GUARDED_BY(mu) = nullptr;
   // Bumped when the queue is dropped to fetch the log again from
@@ -39,6 +44,9 @@ struct LogFollower::Impl {
   std::thread reader;
   std::thread indexer;
 
+  // Records StreamChangesResponse.complete_seq once the response's changes
+  // are queued: every change of the partition up to it is queued or applied.
+  void NoteComplete(int64_t seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
   void ReadLoop();
   void IndexLoop();
   // Compacts the index (on the indexer thread, between batches).
@@ -51,6 +59,14 @@ bool LogFollower::Impl::SleepUnlessStopping(absl::Duration d) {
   absl::MutexLock lock(&mu);
   auto is_stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return stopping; };
   return mu.AwaitWithTimeout(absl::Condition(&is_stopping), d);
+}
+
+void LogFollower::Impl::NoteComplete(int64_t seq) {
+  if (seq <= complete_seq || seq <= committed_seq) return;
+  // Only progress to record starts the group-commit wait like a change.
+  if (queue.empty() && complete_seq <= committed_seq) first_queued_at = absl::Now();
+  complete_seq = seq;
+  received_seq = std::max(received_seq, seq);
 }
 
 void LogFollower::Impl::ReadLoop() {
@@ -75,6 +91,10 @@ void LogFollower::Impl::ReadLoop() {
       stream_context = &context;
       generation = stream_generation;
     }
+    if (options.partitions > 1) {
+      request.set_partition(options.partition);
+      request.set_partition_count(options.partitions);
+    }
     request.set_max_batch_size(std::min(options.max_batch_changes, 4096));
     // Every response must fit this follower's message limit.
     request.set_max_batch_bytes(std::min(options.max_message_bytes / 2, 64 << 20));
@@ -97,7 +117,12 @@ void LogFollower::Impl::ReadLoop() {
       }
       status.head_seq = std::max(status.head_seq, response.head_seq());
       status.last_contact_at = absl::Now();
-      if (response.changes_size() == 0) continue;
+      if (response.changes_size() == 0) {
+        // Progress in other partitions only (or a heartbeat): nothing to
+        // queue, but the index may record that it is complete up to here.
+        NoteComplete(response.complete_seq());
+        continue;
+      }
       // Backpressure: let the indexer catch up before taking more.
       auto has_room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
         return stopping || static_cast<int>(queue.size()) < options.max_queued_changes;
@@ -110,6 +135,7 @@ void LogFollower::Impl::ReadLoop() {
         received_seq = change.seq();
         queue.push_back(std::move(change));
       }
+      NoteComplete(response.complete_seq());
     }
     grpc::Status finish = stream->Finish();
     {
@@ -147,12 +173,14 @@ void LogFollower::Impl::ReadLoop() {
 void LogFollower::Impl::IndexLoop() {
   absl::Duration retry = options.min_backoff;
   std::vector<v1::Change> batch;
+  // StreamChangesResponse.complete_seq to record with `batch` (0 = none).
+  int64_t batch_complete_seq = 0;
   while (true) {
     bool stop_now = false;
     if (batch.empty()) {
       absl::MutexLock lock(&mu);
       auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-        return stopping || !queue.empty();
+        return stopping || !queue.empty() || complete_seq > committed_seq;
       };
       if (options.compact_after_changes > 0 &&
           applied_since_compaction >= options.compact_after_changes &&
@@ -180,16 +208,19 @@ void LogFollower::Impl::IndexLoop() {
         queue.pop_front();
       }
       if (!queue.empty()) first_queued_at = absl::Now();
+      // The whole queue taken: the index is complete up to complete_seq.
+      batch_complete_seq = queue.empty() && complete_seq > committed_seq ? complete_seq : 0;
     }
-    if (!batch.empty()) {
+    if (!batch.empty() || batch_complete_seq > 0) {
       const absl::Time start = absl::Now();
-      absl::Status applied = writer->Apply(batch);
+      absl::Status applied = writer->Apply(batch, batch_complete_seq);
       absl::MutexLock lock(&mu);
       if (applied.ok()) {
         if (options.on_commit) {
           options.on_commit(absl::Now() - start, static_cast<int64_t>(batch.size()));
         }
         status.applied_seq = writer->applied_seq();
+        committed_seq = status.applied_seq;
         status.last_commit_at = absl::Now();
         Log(LogLevel::kDebug, "follower", "batch committed",
             {{"changes", static_cast<long long>(batch.size())},
@@ -203,6 +234,7 @@ void LogFollower::Impl::IndexLoop() {
           status.stalled_at_seq = 0;
         }
         batch.clear();
+        batch_complete_seq = 0;
         retry = options.min_backoff;
       } else if (absl::IsInvalidArgument(applied)) {
         // A malformed change: retrying the same batch can never succeed.
@@ -234,8 +266,11 @@ void LogFollower::Impl::IndexLoop() {
              {"refetch_in_ms",
               static_cast<long long>(absl::ToInt64Milliseconds(options.max_backoff))}});
         batch.clear();
+        batch_complete_seq = 0;
         queue.clear();
         received_seq = writer->applied_seq();
+        committed_seq = received_seq;
+        complete_seq = received_seq;
         ++stream_generation;
         if (stream_context != nullptr) stream_context->TryCancel();
         if (stopping) return;
@@ -251,7 +286,7 @@ void LogFollower::Impl::IndexLoop() {
         if (stopping) return;  // nothing of the batch was committed; resume from applied_seq
       }
     }
-    if (!batch.empty()) {
+    if (!batch.empty() || batch_complete_seq > 0) {
       if (SleepUnlessStopping(retry)) return;
       retry = std::min(retry * 2, options.max_backoff);
       continue;
@@ -290,6 +325,8 @@ LogFollower::LogFollower(LogFollowerOptions options, IndexWriter* writer)
   impl_->writer = writer;
   absl::MutexLock lock(&impl_->mu);
   impl_->received_seq = writer->applied_seq();
+  impl_->committed_seq = writer->applied_seq();
+  impl_->complete_seq = writer->applied_seq();
   impl_->status.applied_seq = writer->applied_seq();
 }
 

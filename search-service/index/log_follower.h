@@ -33,6 +33,10 @@ struct LogFollowerOptions {
   absl::Duration max_backoff = absl::Seconds(5);
   // Changes received but not applied before the reader waits.
   int max_queued_changes = 8000;
+  // The partition this replica follows (StreamChangesRequest.partition and
+  // partition_count); 0/1 = every change.
+  int partition = 0;
+  int partitions = 1;
   // Largest StreamChanges message accepted.
   int max_message_bytes = 64 << 20;
   // Channel credentials for the ingest connection (TLS, mutual TLS); null =

@@ -16,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/base/logging.h"
+#include "search-service/schema/schema.h"
 
 namespace newsearch::search {
 namespace {
@@ -170,6 +171,17 @@ bool RemoteShards::Probe(int partition, int replica) {
     // connections opened before never see (xapian-tcpsrv opens the
     // database once per connection and reopen() never rereads the stub).
     const std::string uuid = (*db)->get_uuid();
+    // A replica of another partition listed here would silently drop or
+    // double articles: the index records its partition (absent in an index
+    // written by other means, which is taken as it is).
+    const std::string holds = (*db)->get_metadata(schema::kPartitionKey);
+    const std::string listed = absl::StrCat(partition, "/", partitions());
+    if (!holds.empty() && holds != listed && !(partitions() == 1 && holds == "0/1")) {
+      Mark(partition, replica, false, "",
+           absl::StrCat(replicas_[partition][replica].address(), " holds partition ", holds,
+                        " but --shards lists it as partition ", listed));
+      return false;
+    }
     Mark(partition, replica, true, uuid, "");
     return true;
   } catch (const Xapian::Error& e) {

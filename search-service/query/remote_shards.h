@@ -10,6 +10,8 @@
 // that handles opened before are dropped. A call that fails on a handle is
 // reported back (ReportFailure): its replicas are probed at once, and the
 // ones that do not answer are skipped until the prober sees them again.
+// A replica whose index records another partition than its place in the
+// spec (schema::kPartitionKey, K/N) is never used.
 #ifndef NEWSEARCH_SEARCH_SERVICE_QUERY_REMOTE_SHARDS_H_
 #define NEWSEARCH_SEARCH_SERVICE_QUERY_REMOTE_SHARDS_H_
 

@@ -154,6 +154,26 @@ absl::Status CheckIndexAnalyzer(const std::string& path, const analysis::Analyze
   }
 }
 
+absl::Status CheckIndexPartition(Xapian::WritableDatabase& db, const std::string& path,
+                                 int partition, int partitions) {
+  const std::string ours = absl::StrCat(partition, "/", partitions);
+  std::string recorded = db.get_metadata(kPartitionKey);
+  if (recorded.empty()) {
+    if (db.get_doccount() == 0) {
+      db.set_metadata(kPartitionKey, ours);
+      db.commit();
+      return absl::OkStatus();
+    }
+    recorded = "0/1";  // built before partitions: every article
+  }
+  if (recorded == ours) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "index ", path, " holds partition ", recorded,
+      recorded == "0/1" ? " (every article)" : "", " but this replica runs --partition=", ours,
+      "; start it with --partition=", recorded,
+      ", or move the index away so the replica builds its partition from the change log"));
+}
+
 bool ArticleFromDocumentData(const std::string& data, v1::Article* article) {
   return article->ParseFromString(data);
 }

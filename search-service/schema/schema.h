@@ -16,6 +16,7 @@
 
 namespace Xapian {
 class Document;
+class WritableDatabase;
 }
 
 namespace newsearch::analysis {
@@ -54,6 +55,10 @@ inline constexpr char kAppliedSeqKey[] = "newsearch.applied_seq";
 // Index metadata key holding the Analyzer::Signature() the index was built
 // with (`words+bigrams fold=s2t+tw2sp positions=unigrams`).
 inline constexpr char kAnalyzerKey[] = "newsearch.analyzer";
+// Index metadata key holding the partition the index holds, "K/N" (the
+// replica's --partition; "0/1" = every article). An index with documents and
+// no record was built before partitions: it holds every article ("0/1").
+inline constexpr char kPartitionKey[] = "newsearch.partition";
 
 // Returns the calendar day of `unix_seconds` in China Standard Time, the
 // day the Y/M/D filter terms and the year/month slots are built from.
@@ -85,6 +90,12 @@ Xapian::Document BuildDocument(const analysis::Analyzer& analyzer, const v1::Art
 // `bigrams fold=t2s` of that time); FAILED_PRECONDITION when another writer
 // holds the index; INTERNAL for other Xapian errors.
 absl::Status CheckIndexAnalyzer(const std::string& path, const analysis::Analyzer& analyzer);
+// Checks that the index at `path` (already open for writing as `db`'s
+// path) holds partition `partition` of `partitions`, recording it in a new
+// or empty index. FAILED_PRECONDITION naming both partitions when they
+// differ.
+absl::Status CheckIndexPartition(Xapian::WritableDatabase& db, const std::string& path,
+                                 int partition, int partitions);
 // Reads back the article stored in a document's data (the fields listed at
 // BuildDocument). Returns false when the data does not parse.
 bool ArticleFromDocumentData(const std::string& data, v1::Article* article);

@@ -8,7 +8,9 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/analysis/analyzer.h"
 #include "common/base/logging.h"
 #include "common/server/server_setup.h"
@@ -29,6 +31,10 @@ ABSL_FLAG(int32_t, flush_interval_ms, 200, "Longest wait to fill an index batch"
 ABSL_FLAG(int32_t, index_shards, 0,
           "Local index shards, each written by its own thread (0 = the existing index's "
           "number, else the number of cores); an index with another number is refused");
+ABSL_FLAG(std::string, partition, "",
+          "K/N: hold only the articles of partition K of N (0 <= K < N <= 1024) under the "
+          "stable id hash (README \"Partitions\"); empty = every article. Recorded in the "
+          "index; an index of another partition is refused");
 ABSL_FLAG(int64_t, compact_after_changes, 5000,
           "Compact the index when idle after at least this many changes were applied since "
           "the last compaction (0 = never)");
@@ -79,6 +85,21 @@ ABSL_FLAG(int32_t, shard_connect_timeout_ms, 1000, "Router: longest wait to conn
 ABSL_FLAG(int32_t, shard_probe_interval_ms, 1000,
           "Router: how often every shard replica is probed (health, replaced indexes)");
 
+namespace {
+
+// Parses --partition ("K/N"; empty = 0/1). Returns false on anything else.
+bool ParsePartition(const std::string& text, int* partition, int* partitions) {
+  *partition = 0;
+  *partitions = 1;
+  if (text.empty()) return true;
+  const std::vector<std::string> parts = absl::StrSplit(text, '/');
+  return parts.size() == 2 && absl::SimpleAtoi(parts[0], partition) &&
+         absl::SimpleAtoi(parts[1], partitions) && *partitions >= 1 && *partitions <= 1024 &&
+         *partition >= 0 && *partition < *partitions;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   newsearch::server::BlockTerminationSignals();
   absl::SetProgramUsageMessage(
@@ -86,7 +107,7 @@ int main(int argc, char** argv) {
       "Every flag --name can also be set by the environment variable NEWSEARCH_NAME.");
   std::vector<std::string> env_flags = {
       "listen", "data_dir", "ingest_address", "metrics_listen", "port_file", "max_message_bytes",
-      "max_batch_changes", "flush_interval_ms", "index_shards", "compact_after_changes",
+      "max_batch_changes", "flush_interval_ms", "index_shards", "partition", "compact_after_changes",
       "max_query_chars", "max_page_size",
       "max_result_depth", "shutdown_grace_seconds", "log_level", "query_time_limit_ms",
       "facet_exact_limit", "max_concurrent_searches", "analyzer", "ingest_token_file",
@@ -147,12 +168,20 @@ int main(int argc, char** argv) {
     if (!options.shard_listen.empty()) {
       problems += " --shard_listen and --shards exclude each other (a router holds no index);";
     }
+    if (!absl::GetFlag(FLAGS_partition).empty()) {
+      problems += " --partition and --shards exclude each other (a router searches every "
+                  "partition);";
+    }
   }
   if (absl::GetFlag(FLAGS_shard_timeout_ms) <= 0 ||
       absl::GetFlag(FLAGS_shard_connect_timeout_ms) <= 0 ||
       absl::GetFlag(FLAGS_shard_probe_interval_ms) <= 0) {
     problems += " --shard_timeout_ms, --shard_connect_timeout_ms and --shard_probe_interval_ms "
                 "must be positive;";
+  }
+  if (!ParsePartition(absl::GetFlag(FLAGS_partition), &options.partition, &options.partitions)) {
+    problems += absl::StrCat(" --partition is '", absl::GetFlag(FLAGS_partition),
+                             "'; it must be K/N with 0 <= K < N <= 1024 (e.g. 0/2);");
   }
   if (!options.analyzer.empty()) {
     if (auto parsed = newsearch::analysis::ParseSegmentation(options.analyzer); !parsed.ok()) {

@@ -46,6 +46,11 @@ class SearchServiceImpl final : public v1::SearchService::Service {
         index_path_(std::move(index_path)),
         ingest_address_(std::move(ingest_address)) {}
 
+  void set_partition(int partition, int partitions) {
+    partition_ = partition;
+    partitions_ = partitions;
+  }
+
   grpc::Status Search(grpc::ServerContext*, const v1::SearchRequest* request,
                       v1::SearchResponse* response) override {
     absl::StatusOr<v1::SearchResponse> result = searcher_->Search(*request);
@@ -90,6 +95,8 @@ class SearchServiceImpl final : public v1::SearchService::Service {
     response->set_stalled_at_seq(status.stalled_at_seq);
     response->set_last_error(status.last_error);
     response->set_index_size_bytes(DirectorySize(index_path_));
+    response->set_partition(partition_);
+    response->set_partition_count(partitions_);
     return grpc::Status::OK;
   }
 
@@ -98,6 +105,8 @@ class SearchServiceImpl final : public v1::SearchService::Service {
   const LogFollower* follower_;
   std::string index_path_;
   std::string ingest_address_;
+  int partition_ = 0;
+  int partitions_ = 1;
 };
 
 }  // namespace
@@ -191,6 +200,8 @@ absl::StatusOr<std::unique_ptr<SearchServer>> SearchServer::Start(
   IndexWriterOptions writer_options;
   writer_options.path = index_path;  // checks the analyzer of every shard
   writer_options.shards = options.index_shards;
+  writer_options.partition = options.partition;  // checked against every shard
+  writer_options.partitions = options.partitions;
   NEWSEARCH_ASSIGN_OR_RETURN(impl.writer, IndexWriter::Open(writer_options, impl.analyzer.get()));
   SearcherOptions searcher_options;
   searcher_options.path = index_path;
@@ -207,6 +218,8 @@ absl::StatusOr<std::unique_ptr<SearchServer>> SearchServer::Start(
   follower_options.max_batch_changes = options.max_batch_changes;
   follower_options.flush_interval = options.flush_interval;
   follower_options.compact_after_changes = options.compact_after_changes;
+  follower_options.partition = options.partition;
+  follower_options.partitions = options.partitions;
   server::ClientTlsFiles ingest_tls{options.ingest_tls_ca_file, options.ingest_tls_cert_file,
                                     options.ingest_tls_key_file, "--ingest_tls_"};
   NEWSEARCH_ASSIGN_OR_RETURN(follower_options.credentials,
@@ -278,6 +291,7 @@ absl::StatusOr<std::unique_ptr<SearchServer>> SearchServer::Start(
 
   impl.service = std::make_unique<SearchServiceImpl>(impl.searcher.get(), impl.follower.get(),
                                                      index_path, options.ingest_address);
+  impl.service->set_partition(options.partition, options.partitions);
   server::GrpcServerOptions grpc_options;
   grpc_options.listen = options.listen;
   grpc_options.port_file = options.port_file;

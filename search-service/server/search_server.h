@@ -30,6 +30,10 @@ struct SearchServerOptions {
   // Local index shards (IndexWriterOptions::shards; 0 = the existing
   // index's number, else the number of cores).
   int index_shards = 0;
+  // The partition this replica holds (--partition=K/N; IndexWriterOptions::
+  // partition): partition K of N, 0/1 = every article.
+  int partition = 0;
+  int partitions = 1;
   // Compact the index when idle after this many changes (0 = never; see
   // LogFollowerOptions::compact_after_changes).
   int64_t compact_after_changes = 5000;

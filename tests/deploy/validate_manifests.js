@@ -56,7 +56,7 @@ const AGREED_FLAGS = {
          'metrics_listen', 'log_level', 'max_concurrent_streams'],
   ingest: ['max_articles_per_stream'],
   search: ['ingest_token_file', 'ingest_tls_ca_file', 'ingest_tls_cert_file', 'ingest_tls_key_file',
-           'ready_max_lag', 'analyzer', 'partition'],
+           'ready_max_lag', 'analyzer'],
 };
 const pending = new Set();
 

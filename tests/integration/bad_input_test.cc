@@ -2,6 +2,7 @@
 // server keeps serving.
 #include <google/protobuf/descriptor.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -254,6 +255,44 @@ TEST_F(BadInputTest, HugePageSizeIsInvalidArgumentNamingTheLimit) {
   grpc::Status status = Query("互联网", 1000000);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("page_size"));
+  ExpectStillServing();
+}
+
+// ListArticles' page tokens are opaque (not an article id a caller could
+// construct) and page through every article once; anything else is refused.
+TEST_F(BadInputTest, ListArticlesTokensAreOpaqueAndRefuseRawIds) {
+  for (int n = 1; n < 5; ++n) {
+    v1::IngestArticleResponse ingested;
+    ASSERT_TRUE(ingest_->Ingest(SeedPage(n), &ingested).ok());
+  }
+  std::vector<std::string> ids;
+  v1::ListArticlesRequest request;
+  request.set_page_size(2);
+  for (int page = 0; page < 100; ++page) {
+    grpc::ClientContext context;
+    v1::ListArticlesResponse response;
+    ASSERT_TRUE(ingest_->stub().ListArticles(&context, request, &response).ok());
+    for (const v1::Article& a : response.articles()) {
+      ids.push_back(a.id());
+      EXPECT_THAT(response.next_page_token(), Not(HasSubstr(a.id())));
+    }
+    if (response.next_page_token().empty()) break;
+    request.set_page_token(response.next_page_token());
+  }
+  EXPECT_GE(ids.size(), 5u);
+  std::vector<std::string> unique = ids;
+  std::sort(unique.begin(), unique.end());
+  EXPECT_EQ(std::unique(unique.begin(), unique.end()), unique.end()) << "an article listed twice";
+
+  for (const std::string& bad : {ids.front(), std::string("bDEu!!"), std::string(3000, 'A')}) {
+    grpc::ClientContext context;
+    v1::ListArticlesRequest raw;
+    raw.set_page_token(bad);
+    v1::ListArticlesResponse response;
+    grpc::Status status = ingest_->stub().ListArticles(&context, raw, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad;
+    EXPECT_THAT(status.error_message(), HasSubstr("not a token from ListArticles"));
+  }
   ExpectStillServing();
 }
 

@@ -42,7 +42,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-constexpr int kPartitions = 1;
+constexpr int kPartitions = 2;
 constexpr int kReplicas = 2;
 constexpr double kScoreTolerance = 1e-9;
 

@@ -211,6 +211,9 @@ std::string FormatIndexStatus(const newsearch::v1::GetIndexStatusResponse& s) {
   line("lag", absl::StrCat(s.lag()));
   line("following", s.following() ? "yes" : "no");
   line("ingest_address", s.ingest_address().empty() ? "-" : s.ingest_address());
+  if (s.partition_count() > 1) {
+    line("partition", absl::StrCat(s.partition(), "/", s.partition_count()));
+  }
   line("last_commit_at", s.has_last_commit_at()
                              ? FormatCst(FromTimestamp(s.last_commit_at())) + " (UTC+8)"
                              : "-");

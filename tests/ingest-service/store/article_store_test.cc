@@ -16,11 +16,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/stable_hash.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -385,6 +387,58 @@ TEST_F(ArticleStoreTest, ChangesAfterReturnsLatestStateOncePerArticleInSeqOrder)
   ASSERT_EQ(latest->size(), 1u);
   EXPECT_EQ((*latest)[0].article().title(), "甲3");
   EXPECT_EQ(store->ChangesAfter(0, 0).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// A partition's read: only its articles' upserts and deletes, and
+// complete_seq past the other partitions' rows, so the follower's applied_seq
+// keeps up with the head.
+TEST_F(ArticleStoreTest, PartitionChangesAfterKeepsOnlyThePartitionAndReportsHowFarItIsComplete) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  std::vector<v1::Article> articles;
+  for (int i = 0; i < 40; ++i) articles.push_back(MakeArticle(absl::StrCat("id-", i), "题"));
+  ASSERT_TRUE(store->PutPage(MakePage("p1", articles)).ok());  // seqs 1..40
+  ASSERT_TRUE(store->Delete("id-3").ok());                      // 41
+  ASSERT_TRUE(store->Delete("id-4").ok());                      // 42
+  std::map<int, std::vector<std::string>> want;                 // partition -> live/deleted ids
+  for (int i = 0; i < 40; ++i) {
+    want[PartitionOf(absl::StrCat("id-", i), 3)].push_back(absl::StrCat("id-", i));
+  }
+  size_t total = 0;
+  for (int partition = 0; partition < 3; ++partition) {
+    SCOPED_TRACE(partition);
+    std::vector<std::string> got;
+    int64_t cursor = 0;
+    int reads = 0;
+    while (cursor < store->HeadSeq()) {
+      auto read = store->PartitionChangesAfter(cursor, partition, 3, 4, 1 << 20, 8);
+      ASSERT_TRUE(read.ok()) << read.status();
+      ASSERT_GT(read->complete_seq, cursor) << "every read makes progress";
+      for (const v1::Change& change : read->changes) {
+        EXPECT_EQ(PartitionOf(change.article_id(), 3), partition) << change.article_id();
+        EXPECT_LE(change.seq(), read->complete_seq);
+        EXPECT_EQ(change.kind() == v1::CHANGE_KIND_DELETE,
+                  change.article_id() == "id-3" || change.article_id() == "id-4");
+        got.push_back(change.article_id());
+      }
+      EXPECT_LE(read->changes.size(), 4u);
+      cursor = read->complete_seq;
+      ASSERT_LT(++reads, 100);
+    }
+    EXPECT_EQ(cursor, 42) << "complete up to the head, whichever partition holds it";
+    EXPECT_THAT(got, ::testing::UnorderedElementsAreArray(want[partition]));
+    total += got.size();
+  }
+  EXPECT_EQ(total, 40u);
+  // One partition of one is every change, as ChangesAfter.
+  auto all = store->PartitionChangesAfter(0, 0, 1, 100, 1 << 20, 100);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->changes.size(), 40u);
+  EXPECT_EQ(all->complete_seq, 42);
+  EXPECT_EQ(store->PartitionChangesAfter(0, 3, 3, 4, 1 << 20, 8).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->PartitionChangesAfter(0, 0, 0, 4, 1 << 20, 8).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(ArticleStoreTest, ChangesAfterCapsTheBatchByBytesButReturnsAtLeastOne) {

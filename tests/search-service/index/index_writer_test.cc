@@ -648,5 +648,91 @@ TEST_F(IndexWriterTest, DISABLED_MeasuresApplyThroughput) {
   EXPECT_EQ(writer->document_count(), total);
 }
 
+// A partitioned index (--partition=K/N) keeps only its partition's articles
+// even when handed others (an ingest that ignores the partition), and
+// applied_seq still moves past them.
+TEST_F(IndexWriterTest, PartitionedIndexSkipsOtherPartitionsChanges) {
+  IndexWriterOptions options{path_, 2};
+  options.partition = 1;
+  options.partitions = 3;
+  auto writer = IndexWriter::Open(options, &TheAnalyzer());
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  EXPECT_EQ((*writer)->partition(), 1);
+  EXPECT_EQ((*writer)->partitions(), 3);
+  const std::vector<v1::Change> changes = GeneratedUpserts(90, 20);
+  ASSERT_TRUE((*writer)->Apply(changes).ok());
+  int ours = 0;
+  for (const v1::Change& change : changes) ours += PartitionOf(change.article_id(), 3) == 1;
+  ASSERT_GT(ours, 10);
+  ASSERT_LT(ours, 60);
+  EXPECT_EQ((*writer)->document_count(), ours);
+  EXPECT_EQ((*writer)->applied_seq(), 90);
+  Xapian::Database reader(path_);
+  for (auto it = reader.allterms_begin(schema::kIdPrefix);
+       it != reader.allterms_end(schema::kIdPrefix); ++it) {
+    EXPECT_EQ(PartitionOf((*it).substr(1), 3), 1) << *it;
+  }
+  EXPECT_EQ(schema::kPartitionKey, std::string("newsearch.partition"));
+  EXPECT_EQ(Shard(reader, 0).get_metadata(schema::kPartitionKey), "1/3");
+  EXPECT_EQ(Shard(reader, 1).get_metadata(schema::kPartitionKey), "1/3");
+}
+
+// complete_seq (the log holds nothing of the partition up to it) moves
+// applied_seq on every shard, also with no change at all.
+TEST_F(IndexWriterTest, CompleteSeqAdvancesAppliedSeqWithoutChanges) {
+  auto writer = OpenWriter(2);
+  ASSERT_NE(writer, nullptr);
+  ASSERT_TRUE(writer->Apply({Upsert(3, "a", "一")}, 10).ok());
+  EXPECT_THAT(writer->shard_applied_seqs(), ::testing::ElementsAre(10, 10));
+  ASSERT_TRUE(writer->Apply({}, 25).ok());
+  EXPECT_THAT(writer->shard_applied_seqs(), ::testing::ElementsAre(25, 25));
+  ASSERT_TRUE(writer->Apply({}, 20).ok()) << "a lower complete_seq changes nothing";
+  EXPECT_EQ(writer->applied_seq(), 25);
+  EXPECT_EQ(writer->document_count(), 1);
+  ASSERT_TRUE(writer->Close().ok());
+  auto reopened = OpenWriter(2);
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(reopened->applied_seq(), 25) << "committed with the shards";
+}
+
+TEST_F(IndexWriterTest, RefusesAnIndexOfAnotherPartition) {
+  IndexWriterOptions options{path_, 2};
+  options.partition = 0;
+  options.partitions = 2;
+  {
+    auto writer = IndexWriter::Open(options, &TheAnalyzer());
+    ASSERT_TRUE(writer.ok()) << writer.status();
+  }
+  options.partition = 1;
+  auto other = IndexWriter::Open(options, &TheAnalyzer());
+  ASSERT_EQ(other.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(other.status().message()),
+              HasSubstr("holds partition 0/2 but this replica runs --partition=1/2"));
+  auto whole = IndexWriter::Open({path_, 2}, &TheAnalyzer());
+  ASSERT_EQ(whole.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(whole.status().message()), HasSubstr("--partition=0/1"));
+  options.partition = 2;
+  EXPECT_EQ(IndexWriter::Open(options, &TheAnalyzer()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // An index with documents from before partitions holds every article.
+  std::filesystem::remove_all(path_);
+  {
+    auto writer = OpenWriter(1);
+    ASSERT_NE(writer, nullptr);
+    ASSERT_TRUE(writer->Apply({Upsert(1, "a", "一")}).ok());
+  }
+  {
+    Xapian::WritableDatabase shard(path_ + "/shard-0.0");
+    shard.set_metadata(schema::kPartitionKey, "");
+    shard.commit();
+  }
+  options.shards = 1;
+  options.partition = 0;
+  auto old = IndexWriter::Open(options, &TheAnalyzer());
+  ASSERT_EQ(old.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(old.status().message()), HasSubstr("0/1 (every article)"));
+  EXPECT_NE(OpenWriter(1), nullptr);
+}
+
 }  // namespace
 }  // namespace newsearch::search

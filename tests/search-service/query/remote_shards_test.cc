@@ -633,6 +633,25 @@ TEST_F(RemoteShardsTest, MissingPartitionIsUnavailableOrPartialAsRequested) {
   }));
 }
 
+TEST_F(RemoteShardsTest, ReplicaOfAnotherPartitionIsNeverUsed) {
+  // The shards record swapped partitions: --shards lists shard0 first.
+  for (int shard = 0; shard < 2; ++shard) {
+    Xapian::WritableDatabase db(absl::StrCat(dir_, "/shard", shard), Xapian::DB_OPEN);
+    db.set_metadata(schema::kPartitionKey, absl::StrCat(1 - shard, "/2"));
+    db.commit();
+  }
+  RemoteShardsOptions options;
+  options.spec = absl::StrCat("127.0.0.1:", servers_[0].port(), ";127.0.0.1:", servers_[1].port());
+  auto shards = RemoteShards::Create(options);
+  ASSERT_TRUE(shards.ok()) << shards.status();
+  EXPECT_FALSE((*shards)->Ready());
+  absl::StatusOr<ShardedDatabase> opened =
+      (*shards)->Open(/*allow_partial=*/false, absl::Now() + absl::Seconds(5));
+  EXPECT_EQ(opened.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(opened.status().message()),
+              HasSubstr("holds partition 1/2 but --shards lists it as partition 0/2"));
+}
+
 TEST_F(RemoteShardsTest, NoPartitionAtAllIsUnavailableEvenWhenPartialIsAllowed) {
   servers_[0].Stop();
   servers_[1].Stop();
