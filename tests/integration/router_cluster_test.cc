@@ -140,7 +140,7 @@ class RouterClusterTest : public ::testing::Test {
         // Compacts once the relevance set is in (SeesChangesAfterCompaction).
         std::vector<std::string> args = {
             absl::StrCat("--shard_listen=127.0.0.1:", replica.shard_port), "--index_shards=2",
-            "--compact_after_changes=100"};
+            "--compact_after_changes=40"};
         if (kPartitions > 1) args.push_back(absl::StrCat("--partition=", p, "/", kPartitions));
         replica.data_dir = absl::StrCat(*root_, "/p", p, "r", r);
         replica.fixture = std::make_unique<SearchFixture>(replica.data_dir, ingest_->address(), args);
@@ -188,8 +188,11 @@ class RouterClusterTest : public ::testing::Test {
   static bool WaitRouterAnswers(absl::Duration timeout) {
     return WaitFor(
         [] {
+          // Every article, uncollapsed: total_estimate is the exact count
+          // (collapsed estimates may differ between layouts).
           v1::SearchRequest request;
           request.set_page_size(1);
+          request.set_expand_duplicates(true);
           v1::SearchResponse routed, single;
           return router_->Search(request, &routed).ok() && !routed.partial() &&
                  single_->Search(request, &single).ok() &&
@@ -198,8 +201,7 @@ class RouterClusterTest : public ::testing::Test {
         timeout);
   }
 
-  // Compares one page: scores rank by rank; ids, duplicate counts and
-  // snippets as sets within each run of hits tied on score and date (a run
+  // Compares one page: scores rank by rank; ids and snippets as sets within each run of hits tied on score and date (a run
   // cut by the end of the page only by score).
   static void ExpectSamePage(const v1::SearchResponse& single, const v1::SearchResponse& routed,
                              const std::string& what) {
@@ -214,9 +216,20 @@ class RouterClusterTest : public ::testing::Test {
           << "single: " << single.facets(i).ShortDebugString()
           << "\nrouted: " << routed.facets(i).ShortDebugString();
     }
+    // duplicate_count is left out: a partition sends the router only its
+    // best hits, so copies of a story held by another partition that rank
+    // below the page are not counted (a lower bound, README).
     auto key = [](const v1::SearchHit& hit) {
-      return absl::StrCat(hit.id(), "|", hit.duplicate_count(), "|", hit.snippet().text());
+      return absl::StrCat(hit.id(), "|", hit.snippet().text());
     };
+    std::map<std::string, int> single_copies;
+    for (const v1::SearchHit& hit : single.hits()) single_copies[hit.id()] = hit.duplicate_count();
+    for (const v1::SearchHit& hit : routed.hits()) {
+      auto it = single_copies.find(hit.id());
+      if (it != single_copies.end()) {
+        EXPECT_LE(hit.duplicate_count(), it->second) << hit.id();
+      }
+    }
     int run_start = 0;
     for (int i = 0; i <= single.hits_size(); ++i) {
       if (i < single.hits_size()) {
