@@ -68,9 +68,9 @@ else
 fi
 
 if [ -z "${INGEST_DATA:-}" ]; then
-log "ingesting $(ls "$raw" | wc -l) pages"
-# Pages the parser refuses (too short) fail alone; the rest is stored.
-"$cli" --ingest="$iaddr" ingest "$raw" >"$work/ingest_cli.txt" 2>&1 || true
+  log "ingesting $(ls "$raw" | wc -l) pages"
+  # Pages the parser refuses (too short) fail alone; the rest is stored.
+  "$cli" --ingest="$iaddr" ingest "$raw" >"$work/ingest_cli.txt" 2>&1 || true
 fi
 for r in single $([ "$partitions" = 2 ] && echo part0 part1); do
   "$cli" --ingest="$iaddr" --search="$(addr "$r")" wait --timeout 3600 >>"$work/ingest_cli.txt" 2>&1

@@ -33,6 +33,8 @@ packages=(
   libgumbo-dev libcivetweb-dev xapian-tools
   nlohmann-json3-dev
 )
+# xapian-tools (above) is also a run-time need: a partition replica's shard
+# port (--shard_listen) is its xapian-tcpsrv.
 # common/base/logging uses spdlog (find_package(spdlog) in cmake/).
 packages+=(libspdlog-dev)
 # jieba's dictionary, read by search's word analyzers (and listed in the
