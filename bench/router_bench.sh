@@ -57,7 +57,8 @@ p_single=$(free_port); p_0=$(free_port); p_1=$(free_port)
 start single "$search_bin" --data_dir="$work/single" --ingest_address="$iaddr" \
   --shard_listen="127.0.0.1:$p_single"
 partitions=0
-if "$search_bin" --helpfull 2>&1 | grep -q -- '--partition '; then
+help=$("$search_bin" --helpfull 2>&1 || true)  # (grep -q in a pipe would SIGPIPE it)
+if grep -q -- '--partition ' <<<"$help"; then
   partitions=2
   start part0 "$search_bin" --data_dir="$work/part0" --ingest_address="$iaddr" \
     --partition=0/2 --shard_listen="127.0.0.1:$p_0"
