@@ -33,6 +33,8 @@ packages=(
   libgumbo-dev libcivetweb-dev xapian-tools
   nlohmann-json3-dev
 )
+# xapian-tools (above) is also a run-time need: a partition replica's shard
+# port (--shard_listen) is its xapian-tcpsrv.
 # common/server/metrics* build on prometheus-cpp (core, and pull's Exposer
 # for /metrics); tools/cli parses its command line with CLI11.
 packages+=(prometheus-cpp-dev libcli11-dev)

@@ -27,7 +27,9 @@
 #include "absl/time/time.h"
 #include "common/analysis/analyzer.h"
 #include "common/base/status_macros.h"
+#include "common/base/logging.h"
 #include "search-service/query/query_parser.h"
+#include "search-service/query/remote_shards.h"
 #include "search-service/query/snippet.h"
 #include "search-service/schema/schema.h"
 
@@ -343,6 +345,7 @@ int DefaultConcurrentSearches() {
 struct Searcher::Impl {
   SearcherOptions options;
   const analysis::Analyzer* analyzer = nullptr;
+  RemoteShards* shards = nullptr;  // options.remote_shards, or null for a local index
 
   // Reader handles: at most `max_handles` searches run at once, each on its
   // own handle; later ones wait for a handle to come back. Handles stay open
@@ -351,19 +354,26 @@ struct Searcher::Impl {
   int max_handles = 1;
   mutable std::mutex mu;
   mutable std::condition_variable handle_returned;
-  mutable std::vector<std::unique_ptr<Xapian::Database>> idle;  // guarded by mu
-  mutable int leased = 0;                                       // guarded by mu
-  // LayoutStamp() the idle handles were opened on.
+  mutable std::vector<ShardedDatabase> idle;  // guarded by mu
+  mutable int leased = 0;                     // guarded by mu
+  // Stamp() the idle handles were opened on.
   mutable std::string layout;  // guarded by mu
+
+  // Identifies what handles are opened on: the local index's LayoutStamp,
+  // or the remote shards' generation (replicas up/down, indexes replaced).
+  std::string Stamp() const {
+    return shards != nullptr ? absl::StrCat("g", shards->generation()) : LayoutStamp(options.path);
+  }
 
   // A database handle borrowed from the pool (and a slot of max_handles);
   // returned on destruction unless discarded (after an error its state is
-  // unknown) or opened on a layout that has been replaced since.
+  // unknown), opened on a layout that has been replaced since, or missing
+  // partitions.
   class Lease {
    public:
     explicit Lease(const Impl* impl) : impl_(impl) {}
     Lease(Lease&& other) noexcept
-        : impl_(other.impl_), db_(std::move(other.db_)), layout_(std::move(other.layout_)) {
+        : impl_(other.impl_), handle_(std::move(other.handle_)), layout_(std::move(other.layout_)) {
       other.impl_ = nullptr;
     }
     Lease& operator=(Lease&&) = delete;
@@ -372,51 +382,77 @@ struct Searcher::Impl {
       {
         std::lock_guard<std::mutex> lock(impl_->mu);
         --impl_->leased;
-        if (db_ != nullptr && layout_ == impl_->layout) impl_->idle.push_back(std::move(db_));
+        if (handle_.db != nullptr && handle_.missing.empty() && layout_ == impl_->layout) {
+          impl_->idle.push_back(std::move(handle_));
+        }
       }
       impl_->handle_returned.notify_one();
     }
-    Xapian::Database* get() const { return db_.get(); }
-    void Discard() { db_.reset(); }
-    void Set(std::unique_ptr<Xapian::Database> db, std::string layout) {
-      db_ = std::move(db);
+    Xapian::Database* get() const { return handle_.db.get(); }
+    const ShardedDatabase& handle() const { return handle_; }
+    void Discard() { handle_.db.reset(); }
+    void Set(ShardedDatabase handle, std::string layout) {
+      handle_ = std::move(handle);
       layout_ = std::move(layout);
     }
 
    private:
     const Impl* impl_;
-    std::unique_ptr<Xapian::Database> db_;
+    ShardedDatabase handle_;
     std::string layout_;
   };
 
   // Returns a handle on the latest committed revision; a lease holding null
-  // when the database does not exist yet.
-  absl::StatusOr<Lease> Acquire() const {
+  // when the (local) database does not exist yet. Over remote shards: a
+  // pooled handle whose reopen() fails is reported and replaced by a fresh
+  // one; UNAVAILABLE / DEADLINE_EXCEEDED from RemoteShards::Open.
+  absl::StatusOr<Lease> Acquire(bool allow_partial = false,
+                                absl::Time deadline = absl::InfiniteFuture()) const {
     Lease lease(this);
-    std::unique_ptr<Xapian::Database> db;
-    std::string stamp = LayoutStamp(options.path);
+    ShardedDatabase handle;
+    std::string stamp = Stamp();
     {
       std::unique_lock<std::mutex> lock(mu);
       handle_returned.wait(lock, [this] { return leased < max_handles; });
       ++leased;
       if (stamp != layout) {
-        // A shard was swapped (compaction): handles on the old layout would
-        // reopen() into old directories forever.
+        // A shard was swapped (compaction) or a replica came or went:
+        // handles on the old layout would reopen() into old directories
+        // forever, or keep using replicas that were marked down.
         idle.clear();
         layout = stamp;
       }
       if (!idle.empty()) {
-        db = std::move(idle.back());
+        handle = std::move(idle.back());
         idle.pop_back();
       }
     }
-    try {
-      if (db != nullptr) {
-        db->reopen();  // cheap when nothing was committed since
-      } else {
-        db = std::make_unique<Xapian::Database>(options.path);
+    if (shards != nullptr) {
+      if (handle.db != nullptr) {
+        try {
+          handle.db->reopen();  // one round trip per partition
+          lease.Set(std::move(handle), std::move(stamp));
+          return lease;
+        } catch (const Xapian::Error& e) {
+          // Idle too long (xapian-tcpsrv's idle timeout), or the replica is
+          // gone: check its replicas and open afresh.
+          Log(LogLevel::kDebug, "router", "pooled shard handle failed",
+              {{"error", e.get_description()}});
+          shards->ReportFailure(handle);
+          stamp = Stamp();
+        }
       }
-      lease.Set(std::move(db), std::move(stamp));
+      NEWSEARCH_ASSIGN_OR_RETURN(ShardedDatabase opened, shards->Open(allow_partial, deadline));
+      lease.Set(std::move(opened), std::move(stamp));
+      return lease;
+    }
+    try {
+      if (handle.db != nullptr) {
+        handle.db->reopen();  // cheap when nothing was committed since
+      } else {
+        handle.db = std::make_unique<Xapian::Database>(options.path);
+      }
+      lease.Set(std::move(handle), std::move(stamp));
       return lease;
     } catch (const Xapian::DatabaseNotFoundError&) {
       return lease;
@@ -445,23 +481,42 @@ struct Searcher::Impl {
   void FillHit(const Xapian::MSetIterator& it, const SnippetBuilder& snippets,
                v1::SearchHit* hit) const;
 
-  // Runs `fn(db)` on a fresh handle; retries once when the index changed
-  // under it. `empty` is returned when the database does not exist yet.
+  // Runs `fn(db, missing)` on a fresh handle (`missing`: partitions left
+  // out, router mode with allow_partial); retries once when the index
+  // changed under it. `empty` is returned when the database does not exist
+  // yet. Over remote shards, a call that fails is reported
+  // (RemoteShards::ReportFailure) and retried on a new handle, which avoids
+  // the replicas that no longer answer, until `deadline`.
   template <typename Response, typename Fn>
-  absl::StatusOr<Response> WithDatabase(const std::string& context, Fn fn) const {
-    for (int attempt = 0;; ++attempt) {
-      NEWSEARCH_ASSIGN_OR_RETURN(Lease lease, Acquire());
+  absl::StatusOr<Response> WithDatabase(const std::string& context, Fn fn,
+                                        bool allow_partial = false,
+                                        absl::Time deadline = absl::InfiniteFuture()) const {
+    int changed = 0;
+    int failed = 0;
+    for (;;) {
+      NEWSEARCH_ASSIGN_OR_RETURN(Lease lease, Acquire(allow_partial, deadline));
       if (lease.get() == nullptr) return Response();
       try {
-        return fn(*lease.get());
+        return fn(*lease.get(), lease.handle().missing);
       } catch (const Xapian::DatabaseModifiedError& e) {
         // The writer committed twice while we read: the next Acquire reopens.
-        if (attempt == 0) continue;
+        if (changed++ == 0) continue;
         lease.Discard();
         return absl::UnavailableError(absl::StrCat(
             context, ": the index changed while reading; retry: ", e.get_description()));
       } catch (const Xapian::Error& e) {
         lease.Discard();
+        if (shards != nullptr) {
+          // A replica died or timed out mid-call (or its generation was
+          // removed): retry while replicas remain and time is left. A second
+          // failure with every replica answering probes is a real error.
+          const bool marked_down = shards->ReportFailure(lease.handle());
+          ++failed;
+          if ((marked_down || failed < 2) && failed <= 8 && absl::Now() < deadline) continue;
+          if (absl::string_view(e.get_type()).rfind("Network", 0) == 0) {  // NetworkError, NetworkTimeoutError
+            return absl::UnavailableError(absl::StrCat(context, ": ", e.get_description()));
+          }
+        }
         return absl::InternalError(absl::StrCat(context, ": ", e.get_description()));
       } catch (const std::exception& e) {
         lease.Discard();
@@ -524,6 +579,7 @@ absl::StatusOr<std::unique_ptr<Searcher>> Searcher::Create(const SearcherOptions
   std::unique_ptr<Searcher> searcher(new Searcher());
   searcher->impl_->options = options;
   searcher->impl_->analyzer = analyzer;
+  searcher->impl_->shards = options.remote_shards.get();
   searcher->impl_->max_handles = options.max_concurrent_searches > 0
                                      ? options.max_concurrent_searches
                                      : DefaultConcurrentSearches();
@@ -754,11 +810,18 @@ v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan) c
   return response;
 }
 
-absl::StatusOr<v1::SearchResponse> Searcher::Search(const v1::SearchRequest& request) const {
+absl::StatusOr<v1::SearchResponse> Searcher::Search(const v1::SearchRequest& request,
+                                                   absl::Time deadline) const {
   NEWSEARCH_ASSIGN_OR_RETURN(Plan plan, impl_->MakePlan(request));
   return impl_->WithDatabase<v1::SearchResponse>(
       absl::StrCat("search for '", Truncated(request.query()), "'"),
-      [&](Xapian::Database& db) { return impl_->Run(db, plan); });
+      [&](Xapian::Database& db, const std::vector<std::string>& missing) {
+        v1::SearchResponse response = impl_->Run(db, plan);
+        for (const std::string& shard : missing) response.add_missing_shards(shard);
+        if (!missing.empty()) response.set_partial(true);
+        return response;
+      },
+      request.allow_partial(), deadline);
 }
 
 v1::SimilarArticlesResponse Searcher::Impl::RunSimilar(Xapian::Database& db,
@@ -818,7 +881,7 @@ v1::SimilarArticlesResponse Searcher::Impl::RunSimilar(Xapian::Database& db,
 }
 
 absl::StatusOr<v1::SimilarArticlesResponse> Searcher::SimilarArticles(
-    const v1::SimilarArticlesRequest& request) const {
+    const v1::SimilarArticlesRequest& request, absl::Time deadline) const {
   if (request.id().empty()) return absl::InvalidArgumentError("id is empty");
   NEWSEARCH_RETURN_IF_ERROR(ValidateUtf8(request.id(), "id"));
   const SearcherOptions& options = impl_->options;
@@ -834,7 +897,10 @@ absl::StatusOr<v1::SimilarArticlesResponse> Searcher::SimilarArticles(
   absl::StatusOr<v1::SimilarArticlesResponse> response =
       impl_->WithDatabase<v1::SimilarArticlesResponse>(
           absl::StrCat("similar articles for '", Truncated(request.id()), "'"),
-          [&](Xapian::Database& db) { return impl_->RunSimilar(db, request, page_size, &status); });
+          [&](Xapian::Database& db, const std::vector<std::string>&) {
+            return impl_->RunSimilar(db, request, page_size, &status);
+          },
+          /*allow_partial=*/false, deadline);
   if (!response.ok()) return response.status();
   if (!status.ok()) return status;
   // A database that does not exist yet knows no article.

@@ -21,9 +21,15 @@ class Analyzer;
 
 namespace newsearch::search {
 
+class RemoteShards;
+
 struct SearcherOptions {
   // Xapian database directory (may not exist yet: empty results until it does).
   std::string path;
+  // Router mode (#12): when set, searches run over one remote database per
+  // partition opened by these shards (`path` is then only a name for
+  // messages), failing over between replicas within the call's deadline.
+  std::shared_ptr<RemoteShards> remote_shards;
   int max_query_chars = 1024;  // longer queries: INVALID_ARGUMENT
   int default_page_size = 10;
   int max_page_size = 100;     // larger: INVALID_ARGUMENT
@@ -95,7 +101,12 @@ class Searcher {
   // SearchResponse.applied_seq from the revision searched.
   // Limitations: articles without a date never match a date filter and sort
   // last by date; a date range with equal ends is INVALID_ARGUMENT.
-  absl::StatusOr<v1::SearchResponse> Search(const v1::SearchRequest& request) const;
+  // Over remote shards (router mode): a call that fails on a replica is
+  // retried on another replica of its partition until `deadline`;
+  // UNAVAILABLE names the partitions no replica answered for, unless
+  // request.allow_partial (then partial=true and missing_shards).
+  absl::StatusOr<v1::SearchResponse> Search(
+      const v1::SearchRequest& request, absl::Time deadline = absl::InfiniteFuture()) const;
 
   // More like this: the article `request.id`'s most distinctive free-text
   // terms (Xapian relevance feedback: RSet of the article, ESet of its
@@ -105,7 +116,8 @@ class Searcher {
   // NOT_FOUND for an unknown id; INVALID_ARGUMENT for an empty or invalid id
   // or page_size out of range.
   absl::StatusOr<v1::SimilarArticlesResponse> SimilarArticles(
-      const v1::SimilarArticlesRequest& request) const;
+      const v1::SimilarArticlesRequest& request,
+      absl::Time deadline = absl::InfiniteFuture()) const;
 
   // Returns a human-readable form of how `query` is parsed (our tree, then
   // the Xapian query), for debugging. INVALID_ARGUMENT as for Search().

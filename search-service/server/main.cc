@@ -15,6 +15,8 @@
 #include "common/base/logging.h"
 #include "common/server/server_setup.h"
 #include "common/server/serving_flags.h"
+#include "search-service/query/remote_shards.h"
+#include "search-service/server/router_server.h"
 #include "search-service/server/search_server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50052", "gRPC listen address (host:port; port 0 = any)");
@@ -68,6 +70,23 @@ ABSL_FLAG(int32_t, ready_contact_grace_seconds, 10,
 ABSL_FLAG(std::string, analyzer, "",
           "Analyzer variant: bigrams, words or words+bigrams (empty = the default, "
           "bigrams). Recorded in the index; an index built with another is refused");
+ABSL_FLAG(std::string, shard_listen, "",
+          "HOST:PORT on which to serve this replica's index read-only to routers over "
+          "Xapian's remote protocol (xapian-tcpsrv, started once the replica is ready and "
+          "supervised); only routers should reach it (empty = off)");
+ABSL_FLAG(std::string, xapian_tcpsrv, "/usr/bin/xapian-tcpsrv",
+          "The xapian-tcpsrv executable (Debian's xapian-tools) for --shard_listen");
+ABSL_FLAG(std::string, shards, "",
+          "Router mode: search the partitions served on these shard ports instead of an own "
+          "index; partitions separated by ';', the replicas of one partition by ',' "
+          "(HOST:PORT, e.g. 'search-p0-0.search-p0:7000,search-p0-1.search-p0:7000;...'). "
+          "A router follows no change log and writes no index");
+ABSL_FLAG(int32_t, shard_timeout_ms, 5000,
+          "Router: longest wait for one operation on a shard connection before the call "
+          "moves to another replica");
+ABSL_FLAG(int32_t, shard_connect_timeout_ms, 1000, "Router: longest wait to connect to a shard");
+ABSL_FLAG(int32_t, shard_probe_interval_ms, 1000,
+          "Router: how often every shard replica is probed (health, replaced indexes)");
 
 namespace {
 
@@ -96,7 +115,8 @@ int main(int argc, char** argv) {
       "max_result_depth", "shutdown_grace_seconds", "log_level", "query_time_limit_ms",
       "facet_exact_limit", "max_concurrent_searches", "analyzer", "ingest_token_file",
       "ingest_tls_ca_file", "ingest_tls_cert_file", "ingest_tls_key_file", "ready_max_lag",
-      "ready_contact_grace_seconds", "resubscribe_seconds"};
+      "ready_contact_grace_seconds", "resubscribe_seconds", "shard_listen", "xapian_tcpsrv",
+      "shards", "shard_timeout_ms", "shard_connect_timeout_ms", "shard_probe_interval_ms"};
   for (std::string& name : newsearch::server::ServingFlagNames()) env_flags.push_back(name);
   const absl::Status env = newsearch::server::ApplyEnvironmentToFlags(env_flags);
   if (!env.ok()) {
@@ -138,7 +158,31 @@ int main(int argc, char** argv) {
   options.ready_contact_grace = absl::Seconds(absl::GetFlag(FLAGS_ready_contact_grace_seconds));
   options.analyzer = absl::GetFlag(FLAGS_analyzer);
   options.resubscribe_interval = absl::Seconds(absl::GetFlag(FLAGS_resubscribe_seconds));
+  options.shard_listen = absl::GetFlag(FLAGS_shard_listen);
+  options.xapian_tcpsrv = absl::GetFlag(FLAGS_xapian_tcpsrv);
+  options.shards = absl::GetFlag(FLAGS_shards);
+  options.shard_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_shard_timeout_ms));
+  options.shard_connect_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_shard_connect_timeout_ms));
+  options.shard_probe_interval = absl::Milliseconds(absl::GetFlag(FLAGS_shard_probe_interval_ms));
   std::string problems;
+  if (!options.shards.empty()) {
+    if (auto parsed = newsearch::search::ParseShardSpec(options.shards); !parsed.ok()) {
+      problems += absl::StrCat(" ", parsed.status().message(), ";");
+    }
+    if (!options.shard_listen.empty()) {
+      problems += " --shard_listen and --shards exclude each other (a router holds no index);";
+    }
+    if (!absl::GetFlag(FLAGS_partition).empty()) {
+      problems += " --partition and --shards exclude each other (a router searches every "
+                  "partition);";
+    }
+  }
+  if (absl::GetFlag(FLAGS_shard_timeout_ms) <= 0 ||
+      absl::GetFlag(FLAGS_shard_connect_timeout_ms) <= 0 ||
+      absl::GetFlag(FLAGS_shard_probe_interval_ms) <= 0) {
+    problems += " --shard_timeout_ms, --shard_connect_timeout_ms and --shard_probe_interval_ms "
+                "must be positive;";
+  }
   if (!ParsePartition(absl::GetFlag(FLAGS_partition), &options.partition, &options.partitions)) {
     problems += absl::StrCat(" --partition is '", absl::GetFlag(FLAGS_partition),
                              "'; it must be K/N with 0 <= K < N <= 1024 (e.g. 0/2);");
@@ -176,6 +220,18 @@ int main(int argc, char** argv) {
   if (!problems.empty()) {
     std::cerr << "newsearch-search: invalid configuration:" << problems << "\n";
     return 2;
+  }
+  if (!options.shards.empty()) {
+    auto router = newsearch::search::RouterServer::Start(options);
+    if (!router.ok()) {
+      newsearch::Log(newsearch::LogLevel::kError, "router", "cannot start",
+                     {{"status", router.status().ToString()}});
+      return 1;
+    }
+    const int sig = newsearch::server::WaitForTerminationSignal();
+    newsearch::Log(newsearch::LogLevel::kInfo, "router", "signal received", {{"signal", sig}});
+    (*router)->Shutdown();
+    return 0;
   }
   auto server = newsearch::search::SearchServer::Start(options);
   if (!server.ok()) {

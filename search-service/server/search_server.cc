@@ -25,6 +25,7 @@
 #include "search-service/index/log_follower.h"
 #include "search-service/query/searcher.h"
 #include "search-service/schema/schema.h"
+#include "search-service/server/shard_server.h"
 
 namespace newsearch::search {
 namespace {
@@ -161,6 +162,8 @@ struct SearchServer::Impl {
   std::unique_ptr<SearchServiceImpl> service;
   std::unique_ptr<server::TokenSource> ingest_token;
   std::unique_ptr<server::GrpcServer> server;
+  // The shard port for routers (--shard_listen); null when off.
+  std::unique_ptr<ShardServer> shard_server;
   absl::Mutex shutdown_mu;
   bool shut_down ABSL_GUARDED_BY(shutdown_mu) = false;
   // Readiness reporter: sets health "" from the follower's lag.
@@ -208,6 +211,10 @@ void SearchServer::Impl::ReportReadiness() {
       last_ready = ready;
       first = false;
     }
+    // Routers get the index once it is fresh enough, never an empty or
+    // half-built one; it then stays served (a lagging replica answers
+    // better than none).
+    if (ready && shard_server != nullptr) shard_server->Start();
     absl::MutexLock lock(&readiness_mu);
     auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(readiness_mu) { return readiness_stop; };
     if (readiness_mu.AwaitWithTimeout(absl::Condition(&stop), absl::Milliseconds(100))) return;
@@ -275,6 +282,13 @@ absl::StatusOr<std::unique_ptr<SearchServer>> SearchServer::Start(
   follower_options.on_commit = [commit_histogram](absl::Duration took, int64_t) {
     commit_histogram->Observe(absl::ToDoubleSeconds(took));
   };
+  if (!options.shard_listen.empty()) {
+    ShardServerOptions shard_options;
+    shard_options.listen = options.shard_listen;
+    shard_options.database = index_path;
+    shard_options.program = options.xapian_tcpsrv;
+    NEWSEARCH_ASSIGN_OR_RETURN(impl.shard_server, ShardServer::Create(shard_options));
+  }
   impl.follower = std::make_unique<LogFollower>(follower_options, impl.writer.get());
   const LogFollower* follower = impl.follower.get();
   const Searcher* searcher = impl.searcher.get();
@@ -363,6 +377,7 @@ void SearchServer::Shutdown() {
     impl_->readiness_stop = true;
   }
   if (impl_->readiness.joinable()) impl_->readiness.join();
+  if (impl_->shard_server != nullptr) impl_->shard_server->Stop();
   if (impl_->server != nullptr) impl_->server->Shutdown();
   Log(LogLevel::kDebug, "search", "grpc server stopped");
   if (impl_->follower != nullptr) impl_->follower->Stop();

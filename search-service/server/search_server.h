@@ -82,6 +82,23 @@ struct SearchServerOptions {
   // default). Recorded in the index; an index built with another one is
   // refused (FAILED_PRECONDITION).
   std::string analyzer;
+  // HOST:PORT on which to serve this replica's index read-only to routers
+  // over Xapian's remote protocol (xapian-tcpsrv, supervised; see
+  // shard_server.h); started once the replica is first ready. Empty = off.
+  std::string shard_listen;
+  // The xapian-tcpsrv executable for shard_listen.
+  std::string xapian_tcpsrv = "/usr/bin/xapian-tcpsrv";
+
+  // Router mode (RouterServer, router_server.h): partitions separated by
+  // `;`, their replicas' shard ports by `,` (--shards). A router follows no
+  // change log and writes no index: data_dir, ingest_* and the index
+  // options are unused.
+  std::string shards;
+  // Longest wait for one operation on a shard connection, and to connect.
+  absl::Duration shard_timeout = absl::Seconds(5);
+  absl::Duration shard_connect_timeout = absl::Seconds(1);
+  // How often the router probes every replica.
+  absl::Duration shard_probe_interval = absl::Seconds(1);
 };
 
 class SearchServer {

@@ -52,6 +52,7 @@ validate() {
   case "$overlay" in
     dev) args=(--namespace newsearch-dev --search-replicas 1) ;;
     prod) args=(--namespace newsearch --search-replicas 3 --tls) ;;
+    partitioned) args=(--namespace newsearch --search-replicas 2 --partitions 2) ;;
     *) echo "no expectations for overlay $overlay" >"$out"; return 1 ;;
   esac
   if ! "$kubectl" kustomize "$dir/overlays/$overlay" >"$work/rendered.yaml" 2>"$work/kustomize.err"; then
@@ -64,8 +65,8 @@ validate() {
 failures=0
 overlays=()
 for d in "$src"/deploy/k8s/overlays/*/; do overlays+=("$(basename "$d")"); done
-if [ "${#overlays[@]}" -lt 2 ]; then
-  echo "FAIL: expected overlays dev and prod under $src/deploy/k8s/overlays" >&2
+if [ "${#overlays[@]}" -lt 3 ]; then
+  echo "FAIL: expected overlays dev, prod and partitioned under $src/deploy/k8s/overlays" >&2
   exit 1
 fi
 for overlay in "${overlays[@]}"; do
@@ -127,6 +128,17 @@ if [ -n "$build" ]; then
   break_case flag-typo dev base/kustomization.yaml \
     's/NEWSEARCH_INGEST_ADDRESS=/NEWSEARCH_INGEST_ADRESS=/' 'has no flag --ingest_adress'
 fi
+break_case shard-port-open partitioned overlays/partitioned/networkpolicy-shards.yaml \
+  's/        - podSelector:\n            matchLabels:\n              app.kubernetes.io\/name: newsearch-router/        - podSelector: {}/' \
+  'opens the shard port'
+break_case shards-list partitioned overlays/partitioned/kustomization.yaml \
+  's/,newsearch-search-p1-1.newsearch-search-p1:7000//' 'NEWSEARCH_SHARDS is'
+break_case partition-mixup partitioned overlays/partitioned/partition-1.yaml \
+  's/value: "1\/2"/value: "0\/2"/' 'NEWSEARCH_PARTITION is 0/2, want 1/2'
+break_case partition-pdb partitioned overlays/partitioned/partition-1.yaml \
+  's/---\napiVersion: policy\/v1\nkind: PodDisruptionBudget.*//s' 'PodDisruptionBudget/newsearch-search-p1: missing'
+break_case single-left partitioned overlays/partitioned/kustomization.yaml \
+  's/  - single-removed.yaml\n//' 'still there beside the partitions'
 break_case bad-patch prod overlays/prod/resources.yaml \
   's/^kind: StatefulSet/kind: Statefulset/m' 'kustomize'
 

@@ -8,7 +8,11 @@
 // select, and a NetworkPolicy that lets only search and writers reach ingest.
 //
 //   node validate_manifests.js RENDERED.yaml --namespace NS --search-replicas N [--tls]
-//       [--ingest-flags FILE --search-flags FILE]
+//       [--partitions P] [--ingest-flags FILE --search-flags FILE]
+// --partitions P: the partitioned layout (#12): P StatefulSets
+// newsearch-search-p<K> of N replicas each (--partition=K/P, a shard port only
+// routers reach), a PDB per partition, and a Deployment newsearch-router
+// (--shards naming every replica's shard port) behind Service newsearch-search.
 // The flag files list the servers' flags (one name per line, from --helpfull);
 // with them every NEWSEARCH_<FLAG> setting must name a flag of its server or
 // one the team has agreed on and not yet landed (AGREED_FLAGS).
@@ -22,12 +26,13 @@ const YAML = require('yaml');
 
 function parseArgs(argv) {
   const args = {file: null, namespace: null, searchReplicas: null, tls: false,
-                ingestFlags: null, searchFlags: null};
+                ingestFlags: null, searchFlags: null, partitions: 0};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--namespace') args.namespace = argv[++i];
     else if (a === '--search-replicas') args.searchReplicas = Number(argv[++i]);
     else if (a === '--tls') args.tls = true;
+    else if (a === '--partitions') args.partitions = Number(argv[++i]);
     else if (a === '--ingest-flags') args.ingestFlags = readFlags(argv[++i]);
     else if (a === '--search-flags') args.searchFlags = readFlags(argv[++i]);
     else if (!args.file) args.file = a;
@@ -237,8 +242,8 @@ function main() {
   };
 
   // Checks one server's StatefulSet; returns its pod labels and settings.
-  const checkServer = (sts, containerName, tokenFlag, known) => {
-    const where = `StatefulSet/${sts.metadata.name}`;
+  const checkServer = (sts, containerName, tokenFlag, known, flagsOf = containerName) => {
+    const where = `${sts.kind}/${sts.metadata.name}`;
     const spec = sts.spec || {};
     const pod = (spec.template || {}).spec || {};
     const podLabels = ((spec.template || {}).metadata || {}).labels || {};
@@ -247,18 +252,19 @@ function main() {
     if (!check(container, where, `no container ${containerName}`)) return {podLabels, env: {}};
     const env = configOf(container, where);
     if (known) {
-      const agreed = new Set([...AGREED_FLAGS.both, ...AGREED_FLAGS[containerName]]);
+      const agreed = new Set([...AGREED_FLAGS.both, ...AGREED_FLAGS[flagsOf]]);
       for (const name of Object.keys(env)) {
         const flag = name.replace(/^NEWSEARCH_/, '').toLowerCase();
         if (known.has(flag)) continue;
-        if (check(agreed.has(flag), where, `${name}: newsearch-${containerName} has no flag --${flag}`)) {
-          pending.add(`newsearch-${containerName} --${flag}`);
+        if (check(agreed.has(flag), where, `${name}: newsearch-${flagsOf} has no flag --${flag}`)) {
+          pending.add(`newsearch-${flagsOf} --${flag}`);
         }
       }
     }
 
     check((pod.securityContext || {}).runAsNonRoot === true, where, 'pods must run as non-root');
-    check(pod.securityContext && pod.securityContext.fsGroup, where,
+    const stateless = sts.kind === 'Deployment';
+    check(stateless || (pod.securityContext && pod.securityContext.fsGroup), where,
           'fsGroup must make the volume writable for the non-root user');
     check(container.resources && container.resources.requests &&
           container.resources.requests.cpu && container.resources.requests.memory,
@@ -290,6 +296,13 @@ function main() {
     check((container.ports || []).some((p) => p.name === 'grpc' && p.containerPort === grpcPort),
           where, 'container port "grpc" must be the --listen port');
 
+    if (stateless) {
+      // A router holds no index and follows no log.
+      for (const flag of ['NEWSEARCH_DATA_DIR', 'NEWSEARCH_INGEST_ADDRESS', 'NEWSEARCH_SHARD_LISTEN']) {
+        check(!env[flag], where, `${flag} is set on a router`);
+      }
+      return {podLabels, env, grpcPort};
+    }
     // Data on a per-replica PersistentVolumeClaim.
     const dataDir = env.NEWSEARCH_DATA_DIR;
     const data = dataDir && mountFor(pod, container, dataDir);
@@ -331,82 +344,178 @@ function main() {
     return {podLabels, env, grpcPort};
   };
 
-  const ingest = get('StatefulSet', 'newsearch-ingest');
-  const search = get('StatefulSet', 'newsearch-search');
-  if (!ingest || !search) return;
-  const ing = checkServer(ingest, 'ingest', 'NEWSEARCH_AUTH_TOKEN_FILE', args.ingestFlags);
-  const sea = checkServer(search, 'search', 'NEWSEARCH_INGEST_TOKEN_FILE', args.searchFlags);
+  // The partitioned layout's routers: a Deployment in router mode whose
+  // --shards names every partition's replicas in order, behind the callers'
+  // Service, scaled by an HPA, and alone in reaching the shard ports.
+  const partitionShards = [];
+  const checkRouters = () => {
+    const router = get('Deployment', 'newsearch-router');
+    if (!router) return;
+    const where = 'Deployment/newsearch-router';
+    const rt = checkServer(router, 'router', null, args.searchFlags, 'search');
+    const want = partitionShards.map((p) => p.replicas.join(',')).join(';');
+    check(rt.env.NEWSEARCH_SHARDS === want, where,
+          `NEWSEARCH_SHARDS is ${rt.env.NEWSEARCH_SHARDS}, want ${want}`);
+    const callers = get('Service', 'newsearch-search');
+    if (callers) {
+      check(callers.spec.clusterIP !== 'None', 'Service/newsearch-search', 'must be a ClusterIP Service');
+      serviceSelects(callers, rt.podLabels, 'Service/newsearch-search');
+      for (const p of partitionShards) {
+        check(!Object.entries(callers.spec.selector || {}).every(([k, v]) => p.podLabels[k] === v),
+              'Service/newsearch-search', `also selects the replicas of ${p.name}`);
+      }
+    }
+    const hpa = get('HorizontalPodAutoscaler', 'newsearch-router');
+    if (hpa) {
+      const ref = hpa.spec.scaleTargetRef || {};
+      check(ref.kind === 'Deployment' && ref.name === 'newsearch-router',
+            'HorizontalPodAutoscaler/newsearch-router', 'must scale the newsearch-router Deployment');
+    }
+    // Every rule that opens a shard port admits routers only.
+    for (const p of partitionShards) {
+      const policies = objects.filter((o) => o.kind === 'NetworkPolicy' &&
+                                             labelsMatch(o.spec.podSelector, p.podLabels));
+      check(policies.length > 0, 'NetworkPolicy', `no NetworkPolicy selects the pods of ${p.name}`);
+      let routerAllowed = false;
+      for (const np of policies) {
+        const w = `NetworkPolicy/${np.metadata.name}`;
+        check((np.spec.policyTypes || []).includes('Ingress'), w, 'must restrict Ingress');
+        for (const rule of np.spec.ingress || []) {
+          const coversShard = !rule.ports || rule.ports.some((q) => q.port === p.shardPort || q.port === 'shard');
+          if (!coversShard) continue;
+          if (!check(rule.from && rule.from.length > 0, w, 'a rule opens the shard port to every pod')) continue;
+          for (const peer of rule.from) {
+            const ok = peer.podSelector && !peer.namespaceSelector && !peer.ipBlock &&
+                       labelsMatch(peer.podSelector, rt.podLabels) &&
+                       Object.keys(peer.podSelector.matchLabels).length > 0;
+            check(ok, w, `a rule opens the shard port to ${JSON.stringify(peer)}`);
+            if (ok) routerAllowed = true;
+          }
+        }
+      }
+      check(routerAllowed, 'NetworkPolicy', `routers cannot reach the shard port of ${p.name}`);
+    }
+  };
 
+  const ingest = get('StatefulSet', 'newsearch-ingest');
+  if (!ingest) return;
+  const ing = checkServer(ingest, 'ingest', 'NEWSEARCH_AUTH_TOKEN_FILE', args.ingestFlags);
   check(ingest.spec.replicas === 1, 'StatefulSet/newsearch-ingest',
         `replicas ${ingest.spec.replicas}: the SQLite store takes exactly one writer`);
-  check(search.spec.replicas === args.searchReplicas, 'StatefulSet/newsearch-search',
-        `replicas ${search.spec.replicas}, want ${args.searchReplicas}`);
   if (args.tls) {
     for (const flag of ['NEWSEARCH_TLS_CLIENT_CA_FILE']) {
       check(ing.env[flag], 'StatefulSet/newsearch-ingest', `${flag} not set`);
     }
-    for (const flag of ['NEWSEARCH_INGEST_TLS_CA_FILE', 'NEWSEARCH_INGEST_TLS_CERT_FILE',
-                        'NEWSEARCH_INGEST_TLS_KEY_FILE']) {
-      check(sea.env[flag], 'StatefulSet/newsearch-search', `${flag} not set`);
-    }
   }
-  check(/^\d+$/.test(sea.env.NEWSEARCH_READY_MAX_LAG || ''), 'StatefulSet/newsearch-search',
-        'NEWSEARCH_READY_MAX_LAG (--ready_max_lag) must be set');
-
-  // Services select the right pods; search follows ingest through its Service.
   const serviceSelects = (svc, labels, where) =>
       check(svc && svc.spec && svc.spec.selector &&
             Object.entries(svc.spec.selector).every(([k, v]) => labels[k] === v),
             where, 'selector does not select the pods');
   const ingestSvc = get('Service', 'newsearch-ingest');
   serviceSelects(ingestSvc, ing.podLabels, 'Service/newsearch-ingest');
-  const [ingestHost, ingestPort] = (sea.env.NEWSEARCH_INGEST_ADDRESS || '').split(':');
-  check(ingestHost === 'newsearch-ingest' && ingestSvc &&
-        ingestSvc.spec.ports.some((p) => p.port === Number(ingestPort)),
-        'StatefulSet/newsearch-search',
-        `NEWSEARCH_INGEST_ADDRESS ${sea.env.NEWSEARCH_INGEST_ADDRESS} is not the ingest Service's gRPC port`);
-  const headless = byKey.get(`Service/${search.spec.serviceName}`);
-  if (check(headless, 'StatefulSet/newsearch-search', `serviceName ${search.spec.serviceName} has no Service`)) {
-    check(headless.spec.clusterIP === 'None', `Service/${headless.metadata.name}`,
-          'the governing Service must be headless');
-    serviceSelects(headless, sea.podLabels, `Service/${headless.metadata.name}`);
+
+  // One search StatefulSet (single index) or one per partition; each is
+  // checked the same way.
+  const searchSets = [];
+  if (args.partitions > 0) {
+    check(!byKey.has('StatefulSet/newsearch-search'), 'StatefulSet/newsearch-search',
+          'the single-index replicas are still there beside the partitions');
+    for (let k = 0; k < args.partitions; k++) searchSets.push(`newsearch-search-p${k}`);
+  } else {
+    searchSets.push('newsearch-search');
   }
-  const callers = get('Service', 'newsearch-search');
-  if (callers) {
-    check(callers.spec.clusterIP !== 'None', 'Service/newsearch-search', 'must be a ClusterIP Service');
-    serviceSelects(callers, sea.podLabels, 'Service/newsearch-search');
-    check(callers.spec.ports.some((p) => p.port === sea.grpcPort || p.targetPort === 'grpc'),
-          'Service/newsearch-search', 'does not expose the gRPC port');
+  const searchPods = [];
+  for (const [k, name] of searchSets.entries()) {
+    const search = get('StatefulSet', name);
+    if (!search) continue;
+    const where = `StatefulSet/${name}`;
+    const sea = checkServer(search, 'search', 'NEWSEARCH_INGEST_TOKEN_FILE', args.searchFlags);
+    searchPods.push(sea.podLabels);
+    check(search.spec.replicas === args.searchReplicas, where,
+          `replicas ${search.spec.replicas}, want ${args.searchReplicas}`);
+    if (args.tls) {
+      for (const flag of ['NEWSEARCH_INGEST_TLS_CA_FILE', 'NEWSEARCH_INGEST_TLS_CERT_FILE',
+                          'NEWSEARCH_INGEST_TLS_KEY_FILE']) {
+        check(sea.env[flag], where, `${flag} not set`);
+      }
+    }
+    check(/^\d+$/.test(sea.env.NEWSEARCH_READY_MAX_LAG || ''), where,
+          'NEWSEARCH_READY_MAX_LAG (--ready_max_lag) must be set');
+    // Search follows ingest through its Service.
+    const [ingestHost, ingestPort] = (sea.env.NEWSEARCH_INGEST_ADDRESS || '').split(':');
+    check(ingestHost === 'newsearch-ingest' && ingestSvc &&
+          ingestSvc.spec.ports.some((p) => p.port === Number(ingestPort)), where,
+          `NEWSEARCH_INGEST_ADDRESS ${sea.env.NEWSEARCH_INGEST_ADDRESS} is not the ingest Service's gRPC port`);
+    const headless = byKey.get(`Service/${search.spec.serviceName}`);
+    if (check(headless, where, `serviceName ${search.spec.serviceName} has no Service`)) {
+      check(headless.spec.clusterIP === 'None', `Service/${headless.metadata.name}`,
+            'the governing Service must be headless');
+      serviceSelects(headless, sea.podLabels, `Service/${headless.metadata.name}`);
+    }
+    // Disruption budget: one per StatefulSet, selecting its pods only.
+    const pdb = get('PodDisruptionBudget', name);
+    if (pdb) {
+      check(labelsMatch(pdb.spec.selector, sea.podLabels), `PodDisruptionBudget/${name}`,
+            'selector does not select the search pods');
+      check(pdb.spec.maxUnavailable === 1, `PodDisruptionBudget/${name}`,
+            'maxUnavailable must be 1: a drain keeps the other replicas answering');
+    }
+    if (args.partitions === 0) {
+      const callers = get('Service', 'newsearch-search');
+      if (callers) {
+        check(callers.spec.clusterIP !== 'None', 'Service/newsearch-search', 'must be a ClusterIP Service');
+        serviceSelects(callers, sea.podLabels, 'Service/newsearch-search');
+        check(callers.spec.ports.some((p) => p.port === sea.grpcPort || p.targetPort === 'grpc'),
+              'Service/newsearch-search', 'does not expose the gRPC port');
+      }
+      const hpa = get('HorizontalPodAutoscaler', 'newsearch-search');
+      if (hpa) {
+        const w = 'HorizontalPodAutoscaler/newsearch-search';
+        check(hpa.apiVersion === 'autoscaling/v2', w, `apiVersion ${hpa.apiVersion}, want autoscaling/v2`);
+        const ref = hpa.spec.scaleTargetRef || {};
+        check(ref.kind === 'StatefulSet' && ref.name === 'newsearch-search', w,
+              'must scale the newsearch-search StatefulSet');
+        check(hpa.spec.minReplicas <= search.spec.replicas && search.spec.replicas <= hpa.spec.maxReplicas,
+              w, 'StatefulSet replicas outside [minReplicas, maxReplicas]');
+      }
+      continue;
+    }
+
+    // A partition: --partition=K/P, and a shard port on the headless Service.
+    check(sea.env.NEWSEARCH_PARTITION === `${k}/${args.partitions}`, where,
+          `NEWSEARCH_PARTITION is ${sea.env.NEWSEARCH_PARTITION}, want ${k}/${args.partitions}`);
+    check(!Object.keys(sea.podLabels).some((l) => l === 'app.kubernetes.io/name' &&
+                                                 sea.podLabels[l] === 'newsearch-router'),
+          where, 'partition pods carry the router label');
+    const shardPort = portOf(sea.env.NEWSEARCH_SHARD_LISTEN);
+    const container = search.spec.template.spec.containers.find((c) => c.name === 'search');
+    if (check(shardPort, where, 'NEWSEARCH_SHARD_LISTEN (--shard_listen) is not host:port')) {
+      check((container.ports || []).some((p) => p.name === 'shard' && p.containerPort === shardPort),
+            where, 'container port "shard" must be the --shard_listen port');
+      check(headless && headless.spec.ports.some((p) => p.port === shardPort), where,
+            `the headless Service does not expose the shard port ${shardPort}`);
+    }
+    const replicas = [];
+    for (let r = 0; r < search.spec.replicas; r++) {
+      replicas.push(`${name}-${r}.${search.spec.serviceName}:${shardPort}`);
+    }
+    partitionShards.push({name, replicas, shardPort, podLabels: sea.podLabels});
   }
 
-  // Disruption budget and autoscaler for search.
-  const pdb = get('PodDisruptionBudget', 'newsearch-search');
-  if (pdb) {
-    check(labelsMatch(pdb.spec.selector, sea.podLabels), 'PodDisruptionBudget/newsearch-search',
-          'selector does not select the search pods');
-  }
-  const hpa = get('HorizontalPodAutoscaler', 'newsearch-search');
-  if (hpa) {
-    const where = 'HorizontalPodAutoscaler/newsearch-search';
-    check(hpa.apiVersion === 'autoscaling/v2', where, `apiVersion ${hpa.apiVersion}, want autoscaling/v2`);
-    const ref = hpa.spec.scaleTargetRef || {};
-    check(ref.kind === 'StatefulSet' && ref.name === 'newsearch-search', where,
-          'must scale the newsearch-search StatefulSet');
-    check(hpa.spec.minReplicas <= search.spec.replicas && search.spec.replicas <= hpa.spec.maxReplicas,
-          where, 'StatefulSet replicas outside [minReplicas, maxReplicas]');
-  }
+  if (args.partitions > 0) checkRouters();
 
   // NetworkPolicy: ingest's gRPC port only from search pods and writers.
   const policies = objects.filter((o) => o.kind === 'NetworkPolicy' &&
                                          labelsMatch(o.spec.podSelector, ing.podLabels));
   check(policies.length > 0, 'NetworkPolicy', 'no NetworkPolicy selects the ingest pods');
   const writer = {'newsearch.io/ingest-writer': 'true'};
-  let searchAllowed = false;
+  const isSearch = (selector) => searchPods.some((labels) => labelsMatch(selector, labels));
+  const searchAllowed = searchPods.map(() => false);
   let writerAllowed = false;
   for (const np of policies) {
     const where = `NetworkPolicy/${np.metadata.name}`;
     check((np.spec.policyTypes || []).includes('Ingress'), where, 'must restrict Ingress');
-    check(!labelsMatch(np.spec.podSelector, sea.podLabels), where, 'also selects the search pods');
+    check(!isSearch(np.spec.podSelector), where, 'also selects the search pods');
     for (const rule of np.spec.ingress || []) {
       const coversGrpc = !rule.ports || rule.ports.some((p) => p.port === ing.grpcPort || p.port === 'grpc');
       if (!coversGrpc) continue;
@@ -416,14 +525,17 @@ function main() {
       }
       for (const peer of rule.from) {
         const ok = peer.podSelector && !peer.namespaceSelector && !peer.ipBlock &&
-                   (labelsMatch(peer.podSelector, sea.podLabels) || labelsMatch(peer.podSelector, writer));
+                   (isSearch(peer.podSelector) || labelsMatch(peer.podSelector, writer));
         check(ok, where, `a rule opens ingest's gRPC port to ${JSON.stringify(peer)}`);
-        if (peer.podSelector && labelsMatch(peer.podSelector, sea.podLabels)) searchAllowed = true;
+        searchPods.forEach((labels, i) => {
+          if (peer.podSelector && labelsMatch(peer.podSelector, labels)) searchAllowed[i] = true;
+        });
         if (peer.podSelector && labelsMatch(peer.podSelector, writer)) writerAllowed = true;
       }
     }
   }
-  check(searchAllowed, 'NetworkPolicy', 'search pods cannot reach ingest\'s gRPC port');
+  check(searchPods.length > 0 && searchAllowed.every(Boolean), 'NetworkPolicy',
+        'search pods cannot reach ingest\'s gRPC port');
   check(writerAllowed, 'NetworkPolicy', 'pods labelled newsearch.io/ingest-writer=true cannot reach ingest');
 }
 

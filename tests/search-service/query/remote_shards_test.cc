@@ -23,6 +23,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <iostream>
 #include <memory>
@@ -42,6 +43,7 @@
 #include "common/analysis/analyzer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "search-service/query/remote_shards.h"
 #include "search-service/query/searcher.h"
 #include "search-service/schema/schema.h"
 
@@ -164,6 +166,9 @@ class ShardServer {
     return status;
   }
 
+  // Starts the server again on the port of the last start.
+  absl::Status StartOnPort(const std::string& database) { return StartOnce(database, port_); }
+
   void Stop() {
     if (pid_ > 0) {
       // SIGKILL, not SIGTERM: xapian-tcpsrv's SIGTERM handler calls exit(),
@@ -188,10 +193,14 @@ class ShardServer {
   int port() const { return port_; }
 
  private:
-  absl::Status StartOnce(const std::string& database) {
-    absl::StatusOr<int> port = PickFreePort();
-    if (!port.ok()) return port.status();
-    port_ = *port;
+  absl::Status StartOnce(const std::string& database, int fixed_port = 0) {
+    if (fixed_port != 0) {
+      port_ = fixed_port;
+    } else {
+      absl::StatusOr<int> port = PickFreePort();
+      if (!port.ok()) return port.status();
+      port_ = *port;
+    }
 
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) return absl::InternalError(absl::StrCat("pipe2: errno ", errno));
@@ -257,6 +266,16 @@ class ShardServer {
   std::thread drain_;
 };
 
+// Polls `done` every 20 ms for up to 10 s.
+bool WaitUntil(const std::function<bool()>& done) {
+  const absl::Time end = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < end) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return done();
+}
+
 void WriteDatabase(const std::string& path, const std::vector<const TestArticle*>& articles,
                    const analysis::Analyzer& analyzer) {
   Xapian::WritableDatabase db(path, Xapian::DB_CREATE_OR_OPEN);
@@ -320,12 +339,28 @@ class RemoteShardsTest : public ::testing::Test {
     auto remote = Searcher::Create(remote_options, analyzer_);
     ASSERT_TRUE(remote.ok()) << remote.status();
     remote_ = std::move(remote).value();
+    // The router's path (#12): the same shards through RemoteShards.
+    RemoteShardsOptions shard_options;
+    shard_options.spec = absl::StrCat("127.0.0.1:", servers_[0].port(), ";127.0.0.1:",
+                                      servers_[1].port());
+    shard_options.probe_interval = absl::Milliseconds(100);
+    auto shards = RemoteShards::Create(shard_options);
+    ASSERT_TRUE(shards.ok()) << shards.status();
+    shards_ = std::move(shards).value();
+    SearcherOptions routed_options;
+    routed_options.path = "shards";
+    routed_options.remote_shards = shards_;
+    auto routed = Searcher::Create(routed_options, analyzer_);
+    ASSERT_TRUE(routed.ok()) << routed.status();
+    routed_ = std::move(routed).value();
   }
 
   void TearDown() override {
     // Close the remote connections before the servers go away.
     local_.reset();
     remote_.reset();
+    routed_.reset();
+    shards_.reset();
     for (ShardServer& server : servers_) server.Stop();
     std::filesystem::remove_all(dir_);
   }
@@ -345,6 +380,11 @@ class RemoteShardsTest : public ::testing::Test {
       EXPECT_TRUE(remote.ok()) << remote.status();
       if (!local.ok() || !remote.ok()) break;
       ExpectSamePage(*local, *remote);
+      absl::StatusOr<v1::SearchResponse> routed = routed_->Search(request);
+      EXPECT_TRUE(routed.ok()) << routed.status();
+      if (!routed.ok()) break;
+      ExpectSamePage(*local, *routed);
+      EXPECT_EQ(routed->total_estimate(), remote->total_estimate());
       if (estimate_slack == 0) {
         EXPECT_EQ(local->total_estimate(), remote->total_estimate());
       } else {
@@ -394,6 +434,8 @@ class RemoteShardsTest : public ::testing::Test {
   ShardServer servers_[2];
   std::unique_ptr<Searcher> local_;
   std::unique_ptr<Searcher> remote_;
+  std::shared_ptr<RemoteShards> shards_;
+  std::unique_ptr<Searcher> routed_;
 };
 
 analysis::Analyzer* RemoteShardsTest::analyzer_ = nullptr;
@@ -556,6 +598,109 @@ TEST_F(RemoteShardsTest, UnreachableShardIsAnErrorNotAnEmptyResult) {
   absl::StatusOr<v1::SearchResponse> response = (*searcher)->Search(Request("网络"));
   EXPECT_EQ(response.status().code(), absl::StatusCode::kInternal) << response.status();
   EXPECT_THAT(response.status().message(), HasSubstr(stub_path_));
+}
+
+TEST_F(RemoteShardsTest, MissingPartitionIsUnavailableOrPartialAsRequested) {
+  servers_[1].Stop();
+  const std::string missing = absl::StrCat("partition 1 (127.0.0.1:", servers_[1].port(), ")");
+  v1::SearchRequest request = Request("网络");
+  absl::StatusOr<v1::SearchResponse> response =
+      routed_->Search(request, absl::Now() + absl::Seconds(5));
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kUnavailable) << response.status();
+  EXPECT_THAT(std::string(response.status().message()), HasSubstr(missing));
+
+  request.set_allow_partial(true);
+  response = routed_->Search(request, absl::Now() + absl::Seconds(5));
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_TRUE(response->partial());
+  EXPECT_THAT(response->missing_shards(), ::testing::ElementsAre(missing));
+  // Only the even articles (shard 0) are left.
+  for (const v1::SearchHit& hit : response->hits()) {
+    const auto& all = Articles();
+    const auto it = std::find_if(all.begin(), all.end(),
+                                 [&](const TestArticle& a) { return a.id == hit.id(); });
+    ASSERT_NE(it, all.end());
+    EXPECT_EQ((it - all.begin()) % 2, 0) << hit.id();
+  }
+  EXPECT_GT(response->hits_size(), 0);
+
+  // Back on the same port: full answers again once the prober sees it.
+  ASSERT_TRUE(servers_[1].StartOnPort(dir_ + "/shard1").ok());
+  request.set_allow_partial(false);
+  EXPECT_TRUE(WaitUntil([&] {
+    absl::StatusOr<v1::SearchResponse> again = routed_->Search(request);
+    return again.ok() && !again->partial();
+  }));
+}
+
+TEST_F(RemoteShardsTest, ReplicaOfAnotherPartitionIsNeverUsed) {
+  // The shards record swapped partitions: --shards lists shard0 first.
+  for (int shard = 0; shard < 2; ++shard) {
+    Xapian::WritableDatabase db(absl::StrCat(dir_, "/shard", shard), Xapian::DB_OPEN);
+    db.set_metadata(schema::kPartitionKey, absl::StrCat(1 - shard, "/2"));
+    db.commit();
+  }
+  RemoteShardsOptions options;
+  options.spec = absl::StrCat("127.0.0.1:", servers_[0].port(), ";127.0.0.1:", servers_[1].port());
+  auto shards = RemoteShards::Create(options);
+  ASSERT_TRUE(shards.ok()) << shards.status();
+  EXPECT_FALSE((*shards)->Ready());
+  absl::StatusOr<ShardedDatabase> opened =
+      (*shards)->Open(/*allow_partial=*/false, absl::Now() + absl::Seconds(5));
+  EXPECT_EQ(opened.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(opened.status().message()),
+              HasSubstr("holds partition 1/2 but --shards lists it as partition 0/2"));
+}
+
+TEST_F(RemoteShardsTest, NoPartitionAtAllIsUnavailableEvenWhenPartialIsAllowed) {
+  servers_[0].Stop();
+  servers_[1].Stop();
+  v1::SearchRequest request = Request("网络");
+  request.set_allow_partial(true);
+  const absl::Time start = absl::Now();
+  absl::StatusOr<v1::SearchResponse> response =
+      routed_->Search(request, absl::Now() + absl::Seconds(2));
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kUnavailable) << response.status();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+}
+
+}  // namespace
+}  // namespace newsearch::search
+
+namespace newsearch::search {
+namespace {
+
+TEST(ShardSpecTest, ParsesPartitionsAndReplicas) {
+  auto parsed = ParseShardSpec(" a:1, b:2 ;search-p1-0.search-p1:7000;[::1]:9");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_EQ(parsed->size(), 3u);
+  ASSERT_EQ((*parsed)[0].size(), 2u);
+  EXPECT_EQ((*parsed)[0][1].address(), "b:2");
+  EXPECT_EQ((*parsed)[1][0].host, "search-p1-0.search-p1");
+  EXPECT_EQ((*parsed)[2][0].host, "::1");
+  EXPECT_EQ((*parsed)[2][0].address(), "[::1]:9");
+}
+
+TEST(ShardSpecTest, RejectsBadSpecsNamingThePart) {
+  const struct {
+    const char* spec;
+    const char* message;
+  } cases[] = {
+      {"", "empty"},                            // no partition at all
+      {"a:1;;b:2", "partition 1"},              // empty partition
+      {"a:1,", "empty replica"},                // trailing comma
+      {"a", "HOST:PORT"},                       // no port
+      {"a:0", "1..65535"},                      // port 0 cannot be dialled
+      {"a:x", "1..65535"},                      // not a number
+      {":5", "host is empty"},                  // no host
+      {"a:1;a:1", "twice"},                     // one replica in two partitions
+      {"[::1:5", "IPv6"},                       // unclosed bracket
+  };
+  for (const auto& c : cases) {
+    auto parsed = ParseShardSpec(c.spec);
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << c.spec;
+    EXPECT_THAT(std::string(parsed.status().message()), HasSubstr(c.message)) << c.spec;
+  }
 }
 
 }  // namespace

@@ -1,0 +1,218 @@
+#include "search-service/server/router_server.h"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "common/analysis/analyzer.h"
+#include "common/base/logging.h"
+#include "common/base/status_macros.h"
+#include "common/server/grpc_server.h"
+#include "common/server/grpc_status.h"
+#include "common/server/metrics.h"
+#include "common/server/server_setup.h"
+#include "newsearch/v1/search.grpc.pb.h"
+#include "search-service/query/remote_shards.h"
+#include "search-service/query/searcher.h"
+
+namespace newsearch::search {
+namespace {
+
+// The call's deadline; none = no limit beyond the shard timeouts.
+absl::Time Deadline(const grpc::ServerContext* context) {
+  const auto deadline = context->deadline();
+  if (deadline == std::chrono::system_clock::time_point::max()) return absl::InfiniteFuture();
+  return absl::FromChrono(deadline);
+}
+
+class RouterServiceImpl final : public v1::SearchService::Service {
+ public:
+  explicit RouterServiceImpl(const Searcher* searcher) : searcher_(searcher) {}
+
+  grpc::Status Search(grpc::ServerContext* context, const v1::SearchRequest* request,
+                      v1::SearchResponse* response) override {
+    absl::StatusOr<v1::SearchResponse> result = searcher_->Search(*request, Deadline(context));
+    if (!result.ok()) {
+      Log(LogLevel::kDebug, "router", "query failed", {{"status", result.status().ToString()}});
+      return server::ToGrpcStatus(result.status());
+    }
+    *response = std::move(*result);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status SimilarArticles(grpc::ServerContext* context,
+                               const v1::SimilarArticlesRequest* request,
+                               v1::SimilarArticlesResponse* response) override {
+    absl::StatusOr<v1::SimilarArticlesResponse> result =
+        searcher_->SimilarArticles(*request, Deadline(context));
+    if (!result.ok()) {
+      Log(LogLevel::kDebug, "router", "similar articles failed",
+          {{"status", result.status().ToString()}});
+      return server::ToGrpcStatus(result.status());
+    }
+    *response = std::move(*result);
+    return grpc::Status::OK;
+  }
+
+  // The merged index: documents over every partition, applied_seq the
+  // lowest a partition reports. A router follows no log: no head, no lag.
+  grpc::Status GetIndexStatus(grpc::ServerContext*, const v1::GetIndexStatusRequest*,
+                              v1::GetIndexStatusResponse* response) override {
+    absl::StatusOr<int64_t> count = searcher_->DocumentCount();
+    if (!count.ok()) return server::ToGrpcStatus(count.status());
+    absl::StatusOr<int64_t> applied = searcher_->AppliedSeq();
+    if (!applied.ok()) return server::ToGrpcStatus(applied.status());
+    response->set_document_count(*count);
+    response->set_applied_seq(*applied);
+    response->set_head_seq(*applied);
+    return grpc::Status::OK;
+  }
+
+ private:
+  const Searcher* searcher_;
+};
+
+}  // namespace
+
+struct RouterServer::Impl {
+  SearchServerOptions options;
+  server::Registry registry;  // first: everything below may record into it
+  std::unique_ptr<analysis::Analyzer> analyzer;
+  std::shared_ptr<RemoteShards> shards;
+  std::unique_ptr<Searcher> searcher;
+  std::unique_ptr<RouterServiceImpl> service;
+  std::unique_ptr<server::GrpcServer> server;
+  absl::Mutex mu;
+  bool shut_down ABSL_GUARDED_BY(mu) = false;
+  bool stop_readiness ABSL_GUARDED_BY(mu) = false;
+  std::thread readiness;
+
+  // Sets health "" and the service from RemoteShards::Ready().
+  void ReportReadiness() {
+    using grpc::health::v1::HealthCheckResponse;
+    bool first = true;
+    bool last = false;
+    for (;;) {
+      const bool ready = shards->Ready();
+      if (first || ready != last) {
+        const auto serving =
+            ready ? HealthCheckResponse::SERVING : HealthCheckResponse::NOT_SERVING;
+        server->health().SetStatus("", serving);
+        server->health().SetStatus("newsearch.v1.SearchService", serving);
+        Log(LogLevel::kInfo, "router", ready ? "ready" : "not ready",
+            {{"partitions", shards->partitions()}});
+        first = false;
+        last = ready;
+      }
+      absl::MutexLock lock(&mu);
+      auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return stop_readiness; };
+      if (mu.AwaitWithTimeout(absl::Condition(&stop), absl::Milliseconds(100))) return;
+    }
+  }
+};
+
+RouterServer::RouterServer() : impl_(std::make_unique<Impl>()) {}
+RouterServer::~RouterServer() { Shutdown(); }
+
+absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
+    const SearchServerOptions& options) {
+  std::unique_ptr<RouterServer> router(new RouterServer());
+  Impl& impl = *router->impl_;
+  impl.options = options;
+  analysis::AnalyzerOptions analyzer_options;
+  if (!options.analyzer.empty()) {
+    NEWSEARCH_ASSIGN_OR_RETURN(analyzer_options.segmentation,
+                               analysis::ParseSegmentation(options.analyzer));
+  }
+  NEWSEARCH_ASSIGN_OR_RETURN(impl.analyzer, analysis::Analyzer::Create(analyzer_options));
+  RemoteShardsOptions shard_options;
+  shard_options.spec = options.shards;
+  shard_options.timeout = options.shard_timeout;
+  shard_options.connect_timeout = options.shard_connect_timeout;
+  shard_options.probe_interval = options.shard_probe_interval;
+  NEWSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<RemoteShards> shards,
+                             RemoteShards::Create(shard_options));
+  impl.shards = std::move(shards);
+  SearcherOptions searcher_options;
+  searcher_options.path = absl::StrCat("shards ", options.shards);
+  searcher_options.remote_shards = impl.shards;
+  searcher_options.max_query_chars = options.max_query_chars;
+  searcher_options.max_page_size = options.max_page_size;
+  searcher_options.max_result_depth = options.max_result_depth;
+  searcher_options.query_time_limit = options.query_time_limit;
+  searcher_options.facet_exact_limit = options.facet_exact_limit;
+  searcher_options.max_concurrent_searches = options.max_concurrent_searches;
+  NEWSEARCH_ASSIGN_OR_RETURN(impl.searcher, Searcher::Create(searcher_options, impl.analyzer.get()));
+
+  RemoteShards* remote = impl.shards.get();
+  NEWSEARCH_RETURN_IF_ERROR(impl.registry.AddCallbackGauge(
+      "newsearch_search_router_partitions", "Partitions this router searches (--shards).",
+      [remote] { return static_cast<double>(remote->partitions()); }));
+  NEWSEARCH_RETURN_IF_ERROR(impl.registry.AddCallbackGauge(
+      "newsearch_search_router_replicas_up",
+      "Shard replicas that answered the router's last probe.", [remote] {
+        int up = 0;
+        for (const RemoteShards::ReplicaStatus& s : remote->Status()) up += s.up ? 1 : 0;
+        return static_cast<double>(up);
+      }));
+  NEWSEARCH_RETURN_IF_ERROR(impl.registry.AddCallbackGauge(
+      "newsearch_search_router_partitions_unavailable",
+      "Partitions without a replica that answered the last probe (queries fail or are "
+      "partial).",
+      [remote] {
+        std::vector<bool> up(static_cast<size_t>(remote->partitions()), false);
+        for (const RemoteShards::ReplicaStatus& s : remote->Status()) {
+          if (s.up) up[static_cast<size_t>(s.partition)] = true;
+        }
+        return static_cast<double>(std::count(up.begin(), up.end(), false));
+      }));
+
+  impl.service = std::make_unique<RouterServiceImpl>(impl.searcher.get());
+  server::GrpcServerOptions grpc_options;
+  grpc_options.listen = options.listen;
+  grpc_options.port_file = options.port_file;
+  grpc_options.metrics_listen = options.metrics_listen;
+  grpc_options.metrics_service = "search";
+  grpc_options.max_message_bytes = options.max_message_bytes;
+  grpc_options.shutdown_grace = options.shutdown_grace;
+  server::ApplyServingOptions(options.serving, &grpc_options);
+  grpc_options.initially_ready = false;
+  NEWSEARCH_ASSIGN_OR_RETURN(impl.server,
+                             server::GrpcServer::Start(grpc_options, {impl.service.get()},
+                                                       {"newsearch.v1.SearchService"},
+                                                       &impl.registry));
+  impl.readiness = std::thread([&impl] { impl.ReportReadiness(); });
+  Log(LogLevel::kInfo, "router", "serving",
+      {{"listen", options.listen},
+       {"port", impl.server->port()},
+       {"shards", options.shards},
+       {"partitions", impl.shards->partitions()}});
+  return router;
+}
+
+int RouterServer::port() const { return impl_->server->port(); }
+
+int RouterServer::health_port() const { return impl_->server->health_port(); }
+
+void RouterServer::Shutdown() {
+  {
+    absl::MutexLock lock(&impl_->mu);
+    if (impl_->shut_down) return;
+    impl_->shut_down = true;
+    impl_->stop_readiness = true;
+  }
+  Log(LogLevel::kInfo, "router", "shutting down");
+  if (impl_->readiness.joinable()) impl_->readiness.join();
+  if (impl_->server != nullptr) impl_->server->Shutdown();
+  // Closes the shard connections before the prober stops.
+  impl_->searcher.reset();
+  impl_->shards.reset();
+  Log(LogLevel::kInfo, "router", "stopped");
+}
+
+}  // namespace newsearch::search
