@@ -51,6 +51,8 @@ constexpr FlagSpec kFlags[] = {
     {"facets", false, Bit(Command::kSearch)},
     {"expand_duplicates", false, Bit(Command::kSearch)},
     {"debug", false, Bit(Command::kSearch)},
+    {"strict", false, Bit(Command::kSearch)},
+    {"relax_threshold", true, Bit(Command::kSearch)},
 };
 
 const FlagSpec* FindFlag(absl::string_view name) {
@@ -195,6 +197,16 @@ absl::Status ApplyFlag(const ParsedFlag& flag, Invocation* inv) {
   } else if (name == "debug") {
     NEWSEARCH_ASSIGN_OR_RETURN(bool on, ParseBool(name, value));
     inv->search.set_debug(on);
+  } else if (name == "strict") {
+    NEWSEARCH_ASSIGN_OR_RETURN(bool on, ParseBool(name, value));
+    inv->search.set_strict(on);
+  } else if (name == "relax_threshold") {
+    int threshold = 0;
+    if (!absl::SimpleAtoi(value, &threshold) || threshold < 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--relax_threshold must be a positive integer, got '", value, "'"));
+    }
+    inv->search.set_relax_threshold(threshold);
   }
   return absl::OkStatus();
 }
@@ -418,9 +430,12 @@ Commands:
       --content_type T          MIME type, e.g. "text/html; charset=gbk"
       --external_id_from_path   external_id = path relative to the argument
   search [QUERY...]   Run a query (the words are joined with spaces). Grammar:
-                      words (all must match), "phrases", OR, AND, NOT, -word,
-                      ( ), title: source: author:, dates 2018年, 2018年4月,
-                      2018-04-23, 2018-01-01..2018-06-30 (see README).
+                      words (all must match; when that finds too little,
+                      the hits matching most words follow), "phrases", OR,
+                      AND, NOT, -word, +word, ( ), title: source: author:,
+                      field words (来源 新华社, 作者 王伟, source X), dates
+                      2018年, 2018年4月, 2018-04-23, 2018-01-01..2018-06-30
+                      (see README).
       --source S                keep only this source (repeatable)
       --after DATE              published at or after DATE
       --before DATE             published before DATE (exclusive)
@@ -432,7 +447,10 @@ Commands:
                                 recency: relevance plus a boost for newer
       --facets                  print counts by source, year and month
       --expand_duplicates       show every copy of a story, not one hit
-      --debug                   print how the query was parsed
+      --debug                   print how the query was parsed, word by word
+      --strict                  never relax: every word must match
+      --relax_threshold N       relax when fewer than N articles match every
+                                word (server default 10)
       --page_size N             hits per page (server default 10)
       --page_token T            next_page_token of a previous page
   get ID              Print one stored article.
