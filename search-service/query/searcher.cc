@@ -305,6 +305,10 @@ struct Relaxation {
   int64_t strict_count = 0;  // strict matches (exact: fewer than the threshold)
   int min_words = 0;        // optional words every relaxed hit matches
   std::vector<size_t> optional;  // indexes into Plan::conjuncts
+  // The relaxed matches from the first one, when the level search already
+  // fetched the page's (saves running the chosen level twice).
+  bool have_first_page = false;
+  Xapian::MSet first_page;
 };
 
 
@@ -812,15 +816,25 @@ Relaxation Searcher::Impl::Relax(Xapian::Database& db, const Plan& plan,
   Xapian::Enquire enquire(db);
   Configure(plan, &enquire);
   const auto need = static_cast<Xapian::doccount>(plan.relax_threshold - strict_count);
+  // When the page starts within the strict matches or right after them, the
+  // level search fetches the page's relaxed hits too (one match, not two).
+  const int64_t strict_on_page =
+      std::clamp<int64_t>(strict_count - plan.offset, 0, plan.page_size);
+  const bool from_first = plan.offset <= strict_count &&
+                          plan.sort != v1::SORT_ORDER_RELEVANCE_RECENCY;
+  const Xapian::doccount fetch = std::max<Xapian::doccount>(
+      need, from_first ? static_cast<Xapian::doccount>(plan.page_size - strict_on_page + 1) : 0);
   // Drop one word more at a time until enough articles match.
   for (int k = n - 1; k >= (required.empty() ? 1 : 0); --k) {
     Xapian::Query q(Xapian::Query::OP_AND_NOT, AtLeastQuery(required, optional, k), exclude);
     if (!plan.filter.empty()) q = Xapian::Query(Xapian::Query::OP_FILTER, q, plan.filter);
     enquire.set_query(q);
-    const Xapian::MSet found = enquire.get_mset(0, need, need);
+    Xapian::MSet found = enquire.get_mset(0, fetch, fetch + kExtraChecked);
     if (found.empty()) continue;
     r.query = q;
     r.min_words = k;
+    r.have_first_page = from_first;
+    r.first_page = found;
     if (found.size() >= need) break;
   }
   if (r.query.empty()) return Relaxation();
@@ -887,9 +901,11 @@ v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan) c
     Configure(plan, &relaxed_enquire);
     const int64_t first = std::max<int64_t>(0, plan.offset - relaxation.strict_count);
     const auto want = static_cast<Xapian::doccount>(plan.page_size - strict_on_page + 1);
-    relaxed_mset = relaxed_enquire.get_mset(static_cast<Xapian::doccount>(first), want,
-                                            static_cast<Xapian::doccount>(first) + want +
-                                                kExtraChecked);
+    relaxed_mset = relaxation.have_first_page
+                       ? relaxation.first_page
+                       : relaxed_enquire.get_mset(static_cast<Xapian::doccount>(first), want,
+                                                  static_cast<Xapian::doccount>(first) + want +
+                                                      kExtraChecked);
     if (plan.facets) {
       // Count the facets over strict and relaxed matches together.
       Xapian::Enquire counter(db);
