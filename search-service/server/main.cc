@@ -41,7 +41,7 @@ ABSL_FLAG(int32_t, facet_exact_limit, 100000,
 ABSL_FLAG(int32_t, max_concurrent_searches, 0,
           "Searches running at once, each on a Xapian handle kept open; more wait for one "
           "(0 = twice the cores, at least 4)");
-ABSL_FLAG(int32_t, relax_threshold, 10,
+ABSL_FLAG(int32_t, relax_threshold, 3,
           "A query whose words, all required, match fewer articles than this is relaxed: the "
           "articles matching most of its words follow (SearchRequest.relax_threshold and "
           "strict override it; 0 = never relax)");

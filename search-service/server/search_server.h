@@ -47,7 +47,7 @@ struct SearchServerOptions {
   int max_concurrent_searches = 0;
   // SearcherOptions::relax_threshold: queries whose every-word match finds
   // fewer articles are relaxed unless the request says otherwise; 0 = never.
-  int relax_threshold = 10;
+  int relax_threshold = 3;
   absl::Duration shutdown_grace = absl::Seconds(10);
 
   // Security and limits (README "Security and limits").

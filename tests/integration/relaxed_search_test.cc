@@ -49,7 +49,7 @@ class RelaxedSearchTest : public ::testing::Test {
       *setup_error_ = "newsearch-ingest did not start";
       return;
     }
-    // Default flags: relaxation on (--relax_threshold=10).
+    // Default flags: relaxation on (--relax_threshold=3).
     search_ = new SearchFixture(*root_ + "/search", ingest_->address(), {});
     if (!search_->Start()) {
       *setup_error_ = "newsearch-search did not start";

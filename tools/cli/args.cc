@@ -450,7 +450,7 @@ Commands:
       --debug                   print how the query was parsed, word by word
       --strict                  never relax: every word must match
       --relax_threshold N       relax when fewer than N articles match every
-                                word (server default 10)
+                                word (server default 3)
       --page_size N             hits per page (server default 10)
       --page_token T            next_page_token of a previous page
   get ID              Print one stored article.
