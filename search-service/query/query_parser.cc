@@ -9,10 +9,12 @@
 #include <xapian.h>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/analysis/analyzer.h"
 #include "common/base/status_macros.h"
+#include "search-service/query/numbers.h"
 #include "search-service/query/utf8.h"
 #include "search-service/schema/schema.h"
 
@@ -100,6 +102,7 @@ struct Token {
   bool mixed = false;  // kTerm: mixes Han and other letters/digits
   bool is_date = false;  // kTerm: the text is a date expression
   DateRange date = {};
+  bool field_word = false;  // kField: a field word typed as a term (`来源 新华社`)
 };
 
 // Reads 1..max_digits ASCII digits at *pos.
@@ -258,18 +261,53 @@ absl::Status SyntaxError(absl::string_view what, int offset) {
       absl::StrCat("query syntax error: ", what, " at character ", offset));
 }
 
+// Field names, for the `name:` prefix and for field words typed before a
+// value (`来源 新华社`): both scripts and English; an editor's or reporter's
+// byline is stored among the authors.
 bool ParseField(const std::string& name, QueryField* field) {
   const std::string lower = absl::AsciiStrToLower(name);
-  if (lower == "title" || name == "标题") {
+  if (lower == "title" || name == "标题" || name == "標題") {
     *field = QueryField::kTitle;
-  } else if (lower == "source" || name == "来源") {
+  } else if (lower == "source" || name == "来源" || name == "來源" || name == "出处" ||
+             name == "出處") {
     *field = QueryField::kSource;
-  } else if (lower == "author" || name == "作者") {
+  } else if (lower == "author" || lower == "editor" || lower == "reporter" || name == "作者" ||
+             name == "编辑" || name == "編輯" || name == "记者" || name == "記者") {
     *field = QueryField::kAuthor;
   } else {
     return false;
   }
   return true;
+}
+
+bool IsLatinWord(const std::string& text) {
+  if (text.empty()) return false;
+  for (char c : text) {
+    if (!absl::ascii_isalpha(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+// A term that is a field name (`来源`, `作者`, `source`, …) followed by a
+// term or phrase becomes a field word: a kField token applying to that
+// value. Not when it stands alone, before an operator or a parenthesis, or
+// right after a Latin word (`open source 软件` keeps `source` as text).
+void MarkFieldWords(std::vector<Token>* tokens) {
+  for (size_t i = 0; i + 1 < tokens->size(); ++i) {
+    Token& t = (*tokens)[i];
+    const Token& next = (*tokens)[i + 1];
+    if (t.kind != Token::Kind::kTerm || t.mixed) continue;
+    if (next.kind != Token::Kind::kTerm && next.kind != Token::Kind::kPhrase) continue;
+    if (i > 0 && (*tokens)[i - 1].kind == Token::Kind::kTerm &&
+        IsLatinWord((*tokens)[i - 1].text)) {
+      continue;
+    }
+    QueryField field;
+    if (!ParseField(t.text, &field)) continue;
+    t.kind = Token::Kind::kField;
+    t.field = field;
+    t.field_word = true;
+  }
 }
 
 // Returns whether [begin, end) has a letter, digit or Han character, and
@@ -382,6 +420,7 @@ absl::StatusOr<std::vector<Token>> Lex(const std::vector<QueryChar>& chars) {
     i = j;
   }
   tokens.push_back({Token::Kind::kEnd, static_cast<int>(n), ""});
+  MarkFieldWords(&tokens);
   return tokens;
 }
 
@@ -399,6 +438,12 @@ std::unique_ptr<QueryNode> MakeNode(QueryNode::Kind kind,
     }
   }
   return node;
+}
+
+// `+word` and operands of a written `AND` must match even when a search is
+// relaxed. Groups and phrases are never relaxed anyway.
+void MarkStrict(QueryNode* node) {
+  if (node->kind == QueryNode::Kind::kAtom) node->strict = true;
 }
 
 class Parser {
@@ -459,13 +504,20 @@ class Parser {
     NEWSEARCH_ASSIGN_OR_RETURN(auto first, ParseUnary(field, depth));
     children.push_back(std::move(first));
     while (true) {
+      bool written_and = false;
       if (Peek().kind == Token::Kind::kAnd) {
         const Token& op = Next();
         NEWSEARCH_RETURN_IF_ERROR(ExpectOperand(op, "has nothing on its right"));
+        written_and = true;
       } else if (!StartsUnary(Peek())) {
         break;
       }
       NEWSEARCH_ASSIGN_OR_RETURN(auto next, ParseUnary(field, depth));
+      // `AND` written out keeps both sides strict (never relaxed).
+      if (written_and) {
+        MarkStrict(children.back().get());
+        MarkStrict(next.get());
+      }
       children.push_back(std::move(next));
     }
     return MakeNode(QueryNode::Kind::kAnd, std::move(children));
@@ -490,12 +542,16 @@ class Parser {
       case Token::Kind::kPlus: {
         const Token& op = Next();
         NEWSEARCH_RETURN_IF_ERROR(ExpectOperand(op, "has no term after it"));
-        return ParseUnary(field, depth + 1);
+        NEWSEARCH_ASSIGN_OR_RETURN(auto child, ParseUnary(field, depth + 1));
+        MarkStrict(child.get());
+        return child;
       }
       case Token::Kind::kField: {
         const Token& op = Next();
         NEWSEARCH_RETURN_IF_ERROR(ExpectOperand(op, "has nothing to apply to"));
-        return ParseUnary(op.field, depth + 1);
+        NEWSEARCH_ASSIGN_OR_RETURN(auto child, ParseUnary(op.field, depth + 1));
+        if (op.field_word && child->kind == QueryNode::Kind::kAtom) child->field_word = op.text;
+        return child;
       }
       case Token::Kind::kTerm:
       case Token::Kind::kPhrase: {
@@ -513,6 +569,7 @@ class Parser {
           return atom;
         }
         atom->phrase = t.kind == Token::Kind::kPhrase || t.mixed;
+        atom->strict = t.kind == Token::Kind::kPhrase;
         atom->field = field;
         atom->offset = t.offset;
         return atom;
@@ -580,6 +637,7 @@ void Describe(const QueryNode& node, std::string* out) {
       absl::StrAppend(out, DescribeDate(node));
       return;
     case QueryNode::Kind::kAtom:
+      if (node.strict && !node.phrase) out->push_back('+');
       absl::StrAppend(out, FieldName(node.field));
       if (node.phrase) {
         absl::StrAppend(out, "\"", node.text, "\"");
@@ -625,7 +683,7 @@ void CollectAtoms(const QueryNode& node, bool negated, std::vector<QueryAtom>* o
 
 bool IsEmpty(const Xapian::Query& q) { return q.empty(); }
 
-Xapian::Query Build(const QueryNode& node, const analysis::Analyzer& analyzer);
+Xapian::Query Build(const QueryNode& node, const analysis::Analyzer& analyzer, bool negated);
 
 // Every document except those matching `negated` (all when `negated` is
 // empty).
@@ -652,18 +710,80 @@ Xapian::Query DateQuery(const QueryNode& node) {
   return Xapian::Query(Xapian::Query::OP_VALUE_LE, schema::kPublishedSlot, bound(upper));
 }
 
-Xapian::Query Build(const QueryNode& node, const analysis::Analyzer& analyzer) {
+// The ways a date point is written in Chinese text: `2018年`, `2018年4月`,
+// `2018年4月23日`; none for a range or an open end.
+std::string DateText(const QueryNode& node) {
+  if (!node.has_first || !node.has_last) return "";
+  const absl::CivilDay f = node.first;
+  const absl::CivilDay l = node.last;
+  if (f == l) return absl::StrFormat("%d年%d月%d日", f.year(), f.month(), f.day());
+  if (f.day() == 1 && absl::CivilMonth(f) == absl::CivilMonth(l) && l + 1 == absl::CivilDay(absl::CivilMonth(f) + 1)) {
+    return absl::StrFormat("%d年%d月", f.year(), f.month());
+  }
+  if (f == absl::CivilDay(f.year(), 1, 1) && l == absl::CivilDay(f.year(), 12, 31)) {
+    return absl::StrFormat("%d年", f.year());
+  }
+  return "";
+}
+
+// A positive date: articles published then, or whose text names the date
+// (`2018年 出国留学` finds the 2019 report on 2018's figures). The filter
+// weighs nothing; the text match weighs as a phrase.
+Xapian::Query DateOrText(const QueryNode& node, const analysis::Analyzer& analyzer) {
+  std::vector<Xapian::Query> parts = {DateQuery(node)};
+  std::vector<std::string> texts = {DateText(node)};
+  // As typed too (`2018-04-23`), unless that is a range.
+  if (node.text != texts[0] && node.text.find("..") == std::string::npos) {
+    texts.push_back(node.text);
+  }
+  for (const std::string& text : texts) {
+    if (text.empty()) continue;
+    Xapian::Query q = analyzer.QueryForAtom(text, "", true);
+    if (!q.empty()) parts.push_back(std::move(q));
+  }
+  if (parts.size() == 1) return parts[0];
+  return Xapian::Query(Xapian::Query::OP_OR, parts.begin(), parts.end());
+}
+
+// An atom: its terms (through the analyzer, with the field's prefix), OR
+// the other written forms of a number in it (numbers.h; not for quoted
+// phrases, which mean exactly what they say). An atom typed after a field
+// word (`来源 新华社`) matches the field, or the field word and the value as
+// text (`编辑 视频` about video editing still finds its articles).
+Xapian::Query AtomQuery(const QueryNode& node, const analysis::Analyzer& analyzer) {
+  const char* prefix = FieldPrefix(node.field);
+  std::vector<Xapian::Query> parts;
+  const std::vector<std::string> forms =
+      node.phrase && node.strict ? std::vector<std::string>{node.text} : NumberForms(node.text);
+  for (size_t i = 0; i < forms.size(); ++i) {
+    // Another form is matched as the sequence it is (`3千万`, `1.2万家`).
+    Xapian::Query q = analyzer.QueryForAtom(forms[i], prefix, i == 0 ? node.phrase : true);
+    if (!q.empty()) parts.push_back(std::move(q));
+  }
+  if (!node.field_word.empty() && !parts.empty()) {
+    Xapian::Query word = analyzer.QueryForAtom(node.field_word, "", false);
+    Xapian::Query value = analyzer.QueryForAtom(node.text, "", node.phrase);
+    if (!word.empty() && !value.empty()) {
+      parts.emplace_back(Xapian::Query::OP_AND, word, value);
+    }
+  }
+  if (parts.empty()) return Xapian::Query();
+  if (parts.size() == 1) return parts[0];
+  return Xapian::Query(Xapian::Query::OP_OR, parts.begin(), parts.end());
+}
+
+Xapian::Query Build(const QueryNode& node, const analysis::Analyzer& analyzer, bool negated) {
   switch (node.kind) {
     case QueryNode::Kind::kDate:
-      return DateQuery(node);
+      return negated ? DateQuery(node) : DateOrText(node, analyzer);
     case QueryNode::Kind::kAtom:
-      return analyzer.QueryForAtom(node.text, FieldPrefix(node.field), node.phrase);
+      return AtomQuery(node, analyzer);
     case QueryNode::Kind::kNot:
-      return AllExcept(Build(*node.children[0], analyzer));
+      return AllExcept(Build(*node.children[0], analyzer, !negated));
     case QueryNode::Kind::kOr: {
       std::vector<Xapian::Query> parts;
       for (const auto& child : node.children) {
-        Xapian::Query q = Build(*child, analyzer);
+        Xapian::Query q = Build(*child, analyzer, negated);
         if (!IsEmpty(q)) parts.push_back(std::move(q));
       }
       if (parts.empty()) return Xapian::Query();
@@ -675,10 +795,10 @@ Xapian::Query Build(const QueryNode& node, const analysis::Analyzer& analyzer) {
       std::vector<Xapian::Query> negatives;
       for (const auto& child : node.children) {
         if (child->kind == QueryNode::Kind::kNot) {
-          Xapian::Query q = Build(*child->children[0], analyzer);
+          Xapian::Query q = Build(*child->children[0], analyzer, !negated);
           if (!IsEmpty(q)) negatives.push_back(std::move(q));
         } else {
-          Xapian::Query q = Build(*child, analyzer);
+          Xapian::Query q = Build(*child, analyzer, negated);
           if (!IsEmpty(q)) positives.push_back(std::move(q));
         }
       }
@@ -721,9 +841,52 @@ std::vector<QueryAtom> ParsedQuery::PositiveAtoms() const {
   return atoms;
 }
 
+std::vector<Conjunct> ParsedQuery::Conjuncts() const {
+  std::vector<Conjunct> out;
+  if (root_ == nullptr) return out;
+  std::vector<const QueryNode*> operands;
+  if (root_->kind == QueryNode::Kind::kAnd) {
+    for (const auto& child : root_->children) operands.push_back(child.get());
+  } else {
+    operands.push_back(root_.get());
+  }
+  for (const QueryNode* node : operands) {
+    Conjunct c;
+    c.node = node;
+    if (node->kind == QueryNode::Kind::kNot) {
+      c.role = Conjunct::Role::kNegated;
+      c.node = node->children[0].get();
+    } else if (node->kind == QueryNode::Kind::kDate) {
+      c.role = Conjunct::Role::kDate;
+    } else if (node->kind == QueryNode::Kind::kAtom && node->field != QueryField::kAny) {
+      c.role = Conjunct::Role::kField;
+      c.field = node->field;
+      c.field_word = node->field_word;
+    } else if (node->kind == QueryNode::Kind::kAtom && !node->strict) {
+      c.role = Conjunct::Role::kOptional;
+    }
+    // A word as typed; anything else (field, date, group, phrase) as
+    // Describe() writes it.
+    if (c.node->kind == QueryNode::Kind::kAtom && c.node->field == QueryField::kAny &&
+        !c.node->strict) {
+      c.text = c.node->text;
+    } else {
+      search::Describe(*c.node, &c.text);
+      if (absl::StartsWith(c.text, "+")) c.text.erase(0, 1);
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Xapian::Query ParsedQuery::ConjunctQuery(const Conjunct& conjunct,
+                                         const analysis::Analyzer& analyzer) {
+  return Build(*conjunct.node, analyzer, conjunct.role == Conjunct::Role::kNegated);
+}
+
 Xapian::Query ParsedQuery::ToXapianQuery(const analysis::Analyzer& analyzer) const {
   if (root_ == nullptr) return Xapian::Query::MatchAll;
-  Xapian::Query q = Build(*root_, analyzer);
+  Xapian::Query q = Build(*root_, analyzer, false);
   // Only atoms without indexable terms: nothing constrains the match.
   if (q.empty()) return Xapian::Query::MatchAll;
   return q;

@@ -11,7 +11,7 @@
 //   and_expr := unary ("AND"? unary)*          -- juxtaposition means AND
 //   unary    := ("NOT" | "-" | "+") unary | primary
 //   primary  := field? (TERM | PHRASE | "(" or_expr ")")
-//   field    := "title:" | "source:" | "author:" | "标题:" | "来源:" | "作者:"
+//   field    := a field name and ":" (names below), or a field word
 //
 // A term that is a date expression, standing alone and without a field
 // prefix, is a filter on the published date (China Standard Time calendar
@@ -26,13 +26,25 @@
 // An impossible date (`2018年13月`, `2018-02-30`) or a reversed range is
 // INVALID_ARGUMENT; a bare `2018` is a number, searched as text.
 //
+// A positive date matches articles published in it OR whose text names it
+// (`2018年`, `2018年4月`, `2018年4月23日`, or as typed; not for ranges); a
+// negated one is the published-date filter only.
+//
 // Precedence: NOT > AND > OR. `OR`, `AND`, `NOT` are operators only in upper
 // case and unquoted; `-`/`+` only at the start of a term (`covid-19` is one
-// term); `+` changes nothing (every term is required anyway). A field prefix
-// applies to the next term, phrase or parenthesised group (an inner prefix
-// wins); an unknown prefix is plain text (`foo:bar`). PHRASE is text in
-// "…", “…”, 「…」 or 『…』. A term is a run of anything else up to
-// whitespace, a parenthesis, a quote or `|`.
+// term). Every term is required; `+word`, quoted phrases and the operands
+// of a written `AND` are also `strict`: a relaxed search (searcher.h) never
+// drops them. A field prefix applies to the next term, phrase or
+// parenthesised group (an inner prefix wins); an unknown prefix is plain
+// text (`foo:bar`). Field names: title/标题/標題, source/来源/來源/出处/出處,
+// author/作者/editor/编辑/編輯/reporter/记者/記者 (bylines). A field name typed as
+// a word before a term or phrase (`来源 新华社`, `author 胡喆`) is a field
+// word: that value restricted to the field, or else both words as text;
+// not when it stands alone, before an operator, `-` or `(`, or right after
+// a Latin word (`open source 软件`). PHRASE is text in "…", “…”, 「…」 or
+// 『…』. A term is a run of anything else up to whitespace, a parenthesis, a
+// quote or `|`. An unquoted atom with a number also matches the number's
+// other written forms (numbers.h).
 //
 // Atoms (the leaves) go to Analyzer::QueryForAtom:
 //   * a quoted phrase: phrase=true (the words in this order, adjacent);
@@ -55,6 +67,7 @@
 //   5G基站                   -> "5G基站"
 //   title:(乌镇 OR 嘉兴)       -> (OR title:乌镇 title:嘉兴)
 //   2017年 销售              -> (AND date:[2017-01-01..2017-12-31] 销售)
+//   来源 新华社 +卫星        -> (AND source:新华社 +卫星)
 //   2018-01-01..2018-06-30   -> date:[2018-01-01..2018-06-30]
 //
 // Errors are INVALID_ARGUMENT and name the problem and the character (code
@@ -95,6 +108,12 @@ struct QueryNode {
   bool phrase = false;
   // kAtom: the field prefix in effect.
   QueryField field = QueryField::kAny;
+  // kAtom: the field word the user typed before the value (`来源` in
+  // `来源 新华社`), empty for a `name:` prefix or no field. Such an atom
+  // matches the field, or the word and the value as text.
+  std::string field_word;
+  // kAtom: `+word` or an operand of a written `AND`: never relaxed.
+  bool strict = false;
   // kAtom, kDate: code point offset in the query (for messages).
   int offset = 0;
   // kDate: the first and last calendar day (China Standard Time) kept,
@@ -112,6 +131,26 @@ struct QueryAtom {
   std::string text;
   bool phrase = false;
   QueryField field = QueryField::kAny;
+};
+
+// One operand of the query's top-level AND (the whole query when it is not
+// an AND), for relaxed searches and debug.
+struct Conjunct {
+  enum class Role {
+    kOptional,  // an unquoted atom without field: a relaxed search may drop it
+    kStrict,    // quoted, `+word`, written `AND`, or a group: always required
+    kField,     // a field restriction (always required)
+    kDate,      // a date (always required)
+    kNegated,   // NOT/-: excluded
+  };
+  Role role = Role::kStrict;
+  // The operand as Describe() writes it (without the `+` of strict atoms).
+  std::string text;
+  // kField: the field word typed (`来源`), empty for a `name:` prefix.
+  std::string field_word;
+  QueryField field = QueryField::kAny;
+  // The operand (kNegated: the negated node), owned by the ParsedQuery.
+  const QueryNode* node = nullptr;
 };
 
 class ParsedQuery {
@@ -140,6 +179,16 @@ class ParsedQuery {
   // term are left out; a query left with nothing but negations (or with
   // nothing at all) matches all documents minus the negations.
   Xapian::Query ToXapianQuery(const analysis::Analyzer& analyzer) const;
+
+  // The operands of the top-level AND, in query order (none for the empty
+  // query).
+  std::vector<Conjunct> Conjuncts() const;
+
+  // The Xapian query of one conjunct's node as ToXapianQuery builds it (for
+  // kNegated: the query of what it excludes); empty when it has no
+  // indexable term.
+  static Xapian::Query ConjunctQuery(const Conjunct& conjunct,
+                                     const analysis::Analyzer& analyzer);
 
  private:
   std::unique_ptr<QueryNode> root_;

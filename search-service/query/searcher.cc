@@ -29,6 +29,7 @@
 #include "common/base/status_macros.h"
 #include "common/base/logging.h"
 #include "search-service/query/query_parser.h"
+#include "search-service/query/relax.h"
 #include "search-service/query/remote_shards.h"
 #include "search-service/query/snippet.h"
 #include "search-service/schema/schema.h"
@@ -76,6 +77,8 @@ uint64_t RequestFingerprint(const v1::SearchRequest& r) {
   for (const std::string& y : r.years()) absl::StrAppend(&canonical, "y", y.size(), ":", y, ";");
   for (const std::string& m : r.months()) absl::StrAppend(&canonical, "m", m.size(), ":", m, ";");
   if (r.expand_duplicates()) absl::StrAppend(&canonical, "e;");
+  if (r.strict()) absl::StrAppend(&canonical, "x;");
+  if (r.relax_threshold() != 0) absl::StrAppend(&canonical, "r", r.relax_threshold(), ";");
   return Fingerprint(canonical);
 }
 
@@ -289,7 +292,66 @@ struct Plan {
   bool debug = false;
   // Every filter, from the query text and the request (for debug).
   std::vector<std::string> filters;
+  // The request's filters alone (empty when none), for relaxed queries.
+  Xapian::Query filter;
+  // Relax when the strict query matches fewer than this; 0 = never.
+  int relax_threshold = 0;
+  // The operands of the query's top-level AND and their queries.
+  std::vector<Conjunct> conjuncts;
+  std::vector<Xapian::Query> conjunct_queries;
 };
+
+// The relaxed part of a result list: the articles after the strict matches.
+struct Relaxation {
+  Xapian::Query query;      // empty: the search was not relaxed
+  int64_t strict_count = 0;  // strict matches (exact: fewer than the threshold)
+  int min_words = 0;        // optional words every relaxed hit matches
+  std::vector<size_t> optional;  // indexes into Plan::conjuncts
+  // The relaxed matches from the first one, when the level search already
+  // fetched the page's (saves running the chosen level twice).
+  bool have_first_page = false;
+  Xapian::MSet first_page;
+};
+
+
+// Explains in debug what became of one operand of the query.
+void DescribeWord(const Conjunct& c, bool relaxed, bool dropped, int min_words,
+                  v1::QueryWord* word) {
+  word->set_text(c.text);
+  switch (c.role) {
+    case Conjunct::Role::kOptional:
+      if (!relaxed) {
+        word->set_status(v1::TERM_STATUS_STRICT);
+      } else {
+        word->set_status(dropped ? v1::TERM_STATUS_DROPPED : v1::TERM_STATUS_RELAXED);
+        word->set_detail(absl::StrCat("optional: relaxed hits match at least ", min_words,
+                                      " of the optional words"));
+      }
+      break;
+    case Conjunct::Role::kStrict:
+      word->set_status(v1::TERM_STATUS_STRICT);
+      if (relaxed) word->set_detail("required (quoted, +word, written AND, or a group)");
+      break;
+    case Conjunct::Role::kField: {
+      word->set_status(v1::TERM_STATUS_FIELD_RESTRICTED);
+      const char* field = c.field == QueryField::kTitle    ? "title"
+                          : c.field == QueryField::kSource ? "source"
+                                                           : "author";
+      word->set_detail(c.field_word.empty()
+                           ? absl::StrCat("field prefix ", field, ":")
+                           : absl::StrCat("field word ", c.field_word, " -> ", field,
+                                          " (or both words as text)"));
+      break;
+    }
+    case Conjunct::Role::kDate:
+      word->set_status(v1::TERM_STATUS_DATE_FILTERED);
+      word->set_detail("published in that period, or the date written in the text");
+      break;
+    case Conjunct::Role::kNegated:
+      word->set_status(v1::TERM_STATUS_EXCLUDED);
+      break;
+  }
+}
 
 // A Xapian::Query's unique terms, in term order.
 std::vector<std::string> QueryTerms(const Xapian::Query& query) {
@@ -474,6 +536,9 @@ struct Searcher::Impl {
 
   absl::StatusOr<Plan> MakePlan(const v1::SearchRequest& request) const;
   v1::SearchResponse Run(Xapian::Database& db, const Plan& plan) const;
+  void Configure(const Plan& plan, Xapian::Enquire* enquire) const;
+  Relaxation Relax(Xapian::Database& db, const Plan& plan, const Xapian::MSet& strict,
+                   Xapian::Enquire* strict_enquire) const;
   v1::SimilarArticlesResponse RunSimilar(Xapian::Database& db,
                                          const v1::SimilarArticlesRequest& request,
                                          int page_size, absl::Status* status) const;
@@ -569,6 +634,10 @@ absl::StatusOr<std::unique_ptr<Searcher>> Searcher::Create(const SearcherOptions
     problems.push_back(absl::StrCat("max_concurrent_searches must be >= 0, got ",
                                     options.max_concurrent_searches));
   }
+  if (options.relax_threshold < 0) {
+    problems.push_back(
+        absl::StrCat("relax_threshold must be >= 0, got ", options.relax_threshold));
+  }
   if (options.snippet_chars <= 0) {
     problems.push_back(absl::StrCat("snippet_chars must be positive, got ", options.snippet_chars));
   }
@@ -661,6 +730,19 @@ absl::StatusOr<Plan> Searcher::Impl::MakePlan(const v1::SearchRequest& request) 
     }
   }
   if (!filter.empty()) plan.query = Xapian::Query(Xapian::Query::OP_FILTER, plan.query, filter);
+  plan.filter = filter;
+  if (request.relax_threshold() < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "relax_threshold is ", request.relax_threshold(), "; it must be >= 0 (0 = the default)"));
+  }
+  plan.relax_threshold = request.strict()                      ? 0
+                         : request.relax_threshold() > 0 ? request.relax_threshold()
+                                                         : options.relax_threshold;
+  plan.relax_threshold = std::min(plan.relax_threshold, options.max_result_depth);
+  plan.conjuncts = plan.parsed.Conjuncts();
+  for (const Conjunct& c : plan.conjuncts) {
+    plan.conjunct_queries.push_back(ParsedQuery::ConjunctQuery(c, *analyzer));
+  }
   return plan;
 }
 
@@ -709,69 +791,202 @@ void Searcher::Impl::FillHit(const Xapian::MSetIterator& it, const SnippetBuilde
   }
 }
 
-v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan) const {
-  Xapian::Enquire enquire(db);
-  Xapian::Query query = plan.query;
-  if (plan.sort == v1::SORT_ORDER_RELEVANCE_RECENCY) {
-    Xapian::Query boost = RecencyBoost(db);
-    if (!boost.empty()) query = Xapian::Query(Xapian::Query::OP_AND_MAYBE, query, boost);
-  }
-  enquire.set_query(query);
+void Searcher::Impl::Configure(const Plan& plan, Xapian::Enquire* enquire) const {
   // MatchAll would otherwise weigh documents by their length.
   if (plan.unweighted) {
-    enquire.set_weighting_scheme(Xapian::BoolWeight());
+    enquire->set_weighting_scheme(Xapian::BoolWeight());
   } else {
-    enquire.set_weighting_scheme(
+    enquire->set_weighting_scheme(
         Xapian::BM25Weight(options.bm25_k1, 0, 1, options.bm25_b, 0.5));
   }
   // Duplicates of one story (schema: duplicate_of or own id) show once.
-  if (!plan.expand_duplicates) enquire.set_collapse_key(schema::kCollapseSlot);
+  if (!plan.expand_duplicates) enquire->set_collapse_key(schema::kCollapseSlot);
   switch (plan.sort) {
     case v1::SORT_ORDER_DATE_DESC:
-      enquire.set_sort_by_value_then_relevance(schema::kPublishedSlot, true);
+      enquire->set_sort_by_value_then_relevance(schema::kPublishedSlot, true);
       break;
     case v1::SORT_ORDER_DATE_ASC:
-      enquire.set_sort_by_value_then_relevance(schema::kPublishedSlot, false);
+      enquire->set_sort_by_value_then_relevance(schema::kPublishedSlot, false);
       break;
     default:
-      enquire.set_sort_by_relevance_then_value(schema::kPublishedSlot, true);
+      enquire->set_sort_by_relevance_then_value(schema::kPublishedSlot, true);
       break;
   }
   const double time_limit = absl::ToDoubleSeconds(options.query_time_limit);
-  if (time_limit > 0) enquire.set_time_limit(time_limit);
+  if (time_limit > 0) enquire->set_time_limit(time_limit);
+}
+
+Relaxation Searcher::Impl::Relax(Xapian::Database& db, const Plan& plan,
+                                 const Xapian::MSet& strict, Xapian::Enquire* strict_enquire) const {
+  Relaxation r;
+  const int64_t strict_count = strict.get_matches_estimated();
+  if (plan.relax_threshold <= 0 || plan.unweighted || strict_count >= plan.relax_threshold) {
+    return r;
+  }
+  std::vector<Xapian::Query> required;
+  std::vector<Xapian::Query> optional;
+  std::vector<Xapian::Query> negated;
+  for (size_t i = 0; i < plan.conjuncts.size(); ++i) {
+    const Xapian::Query& q = plan.conjunct_queries[i];
+    if (q.empty()) continue;
+    switch (plan.conjuncts[i].role) {
+      case Conjunct::Role::kOptional:
+        optional.push_back(q);
+        r.optional.push_back(i);
+        break;
+      case Conjunct::Role::kNegated:
+        negated.push_back(q);
+        break;
+      default:
+        required.push_back(q);
+        break;
+    }
+  }
+  // Nothing to drop, or dropping the only word would match everything.
+  const int n = static_cast<int>(optional.size());
+  if (n == 0 || n > kMaxRelaxedWords || (n == 1 && required.empty())) return Relaxation();
+  // Articles already listed as strict matches, and their copies, are left
+  // out: every strict match comes first, once.
+  Xapian::Query exclude = plan.query;
+  if (!negated.empty()) {
+    exclude = Xapian::Query(Xapian::Query::OP_OR, exclude,
+                            Xapian::Query(Xapian::Query::OP_OR, negated.begin(), negated.end()));
+  }
+  if (!plan.expand_duplicates && strict_count > 0) {
+    const Xapian::MSet all =
+        static_cast<int64_t>(strict.size()) == strict_count && strict.get_firstitem() == 0
+            ? strict
+            : strict_enquire->get_mset(0, static_cast<Xapian::doccount>(strict_count));
+    std::vector<Xapian::Query> keys;
+    for (auto it = all.begin(); it != all.end(); ++it) {
+      const std::string key = it.get_collapse_key();
+      if (!key.empty()) {
+        keys.emplace_back(Xapian::Query::OP_VALUE_RANGE, schema::kCollapseSlot, key, key);
+      }
+    }
+    if (!keys.empty()) {
+      exclude = Xapian::Query(Xapian::Query::OP_OR, exclude,
+                              Xapian::Query(Xapian::Query::OP_OR, keys.begin(), keys.end()));
+    }
+  }
+  Xapian::Enquire enquire(db);
+  Configure(plan, &enquire);
+  const auto need = static_cast<Xapian::doccount>(plan.relax_threshold - strict_count);
+  // When the page starts within the strict matches or right after them, the
+  // level search fetches the page's relaxed hits too (one match, not two).
+  const int64_t strict_on_page =
+      std::clamp<int64_t>(strict_count - plan.offset, 0, plan.page_size);
+  const bool from_first = plan.offset <= strict_count &&
+                          plan.sort != v1::SORT_ORDER_RELEVANCE_RECENCY;
+  const Xapian::doccount fetch = std::max<Xapian::doccount>(
+      need, from_first ? static_cast<Xapian::doccount>(plan.page_size - strict_on_page + 1) : 0);
+  // Drop one word more at a time until enough articles match.
+  for (int k = n - 1; k >= (required.empty() ? 1 : 0); --k) {
+    Xapian::Query q(Xapian::Query::OP_AND_NOT, AtLeastQuery(required, optional, k), exclude);
+    if (!plan.filter.empty()) q = Xapian::Query(Xapian::Query::OP_FILTER, q, plan.filter);
+    enquire.set_query(q);
+    Xapian::MSet found = enquire.get_mset(0, fetch, fetch + kExtraChecked);
+    if (found.empty()) continue;
+    r.query = q;
+    r.min_words = k;
+    r.have_first_page = from_first;
+    r.first_page = found;
+    if (found.size() >= need) break;
+  }
+  if (r.query.empty()) return Relaxation();
+  r.strict_count = strict_count;
+  return r;
+}
+
+v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan) const {
+  Xapian::Enquire enquire(db);
+  Xapian::Query boost;
+  if (plan.sort == v1::SORT_ORDER_RELEVANCE_RECENCY) boost = RecencyBoost(db);
+  const auto boosted = [&boost](const Xapian::Query& q) {
+    return boost.empty() ? q : Xapian::Query(Xapian::Query::OP_AND_MAYBE, q, boost);
+  };
+  Xapian::Query query = boosted(plan.query);
+  enquire.set_query(query);
+  Configure(plan, &enquire);
+  const double time_limit = absl::ToDoubleSeconds(options.query_time_limit);
 
   // One extra hit tells whether another page exists. Checking a few more
   // documents than needed keeps total_estimate exact for small result sets
-  // (collapsing makes the estimate coarse otherwise).
+  // (collapsing makes the estimate coarse otherwise), and at least the
+  // relax threshold makes the count that decides relaxation exact.
   const Xapian::doccount wanted = static_cast<Xapian::doccount>(plan.page_size) + 1;
-  Xapian::doccount check_at_least =
-      static_cast<Xapian::doccount>(plan.offset) + wanted + kExtraChecked;
+  Xapian::doccount check_at_least = std::max<Xapian::doccount>(
+      static_cast<Xapian::doccount>(plan.offset) + wanted + kExtraChecked,
+      static_cast<Xapian::doccount>(plan.relax_threshold));
   // Facets: the spies see every document the matcher examines, so examining
   // the whole match set (up to facet_exact_limit) makes their counts exact.
-  Xapian::ValueCountMatchSpy source_spy(schema::kSourceSlot);
-  Xapian::ValueCountMatchSpy year_spy(schema::kYearSlot);
-  Xapian::ValueCountMatchSpy month_spy(schema::kMonthSlot);
+  // The second set counts strict and relaxed matches together.
+  Xapian::ValueCountMatchSpy spies[2][3] = {
+      {Xapian::ValueCountMatchSpy(schema::kSourceSlot),
+       Xapian::ValueCountMatchSpy(schema::kYearSlot),
+       Xapian::ValueCountMatchSpy(schema::kMonthSlot)},
+      {Xapian::ValueCountMatchSpy(schema::kSourceSlot),
+       Xapian::ValueCountMatchSpy(schema::kYearSlot),
+       Xapian::ValueCountMatchSpy(schema::kMonthSlot)}};
   Xapian::doccount facet_check = 0;
   if (plan.facets) {
-    enquire.add_matchspy(&source_spy);
-    enquire.add_matchspy(&year_spy);
-    enquire.add_matchspy(&month_spy);
     facet_check = std::min<Xapian::doccount>(
         db.get_doccount(), static_cast<Xapian::doccount>(options.facet_exact_limit));
+  }
+  const auto add_spies = [&spies](int set, Xapian::Enquire* e) {
+    for (Xapian::ValueCountMatchSpy& spy : spies[set]) e->add_matchspy(&spy);
+  };
+  if (plan.facets) {
+    add_spies(0, &enquire);
     check_at_least = std::max(check_at_least, facet_check);
   }
   const absl::Time start = absl::Now();
   const Xapian::MSet mset =
       enquire.get_mset(static_cast<Xapian::doccount>(plan.offset), wanted, check_at_least);
+
+  // Too few strict matches: the relaxed matches follow them.
+  const Relaxation relaxation = Relax(db, plan, mset, &enquire);
+  const bool relaxed = !relaxation.query.empty();
+  const int64_t strict_on_page =
+      relaxed ? std::clamp<int64_t>(relaxation.strict_count - plan.offset, 0, plan.page_size)
+              : plan.page_size;
+  Xapian::MSet relaxed_mset;
+  Xapian::Enquire relaxed_enquire(db);
+  if (relaxed) {
+    relaxed_enquire.set_query(boosted(relaxation.query));
+    Configure(plan, &relaxed_enquire);
+    const int64_t first = std::max<int64_t>(0, plan.offset - relaxation.strict_count);
+    const auto want = static_cast<Xapian::doccount>(plan.page_size - strict_on_page + 1);
+    relaxed_mset = relaxation.have_first_page
+                       ? relaxation.first_page
+                       : relaxed_enquire.get_mset(static_cast<Xapian::doccount>(first), want,
+                                                  static_cast<Xapian::doccount>(first) + want +
+                                                      kExtraChecked);
+    if (plan.facets) {
+      // Count the facets over strict and relaxed matches together.
+      Xapian::Enquire counter(db);
+      counter.set_query(Xapian::Query(Xapian::Query::OP_OR, plan.query, relaxation.query));
+      Configure(plan, &counter);
+      add_spies(1, &counter);
+      counter.get_mset(0, 1, facet_check);
+    }
+  }
   const absl::Duration elapsed = absl::Now() - start;
 
   v1::SearchResponse response;
   response.set_applied_seq(ReadAppliedSeq(db));
-  response.set_total_estimate(mset.get_matches_estimated());
+  response.set_total_estimate(relaxed ? relaxation.strict_count +
+                                            static_cast<int64_t>(
+                                                relaxed_mset.get_matches_estimated())
+                                      : static_cast<int64_t>(mset.get_matches_estimated()));
+  response.set_relaxed(relaxed);
   // Xapian does not say whether the limit fired (it then stops the extra
   // checking for exact counts); a match that ran at least as long may have.
   response.set_partial(time_limit > 0 && elapsed >= options.query_time_limit);
   if (plan.facets) {
+    const Xapian::ValueCountMatchSpy& source_spy = spies[relaxed ? 1 : 0][0];
+    const Xapian::ValueCountMatchSpy& year_spy = spies[relaxed ? 1 : 0][1];
+    const Xapian::ValueCountMatchSpy& month_spy = spies[relaxed ? 1 : 0][2];
     // Every match was examined when the whole database was in reach, or when
     // the matcher ran out of matches before reaching facet_check.
     const bool all_examined =
@@ -786,26 +1001,81 @@ v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan) c
   }
   const SnippetBuilder snippets(*analyzer, plan.parsed.PositiveAtoms(), options.snippet_chars);
   int i = 0;
-  for (Xapian::MSetIterator it = mset.begin(); it != mset.end() && i < plan.page_size;
-       ++it, ++i) {
+  const auto add_hit = [&](const Xapian::MSetIterator& it) {
     v1::SearchHit* hit = response.add_hits();
     hit->set_rank(static_cast<int32_t>(plan.offset + i));
     if (!plan.expand_duplicates) {
       hit->set_duplicate_count(static_cast<int32_t>(it.get_collapse_count()));
     }
     FillHit(it, snippets, hit);
+    ++i;
+  };
+  for (Xapian::MSetIterator it = mset.begin(); it != mset.end() && i < strict_on_page; ++it) {
+    add_hit(it);
+  }
+  const int strict_hits = i;
+  std::vector<Xapian::docid> relaxed_docids;
+  if (relaxed) {
+    for (Xapian::MSetIterator it = relaxed_mset.begin();
+         it != relaxed_mset.end() && i < plan.page_size; ++it) {
+      relaxed_docids.push_back(*it);
+      add_hit(it);
+    }
   }
   const int64_t next = plan.offset + plan.page_size;
-  if (mset.size() > static_cast<Xapian::doccount>(plan.page_size) &&
-      next < options.max_result_depth) {
+  const bool more =
+      relaxed ? relaxation.strict_count > next ||
+                    relaxed_mset.size() > static_cast<Xapian::doccount>(i - strict_hits)
+              : mset.size() > static_cast<Xapian::doccount>(plan.page_size);
+  if (more && next < options.max_result_depth) {
     response.set_next_page_token(EncodePageToken(next, plan.fingerprint));
+  }
+  // Which optional words each relaxed hit of the page lacks.
+  std::vector<bool> dropped(plan.conjuncts.size(), false);
+  if (!relaxed_docids.empty()) {
+    std::vector<Xapian::Query> ids;
+    for (int h = strict_hits; h < i; ++h) ids.emplace_back(schema::IdTerm(response.hits(h).id()));
+    const Xapian::Query page(Xapian::Query::OP_OR, ids.begin(), ids.end());
+    std::vector<std::vector<std::string>> missing(relaxed_docids.size());
+    Xapian::Enquire probe(db);
+    probe.set_weighting_scheme(Xapian::BoolWeight());
+    for (size_t c : relaxation.optional) {
+      probe.set_query(Xapian::Query(Xapian::Query::OP_FILTER, plan.conjunct_queries[c], page));
+      const Xapian::MSet has =
+          probe.get_mset(0, static_cast<Xapian::doccount>(relaxed_docids.size()));
+      std::vector<Xapian::docid> with(has.begin(), has.end());
+      std::sort(with.begin(), with.end());
+      for (size_t h = 0; h < relaxed_docids.size(); ++h) {
+        if (!std::binary_search(with.begin(), with.end(), relaxed_docids[h])) {
+          missing[h].push_back(plan.conjuncts[c].text);
+          dropped[c] = true;
+        }
+      }
+    }
+    for (size_t h = 0; h < relaxed_docids.size(); ++h) {
+      for (std::string& word : missing[h]) {
+        response.mutable_hits(strict_hits + static_cast<int>(h))->add_missing_terms(std::move(word));
+      }
+    }
+    for (size_t c = 0; c < plan.conjuncts.size(); ++c) {
+      if (dropped[c]) response.add_dropped_terms(plan.conjuncts[c].text);
+    }
   }
   if (plan.debug) {
     v1::QueryDebug* debug = response.mutable_debug();
     debug->set_parsed_query(plan.parsed.Describe());
-    debug->set_xapian_query(query.get_description());
+    debug->set_xapian_query(
+        relaxed ? absl::StrCat(query.get_description(), " THEN ",
+                               relaxation.query.get_description())
+                : query.get_description());
     for (std::string& term : QueryTerms(plan.query)) debug->add_terms(std::move(term));
     for (const std::string& filter : plan.filters) debug->add_filters(filter);
+    debug->set_strict_matches(relaxed ? relaxation.strict_count
+                                      : static_cast<int64_t>(mset.get_matches_estimated()));
+    for (size_t c = 0; c < plan.conjuncts.size(); ++c) {
+      DescribeWord(plan.conjuncts[c], relaxed, dropped[c], relaxation.min_words,
+                   debug->add_words());
+    }
   }
   return response;
 }

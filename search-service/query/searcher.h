@@ -69,6 +69,15 @@ struct SearcherOptions {
   // CPU-bound, so more than a couple per core only adds latency and open
   // handles. 0 = DefaultConcurrentSearches().
   int max_concurrent_searches = 0;
+  // Relaxation (SearchRequest.relax_threshold when that is 0): a query
+  // whose strict form (every word required) matches fewer than this many
+  // articles is relaxed: after its strict matches come the articles
+  // matching the most of its optional words (unquoted words without `+`,
+  // field or date), at least one; with required operands (phrases, fields,
+  // dates, groups) possibly none. 0 = never relax. 3 gives the judged
+  // collection's relevance of 10 (docs/relevance.md) at a third of the
+  // extra p99 latency.
+  int relax_threshold = 3;
 };
 
 // Twice the hardware threads, at least 4.

@@ -49,6 +49,10 @@ ABSL_FLAG(int32_t, facet_exact_limit, 100000,
 ABSL_FLAG(int32_t, max_concurrent_searches, 0,
           "Searches running at once, each on a Xapian handle kept open; more wait for one "
           "(0 = twice the cores, at least 4)");
+ABSL_FLAG(int32_t, relax_threshold, 3,
+          "A query whose words, all required, match fewer articles than this is relaxed: the "
+          "articles matching most of its words follow (SearchRequest.relax_threshold and "
+          "strict override it; 0 = never relax)");
 ABSL_FLAG(int32_t, shutdown_grace_seconds, 10, "Grace period for in-flight calls on SIGTERM");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
 ABSL_FLAG(std::string, ingest_token_file, "",
@@ -116,7 +120,8 @@ int main(int argc, char** argv) {
       "facet_exact_limit", "max_concurrent_searches", "analyzer", "ingest_token_file",
       "ingest_tls_ca_file", "ingest_tls_cert_file", "ingest_tls_key_file", "ready_max_lag",
       "ready_contact_grace_seconds", "resubscribe_seconds", "shard_listen", "xapian_tcpsrv",
-      "shards", "shard_timeout_ms", "shard_connect_timeout_ms", "shard_probe_interval_ms"};
+      "shards", "shard_timeout_ms", "shard_connect_timeout_ms", "shard_probe_interval_ms",
+      "relax_threshold"};
   for (std::string& name : newsearch::server::ServingFlagNames()) env_flags.push_back(name);
   const absl::Status env = newsearch::server::ApplyEnvironmentToFlags(env_flags);
   if (!env.ok()) {
@@ -146,6 +151,7 @@ int main(int argc, char** argv) {
   options.query_time_limit = absl::Milliseconds(absl::GetFlag(FLAGS_query_time_limit_ms));
   options.facet_exact_limit = absl::GetFlag(FLAGS_facet_exact_limit);
   options.max_concurrent_searches = absl::GetFlag(FLAGS_max_concurrent_searches);
+  options.relax_threshold = absl::GetFlag(FLAGS_relax_threshold);
   options.serving = newsearch::server::ServingOptionsFromFlags();
   options.ingest_token_file = absl::GetFlag(FLAGS_ingest_token_file);
   if (const char* token = std::getenv("NEWSEARCH_INGEST_TOKEN"); token != nullptr) {
@@ -209,6 +215,7 @@ int main(int argc, char** argv) {
   if (options.max_concurrent_searches < 0) {
     problems += " --max_concurrent_searches must be >= 0;";
   }
+  if (options.relax_threshold < 0) problems += " --relax_threshold must be >= 0;";
   if (options.max_result_depth < options.max_page_size) {
     problems += " --max_result_depth must be >= --max_page_size;";
   }

@@ -251,6 +251,7 @@ absl::StatusOr<std::unique_ptr<SearchServer>> SearchServer::Start(
   searcher_options.query_time_limit = options.query_time_limit;
   searcher_options.facet_exact_limit = options.facet_exact_limit;
   searcher_options.max_concurrent_searches = options.max_concurrent_searches;
+  searcher_options.relax_threshold = options.relax_threshold;
   NEWSEARCH_ASSIGN_OR_RETURN(impl.searcher, Searcher::Create(searcher_options, impl.analyzer.get()));
 
   LogFollowerOptions follower_options;

@@ -49,6 +49,9 @@ struct SearchServerOptions {
   // Searches running at once, each on a warm Xapian handle; more wait
   // (SearcherOptions::max_concurrent_searches). 0 = twice the cores, >= 4.
   int max_concurrent_searches = 0;
+  // SearcherOptions::relax_threshold: queries whose every-word match finds
+  // fewer articles are relaxed unless the request says otherwise; 0 = never.
+  int relax_threshold = 3;
   absl::Duration shutdown_grace = absl::Seconds(10);
 
   // Security and limits (README "Security and limits").

@@ -61,8 +61,11 @@ class SearchFeaturesTest : public ::testing::Test {
       *setup_error_ = "newsearch-ingest did not start";
       return;
     }
+    // Strict matching: these tests pin down the grammar; relaxation has its
+    // own suite (relaxed_search_test).
     search_ = new SearchFixture(*root_ + "/search", ingest_->address(),
-                                {"--query_time_limit_ms=5000", "--facet_exact_limit=1000"});
+                                {"--query_time_limit_ms=5000", "--facet_exact_limit=1000",
+                                 "--relax_threshold=0"});
     if (!search_->Start()) {
       *setup_error_ = "newsearch-search did not start";
       return;

@@ -292,6 +292,7 @@ absl::StatusOr<std::vector<Run>> RunNewsearch(const std::vector<v1::Article>& ar
     searcher_options.bm25_k1 = ranking.k1;
     searcher_options.bm25_b = ranking.b;
     searcher_options.proximity_weight = ranking.proximity_weight;
+    if (ranking.relax_threshold >= 0) searcher_options.relax_threshold = ranking.relax_threshold;
     searcher_options.build_snippets = false;
     // The word and phrase weights act on queries only: same terms, another
     // analyzer.

@@ -82,6 +82,8 @@ struct Bm25 {
   // Search with SORT_ORDER_RELEVANCE_RECENCY (the searcher's default boost)
   // instead of SORT_ORDER_RELEVANCE.
   bool recency = false;
+  // SearcherOptions::relax_threshold; negative: the searcher's default.
+  int relax_threshold = -1;
 };
 
 // Indexes `articles` into a fresh Xapian database under `work_dir` with

@@ -51,6 +51,9 @@ ABSL_FLAG(std::vector<std::string>, title_wdf, {},
           "per value");
 ABSL_FLAG(bool, recency, false,
           "Also run every ranking with SORT_ORDER_RELEVANCE_RECENCY (rows marked +recency)");
+ABSL_FLAG(std::vector<std::string>, relax_threshold, {},
+          "Run every ranking with each of these SearcherOptions::relax_threshold values "
+          "(0 = never relax); empty = the searcher's default only");
 ABSL_FLAG(std::string, floor_variant, "", "Variant whose nDCG@10 must beat the baseline");
 ABSL_FLAG(double, min_margin, 0.0, "Required nDCG@10 margin of --floor_variant over the baseline");
 
@@ -129,6 +132,21 @@ int main(int argc, char** argv) {
       rankings.back().recency = true;
     }
   }
+  if (!absl::GetFlag(FLAGS_relax_threshold).empty()) {
+    std::vector<rel::Bm25> relaxed;
+    for (const std::string& text : absl::GetFlag(FLAGS_relax_threshold)) {
+      int threshold = 0;
+      if (!absl::SimpleAtoi(text, &threshold) || threshold < 0) {
+        return Fail(absl::InvalidArgumentError(
+            absl::StrCat("--relax_threshold wants integers >= 0, got ", text)));
+      }
+      for (rel::Bm25 r : rankings) {
+        r.relax_threshold = threshold;
+        relaxed.push_back(r);
+      }
+    }
+    rankings = std::move(relaxed);
+  }
   std::vector<unsigned> title_wdfs;
   for (const std::string& text : absl::GetFlag(FLAGS_title_wdf)) {
     unsigned wdf = 0;
@@ -160,6 +178,7 @@ int main(int argc, char** argv) {
         }
         if (name_title_wdf) absl::StrAppend(&row, " title_wdf=", title_wdf);
         if (r.recency) absl::StrAppend(&row, " +recency");
+        if (r.relax_threshold >= 0) absl::StrAppend(&row, " relax=", r.relax_threshold);
         rows.push_back({std::move(row), std::move((*runs)[i])});
       }
     }

@@ -137,6 +137,7 @@ struct Collected {
   bool facets = false;
   bool expand_duplicates = false;
   bool debug = false;
+  bool strict = false;
 };
 
 // Declares the global flags on `app` and one subcommand per Command with
@@ -211,6 +212,16 @@ void DeclareFlags(CLI::App* app, Invocation* inv, Collected* collected) {
   search->add_flag("--facets", collected->facets);
   search->add_flag("--expand_duplicates", collected->expand_duplicates);
   search->add_flag("--debug", collected->debug);
+  search->add_flag("--strict", collected->strict);
+  search->add_option_function<std::string>(
+      "--relax_threshold", [request](const std::string& value) {
+        int threshold = 0;
+        if (!absl::SimpleAtoi(value, &threshold) || threshold < 1) {
+          throw CLI::ValidationError(
+              absl::StrCat("--relax_threshold must be a positive integer, got '", value, "'"));
+        }
+        request->set_relax_threshold(threshold);
+      });
 }
 
 // Copies the repeatable and boolean search flags into `request`.
@@ -231,6 +242,7 @@ absl::Status ApplyCollected(const Collected& collected, newsearch::v1::SearchReq
   request->set_include_facets(collected.facets);
   request->set_expand_duplicates(collected.expand_duplicates);
   request->set_debug(collected.debug);
+  if (collected.strict) request->set_strict(true);
   return absl::OkStatus();
 }
 
@@ -402,9 +414,12 @@ Commands:
       --content_type T          MIME type, e.g. "text/html; charset=gbk"
       --external_id_from_path   external_id = path relative to the argument
   search [QUERY...]   Run a query (the words are joined with spaces). Grammar:
-                      words (all must match), "phrases", OR, AND, NOT, -word,
-                      ( ), title: source: author:, dates 2018年, 2018年4月,
-                      2018-04-23, 2018-01-01..2018-06-30 (see README).
+                      words (all must match; when that finds too little,
+                      the hits matching most words follow), "phrases", OR,
+                      AND, NOT, -word, +word, ( ), title: source: author:,
+                      field words (来源 新华社, 作者 王伟, source X), dates
+                      2018年, 2018年4月, 2018-04-23, 2018-01-01..2018-06-30
+                      (see README).
       --source S                keep only this source (repeatable)
       --after DATE              published at or after DATE
       --before DATE             published before DATE (exclusive)
@@ -416,7 +431,10 @@ Commands:
                                 recency: relevance plus a boost for newer
       --facets                  print counts by source, year and month
       --expand_duplicates       show every copy of a story, not one hit
-      --debug                   print how the query was parsed
+      --debug                   print how the query was parsed, word by word
+      --strict                  never relax: every word must match
+      --relax_threshold N       relax when fewer than N articles match every
+                                word (server default 3)
       --page_size N             hits per page (server default 10)
       --page_token T            next_page_token of a previous page
   get ID              Print one stored article.

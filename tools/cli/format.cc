@@ -4,6 +4,8 @@
 #include <iterator>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -96,6 +98,27 @@ std::string FormatSearchResponse(const newsearch::v1::SearchResponse& response,
     absl::StrAppend(&out, "terms:   ", absl::StrJoin(debug.terms(), " "), "\n");
     absl::StrAppend(&out, "filters: ",
                     debug.filters().empty() ? "-" : absl::StrJoin(debug.filters(), "; "), "\n");
+    if (!debug.words().empty()) {
+      absl::StrAppend(&out, "strict:  ", debug.strict_matches(), " articles match every word\n");
+    }
+    for (const newsearch::v1::QueryWord& word : debug.words()) {
+      std::string status = newsearch::v1::TermStatus_Name(word.status());
+      if (absl::StartsWith(status, "TERM_STATUS_")) status = status.substr(12);
+      absl::AsciiStrToLower(&status);
+      absl::StrReplaceAll({{"_", "-"}}, &status);
+      absl::StrAppend(&out, "  word ", OneLine(word.text()), ": ", status,
+                      word.detail().empty() ? "" : absl::StrCat(" (", OneLine(word.detail()), ")"),
+                      "\n");
+    }
+  }
+  if (response.relaxed()) {
+    absl::StrAppend(&out, "relaxed: too few articles match every word; after them come those ",
+                    "matching most words",
+                    response.dropped_terms().empty()
+                        ? ""
+                        : absl::StrCat(" (dropped here: ",
+                                       absl::StrJoin(response.dropped_terms(), " "), ")"),
+                    "\n");
   }
   for (const newsearch::v1::Facet& facet : response.facets()) {
     std::vector<std::string> values;
@@ -112,6 +135,9 @@ std::string FormatSearchResponse(const newsearch::v1::SearchResponse& response,
                     " | score ", absl::StrFormat("%.3f", hit.score()));
     if (hit.duplicate_count() > 0) absl::StrAppend(&out, " | +", hit.duplicate_count(), " copies");
     if (!hit.duplicate_of().empty()) absl::StrAppend(&out, " | copy of ", hit.duplicate_of());
+    if (!hit.missing_terms().empty()) {
+      absl::StrAppend(&out, " | missing ", absl::StrJoin(hit.missing_terms(), " "));
+    }
     out.push_back('\n');
     if (!hit.snippet().text().empty()) {
       std::vector<CodePointSpan> spans;

@@ -22,7 +22,7 @@ import sys
 
 FIELDS = ('id', 'title', 'published_at', 'source', 'authors', 'body', 'script',
           'duplicate_of')
-KINDS = ('topical', 'person', 'company', 'place', 'phrase', 'cross_script',
+KINDS = ('topical', 'person', 'company', 'place', 'phrase', 'cross_script', 'field',
          'boundary', 'number_date', 'mixed', 'boolean', 'regional', 'no_answer')
 DATE = re.compile(r'^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00$')
 ID = re.compile(r'^(seed-\d{3}(-\d)?|fx-\d{3})$')

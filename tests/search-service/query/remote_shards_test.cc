@@ -329,13 +329,17 @@ class RemoteShardsTest : public ::testing::Test {
       ASSERT_TRUE(stub.good());
     }
 
+    // Strict matching unless a request asks for relaxation
+    // (RelaxedSearchIsTheSameOverShards).
     SearcherOptions local_options;
     local_options.path = dir_ + "/local";
+    local_options.relax_threshold = 0;
     auto local = Searcher::Create(local_options, analyzer_);
     ASSERT_TRUE(local.ok()) << local.status();
     local_ = std::move(local).value();
     SearcherOptions remote_options;
     remote_options.path = stub_path_;
+    remote_options.relax_threshold = 0;
     auto remote = Searcher::Create(remote_options, analyzer_);
     ASSERT_TRUE(remote.ok()) << remote.status();
     remote_ = std::move(remote).value();
@@ -585,6 +589,27 @@ TEST_F(RemoteShardsTest, SnippetHighlightsComeBackFromShards) {
   EXPECT_EQ(remote->hits(0).snippet().text(), "第五屆世界互聯網大會在烏鎮開幕，網絡安全成為焦點。");
   EXPECT_EQ(remote->hits(0).snippet().highlights_size(), 2);
   ExpectSameResults(request);
+}
+
+TEST_F(RemoteShardsTest, RelaxedSearchIsTheSameOverShards) {
+  // Too few articles have every word: the relaxed list (strict matches,
+  // then the most words; value ranges and id terms over the shards) must be
+  // the same, page by page, with the same dropped words.
+  v1::SearchRequest request = Request("网络 安全 腾讯 2018..2019");
+  request.set_relax_threshold(10);
+  request.set_page_size(2);
+  const std::vector<std::string> ids = ExpectSameResults(request);
+  EXPECT_GE(ids.size(), 2u);
+  request.set_page_size(10);
+  absl::StatusOr<v1::SearchResponse> local = local_->Search(request);
+  absl::StatusOr<v1::SearchResponse> remote = remote_->Search(request);
+  ASSERT_TRUE(local.ok() && remote.ok());
+  EXPECT_TRUE(local->relaxed());
+  EXPECT_EQ(local->relaxed(), remote->relaxed());
+  EXPECT_EQ(std::vector<std::string>(local->dropped_terms().begin(), local->dropped_terms().end()),
+            std::vector<std::string>(remote->dropped_terms().begin(),
+                                     remote->dropped_terms().end()));
+  EXPECT_FALSE(local->dropped_terms().empty());
 }
 
 TEST_F(RemoteShardsTest, UnreachableShardIsAnErrorNotAnEmptyResult) {

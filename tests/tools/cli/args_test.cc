@@ -123,6 +123,16 @@ TEST(ParseCommandLineTest, SearchFeatureFlags) {
   EXPECT_FALSE(plain->search.expand_duplicates());
   EXPECT_FALSE(plain->search.debug());
   EXPECT_FALSE(Parse({"list", "--facets"}).ok()) << "search-only flag";
+  EXPECT_FALSE(plain->search.strict());
+  EXPECT_EQ(plain->search.relax_threshold(), 0);
+  absl::StatusOr<Invocation> strict = Parse({"search", "考研 报名", "--strict"});
+  ASSERT_TRUE(strict.ok()) << strict.status();
+  EXPECT_TRUE(strict->search.strict());
+  absl::StatusOr<Invocation> relax = Parse({"search", "考研 报名", "--relax_threshold", "3"});
+  ASSERT_TRUE(relax.ok()) << relax.status();
+  EXPECT_EQ(relax->search.relax_threshold(), 3);
+  EXPECT_FALSE(Parse({"search", "x", "--relax_threshold", "0"}).ok());
+  EXPECT_FALSE(Parse({"search", "x", "--relax_threshold", "many"}).ok());
 }
 
 TEST(ParseCommandLineTest, SearchWithoutWordsHasEmptyQuery) {

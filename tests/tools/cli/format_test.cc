@@ -108,6 +108,29 @@ TEST(FormatSearchResponseTest, PrintsHitsWithRankDateScoreAndSnippet) {
             "   - | - | b2 | score 0.000\n");
 }
 
+TEST(FormatSearchResponseTest, PrintsRelaxationWordByWord) {
+  newsearch::v1::SearchResponse r = TwoHits();
+  r.set_relaxed(true);
+  r.add_dropped_terms("报名");
+  r.mutable_hits(1)->add_missing_terms("报名");
+  newsearch::v1::QueryDebug* debug = r.mutable_debug();
+  debug->set_strict_matches(1);
+  newsearch::v1::QueryWord* word = debug->add_words();
+  word->set_text("报名");
+  word->set_status(newsearch::v1::TERM_STATUS_DROPPED);
+  word = debug->add_words();
+  word->set_text("source:新华社");
+  word->set_status(newsearch::v1::TERM_STATUS_FIELD_RESTRICTED);
+  word->set_detail("field word 来源 -> source");
+  const std::string out = FormatSearchResponse(r, kBrackets);
+  EXPECT_THAT(out, HasSubstr("strict:  1 articles match every word\n"
+                             "  word 报名: dropped\n"
+                             "  word source:新华社: field-restricted (field word 来源 -> source)\n"
+                             "relaxed: too few articles match every word; after them come those "
+                             "matching most words (dropped here: 报名)\n"));
+  EXPECT_THAT(out, HasSubstr("| b2 | score 0.000 | missing 报名\n"));
+}
+
 TEST(FormatSearchResponseTest, PrintsDebugFacetsPartialAndDuplicates) {
   newsearch::v1::SearchResponse r = TwoHits();
   r.set_partial(true);
