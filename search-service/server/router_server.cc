@@ -12,6 +12,7 @@
 #include "common/analysis/analyzer.h"
 #include "common/base/logging.h"
 #include "common/base/status_macros.h"
+#include "common/server/call_gate.h"
 #include "common/server/grpc_server.h"
 #include "common/server/grpc_status.h"
 #include "common/server/metrics.h"
@@ -30,12 +31,16 @@ absl::Time Deadline(const grpc::ServerContext* context) {
   return absl::FromChrono(deadline);
 }
 
-class RouterServiceImpl final : public v1::SearchService::Service {
+class RouterServiceImpl final : public v1::SearchService::Service, public server::GatedService {
  public:
   explicit RouterServiceImpl(const Searcher* searcher) : searcher_(searcher) {}
 
+  void SetCallGate(server::CallGate* gate) override { gate_ = gate; }
+
   grpc::Status Search(grpc::ServerContext* context, const v1::SearchRequest* request,
                       v1::SearchResponse* response) override {
+    const server::Admission admission(gate_, context, "Search");
+    if (!admission.ok()) return admission.status();
     absl::StatusOr<v1::SearchResponse> result = searcher_->Search(*request, Deadline(context));
     if (!result.ok()) {
       Log(LogLevel::kDebug, "router", "query failed", {{"status", result.status().ToString()}});
@@ -48,6 +53,8 @@ class RouterServiceImpl final : public v1::SearchService::Service {
   grpc::Status SimilarArticles(grpc::ServerContext* context,
                                const v1::SimilarArticlesRequest* request,
                                v1::SimilarArticlesResponse* response) override {
+    const server::Admission admission(gate_, context, "SimilarArticles");
+    if (!admission.ok()) return admission.status();
     absl::StatusOr<v1::SimilarArticlesResponse> result =
         searcher_->SimilarArticles(*request, Deadline(context));
     if (!result.ok()) {
@@ -61,8 +68,10 @@ class RouterServiceImpl final : public v1::SearchService::Service {
 
   // The merged index: documents over every partition, applied_seq the
   // lowest a partition reports. A router follows no log: no head, no lag.
-  grpc::Status GetIndexStatus(grpc::ServerContext*, const v1::GetIndexStatusRequest*,
+  grpc::Status GetIndexStatus(grpc::ServerContext* context, const v1::GetIndexStatusRequest*,
                               v1::GetIndexStatusResponse* response) override {
+    const server::Admission admission(gate_, context, "GetIndexStatus");
+    if (!admission.ok()) return admission.status();
     absl::StatusOr<int64_t> count = searcher_->DocumentCount();
     if (!count.ok()) return server::ToGrpcStatus(count.status());
     absl::StatusOr<int64_t> applied = searcher_->AppliedSeq();
@@ -75,6 +84,7 @@ class RouterServiceImpl final : public v1::SearchService::Service {
 
  private:
   const Searcher* searcher_;
+  server::CallGate* gate_ = nullptr;
 };
 
 }  // namespace

@@ -354,6 +354,7 @@ class RemoteShardsTest : public ::testing::Test {
     SearcherOptions routed_options;
     routed_options.path = "shards";
     routed_options.remote_shards = shards_;
+    routed_options.relax_threshold = 0;
     auto routed = Searcher::Create(routed_options, analyzer_);
     ASSERT_TRUE(routed.ok()) << routed.status();
     routed_ = std::move(routed).value();
