@@ -195,8 +195,10 @@ struct IndexWriter::Impl {
   std::thread reaper;
 
   // Runs `fn` on every shard's thread at once; returns when all are done,
-  // with the first error (others are logged).
+  // with the first error (others are logged). Calls from several threads
+  // (the indexer, a snapshot) run one after the other.
   absl::Status RunOnShards(const std::function<absl::Status(Shard&)>& fn);
+  absl::Mutex run_mu;
   // Rewrites the stub with `shard` at `generation` and, once that is
   // durable, records the generation.
   absl::Status SwapStubLine(Shard& shard, int generation);
@@ -283,6 +285,7 @@ absl::Status IndexWriter::Shard::Reopen(const std::string& new_path) {
 }
 
 absl::Status IndexWriter::Impl::RunOnShards(const std::function<absl::Status(Shard&)>& fn) {
+  absl::MutexLock run(&run_mu);
   for (auto& shard : shards) {
     Shard* s = shard.get();
     absl::MutexLock lock(&s->mu);
@@ -565,6 +568,43 @@ absl::StatusOr<CompactionStats> IndexWriter::Compact() {
   }
   if (!status.ok()) return status;
   return total;
+}
+
+absl::StatusOr<std::vector<ShardSnapshot>> IndexWriter::Snapshot(const std::string& dir) {
+  Impl& impl = *impl_;
+  if (impl.closed) {
+    return absl::FailedPreconditionError(absl::StrCat("index ", impl.path, " is closed"));
+  }
+  std::vector<ShardSnapshot> snapshots(impl.shards.size());
+  NEWSEARCH_RETURN_IF_ERROR(impl.RunOnShards([&](Shard& shard) -> absl::Status {
+    ShardSnapshot& out = snapshots[shard.number];
+    out.shard = shard.number;
+    out.path = absl::StrCat(dir, "/shard-", shard.number);
+    try {
+      // This thread is the shard's only writer and has nothing uncommitted
+      // between batches: a reader sees exactly the last commit.
+      Xapian::Database(shard.path).compact(out.path, Xapian::DBCOMPACT_NO_RENUMBER);
+      Xapian::Database copy(out.path);
+      out.document_count = static_cast<int64_t>(copy.get_doccount());
+      const std::string applied = copy.get_metadata(schema::kAppliedSeqKey);
+      if (!applied.empty() && !absl::SimpleAtoi(applied, &out.applied_seq)) {
+        return absl::DataLossError(absl::StrCat("snapshot of index shard ", shard.path,
+                                                ": applied_seq is '", applied.substr(0, 40), "'"));
+      }
+    } catch (const Xapian::Error& e) {
+      return XapianError(absl::StrCat("snapshot of index shard ", shard.path), e);
+    }
+    return absl::OkStatus();
+  }));
+  return snapshots;
+}
+
+std::string IndexShardDirName(int shard, int generation) { return ShardDirName(shard, generation); }
+
+absl::Status WriteNewIndexStub(const std::string& dir, int shards) {
+  std::vector<std::string> names;
+  for (int i = 0; i < shards; ++i) names.push_back(ShardDirName(i, 0));
+  return WriteStub(dir, names);
 }
 
 int64_t IndexWriter::applied_seq() const {

@@ -51,7 +51,21 @@ struct CompactionStats {
   int64_t bytes_after = 0;
 };
 
-// Not thread-safe: one indexer thread calls it (the shard threads are its
+// One local shard of a snapshot (IndexWriter::Snapshot).
+struct ShardSnapshot {
+  int shard = 0;
+  std::string path;  // the compacted copy's directory
+  int64_t applied_seq = 0;
+  int64_t document_count = 0;
+};
+
+// The directory name of shard `shard` at `generation` ("shard-<i>.<gen>").
+std::string IndexShardDirName(int shard, int generation);
+// Writes the stub file of a new index in `dir` naming shard-<i>.0 for every
+// shard i < shards, durably.
+absl::Status WriteNewIndexStub(const std::string& dir, int shards);
+
+// Not thread-safe, except Snapshot(): one indexer thread calls it (the shard threads are its
 // own). Readers open their own Xapian::Database on `path`.
 class IndexWriter {
  public:
@@ -95,6 +109,14 @@ class IndexWriter {
   // is applied meanwhile. INTERNAL on error (the shard keeps its old
   // generation).
   absl::StatusOr<CompactionStats> Compact();
+
+  // Compacts every shard as of its last commit into the fresh directory
+  // `dir`/shard-<i> (Xapian::Database::compact), for a new replica
+  // (SnapshotIndex). Runs on the shard threads between batches, so the
+  // copies are consistent; readers go on. May be called from any thread
+  // (it waits for the batch or compaction in progress). The applied_seq and
+  // document count are read from each copy. INTERNAL on error.
+  absl::StatusOr<std::vector<ShardSnapshot>> Snapshot(const std::string& dir);
 
   // Lowest committed applied seq over the shards (0 for a new index): the
   // change log is complete in the index up to here.

@@ -35,6 +35,10 @@ ABSL_FLAG(std::string, partition, "",
           "K/N: hold only the articles of partition K of N (0 <= K < N <= 1024) under the "
           "stable id hash (README \"Partitions\"); empty = every article. Recorded in the "
           "index; an index of another partition is refused");
+ABSL_FLAG(std::string, bootstrap_from, "",
+          "host:port of a replica of the same partition: when this replica has no index yet, "
+          "it copies that replica's index snapshot (checked) and follows the change log from "
+          "there instead of from 0 (empty = replay from 0)");
 ABSL_FLAG(int64_t, compact_after_changes, 5000,
           "Compact the index when idle after at least this many changes were applied since "
           "the last compaction (0 = never)");
@@ -114,7 +118,7 @@ int main(int argc, char** argv) {
       "Every flag --name can also be set by the environment variable NEWSEARCH_NAME.");
   std::vector<std::string> env_flags = {
       "listen", "data_dir", "ingest_address", "metrics_listen", "port_file", "max_message_bytes",
-      "max_batch_changes", "flush_interval_ms", "index_shards", "partition", "compact_after_changes",
+      "max_batch_changes", "flush_interval_ms", "index_shards", "partition", "bootstrap_from", "compact_after_changes",
       "max_query_chars", "max_page_size",
       "max_result_depth", "shutdown_grace_seconds", "log_level", "query_time_limit_ms",
       "facet_exact_limit", "max_concurrent_searches", "analyzer", "ingest_token_file",
@@ -137,6 +141,7 @@ int main(int argc, char** argv) {
   options.listen = absl::GetFlag(FLAGS_listen);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.ingest_address = absl::GetFlag(FLAGS_ingest_address);
+  options.bootstrap_from = absl::GetFlag(FLAGS_bootstrap_from);
   options.port_file = absl::GetFlag(FLAGS_port_file);
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);

@@ -25,6 +25,7 @@
 #include "search-service/index/log_follower.h"
 #include "search-service/query/searcher.h"
 #include "search-service/schema/schema.h"
+#include "search-service/server/index_snapshot.h"
 #include "search-service/server/shard_server.h"
 
 namespace newsearch::search {
@@ -75,6 +76,16 @@ class SearchServiceImpl final : public v1::SearchService::Service, public server
         follower_(follower),
         index_path_(std::move(index_path)),
         ingest_address_(std::move(ingest_address)) {}
+
+  void set_snapshots(SnapshotServer* snapshots) { snapshots_ = snapshots; }
+
+  grpc::Status SnapshotIndex(grpc::ServerContext* context, const v1::SnapshotIndexRequest* request,
+                             grpc::ServerWriter<v1::SnapshotIndexResponse>* writer) override {
+    const server::Admission admission(gate_, context, "SnapshotIndex",
+                                      server::Admission::Kind::kStreaming);
+    if (!admission.ok()) return admission.status();
+    return snapshots_->Stream(context, *request, writer);
+  }
 
   void set_partition(int partition, int partitions) {
     partition_ = partition;
@@ -147,6 +158,7 @@ class SearchServiceImpl final : public v1::SearchService::Service, public server
   std::string ingest_address_;
   int partition_ = 0;
   int partitions_ = 1;
+  SnapshotServer* snapshots_ = nullptr;
 };
 
 }  // namespace
@@ -160,6 +172,7 @@ struct SearchServer::Impl {
   std::unique_ptr<LogFollower> follower;
   std::unique_ptr<Searcher> searcher;
   std::unique_ptr<SearchServiceImpl> service;
+  std::unique_ptr<SnapshotServer> snapshots;
   std::unique_ptr<server::TokenSource> ingest_token;
   std::unique_ptr<server::GrpcServer> server;
   // The shard port for routers (--shard_listen); null when off.
@@ -237,6 +250,29 @@ absl::StatusOr<std::unique_ptr<SearchServer>> SearchServer::Start(
                                analysis::ParseSegmentation(options.analyzer));
   }
   NEWSEARCH_ASSIGN_OR_RETURN(impl.analyzer, analysis::Analyzer::Create(analyzer_options));
+  if (!options.bootstrap_from.empty()) {
+    // A new replica copies a peer's index instead of replaying the log from
+    // 0; the peer is called with the credentials used for ingest.
+    BootstrapOptions bootstrap;
+    bootstrap.peer = options.bootstrap_from;
+    bootstrap.index_path = index_path;
+    bootstrap.index_shards = options.index_shards;
+    bootstrap.partition = options.partition;
+    bootstrap.partitions = options.partitions;
+    bootstrap.analyzer_signature = impl.analyzer->Signature();
+    bootstrap.max_message_bytes = options.max_message_bytes;
+    server::ClientTlsFiles peer_tls{options.ingest_tls_ca_file, options.ingest_tls_cert_file,
+                                    options.ingest_tls_key_file, "--ingest_tls_"};
+    NEWSEARCH_ASSIGN_OR_RETURN(bootstrap.credentials, server::MakeChannelCredentials(peer_tls));
+    NEWSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<server::TokenSource> peer_token,
+                               server::MakeTokenSource(options.ingest_token_file,
+                                                       options.ingest_token));
+    if (peer_token != nullptr) {
+      server::TokenSource* token = peer_token.get();
+      bootstrap.token = [token] { return token->Current(); };
+    }
+    NEWSEARCH_RETURN_IF_ERROR(BootstrapIndex(bootstrap).status());
+  }
   IndexWriterOptions writer_options;
   writer_options.path = index_path;  // checks the analyzer of every shard
   writer_options.shards = options.index_shards;
@@ -336,6 +372,9 @@ absl::StatusOr<std::unique_ptr<SearchServer>> SearchServer::Start(
   impl.service = std::make_unique<SearchServiceImpl>(impl.searcher.get(), impl.follower.get(),
                                                      index_path, options.ingest_address);
   impl.service->set_partition(options.partition, options.partitions);
+  impl.snapshots =
+      std::make_unique<SnapshotServer>(impl.writer.get(), options.data_dir, impl.analyzer->Signature());
+  impl.service->set_snapshots(impl.snapshots.get());
   server::GrpcServerOptions grpc_options;
   grpc_options.listen = options.listen;
   grpc_options.port_file = options.port_file;

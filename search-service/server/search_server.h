@@ -34,6 +34,10 @@ struct SearchServerOptions {
   // partition): partition K of N, 0/1 = every article.
   int partition = 0;
   int partitions = 1;
+  // host:port of a replica of the same partition whose index snapshot
+  // (SnapshotIndex) a replica with no index copies before it starts, instead
+  // of replaying the change log from 0; empty = replay.
+  std::string bootstrap_from;
   // Compact the index when idle after this many changes (0 = never; see
   // LogFollowerOptions::compact_after_changes).
   int64_t compact_after_changes = 5000;

@@ -3,15 +3,17 @@
 // replica's whole index (every id term of every shard, read with Xapian)
 // holds only ids of its partition, the partitions together hold exactly the
 // stored articles, a replica without --partition holds them all as before,
-// and a replica refuses an index built for another partition.
+// and a replica refuses an index built for another partition. New replicas
+// from a peer's snapshot (--bootstrap_from) while ingest keeps writing.
 #include <sys/wait.h>
 
-#include <cstdlib>
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <xapian.h>
@@ -352,6 +354,138 @@ TEST(PartitionTest, StreamChangesSendsOnlyThePartitionDeletesIncluded) {
     EXPECT_EQ(deletes, want_deletes);
     EXPECT_FALSE(want_deletes.empty());
   }
+}
+
+// Deletes `count` stored articles (the first in id order that `keep` does
+// not hold); returns their ids.
+std::vector<std::string> DeleteSome(IngestFixture& ingest, int count,
+                                    const std::set<std::string>& keep = {}) {
+  std::vector<std::string> deleted;
+  for (const std::string& id : StoredIds(ingest)) {
+    if (static_cast<int>(deleted.size()) == count) break;
+    if (keep.count(id) > 0) continue;
+    grpc::ClientContext context;
+    v1::DeleteArticleRequest request;
+    request.set_id(id);
+    v1::DeleteArticleResponse response;
+    EXPECT_TRUE(ingest.stub().DeleteArticle(&context, request, &response).ok()) << id;
+    deleted.push_back(id);
+  }
+  return deleted;
+}
+
+// A new replica copies a peer's snapshot while ingest keeps writing (new
+// articles, updates, deletes): it starts from the snapshot's applied_seq,
+// not 0, and ends with exactly its partition's articles, each once.
+TEST(PartitionTest, NewReplicaBootstrapsFromASnapshotWhileIngestKeepsWriting) {
+  const std::string root = MakeTempDir("partition_bootstrap");
+  IngestFixture ingest(root, {"--fsync=false"});
+  ASSERT_TRUE(ingest.Start());
+  const std::vector<std::string> pages = GeneratePages(root, "pages", 700, 31);
+  const int64_t loaded = IngestPages(ingest, {pages.begin(), pages.begin() + 400});
+  SearchFixture peer(root + "/peer", ingest.address(),
+                     {"--partition=1/2", "--index_shards=2", "--compact_after_changes=0"});
+  ASSERT_TRUE(peer.Start());
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(peer, loaded); }, absl::Seconds(120)));
+
+  std::thread writer([&] {
+    IngestPages(ingest, {pages.begin() + 400, pages.end()});
+    DeleteSome(ingest, 30);
+    IngestPages(ingest, GeneratePages(root, "updates", 40, 32));  // updates of pages 1..40
+  });
+  SearchFixture fresh(root + "/fresh", ingest.address(),
+                      {"--partition=1/2", "--bootstrap_from=" + peer.address(),
+                       "--max_batch_changes=50"});
+  ASSERT_TRUE(fresh.Start()) << "see " << root;
+  const v1::GetIndexStatusResponse first = fresh.Status();
+  EXPECT_GE(first.applied_seq(), loaded) << "the replica starts from the snapshot, not seq 0";
+  EXPECT_EQ(first.partition(), 1);
+  EXPECT_EQ(first.partition_count(), 2);
+  const std::string log = LastLog(root + "/fresh-run");
+  EXPECT_THAT(log, HasSubstr("\"msg\":\"index bootstrapped\""));
+  EXPECT_THAT(LastLog(root + "/peer-run"), HasSubstr("\"msg\":\"index snapshot streamed\""));
+  EXPECT_EQ(ListFiles(root + "/fresh/xapian.bootstrap").size(), 0u) << "staging removed";
+  writer.join();
+
+  v1::IngestArticleResponse last;
+  const std::vector<std::string> last_page = GeneratePages(root, "last", 1, 77);
+  ASSERT_TRUE(ingest.Ingest(ReadFile(last_page[0]), &last, "the-last-page").ok());
+  const int64_t head = last.articles(0).seq();
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(fresh, head); }, absl::Seconds(120)));
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(peer, head); }, absl::Seconds(120)));
+  const std::set<std::string> stored = StoredIds(ingest);
+  ExpectHoldsExactlyItsPartition(root + "/fresh", 1, 2, stored);
+  EXPECT_EQ(fresh.Status().document_count(), peer.Status().document_count());
+  EXPECT_EQ(fresh.AllHitIds("").size(), static_cast<size_t>(fresh.Status().document_count()));
+
+  // Restarted, it keeps its index (no second copy) and follows on.
+  EXPECT_EQ(fresh.process().Terminate(), 0);
+  ASSERT_TRUE(fresh.Start());
+  EXPECT_THAT(LastLog(root + "/fresh-run"), HasSubstr("index present"));
+  EXPECT_GE(fresh.Status().applied_seq(), head);
+}
+
+TEST(PartitionTest, BootstrapRefusesAPeerOfAnotherPartitionOrShardCount) {
+  const std::string root = MakeTempDir("partition_bootstrap_refuse");
+  IngestFixture ingest(root, {"--fsync=false"});
+  ASSERT_TRUE(ingest.Start());
+  const int64_t head = IngestPages(ingest, GeneratePages(root, "pages", 30, 41));
+  SearchFixture peer(root + "/peer", ingest.address(), {"--partition=0/2", "--index_shards=2"});
+  ASSERT_TRUE(peer.Start());
+  ASSERT_TRUE(WaitFor([&] { return CaughtUp(peer, head); }, absl::Seconds(60)));
+  {
+    SearchFixture other(root + "/other", ingest.address(),
+                        {"--partition=1/2", "--bootstrap_from=" + peer.address()});
+    EXPECT_FALSE(other.process().Start(absl::Seconds(20)));
+    EXPECT_THAT(LastLog(root + "/other-run"),
+                HasSubstr("holds partition 0/2 but this replica runs --partition=1/2"));
+    EXPECT_FALSE(std::filesystem::exists(root + "/other/xapian/XAPIANDB")) << "no index left";
+  }
+  {
+    SearchFixture other(root + "/shards", ingest.address(),
+                        {"--partition=0/2", "--index_shards=3",
+                         "--bootstrap_from=" + peer.address()});
+    EXPECT_FALSE(other.process().Start(absl::Seconds(20)));
+    EXPECT_THAT(LastLog(root + "/shards-run"),
+                HasSubstr("has 2 index shards but --index_shards is 3"));
+  }
+  SearchFixture same(root + "/same", ingest.address(),
+                     {"--partition=0/2", "--bootstrap_from=" + peer.address()});
+  ASSERT_TRUE(same.Start());
+  EXPECT_EQ(same.Status().document_count(), peer.Status().document_count());
+  EXPECT_GE(same.Status().applied_seq(), head);
+
+  // The stream itself: info, data, checksum; a bad chunk size is refused.
+  grpc::ClientContext context;
+  v1::SnapshotIndexRequest request;
+  request.set_chunk_bytes(4096);
+  auto stream = peer.stub().SnapshotIndex(&context, request);
+  v1::SnapshotIndexResponse message;
+  ASSERT_TRUE(stream->Read(&message));
+  ASSERT_TRUE(message.has_info());
+  const v1::IndexSnapshotInfo info = message.info();
+  EXPECT_EQ(info.shards_size(), 2);
+  EXPECT_EQ(info.partition(), 0);
+  EXPECT_EQ(info.partition_count(), 2);
+  EXPECT_EQ(info.shards(0).document_count() + info.shards(1).document_count(),
+            peer.Status().document_count());
+  int64_t bytes = 0;
+  std::string sha;
+  while (stream->Read(&message)) {
+    if (message.has_data()) {
+      EXPECT_LE(message.data().size(), 4096u);
+      bytes += static_cast<int64_t>(message.data().size());
+    }
+    if (message.has_sha256()) sha = message.sha256();
+  }
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(bytes, info.size_bytes());
+  EXPECT_EQ(sha.size(), 64u);
+  grpc::ClientContext bad_context;
+  request.set_chunk_bytes(64 << 20);
+  auto bad = peer.stub().SnapshotIndex(&bad_context, request);
+  EXPECT_FALSE(bad->Read(&message));
+  EXPECT_EQ(bad->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 }  // namespace
