@@ -116,14 +116,18 @@ Xapian::Document BuildDocument(const analysis::Analyzer& analyzer, const v1::Art
                         &straddles);
   IndexPrefixedAndPlain(analyzer, article.subtitle(), kTitlePrefix, 1, &position, &doc,
                         &straddles);
-  // The lead and the rest of the body are two calls, so a phrase does not
-  // span the cut (a paragraph or sentence end).
   const absl::string_view body = article.body();
-  const absl::string_view lead = LeadParagraph(body);
-  const absl::string_view rest =
-      lead.empty() ? body : body.substr(static_cast<size_t>(lead.end() - body.data()));
-  analyzer.IndexText(lead, "", lead_wdf, /*with_positions=*/true, &position, &doc, &straddles);
-  analyzer.IndexText(rest, "", 1, /*with_positions=*/true, &position, &doc, &straddles);
+  if (lead_wdf == 1) {
+    analyzer.IndexText(body, "", 1, /*with_positions=*/true, &position, &doc, &straddles);
+  } else {
+    // The lead and the rest of the body are two calls, so a phrase does not
+    // span the cut (a paragraph or sentence end).
+    const absl::string_view lead = LeadParagraph(body);
+    const absl::string_view rest =
+        lead.empty() ? body : body.substr(static_cast<size_t>(lead.end() - body.data()));
+    analyzer.IndexText(lead, "", lead_wdf, /*with_positions=*/true, &position, &doc, &straddles);
+    analyzer.IndexText(rest, "", 1, /*with_positions=*/true, &position, &doc, &straddles);
+  }
   IndexPrefixedAndPlain(analyzer, article.source(), kSourcePrefix, 1, &position, &doc,
                         &straddles);
   for (const std::string& author : article.authors()) {

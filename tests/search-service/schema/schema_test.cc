@@ -117,8 +117,7 @@ TEST(SchemaTest, BuildDocumentTakesAnotherTitleWdf) {
   ASSERT_EQ(terms.count("网络"), 1u);
   EXPECT_EQ(terms.at("网络"), 2u);
   EXPECT_EQ(terms.at("S网络"), 1u);  // the title: prefix is not weighted
-  EXPECT_EQ(terms.at("互联"), kLeadWdf);
-  EXPECT_EQ(terms.at("二段"), 1u);
+  EXPECT_EQ(terms.at("互联"), 1u);
 }
 
 TEST(SchemaTest, BuildDocumentAddsFieldTerms) {
@@ -130,9 +129,9 @@ TEST(SchemaTest, BuildDocumentAddsFieldTerms) {
       {"网络", 8},      // title, unprefixed with kTitleWdf
       {"S城市", 1},     // subtitle counts as title
       {"城市", 1},      // subtitle unprefixed at body weight
-      {"互联", kLeadWdf},  // body, lead paragraph
-      {"5g", kLeadWdf},    // body word, lead paragraph
-      {"二段", 1},         // body after the lead
+      {"互联", 1},      // body
+      {"5g", 1},        // body word
+      {"二段", 1},      // body, second paragraph
       {"XS台州", 2},    // source words, prefixed (twice in the name)
       {"台州", 2},      // source words, unprefixed
       {"A葛星", 1},     // author, prefixed
