@@ -139,7 +139,10 @@ struct Analyzer::Impl {
   Segmentation segmentation = Segmentation::kBigrams;
   double word_weight = 1.0;
   double phrase_weight = 0.0;
-  std::unique_ptr<Segmenter> segmenter;  // null for kBigrams
+  bool boundary_evidence = false;
+  double straddle_weight = 0.0;
+  bool drop_straddling = false;
+  std::unique_ptr<Segmenter> segmenter;  // null for kBigrams without boundary evidence
   std::string fold_name;                 // OpenCC configuration, without .json
 
   // NFKC + case folding of `in`, keeping for every output code point the
@@ -339,7 +342,15 @@ absl::StatusOr<std::unique_ptr<Analyzer>> Analyzer::Create(const AnalyzerOptions
         absl::StrCat("phrase_weight must be >= 0, got ", options.phrase_weight));
   }
   analyzer->impl_->phrase_weight = options.phrase_weight;
-  if (options.segmentation != Segmentation::kBigrams) {
+  if (!(options.straddle_weight >= 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("straddle_weight must be >= 0, got ", options.straddle_weight));
+  }
+  analyzer->impl_->boundary_evidence =
+      options.boundary_evidence && options.segmentation != Segmentation::kWords;
+  analyzer->impl_->straddle_weight = options.straddle_weight;
+  analyzer->impl_->drop_straddling = options.drop_straddling;
+  if (options.segmentation != Segmentation::kBigrams || analyzer->impl_->boundary_evidence) {
     auto segmenter = Segmenter::Load(options.dictionary_path.empty()
                                          ? Segmenter::kDefaultDictionaryPath
                                          : options.dictionary_path);
@@ -359,6 +370,7 @@ std::string Analyzer::Signature() const {
   if (impl_->segmentation != Segmentation::kWords) {
     absl::StrAppend(&signature, " positions=unigrams");
   }
+  if (impl_->boundary_evidence) absl::StrAppend(&signature, " boundaries=jieba");
   return signature;
 }
 
@@ -376,7 +388,8 @@ std::vector<std::pair<size_t, size_t>> Analyzer::Words(const std::vector<Token>&
     size_t j = i;
     while (tokens[j].joins_next) ++j;
     ++j;  // the run is tokens [i, j)
-    if (impl_->segmenter == nullptr || j - i == 1) {
+    if (impl_->segmenter == nullptr || impl_->segmentation == Segmentation::kBigrams ||
+        j - i == 1) {
       for (size_t k = i; k < j; ++k) words.emplace_back(k, k + 1);
     } else {
       run.clear();
@@ -390,6 +403,40 @@ std::vector<std::pair<size_t, size_t>> Analyzer::Words(const std::vector<Token>&
     i = j;
   }
   return words;
+}
+
+std::vector<bool> Analyzer::Straddles(const std::vector<Token>& tokens) const {
+  std::vector<bool> straddles(tokens.size(), false);
+  if (!impl_->boundary_evidence) return straddles;
+  std::vector<std::string> run;
+  size_t i = 0;
+  while (i < tokens.size()) {
+    if (tokens[i].kind != Token::Kind::kHan || !tokens[i].joins_next) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (tokens[j].joins_next) ++j;
+    ++j;  // the run is tokens [i, j), two or more characters
+    run.clear();
+    for (size_t k = i; k < j; ++k) run.push_back(tokens[k].text);
+    size_t begin = i;
+    int previous_length = 0;
+    for (const int length : impl_->segmenter->Segment(run)) {
+      // The bigram ending this word's predecessor and starting this word.
+      if (begin > i && (previous_length >= 2 || length >= 2)) straddles[begin - 1] = true;
+      previous_length = length;
+      begin += length;
+    }
+    i = j;
+  }
+  return straddles;
+}
+
+void StraddleRecord::AddMarkers(Xapian::Document* doc) const {
+  for (const auto& [term, straddle_only] : straddle_only_) {
+    if (straddle_only && term.size() <= kMaxTermBytes) doc->add_boolean_term(term);
+  }
 }
 
 std::vector<std::string> Analyzer::SegmentWords(absl::string_view text) const {
@@ -475,14 +522,14 @@ std::vector<Token> Analyzer::Tokenize(absl::string_view folded) const {
 }
 
 void Analyzer::IndexText(absl::string_view text, absl::string_view prefix, uint32_t wdf_inc,
-                         bool with_positions, uint32_t* next_position,
-                         Xapian::Document* doc) const {
-  IndexText(text, {{prefix, wdf_inc}}, with_positions, next_position, doc);
+                         bool with_positions, uint32_t* next_position, Xapian::Document* doc,
+                         StraddleRecord* straddles) const {
+  IndexText(text, {{prefix, wdf_inc}}, with_positions, next_position, doc, straddles);
 }
 
 void Analyzer::IndexText(absl::string_view text, const std::vector<IndexPrefix>& prefixes,
-                         bool with_positions, uint32_t* next_position,
-                         Xapian::Document* doc) const {
+                         bool with_positions, uint32_t* next_position, Xapian::Document* doc,
+                         StraddleRecord* straddles) const {
   if (doc == nullptr) return;
   const std::vector<Token> tokens = Tokenize(Fold(text));
   if (tokens.empty()) return;
@@ -491,6 +538,9 @@ void Analyzer::IndexText(absl::string_view text, const std::vector<IndexPrefix>&
   const std::vector<std::pair<size_t, size_t>> words =
       segmentation != Segmentation::kBigrams ? Words(tokens)
                                              : std::vector<std::pair<size_t, size_t>>();
+  const std::vector<bool> straddling = Straddles(tokens);
+  StraddleRecord own_record;
+  StraddleRecord* record = straddles != nullptr ? straddles : &own_record;
   for (const auto& [prefix, wdf_inc] : prefixes) {
     const std::string prefix_str(prefix);
     auto post = [&, wdf_inc = wdf_inc](const std::string& term, uint32_t position) {
@@ -511,6 +561,16 @@ void Analyzer::IndexText(absl::string_view text, const std::vector<IndexPrefix>&
           // unigrams (QueryForAtom), which halves the position table.
           std::string bigram = absl::StrCat(prefix_str, token.text, tokens[i + 1].text);
           if (bigram.size() <= kMaxTermBytes) doc->add_term(bigram, wdf_inc);
+          if (impl_->boundary_evidence &&
+              impl_->segmenter->IsWord(token.text + tokens[i + 1].text)) {
+            std::string marker =
+                absl::StrCat(prefix_str, kStraddleMarker, token.text, tokens[i + 1].text);
+            if (straddling[i]) {
+              record->straddle_only_.try_emplace(std::move(marker), true);
+            } else {
+              record->straddle_only_[std::move(marker)] = false;
+            }
+          }
         }
       }
     }
@@ -543,6 +603,7 @@ void Analyzer::IndexText(absl::string_view text, const std::vector<IndexPrefix>&
       }
     }
   }
+  if (straddles == nullptr) own_record.AddMarkers(doc);
   if (next_position != nullptr) {
     *next_position = base + tokens.back().position + 1 + kFieldPositionGap;
   }
@@ -601,9 +662,12 @@ Xapian::Query Analyzer::QueryForAtom(absl::string_view atom, absl::string_view p
                 static_cast<Xapian::termcount>(positional.size())));
   };
   Xapian::Query query;
+  // Straddle markers of the atom's bigrams that do not straddle in the atom.
+  std::vector<Xapian::Query> markers;
   if (phrase) {
     query = phrase_query();
   } else {
+    const std::vector<bool> straddling = Straddles(tokens);
     size_t i = 0;
     while (i < tokens.size()) {
       if (tokens[i].kind == Token::Kind::kWord) {
@@ -619,6 +683,11 @@ Xapian::Query Analyzer::QueryForAtom(absl::string_view atom, absl::string_view p
       } else {
         for (size_t k = i; k < j; ++k) {
           terms.emplace_back(absl::StrCat(prefix_str, tokens[k].text, tokens[k + 1].text));
+          if (impl_->boundary_evidence && !straddling[k] &&
+              impl_->segmenter->IsWord(tokens[k].text + tokens[k + 1].text)) {
+            markers.emplace_back(
+                absl::StrCat(prefix_str, kStraddleMarker, tokens[k].text, tokens[k + 1].text));
+          }
         }
       }
       i = j + 1;
@@ -631,6 +700,22 @@ Xapian::Query Analyzer::QueryForAtom(absl::string_view atom, absl::string_view p
       query = Xapian::Query(
           Xapian::Query::OP_AND_MAYBE, query,
           Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, phrase_query(), impl_->phrase_weight));
+    }
+    if (!markers.empty() && !query.empty()) {
+      // A document matches either with no occurrence of these bigrams
+      // confined to straddling ones, at full weight, or with one, at
+      // straddle_weight (a query word cut across two words of the article).
+      const Xapian::Query straddle = Combine(Xapian::Query::OP_OR, markers);
+      const Xapian::Query clean(Xapian::Query::OP_AND_NOT, query, straddle);
+      if (impl_->drop_straddling) {
+        query = clean;
+      } else {
+        query = Xapian::Query(
+            Xapian::Query::OP_OR, clean,
+            Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT,
+                          Xapian::Query(Xapian::Query::OP_FILTER, query, straddle),
+                          impl_->straddle_weight));
+      }
     }
   }
   if (segmentation == Segmentation::kBigrams || query.empty()) return query;

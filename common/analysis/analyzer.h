@@ -34,6 +34,21 @@
 //     inside `网络安全`, not the `网` `络` of `上网 络绎不绝`).
 // Positions are character positions in every variant, so snippets and
 // phrase windows are the same for all of them.
+//
+// Boundary evidence (kBigrams and kWordsPlusBigrams, on by default): each
+// Han run is also cut into dictionary words (segmenter.h), and a bigram
+// whose two characters fall in two different words, one of them of two or
+// more characters, "straddles" (`拍卖` in `球拍|卖完`, `京剧` in `北京|剧院`,
+// `和服` in `管理|和|服务`); two single characters (names and words the
+// dictionary lacks) are no evidence either way. A bigram that is itself a
+// dictionary word (what a two-character query word is; about one straddling
+// bigram in twenty) and every occurrence of which in the document straddles
+// gets the boolean term prefix + kStraddleMarker + bigram (wdf 0, no
+// position). A query atom's dictionary-word bigrams that do not straddle in
+// the query itself are checked against these markers:
+// documents whose only occurrences straddle match with their weight scaled
+// by straddle_weight (0: below every true match) or, with drop_straddling,
+// not at all. Quoted phrases are exact strings and stay unchecked.
 #ifndef NEWSEARCH_COMMON_ANALYSIS_ANALYZER_H_
 #define NEWSEARCH_COMMON_ANALYSIS_ANALYZER_H_
 
@@ -43,6 +58,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
@@ -69,6 +85,9 @@ absl::string_view SegmentationName(Segmentation segmentation);
 // field prefix (`W网络`, `SW网络` in titles). Folded text is lower case, so
 // no unigram, bigram or word token starts with it.
 inline constexpr char kWordMarker[] = "W";
+// Marks a bigram that occurs in the document only across a word boundary
+// (boundary evidence, see the file comment): `B拍卖`, `SB拍卖` in titles.
+inline constexpr char kStraddleMarker[] = "B";
 
 struct AnalyzerOptions {
   // Comma-separated OpenCC configurations applied in order when folding.
@@ -85,9 +104,35 @@ struct AnalyzerOptions {
   // (OP_AND_MAYBE, weight scaled by this factor); 0 = no phrase evidence.
   // Query time only: it does not change the index or the Signature().
   double phrase_weight = 0.0;
-  // jieba's dict.txt for kWords and kWordsPlusBigrams; empty means
-  // Segmenter::kDefaultDictionaryPath. Not read for kBigrams.
+  // jieba's dict.txt for kWords, kWordsPlusBigrams and boundary evidence;
+  // empty means Segmenter::kDefaultDictionaryPath. Not read for kBigrams
+  // without boundary evidence.
   std::string dictionary_path;
+  // kBigrams and kWordsPlusBigrams: index straddle markers and check query
+  // bigrams against them (file comment). Changes the index and the
+  // Signature(); kWords ignores it.
+  bool boundary_evidence = true;
+  // Query time only (no change to the index or the Signature()): the factor
+  // on the weight of an atom whose checked bigrams only straddle in a
+  // document (0 = the atom adds no weight, so such documents rank below the
+  // true matches of a one-atom query), and whether such documents are left
+  // out altogether (strict).
+  double straddle_weight = 0.0;
+  bool drop_straddling = false;
+};
+
+// Per-document record of the boundary evidence of every IndexText call on
+// one document (title, body, authors... share the unprefixed terms): a
+// bigram is marked only when it straddles in every field it occurs in.
+class StraddleRecord {
+ public:
+  // Adds the marker of each bigram that straddled wherever it occurred.
+  void AddMarkers(Xapian::Document* doc) const;
+
+ private:
+  friend class Analyzer;
+  // Marker term -> every occurrence so far straddles.
+  absl::flat_hash_map<std::string, bool> straddle_only_;
 };
 
 // Text after folding, with a map back to the original.
@@ -151,8 +196,9 @@ class Analyzer {
 
   Segmentation segmentation() const;
   // Names what decides the terms: the variant and the folding table, e.g.
-  // `words+bigrams fold=s2t+tw2sp positions=unigrams` (no `positions=` for
-  // kWords, whose words carry the positions as before). An index built
+  // `words+bigrams fold=s2t+tw2sp positions=unigrams boundaries=jieba` (no
+  // `positions=` for kWords, whose words carry the positions as before;
+  // `boundaries=jieba` when boundary evidence is indexed). An index built
   // under one signature cannot be searched under another.
   std::string Signature() const;
 
@@ -161,9 +207,13 @@ class Analyzer {
   // *next_position is one past the last token plus a gap of 100, so a phrase
   // never spans two calls (fields); it is unchanged when `text` has no token.
   // Positions are recorded only when `with_positions`. Terms longer than 200
-  // bytes are skipped (their position is still taken).
+  // bytes are skipped (their position is still taken). With boundary
+  // evidence, the straddle markers of the text go to `straddles` when given
+  // (the caller adds them once every field is indexed: AddMarkers), else
+  // straight to `doc`.
   void IndexText(absl::string_view text, absl::string_view prefix, uint32_t wdf_inc,
-                 bool with_positions, uint32_t* next_position, Xapian::Document* doc) const;
+                 bool with_positions, uint32_t* next_position, Xapian::Document* doc,
+                 StraddleRecord* straddles = nullptr) const;
   // One field indexed under several prefixes at the same positions (e.g.
   // `S` for `title:` and unprefixed), folding and tokenising the text once.
   struct IndexPrefix {
@@ -171,7 +221,13 @@ class Analyzer {
     uint32_t wdf_inc;
   };
   void IndexText(absl::string_view text, const std::vector<IndexPrefix>& prefixes,
-                 bool with_positions, uint32_t* next_position, Xapian::Document* doc) const;
+                 bool with_positions, uint32_t* next_position, Xapian::Document* doc,
+                 StraddleRecord* straddles = nullptr) const;
+
+  // For each token, true when it and the next token form a bigram that
+  // straddles a word boundary (file comment); all false without boundary
+  // evidence. For tests and debugging.
+  std::vector<bool> Straddles(const std::vector<Token>& tokens) const;
 
   // Builds the query for one query atom (user text without operators),
   // already or not yet folded (it is folded again; folding is idempotent).
@@ -191,6 +247,10 @@ class Analyzer {
   // kWords: the AND (phrase false) or OP_PHRASE (window: the atom's
   // characters) of the atom's words. kWordsPlusBigrams: the kBigrams query,
   // OP_AND_MAYBE the OR of the atom's marked dictionary words.
+  // Boundary evidence (phrase false): the query above OR-ed from two parts,
+  // the documents without a straddle marker of the atom's checked bigrams
+  // (OP_AND_NOT) and those with one (OP_FILTER, scaled by straddle_weight;
+  // left out with drop_straddling).
   // Returns an empty Query (Xapian::Query()) when the atom has no tokens.
   Xapian::Query QueryForAtom(absl::string_view atom, absl::string_view prefix,
                              bool phrase) const;

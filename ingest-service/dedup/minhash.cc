@@ -118,6 +118,8 @@ absl::StatusOr<std::unique_ptr<BodyFingerprinter>> BodyFingerprinter::Create() {
   // the whole-body conversion, the largest part of ingest CPU time.
   analysis::AnalyzerOptions options;
   options.opencc_config = NEWSEARCH_OPENCC_T2S_CONFIG;
+  // Only Fold and Tokenize are used: no dictionary to load.
+  options.boundary_evidence = false;
   NEWSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<analysis::Analyzer> analyzer,
                              analysis::Analyzer::Create(options));
   return std::unique_ptr<BodyFingerprinter>(new BodyFingerprinter(std::move(analyzer)));

@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -711,8 +712,13 @@ absl::StatusOr<Plan> Searcher::Impl::MakePlan(const v1::SearchRequest& request) 
     std::vector<Xapian::Query> near;
     for (const QueryAtom& atom : plan.parsed.PositiveAtoms()) {
       if (atom.field != QueryField::kAny || atom.phrase) continue;
-      const std::vector<std::string> terms =
-          QueryTerms(analyzer->QueryForAtom(atom.text, "", false));
+      std::vector<std::string> terms = QueryTerms(analyzer->QueryForAtom(atom.text, "", false));
+      // Straddle markers are filters on the atom's bigrams, not terms of it.
+      terms.erase(std::remove_if(terms.begin(), terms.end(),
+                                 [](const std::string& term) {
+                                   return absl::StartsWith(term, analysis::kStraddleMarker);
+                                 }),
+                  terms.end());
       // The atom's one term may be a bigram, which has no positions: its
       // first character (a unigram or word, posted with positions) stands
       // for it.

@@ -1,5 +1,6 @@
 #include "search-service/schema/schema.h"
 
+#include <algorithm>
 #include <cstdint>
 
 #include <xapian.h>
@@ -40,8 +41,9 @@ absl::string_view TruncateUtf8(absl::string_view text, size_t max_bytes) {
 // positions so `title:"…"` and `"…"` see the same sequence (one fold).
 void IndexPrefixedAndPlain(const analysis::Analyzer& analyzer, absl::string_view text,
                            absl::string_view prefix, uint32_t plain_wdf, uint32_t* position,
-                           Xapian::Document* doc) {
-  analyzer.IndexText(text, {{prefix, 1}, {"", plain_wdf}}, /*with_positions=*/true, position, doc);
+                           Xapian::Document* doc, analysis::StraddleRecord* straddles) {
+  analyzer.IndexText(text, {{prefix, 1}, {"", plain_wdf}}, /*with_positions=*/true, position, doc,
+                     straddles);
 }
 
 // The fields a hit shows and its snippet reads (searcher FillHit); the
@@ -79,22 +81,59 @@ std::string SourceFilterTerm(const analysis::Analyzer& analyzer, absl::string_vi
 }
 
 Xapian::Document BuildDocument(const analysis::Analyzer& analyzer, const v1::Article& article) {
-  return BuildDocument(analyzer, article, kTitleWdf);
+  return BuildDocument(analyzer, article, kTitleWdf, kLeadWdf);
+}
+
+absl::string_view LeadParagraph(absl::string_view body) {
+  body = absl::StripAsciiWhitespace(body);
+  absl::string_view lead = body.substr(0, body.find("\n\n"));
+  lead = absl::StripAsciiWhitespace(lead);
+  if (lead.size() <= kLeadMaxBytes) return lead;
+  const absl::string_view head = TruncateUtf8(lead, kLeadMaxBytes);
+  size_t cut = 0;
+  for (const absl::string_view end : {"。", "！", "？", "；", "!", "?", ";"}) {
+    const size_t at = head.rfind(end);
+    if (at != absl::string_view::npos) cut = std::max(cut, at + end.size());
+  }
+  return cut > 0 ? head.substr(0, cut) : head;
 }
 
 Xapian::Document BuildDocument(const analysis::Analyzer& analyzer, const v1::Article& article,
                                unsigned title_wdf) {
+  return BuildDocument(analyzer, article, title_wdf, kLeadWdf);
+}
+
+Xapian::Document BuildDocument(const analysis::Analyzer& analyzer, const v1::Article& article,
+                               unsigned title_wdf, unsigned lead_wdf) {
   Xapian::Document doc;
   doc.add_boolean_term(IdTerm(article.id()));
 
   uint32_t position = kFirstPosition;
-  IndexPrefixedAndPlain(analyzer, article.title(), kTitlePrefix, title_wdf, &position, &doc);
-  IndexPrefixedAndPlain(analyzer, article.subtitle(), kTitlePrefix, 1, &position, &doc);
-  analyzer.IndexText(article.body(), "", 1, /*with_positions=*/true, &position, &doc);
-  IndexPrefixedAndPlain(analyzer, article.source(), kSourcePrefix, 1, &position, &doc);
-  for (const std::string& author : article.authors()) {
-    IndexPrefixedAndPlain(analyzer, author, kAuthorPrefix, 1, &position, &doc);
+  // A bigram is marked as straddling a word boundary only when it does so
+  // in every field (the unprefixed terms are shared by all of them).
+  analysis::StraddleRecord straddles;
+  IndexPrefixedAndPlain(analyzer, article.title(), kTitlePrefix, title_wdf, &position, &doc,
+                        &straddles);
+  IndexPrefixedAndPlain(analyzer, article.subtitle(), kTitlePrefix, 1, &position, &doc,
+                        &straddles);
+  const absl::string_view body = article.body();
+  if (lead_wdf == 1) {
+    analyzer.IndexText(body, "", 1, /*with_positions=*/true, &position, &doc, &straddles);
+  } else {
+    // The lead and the rest of the body are two calls, so a phrase does not
+    // span the cut (a paragraph or sentence end).
+    const absl::string_view lead = LeadParagraph(body);
+    const absl::string_view rest =
+        lead.empty() ? body : body.substr(static_cast<size_t>(lead.end() - body.data()));
+    analyzer.IndexText(lead, "", lead_wdf, /*with_positions=*/true, &position, &doc, &straddles);
+    analyzer.IndexText(rest, "", 1, /*with_positions=*/true, &position, &doc, &straddles);
   }
+  IndexPrefixedAndPlain(analyzer, article.source(), kSourcePrefix, 1, &position, &doc,
+                        &straddles);
+  for (const std::string& author : article.authors()) {
+    IndexPrefixedAndPlain(analyzer, author, kAuthorPrefix, 1, &position, &doc, &straddles);
+  }
+  straddles.AddMarkers(&doc);
 
   if (!absl::StripAsciiWhitespace(article.source()).empty()) {
     doc.add_boolean_term(SourceFilterTerm(analyzer, article.source()));

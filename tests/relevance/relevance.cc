@@ -266,7 +266,8 @@ absl::StatusOr<std::vector<Run>> RunNewsearch(const std::vector<v1::Article>& ar
                                               const std::vector<JudgedQuery>& queries,
                                               const analysis::AnalyzerOptions& analyzer_options,
                                               const std::vector<Bm25>& rankings,
-                                              unsigned title_wdf, const std::string& work_dir) {
+                                              unsigned title_wdf, unsigned lead_wdf,
+                                              const std::string& work_dir) {
   const absl::Time start = absl::Now();
   auto analyzer = analysis::Analyzer::Create(analyzer_options);
   if (!analyzer.ok()) return analyzer.status();
@@ -278,7 +279,7 @@ absl::StatusOr<std::vector<Run>> RunNewsearch(const std::vector<v1::Article>& ar
     Xapian::WritableDatabase db(path, Xapian::DB_CREATE_OR_OVERWRITE);
     for (const v1::Article& article : articles) {
       db.replace_document(search::schema::IdTerm(article.id()),
-                          search::schema::BuildDocument(**analyzer, article, title_wdf));
+                          search::schema::BuildDocument(**analyzer, article, title_wdf, lead_wdf));
     }
     db.commit();
   } catch (const Xapian::Error& e) {

@@ -91,12 +91,14 @@ struct Bm25 {
 // every query through Searcher (top 100, duplicates collapsed as the
 // service does) once per entry of `rankings`; returns one run per entry. A
 // query the service rejects gets an empty list. `title_wdf`: the wdf of the
-// unprefixed title terms (schema::kTitleWdf in the service).
+// unprefixed title terms (schema::kTitleWdf in the service), `lead_wdf` that
+// of the body's lead paragraph (schema::kLeadWdf).
 absl::StatusOr<std::vector<Run>> RunNewsearch(const std::vector<v1::Article>& articles,
                                               const std::vector<JudgedQuery>& queries,
                                               const analysis::AnalyzerOptions& analyzer,
                                               const std::vector<Bm25>& rankings,
-                                              unsigned title_wdf, const std::string& work_dir);
+                                              unsigned title_wdf, unsigned lead_wdf,
+                                              const std::string& work_dir);
 
 // Puts articles in a fixed order that does not depend on where they came
 // from (judged file first, distractors after), so no system gains from

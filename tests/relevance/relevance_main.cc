@@ -3,7 +3,9 @@
 //   newsearch-relevance --data_dir=tests/relevance/data
 //       --distractors=/tmp/gen.jsonl [--variants=bigrams,words,words+bigrams]
 //       [--peer_run=NAME=FILE ...] [--write_runs=DIR] [--by_kind]
-//       [--bm25=K1:B[:W[:P[:X]]],...] [--title_wdf=1,3,...] [--recency]
+//       [--bm25=K1:B[:W[:P[:X]]],...] [--title_wdf=1,3,...] [--lead_wdf=1,2,...]
+//       [--recency]
+//       [--boundary_evidence=false] [--straddle_weight=0.5] [--drop_straddling]
 //       [--floor_variant=words+bigrams --min_margin=0.05]
 //
 // Rows: every variant of ours (real schema + Searcher), raw Xapian CJK
@@ -41,7 +43,7 @@ ABSL_FLAG(std::vector<std::string>, peer_run, {},
           "NAME=FILE,...: ranked runs of other engines to score (comma separated)");
 ABSL_FLAG(std::string, write_runs, "", "Directory to write every system's run file to");
 ABSL_FLAG(std::string, work_dir, "", "Scratch directory for indexes (default: a temp dir)");
-ABSL_FLAG(bool, by_kind, false, "Also print nDCG@10 per query kind");
+ABSL_FLAG(bool, by_kind, false, "Also print nDCG@10 and MRR@10 per query kind and the hits of no_answer queries");
 ABSL_FLAG(std::vector<std::string>, bm25, {},
           "K1:B[:W[:P[:X]]] BM25 parameters (and words+bigrams word weight W, phrase evidence weight P, proximity "
           "weight X) to run each "
@@ -49,11 +51,19 @@ ABSL_FLAG(std::vector<std::string>, bm25, {},
 ABSL_FLAG(std::vector<std::string>, title_wdf, {},
           "Wdfs of the unprefixed title terms to index each variant with (default: schema::kTitleWdf); one index "
           "per value");
+ABSL_FLAG(std::vector<std::string>, lead_wdf, {},
+          "Wdfs of the body's lead paragraph to index each variant with (default: schema::kLeadWdf); one "
+          "index per value (and per --title_wdf)");
 ABSL_FLAG(bool, recency, false,
           "Also run every ranking with SORT_ORDER_RELEVANCE_RECENCY (rows marked +recency)");
 ABSL_FLAG(std::vector<std::string>, relax_threshold, {},
           "Run every ranking with each of these SearcherOptions::relax_threshold values "
           "(0 = never relax); empty = the searcher's default only");
+ABSL_FLAG(bool, boundary_evidence, true,
+          "Index straddle markers and check query bigrams against them (analyzer.h)");
+ABSL_FLAG(double, straddle_weight, 0.0,
+          "Weight factor of an atom whose bigrams only straddle word boundaries in a document");
+ABSL_FLAG(bool, drop_straddling, false, "Leave out documents whose matches only straddle");
 ABSL_FLAG(std::string, floor_variant, "", "Variant whose nDCG@10 must beat the baseline");
 ABSL_FLAG(double, min_margin, 0.0, "Required nDCG@10 margin of --floor_variant over the baseline");
 
@@ -158,6 +168,17 @@ int main(int argc, char** argv) {
   }
   const bool name_title_wdf = !title_wdfs.empty();
   if (title_wdfs.empty()) title_wdfs.push_back(newsearch::search::schema::kTitleWdf);
+  std::vector<unsigned> lead_wdfs;
+  for (const std::string& text : absl::GetFlag(FLAGS_lead_wdf)) {
+    unsigned wdf = 0;
+    if (!absl::SimpleAtoi(text, &wdf) || wdf == 0) {
+      return Fail(absl::InvalidArgumentError(
+          absl::StrCat("--lead_wdf wants positive integers, got ", text)));
+    }
+    lead_wdfs.push_back(wdf);
+  }
+  const bool name_lead_wdf = !lead_wdfs.empty();
+  if (lead_wdfs.empty()) lead_wdfs.push_back(newsearch::search::schema::kLeadWdf);
   std::vector<Row> rows;
   for (absl::string_view name :
        absl::StrSplit(absl::GetFlag(FLAGS_variants), ',', absl::SkipEmpty())) {
@@ -165,8 +186,16 @@ int main(int argc, char** argv) {
     if (!segmentation.ok()) return Fail(segmentation.status());
     newsearch::analysis::AnalyzerOptions options;
     options.segmentation = *segmentation;
+    options.boundary_evidence = absl::GetFlag(FLAGS_boundary_evidence);
+    options.straddle_weight = absl::GetFlag(FLAGS_straddle_weight);
+    options.drop_straddling = absl::GetFlag(FLAGS_drop_straddling);
+    std::vector<std::pair<unsigned, unsigned>> field_wdfs;  // (title, lead)
     for (const unsigned title_wdf : title_wdfs) {
-      auto runs = rel::RunNewsearch(*articles, *queries, options, rankings, title_wdf, work);
+      for (const unsigned lead_wdf : lead_wdfs) field_wdfs.emplace_back(title_wdf, lead_wdf);
+    }
+    for (const auto& [title_wdf, lead_wdf] : field_wdfs) {
+      auto runs =
+          rel::RunNewsearch(*articles, *queries, options, rankings, title_wdf, lead_wdf, work);
       if (!runs.ok()) return Fail(runs.status());
       for (size_t i = 0; i < rankings.size(); ++i) {
         const rel::Bm25& r = rankings[i];
@@ -177,6 +206,7 @@ int main(int argc, char** argv) {
                                 r.proximity_weight);
         }
         if (name_title_wdf) absl::StrAppend(&row, " title_wdf=", title_wdf);
+        if (name_lead_wdf) absl::StrAppend(&row, " lead_wdf=", lead_wdf);
         if (r.recency) absl::StrAppend(&row, " +recency");
         if (r.relax_threshold >= 0) absl::StrAppend(&row, " relax=", r.relax_threshold);
         rows.push_back({std::move(row), std::move((*runs)[i])});
@@ -242,6 +272,39 @@ int main(int argc, char** argv) {
         std::cout << absl::StrFormat(" %.3f |", rel::Evaluate(*qrels, row.run, *queries, kind).ndcg10);
       }
       std::cout << "\n";
+    }
+    std::cout << "\nMRR@10 by query kind\n\n| kind | n |";
+    for (const Row& row : rows) std::cout << " " << row.name << " |";
+    std::cout << "\n|---|---|";
+    for (size_t i = 0; i < rows.size(); ++i) std::cout << "---|";
+    std::cout << "\n";
+    for (const std::string& kind : kinds) {
+      const int n = rel::Evaluate(*qrels, rows[0].run, *queries, kind).queries;
+      if (n == 0) continue;
+      std::cout << "| " << kind << " | " << n << " |";
+      for (const Row& row : rows) {
+        std::cout << absl::StrFormat(" %.3f |", rel::Evaluate(*qrels, row.run, *queries, kind).mrr10);
+      }
+      std::cout << "\n";
+    }
+    // Queries without a relevant article have no nDCG or MRR: what counts is
+    // how many of them answer with hits at all, and how many hits.
+    std::cout << "\nno_answer queries: answered with hits / mean hits (top 100)\n\n";
+    for (const Row& row : rows) {
+      int total = 0;
+      int answered = 0;
+      size_t hits = 0;
+      for (const JudgedQuery& q : *queries) {
+        if (q.kind != "no_answer") continue;
+        ++total;
+        const auto it = row.run.find(q.qid);
+        const size_t n = it == row.run.end() ? 0 : it->second.size();
+        if (n > 0) ++answered;
+        hits += n;
+      }
+      if (total == 0) break;
+      std::cout << absl::StrFormat("| %s | %d/%d | %.1f |\n", row.name, answered, total,
+                                   static_cast<double>(hits) / total);
     }
   }
   if (const std::string floor = absl::GetFlag(FLAGS_floor_variant); !floor.empty()) {

@@ -11,9 +11,10 @@ src=$2
 data=$src/tests/relevance/data
 count=${RELEVANCE_DISTRACTORS:-1000}
 # nDCG@10 margin of the default analyzer over the baseline that must hold:
-# measured 0.124 (3000 distractors) and 0.139 (1000) on 116 queries with title
-# wdf 8; 0.12 leaves room for collection growth (docs/relevance.md).
-margin=${RELEVANCE_MIN_MARGIN:-0.12}
+# measured 0.133 (3000 distractors) and 0.153 (1000) on 143 queries with
+# boundary evidence (0.119 at 3000 without it); 0.13 keeps the room below
+# the 1000-distractor margin the floor had before (docs/relevance.md).
+margin=${RELEVANCE_MIN_MARGIN:-0.13}
 for f in articles.jsonl queries.tsv qrels.tsv; do
   if [ ! -s "$data/$f" ]; then
     echo "no $data/$f yet: relevance evaluation skipped"

@@ -21,8 +21,9 @@ namespace {
 using ::testing::ElementsAreArray;
 
 // One analyzer per variant for the whole binary: loading OpenCC and the
-// dictionary is the slow part. TheAnalyzer() is the `bigrams` variant, whose
-// terms the term-level tests below spell out.
+// dictionary is the slow part. TheAnalyzer() is the `bigrams` variant
+// without boundary evidence, whose terms the term-level tests below spell
+// out; the BoundaryEvidence tests cover the straddle markers.
 const Analyzer& AnalyzerFor(Segmentation segmentation) {
   static const Analyzer* analyzers[3] = {nullptr, nullptr, nullptr};
   static std::mutex mu;
@@ -45,6 +46,7 @@ const Analyzer& TheAnalyzer() {
   static const Analyzer* analyzer = [] {
     AnalyzerOptions options;
     options.segmentation = Segmentation::kBigrams;
+    options.boundary_evidence = false;
     auto created = Analyzer::Create(options);
     if (!created.ok()) {
       ADD_FAILURE() << created.status();
@@ -426,16 +428,21 @@ TEST(SegmentationTest, MissingDictionaryIsFailedPreconditionNamingIt) {
   EXPECT_EQ(analyzer.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(analyzer.status().message()),
               ::testing::HasSubstr("/nonexistent/dict.txt"));
-  // The bigrams variant never reads the dictionary.
+  // Boundary evidence needs it for the bigrams variant too; without
+  // evidence the bigrams variant never reads the dictionary.
   options.segmentation = Segmentation::kBigrams;
+  EXPECT_EQ(Analyzer::Create(options).status().code(), absl::StatusCode::kFailedPrecondition);
+  options.boundary_evidence = false;
   EXPECT_TRUE(Analyzer::Create(options).ok());
 }
 
 TEST(SegmentationTest, SignatureNamesVariantAndFolding) {
   EXPECT_EQ(AnalyzerFor(Segmentation::kWordsPlusBigrams).Signature(),
-            "words+bigrams fold=s2t+tw2sp positions=unigrams");
+            "words+bigrams fold=s2t+tw2sp positions=unigrams boundaries=jieba");
   EXPECT_EQ(AnalyzerFor(Segmentation::kBigrams).Signature(),
-            "bigrams fold=s2t+tw2sp positions=unigrams");
+            "bigrams fold=s2t+tw2sp positions=unigrams boundaries=jieba");
+  EXPECT_EQ(TheAnalyzer().Signature(), "bigrams fold=s2t+tw2sp positions=unigrams");
+  EXPECT_EQ(AnalyzerFor(Segmentation::kWords).Signature(), "words fold=s2t+tw2sp");
 }
 
 TEST(SegmentationTest, DictionaryKeepsNewsVocabularyWhole) {
@@ -499,6 +506,7 @@ TEST(SegmentationTest, WordsPlusBigramsAddsDictionaryWordsInsideLongerWords) {
 TEST(SegmentationTest, WordWeightScalesOnlyTheWordEvidence) {
   AnalyzerOptions options;
   options.segmentation = Segmentation::kWordsPlusBigrams;
+  options.boundary_evidence = false;
   options.word_weight = 0.5;
   auto analyzer = Analyzer::Create(options);
   ASSERT_TRUE(analyzer.ok()) << analyzer.status();
@@ -516,7 +524,7 @@ TEST(SegmentationTest, QueryForAtomPerVariant) {
             "Query((S互联网 PHRASE 5 S党建))");
   const Analyzer& both = AnalyzerFor(Segmentation::kWordsPlusBigrams);
   EXPECT_EQ(both.QueryForAtom("网络", "", false).get_description(),
-            "Query((网络 AND_MAYBE W网络))");
+            "Query((((网络 AND_NOT B网络) OR 0 * (网络 FILTER B网络)) AND_MAYBE W网络))");
   EXPECT_EQ(both.QueryForAtom("互联网党建", "", true).get_description(),
             "Query((((互联 AND 联网 AND 网党 AND 党建 AND 建) FILTER (互 PHRASE 5 联 PHRASE 5 网 "
             "PHRASE 5 党 PHRASE 5 建)) AND_MAYBE (W互联网 OR W党建)))");
@@ -574,6 +582,7 @@ TEST(SegmentationTest, WordsPlusBigramsRanksTheRealWordFirst) {
 
 TEST(AnalyzerTest, PhraseWeightAddsTheAtomAsPhraseEvidence) {
   AnalyzerOptions options;
+  options.boundary_evidence = false;
   options.phrase_weight = 0.5;
   auto analyzer = Analyzer::Create(options);
   ASSERT_TRUE(analyzer.ok()) << analyzer.status();
@@ -615,6 +624,106 @@ TEST(AnalyzerTest, PhraseWeightRanksTheAdjacentRunFirst) {
   };
   EXPECT_EQ(first(plain), "互联互通的物联网");
   EXPECT_EQ(first(**boosted), "今年国内的互联网公司在增长，市场继续扩大");
+}
+
+// Boundary evidence: a bigram whose characters fall in two dictionary words.
+
+std::vector<std::string> StraddlingBigrams(const Analyzer& analyzer, const std::string& text) {
+  const std::vector<Token> tokens = analyzer.Tokenize(analyzer.Fold(text));
+  const std::vector<bool> straddles = analyzer.Straddles(tokens);
+  std::vector<std::string> out;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (straddles[i]) out.push_back(tokens[i].text + tokens[i + 1].text);
+  }
+  return out;
+}
+
+std::set<std::string> Terms(const Xapian::Document& doc) {
+  std::set<std::string> terms;
+  for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) terms.insert(*t);
+  return terms;
+}
+
+TEST(BoundaryEvidenceTest, StraddlesAreBigramsAcrossTwoWords) {
+  const Analyzer& analyzer = AnalyzerFor(Segmentation::kBigrams);
+  // 北京|剧院|上演|话剧: 京剧 and 院上 and 演话 cross a boundary.
+  EXPECT_THAT(StraddlingBigrams(analyzer, "北京剧院上演话剧"),
+              ElementsAreArray({"京剧", "院上", "演话"}));
+  // 管理|和|服务: a single character beside a longer word still counts.
+  EXPECT_THAT(StraddlingBigrams(analyzer, "管理和服务"), ElementsAreArray({"理和", "和服"}));
+  // 王|伟|法官: two single characters (a name the dictionary lacks) are no
+  // evidence either way.
+  EXPECT_THAT(StraddlingBigrams(analyzer, "王伟法官"), ElementsAreArray({"伟法"}));
+  // Traditional text is folded before it is segmented; punctuation ends a run.
+  EXPECT_THAT(StraddlingBigrams(analyzer, "北京劇院，京劇"), ElementsAreArray({"京剧"}));
+  EXPECT_TRUE(StraddlingBigrams(TheAnalyzer(), "北京剧院").empty()) << "evidence off";
+}
+
+TEST(BoundaryEvidenceTest, MarksOnlyBigramsThatNeverOccurAsAWordPart) {
+  const Analyzer& analyzer = AnalyzerFor(Segmentation::kBigrams);
+  Xapian::Document doc;
+  uint32_t position = 0;
+  analyzer.IndexText("北京剧院上演话剧", "S", 1, true, &position, &doc);
+  EXPECT_TRUE(Terms(doc).count("SB京剧"));
+  EXPECT_FALSE(Terms(doc).count("SB北京"));
+  // 院上 straddles too but is no dictionary word: no query word to check.
+  EXPECT_FALSE(Terms(doc).count("SB院上"));
+  // Markers are boolean: they add nothing to the document length.
+  EXPECT_EQ(doc.termlist_count(), Terms(doc).size());
+  Xapian::Document both;
+  analyzer.IndexText("北京剧院的京剧演出", "", 1, true, &position, &both);
+  EXPECT_FALSE(Terms(both).count("B京剧")) << "one occurrence is the word 京剧";
+  // Across calls, a record keeps the evidence of every field.
+  Xapian::Document fields;
+  StraddleRecord record;
+  analyzer.IndexText("京剧", "", 8, true, &position, &fields, &record);
+  analyzer.IndexText("北京剧院上海南站", "", 1, true, &position, &fields, &record);
+  record.AddMarkers(&fields);
+  EXPECT_FALSE(Terms(fields).count("B京剧")) << "a word in the first field";
+  EXPECT_TRUE(Terms(fields).count("B海南"));
+}
+
+TEST(BoundaryEvidenceTest, QueryChecksTheBigramsThatAreWordsInTheQuery) {
+  const Analyzer& analyzer = AnalyzerFor(Segmentation::kBigrams);
+  EXPECT_EQ(analyzer.QueryForAtom("京剧", "", false).get_description(),
+            "Query(((京剧 AND_NOT B京剧) OR 0 * (京剧 FILTER B京剧)))");
+  // 北京|剧院 in the query too: 京剧 is not checked, the words are.
+  EXPECT_EQ(analyzer.QueryForAtom("北京剧院", "S", false).get_description(),
+            "Query((((S北京 AND S京剧 AND S剧院) AND_NOT (SB北京 OR SB剧院)) OR 0 * ((S北京 AND "
+            "S京剧 AND S剧院) FILTER (SB北京 OR SB剧院))))");
+  // Quoted phrases are exact strings: no check.
+  EXPECT_EQ(analyzer.QueryForAtom("京剧", "", true).get_description(),
+            "Query(((京剧 AND 剧) FILTER (京 PHRASE 2 剧)))");
+}
+
+TEST(BoundaryEvidenceTest, StraddlingMatchesRankBelowTrueOnesOrGo) {
+  Xapian::WritableDatabase db(std::string(), Xapian::DB_BACKEND_INMEMORY);
+  // The straddling one has the characters three times, the true one once.
+  for (const char* text : {"北京剧院上演话剧，北京剧院满座，北京剧院加演", "今晚有京剧演出，票已售完"}) {
+    Xapian::Document doc;
+    uint32_t position = 0;
+    AnalyzerFor(Segmentation::kBigrams).IndexText(text, "", 1, true, &position, &doc);
+    doc.set_data(text);
+    db.add_document(doc);
+  }
+  db.commit();
+  auto ranked = [&](const Analyzer& analyzer) {
+    Xapian::Enquire enquire(db);
+    enquire.set_query(analyzer.QueryForAtom("京剧", "", false));
+    std::vector<std::string> out;
+    const Xapian::MSet mset = enquire.get_mset(0, 10);
+    for (auto it = mset.begin(); it != mset.end(); ++it) out.push_back(it.get_document().get_data());
+    return out;
+  };
+  EXPECT_THAT(ranked(AnalyzerFor(Segmentation::kBigrams)),
+              ElementsAreArray({"今晚有京剧演出，票已售完", "北京剧院上演话剧，北京剧院满座，北京剧院加演"}));
+  AnalyzerOptions options;
+  options.drop_straddling = true;
+  auto strict = Analyzer::Create(options);
+  ASSERT_TRUE(strict.ok()) << strict.status();
+  EXPECT_THAT(ranked(**strict), ElementsAreArray({"今晚有京剧演出，票已售完"}));
+  options.straddle_weight = -1;
+  EXPECT_EQ(Analyzer::Create(options).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

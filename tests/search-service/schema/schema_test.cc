@@ -3,12 +3,14 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include <google/protobuf/util/message_differencer.h>
 #include <xapian.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
@@ -129,6 +131,7 @@ TEST(SchemaTest, BuildDocumentAddsFieldTerms) {
       {"城市", 1},      // subtitle unprefixed at body weight
       {"互联", 1},      // body
       {"5g", 1},        // body word
+      {"二段", 1},      // body, second paragraph
       {"XS台州", 2},    // source words, prefixed (twice in the name)
       {"台州", 2},      // source words, unprefixed
       {"A葛星", 1},     // author, prefixed
@@ -308,16 +311,88 @@ TEST(CheckIndexAnalyzerTest, RecordsOnANewIndexAndRefusesAnother) {
   ASSERT_TRUE(bigrams && words);
   ASSERT_TRUE(CheckIndexAnalyzer(path, *bigrams).ok());
   EXPECT_EQ(Xapian::Database(path).get_metadata(kAnalyzerKey),
-            "bigrams fold=s2t+tw2sp positions=unigrams");
+            "bigrams fold=s2t+tw2sp positions=unigrams boundaries=jieba");
   EXPECT_TRUE(CheckIndexAnalyzer(path, *bigrams).ok());
   const absl::Status refused = CheckIndexAnalyzer(path, *words);
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(refused.message()),
               ::testing::AllOf(
-                  ::testing::HasSubstr("`bigrams fold=s2t+tw2sp positions=unigrams`"),
-                  ::testing::HasSubstr("`words+bigrams fold=s2t+tw2sp positions=unigrams`"),
+                  ::testing::HasSubstr("`bigrams fold=s2t+tw2sp positions=unigrams boundaries=jieba`"),
+                  ::testing::HasSubstr(
+                      "`words+bigrams fold=s2t+tw2sp positions=unigrams boundaries=jieba`"),
                   ::testing::HasSubstr(path)));
   std::filesystem::remove_all(path);
+}
+
+TEST(CheckIndexAnalyzerTest, RefusesAnIndexWithoutBoundaryEvidence) {
+  // The signature recorded before straddle markers were indexed: its
+  // bigrams would all pass for clean matches.
+  const std::string path = ::testing::TempDir() + "/check_index_analyzer_no_boundaries";
+  std::filesystem::remove_all(path);
+  {
+    Xapian::WritableDatabase db(path, Xapian::DB_CREATE_OR_OVERWRITE);
+    db.set_metadata(kAnalyzerKey, "bigrams fold=s2t+tw2sp positions=unigrams");
+    db.add_document(Xapian::Document());
+    db.commit();
+  }
+  auto bigrams = MakeAnalyzer(analysis::Segmentation::kBigrams);
+  ASSERT_TRUE(bigrams);
+  const absl::Status refused = CheckIndexAnalyzer(path, *bigrams);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(refused.message()),
+              ::testing::AllOf(::testing::HasSubstr("boundaries=jieba"),
+                               ::testing::HasSubstr("newer index format"),
+                               ::testing::HasSubstr("move the index away")));
+  std::filesystem::remove_all(path);
+}
+
+TEST(BuildDocumentTest, MarksABigramThatStraddlesInEveryField) {
+  auto analyzer = MakeAnalyzer(analysis::Segmentation::kBigrams);
+  ASSERT_TRUE(analyzer);
+  v1::Article article;
+  article.set_id("a");
+  article.set_title("京剧名家来了");
+  article.set_body("北京剧院上演话剧。上海南站改造完工。");
+  const Xapian::Document doc = BuildDocument(*analyzer, article);
+  std::set<std::string> terms;
+  for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) terms.insert(*t);
+  // 京剧 straddles 北京|剧院 in the body but is a word in the title.
+  EXPECT_FALSE(terms.count("B京剧"));
+  EXPECT_TRUE(terms.count("B海南")) << "上海|南站 only";
+  EXPECT_FALSE(terms.count("SB京剧"));
+  EXPECT_FALSE(terms.count("B北京"));
+}
+
+TEST(LeadParagraphTest, IsTheFirstParagraphCutAtASentenceEnd) {
+  EXPECT_EQ(LeadParagraph("  长沙地铁开通。\n\n第二段。"), "长沙地铁开通。");
+  EXPECT_EQ(LeadParagraph("只有一段"), "只有一段");
+  EXPECT_EQ(LeadParagraph(""), "");
+  std::string long_paragraph;
+  for (int i = 0; i < 30; ++i) long_paragraph += "一句话有九个字。";  // 24 bytes each
+  const absl::string_view lead = LeadParagraph(long_paragraph);
+  EXPECT_LE(lead.size(), kLeadMaxBytes);
+  EXPECT_TRUE(absl::EndsWith(lead, "。"));
+  EXPECT_EQ(lead.size() % 24, 0u);
+  // No sentence end: cut at the limit on a character boundary.
+  const std::string run(300 * 3, 'x');
+  EXPECT_EQ(LeadParagraph(run).size(), kLeadMaxBytes);
+  std::string han = "a";
+  for (int i = 0; i < 200; ++i) han += "字";
+  EXPECT_EQ(LeadParagraph(han).size(), 478u) << "1 + 159 characters of 3 bytes";
+}
+
+TEST(BuildDocumentTest, LeadTermsWeighMoreThanTheRestOfTheBody) {
+  auto analyzer = MakeAnalyzer(analysis::Segmentation::kBigrams);
+  ASSERT_TRUE(analyzer);
+  v1::Article article;
+  article.set_id("a");
+  article.set_body("长沙地铁开通。\n\n市民乘车前往长沙南站。\n\n西安也有地铁。");
+  const Xapian::Document doc = BuildDocument(*analyzer, article, kTitleWdf, 3);
+  std::map<std::string, Xapian::termcount> wdf;
+  for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) wdf[*t] = t.get_wdf();
+  EXPECT_EQ(wdf["长沙"], 3u + 1u) << "lead 3, second paragraph 1";
+  EXPECT_EQ(wdf["西安"], 1u);
+  EXPECT_EQ(wdf["地铁"], 3u + 1u);
 }
 
 TEST(CheckIndexAnalyzerTest, RefusesAnIndexWithPositionsOnBigrams) {

@@ -1,0 +1,124 @@
+// newsearch-bench-index: what building the index costs, in process (no
+// gRPC, no change log). Reads clean articles from JSONL (one object per line
+// with id, title, body, source, author: the peers' corpus_N.jsonl or
+// tools/gen_pages.py --jsonl), builds each document with schema::BuildDocument
+// under the default analyzer (or --boundary_evidence=false) and writes them
+// to a fresh Xapian index in --out, committing every --batch documents.
+// Prints one RESULT line: articles, CPU seconds of the calling thread for
+// BuildDocument alone and for the whole run (robust on a shared machine),
+// articles per CPU second, index bytes on disk after commit, and the number
+// of terms (and straddle markers) per article. A benchmark, not a test.
+#include <time.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+#include <xapian.h>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_format.h"
+#include "common/analysis/analyzer.h"
+#include "newsearch/v1/article.pb.h"
+#include "search-service/schema/schema.h"
+
+ABSL_FLAG(std::string, corpus, "", "JSONL articles (id, title, body, source, author)");
+ABSL_FLAG(std::string, out, "", "Directory for the index (replaced)");
+ABSL_FLAG(int, limit, 0, "Index at most this many articles (0 = all)");
+ABSL_FLAG(int, batch, 2000, "Documents per commit");
+ABSL_FLAG(bool, boundary_evidence, true, "Index straddle markers (analyzer.h)");
+
+namespace {
+
+double ThreadCpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+std::string Field(const google::protobuf::Struct& s, const char* name) {
+  const auto it = s.fields().find(name);
+  return it == s.fields().end() ? std::string() : it->second.string_value();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("Times schema::BuildDocument and index writes over a JSONL corpus.");
+  absl::ParseCommandLine(argc, argv);
+  const std::string out = absl::GetFlag(FLAGS_out);
+  std::ifstream in(absl::GetFlag(FLAGS_corpus));
+  if (out.empty() || !in) {
+    std::cerr << "newsearch-bench-index: --corpus must be readable and --out set\n";
+    return 2;
+  }
+  newsearch::analysis::AnalyzerOptions options;
+  options.boundary_evidence = absl::GetFlag(FLAGS_boundary_evidence);
+  auto analyzer = newsearch::analysis::Analyzer::Create(options);
+  if (!analyzer.ok()) {
+    std::cerr << "newsearch-bench-index: " << analyzer.status() << "\n";
+    return 2;
+  }
+  std::filesystem::remove_all(out);
+  const double start = ThreadCpuSeconds();
+  double build_cpu = 0;
+  long articles = 0;
+  long terms = 0;
+  long markers = 0;
+  try {
+    Xapian::WritableDatabase db(out, Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_BACKEND_GLASS);
+    const int limit = absl::GetFlag(FLAGS_limit);
+    for (std::string line; std::getline(in, line) && (limit == 0 || articles < limit);) {
+      google::protobuf::Struct s;
+      if (!google::protobuf::util::JsonStringToMessage(line, &s).ok()) continue;
+      newsearch::v1::Article article;
+      article.set_id(Field(s, "id"));
+      article.set_title(Field(s, "title"));
+      article.set_body(Field(s, "body"));
+      article.set_source(Field(s, "source"));
+      if (const std::string author = Field(s, "author"); !author.empty()) {
+        article.add_authors(author);
+      }
+      const double before = ThreadCpuSeconds();
+      Xapian::Document doc = newsearch::search::schema::BuildDocument(**analyzer, article);
+      build_cpu += ThreadCpuSeconds() - before;
+      for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
+        ++terms;
+        // Straddle markers follow a field prefix of upper-case letters.
+        const std::string& term = *t;
+        size_t p = 0;
+        while (p < term.size() && term[p] >= 'A' && term[p] <= 'Z' && term[p] != 'B') ++p;
+        if (p < term.size() && term[p] == 'B' && p + 1 < term.size() &&
+            static_cast<unsigned char>(term[p + 1]) >= 0x80) {
+          ++markers;
+        }
+      }
+      db.replace_document(newsearch::search::schema::IdTerm(article.id()), doc);
+      if (++articles % absl::GetFlag(FLAGS_batch) == 0) db.commit();
+    }
+    db.commit();
+  } catch (const Xapian::Error& e) {
+    std::cerr << "newsearch-bench-index: " << e.get_description() << "\n";
+    return 1;
+  }
+  const double total_cpu = ThreadCpuSeconds() - start;
+  uintmax_t bytes = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(out)) {
+    if (entry.is_regular_file()) bytes += entry.file_size();
+  }
+  std::cout << absl::StrFormat(
+      "RESULT boundary_evidence=%d articles=%d build_cpu_s=%.2f total_cpu_s=%.2f "
+      "build_articles_per_cpu_s=%.0f index_mib=%.1f terms_per_article=%.1f "
+      "markers_per_article=%.1f signature=\"%s\"\n",
+      options.boundary_evidence ? 1 : 0, articles, build_cpu, total_cpu,
+      build_cpu > 0 ? articles / build_cpu : 0.0, bytes / 1048576.0,
+      articles ? static_cast<double>(terms) / articles : 0.0,
+      articles ? static_cast<double>(markers) / articles : 0.0, (*analyzer)->Signature());
+  return 0;
+}
