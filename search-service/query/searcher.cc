@@ -29,6 +29,7 @@
 #include "common/analysis/analyzer.h"
 #include "common/base/status_macros.h"
 #include "common/base/logging.h"
+#include "search-service/query/query_description.h"
 #include "search-service/query/query_parser.h"
 #include "search-service/query/relax.h"
 #include "search-service/query/remote_shards.h"
@@ -1071,9 +1072,9 @@ v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan) c
     v1::QueryDebug* debug = response.mutable_debug();
     debug->set_parsed_query(plan.parsed.Describe());
     debug->set_xapian_query(
-        relaxed ? absl::StrCat(query.get_description(), " THEN ",
-                               relaxation.query.get_description())
-                : query.get_description());
+        relaxed ? absl::StrCat(ReadableQueryDescription(query), " THEN ",
+                               ReadableQueryDescription(relaxation.query))
+                : ReadableQueryDescription(query));
     for (std::string& term : QueryTerms(plan.query)) debug->add_terms(std::move(term));
     for (const std::string& filter : plan.filters) debug->add_filters(filter);
     debug->set_strict_matches(relaxed ? relaxation.strict_count
@@ -1194,7 +1195,7 @@ absl::StatusOr<std::string> Searcher::DescribeQuery(absl::string_view query) con
   NEWSEARCH_ASSIGN_OR_RETURN(ParsedQuery parsed, ParseQuery(query));
   try {
     return absl::StrCat(parsed.Describe(), "\n",
-                        parsed.ToXapianQuery(*impl_->analyzer).get_description());
+                        ReadableQueryDescription(parsed.ToXapianQuery(*impl_->analyzer)));
   } catch (const Xapian::Error& e) {
     return absl::InternalError(absl::StrCat("describing query: ", e.get_description()));
   }
