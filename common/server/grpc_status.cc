@@ -1,16 +1,14 @@
 #include "common/server/grpc_status.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/base/utf8_truncate.h"
 
 namespace newsearch::server {
 namespace {
 
 std::string CapMessage(absl::string_view message) {
   if (message.size() <= kMaxStatusMessageBytes) return std::string(message);
-  size_t cut = kMaxStatusMessageBytes - 3;
-  // Back off to the start of a UTF-8 sequence so the message stays valid.
-  while (cut > 0 && (static_cast<unsigned char>(message[cut]) & 0xC0) == 0x80) --cut;
-  return absl::StrCat(message.substr(0, cut), "...");
+  return absl::StrCat(TruncateUtf8(message, kMaxStatusMessageBytes - 3), "...");
 }
 
 }  // namespace

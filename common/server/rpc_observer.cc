@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/logging.h"
 #include "common/base/status_macros.h"
+#include "common/base/utf8_truncate.h"
 
 namespace newsearch::server {
 namespace {
@@ -44,15 +45,6 @@ std::string NewRequestId() {
 bool IsServerFault(grpc::StatusCode code) {
   return code == grpc::StatusCode::INTERNAL || code == grpc::StatusCode::UNKNOWN ||
          code == grpc::StatusCode::DATA_LOSS;
-}
-
-// Returns at most `max_bytes` of `text`, cut before a UTF-8 continuation
-// byte so that the log line stays valid UTF-8.
-absl::string_view TruncateUtf8(absl::string_view text, size_t max_bytes) {
-  if (text.size() <= max_bytes) return text;
-  size_t end = max_bytes;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  return text.substr(0, end);
 }
 
 // Observes one RPC from creation (the call has arrived) to the status the

@@ -29,6 +29,7 @@
 #include "common/analysis/analyzer.h"
 #include "common/base/status_macros.h"
 #include "common/base/logging.h"
+#include "common/base/utf8_truncate.h"
 #include "search-service/query/query_description.h"
 #include "search-service/query/query_parser.h"
 #include "search-service/query/relax.h"
@@ -127,9 +128,7 @@ std::string FormatTimestamp(const google::protobuf::Timestamp& t) {
 
 std::string Truncated(absl::string_view s, size_t max_bytes = 40) {
   if (s.size() <= max_bytes) return std::string(s);
-  size_t end = max_bytes;
-  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
-  return absl::StrCat(s.substr(0, end), "…");
+  return absl::StrCat(TruncateUtf8(s, max_bytes), "…");
 }
 
 // Parses "2018" (years) or "2018-04"/"2018-4" (months) into the filter term.

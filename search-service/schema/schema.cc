@@ -11,6 +11,7 @@
 #include "absl/strings/strip.h"
 #include "absl/strings/ascii.h"
 #include "common/analysis/analyzer.h"
+#include "common/base/utf8_truncate.h"
 
 namespace newsearch::search::schema {
 namespace {
@@ -27,14 +28,6 @@ constexpr uint32_t kFirstPosition = 1;
 const absl::TimeZone& ChinaStandardTime() {
   static const absl::TimeZone tz = absl::FixedTimeZone(8 * 60 * 60);
   return tz;
-}
-
-// Cuts `text` to at most `max_bytes` without splitting a UTF-8 sequence.
-absl::string_view TruncateUtf8(absl::string_view text, size_t max_bytes) {
-  if (text.size() <= max_bytes) return text;
-  size_t end = max_bytes;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  return text.substr(0, end);
 }
 
 // Indexes one field under its prefix and unprefixed, both at the same
