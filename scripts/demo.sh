@@ -75,7 +75,7 @@ start_server search "$build/search-service/server/newsearch-search" \
 cli="$build/tools/cli/newsearch"
 export NEWSEARCH_INGEST_ADDRESS="$ingest_addr" NEWSEARCH_SEARCH_ADDRESS="$search_addr"
 echo "[$(newsearch_elapsed)] ingesting the sample pages"
-"$cli" ingest --external_id_from_path "$here/tests/testdata/pages/samples" \
+"$cli" ingest "$here/tests/testdata/pages/samples" \
   "$here/tests/testdata/pages/seeds" || true
 "$cli" wait --timeout 60
 "$cli" status

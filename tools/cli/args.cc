@@ -171,7 +171,10 @@ void DeclareFlags(CLI::App* app, Invocation* inv, Collected* collected) {
     sub[c]->add_option("--source_hint", inv->ingest.source_hint);
     sub[c]->add_option("--content_type", inv->ingest.content_type);
   }
-  sub[Command::kIngest]->add_flag("--external_id_from_path", inv->ingest.external_id_from_path);
+  // On by default (a file ingest is idempotent); the plain flag is still
+  // accepted so older scripts keep working.
+  sub[Command::kIngest]->add_flag("--external_id_from_path,!--no_external_id_from_path",
+                                  inv->ingest.external_id_from_path);
   sub[Command::kParse]->add_option("--url", inv->parse.url);
   sub[Command::kParse]->add_option("--external_id", inv->parse.external_id);
   sub[Command::kReparse]->add_option_function<std::string>(
@@ -400,7 +403,13 @@ Commands:
                       line per failed page.
       --source_hint S           source name for pages that name none
       --content_type T          MIME type, e.g. "text/html; charset=gbk"
-      --external_id_from_path   external_id = path relative to the argument
+      --no_external_id_from_path
+                                send no external_id: identity is then the
+                                page's url, else its bytes. By default each
+                                page's external_id is its path relative to
+                                the directory argument (its file name for a
+                                file argument), so ingesting the same files
+                                again updates them instead of adding copies.
   search [QUERY...]   Run a query (the words are joined with spaces). Grammar:
                       words (all must match), "phrases", OR, AND, NOT, -word,
                       ( ), title: source: author:, dates 2018年, 2018年4月,

@@ -83,9 +83,9 @@ struct IngestOptions {
   std::string source_hint;
   // --content_type: IngestArticleRequest.content_type of every page.
   std::string content_type;
-  // --external_id_from_path: external_id = the path relative to the
-  // directory argument (or the file name for a file argument).
-  bool external_id_from_path = false;
+  // external_id = the path relative to the directory argument (or the file
+  // name for a file argument), unless --no_external_id_from_path.
+  bool external_id_from_path = true;
 };
 
 // Flags of `parse` (besides --source_hint and --content_type, kept in

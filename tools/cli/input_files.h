@@ -1,6 +1,6 @@
 // Expands the PATH arguments of `newsearch ingest` into the list of page
-// files to send, in a stable order, with the relative names used for
-// `--external_id_from_path`.
+// files to send, in a stable order, with the relative names used as their
+// external_id (unless `--no_external_id_from_path`).
 #ifndef NEWSEARCH_TOOLS_CLI_INPUT_FILES_H_
 #define NEWSEARCH_TOOLS_CLI_INPUT_FILES_H_
 

@@ -86,6 +86,15 @@ TEST(ParseCommandLineTest, IngestTakesPathsAndItsFlagsInAnyPosition) {
   EXPECT_TRUE(inv->ingest.external_id_from_path);
 }
 
+TEST(ParseCommandLineTest, IngestDerivesExternalIdFromPathUnlessTurnedOff) {
+  absl::StatusOr<Invocation> inv = Parse({"ingest", "a"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_TRUE(inv->ingest.external_id_from_path) << "the default";
+  inv = Parse({"ingest", "a", "--no_external_id_from_path"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_FALSE(inv->ingest.external_id_from_path);
+}
+
 TEST(ParseCommandLineTest, SearchBuildsTheRequest) {
   absl::StatusOr<Invocation> inv =
       Parse({"search", "网络", "安全", "--source", "新华网", "--source=人民网", "--after",

@@ -204,8 +204,7 @@ TEST_F(CommandsTest, IngestStreamsEveryFileAndReportsFailedPages) {
   const std::string bad = Write("pages/2018/b.txt", "BAD");
   Write("pages/c.txt", "SAME");
   Write("token", "  secret-token\n");
-  const int code = Run({"ingest", (dir_ / "pages").string(), "--external_id_from_path",
-                        "--source_hint", "台州日报", "--token_file", (dir_ / "token").string()});
+  const int code = Run({"ingest", (dir_ / "pages").string(), "--source_hint", "台州日报", "--token_file", (dir_ / "token").string()});
   EXPECT_EQ(code, kExitSomePagesFailed);
   EXPECT_THAT(err_.str(), HasSubstr(absl::StrCat("FAILED ", bad,
                                                  ": INVALID_ARGUMENT: page has no article\n")));
@@ -223,12 +222,13 @@ TEST_F(CommandsTest, IngestStreamsEveryFileAndReportsFailedPages) {
 TEST_F(CommandsTest, IngestAllOkExitsZeroAndPrintsJsonPerPage) {
   Write("p/a.txt", "一");
   Write("p/b.txt", "二");
-  EXPECT_EQ(Run({"--json", "ingest", (dir_ / "p").string()}), kExitOk);
+  EXPECT_EQ(Run({"--json", "ingest", (dir_ / "p").string(), "--no_external_id_from_path"}),
+            kExitOk);
   const std::string out = out_.str();
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 2);
   EXPECT_THAT(out, HasSubstr("\"outcome\":\"OUTCOME_CREATED\""));
   std::lock_guard<std::mutex> lock(ingest_.mu);
-  EXPECT_EQ(ingest_.requests[0].external_id(), "") << "only with --external_id_from_path";
+  EXPECT_EQ(ingest_.requests[0].external_id(), "") << "--no_external_id_from_path";
   EXPECT_EQ(ingest_.authorization, "") << "no token file, no metadata";
 }
 
