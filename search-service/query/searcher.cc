@@ -27,6 +27,7 @@
 #include "absl/time/time.h"
 #include "common/analysis/analyzer.h"
 #include "common/base/status_macros.h"
+#include "search-service/query/query_description.h"
 #include "search-service/query/query_parser.h"
 #include "search-service/query/snippet.h"
 #include "search-service/schema/schema.h"
@@ -747,7 +748,7 @@ v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan) c
   if (plan.debug) {
     v1::QueryDebug* debug = response.mutable_debug();
     debug->set_parsed_query(plan.parsed.Describe());
-    debug->set_xapian_query(query.get_description());
+    debug->set_xapian_query(ReadableQueryDescription(query));
     for (std::string& term : QueryTerms(plan.query)) debug->add_terms(std::move(term));
     for (const std::string& filter : plan.filters) debug->add_filters(filter);
   }
@@ -852,7 +853,7 @@ absl::StatusOr<std::string> Searcher::DescribeQuery(absl::string_view query) con
   NEWSEARCH_ASSIGN_OR_RETURN(ParsedQuery parsed, ParseQuery(query));
   try {
     return absl::StrCat(parsed.Describe(), "\n",
-                        parsed.ToXapianQuery(*impl_->analyzer).get_description());
+                        ReadableQueryDescription(parsed.ToXapianQuery(*impl_->analyzer)));
   } catch (const Xapian::Error& e) {
     return absl::InternalError(absl::StrCat("describing query: ", e.get_description()));
   }

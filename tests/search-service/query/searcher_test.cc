@@ -466,6 +466,17 @@ TEST_F(SearcherTest, SeesNewCommitsThroughReopen) {
   EXPECT_EQ(searcher_->AppliedSeq().value_or(-1), 43);
 }
 
+TEST_F(SearcherTest, DebugShowsDateFiltersAsDates) {
+  v1::SearchRequest request;
+  request.set_query("网络 2018年4月");
+  *request.mutable_published_before() = Ts(2020, 1, 1);
+  request.set_debug(true);
+  const std::string xapian = MustSearch(request).debug().xapian_query();
+  EXPECT_THAT(xapian, HasSubstr("VALUE_RANGE 0 2018-04-01T00:00:00+08:00 2018-04-30T23:59:59+08:00"));
+  EXPECT_THAT(xapian, HasSubstr("VALUE_LE 0 2020-01-01T07:59:59+08:00"));
+  EXPECT_THAT(xapian, ::testing::Not(HasSubstr("\\x"))) << xapian;
+}
+
 TEST_F(SearcherTest, DescribesQuery) {
   auto description = searcher_->DescribeQuery("网络 -腾讯");
   ASSERT_TRUE(description.ok()) << description.status();
