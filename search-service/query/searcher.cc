@@ -27,6 +27,7 @@
 #include "absl/time/time.h"
 #include "common/analysis/analyzer.h"
 #include "common/base/status_macros.h"
+#include "search-service/query/page_token.h"
 #include "search-service/query/query_description.h"
 #include "search-service/query/query_parser.h"
 #include "search-service/query/snippet.h"
@@ -45,7 +46,6 @@ constexpr int kRecencyHalfLives = 10;
 // Timestamp limits of google.protobuf.Timestamp (0001-01-01 .. 9999-12-31).
 constexpr int64_t kMinTimestampSeconds = -62135596800;
 constexpr int64_t kMaxTimestampSeconds = 253402300799;
-constexpr char kTokenVersion[] = "p1";
 
 // FNV-1a, 64 bit: stable across processes and replicas (absl::Hash is not),
 // so a token from one replica works on another.
@@ -76,32 +76,6 @@ uint64_t RequestFingerprint(const v1::SearchRequest& r) {
   for (const std::string& m : r.months()) absl::StrAppend(&canonical, "m", m.size(), ":", m, ";");
   if (r.expand_duplicates()) absl::StrAppend(&canonical, "e;");
   return Fingerprint(canonical);
-}
-
-std::string EncodePageToken(int64_t offset, uint64_t fingerprint) {
-  return absl::WebSafeBase64Escape(
-      absl::StrCat(kTokenVersion, ".", offset, ".", absl::Hex(fingerprint)));
-}
-
-absl::StatusOr<int64_t> DecodePageToken(absl::string_view token, uint64_t fingerprint) {
-  std::string plain;
-  const std::vector<absl::string_view> parts =
-      absl::WebSafeBase64Unescape(token, &plain)
-          ? absl::StrSplit(plain, '.')
-          : std::vector<absl::string_view>{};
-  int64_t offset = 0;
-  uint64_t token_fingerprint = 0;
-  if (parts.size() != 3 || parts[0] != kTokenVersion || !absl::SimpleAtoi(parts[1], &offset) ||
-      offset < 0 || !absl::SimpleHexAtoi(parts[2], &token_fingerprint)) {
-    return absl::InvalidArgumentError(
-        "page_token is malformed; pass next_page_token from a previous response unchanged");
-  }
-  if (token_fingerprint != fingerprint) {
-    return absl::InvalidArgumentError(
-        "page_token does not belong to this query (query, filters, sort and expand_duplicates "
-        "must match the request that returned it)");
-  }
-  return offset;
 }
 
 absl::Status ValidateTimestamp(const google::protobuf::Timestamp& t, absl::string_view field) {
@@ -283,6 +257,7 @@ struct Plan {
   int64_t offset = 0;
   int page_size = 0;
   uint64_t fingerprint = 0;
+  SearchPageToken token;  // of request.page_token (offset 0, seq -1 without)
   bool expand_duplicates = false;
   bool facets = false;
   bool debug = false;
@@ -561,8 +536,9 @@ absl::StatusOr<Plan> Searcher::Impl::MakePlan(const v1::SearchRequest& request) 
   }
   plan.fingerprint = RequestFingerprint(request);
   if (!request.page_token().empty()) {
-    NEWSEARCH_ASSIGN_OR_RETURN(plan.offset,
-                               DecodePageToken(request.page_token(), plan.fingerprint));
+    NEWSEARCH_ASSIGN_OR_RETURN(plan.token,
+                               DecodeSearchPageToken(request.page_token(), plan.fingerprint));
+    plan.offset = plan.token.offset;
     if (plan.offset >= options.max_result_depth) {
       return absl::InvalidArgumentError(
           absl::StrCat("page_token starts at result ", plan.offset,
@@ -743,7 +719,8 @@ v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan) c
   const int64_t next = plan.offset + plan.page_size;
   if (mset.size() > static_cast<Xapian::doccount>(plan.page_size) &&
       next < options.max_result_depth) {
-    response.set_next_page_token(EncodePageToken(next, plan.fingerprint));
+    response.set_next_page_token(
+        EncodeSearchPageToken({next, plan.fingerprint, response.applied_seq()}));
   }
   if (plan.debug) {
     v1::QueryDebug* debug = response.mutable_debug();
@@ -757,9 +734,15 @@ v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan) c
 
 absl::StatusOr<v1::SearchResponse> Searcher::Search(const v1::SearchRequest& request) const {
   NEWSEARCH_ASSIGN_OR_RETURN(Plan plan, impl_->MakePlan(request));
-  return impl_->WithDatabase<v1::SearchResponse>(
-      absl::StrCat("search for '", Truncated(request.query()), "'"),
-      [&](Xapian::Database& db) { return impl_->Run(db, plan); });
+  NEWSEARCH_ASSIGN_OR_RETURN(
+      v1::SearchResponse response,
+      impl_->WithDatabase<v1::SearchResponse>(
+          absl::StrCat("search for '", Truncated(request.query()), "'"),
+          [&](Xapian::Database& db) { return impl_->Run(db, plan); }));
+  bool changed = false;
+  NEWSEARCH_RETURN_IF_ERROR(CheckTokenRevision(plan.token, response.applied_seq(), &changed));
+  response.set_revision_changed(changed);
+  return response;
 }
 
 v1::SimilarArticlesResponse Searcher::Impl::RunSimilar(Xapian::Database& db,

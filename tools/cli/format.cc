@@ -89,6 +89,12 @@ std::string FormatSearchResponse(const newsearch::v1::SearchResponse& response,
                                  const HighlightStyle& style) {
   std::string out = absl::StrCat("total ~", response.total_estimate(),
                                  response.partial() ? " (partial: time limit reached)" : "", "\n");
+  if (response.revision_changed()) {
+    absl::StrAppend(&out, "note: the index changed since the previous page (now at applied_seq ",
+                    response.applied_seq(),
+                    "); hits may repeat or be missing across pages: search again without "
+                    "--page_token for a consistent list\n");
+  }
   if (response.has_debug()) {
     const newsearch::v1::QueryDebug& debug = response.debug();
     absl::StrAppend(&out, "parsed:  ", debug.parsed_query(), "\n");

@@ -466,6 +466,39 @@ TEST_F(SearcherTest, SeesNewCommitsThroughReopen) {
   EXPECT_EQ(searcher_->AppliedSeq().value_or(-1), 43);
 }
 
+TEST_F(SearcherTest, PageTokensCarryTheIndexRevision) {
+  v1::SearchRequest first;
+  first.set_query("网络");
+  first.set_page_size(1);
+  const v1::SearchResponse page1 = MustSearch(first);
+  ASSERT_FALSE(page1.next_page_token().empty());
+  EXPECT_FALSE(page1.revision_changed());
+  v1::SearchRequest next = first;
+  next.set_page_token(page1.next_page_token());
+  EXPECT_FALSE(MustSearch(next).revision_changed()) << "same revision (applied_seq 42)";
+
+  auto set_seq = [&](const char* seq) {
+    Xapian::WritableDatabase db(options_.path, Xapian::DB_OPEN);
+    db.set_metadata(schema::kAppliedSeqKey, seq);
+    db.commit();
+  };
+  set_seq("43");
+  const v1::SearchResponse moved = MustSearch(next);
+  EXPECT_TRUE(moved.revision_changed()) << "answered at 43 for a token made at 42";
+  EXPECT_EQ(moved.applied_seq(), 43);
+  ASSERT_FALSE(moved.next_page_token().empty());
+  v1::SearchRequest after_moved = first;
+  after_moved.set_page_token(moved.next_page_token());
+  EXPECT_FALSE(MustSearch(after_moved).revision_changed()) << "the new token carries 43";
+
+  // A replica behind the token (here: the same index rolled back to 41)
+  // cannot answer for it.
+  set_seq("41");
+  const absl::Status behind = SearchStatus(after_moved);
+  EXPECT_EQ(behind.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(behind.message(), HasSubstr("behind the revision the page_token was made at"));
+}
+
 TEST_F(SearcherTest, DebugShowsDateFiltersAsDates) {
   v1::SearchRequest request;
   request.set_query("网络 2018年4月");

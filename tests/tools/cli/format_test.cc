@@ -137,6 +137,16 @@ TEST(FormatSearchResponseTest, PrintsDebugFacetsPartialAndDuplicates) {
   EXPECT_THAT(FormatSearchResponse(r, kBrackets), HasSubstr("year (estimate): 2018 3\n"));
 }
 
+TEST(FormatSearchResponseTest, SaysWhenThePageIsFromAnotherRevision) {
+  newsearch::v1::SearchResponse r = TwoHits();
+  r.set_applied_seq(57);
+  EXPECT_THAT(FormatSearchResponse(r, kBrackets), testing::Not(HasSubstr("index changed")));
+  r.set_revision_changed(true);
+  EXPECT_THAT(FormatSearchResponse(r, kBrackets),
+              testing::StartsWith("total ~42\nnote: the index changed since the previous page "
+                                  "(now at applied_seq 57); hits may repeat or be missing"));
+}
+
 TEST(FormatSearchResponseTest, EndsWithNextPageToken) {
   newsearch::v1::SearchResponse r = TwoHits();
   r.set_next_page_token("tok2");
