@@ -27,6 +27,7 @@
 #include "absl/time/time.h"
 #include "common/analysis/analyzer.h"
 #include "common/base/status_macros.h"
+#include "search-service/query/facets.h"
 #include "search-service/query/page_token.h"
 #include "search-service/query/query_description.h"
 #include "search-service/query/query_parser.h"
@@ -38,7 +39,6 @@ namespace {
 
 constexpr int kMaxSources = 100;
 constexpr Xapian::doccount kExtraChecked = 100;
-constexpr size_t kMaxFacetValues = 100;
 // Terms of the article that make up a SimilarArticles query.
 constexpr Xapian::termcount kSimilarTerms = 24;
 // Months of recency boost before it is dropped (10 half-lives: < 0.1%).
@@ -272,31 +272,6 @@ std::vector<std::string> QueryTerms(const Xapian::Query& query) {
     terms.push_back(*it);
   }
   return terms;
-}
-
-// Fills a facet from a spy: `by_count` orders by count (then value), else by
-// value, newest (largest) first. At most kMaxFacetValues rows.
-void FillFacet(const Xapian::ValueCountMatchSpy& spy, const char* name, bool by_count,
-               v1::Facet* facet) {
-  facet->set_name(name);
-  std::vector<std::pair<std::string, int64_t>> rows;
-  for (auto it = spy.values_begin(); it != spy.values_end(); ++it) {
-    rows.emplace_back(*it, static_cast<int64_t>(it.get_termfreq()));
-  }
-  if (by_count) {
-    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
-      return a.second != b.second ? a.second > b.second : a.first < b.first;
-    });
-  } else {
-    std::sort(rows.begin(), rows.end(),
-              [](const auto& a, const auto& b) { return a.first > b.first; });
-  }
-  if (rows.size() > kMaxFacetValues) rows.resize(kMaxFacetValues);
-  for (auto& [value, count] : rows) {
-    v1::FacetValue* row = facet->add_values();
-    row->set_value(std::move(value));
-    row->set_count(count);
-  }
 }
 
 // Keeps free-text terms for more-like-this: unprefixed (schema prefixes are
@@ -669,14 +644,10 @@ v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan) c
       static_cast<Xapian::doccount>(plan.offset) + wanted + kExtraChecked;
   // Facets: the spies see every document the matcher examines, so examining
   // the whole match set (up to facet_exact_limit) makes their counts exact.
-  Xapian::ValueCountMatchSpy source_spy(schema::kSourceSlot);
-  Xapian::ValueCountMatchSpy year_spy(schema::kYearSlot);
-  Xapian::ValueCountMatchSpy month_spy(schema::kMonthSlot);
+  FacetSpies spies(/*stories=*/!plan.expand_duplicates);
   Xapian::doccount facet_check = 0;
   if (plan.facets) {
-    enquire.add_matchspy(&source_spy);
-    enquire.add_matchspy(&year_spy);
-    enquire.add_matchspy(&month_spy);
+    spies.AddTo(&enquire);
     facet_check = std::min<Xapian::doccount>(
         db.get_doccount(), static_cast<Xapian::doccount>(options.facet_exact_limit));
     check_at_least = std::max(check_at_least, facet_check);
@@ -698,12 +669,10 @@ v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan) c
     const bool all_examined =
         !response.partial() &&
         (db.get_doccount() <= static_cast<Xapian::doccount>(options.facet_exact_limit) ||
-         source_spy.get_total() < facet_check);
-    FillFacet(source_spy, "source", /*by_count=*/true, response.add_facets());
-    FillFacet(year_spy, "year", /*by_count=*/false, response.add_facets());
-    FillFacet(month_spy, "month", /*by_count=*/false, response.add_facets());
+         spies.examined() < facet_check);
+    spies.Fill(&response);
     response.set_facets_exact(all_examined);
-    response.set_facet_documents_examined(static_cast<int64_t>(source_spy.get_total()));
+    response.set_facet_documents_examined(static_cast<int64_t>(spies.examined()));
   }
   const SnippetBuilder snippets(*analyzer, plan.parsed.PositiveAtoms(), options.snippet_chars);
   int i = 0;

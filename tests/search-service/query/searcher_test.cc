@@ -635,11 +635,13 @@ TEST_F(SearcherTest, FiltersByYearsAndMonths) {
 }
 
 std::map<std::string, int64_t> FacetCounts(const v1::SearchResponse& response,
-                                           const std::string& name) {
+                                           const std::string& name, bool articles = false) {
   std::map<std::string, int64_t> counts;
   for (const v1::Facet& facet : response.facets()) {
     if (facet.name() != name) continue;
-    for (const v1::FacetValue& value : facet.values()) counts[value.value()] = value.count();
+    for (const v1::FacetValue& value : facet.values()) {
+      counts[value.value()] = articles ? value.article_count() : value.count();
+    }
   }
   return counts;
 }
@@ -656,11 +658,21 @@ TEST_F(SearcherTest, FacetsCountTheWholeMatchSet) {
             (std::map<std::string, int64_t>{
                 {"光明网", 2}, {"中央社", 1}, {"新华网", 1}, {"转载网", 1}}))
       << "duplicates are counted as the articles they are";
+  // a9 is a copy of a1 (same day, another source): one story, shown once,
+  // so the dates count it once; the sources count it under each.
   EXPECT_EQ(FacetCounts(response, "year"),
-            (std::map<std::string, int64_t>{{"2017", 1}, {"2018", 3}, {"2019", 1}}));
+            (std::map<std::string, int64_t>{{"2017", 1}, {"2018", 2}, {"2019", 1}}));
   EXPECT_EQ(FacetCounts(response, "month"),
             (std::map<std::string, int64_t>{
+                {"2017-03", 1}, {"2018-04", 1}, {"2018-11", 1}, {"2019-06", 1}}));
+  EXPECT_EQ(FacetCounts(response, "month", /*articles=*/true),
+            (std::map<std::string, int64_t>{
                 {"2017-03", 1}, {"2018-04", 2}, {"2018-11", 1}, {"2019-06", 1}}));
+  v1::SearchRequest expanded = request;
+  expanded.set_expand_duplicates(true);
+  EXPECT_EQ(FacetCounts(MustSearch(expanded), "year"),
+            (std::map<std::string, int64_t>{{"2017", 1}, {"2018", 3}, {"2019", 1}}))
+      << "every copy is a hit when expanded";
   ASSERT_EQ(response.facets_size(), 3);
   EXPECT_EQ(response.facets(0).values(0).value(), "光明网") << "most frequent source first";
   EXPECT_EQ(response.facets(1).values(0).value(), "2019") << "newest year first";
@@ -677,6 +689,27 @@ TEST_F(SearcherTest, FacetsCountTheWholeMatchSet) {
 
   request.set_include_facets(false);
   EXPECT_EQ(MustSearch(request).facets_size(), 0);
+}
+
+TEST_F(SearcherTest, FacetsOfAnIndexWithoutStorySlotsCountArticles) {
+  {
+    // As indexed before the story slots existed.
+    Xapian::WritableDatabase db(options_.path, Xapian::DB_OPEN);
+    for (const std::string id : {"a1", "a9"}) {
+      Xapian::PostingIterator it = db.postlist_begin(schema::IdTerm(id));
+      Xapian::Document doc = db.get_document(*it);
+      doc.remove_value(schema::kSourceStorySlot);
+      doc.remove_value(schema::kMonthStorySlot);
+      db.replace_document(*it, doc);
+    }
+    db.commit();
+  }
+  v1::SearchRequest request;
+  request.set_query("乌镇 OR 网络");
+  request.set_include_facets(true);
+  const v1::SearchResponse response = MustSearch(request);
+  EXPECT_EQ(FacetCounts(response, "month"), FacetCounts(response, "month", true));
+  EXPECT_EQ(FacetCounts(response, "month")["2018-04"], 2);
 }
 
 TEST_F(SearcherTest, FacetsSayWhenTheyAreNotExact) {
