@@ -106,7 +106,11 @@ std::string FormatSearchResponse(const newsearch::v1::SearchResponse& response,
   for (const newsearch::v1::Facet& facet : response.facets()) {
     std::vector<std::string> values;
     for (const newsearch::v1::FacetValue& v : facet.values()) {
-      values.push_back(absl::StrCat(OneLine(v.value()), " ", v.count()));
+      // Stories as the hits show them; more articles when copies matched.
+      values.push_back(absl::StrCat(OneLine(v.value()), " ", v.count(),
+                                    v.article_count() > v.count()
+                                        ? absl::StrCat(" (", v.article_count(), " articles)")
+                                        : ""));
     }
     absl::StrAppend(&out, facet.name(), response.facets_exact() ? "" : " (estimate)", ": ",
                     absl::StrJoin(values, ", "), "\n");

@@ -135,6 +135,9 @@ TEST(FormatSearchResponseTest, PrintsDebugFacetsPartialAndDuplicates) {
   EXPECT_THAT(out, HasSubstr("| b2 | score 0.000 | copy of a1\n"));
   r.set_facets_exact(false);
   EXPECT_THAT(FormatSearchResponse(r, kBrackets), HasSubstr("year (estimate): 2018 3\n"));
+  v->set_article_count(5);
+  EXPECT_THAT(FormatSearchResponse(r, kBrackets),
+              HasSubstr("year (estimate): 2018 3 (5 articles)\n"));
 }
 
 TEST(FormatSearchResponseTest, SaysWhenThePageIsFromAnotherRevision) {
