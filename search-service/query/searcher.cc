@@ -30,6 +30,8 @@
 #include "common/base/status_macros.h"
 #include "common/base/logging.h"
 #include "common/base/utf8_truncate.h"
+#include "search-service/query/facets.h"
+#include "search-service/query/page_token.h"
 #include "search-service/query/query_description.h"
 #include "search-service/query/query_parser.h"
 #include "search-service/query/relax.h"
@@ -42,7 +44,6 @@ namespace {
 
 constexpr int kMaxSources = 100;
 constexpr Xapian::doccount kExtraChecked = 100;
-constexpr size_t kMaxFacetValues = 100;
 // Terms of the article that make up a SimilarArticles query.
 constexpr Xapian::termcount kSimilarTerms = 24;
 // Months of recency boost before it is dropped (10 half-lives: < 0.1%).
@@ -50,7 +51,6 @@ constexpr int kRecencyHalfLives = 10;
 // Timestamp limits of google.protobuf.Timestamp (0001-01-01 .. 9999-12-31).
 constexpr int64_t kMinTimestampSeconds = -62135596800;
 constexpr int64_t kMaxTimestampSeconds = 253402300799;
-constexpr char kTokenVersion[] = "p1";
 
 // FNV-1a, 64 bit: stable across processes and replicas (absl::Hash is not),
 // so a token from one replica works on another.
@@ -83,32 +83,6 @@ uint64_t RequestFingerprint(const v1::SearchRequest& r) {
   if (r.strict()) absl::StrAppend(&canonical, "x;");
   if (r.relax_threshold() != 0) absl::StrAppend(&canonical, "r", r.relax_threshold(), ";");
   return Fingerprint(canonical);
-}
-
-std::string EncodePageToken(int64_t offset, uint64_t fingerprint) {
-  return absl::WebSafeBase64Escape(
-      absl::StrCat(kTokenVersion, ".", offset, ".", absl::Hex(fingerprint)));
-}
-
-absl::StatusOr<int64_t> DecodePageToken(absl::string_view token, uint64_t fingerprint) {
-  std::string plain;
-  const std::vector<absl::string_view> parts =
-      absl::WebSafeBase64Unescape(token, &plain)
-          ? absl::StrSplit(plain, '.')
-          : std::vector<absl::string_view>{};
-  int64_t offset = 0;
-  uint64_t token_fingerprint = 0;
-  if (parts.size() != 3 || parts[0] != kTokenVersion || !absl::SimpleAtoi(parts[1], &offset) ||
-      offset < 0 || !absl::SimpleHexAtoi(parts[2], &token_fingerprint)) {
-    return absl::InvalidArgumentError(
-        "page_token is malformed; pass next_page_token from a previous response unchanged");
-  }
-  if (token_fingerprint != fingerprint) {
-    return absl::InvalidArgumentError(
-        "page_token does not belong to this query (query, filters, sort and expand_duplicates "
-        "must match the request that returned it)");
-  }
-  return offset;
 }
 
 absl::Status ValidateTimestamp(const google::protobuf::Timestamp& t, absl::string_view field) {
@@ -288,6 +262,7 @@ struct Plan {
   int64_t offset = 0;
   int page_size = 0;
   uint64_t fingerprint = 0;
+  SearchPageToken token;  // of request.page_token (offset 0, seq -1 without)
   bool expand_duplicates = false;
   bool facets = false;
   bool debug = false;
@@ -361,31 +336,6 @@ std::vector<std::string> QueryTerms(const Xapian::Query& query) {
     terms.push_back(*it);
   }
   return terms;
-}
-
-// Fills a facet from a spy: `by_count` orders by count (then value), else by
-// value, newest (largest) first. At most kMaxFacetValues rows.
-void FillFacet(const Xapian::ValueCountMatchSpy& spy, const char* name, bool by_count,
-               v1::Facet* facet) {
-  facet->set_name(name);
-  std::vector<std::pair<std::string, int64_t>> rows;
-  for (auto it = spy.values_begin(); it != spy.values_end(); ++it) {
-    rows.emplace_back(*it, static_cast<int64_t>(it.get_termfreq()));
-  }
-  if (by_count) {
-    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
-      return a.second != b.second ? a.second > b.second : a.first < b.first;
-    });
-  } else {
-    std::sort(rows.begin(), rows.end(),
-              [](const auto& a, const auto& b) { return a.first > b.first; });
-  }
-  if (rows.size() > kMaxFacetValues) rows.resize(kMaxFacetValues);
-  for (auto& [value, count] : rows) {
-    v1::FacetValue* row = facet->add_values();
-    row->set_value(std::move(value));
-    row->set_count(count);
-  }
 }
 
 // Keeps free-text terms for more-like-this: unprefixed (schema prefixes are
@@ -686,8 +636,9 @@ absl::StatusOr<Plan> Searcher::Impl::MakePlan(const v1::SearchRequest& request) 
   }
   plan.fingerprint = RequestFingerprint(request);
   if (!request.page_token().empty()) {
-    NEWSEARCH_ASSIGN_OR_RETURN(plan.offset,
-                               DecodePageToken(request.page_token(), plan.fingerprint));
+    NEWSEARCH_ASSIGN_OR_RETURN(plan.token,
+                               DecodeSearchPageToken(request.page_token(), plan.fingerprint));
+    plan.offset = plan.token.offset;
     if (plan.offset >= options.max_result_depth) {
       return absl::InvalidArgumentError(
           absl::StrCat("page_token starts at result ", plan.offset,
@@ -927,23 +878,15 @@ v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan) c
   // Facets: the spies see every document the matcher examines, so examining
   // the whole match set (up to facet_exact_limit) makes their counts exact.
   // The second set counts strict and relaxed matches together.
-  Xapian::ValueCountMatchSpy spies[2][3] = {
-      {Xapian::ValueCountMatchSpy(schema::kSourceSlot),
-       Xapian::ValueCountMatchSpy(schema::kYearSlot),
-       Xapian::ValueCountMatchSpy(schema::kMonthSlot)},
-      {Xapian::ValueCountMatchSpy(schema::kSourceSlot),
-       Xapian::ValueCountMatchSpy(schema::kYearSlot),
-       Xapian::ValueCountMatchSpy(schema::kMonthSlot)}};
+  FacetSpies strict_spies(/*stories=*/!plan.expand_duplicates);
+  FacetSpies all_spies(/*stories=*/!plan.expand_duplicates);
   Xapian::doccount facet_check = 0;
   if (plan.facets) {
     facet_check = std::min<Xapian::doccount>(
         db.get_doccount(), static_cast<Xapian::doccount>(options.facet_exact_limit));
   }
-  const auto add_spies = [&spies](int set, Xapian::Enquire* e) {
-    for (Xapian::ValueCountMatchSpy& spy : spies[set]) e->add_matchspy(&spy);
-  };
   if (plan.facets) {
-    add_spies(0, &enquire);
+    strict_spies.AddTo(&enquire);
     check_at_least = std::max(check_at_least, facet_check);
   }
   const absl::Time start = absl::Now();
@@ -973,7 +916,7 @@ v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan) c
       Xapian::Enquire counter(db);
       counter.set_query(Xapian::Query(Xapian::Query::OP_OR, plan.query, relaxation.query));
       Configure(plan, &counter);
-      add_spies(1, &counter);
+      all_spies.AddTo(&counter);
       counter.get_mset(0, 1, facet_check);
     }
   }
@@ -990,20 +933,16 @@ v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan) c
   // checking for exact counts); a match that ran at least as long may have.
   response.set_partial(time_limit > 0 && elapsed >= options.query_time_limit);
   if (plan.facets) {
-    const Xapian::ValueCountMatchSpy& source_spy = spies[relaxed ? 1 : 0][0];
-    const Xapian::ValueCountMatchSpy& year_spy = spies[relaxed ? 1 : 0][1];
-    const Xapian::ValueCountMatchSpy& month_spy = spies[relaxed ? 1 : 0][2];
+    const FacetSpies& spies = relaxed ? all_spies : strict_spies;
     // Every match was examined when the whole database was in reach, or when
     // the matcher ran out of matches before reaching facet_check.
     const bool all_examined =
         !response.partial() &&
         (db.get_doccount() <= static_cast<Xapian::doccount>(options.facet_exact_limit) ||
-         source_spy.get_total() < facet_check);
-    FillFacet(source_spy, "source", /*by_count=*/true, response.add_facets());
-    FillFacet(year_spy, "year", /*by_count=*/false, response.add_facets());
-    FillFacet(month_spy, "month", /*by_count=*/false, response.add_facets());
+         spies.examined() < facet_check);
+    spies.Fill(&response);
     response.set_facets_exact(all_examined);
-    response.set_facet_documents_examined(static_cast<int64_t>(source_spy.get_total()));
+    response.set_facet_documents_examined(static_cast<int64_t>(spies.examined()));
   }
   const SnippetBuilder snippets(*analyzer, plan.parsed.PositiveAtoms(), options.snippet_chars);
   int i = 0;
@@ -1034,7 +973,8 @@ v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan) c
                     relaxed_mset.size() > static_cast<Xapian::doccount>(i - strict_hits)
               : mset.size() > static_cast<Xapian::doccount>(plan.page_size);
   if (more && next < options.max_result_depth) {
-    response.set_next_page_token(EncodePageToken(next, plan.fingerprint));
+    response.set_next_page_token(
+        EncodeSearchPageToken({next, plan.fingerprint, response.applied_seq()}));
   }
   // Which optional words each relaxed hit of the page lacks.
   std::vector<bool> dropped(plan.conjuncts.size(), false);
@@ -1089,15 +1029,21 @@ v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan) c
 absl::StatusOr<v1::SearchResponse> Searcher::Search(const v1::SearchRequest& request,
                                                    absl::Time deadline) const {
   NEWSEARCH_ASSIGN_OR_RETURN(Plan plan, impl_->MakePlan(request));
-  return impl_->WithDatabase<v1::SearchResponse>(
-      absl::StrCat("search for '", Truncated(request.query()), "'"),
-      [&](Xapian::Database& db, const std::vector<std::string>& missing) {
-        v1::SearchResponse response = impl_->Run(db, plan);
-        for (const std::string& shard : missing) response.add_missing_shards(shard);
-        if (!missing.empty()) response.set_partial(true);
-        return response;
-      },
-      request.allow_partial(), deadline);
+  NEWSEARCH_ASSIGN_OR_RETURN(
+      v1::SearchResponse response,
+      impl_->WithDatabase<v1::SearchResponse>(
+          absl::StrCat("search for '", Truncated(request.query()), "'"),
+          [&](Xapian::Database& db, const std::vector<std::string>& missing) {
+            v1::SearchResponse response = impl_->Run(db, plan);
+            for (const std::string& shard : missing) response.add_missing_shards(shard);
+            if (!missing.empty()) response.set_partial(true);
+            return response;
+          },
+          request.allow_partial(), deadline));
+  bool changed = false;
+  NEWSEARCH_RETURN_IF_ERROR(CheckTokenRevision(plan.token, response.applied_seq(), &changed));
+  response.set_revision_changed(changed);
+  return response;
 }
 
 v1::SimilarArticlesResponse Searcher::Impl::RunSimilar(Xapian::Database& db,

@@ -107,7 +107,10 @@ class Searcher {
   // INVALID_ARGUMENT for a malformed query (message says what and at which
   // character), invalid UTF-8, too long a query, page_size < 0 or above the
   // limit, a bad page_token, or a reversed date range. Sets
-  // SearchResponse.applied_seq from the revision searched.
+  // SearchResponse.applied_seq from the revision searched. Page tokens carry
+  // that revision: a page answered at another one has revision_changed set,
+  // and a replica behind the token's revision answers UNAVAILABLE (retry
+  // elsewhere or later; page_token.h).
   // Limitations: articles without a date never match a date filter and sort
   // last by date; a date range with equal ends is INVALID_ARGUMENT.
   // Over remote shards (router mode): a call that fails on a replica is

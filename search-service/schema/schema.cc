@@ -6,6 +6,7 @@
 #include <xapian.h>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
@@ -63,6 +64,23 @@ absl::CivilDay PublishedDay(int64_t unix_seconds) {
 
 int64_t DayStartSeconds(absl::CivilDay day) {
   return absl::ToUnixSeconds(absl::FromCivil(day, ChinaStandardTime()));
+}
+
+std::string StoryValue(absl::string_view value, absl::string_view collapse_key) {
+  return absl::StrCat(value.size(), ":", value, collapse_key);
+}
+
+bool ParseStoryValue(absl::string_view story, absl::string_view* value,
+                     absl::string_view* collapse_key) {
+  const size_t colon = story.find(':');
+  size_t size = 0;
+  if (colon == absl::string_view::npos || !absl::SimpleAtoi(story.substr(0, colon), &size) ||
+      size > story.size() - colon - 1) {
+    return false;
+  }
+  *value = story.substr(colon + 1, size);
+  *collapse_key = story.substr(colon + 1 + size);
+  return true;
 }
 
 std::string IdTerm(absl::string_view article_id) { return absl::StrCat(kIdPrefix, article_id); }
@@ -147,8 +165,15 @@ Xapian::Document BuildDocument(const analysis::Analyzer& analyzer, const v1::Art
     doc.add_boolean_term(
         absl::StrCat(kScriptPrefix, TruncateUtf8(article.script(), kMaxFilterTermBytes)));
   }
-  doc.add_value(kCollapseSlot,
-                article.duplicate_of().empty() ? article.id() : article.duplicate_of());
+  const std::string& collapse_key =
+      article.duplicate_of().empty() ? article.id() : article.duplicate_of();
+  doc.add_value(kCollapseSlot, collapse_key);
+  if (!doc.get_value(kSourceSlot).empty()) {
+    doc.add_value(kSourceStorySlot, StoryValue(article.source(), collapse_key));
+  }
+  if (!doc.get_value(kMonthSlot).empty()) {
+    doc.add_value(kMonthStorySlot, StoryValue(doc.get_value(kMonthSlot), collapse_key));
+  }
   doc.set_data(DocumentData(article));
   return doc;
 }

@@ -58,6 +58,11 @@ inline constexpr unsigned kSourceSlot = 1;     // original source name (facets)
 inline constexpr unsigned kCollapseSlot = 2;   // duplicate group (duplicate_of or id)
 inline constexpr unsigned kYearSlot = 3;       // "2018" (China Standard Time; facets)
 inline constexpr unsigned kMonthSlot = 4;      // "2018-04" (China Standard Time; facets)
+// StoryValue(source or month, collapse key): facets count stories (a group
+// of duplicates once per value) with Xapian's ValueCountMatchSpy, which sees
+// every copy, by counting distinct (value, story) pairs.
+inline constexpr unsigned kSourceStorySlot = 5;
+inline constexpr unsigned kMonthStorySlot = 6;
 
 // Index metadata key holding the last applied change-log seq (decimal).
 inline constexpr char kAppliedSeqKey[] = "newsearch.applied_seq";
@@ -80,6 +85,12 @@ int64_t DayStartSeconds(absl::CivilDay day);
 // kLeadMaxBytes, cut after its last sentence end (。！？；!?;) within them, or
 // at the limit (on a character boundary) when there is none.
 absl::string_view LeadParagraph(absl::string_view body);
+
+// "<bytes of value>:<value><collapse key>", and back (false when `story` is
+// not one).
+std::string StoryValue(absl::string_view value, absl::string_view collapse_key);
+bool ParseStoryValue(absl::string_view story, absl::string_view* value,
+                     absl::string_view* collapse_key);
 
 // Returns the unique id term of an article.
 std::string IdTerm(absl::string_view article_id);

@@ -224,7 +224,7 @@ std::map<std::string, int64_t> FacetCounts(const v1::SearchResponse& response,
   return counts;
 }
 
-TEST_F(SearchFeaturesTest, FacetsCountEveryMatchAndWorkAsFilters) {
+TEST_F(SearchFeaturesTest, FacetsCountWhatTheHitsShowAndWorkAsFilters) {
   v1::SearchRequest request;
   request.set_query("乌镇 OR 党建");
   request.set_page_size(1);
@@ -235,10 +235,23 @@ TEST_F(SearchFeaturesTest, FacetsCountEveryMatchAndWorkAsFilters) {
   EXPECT_EQ(FacetCounts(response, "source"),
             (std::map<std::string, int64_t>{
                 {"新华网", 1}, {"中央社", 1}, {"光明网", 1}, {"人民网", 1}, {"转载网", 1}}));
+  // "reprint" is a copy of "party": one story, shown once, counted once
+  // (article_count counts both).
   EXPECT_EQ(FacetCounts(response, "year"),
-            (std::map<std::string, int64_t>{{"2016", 1}, {"2018", 4}}));
+            (std::map<std::string, int64_t>{{"2016", 1}, {"2018", 3}}));
   EXPECT_EQ(FacetCounts(response, "month"),
-            (std::map<std::string, int64_t>{{"2016-07", 1}, {"2018-04", 2}, {"2018-11", 2}}));
+            (std::map<std::string, int64_t>{{"2016-07", 1}, {"2018-04", 1}, {"2018-11", 2}}));
+  ASSERT_EQ(response.facets_size(), 3);
+  ASSERT_EQ(response.facets(2).values(1).value(), "2018-04");
+  EXPECT_EQ(response.facets(2).values(1).article_count(), 2);
+  // A facet's count is the number of hits its value gives as a filter.
+  v1::SearchRequest april = request;
+  april.add_months("2018-04");
+  april.set_page_size(10);
+  const v1::SearchResponse april_hits = MustSearch(april);
+  EXPECT_EQ(april_hits.hits_size(), 1);
+  EXPECT_EQ(april_hits.hits(0).duplicate_count(), 1);
+  EXPECT_EQ(april_hits.total_estimate(), 1);
 
   // The newest month's value, passed back as a filter, selects its articles.
   ASSERT_EQ(response.facets_size(), 3);

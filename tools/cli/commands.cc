@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -265,6 +266,20 @@ int RunIngest(const Session& session) {
     *session.io().err << "newsearch: " << StatusCodeName(static_cast<int>(files.status().code()))
                       << ": " << files.status().message() << "\n";
     return kExitError;
+  }
+  if (session.inv().ingest.external_id_from_path) {
+    // Two files with one relative name would be one article, the second
+    // silently replacing the first.
+    std::map<std::string, const InputFile*> by_id;
+    for (const InputFile& file : *files) {
+      auto [it, added] = by_id.emplace(file.relative, &file);
+      if (added) continue;
+      *session.io().err << "newsearch: INVALID_ARGUMENT: " << it->second->path << " and "
+                        << file.path << " would both get external_id '" << file.relative
+                        << "' (the path relative to their argument); pass their directory "
+                           "instead, or --no_external_id_from_path\n";
+      return kExitError;
+    }
   }
   return IngestRun(session, *std::move(files)).Run();
 }

@@ -91,6 +91,12 @@ std::string FormatSearchResponse(const newsearch::v1::SearchResponse& response,
                                  const HighlightStyle& style) {
   std::string out = absl::StrCat("total ~", response.total_estimate(),
                                  response.partial() ? " (partial: time limit reached)" : "", "\n");
+  if (response.revision_changed()) {
+    absl::StrAppend(&out, "note: the index changed since the previous page (now at applied_seq ",
+                    response.applied_seq(),
+                    "); hits may repeat or be missing across pages: search again without "
+                    "--page_token for a consistent list\n");
+  }
   if (response.has_debug()) {
     const newsearch::v1::QueryDebug& debug = response.debug();
     absl::StrAppend(&out, "parsed:  ", debug.parsed_query(), "\n");
@@ -123,7 +129,11 @@ std::string FormatSearchResponse(const newsearch::v1::SearchResponse& response,
   for (const newsearch::v1::Facet& facet : response.facets()) {
     std::vector<std::string> values;
     for (const newsearch::v1::FacetValue& v : facet.values()) {
-      values.push_back(absl::StrCat(OneLine(v.value()), " ", v.count()));
+      // Stories as the hits show them; more articles when copies matched.
+      values.push_back(absl::StrCat(OneLine(v.value()), " ", v.count(),
+                                    v.article_count() > v.count()
+                                        ? absl::StrCat(" (", v.article_count(), " articles)")
+                                        : ""));
     }
     absl::StrAppend(&out, facet.name(), response.facets_exact() ? "" : " (estimate)", ": ",
                     absl::StrJoin(values, ", "), "\n");

@@ -469,6 +469,39 @@ TEST_F(SearcherTest, SeesNewCommitsThroughReopen) {
   EXPECT_EQ(searcher_->AppliedSeq().value_or(-1), 43);
 }
 
+TEST_F(SearcherTest, PageTokensCarryTheIndexRevision) {
+  v1::SearchRequest first;
+  first.set_query("网络");
+  first.set_page_size(1);
+  const v1::SearchResponse page1 = MustSearch(first);
+  ASSERT_FALSE(page1.next_page_token().empty());
+  EXPECT_FALSE(page1.revision_changed());
+  v1::SearchRequest next = first;
+  next.set_page_token(page1.next_page_token());
+  EXPECT_FALSE(MustSearch(next).revision_changed()) << "same revision (applied_seq 42)";
+
+  auto set_seq = [&](const char* seq) {
+    Xapian::WritableDatabase db(options_.path, Xapian::DB_OPEN);
+    db.set_metadata(schema::kAppliedSeqKey, seq);
+    db.commit();
+  };
+  set_seq("43");
+  const v1::SearchResponse moved = MustSearch(next);
+  EXPECT_TRUE(moved.revision_changed()) << "answered at 43 for a token made at 42";
+  EXPECT_EQ(moved.applied_seq(), 43);
+  ASSERT_FALSE(moved.next_page_token().empty());
+  v1::SearchRequest after_moved = first;
+  after_moved.set_page_token(moved.next_page_token());
+  EXPECT_FALSE(MustSearch(after_moved).revision_changed()) << "the new token carries 43";
+
+  // A replica behind the token (here: the same index rolled back to 41)
+  // cannot answer for it.
+  set_seq("41");
+  const absl::Status behind = SearchStatus(after_moved);
+  EXPECT_EQ(behind.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(behind.message(), HasSubstr("behind the revision the page_token was made at"));
+}
+
 TEST_F(SearcherTest, DebugShowsDateFiltersAsDates) {
   v1::SearchRequest request;
   request.set_query("网络 2018年4月");
@@ -605,11 +638,13 @@ TEST_F(SearcherTest, FiltersByYearsAndMonths) {
 }
 
 std::map<std::string, int64_t> FacetCounts(const v1::SearchResponse& response,
-                                           const std::string& name) {
+                                           const std::string& name, bool articles = false) {
   std::map<std::string, int64_t> counts;
   for (const v1::Facet& facet : response.facets()) {
     if (facet.name() != name) continue;
-    for (const v1::FacetValue& value : facet.values()) counts[value.value()] = value.count();
+    for (const v1::FacetValue& value : facet.values()) {
+      counts[value.value()] = articles ? value.article_count() : value.count();
+    }
   }
   return counts;
 }
@@ -626,11 +661,21 @@ TEST_F(SearcherTest, FacetsCountTheWholeMatchSet) {
             (std::map<std::string, int64_t>{
                 {"光明网", 2}, {"中央社", 1}, {"新华网", 1}, {"转载网", 1}}))
       << "duplicates are counted as the articles they are";
+  // a9 is a copy of a1 (same day, another source): one story, shown once,
+  // so the dates count it once; the sources count it under each.
   EXPECT_EQ(FacetCounts(response, "year"),
-            (std::map<std::string, int64_t>{{"2017", 1}, {"2018", 3}, {"2019", 1}}));
+            (std::map<std::string, int64_t>{{"2017", 1}, {"2018", 2}, {"2019", 1}}));
   EXPECT_EQ(FacetCounts(response, "month"),
             (std::map<std::string, int64_t>{
+                {"2017-03", 1}, {"2018-04", 1}, {"2018-11", 1}, {"2019-06", 1}}));
+  EXPECT_EQ(FacetCounts(response, "month", /*articles=*/true),
+            (std::map<std::string, int64_t>{
                 {"2017-03", 1}, {"2018-04", 2}, {"2018-11", 1}, {"2019-06", 1}}));
+  v1::SearchRequest expanded = request;
+  expanded.set_expand_duplicates(true);
+  EXPECT_EQ(FacetCounts(MustSearch(expanded), "year"),
+            (std::map<std::string, int64_t>{{"2017", 1}, {"2018", 3}, {"2019", 1}}))
+      << "every copy is a hit when expanded";
   ASSERT_EQ(response.facets_size(), 3);
   EXPECT_EQ(response.facets(0).values(0).value(), "光明网") << "most frequent source first";
   EXPECT_EQ(response.facets(1).values(0).value(), "2019") << "newest year first";
@@ -647,6 +692,27 @@ TEST_F(SearcherTest, FacetsCountTheWholeMatchSet) {
 
   request.set_include_facets(false);
   EXPECT_EQ(MustSearch(request).facets_size(), 0);
+}
+
+TEST_F(SearcherTest, FacetsOfAnIndexWithoutStorySlotsCountArticles) {
+  {
+    // As indexed before the story slots existed.
+    Xapian::WritableDatabase db(options_.path, Xapian::DB_OPEN);
+    for (const std::string id : {"a1", "a9"}) {
+      Xapian::PostingIterator it = db.postlist_begin(schema::IdTerm(id));
+      Xapian::Document doc = db.get_document(*it);
+      doc.remove_value(schema::kSourceStorySlot);
+      doc.remove_value(schema::kMonthStorySlot);
+      db.replace_document(*it, doc);
+    }
+    db.commit();
+  }
+  v1::SearchRequest request;
+  request.set_query("乌镇 OR 网络");
+  request.set_include_facets(true);
+  const v1::SearchResponse response = MustSearch(request);
+  EXPECT_EQ(FacetCounts(response, "month"), FacetCounts(response, "month", true));
+  EXPECT_EQ(FacetCounts(response, "month")["2018-04"], 2);
 }
 
 TEST_F(SearcherTest, FacetsSayWhenTheyAreNotExact) {

@@ -206,7 +206,30 @@ TEST(SchemaTest, BuildDocumentSetsValues) {
 TEST(SchemaTest, CollapseKeyIsDuplicateOfWhenSet) {
   v1::Article article = SampleArticle();
   article.set_duplicate_of("ffff");
-  EXPECT_EQ(BuildDocument(TheAnalyzer(), article).get_value(kCollapseSlot), "ffff");
+  const Xapian::Document doc = BuildDocument(TheAnalyzer(), article);
+  EXPECT_EQ(doc.get_value(kCollapseSlot), "ffff");
+  absl::string_view value;
+  absl::string_view key;
+  const std::string source_story = doc.get_value(kSourceStorySlot);
+  ASSERT_TRUE(ParseStoryValue(source_story, &value, &key));
+  EXPECT_EQ(value, "中国台州网-台州日报");
+  EXPECT_EQ(key, "ffff");
+  const std::string month_story = doc.get_value(kMonthStorySlot);
+  ASSERT_TRUE(ParseStoryValue(month_story, &value, &key));
+  EXPECT_EQ(value, doc.get_value(kMonthSlot));
+  EXPECT_EQ(key, "ffff");
+}
+
+TEST(SchemaTest, StoryValueRoundTripsAnyBytes) {
+  const std::string story = StoryValue("a:b\x1f", "9:key");
+  absl::string_view value;
+  absl::string_view key;
+  ASSERT_TRUE(ParseStoryValue(story, &value, &key));
+  EXPECT_EQ(value, "a:b\x1f");
+  EXPECT_EQ(key, "9:key");
+  EXPECT_FALSE(ParseStoryValue("", &value, &key));
+  EXPECT_FALSE(ParseStoryValue("x:abc", &value, &key));
+  EXPECT_FALSE(ParseStoryValue("9:abc", &value, &key));
 }
 
 TEST(SchemaTest, MissingDateSourceAndScriptAddNoFilterTermsOrValues) {
@@ -224,6 +247,8 @@ TEST(SchemaTest, MissingDateSourceAndScriptAddNoFilterTermsOrValues) {
   EXPECT_EQ(doc.get_value(kSourceSlot), "");
   EXPECT_EQ(doc.get_value(kYearSlot), "");
   EXPECT_EQ(doc.get_value(kMonthSlot), "");
+  EXPECT_EQ(doc.get_value(kSourceStorySlot), "");
+  EXPECT_EQ(doc.get_value(kMonthStorySlot), "");
 }
 
 TEST(SchemaTest, TitleAndBodyPositionsDoNotTouch) {

@@ -238,6 +238,20 @@ TEST_F(CommandsTest, IngestOfEmptyDirectorySendsNothing) {
   EXPECT_THAT(err_.str(), HasSubstr("ingested 0/0 pages"));
 }
 
+TEST_F(CommandsTest, IngestRefusesTwoFilesWithOneExternalId) {
+  const std::string a = Write("a/index.html", "一");
+  const std::string b = Write("b/index.html", "二");
+  EXPECT_EQ(Run({"ingest", a, b}), kExitError);
+  EXPECT_THAT(err_.str(), HasSubstr("would both get external_id 'index.html'"));
+  {
+    std::lock_guard<std::mutex> lock(ingest_.mu);
+    EXPECT_TRUE(ingest_.requests.empty()) << "refused before sending anything";
+  }
+  EXPECT_EQ(Run({"ingest", a, b, "--no_external_id_from_path"}), kExitOk);
+  EXPECT_EQ(Run({"ingest", (dir_ / "a").string(), (dir_ / "b").string()}), kExitError)
+      << "the same relative name under two directory arguments";
+}
+
 TEST_F(CommandsTest, IngestOfMissingPathFailsBeforeConnecting) {
   EXPECT_EQ(Run({"ingest", (dir_ / "nope").string()}), kExitError);
   EXPECT_THAT(err_.str(), HasSubstr("NOT_FOUND: no such file or directory"));

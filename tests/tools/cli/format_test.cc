@@ -158,6 +158,19 @@ TEST(FormatSearchResponseTest, PrintsDebugFacetsPartialAndDuplicates) {
   EXPECT_THAT(out, HasSubstr("| b2 | score 0.000 | copy of a1\n"));
   r.set_facets_exact(false);
   EXPECT_THAT(FormatSearchResponse(r, kBrackets), HasSubstr("year (estimate): 2018 3\n"));
+  v->set_article_count(5);
+  EXPECT_THAT(FormatSearchResponse(r, kBrackets),
+              HasSubstr("year (estimate): 2018 3 (5 articles)\n"));
+}
+
+TEST(FormatSearchResponseTest, SaysWhenThePageIsFromAnotherRevision) {
+  newsearch::v1::SearchResponse r = TwoHits();
+  r.set_applied_seq(57);
+  EXPECT_THAT(FormatSearchResponse(r, kBrackets), testing::Not(HasSubstr("index changed")));
+  r.set_revision_changed(true);
+  EXPECT_THAT(FormatSearchResponse(r, kBrackets),
+              testing::StartsWith("total ~42\nnote: the index changed since the previous page "
+                                  "(now at applied_seq 57); hits may repeat or be missing"));
 }
 
 TEST(FormatSearchResponseTest, EndsWithNextPageToken) {

@@ -1,0 +1,65 @@
+#include "search-service/query/page_token.h"
+
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/base/page_token.h"
+
+namespace newsearch::search {
+namespace {
+
+// p2.<offset>.<fingerprint hex>.<applied_seq>; p1 had no applied_seq.
+constexpr char kVersion[] = "p2";
+constexpr char kOldVersion[] = "p1";
+
+absl::Status Malformed() {
+  return absl::InvalidArgumentError(
+      "page_token is malformed; pass next_page_token from a previous response unchanged");
+}
+
+}  // namespace
+
+std::string EncodeSearchPageToken(const SearchPageToken& token) {
+  return EncodePageToken(absl::StrCat(kVersion, ".", token.offset, ".",
+                                      absl::Hex(token.fingerprint), ".", token.applied_seq));
+}
+
+absl::StatusOr<SearchPageToken> DecodeSearchPageToken(absl::string_view token,
+                                                      uint64_t fingerprint) {
+  absl::StatusOr<std::string> plain = DecodePageToken(token, "Search");
+  if (!plain.ok()) return Malformed();
+  const std::vector<absl::string_view> parts = absl::StrSplit(*plain, '.');
+  SearchPageToken decoded;
+  const bool current = parts.size() == 4 && parts[0] == kVersion &&
+                       absl::SimpleAtoi(parts[3], &decoded.applied_seq) &&
+                       decoded.applied_seq >= 0;
+  const bool old = parts.size() == 3 && parts[0] == kOldVersion;
+  if ((!current && !old) || !absl::SimpleAtoi(parts[1], &decoded.offset) || decoded.offset < 0 ||
+      !absl::SimpleHexAtoi(parts[2], &decoded.fingerprint)) {
+    return Malformed();
+  }
+  if (decoded.fingerprint != fingerprint) {
+    return absl::InvalidArgumentError(
+        "page_token does not belong to this query (query, filters, sort and expand_duplicates "
+        "must match the request that returned it)");
+  }
+  return decoded;
+}
+
+absl::Status CheckTokenRevision(const SearchPageToken& token, int64_t applied_seq,
+                                bool* changed) {
+  *changed = false;
+  if (token.applied_seq < 0) return absl::OkStatus();  // p1: revision unknown
+  if (applied_seq < token.applied_seq) {
+    return absl::UnavailableError(absl::StrCat(
+        "this replica's index (applied_seq ", applied_seq,
+        ") is behind the revision the page_token was made at (applied_seq ", token.applied_seq,
+        "); retry on another replica or later"));
+  }
+  *changed = applied_seq != token.applied_seq;
+  return absl::OkStatus();
+}
+
+}  // namespace newsearch::search
