@@ -1,7 +1,6 @@
 #include "search-service/server/router_server.h"
 
 #include <algorithm>
-#include <chrono>
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
@@ -20,71 +19,30 @@
 #include "newsearch/v1/search.grpc.pb.h"
 #include "search-service/query/remote_shards.h"
 #include "search-service/query/searcher.h"
+#include "search-service/server/searcher_service.h"
 
 namespace newsearch::search {
 namespace {
 
-// The call's deadline; none = no limit beyond the shard timeouts.
-absl::Time Deadline(const grpc::ServerContext* context) {
-  const auto deadline = context->deadline();
-  if (deadline == std::chrono::system_clock::time_point::max()) return absl::InfiniteFuture();
-  return absl::FromChrono(deadline);
-}
-
-class RouterServiceImpl final : public v1::SearchService::Service, public server::GatedService {
+class RouterServiceImpl final : public SearcherService {
  public:
-  explicit RouterServiceImpl(const Searcher* searcher) : searcher_(searcher) {}
-
-  void SetCallGate(server::CallGate* gate) override { gate_ = gate; }
-
-  grpc::Status Search(grpc::ServerContext* context, const v1::SearchRequest* request,
-                      v1::SearchResponse* response) override {
-    const server::Admission admission(gate_, context, "Search");
-    if (!admission.ok()) return admission.status();
-    absl::StatusOr<v1::SearchResponse> result = searcher_->Search(*request, Deadline(context));
-    if (!result.ok()) {
-      Log(LogLevel::kDebug, "router", "query failed", {{"status", result.status().ToString()}});
-      return server::ToGrpcStatus(result.status());
-    }
-    *response = std::move(*result);
-    return grpc::Status::OK;
-  }
-
-  grpc::Status SimilarArticles(grpc::ServerContext* context,
-                               const v1::SimilarArticlesRequest* request,
-                               v1::SimilarArticlesResponse* response) override {
-    const server::Admission admission(gate_, context, "SimilarArticles");
-    if (!admission.ok()) return admission.status();
-    absl::StatusOr<v1::SimilarArticlesResponse> result =
-        searcher_->SimilarArticles(*request, Deadline(context));
-    if (!result.ok()) {
-      Log(LogLevel::kDebug, "router", "similar articles failed",
-          {{"status", result.status().ToString()}});
-      return server::ToGrpcStatus(result.status());
-    }
-    *response = std::move(*result);
-    return grpc::Status::OK;
-  }
+  explicit RouterServiceImpl(const Searcher* searcher) : SearcherService(searcher, "router") {}
 
   // The merged index: documents over every partition, applied_seq the
   // lowest a partition reports. A router follows no log: no head, no lag.
   grpc::Status GetIndexStatus(grpc::ServerContext* context, const v1::GetIndexStatusRequest*,
                               v1::GetIndexStatusResponse* response) override {
-    const server::Admission admission(gate_, context, "GetIndexStatus");
+    const server::Admission admission(gate(), context, "GetIndexStatus");
     if (!admission.ok()) return admission.status();
-    absl::StatusOr<int64_t> count = searcher_->DocumentCount();
+    absl::StatusOr<int64_t> count = searcher()->DocumentCount();
     if (!count.ok()) return server::ToGrpcStatus(count.status());
-    absl::StatusOr<int64_t> applied = searcher_->AppliedSeq();
+    absl::StatusOr<int64_t> applied = searcher()->AppliedSeq();
     if (!applied.ok()) return server::ToGrpcStatus(applied.status());
     response->set_document_count(*count);
     response->set_applied_seq(*applied);
     response->set_head_seq(*applied);
     return grpc::Status::OK;
   }
-
- private:
-  const Searcher* searcher_;
-  server::CallGate* gate_ = nullptr;
 };
 
 }  // namespace

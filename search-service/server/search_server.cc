@@ -26,6 +26,7 @@
 #include "search-service/query/searcher.h"
 #include "search-service/schema/schema.h"
 #include "search-service/server/index_snapshot.h"
+#include "search-service/server/searcher_service.h"
 #include "search-service/server/shard_server.h"
 
 namespace newsearch::search {
@@ -68,11 +69,11 @@ absl::StatusOr<std::string> LoadOrCreateFollowerId(const std::string& data_dir) 
   return id;
 }
 
-class SearchServiceImpl final : public v1::SearchService::Service, public server::GatedService {
+class SearchServiceImpl final : public SearcherService {
  public:
   SearchServiceImpl(const Searcher* searcher, const LogFollower* follower, std::string index_path,
                     std::string ingest_address)
-      : searcher_(searcher),
+      : SearcherService(searcher, "search"),
         follower_(follower),
         index_path_(std::move(index_path)),
         ingest_address_(std::move(ingest_address)) {}
@@ -81,7 +82,7 @@ class SearchServiceImpl final : public v1::SearchService::Service, public server
 
   grpc::Status SnapshotIndex(grpc::ServerContext* context, const v1::SnapshotIndexRequest* request,
                              grpc::ServerWriter<v1::SnapshotIndexResponse>* writer) override {
-    const server::Admission admission(gate_, context, "SnapshotIndex",
+    const server::Admission admission(gate(), context, "SnapshotIndex",
                                       server::Admission::Kind::kStreaming);
     if (!admission.ok()) return admission.status();
     return snapshots_->Stream(context, *request, writer);
@@ -92,42 +93,12 @@ class SearchServiceImpl final : public v1::SearchService::Service, public server
     partitions_ = partitions;
   }
 
-  void SetCallGate(server::CallGate* gate) override { gate_ = gate; }
-
-  grpc::Status Search(grpc::ServerContext* context, const v1::SearchRequest* request,
-                      v1::SearchResponse* response) override {
-    const server::Admission admission(gate_, context, "Search");
-    if (!admission.ok()) return admission.status();
-    absl::StatusOr<v1::SearchResponse> result = searcher_->Search(*request);
-    if (!result.ok()) {
-      Log(LogLevel::kDebug, "search", "query failed", {{"status", result.status().ToString()}});
-      return server::ToGrpcStatus(result.status());
-    }
-    *response = std::move(*result);
-    return grpc::Status::OK;
-  }
-
-  grpc::Status SimilarArticles(grpc::ServerContext* context,
-                               const v1::SimilarArticlesRequest* request,
-                               v1::SimilarArticlesResponse* response) override {
-    const server::Admission admission(gate_, context, "SimilarArticles");
-    if (!admission.ok()) return admission.status();
-    absl::StatusOr<v1::SimilarArticlesResponse> result = searcher_->SimilarArticles(*request);
-    if (!result.ok()) {
-      Log(LogLevel::kDebug, "search", "similar articles failed",
-          {{"status", result.status().ToString()}});
-      return server::ToGrpcStatus(result.status());
-    }
-    *response = std::move(*result);
-    return grpc::Status::OK;
-  }
-
   grpc::Status GetIndexStatus(grpc::ServerContext* context, const v1::GetIndexStatusRequest*,
                               v1::GetIndexStatusResponse* response) override {
-    const server::Admission admission(gate_, context, "GetIndexStatus");
+    const server::Admission admission(gate(), context, "GetIndexStatus");
     if (!admission.ok()) return admission.status();
     const FollowerStatus status = follower_->status();
-    absl::StatusOr<int64_t> count = searcher_->DocumentCount();
+    absl::StatusOr<int64_t> count = searcher()->DocumentCount();
     if (!count.ok()) return server::ToGrpcStatus(count.status());
     response->set_document_count(*count);
     response->set_applied_seq(status.applied_seq);
@@ -151,8 +122,6 @@ class SearchServiceImpl final : public v1::SearchService::Service, public server
   }
 
  private:
-  server::CallGate* gate_ = nullptr;
-  const Searcher* searcher_;
   const LogFollower* follower_;
   std::string index_path_;
   std::string ingest_address_;

@@ -20,13 +20,8 @@ using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::UnorderedElementsAre;
 
-struct Page {
-  const char* key;
-  const char* text;
-};
-
 // Plain-text pages in the shape of the seeds: title, a metadata line, body.
-const Page kPages[] = {
+const std::vector<KeyedPage> kPages = {
     {"exam", "研究生考试今日开考\n\n2017-12-23 09:00:00 来源:新京报\n\n"
              "2018年全国硕士研究生招生考试今日开考，报考人数达238万，创历史新高。考研热持续升温。\n"},
     {"gaokao", "高考今日开考\n\n2017-06-07 09:00:00 来源:中国教育报\n\n"
@@ -42,44 +37,16 @@ const Page kPages[] = {
 class RelaxedSearchTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    root_ = new std::string(MakeTempDir("relaxed"));
-    setup_error_ = new std::string();
-    ingest_ = new IngestFixture(*root_);
-    if (!ingest_->Start()) {
-      *setup_error_ = "newsearch-ingest did not start";
-      return;
-    }
     // Default flags: relaxation on (--relax_threshold=3).
-    search_ = new SearchFixture(*root_ + "/search", ingest_->address(), {});
-    if (!search_->Start()) {
-      *setup_error_ = "newsearch-search did not start";
-      return;
-    }
-    keys_ = new std::map<std::string, std::string>();
-    int64_t max_seq = 0;
-    for (const Page& page : kPages) {
-      v1::IngestArticleResponse response;
-      const grpc::Status status = ingest_->Ingest(page.text, &response, page.key);
-      if (!status.ok() || response.articles_size() != 1) {
-        *setup_error_ = absl::StrCat("ingesting page '", page.key, "': ", status.error_message());
-        return;
-      }
-      (*keys_)[response.articles(0).id()] = page.key;
-      max_seq = std::max(max_seq, response.articles(0).seq());
-    }
-    ready_ = search_->WaitForSeq(max_seq);
-    if (!ready_) *setup_error_ = absl::StrCat("search did not reach seq ", max_seq);
+    served_ = new ServedPages(MakeTempDir("relaxed"), kPages, {});
+    ingest_ = &served_->ingest();
+    search_ = &served_->search();
   }
   static void TearDownTestSuite() {
-    delete search_;
-    delete ingest_;
-    delete keys_;
-    delete root_;
-    delete setup_error_;
-    search_ = nullptr;
-    ingest_ = nullptr;
+    delete served_;
+    served_ = nullptr;
   }
-  void SetUp() override { ASSERT_TRUE(ready_) << *setup_error_ << "; see " << *root_; }
+  void SetUp() override { ASSERT_TRUE(served_->ready()) << served_->error(); }
 
   v1::SearchResponse MustSearch(const std::string& query, bool strict = false) {
     v1::SearchRequest request;
@@ -93,27 +60,18 @@ class RelaxedSearchTest : public ::testing::Test {
   }
   static std::vector<std::string> Keys(const v1::SearchResponse& response) {
     std::vector<std::string> keys;
-    for (const auto& hit : response.hits()) {
-      auto it = keys_->find(hit.id());
-      keys.push_back(it == keys_->end() ? "?" : it->second);
-    }
+    for (const auto& hit : response.hits()) keys.push_back(served_->KeyOf(hit.id()));
     return keys;
   }
 
-  static std::string* root_;
-  static std::string* setup_error_;
-  static IngestFixture* ingest_;
-  static SearchFixture* search_;
-  static std::map<std::string, std::string>* keys_;  // article id -> page key
-  static bool ready_;
+  static ServedPages* served_;
+  static IngestFixture* ingest_;  // served_'s
+  static SearchFixture* search_;  // served_'s
 };
 
-std::string* RelaxedSearchTest::root_ = nullptr;
-std::string* RelaxedSearchTest::setup_error_ = nullptr;
+ServedPages* RelaxedSearchTest::served_ = nullptr;
 IngestFixture* RelaxedSearchTest::ingest_ = nullptr;
 SearchFixture* RelaxedSearchTest::search_ = nullptr;
-std::map<std::string, std::string>* RelaxedSearchTest::keys_ = nullptr;
-bool RelaxedSearchTest::ready_ = false;
 
 TEST_F(RelaxedSearchTest, TooFewStrictMatchesRelaxWithDroppedTerms) {
   // No page has all three words: strictly nothing.

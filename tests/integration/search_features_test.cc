@@ -24,13 +24,8 @@ using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::UnorderedElementsAre;
 
-struct Page {
-  const char* key;
-  const char* text;
-};
-
 // Plain-text pages in the shape of the seeds: title, a metadata line, body.
-const Page kPages[] = {
+const std::vector<KeyedPage> kPages = {
     {"summit", "乌镇互联网大会开幕\n\n2018-11-07 09:00:00 来源:新华网\n\n"
                "第五届世界互联网大会在乌镇开幕，网络安全成为焦点。来自各国的代表讨论数字经济。\n"},
     {"summit_hant", "烏鎮峰會聚焦網絡安全\n\n2018-11-08 10:00:00 来源:中央社\n\n"
@@ -55,51 +50,22 @@ class SearchFeaturesTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     root_ = new std::string(MakeTempDir("features"));
-    setup_error_ = new std::string();
-    ingest_ = new IngestFixture(*root_);
-    if (!ingest_->Start()) {
-      *setup_error_ = "newsearch-ingest did not start";
-      return;
-    }
     // Strict matching: these tests pin down the grammar; relaxation has its
     // own suite (relaxed_search_test).
-    search_ = new SearchFixture(*root_ + "/search", ingest_->address(),
-                                {"--query_time_limit_ms=5000", "--facet_exact_limit=1000",
-                                 "--relax_threshold=0"});
-    if (!search_->Start()) {
-      *setup_error_ = "newsearch-search did not start";
-      return;
-    }
-    ids_ = new std::map<std::string, std::string>();
-    int64_t max_seq = 0;
-    for (const Page& page : kPages) {
-      v1::IngestArticleResponse response;
-      const grpc::Status status = ingest_->Ingest(page.text, &response, page.key);
-      if (!status.ok() || response.articles_size() != 1) {
-        *setup_error_ = absl::StrCat("ingesting page '", page.key, "': ", status.error_message(),
-                                     " (", response.articles_size(), " articles)");
-        return;
-      }
-      (*ids_)[page.key] = response.articles(0).id();
-      max_seq = std::max(max_seq, response.articles(0).seq());
-    }
-    ready_ = search_->WaitForSeq(max_seq);
-    if (!ready_) *setup_error_ = absl::StrCat("search did not reach seq ", max_seq);
+    served_ = new ServedPages(*root_, kPages,
+                              {"--query_time_limit_ms=5000", "--facet_exact_limit=1000",
+                               "--relax_threshold=0"});
+    ingest_ = &served_->ingest();
+    search_ = &served_->search();
   }
   static void TearDownTestSuite() {
-    delete search_;
-    delete ingest_;
-    delete ids_;
+    delete served_;
     delete root_;
-    delete setup_error_;
-    search_ = nullptr;
-    ingest_ = nullptr;
+    served_ = nullptr;
   }
-  void SetUp() override {
-    ASSERT_TRUE(ready_) << *setup_error_ << "; see " << *root_;
-  }
+  void SetUp() override { ASSERT_TRUE(served_->ready()) << served_->error(); }
 
-  static std::string Id(const std::string& key) { return ids_->at(key); }
+  static std::string Id(const std::string& key) { return served_->IdOf(key); }
 
   v1::SearchResponse MustSearch(const v1::SearchRequest& request) {
     v1::SearchResponse response;
@@ -121,27 +87,18 @@ class SearchFeaturesTest : public ::testing::Test {
     request.set_expand_duplicates(true);  // independent of ingest's duplicate links
     return Keys(MustSearch(request));
   }
-  static std::string KeyOf(const std::string& id) {
-    for (const auto& [key, value] : *ids_) {
-      if (value == id) return key;
-    }
-    return "?";
-  }
+  static std::string KeyOf(const std::string& id) { return served_->KeyOf(id); }
 
   static std::string* root_;
-  static IngestFixture* ingest_;
-  static SearchFixture* search_;
-  static std::map<std::string, std::string>* ids_;
-  static bool ready_;
-  static std::string* setup_error_;
+  static ServedPages* served_;
+  static IngestFixture* ingest_;  // served_'s
+  static SearchFixture* search_;  // served_'s
 };
 
 std::string* SearchFeaturesTest::root_ = nullptr;
+ServedPages* SearchFeaturesTest::served_ = nullptr;
 IngestFixture* SearchFeaturesTest::ingest_ = nullptr;
 SearchFixture* SearchFeaturesTest::search_ = nullptr;
-std::map<std::string, std::string>* SearchFeaturesTest::ids_ = nullptr;
-bool SearchFeaturesTest::ready_ = false;
-std::string* SearchFeaturesTest::setup_error_ = nullptr;
 
 TEST_F(SearchFeaturesTest, GrammarOperatorsPrefixesAndPhrases) {
   EXPECT_THAT(Keys("\"网络安全\""), UnorderedElementsAre("summit", "summit_hant"));

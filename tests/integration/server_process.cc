@@ -300,4 +300,42 @@ bool SearchFixture::WaitForSeq(int64_t seq, absl::Duration timeout) {
   return WaitFor([&] { return Status().applied_seq() >= seq; }, timeout);
 }
 
+ServedPages::ServedPages(const std::string& root, const std::vector<KeyedPage>& pages,
+                         std::vector<std::string> search_args)
+    : ingest_(root) {
+  const bool ingest_started = ingest_.Start();
+  search_ = std::make_unique<SearchFixture>(
+      root + "/search", ingest_started ? ingest_.address() : "", std::move(search_args));
+  if (!ingest_started) {
+    error_ = absl::StrCat("newsearch-ingest did not start; see ", root);
+    return;
+  }
+  if (!search_->Start()) {
+    error_ = absl::StrCat("newsearch-search did not start; see ", root);
+    return;
+  }
+  int64_t max_seq = 0;
+  for (const KeyedPage& page : pages) {
+    v1::IngestArticleResponse response;
+    const grpc::Status status = ingest_.Ingest(page.text, &response, page.key);
+    if (!status.ok() || response.articles_size() != 1) {
+      error_ = absl::StrCat("ingesting page '", page.key, "': ", status.error_message(), " (",
+                            response.articles_size(), " articles); see ", root);
+      return;
+    }
+    ids_[page.key] = response.articles(0).id();
+    max_seq = std::max(max_seq, response.articles(0).seq());
+  }
+  if (!search_->WaitForSeq(max_seq)) {
+    error_ = absl::StrCat("search did not reach seq ", max_seq, "; see ", root);
+  }
+}
+
+std::string ServedPages::KeyOf(const std::string& id) const {
+  for (const auto& [key, value] : ids_) {
+    if (value == id) return key;
+  }
+  return "?";
+}
+
 }  // namespace newsearch::testing

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -117,6 +118,36 @@ class SearchFixture {
   bool Connect();
   ServerProcess process_;
   std::unique_ptr<v1::SearchService::Stub> stub_;
+};
+
+// A page of a suite's own corpus: `key` names it in the tests and is its
+// external id; `text` is the raw page, yielding exactly one article.
+struct KeyedPage {
+  const char* key;
+  const char* text;
+};
+
+// One ingest and one search replica under `root` (the replica started with
+// `search_args`) holding `pages`: started, ingested and caught up by the
+// constructor, for suites that share one pair of servers and never change
+// the data. error() says what failed; empty once ready.
+class ServedPages {
+ public:
+  ServedPages(const std::string& root, const std::vector<KeyedPage>& pages,
+              std::vector<std::string> search_args);
+  bool ready() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+  IngestFixture& ingest() { return ingest_; }
+  SearchFixture& search() { return *search_; }
+  // The article id of page `key`, and back ("?" for an id of no page).
+  const std::string& IdOf(const std::string& key) const { return ids_.at(key); }
+  std::string KeyOf(const std::string& id) const;
+
+ private:
+  IngestFixture ingest_;
+  std::unique_ptr<SearchFixture> search_;   // follows ingest_, whose port is known once started
+  std::map<std::string, std::string> ids_;  // page key -> article id
+  std::string error_;
 };
 
 }  // namespace newsearch::testing
