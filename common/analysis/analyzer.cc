@@ -5,7 +5,7 @@
 #include <fstream>
 #include <utility>
 
-#include <opencc/opencc.h>
+#include <opencc/Converter.hpp>
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/analysis/opencc_converter.h"
 #include "common/analysis/segmenter.h"
 
 #ifndef NEWSEARCH_OPENCC_FOLD_CONFIGS
@@ -129,11 +130,12 @@ absl::string_view SegmentationName(Segmentation segmentation) {
 struct Analyzer::Impl {
   const icu::Normalizer2* nfkc_casefold = nullptr;
   // OpenCC conversions applied in order to each Han run.
-  std::vector<std::unique_ptr<opencc::SimpleConverter>> converters;
+  // OpenCC's converters on hash dictionaries (opencc_converter.h).
+  std::vector<std::shared_ptr<opencc::Converter>> converters;
 
   std::string Convert(const std::string& text) const {
     std::string out = text;
-    for (const auto& converter : converters) out = converter->Convert(out.data(), out.size());
+    for (const auto& converter : converters) out = converter->Convert(out);
     return out;
   }
   Segmentation segmentation = Segmentation::kBigrams;
@@ -317,12 +319,9 @@ absl::StatusOr<std::unique_ptr<Analyzer>> Analyzer::Create(const AnalyzerOptions
       return absl::FailedPreconditionError(
           absl::StrCat("cannot read OpenCC configuration ", config));
     }
-    try {
-      analyzer->impl_->converters.push_back(std::make_unique<opencc::SimpleConverter>(config));
-    } catch (const std::exception& e) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("cannot load OpenCC configuration ", config, ": ", e.what()));
-    }
+    auto converter = LoadConverter(config);
+    if (!converter.ok()) return converter.status();
+    analyzer->impl_->converters.push_back(*std::move(converter));
     absl::string_view name = config;
     if (const size_t slash = name.rfind('/'); slash != absl::string_view::npos) {
       name.remove_prefix(slash + 1);
