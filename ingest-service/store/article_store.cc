@@ -45,19 +45,18 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/base/logging.h"
+#include "common/base/sha256.h"
 #include "common/base/stable_hash.h"
 #include "common/base/status_macros.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "ingest-service/store/lease_pool.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
-#include "openssl/evp.h"
 
 namespace newsearch::ingest {
 namespace {
@@ -248,17 +247,6 @@ void SetTimestamp(int64_t micros, google::protobuf::Timestamp* ts) {
   }
   ts->set_seconds(seconds);
   ts->set_nanos(static_cast<int32_t>(rem * 1000));
-}
-
-std::string Sha256(absl::string_view bytes) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr) != 1) {
-    // Only on allocation failure inside OpenSSL; an empty digest then never
-    // equals a stored one, so the write goes through as a change.
-    return std::string();
-  }
-  return std::string(reinterpret_cast<const char*>(md), len);
 }
 
 // Serializes the stored fields of `article` (all but seq/ingested_at/
@@ -461,7 +449,7 @@ std::string PageIdFor(absl::string_view raw, absl::string_view url,
   for (absl::string_view field : {url, external_id, source_hint, content_type, raw}) {
     absl::StrAppend(&key, "\n", field.size(), ":", field);
   }
-  return absl::BytesToHexString(Sha256(key));
+  return Sha256Hex(key);
 }
 
 struct ArticleStore::Impl {
@@ -682,7 +670,7 @@ absl::Status ArticleStore::Impl::Tombstone(absl::string_view id, absl::string_vi
     const std::string root = dependent == new_root ? std::string() : new_root;
     article.set_duplicate_of(root);
     const std::string blob = CanonicalBytes(article);
-    const std::string hash = Sha256(blob);
+    const std::string hash = Sha256Digest(blob);
     NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kRelink));
     StmtScope scope(stmt);
     BindText(stmt, 1, dependent);
@@ -727,7 +715,9 @@ absl::StatusOr<ArticleWriteResult> ArticleStore::Impl::WriteOne(
   article.set_duplicate_of(root);
   article.clear_page_id();
   const std::string blob = CanonicalBytes(article);
-  const std::string hash = Sha256(blob);
+  // Empty only when OpenSSL fails to allocate: an empty digest never equals
+  // a stored one, so the write then goes through as a change.
+  const std::string hash = Sha256Digest(blob);
   ArticleWriteResult result;
   result.id = article.id();
   result.duplicate_of = root;
