@@ -55,15 +55,21 @@
 #include "common/base/stable_hash.h"
 #include "common/base/status_macros.h"
 #include "google/protobuf/io/coded_stream.h"
-#include "ingest-service/store/lease_pool.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "ingest-service/store/sqlite_connection.h"
 
 namespace newsearch::ingest {
-namespace {
 
-constexpr int kBusyTimeoutMs = 5000;
-// Readers beyond this many wait for a free connection (StoreOptions::reader_wait).
-constexpr int kMaxReadConnections = 4;
+using store_internal::BindBlob;
+using store_internal::BindText;
+using store_internal::ColumnBlob;
+using store_internal::ColumnText;
+using store_internal::Connection;
+using store_internal::SqliteError;
+using store_internal::StepDone;
+using store_internal::StmtScope;
+
+namespace {
 
 // Ordered list of schema migrations; entry i brings the schema to version
 // i + 1. Append only: a released entry never changes.
@@ -127,9 +133,6 @@ constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 // Statements, cached per connection (keyed by these pointers).
 constexpr char kSelectHeadSeq[] = "SELECT value FROM meta WHERE key = 'head_seq'";
 constexpr char kUpdateHeadSeq[] = "UPDATE meta SET value = ?1 WHERE key = 'head_seq'";
-constexpr char kBegin[] = "BEGIN IMMEDIATE";
-constexpr char kCommit[] = "COMMIT";
-constexpr char kRollback[] = "ROLLBACK";
 constexpr char kSelectForWrite[] =
     "SELECT seq, deleted, content_hash, page_id, signature IS NULL FROM articles WHERE id = ?1";
 constexpr char kInsertPage[] =
@@ -196,46 +199,6 @@ constexpr char kChanges[] =
     "WHERE seq > ?1 ORDER BY seq LIMIT ?2";
 constexpr char kCountLive[] = "SELECT COUNT(*) FROM articles WHERE deleted = 0";
 
-// Busy and I/O errors are worth a retry; a full disk is RESOURCE_EXHAUSTED
-// (retrying does not help until an operator frees space); anything else (corrupt
-// file, constraint, misuse) is a broken invariant.
-absl::StatusCode CodeFor(int rc) {
-  switch (rc & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-    case SQLITE_IOERR:
-    case SQLITE_CANTOPEN:
-    case SQLITE_PROTOCOL:
-    case SQLITE_READONLY:
-      return absl::StatusCode::kUnavailable;
-    default:
-      return absl::StatusCode::kInternal;
-  }
-}
-
-absl::Status SqliteError(sqlite3* db, int rc, absl::string_view op) {
-  const char* msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-  if ((rc & 0xff) == SQLITE_FULL ||
-      ((rc & 0xff) == SQLITE_IOERR && db != nullptr && sqlite3_system_errno(db) == ENOSPC)) {
-    // Says where and how much room is left, so the operator knows what to
-    // free; reads go on, and writes work again once there is room.
-    const char* file = db != nullptr ? sqlite3_db_filename(db, "main") : nullptr;
-    const std::string path = file != nullptr && *file != '\0' ? file : "(unknown file)";
-    std::error_code ec;
-    const std::filesystem::space_info space =
-        std::filesystem::space(std::filesystem::path(path).parent_path(), ec);
-    const std::string free = ec ? std::string("unknown") : absl::StrCat(space.available);
-    Log(LogLevel::kError, "store", "disk full: writes refused until space is freed",
-        {{"path", path}, {"free_bytes", free}, {"op", std::string(op)}});
-    return absl::ResourceExhaustedError(
-        absl::StrCat("article store: ", op, ": disk full writing ", path, " (", free,
-                     " bytes free on its filesystem); free space and retry: ", msg,
-                     " (sqlite code ", rc, ")"));
-  }
-  return absl::Status(CodeFor(rc), absl::StrCat("article store: ", op, ": ", msg,
-                                                " (sqlite code ", rc, ")"));
-}
-
 int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
 
 void SetTimestamp(int64_t micros, google::protobuf::Timestamp* ts) {
@@ -264,107 +227,6 @@ std::string CanonicalBytes(const v1::Article& article) {
     canonical.SerializeToCodedStream(&coded);
   }
   return out;
-}
-
-absl::string_view ColumnText(sqlite3_stmt* stmt, int col) {
-  const unsigned char* p = sqlite3_column_text(stmt, col);
-  return p == nullptr ? absl::string_view()
-                      : absl::string_view(reinterpret_cast<const char*>(p),
-                                          sqlite3_column_bytes(stmt, col));
-}
-
-absl::string_view ColumnBlob(sqlite3_stmt* stmt, int col) {
-  const void* p = sqlite3_column_blob(stmt, col);
-  return p == nullptr ? absl::string_view()
-                      : absl::string_view(static_cast<const char*>(p),
-                                          sqlite3_column_bytes(stmt, col));
-}
-
-// One SQLite connection and its prepared statements. Not thread-safe: the
-// owner serialises its use.
-class Connection {
- public:
-  ~Connection() {
-    for (auto& [sql, stmt] : stmts_) sqlite3_finalize(stmt);
-    if (db_ != nullptr) sqlite3_close_v2(db_);
-  }
-
-  static absl::StatusOr<std::unique_ptr<Connection>> Open(const std::string& path,
-                                                          bool read_only) {
-    auto conn = std::unique_ptr<Connection>(new Connection());
-    // NOMUTEX: each connection is used by one thread at a time (our mutexes).
-    const int flags = (read_only ? SQLITE_OPEN_READONLY
-                                 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-                      SQLITE_OPEN_NOMUTEX;
-    const int rc = sqlite3_open_v2(path.c_str(), &conn->db_, flags, nullptr);
-    if (rc != SQLITE_OK) {
-      return SqliteError(conn->db_, rc, absl::StrCat("open ", path));
-    }
-    sqlite3_extended_result_codes(conn->db_, 1);
-    sqlite3_busy_timeout(conn->db_, kBusyTimeoutMs);
-    return conn;
-  }
-
-  sqlite3* db() const { return db_; }
-
-  // Runs one or more statements without results.
-  absl::Status Exec(const char* sql, absl::string_view op) {
-    const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) return SqliteError(db_, rc, op);
-    return absl::OkStatus();
-  }
-
-  // Returns the cached statement for `sql` (a kXxx constant), reset and with
-  // no bindings.
-  absl::StatusOr<sqlite3_stmt*> Prepare(const char* sql) {
-    auto it = stmts_.find(sql);
-    if (it != stmts_.end()) return it->second;
-    sqlite3_stmt* stmt = nullptr;
-    const int rc =
-        sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-    if (rc != SQLITE_OK) return SqliteError(db_, rc, absl::StrCat("prepare ", sql));
-    stmts_.emplace(sql, stmt);
-    return stmt;
-  }
-
- private:
-  Connection() = default;
-  sqlite3* db_ = nullptr;
-  std::unordered_map<const char*, sqlite3_stmt*> stmts_;
-};
-
-// Resets a cached statement when leaving scope, so it never holds a read
-// snapshot open or keeps bindings pointing at freed memory.
-class StmtScope {
- public:
-  explicit StmtScope(sqlite3_stmt* stmt) : stmt_(stmt) {}
-  ~StmtScope() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-  StmtScope(const StmtScope&) = delete;
-  StmtScope& operator=(const StmtScope&) = delete;
-
- private:
-  sqlite3_stmt* stmt_;
-};
-
-// Binds without copying: the caller keeps `s` alive until the statement is
-// reset. A default string_view (null data) binds "", not SQL NULL.
-void BindText(sqlite3_stmt* stmt, int i, absl::string_view s) {
-  sqlite3_bind_text(stmt, i, s.data() != nullptr ? s.data() : "",
-                    static_cast<int>(s.size()), SQLITE_STATIC);
-}
-void BindBlob(sqlite3_stmt* stmt, int i, absl::string_view s) {
-  sqlite3_bind_blob(stmt, i, s.data() != nullptr ? s.data() : "",
-                    static_cast<int>(s.size()), SQLITE_STATIC);
-}
-
-// Steps a statement that returns no rows.
-absl::Status StepDone(Connection& conn, sqlite3_stmt* stmt, absl::string_view op) {
-  const int rc = sqlite3_step(stmt);
-  if (rc != SQLITE_DONE) return SqliteError(conn.db(), rc, op);
-  return absl::OkStatus();
 }
 
 // Builds an article from columns (seq, article blob, ingested_at, updated_at,
@@ -464,9 +326,9 @@ struct ArticleStore::Impl {
   std::atomic<int64_t> purged_through_seq{0};
 
   // Read connections, lent one call at a time.
-  std::unique_ptr<LeasePool<Connection>> readers;
+  std::unique_ptr<store_internal::ReadPool> readers;
 
-  absl::StatusOr<std::unique_ptr<LeasePool<Connection>::Lease>> AcquireReader() {
+  absl::StatusOr<std::unique_ptr<store_internal::ReadPool::Lease>> AcquireReader() {
     return readers->Acquire();
   }
 
@@ -504,18 +366,7 @@ struct ArticleStore::Impl {
 
 template <typename Fn>
 absl::Status ArticleStore::Impl::InWriteTransaction(absl::string_view op, Fn body) {
-  NEWSEARCH_RETURN_IF_ERROR(writer->Exec(kBegin, absl::StrCat(op, ": begin")));
-  absl::Status status = body();
-  if (status.ok()) {
-    status = writer->Exec(kCommit, absl::StrCat(op, ": commit"));
-    if (status.ok()) return status;
-  }
-  // Rolling back a transaction that SQLite already ended on its own (after
-  // some I/O errors) fails harmlessly; the first error is the one to report.
-  if (!sqlite3_get_autocommit(writer->db())) {
-    sqlite3_exec(writer->db(), kRollback, nullptr, nullptr, nullptr);
-  }
-  return status;
+  return store_internal::InWriteTransaction(*writer, op, std::move(body));
 }
 
 absl::Status ArticleStore::Impl::Migrate() {
@@ -809,9 +660,7 @@ absl::StatusOr<std::unique_ptr<ArticleStore>> ArticleStore::Open(
   Impl& impl = *store->impl_;
   impl.path = options.path;
   impl.fsync_every_commit = options.fsync_every_commit;
-  impl.readers = std::make_unique<LeasePool<Connection>>(
-      kMaxReadConnections, options.reader_wait, "article store read connections",
-      [path = options.path] { return Connection::Open(path, /*read_only=*/true); });
+  impl.readers = store_internal::MakeReadPool(options.path, options.reader_wait);
 
   absl::MutexLock lock(&impl.write_mu);
   NEWSEARCH_ASSIGN_OR_RETURN(impl.writer, Connection::Open(options.path, false));
