@@ -2,31 +2,7 @@
 // small pool of read connections (LeasePool), so that readers never wait
 // for a writer's commit (WAL gives every reader its own snapshot).
 //
-// Schema (version 1, PRAGMA user_version):
-//   meta(key, value)     head_seq: the highest seq ever handed out. Kept here
-//                        and not derived from MAX(seq) so that it can never
-//                        go backwards, whatever later versions do with rows.
-//   pages(page_id, ...)  raw bytes keyed by the hex SHA-256 of those bytes;
-//                        a page no live article points at is dropped.
-//   articles(id, seq, deleted, article, content_hash, page_id,
-//            ingested_at, updated_at)
-//                        `article` is the deterministic serialization of the
-//                        article with seq/ingested_at/updated_at cleared; those
-//                        three live in columns and are filled back on read.
-//                        content_hash = SHA-256 of `article`. A tombstone keeps
-//                        id, seq and ingested_at; the rest is NULL.
-//
-// Version 2 (re-parse and duplicates):
-//   pages gain url, external_id, source_hint (the request fields, so a
-//                        re-parse rebuilds the same request) and has_request
-//                        (1 for pages written by version 2; version-1 pages
-//                        take url and external_id from their articles).
-//                        New page ids cover the request fields (PageIdFor).
-//   articles gain signature (MinHash of the body, NULL when too short) and
-//                        duplicate_of (mirror of the article's field, for the
-//                        re-linking when a first copy is deleted).
-//   dedup_bands(band_key, article_id)
-//                        the LSH band keys of every live signed article.
+// The schema and its versions: schema_migrations.h.
 #include "ingest-service/store/article_store.h"
 
 #include <sqlite3.h>
@@ -56,6 +32,7 @@
 #include "common/base/status_macros.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "ingest-service/store/schema_migrations.h"
 #include "ingest-service/store/sqlite_connection.h"
 
 namespace newsearch::ingest {
@@ -70,65 +47,6 @@ using store_internal::StepDone;
 using store_internal::StmtScope;
 
 namespace {
-
-// Ordered list of schema migrations; entry i brings the schema to version
-// i + 1. Append only: a released entry never changes.
-constexpr const char* kMigrations[] = {
-    // Version 1: the initial schema.
-    R"sql(
-CREATE TABLE meta (
-  key TEXT PRIMARY KEY,
-  value INTEGER NOT NULL
-) WITHOUT ROWID;
-INSERT INTO meta (key, value) VALUES ('head_seq', 0);
-CREATE TABLE pages (
-  page_id TEXT PRIMARY KEY,
-  raw BLOB NOT NULL,
-  content_type TEXT NOT NULL,
-  stored_at INTEGER NOT NULL
-);
-CREATE TABLE articles (
-  id TEXT PRIMARY KEY,
-  seq INTEGER UNIQUE NOT NULL,
-  deleted INTEGER NOT NULL DEFAULT 0,
-  article BLOB,
-  content_hash BLOB,
-  page_id TEXT,
-  ingested_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
-);
-CREATE INDEX articles_page_id ON articles (page_id);
-)sql",
-    // Version 2: request fields of pages, MinHash signatures and their bands.
-    R"sql(
-ALTER TABLE pages ADD COLUMN url TEXT NOT NULL DEFAULT '';
-ALTER TABLE pages ADD COLUMN external_id TEXT NOT NULL DEFAULT '';
-ALTER TABLE pages ADD COLUMN source_hint TEXT NOT NULL DEFAULT '';
-ALTER TABLE pages ADD COLUMN has_request INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE articles ADD COLUMN signature BLOB;
-ALTER TABLE articles ADD COLUMN duplicate_of TEXT;
-CREATE INDEX articles_duplicate_of ON articles (duplicate_of) WHERE duplicate_of IS NOT NULL;
-CREATE TABLE dedup_bands (
-  band_key INTEGER NOT NULL,
-  article_id TEXT NOT NULL,
-  PRIMARY KEY (band_key, article_id)
-) WITHOUT ROWID;
-CREATE INDEX dedup_bands_article ON dedup_bands (article_id);
-)sql",
-    // Version 3: retention. Followers of the change log and the seq they
-    // have applied; purged_through_seq, the highest seq of a tombstone that
-    // retention removed (a follower behind it must rebuild).
-    R"sql(
-CREATE TABLE followers (
-  follower_id TEXT PRIMARY KEY,
-  acked_seq INTEGER NOT NULL,
-  seen_at INTEGER NOT NULL
-) WITHOUT ROWID;
-INSERT INTO meta (key, value) VALUES ('purged_through_seq', 0);
-CREATE INDEX articles_tombstones ON articles (seq) WHERE deleted = 1;
-)sql",
-};
-constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
 // Statements, cached per connection (keyed by these pointers).
 constexpr char kSelectHeadSeq[] = "SELECT value FROM meta WHERE key = 'head_seq'";
@@ -332,7 +250,6 @@ struct ArticleStore::Impl {
     return readers->Acquire();
   }
 
-  absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
   absl::StatusOr<ArticleWriteResult> WriteOne(const v1::Article& article,
                                               const std::optional<MinHashSignature>& signature,
                                               absl::string_view page_id,
@@ -367,33 +284,6 @@ struct ArticleStore::Impl {
 template <typename Fn>
 absl::Status ArticleStore::Impl::InWriteTransaction(absl::string_view op, Fn body) {
   return store_internal::InWriteTransaction(*writer, op, std::move(body));
-}
-
-absl::Status ArticleStore::Impl::Migrate() {
-  int version = 0;
-  {
-    sqlite3_stmt* stmt = nullptr;
-    int rc = sqlite3_prepare_v2(writer->db(), "PRAGMA user_version", -1, &stmt, nullptr);
-    if (rc == SQLITE_OK) rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW) version = sqlite3_column_int(stmt, 0);
-    sqlite3_finalize(stmt);
-    if (rc != SQLITE_ROW) return SqliteError(writer->db(), rc, "read schema version");
-  }
-  if (version > kSchemaVersion) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("article store: ", path, " has schema version ", version,
-                     ", newer than this binary's ", kSchemaVersion));
-  }
-  for (int next = version + 1; next <= kSchemaVersion; ++next) {
-    NEWSEARCH_RETURN_IF_ERROR(InWriteTransaction("migrate", [&]() -> absl::Status {
-      NEWSEARCH_RETURN_IF_ERROR(writer->Exec(
-          kMigrations[next - 1], absl::StrCat("migrate to schema version ", next)));
-      // user_version is stored in the file header, inside this transaction.
-      const std::string set_version = absl::StrCat("PRAGMA user_version = ", next);
-      return writer->Exec(set_version.c_str(), "set schema version");
-    }));
-  }
-  return absl::OkStatus();
 }
 
 absl::Status ArticleStore::Impl::DropPageIfUnused(absl::string_view page_id) {
@@ -691,7 +581,7 @@ absl::StatusOr<std::unique_ptr<ArticleStore>> ArticleStore::Open(
   // so a burst of writes does not leave a large file behind (#9).
   NEWSEARCH_RETURN_IF_ERROR(
       w.Exec("PRAGMA journal_size_limit = 67108864", "set journal_size_limit"));
-  NEWSEARCH_RETURN_IF_ERROR(impl.Migrate());
+  NEWSEARCH_RETURN_IF_ERROR(store_internal::MigrateSchema(*impl.writer, impl.path));
   NEWSEARCH_RETURN_IF_ERROR(impl.LoadPurgedThroughSeq());
 
   NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, w.Prepare(kSelectHeadSeq));
