@@ -32,6 +32,8 @@
 #include "common/base/status_macros.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "ingest-service/store/article_rows.h"
+#include "ingest-service/store/article_store_impl.h"
 #include "ingest-service/store/schema_migrations.h"
 #include "ingest-service/store/sqlite_connection.h"
 
@@ -39,9 +41,13 @@ namespace newsearch::ingest {
 
 using store_internal::BindBlob;
 using store_internal::BindText;
+using store_internal::CanonicalBytes;
+using store_internal::CheckId;
 using store_internal::ColumnBlob;
 using store_internal::ColumnText;
 using store_internal::Connection;
+using store_internal::NowMicros;
+using store_internal::ReadArticle;
 using store_internal::SqliteError;
 using store_internal::StepDone;
 using store_internal::StmtScope;
@@ -78,21 +84,6 @@ constexpr char kTombstone[] =
 constexpr char kSelectLive[] =
     "SELECT seq, article, ingested_at, updated_at, page_id FROM articles "
     "WHERE id = ?1 AND deleted = 0";
-constexpr char kSetDedupColumns[] =
-    "UPDATE articles SET signature = ?2, duplicate_of = ?3 WHERE id = ?1";
-constexpr char kDeleteBands[] = "DELETE FROM dedup_bands WHERE article_id = ?1";
-constexpr char kInsertBand[] =
-    "INSERT OR IGNORE INTO dedup_bands (band_key, article_id) VALUES (?1, ?2)";
-constexpr char kHasDependents[] =
-    "SELECT 1 FROM articles WHERE duplicate_of = ?1 AND deleted = 0 LIMIT 1";
-constexpr char kSelectDependents[] =
-    "SELECT id FROM articles WHERE duplicate_of = ?1 AND deleted = 0 "
-    "ORDER BY ingested_at, id";
-constexpr char kSelectForRelink[] =
-    "SELECT article FROM articles WHERE id = ?1 AND deleted = 0";
-constexpr char kRelink[] =
-    "UPDATE articles SET seq = ?2, article = ?3, content_hash = ?4, duplicate_of = ?5, "
-    "updated_at = ?6 WHERE id = ?1";
 constexpr char kListPages[] =
     "SELECT p.page_id, p.raw, p.content_type, p.url, p.external_id, p.source_hint, "
     "p.has_request FROM pages p WHERE p.page_id > ?1 AND EXISTS "
@@ -117,109 +108,6 @@ constexpr char kChanges[] =
     "WHERE seq > ?1 ORDER BY seq LIMIT ?2";
 constexpr char kCountLive[] = "SELECT COUNT(*) FROM articles WHERE deleted = 0";
 
-int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
-
-void SetTimestamp(int64_t micros, google::protobuf::Timestamp* ts) {
-  int64_t seconds = micros / 1000000;
-  int64_t rem = micros % 1000000;
-  if (rem < 0) {
-    rem += 1000000;
-    --seconds;
-  }
-  ts->set_seconds(seconds);
-  ts->set_nanos(static_cast<int32_t>(rem * 1000));
-}
-
-// Serializes the stored fields of `article` (all but seq/ingested_at/
-// updated_at) deterministically, so equal content gives equal bytes.
-std::string CanonicalBytes(const v1::Article& article) {
-  v1::Article canonical = article;
-  canonical.clear_seq();
-  canonical.clear_ingested_at();
-  canonical.clear_updated_at();
-  std::string out;
-  {
-    google::protobuf::io::StringOutputStream stream(&out);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    canonical.SerializeToCodedStream(&coded);
-  }
-  return out;
-}
-
-// Builds an article from columns (seq, article blob, ingested_at, updated_at,
-// page_id) starting at `first`.
-absl::StatusOr<v1::Article> ReadArticle(sqlite3_stmt* stmt, int first,
-                                        absl::string_view id) {
-  v1::Article article;
-  const absl::string_view blob = ColumnBlob(stmt, first + 1);
-  if (!article.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
-    return absl::InternalError(
-        absl::StrCat("article store: stored article '", id, "' does not parse"));
-  }
-  article.set_seq(sqlite3_column_int64(stmt, first));
-  SetTimestamp(sqlite3_column_int64(stmt, first + 2), article.mutable_ingested_at());
-  SetTimestamp(sqlite3_column_int64(stmt, first + 3), article.mutable_updated_at());
-  article.set_page_id(std::string(ColumnText(stmt, first + 4)));
-  return article;
-}
-
-// The candidate lookup of near-duplicates: live signed articles sharing a
-// band key with the new signature (?2 .. ?kBands+1), other than ?1.
-const std::string& CandidatesSql() {
-  static const std::string* sql = [] {
-    std::string q =
-        "SELECT DISTINCT a.id, a.signature, a.duplicate_of, a.ingested_at FROM dedup_bands b "
-        "JOIN articles a ON a.id = b.article_id WHERE a.deleted = 0 AND b.article_id != ?1 "
-        "AND b.band_key IN (";
-    for (int i = 0; i < kBands; ++i) absl::StrAppend(&q, i == 0 ? "" : ", ", "?", i + 2);
-    q += ")";
-    return new std::string(q);
-  }();
-  return *sql;
-}
-
-absl::Status CheckId(absl::string_view id) {
-  if (id.empty()) return absl::InvalidArgumentError("article store: article id is empty");
-  return absl::OkStatus();
-}
-
-// Returns the root id of the most similar live near-duplicate of
-// `signature` other than `id` (ties: the earliest stored), or "" when none
-// reaches kDuplicateMinSimilarity. A candidate whose root is `id` itself is
-// ignored, so an article never points at itself.
-absl::StatusOr<std::string> FindRootOn(Connection& conn, absl::string_view id,
-                                       const MinHashSignature& signature) {
-  NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn.Prepare(CandidatesSql().c_str()));
-  StmtScope scope(stmt);
-  BindText(stmt, 1, id);
-  const std::array<int64_t, kBands> keys = BandKeys(signature);
-  for (int i = 0; i < kBands; ++i) sqlite3_bind_int64(stmt, i + 2, keys[i]);
-  double best_similarity = -1;
-  int64_t best_ingested = 0;
-  std::string best_root;
-  int rc;
-  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    const std::optional<MinHashSignature> other = DecodeSignature(ColumnBlob(stmt, 1));
-    if (!other) continue;
-    const double similarity = EstimatedSimilarity(signature, *other);
-    if (similarity < kDuplicateMinSimilarity) continue;
-    const absl::string_view candidate = ColumnText(stmt, 0);
-    const absl::string_view parent = ColumnText(stmt, 2);
-    const absl::string_view root = parent.empty() ? candidate : parent;
-    if (root == id) continue;
-    const int64_t ingested = sqlite3_column_int64(stmt, 3);
-    if (similarity > best_similarity ||
-        (similarity == best_similarity && ingested < best_ingested)) {
-      best_similarity = similarity;
-      best_ingested = ingested;
-      best_root = std::string(root);
-    }
-  }
-  if (rc != SQLITE_DONE) return SqliteError(conn.db(), rc, "look up near-duplicates");
-  return best_root;
-}
-
 }  // namespace
 
 std::string PageIdFor(absl::string_view raw, absl::string_view url,
@@ -230,60 +118,6 @@ std::string PageIdFor(absl::string_view raw, absl::string_view url,
     absl::StrAppend(&key, "\n", field.size(), ":", field);
   }
   return Sha256Hex(key);
-}
-
-struct ArticleStore::Impl {
-  std::string path;
-  bool fsync_every_commit = true;
-
-  absl::Mutex write_mu;
-  std::unique_ptr<Connection> writer ABSL_GUARDED_BY(write_mu);
-  // Committed head; written under write_mu after COMMIT, read lock-free.
-  std::atomic<int64_t> head_seq{0};
-  // meta purged_through_seq, the same way.
-  std::atomic<int64_t> purged_through_seq{0};
-
-  // Read connections, lent one call at a time.
-  std::unique_ptr<store_internal::ReadPool> readers;
-
-  absl::StatusOr<std::unique_ptr<store_internal::ReadPool::Lease>> AcquireReader() {
-    return readers->Acquire();
-  }
-
-  absl::StatusOr<ArticleWriteResult> WriteOne(const v1::Article& article,
-                                              const std::optional<MinHashSignature>& signature,
-                                              absl::string_view page_id,
-                                              const PageWrite& page, int64_t now,
-                                              int64_t* next_seq, bool* page_stored)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
-  // Stores the signature column, duplicate_of column and band keys of `id`.
-  absl::Status SetDedup(absl::string_view id, const std::optional<MinHashSignature>& signature,
-                        absl::string_view root) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
-  // Turns live article `id` (of page `page_id`) into a tombstone with the
-  // next seq, re-links its near-duplicates to a new root (each with the next
-  // seq) and drops the page when unused.
-  absl::Status Tombstone(absl::string_view id, absl::string_view page_id, int64_t now,
-                         int64_t* next_seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
-  absl::Status DropPageIfUnused(absl::string_view page_id)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
-  // Tombstones the articles `<base>-<k>` with k >= page.articles.size(),
-  // base being the page's first article id: what the same request yielded
-  // before and no longer does. Appends an OUTCOME_DELETED result for each.
-  absl::Status TombstoneDroppedSiblings(const PageWrite& page, int64_t now, int64_t* next_seq,
-                                        std::vector<ArticleWriteResult>* written)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
-  absl::Status SetHeadSeq(int64_t seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
-  // Reads meta purged_through_seq into purged_through_seq.
-  absl::Status LoadPurgedThroughSeq() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
-  // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back when it fails.
-  template <typename Fn>
-  absl::Status InWriteTransaction(absl::string_view op, Fn body)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
-};
-
-template <typename Fn>
-absl::Status ArticleStore::Impl::InWriteTransaction(absl::string_view op, Fn body) {
-  return store_internal::InWriteTransaction(*writer, op, std::move(body));
 }
 
 absl::Status ArticleStore::Impl::DropPageIfUnused(absl::string_view page_id) {
@@ -298,43 +132,6 @@ absl::Status ArticleStore::Impl::SetHeadSeq(int64_t seq) {
   StmtScope scope(stmt);
   sqlite3_bind_int64(stmt, 1, seq);
   return StepDone(*writer, stmt, "update head_seq");
-}
-
-absl::Status ArticleStore::Impl::SetDedup(absl::string_view id,
-                                          const std::optional<MinHashSignature>& signature,
-                                          absl::string_view root) {
-  {
-    NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kSetDedupColumns));
-    StmtScope scope(stmt);
-    BindText(stmt, 1, id);
-    const std::string encoded = signature ? EncodeSignature(*signature) : std::string();
-    if (signature) {
-      BindBlob(stmt, 2, encoded);
-    } else {
-      sqlite3_bind_null(stmt, 2);
-    }
-    if (root.empty()) {
-      sqlite3_bind_null(stmt, 3);
-    } else {
-      BindText(stmt, 3, root);
-    }
-    NEWSEARCH_RETURN_IF_ERROR(StepDone(*writer, stmt, "store signature"));
-  }
-  {
-    NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kDeleteBands));
-    StmtScope scope(stmt);
-    BindText(stmt, 1, id);
-    NEWSEARCH_RETURN_IF_ERROR(StepDone(*writer, stmt, "drop band keys"));
-  }
-  if (!signature) return absl::OkStatus();
-  for (const int64_t key : BandKeys(*signature)) {
-    NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kInsertBand));
-    StmtScope scope(stmt);
-    sqlite3_bind_int64(stmt, 1, key);
-    BindText(stmt, 2, id);
-    NEWSEARCH_RETURN_IF_ERROR(StepDone(*writer, stmt, "store band key"));
-  }
-  return absl::OkStatus();
 }
 
 absl::Status ArticleStore::Impl::TombstoneDroppedSiblings(
@@ -380,52 +177,7 @@ absl::Status ArticleStore::Impl::Tombstone(absl::string_view id, absl::string_vi
     sqlite3_bind_int64(stmt, 3, now);
     NEWSEARCH_RETURN_IF_ERROR(StepDone(*writer, stmt, absl::StrCat("delete article ", id)));
   }
-  NEWSEARCH_RETURN_IF_ERROR(SetDedup(id, std::nullopt, ""));
-  std::vector<std::string> dependents;
-  {
-    NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kSelectDependents));
-    StmtScope scope(stmt);
-    BindText(stmt, 1, id);
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-      dependents.emplace_back(ColumnText(stmt, 0));
-    }
-    if (rc != SQLITE_DONE) return SqliteError(writer->db(), rc, "read near-duplicates");
-  }
-  // The oldest remaining copy becomes the first copy; the others follow it.
-  for (const std::string& dependent : dependents) {
-    const std::string& new_root = dependents.front();
-    v1::Article article;
-    {
-      NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kSelectForRelink));
-      StmtScope scope(stmt);
-      BindText(stmt, 1, dependent);
-      const int rc = sqlite3_step(stmt);
-      if (rc != SQLITE_ROW) return SqliteError(writer->db(), rc, "read near-duplicate");
-      const absl::string_view blob = ColumnBlob(stmt, 0);
-      if (!article.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
-        return absl::InternalError(
-            absl::StrCat("article store: stored article '", dependent, "' does not parse"));
-      }
-    }
-    const std::string root = dependent == new_root ? std::string() : new_root;
-    article.set_duplicate_of(root);
-    const std::string blob = CanonicalBytes(article);
-    const std::string hash = Sha256Digest(blob);
-    NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kRelink));
-    StmtScope scope(stmt);
-    BindText(stmt, 1, dependent);
-    sqlite3_bind_int64(stmt, 2, ++*next_seq);
-    BindBlob(stmt, 3, blob);
-    BindBlob(stmt, 4, hash);
-    if (root.empty()) {
-      sqlite3_bind_null(stmt, 5);
-    } else {
-      BindText(stmt, 5, root);
-    }
-    sqlite3_bind_int64(stmt, 6, now);
-    NEWSEARCH_RETURN_IF_ERROR(StepDone(*writer, stmt, "re-link near-duplicate"));
-  }
+  NEWSEARCH_RETURN_IF_ERROR(RemoveFromDuplicates(id, now, next_seq));
   if (!page_id.empty()) NEWSEARCH_RETURN_IF_ERROR(DropPageIfUnused(page_id));
   return absl::OkStatus();
 }
@@ -435,24 +187,7 @@ absl::StatusOr<ArticleWriteResult> ArticleStore::Impl::WriteOne(
     absl::string_view page_id, const PageWrite& page, int64_t now, int64_t* next_seq,
     bool* page_stored) {
   v1::Article article = input;
-  std::string root;
-  if (signature) {
-    // A first copy that others already point at stays one: no chains.
-    bool has_dependents = false;
-    {
-      NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kHasDependents));
-      StmtScope scope(stmt);
-      BindText(stmt, 1, article.id());
-      const int rc = sqlite3_step(stmt);
-      if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        return SqliteError(writer->db(), rc, "read near-duplicates");
-      }
-      has_dependents = rc == SQLITE_ROW;
-    }
-    if (!has_dependents) {
-      NEWSEARCH_ASSIGN_OR_RETURN(root, FindRootOn(*writer, article.id(), *signature));
-    }
-  }
+  NEWSEARCH_ASSIGN_OR_RETURN(const std::string root, DuplicateRootFor(article.id(), signature));
   article.set_duplicate_of(root);
   article.clear_page_id();
   const std::string blob = CanonicalBytes(article);
@@ -846,12 +581,6 @@ absl::StatusOr<ArticleStore::PartitionChanges> ArticleStore::PartitionChangesAft
 }
 
 int64_t ArticleStore::HeadSeq() const { return impl_->head_seq.load(); }
-
-absl::StatusOr<std::string> ArticleStore::FindDuplicateRoot(
-    absl::string_view id, const MinHashSignature& signature) const {
-  NEWSEARCH_ASSIGN_OR_RETURN(auto reader, impl_->AcquireReader());
-  return FindRootOn(**reader, id, signature);
-}
 
 absl::StatusOr<std::vector<StoredPage>> ArticleStore::ListPages(absl::string_view after_page_id,
                                                                 int limit) const {
