@@ -1,6 +1,6 @@
 // The state behind ArticleStore, shared by the files that implement it:
-// article_store.cc (opening, core writes, reads), duplicate_rules.cc. Internal
-// to newsearch_store.
+// article_store.cc (opening, core writes, reads), duplicate_rules.cc,
+// reparse.cc. Internal to newsearch_store.
 #ifndef NEWSEARCH_INGEST_SERVICE_STORE_ARTICLE_STORE_IMPL_H_
 #define NEWSEARCH_INGEST_SERVICE_STORE_ARTICLE_STORE_IMPL_H_
 
