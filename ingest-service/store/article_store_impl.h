@@ -1,6 +1,6 @@
 // The state behind ArticleStore, shared by the files that implement it:
 // article_store.cc (opening, core writes, reads), duplicate_rules.cc,
-// reparse.cc. Internal to newsearch_store.
+// reparse.cc, retention.cc. Internal to newsearch_store.
 #ifndef NEWSEARCH_INGEST_SERVICE_STORE_ARTICLE_STORE_IMPL_H_
 #define NEWSEARCH_INGEST_SERVICE_STORE_ARTICLE_STORE_IMPL_H_
 
@@ -78,8 +78,11 @@ struct ArticleStore::Impl {
                                         std::vector<ArticleWriteResult>* written)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
   absl::Status SetHeadSeq(int64_t seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
+
+  // Retention (retention.cc).
   // Reads meta purged_through_seq into purged_through_seq.
   absl::Status LoadPurgedThroughSeq() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
+
   // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back when it fails.
   template <typename Fn>
   absl::Status InWriteTransaction(absl::string_view op, Fn body)
