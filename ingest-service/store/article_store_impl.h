@@ -1,6 +1,6 @@
 // The state behind ArticleStore, shared by the files that implement it:
-// article_store.cc (opening, core writes, reads), duplicate_rules.cc,
-// reparse.cc, retention.cc. Internal to newsearch_store.
+// article_store.cc (opening, core writes), article_reads.cc,
+// duplicate_rules.cc, reparse.cc, retention.cc. Internal to newsearch_store.
 #ifndef NEWSEARCH_INGEST_SERVICE_STORE_ARTICLE_STORE_IMPL_H_
 #define NEWSEARCH_INGEST_SERVICE_STORE_ARTICLE_STORE_IMPL_H_
 
