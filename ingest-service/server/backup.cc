@@ -1,7 +1,5 @@
 #include "ingest-service/server/backup.h"
 
-#include <openssl/evp.h>
-
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -9,10 +7,10 @@
 #include <system_error>
 #include <vector>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/base/logging.h"
+#include "common/base/sha256.h"
 #include "common/server/grpc_status.h"
 #include "newsearch/v1/ingest.grpc.pb.h"
 
@@ -89,8 +87,7 @@ grpc::Status StreamBackup(const ArticleStore& store, const std::string& data_dir
   info->mutable_taken_at()->set_seconds(absl::ToUnixSeconds(started));
   if (!writer->Write(message)) return grpc::Status(grpc::StatusCode::CANCELLED, "caller went away");
 
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> sha(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  EVP_DigestInit_ex(sha.get(), EVP_sha256(), nullptr);
+  Sha256 sha;
   std::vector<char> buffer(static_cast<size_t>(chunk));
   uintmax_t sent = 0;
   while (sent < size) {
@@ -102,16 +99,12 @@ grpc::Status StreamBackup(const ArticleStore& store, const std::string& data_dir
                           absl::StrCat("snapshot ", scratch.path(), " ended at byte ", sent,
                                        " of ", size));
     }
-    EVP_DigestUpdate(sha.get(), buffer.data(), static_cast<size_t>(got));
+    sha.Update(absl::string_view(buffer.data(), static_cast<size_t>(got)));
     message.set_data(buffer.data(), static_cast<size_t>(got));
     if (!writer->Write(message)) return grpc::Status(grpc::StatusCode::CANCELLED, "caller went away");
     sent += static_cast<uintmax_t>(got);
   }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int digest_len = 0;
-  EVP_DigestFinal_ex(sha.get(), digest, &digest_len);
-  message.set_sha256(absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), digest_len)));
+  message.set_sha256(sha.HexDigest());
   if (!writer->Write(message)) return grpc::Status(grpc::StatusCode::CANCELLED, "caller went away");
   Log(LogLevel::kInfo, "backup", "backup streamed",
       {{"peer", context->peer()},

@@ -23,6 +23,7 @@
 #include "common/server/request_decode.h"
 #include "common/server/server_setup.h"
 #include "ingest-service/changefeed/change_notifier.h"
+#include "ingest-service/changefeed/subscription.h"
 #include "ingest-service/parser/page_parser.h"
 #include "ingest-service/server/backup.h"
 #include "ingest-service/server/ingestor.h"
@@ -40,24 +41,8 @@ constexpr int kDefaultListPageSize = 50;
 constexpr int kMaxListPageSize = 1000;
 // Plain-text prefix (and version) of ListArticles page tokens.
 constexpr absl::string_view kListTokenPrefix = "l1.";
-constexpr int kDefaultChangeBatch = 256;
-constexpr int kMaxChangeBatch = 4096;
-constexpr int kDefaultChangeBatchBytes = 4 << 20;
-// Most partitions a StreamChanges call may name.
-constexpr int kMaxPartitions = 1024;
-// Rows of the change log one read of a partitioned stream examines at most
-// (the other partitions' rows are skipped without being decoded).
-constexpr int kMaxScannedRows = 1 << 16;
-constexpr int kMaxChangeBatchBytes = 64 << 20;
 constexpr int kDefaultReparseBatch = 100;
 constexpr int kMaxReparseBatch = 10000;
-
-void SetNow(google::protobuf::Timestamp* ts) {
-  absl::Time now = absl::Now();
-  ts->set_seconds(absl::ToUnixSeconds(now));
-  ts->set_nanos(static_cast<int32_t>(
-      (absl::ToUnixNanos(now) - absl::ToUnixSeconds(now) * 1000000000LL)));
-}
 
 class IngestStreamReactor;
 
@@ -234,105 +219,19 @@ class IngestServiceImpl final
     const server::Admission admission(gate_, context, "StreamChanges",
                                       server::Admission::Kind::kStreaming);
     if (!admission.ok()) return admission.status();
-    if (request->after_seq() < 0) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          absl::StrCat("after_seq is ", request->after_seq(), "; it must be >= 0"));
-    }
-    int batch = request->max_batch_size();
-    if (batch < 0 || batch > kMaxChangeBatch) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          absl::StrCat("max_batch_size is ", batch, "; it must be between 0 and ",
-                                       kMaxChangeBatch));
-    }
-    if (batch == 0) batch = kDefaultChangeBatch;
-    int batch_bytes = request->max_batch_bytes();
-    if (batch_bytes < 0 || batch_bytes > kMaxChangeBatchBytes) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          absl::StrCat("max_batch_bytes is ", batch_bytes,
-                                       "; it must be between 0 and ", kMaxChangeBatchBytes));
-    }
-    if (batch_bytes == 0) batch_bytes = kDefaultChangeBatchBytes;
-    int partitions = request->partition_count();
-    if (partitions < 0 || partitions > kMaxPartitions) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          absl::StrCat("partition_count is ", partitions,
-                                       "; it must be between 0 and ", kMaxPartitions));
-    }
-    if (partitions == 0) partitions = 1;
-    const int partition = request->partition();
-    if (partition < 0 || partition >= partitions) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          absl::StrCat("partition is ", partition, "; it must be between 0 and ",
-                                       partitions - 1, " for partition_count ",
-                                       request->partition_count()));
-    }
-    if (const int64_t head = store_->HeadSeq(); request->after_seq() > head) {
-      // The follower holds changes this log never had: the store was
-      // restored from an older backup, or it is another ingest. Following on
-      // would skip the seqs this log hands out next.
-      return grpc::Status(
-          grpc::StatusCode::OUT_OF_RANGE,
-          absl::StrCat("after_seq ", request->after_seq(), " is beyond this change log's head ",
-                       head, ": the follower's index holds changes this store does not have "
-                       "(restored from an older backup, or another ingest); rebuild the "
-                       "follower's index (move its data directory away)"));
-    }
-    if (grpc::Status retained = CheckRetained(*request); !retained.ok()) return retained;
+    absl::StatusOr<ChangeSubscription> subscription =
+        ChangeSubscription::Start(*request, store_, notifier_, heartbeat_);
+    if (!subscription.ok()) return ToGrpcStatus(subscription.status());
     Log(LogLevel::kInfo, "changefeed", "subscriber connected",
         {{"peer", context->peer()},
          {"after_seq", static_cast<long long>(request->after_seq())},
-         {"partition", absl::StrCat(partition, "/", partitions)}});
-    // A partitioned read skips the other partitions' rows: it examines up
-    // to `partitions` times the batch (bounded), so one read still fills a
-    // batch of its own partition's changes.
-    const int max_scanned =
-        partitions == 1 ? batch
-                        : static_cast<int>(std::min<int64_t>(
-                              std::max<int64_t>(batch, int64_t{batch} * partitions * 2),
-                              std::max(batch, kMaxScannedRows)));
-    int64_t cursor = request->after_seq();
-    bool sent_any = false;
-    while (!context->IsCancelled() && !notifier_->is_shut_down()) {
-      absl::StatusOr<ArticleStore::PartitionChanges> read = store_->PartitionChangesAfter(
-          cursor, partition, partitions, batch, batch_bytes, max_scanned);
-      if (!read.ok()) return ToGrpcStatus(read.status());
-      std::vector<v1::Change>* changes = &read->changes;
-      if (changes->empty() && read->complete_seq > cursor) {
-        // Only other partitions' changes: tell the follower how far its
-        // partition is complete, so its applied_seq (and lag) keep up.
-        cursor = read->complete_seq;
-        v1::StreamChangesResponse progress;
-        progress.set_head_seq(std::max(cursor, store_->HeadSeq()));
-        progress.set_complete_seq(cursor);
-        SetNow(progress.mutable_sent_at());
-        sent_any = true;
-        if (!writer->Write(progress)) break;
-        continue;
-      }
-      if (changes->empty()) {
-        // A subscriber that is already caught up learns the head at once.
-        const int64_t head =
-            sent_any ? notifier_->WaitAbove(cursor, heartbeat_) : notifier_->head_seq();
-        sent_any = true;
-        if (head > cursor) continue;
-        v1::StreamChangesResponse heartbeat;
-        heartbeat.set_head_seq(store_->HeadSeq());
-        heartbeat.set_complete_seq(cursor);
-        SetNow(heartbeat.mutable_sent_at());
-        if (!writer->Write(heartbeat)) break;
-        continue;
-      }
-      v1::StreamChangesResponse response;
-      cursor = read->complete_seq;
-      for (v1::Change& change : *changes) *response.add_changes() = std::move(change);
-      response.set_head_seq(std::max(cursor, store_->HeadSeq()));
-      response.set_complete_seq(cursor);
-      SetNow(response.mutable_sent_at());
-      sent_any = true;
-      if (!writer->Write(response)) break;
-    }
+         {"partition", absl::StrCat(subscription->partition(), "/", subscription->partitions())}});
+    const absl::Status status = subscription->Run(
+        [writer](const v1::StreamChangesResponse& response) { return writer->Write(response); },
+        [context] { return context->IsCancelled(); });
+    if (!status.ok()) return ToGrpcStatus(status);
     Log(LogLevel::kInfo, "changefeed", "subscriber disconnected",
-        {{"peer", context->peer()}, {"cursor", static_cast<long long>(cursor)}});
+        {{"peer", context->peer()}, {"cursor", static_cast<long long>(subscription->cursor())}});
     return grpc::Status::OK;
   }
 
@@ -345,35 +244,6 @@ class IngestServiceImpl final
   }
 
   void set_data_dir(std::string data_dir) { data_dir_ = std::move(data_dir); }
-
-  // Retention (#9): OUT_OF_RANGE when the follower is past 0 but behind a
-  // tombstone that was purged (it may have missed that delete); else
-  // records a named follower's acked seq, which holds back the purge.
-  grpc::Status CheckRetained(const v1::StreamChangesRequest& request) {
-    const int64_t purged = store_->PurgedThroughSeq();
-    if (request.after_seq() > 0 && request.after_seq() < purged) {
-      return grpc::Status(
-          grpc::StatusCode::OUT_OF_RANGE,
-          absl::StrCat("after_seq ", request.after_seq(), " is behind seq ", purged,
-                       ", up to which deleted articles' tombstones were purged (retention, "
-                       "--tombstone_retention_seconds): the follower may have missed deletes; "
-                       "rebuild its index (move its data directory away)"));
-    }
-    if (request.follower_id().empty()) return grpc::Status::OK;
-    if (request.follower_id().size() > 128) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          absl::StrCat("follower_id is ", request.follower_id().size(),
-                                       " bytes; at most 128"));
-    }
-    const int64_t acked = std::clamp<int64_t>(request.acked_seq(), 0, request.after_seq());
-    const absl::Status recorded = store_->RecordFollower(request.follower_id(), acked);
-    if (!recorded.ok()) {
-      // Not fatal for the stream: the follower's older position stays.
-      Log(LogLevel::kWarning, "retention", "cannot record follower",
-          {{"follower_id", request.follower_id()}, {"status", recorded.ToString()}});
-    }
-    return grpc::Status::OK;
-  }
 
  private:
   friend class IngestStreamReactor;

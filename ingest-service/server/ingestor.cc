@@ -1,21 +1,11 @@
 #include "ingest-service/server/ingestor.h"
 
-#include <openssl/evp.h>
-
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/base/sha256.h"
 #include "common/base/status_macros.h"
 
 namespace newsearch::ingest {
 namespace {
-
-std::string Sha256Hex16(absl::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), len < 16 ? len : 16));
-}
 
 absl::Status CheckHint(absl::string_view field, const std::string& value, int64_t limit) {
   if (static_cast<int64_t>(value.size()) > limit) {
@@ -36,7 +26,8 @@ std::string ArticleIdFor(const v1::IngestArticleRequest& request, int article_in
   } else {
     key = absl::StrCat("page:", request.content());
   }
-  std::string id = Sha256Hex16(key);
+  // The first 16 bytes of the digest, in hex.
+  std::string id = Sha256Hex(key).substr(0, 32);
   if (article_index > 0) absl::StrAppend(&id, "-", article_index);
   return id;
 }

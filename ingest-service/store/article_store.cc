@@ -2,135 +2,59 @@
 // small pool of read connections (LeasePool), so that readers never wait
 // for a writer's commit (WAL gives every reader its own snapshot).
 //
-// Schema (version 1, PRAGMA user_version):
-//   meta(key, value)     head_seq: the highest seq ever handed out. Kept here
-//                        and not derived from MAX(seq) so that it can never
-//                        go backwards, whatever later versions do with rows.
-//   pages(page_id, ...)  raw bytes keyed by the hex SHA-256 of those bytes;
-//                        a page no live article points at is dropped.
-//   articles(id, seq, deleted, article, content_hash, page_id,
-//            ingested_at, updated_at)
-//                        `article` is the deterministic serialization of the
-//                        article with seq/ingested_at/updated_at cleared; those
-//                        three live in columns and are filled back on read.
-//                        content_hash = SHA-256 of `article`. A tombstone keeps
-//                        id, seq and ingested_at; the rest is NULL.
-//
-// Version 2 (re-parse and duplicates):
-//   pages gain url, external_id, source_hint (the request fields, so a
-//                        re-parse rebuilds the same request) and has_request
-//                        (1 for pages written by version 2; version-1 pages
-//                        take url and external_id from their articles).
-//                        New page ids cover the request fields (PageIdFor).
-//   articles gain signature (MinHash of the body, NULL when too short) and
-//                        duplicate_of (mirror of the article's field, for the
-//                        re-linking when a first copy is deleted).
-//   dedup_bands(band_key, article_id)
-//                        the LSH band keys of every live signed article.
+// This file opens the store and holds its core writes (PutPages, Delete)
+// and whole-store operations (HeadSeq, CountLive, SnapshotTo). The rest of
+// ArticleStore, one job a file:
+//   article_reads.cc       Get, GetRaw, List and the change log reads
+//   duplicate_rules.cc     near-duplicate roots, band keys, re-linking
+//   reparse.cc             ListPages, CountPages, ReplacePages
+//   retention.cc           followers, tombstone purge, WAL checkpoint
+//   schema_migrations.*    the schema, its versions and the migrations
+//   sqlite_connection.*    connections, statements, the read pool, errors
+//   article_rows.*         an article's stored bytes and reading a row back
 #include "ingest-service/store/article_store.h"
 
 #include <sqlite3.h>
 
-#include <algorithm>
-#include <array>
-#include <atomic>
-#include <cerrno>
-#include <optional>
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
-#include "common/base/logging.h"
-#include "common/base/stable_hash.h"
+#include "common/base/sha256.h"
 #include "common/base/status_macros.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "ingest-service/store/lease_pool.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
-#include "openssl/evp.h"
+#include "ingest-service/store/article_rows.h"
+#include "ingest-service/store/article_store_impl.h"
+#include "ingest-service/store/schema_migrations.h"
+#include "ingest-service/store/sqlite_connection.h"
 
 namespace newsearch::ingest {
+
+using store_internal::BindBlob;
+using store_internal::BindText;
+using store_internal::CanonicalBytes;
+using store_internal::CheckId;
+using store_internal::ColumnBlob;
+using store_internal::ColumnText;
+using store_internal::Connection;
+using store_internal::NowMicros;
+using store_internal::SqliteError;
+using store_internal::StepDone;
+using store_internal::StmtScope;
+
 namespace {
-
-constexpr int kBusyTimeoutMs = 5000;
-// Readers beyond this many wait for a free connection (StoreOptions::reader_wait).
-constexpr int kMaxReadConnections = 4;
-
-// Ordered list of schema migrations; entry i brings the schema to version
-// i + 1. Append only: a released entry never changes.
-constexpr const char* kMigrations[] = {
-    // Version 1: the initial schema.
-    R"sql(
-CREATE TABLE meta (
-  key TEXT PRIMARY KEY,
-  value INTEGER NOT NULL
-) WITHOUT ROWID;
-INSERT INTO meta (key, value) VALUES ('head_seq', 0);
-CREATE TABLE pages (
-  page_id TEXT PRIMARY KEY,
-  raw BLOB NOT NULL,
-  content_type TEXT NOT NULL,
-  stored_at INTEGER NOT NULL
-);
-CREATE TABLE articles (
-  id TEXT PRIMARY KEY,
-  seq INTEGER UNIQUE NOT NULL,
-  deleted INTEGER NOT NULL DEFAULT 0,
-  article BLOB,
-  content_hash BLOB,
-  page_id TEXT,
-  ingested_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
-);
-CREATE INDEX articles_page_id ON articles (page_id);
-)sql",
-    // Version 2: request fields of pages, MinHash signatures and their bands.
-    R"sql(
-ALTER TABLE pages ADD COLUMN url TEXT NOT NULL DEFAULT '';
-ALTER TABLE pages ADD COLUMN external_id TEXT NOT NULL DEFAULT '';
-ALTER TABLE pages ADD COLUMN source_hint TEXT NOT NULL DEFAULT '';
-ALTER TABLE pages ADD COLUMN has_request INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE articles ADD COLUMN signature BLOB;
-ALTER TABLE articles ADD COLUMN duplicate_of TEXT;
-CREATE INDEX articles_duplicate_of ON articles (duplicate_of) WHERE duplicate_of IS NOT NULL;
-CREATE TABLE dedup_bands (
-  band_key INTEGER NOT NULL,
-  article_id TEXT NOT NULL,
-  PRIMARY KEY (band_key, article_id)
-) WITHOUT ROWID;
-CREATE INDEX dedup_bands_article ON dedup_bands (article_id);
-)sql",
-    // Version 3: retention. Followers of the change log and the seq they
-    // have applied; purged_through_seq, the highest seq of a tombstone that
-    // retention removed (a follower behind it must rebuild).
-    R"sql(
-CREATE TABLE followers (
-  follower_id TEXT PRIMARY KEY,
-  acked_seq INTEGER NOT NULL,
-  seen_at INTEGER NOT NULL
-) WITHOUT ROWID;
-INSERT INTO meta (key, value) VALUES ('purged_through_seq', 0);
-CREATE INDEX articles_tombstones ON articles (seq) WHERE deleted = 1;
-)sql",
-};
-constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
 // Statements, cached per connection (keyed by these pointers).
 constexpr char kSelectHeadSeq[] = "SELECT value FROM meta WHERE key = 'head_seq'";
 constexpr char kUpdateHeadSeq[] = "UPDATE meta SET value = ?1 WHERE key = 'head_seq'";
-constexpr char kBegin[] = "BEGIN IMMEDIATE";
-constexpr char kCommit[] = "COMMIT";
-constexpr char kRollback[] = "ROLLBACK";
 constexpr char kSelectForWrite[] =
     "SELECT seq, deleted, content_hash, page_id, signature IS NULL FROM articles WHERE id = ?1";
 constexpr char kInsertPage[] =
@@ -155,302 +79,7 @@ constexpr char kSelectSiblings[] =
 constexpr char kTombstone[] =
     "UPDATE articles SET seq = ?2, deleted = 1, article = NULL, content_hash = NULL, "
     "page_id = NULL, updated_at = ?3, signature = NULL, duplicate_of = NULL WHERE id = ?1";
-constexpr char kSelectLive[] =
-    "SELECT seq, article, ingested_at, updated_at, page_id FROM articles "
-    "WHERE id = ?1 AND deleted = 0";
-constexpr char kSetDedupColumns[] =
-    "UPDATE articles SET signature = ?2, duplicate_of = ?3 WHERE id = ?1";
-constexpr char kDeleteBands[] = "DELETE FROM dedup_bands WHERE article_id = ?1";
-constexpr char kInsertBand[] =
-    "INSERT OR IGNORE INTO dedup_bands (band_key, article_id) VALUES (?1, ?2)";
-constexpr char kHasDependents[] =
-    "SELECT 1 FROM articles WHERE duplicate_of = ?1 AND deleted = 0 LIMIT 1";
-constexpr char kSelectDependents[] =
-    "SELECT id FROM articles WHERE duplicate_of = ?1 AND deleted = 0 "
-    "ORDER BY ingested_at, id";
-constexpr char kSelectForRelink[] =
-    "SELECT article FROM articles WHERE id = ?1 AND deleted = 0";
-constexpr char kRelink[] =
-    "UPDATE articles SET seq = ?2, article = ?3, content_hash = ?4, duplicate_of = ?5, "
-    "updated_at = ?6 WHERE id = ?1";
-constexpr char kListPages[] =
-    "SELECT p.page_id, p.raw, p.content_type, p.url, p.external_id, p.source_hint, "
-    "p.has_request FROM pages p WHERE p.page_id > ?1 AND EXISTS "
-    "(SELECT 1 FROM articles a WHERE a.page_id = p.page_id AND a.deleted = 0) "
-    "ORDER BY p.page_id LIMIT ?2";
-constexpr char kCountPages[] =
-    "SELECT COUNT(*) FROM pages p WHERE EXISTS "
-    "(SELECT 1 FROM articles a WHERE a.page_id = p.page_id AND a.deleted = 0)";
-constexpr char kPageArticles[] =
-    "SELECT id, seq, article, ingested_at, updated_at, page_id FROM articles "
-    "WHERE page_id = ?1 AND deleted = 0 ORDER BY id";
-constexpr char kPageExists[] = "SELECT 1 FROM pages WHERE page_id = ?1";
-constexpr char kSelectPageId[] = "SELECT page_id, deleted FROM articles WHERE id = ?1";
-constexpr char kSelectRaw[] =
-    "SELECT p.raw FROM articles a JOIN pages p ON p.page_id = a.page_id "
-    "WHERE a.id = ?1 AND a.deleted = 0";
-constexpr char kList[] =
-    "SELECT id, seq, article, ingested_at, updated_at, page_id FROM articles "
-    "WHERE id > ?1 AND deleted = 0 ORDER BY id LIMIT ?2";
-constexpr char kChanges[] =
-    "SELECT id, seq, article, ingested_at, updated_at, page_id, deleted FROM articles "
-    "WHERE seq > ?1 ORDER BY seq LIMIT ?2";
 constexpr char kCountLive[] = "SELECT COUNT(*) FROM articles WHERE deleted = 0";
-
-// Busy and I/O errors are worth a retry; a full disk is RESOURCE_EXHAUSTED
-// (retrying does not help until an operator frees space); anything else (corrupt
-// file, constraint, misuse) is a broken invariant.
-absl::StatusCode CodeFor(int rc) {
-  switch (rc & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-    case SQLITE_IOERR:
-    case SQLITE_CANTOPEN:
-    case SQLITE_PROTOCOL:
-    case SQLITE_READONLY:
-      return absl::StatusCode::kUnavailable;
-    default:
-      return absl::StatusCode::kInternal;
-  }
-}
-
-absl::Status SqliteError(sqlite3* db, int rc, absl::string_view op) {
-  const char* msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-  if ((rc & 0xff) == SQLITE_FULL ||
-      ((rc & 0xff) == SQLITE_IOERR && db != nullptr && sqlite3_system_errno(db) == ENOSPC)) {
-    // Says where and how much room is left, so the operator knows what to
-    // free; reads go on, and writes work again once there is room.
-    const char* file = db != nullptr ? sqlite3_db_filename(db, "main") : nullptr;
-    const std::string path = file != nullptr && *file != '\0' ? file : "(unknown file)";
-    std::error_code ec;
-    const std::filesystem::space_info space =
-        std::filesystem::space(std::filesystem::path(path).parent_path(), ec);
-    const std::string free = ec ? std::string("unknown") : absl::StrCat(space.available);
-    Log(LogLevel::kError, "store", "disk full: writes refused until space is freed",
-        {{"path", path}, {"free_bytes", free}, {"op", std::string(op)}});
-    return absl::ResourceExhaustedError(
-        absl::StrCat("article store: ", op, ": disk full writing ", path, " (", free,
-                     " bytes free on its filesystem); free space and retry: ", msg,
-                     " (sqlite code ", rc, ")"));
-  }
-  return absl::Status(CodeFor(rc), absl::StrCat("article store: ", op, ": ", msg,
-                                                " (sqlite code ", rc, ")"));
-}
-
-int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
-
-void SetTimestamp(int64_t micros, google::protobuf::Timestamp* ts) {
-  int64_t seconds = micros / 1000000;
-  int64_t rem = micros % 1000000;
-  if (rem < 0) {
-    rem += 1000000;
-    --seconds;
-  }
-  ts->set_seconds(seconds);
-  ts->set_nanos(static_cast<int32_t>(rem * 1000));
-}
-
-std::string Sha256(absl::string_view bytes) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr) != 1) {
-    // Only on allocation failure inside OpenSSL; an empty digest then never
-    // equals a stored one, so the write goes through as a change.
-    return std::string();
-  }
-  return std::string(reinterpret_cast<const char*>(md), len);
-}
-
-// Serializes the stored fields of `article` (all but seq/ingested_at/
-// updated_at) deterministically, so equal content gives equal bytes.
-std::string CanonicalBytes(const v1::Article& article) {
-  v1::Article canonical = article;
-  canonical.clear_seq();
-  canonical.clear_ingested_at();
-  canonical.clear_updated_at();
-  std::string out;
-  {
-    google::protobuf::io::StringOutputStream stream(&out);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    canonical.SerializeToCodedStream(&coded);
-  }
-  return out;
-}
-
-absl::string_view ColumnText(sqlite3_stmt* stmt, int col) {
-  const unsigned char* p = sqlite3_column_text(stmt, col);
-  return p == nullptr ? absl::string_view()
-                      : absl::string_view(reinterpret_cast<const char*>(p),
-                                          sqlite3_column_bytes(stmt, col));
-}
-
-absl::string_view ColumnBlob(sqlite3_stmt* stmt, int col) {
-  const void* p = sqlite3_column_blob(stmt, col);
-  return p == nullptr ? absl::string_view()
-                      : absl::string_view(static_cast<const char*>(p),
-                                          sqlite3_column_bytes(stmt, col));
-}
-
-// One SQLite connection and its prepared statements. Not thread-safe: the
-// owner serialises its use.
-class Connection {
- public:
-  ~Connection() {
-    for (auto& [sql, stmt] : stmts_) sqlite3_finalize(stmt);
-    if (db_ != nullptr) sqlite3_close_v2(db_);
-  }
-
-  static absl::StatusOr<std::unique_ptr<Connection>> Open(const std::string& path,
-                                                          bool read_only) {
-    auto conn = std::unique_ptr<Connection>(new Connection());
-    // NOMUTEX: each connection is used by one thread at a time (our mutexes).
-    const int flags = (read_only ? SQLITE_OPEN_READONLY
-                                 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-                      SQLITE_OPEN_NOMUTEX;
-    const int rc = sqlite3_open_v2(path.c_str(), &conn->db_, flags, nullptr);
-    if (rc != SQLITE_OK) {
-      return SqliteError(conn->db_, rc, absl::StrCat("open ", path));
-    }
-    sqlite3_extended_result_codes(conn->db_, 1);
-    sqlite3_busy_timeout(conn->db_, kBusyTimeoutMs);
-    return conn;
-  }
-
-  sqlite3* db() const { return db_; }
-
-  // Runs one or more statements without results.
-  absl::Status Exec(const char* sql, absl::string_view op) {
-    const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) return SqliteError(db_, rc, op);
-    return absl::OkStatus();
-  }
-
-  // Returns the cached statement for `sql` (a kXxx constant), reset and with
-  // no bindings.
-  absl::StatusOr<sqlite3_stmt*> Prepare(const char* sql) {
-    auto it = stmts_.find(sql);
-    if (it != stmts_.end()) return it->second;
-    sqlite3_stmt* stmt = nullptr;
-    const int rc =
-        sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-    if (rc != SQLITE_OK) return SqliteError(db_, rc, absl::StrCat("prepare ", sql));
-    stmts_.emplace(sql, stmt);
-    return stmt;
-  }
-
- private:
-  Connection() = default;
-  sqlite3* db_ = nullptr;
-  std::unordered_map<const char*, sqlite3_stmt*> stmts_;
-};
-
-// Resets a cached statement when leaving scope, so it never holds a read
-// snapshot open or keeps bindings pointing at freed memory.
-class StmtScope {
- public:
-  explicit StmtScope(sqlite3_stmt* stmt) : stmt_(stmt) {}
-  ~StmtScope() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-  StmtScope(const StmtScope&) = delete;
-  StmtScope& operator=(const StmtScope&) = delete;
-
- private:
-  sqlite3_stmt* stmt_;
-};
-
-// Binds without copying: the caller keeps `s` alive until the statement is
-// reset. A default string_view (null data) binds "", not SQL NULL.
-void BindText(sqlite3_stmt* stmt, int i, absl::string_view s) {
-  sqlite3_bind_text(stmt, i, s.data() != nullptr ? s.data() : "",
-                    static_cast<int>(s.size()), SQLITE_STATIC);
-}
-void BindBlob(sqlite3_stmt* stmt, int i, absl::string_view s) {
-  sqlite3_bind_blob(stmt, i, s.data() != nullptr ? s.data() : "",
-                    static_cast<int>(s.size()), SQLITE_STATIC);
-}
-
-// Steps a statement that returns no rows.
-absl::Status StepDone(Connection& conn, sqlite3_stmt* stmt, absl::string_view op) {
-  const int rc = sqlite3_step(stmt);
-  if (rc != SQLITE_DONE) return SqliteError(conn.db(), rc, op);
-  return absl::OkStatus();
-}
-
-// Builds an article from columns (seq, article blob, ingested_at, updated_at,
-// page_id) starting at `first`.
-absl::StatusOr<v1::Article> ReadArticle(sqlite3_stmt* stmt, int first,
-                                        absl::string_view id) {
-  v1::Article article;
-  const absl::string_view blob = ColumnBlob(stmt, first + 1);
-  if (!article.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
-    return absl::InternalError(
-        absl::StrCat("article store: stored article '", id, "' does not parse"));
-  }
-  article.set_seq(sqlite3_column_int64(stmt, first));
-  SetTimestamp(sqlite3_column_int64(stmt, first + 2), article.mutable_ingested_at());
-  SetTimestamp(sqlite3_column_int64(stmt, first + 3), article.mutable_updated_at());
-  article.set_page_id(std::string(ColumnText(stmt, first + 4)));
-  return article;
-}
-
-// The candidate lookup of near-duplicates: live signed articles sharing a
-// band key with the new signature (?2 .. ?kBands+1), other than ?1.
-const std::string& CandidatesSql() {
-  static const std::string* sql = [] {
-    std::string q =
-        "SELECT DISTINCT a.id, a.signature, a.duplicate_of, a.ingested_at FROM dedup_bands b "
-        "JOIN articles a ON a.id = b.article_id WHERE a.deleted = 0 AND b.article_id != ?1 "
-        "AND b.band_key IN (";
-    for (int i = 0; i < kBands; ++i) absl::StrAppend(&q, i == 0 ? "" : ", ", "?", i + 2);
-    q += ")";
-    return new std::string(q);
-  }();
-  return *sql;
-}
-
-absl::Status CheckId(absl::string_view id) {
-  if (id.empty()) return absl::InvalidArgumentError("article store: article id is empty");
-  return absl::OkStatus();
-}
-
-// Returns the root id of the most similar live near-duplicate of
-// `signature` other than `id` (ties: the earliest stored), or "" when none
-// reaches kDuplicateMinSimilarity. A candidate whose root is `id` itself is
-// ignored, so an article never points at itself.
-absl::StatusOr<std::string> FindRootOn(Connection& conn, absl::string_view id,
-                                       const MinHashSignature& signature) {
-  NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn.Prepare(CandidatesSql().c_str()));
-  StmtScope scope(stmt);
-  BindText(stmt, 1, id);
-  const std::array<int64_t, kBands> keys = BandKeys(signature);
-  for (int i = 0; i < kBands; ++i) sqlite3_bind_int64(stmt, i + 2, keys[i]);
-  double best_similarity = -1;
-  int64_t best_ingested = 0;
-  std::string best_root;
-  int rc;
-  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    const std::optional<MinHashSignature> other = DecodeSignature(ColumnBlob(stmt, 1));
-    if (!other) continue;
-    const double similarity = EstimatedSimilarity(signature, *other);
-    if (similarity < kDuplicateMinSimilarity) continue;
-    const absl::string_view candidate = ColumnText(stmt, 0);
-    const absl::string_view parent = ColumnText(stmt, 2);
-    const absl::string_view root = parent.empty() ? candidate : parent;
-    if (root == id) continue;
-    const int64_t ingested = sqlite3_column_int64(stmt, 3);
-    if (similarity > best_similarity ||
-        (similarity == best_similarity && ingested < best_ingested)) {
-      best_similarity = similarity;
-      best_ingested = ingested;
-      best_root = std::string(root);
-    }
-  }
-  if (rc != SQLITE_DONE) return SqliteError(conn.db(), rc, "look up near-duplicates");
-  return best_root;
-}
 
 }  // namespace
 
@@ -461,100 +90,7 @@ std::string PageIdFor(absl::string_view raw, absl::string_view url,
   for (absl::string_view field : {url, external_id, source_hint, content_type, raw}) {
     absl::StrAppend(&key, "\n", field.size(), ":", field);
   }
-  return absl::BytesToHexString(Sha256(key));
-}
-
-struct ArticleStore::Impl {
-  std::string path;
-  bool fsync_every_commit = true;
-
-  absl::Mutex write_mu;
-  std::unique_ptr<Connection> writer ABSL_GUARDED_BY(write_mu);
-  // Committed head; written under write_mu after COMMIT, read lock-free.
-  std::atomic<int64_t> head_seq{0};
-  // meta purged_through_seq, the same way.
-  std::atomic<int64_t> purged_through_seq{0};
-
-  // Read connections, lent one call at a time.
-  std::unique_ptr<LeasePool<Connection>> readers;
-
-  absl::StatusOr<std::unique_ptr<LeasePool<Connection>::Lease>> AcquireReader() {
-    return readers->Acquire();
-  }
-
-  absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
-  absl::StatusOr<ArticleWriteResult> WriteOne(const v1::Article& article,
-                                              const std::optional<MinHashSignature>& signature,
-                                              absl::string_view page_id,
-                                              const PageWrite& page, int64_t now,
-                                              int64_t* next_seq, bool* page_stored)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
-  // Stores the signature column, duplicate_of column and band keys of `id`.
-  absl::Status SetDedup(absl::string_view id, const std::optional<MinHashSignature>& signature,
-                        absl::string_view root) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
-  // Turns live article `id` (of page `page_id`) into a tombstone with the
-  // next seq, re-links its near-duplicates to a new root (each with the next
-  // seq) and drops the page when unused.
-  absl::Status Tombstone(absl::string_view id, absl::string_view page_id, int64_t now,
-                         int64_t* next_seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
-  absl::Status DropPageIfUnused(absl::string_view page_id)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
-  // Tombstones the articles `<base>-<k>` with k >= page.articles.size(),
-  // base being the page's first article id: what the same request yielded
-  // before and no longer does. Appends an OUTCOME_DELETED result for each.
-  absl::Status TombstoneDroppedSiblings(const PageWrite& page, int64_t now, int64_t* next_seq,
-                                        std::vector<ArticleWriteResult>* written)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
-  absl::Status SetHeadSeq(int64_t seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
-  // Reads meta purged_through_seq into purged_through_seq.
-  absl::Status LoadPurgedThroughSeq() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
-  // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back when it fails.
-  template <typename Fn>
-  absl::Status InWriteTransaction(absl::string_view op, Fn body)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
-};
-
-template <typename Fn>
-absl::Status ArticleStore::Impl::InWriteTransaction(absl::string_view op, Fn body) {
-  NEWSEARCH_RETURN_IF_ERROR(writer->Exec(kBegin, absl::StrCat(op, ": begin")));
-  absl::Status status = body();
-  if (status.ok()) {
-    status = writer->Exec(kCommit, absl::StrCat(op, ": commit"));
-    if (status.ok()) return status;
-  }
-  // Rolling back a transaction that SQLite already ended on its own (after
-  // some I/O errors) fails harmlessly; the first error is the one to report.
-  if (!sqlite3_get_autocommit(writer->db())) {
-    sqlite3_exec(writer->db(), kRollback, nullptr, nullptr, nullptr);
-  }
-  return status;
-}
-
-absl::Status ArticleStore::Impl::Migrate() {
-  int version = 0;
-  {
-    sqlite3_stmt* stmt = nullptr;
-    int rc = sqlite3_prepare_v2(writer->db(), "PRAGMA user_version", -1, &stmt, nullptr);
-    if (rc == SQLITE_OK) rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW) version = sqlite3_column_int(stmt, 0);
-    sqlite3_finalize(stmt);
-    if (rc != SQLITE_ROW) return SqliteError(writer->db(), rc, "read schema version");
-  }
-  if (version > kSchemaVersion) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("article store: ", path, " has schema version ", version,
-                     ", newer than this binary's ", kSchemaVersion));
-  }
-  for (int next = version + 1; next <= kSchemaVersion; ++next) {
-    NEWSEARCH_RETURN_IF_ERROR(InWriteTransaction("migrate", [&]() -> absl::Status {
-      NEWSEARCH_RETURN_IF_ERROR(writer->Exec(
-          kMigrations[next - 1], absl::StrCat("migrate to schema version ", next)));
-      // user_version is stored in the file header, inside this transaction.
-      const std::string set_version = absl::StrCat("PRAGMA user_version = ", next);
-      return writer->Exec(set_version.c_str(), "set schema version");
-    }));
-  }
-  return absl::OkStatus();
+  return Sha256Hex(key);
 }
 
 absl::Status ArticleStore::Impl::DropPageIfUnused(absl::string_view page_id) {
@@ -569,43 +105,6 @@ absl::Status ArticleStore::Impl::SetHeadSeq(int64_t seq) {
   StmtScope scope(stmt);
   sqlite3_bind_int64(stmt, 1, seq);
   return StepDone(*writer, stmt, "update head_seq");
-}
-
-absl::Status ArticleStore::Impl::SetDedup(absl::string_view id,
-                                          const std::optional<MinHashSignature>& signature,
-                                          absl::string_view root) {
-  {
-    NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kSetDedupColumns));
-    StmtScope scope(stmt);
-    BindText(stmt, 1, id);
-    const std::string encoded = signature ? EncodeSignature(*signature) : std::string();
-    if (signature) {
-      BindBlob(stmt, 2, encoded);
-    } else {
-      sqlite3_bind_null(stmt, 2);
-    }
-    if (root.empty()) {
-      sqlite3_bind_null(stmt, 3);
-    } else {
-      BindText(stmt, 3, root);
-    }
-    NEWSEARCH_RETURN_IF_ERROR(StepDone(*writer, stmt, "store signature"));
-  }
-  {
-    NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kDeleteBands));
-    StmtScope scope(stmt);
-    BindText(stmt, 1, id);
-    NEWSEARCH_RETURN_IF_ERROR(StepDone(*writer, stmt, "drop band keys"));
-  }
-  if (!signature) return absl::OkStatus();
-  for (const int64_t key : BandKeys(*signature)) {
-    NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kInsertBand));
-    StmtScope scope(stmt);
-    sqlite3_bind_int64(stmt, 1, key);
-    BindText(stmt, 2, id);
-    NEWSEARCH_RETURN_IF_ERROR(StepDone(*writer, stmt, "store band key"));
-  }
-  return absl::OkStatus();
 }
 
 absl::Status ArticleStore::Impl::TombstoneDroppedSiblings(
@@ -651,52 +150,7 @@ absl::Status ArticleStore::Impl::Tombstone(absl::string_view id, absl::string_vi
     sqlite3_bind_int64(stmt, 3, now);
     NEWSEARCH_RETURN_IF_ERROR(StepDone(*writer, stmt, absl::StrCat("delete article ", id)));
   }
-  NEWSEARCH_RETURN_IF_ERROR(SetDedup(id, std::nullopt, ""));
-  std::vector<std::string> dependents;
-  {
-    NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kSelectDependents));
-    StmtScope scope(stmt);
-    BindText(stmt, 1, id);
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-      dependents.emplace_back(ColumnText(stmt, 0));
-    }
-    if (rc != SQLITE_DONE) return SqliteError(writer->db(), rc, "read near-duplicates");
-  }
-  // The oldest remaining copy becomes the first copy; the others follow it.
-  for (const std::string& dependent : dependents) {
-    const std::string& new_root = dependents.front();
-    v1::Article article;
-    {
-      NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kSelectForRelink));
-      StmtScope scope(stmt);
-      BindText(stmt, 1, dependent);
-      const int rc = sqlite3_step(stmt);
-      if (rc != SQLITE_ROW) return SqliteError(writer->db(), rc, "read near-duplicate");
-      const absl::string_view blob = ColumnBlob(stmt, 0);
-      if (!article.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
-        return absl::InternalError(
-            absl::StrCat("article store: stored article '", dependent, "' does not parse"));
-      }
-    }
-    const std::string root = dependent == new_root ? std::string() : new_root;
-    article.set_duplicate_of(root);
-    const std::string blob = CanonicalBytes(article);
-    const std::string hash = Sha256(blob);
-    NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kRelink));
-    StmtScope scope(stmt);
-    BindText(stmt, 1, dependent);
-    sqlite3_bind_int64(stmt, 2, ++*next_seq);
-    BindBlob(stmt, 3, blob);
-    BindBlob(stmt, 4, hash);
-    if (root.empty()) {
-      sqlite3_bind_null(stmt, 5);
-    } else {
-      BindText(stmt, 5, root);
-    }
-    sqlite3_bind_int64(stmt, 6, now);
-    NEWSEARCH_RETURN_IF_ERROR(StepDone(*writer, stmt, "re-link near-duplicate"));
-  }
+  NEWSEARCH_RETURN_IF_ERROR(RemoveFromDuplicates(id, now, next_seq));
   if (!page_id.empty()) NEWSEARCH_RETURN_IF_ERROR(DropPageIfUnused(page_id));
   return absl::OkStatus();
 }
@@ -706,28 +160,13 @@ absl::StatusOr<ArticleWriteResult> ArticleStore::Impl::WriteOne(
     absl::string_view page_id, const PageWrite& page, int64_t now, int64_t* next_seq,
     bool* page_stored) {
   v1::Article article = input;
-  std::string root;
-  if (signature) {
-    // A first copy that others already point at stays one: no chains.
-    bool has_dependents = false;
-    {
-      NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kHasDependents));
-      StmtScope scope(stmt);
-      BindText(stmt, 1, article.id());
-      const int rc = sqlite3_step(stmt);
-      if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        return SqliteError(writer->db(), rc, "read near-duplicates");
-      }
-      has_dependents = rc == SQLITE_ROW;
-    }
-    if (!has_dependents) {
-      NEWSEARCH_ASSIGN_OR_RETURN(root, FindRootOn(*writer, article.id(), *signature));
-    }
-  }
+  NEWSEARCH_ASSIGN_OR_RETURN(const std::string root, DuplicateRootFor(article.id(), signature));
   article.set_duplicate_of(root);
   article.clear_page_id();
   const std::string blob = CanonicalBytes(article);
-  const std::string hash = Sha256(blob);
+  // Empty only when OpenSSL fails to allocate: an empty digest never equals
+  // a stored one, so the write then goes through as a change.
+  const std::string hash = Sha256Digest(blob);
   ArticleWriteResult result;
   result.id = article.id();
   result.duplicate_of = root;
@@ -819,9 +258,7 @@ absl::StatusOr<std::unique_ptr<ArticleStore>> ArticleStore::Open(
   Impl& impl = *store->impl_;
   impl.path = options.path;
   impl.fsync_every_commit = options.fsync_every_commit;
-  impl.readers = std::make_unique<LeasePool<Connection>>(
-      kMaxReadConnections, options.reader_wait, "article store read connections",
-      [path = options.path] { return Connection::Open(path, /*read_only=*/true); });
+  impl.readers = store_internal::MakeReadPool(options.path, options.reader_wait);
 
   absl::MutexLock lock(&impl.write_mu);
   NEWSEARCH_ASSIGN_OR_RETURN(impl.writer, Connection::Open(options.path, false));
@@ -852,7 +289,7 @@ absl::StatusOr<std::unique_ptr<ArticleStore>> ArticleStore::Open(
   // so a burst of writes does not leave a large file behind (#9).
   NEWSEARCH_RETURN_IF_ERROR(
       w.Exec("PRAGMA journal_size_limit = 67108864", "set journal_size_limit"));
-  NEWSEARCH_RETURN_IF_ERROR(impl.Migrate());
+  NEWSEARCH_RETURN_IF_ERROR(store_internal::MigrateSchema(*impl.writer, impl.path));
   NEWSEARCH_RETURN_IF_ERROR(impl.LoadPurgedThroughSeq());
 
   NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, w.Prepare(kSelectHeadSeq));
@@ -989,294 +426,7 @@ absl::StatusOr<int64_t> ArticleStore::Delete(absl::string_view id) {
   return seq;
 }
 
-namespace {
-
-// Binds `id` to parameter 1 of a one-row lookup and steps to its row.
-// NOT_FOUND when there is none; SQLite errors name `operation`.
-absl::Status StepToArticleRow(sqlite3* db, sqlite3_stmt* stmt, absl::string_view id,
-                              absl::string_view operation) {
-  BindText(stmt, 1, id);
-  const int rc = sqlite3_step(stmt);
-  if (rc == SQLITE_DONE) {
-    return absl::NotFoundError(absl::StrCat("article store: no article with id '", id, "'"));
-  }
-  if (rc != SQLITE_ROW) return SqliteError(db, rc, operation);
-  return absl::OkStatus();
-}
-
-}  // namespace
-
-absl::StatusOr<v1::Article> ArticleStore::Get(absl::string_view id) const {
-  NEWSEARCH_RETURN_IF_ERROR(CheckId(id));
-  NEWSEARCH_ASSIGN_OR_RETURN(auto reader, impl_->AcquireReader());
-  NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, (*reader)->Prepare(kSelectLive));
-  StmtScope scope(stmt);
-  NEWSEARCH_RETURN_IF_ERROR(
-      StepToArticleRow((*reader)->db(), stmt, id, absl::StrCat("get article ", id)));
-  NEWSEARCH_ASSIGN_OR_RETURN(v1::Article article, ReadArticle(stmt, 0, id));
-  return article;
-}
-
-absl::StatusOr<std::string> ArticleStore::GetRaw(absl::string_view id) const {
-  NEWSEARCH_RETURN_IF_ERROR(CheckId(id));
-  NEWSEARCH_ASSIGN_OR_RETURN(auto reader, impl_->AcquireReader());
-  NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, (*reader)->Prepare(kSelectRaw));
-  StmtScope scope(stmt);
-  NEWSEARCH_RETURN_IF_ERROR(
-      StepToArticleRow((*reader)->db(), stmt, id, absl::StrCat("get raw page of ", id)));
-  return std::string(ColumnBlob(stmt, 0));
-}
-
-absl::StatusOr<ListResult> ArticleStore::List(absl::string_view after_id, int limit) const {
-  if (limit <= 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("article store: list limit must be positive, got ", limit));
-  }
-  NEWSEARCH_ASSIGN_OR_RETURN(auto reader, impl_->AcquireReader());
-  NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, (*reader)->Prepare(kList));
-  StmtScope scope(stmt);
-  BindText(stmt, 1, after_id);
-  // One extra row tells whether another page follows.
-  sqlite3_bind_int64(stmt, 2, static_cast<int64_t>(limit) + 1);
-  ListResult result;
-  int rc;
-  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    if (static_cast<int>(result.articles.size()) == limit) {
-      result.next_after_id = result.articles.back().id();
-      break;
-    }
-    const absl::string_view id = ColumnText(stmt, 0);
-    NEWSEARCH_ASSIGN_OR_RETURN(v1::Article article, ReadArticle(stmt, 1, id));
-    result.articles.push_back(std::move(article));
-  }
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-    return SqliteError((*reader)->db(), rc, "list articles");
-  }
-  return result;
-}
-
-absl::StatusOr<std::vector<v1::Change>> ArticleStore::ChangesAfter(int64_t after_seq,
-                                                                   int limit,
-                                                                   int64_t max_bytes) const {
-  NEWSEARCH_ASSIGN_OR_RETURN(PartitionChanges read,
-                             PartitionChangesAfter(after_seq, 0, 1, limit, max_bytes, limit));
-  return std::move(read.changes);
-}
-
-absl::StatusOr<ArticleStore::PartitionChanges> ArticleStore::PartitionChangesAfter(
-    int64_t after_seq, int partition, int partitions, int limit, int64_t max_bytes,
-    int max_scanned) const {
-  if (limit <= 0 || max_scanned < limit) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "article store: changes limit must be positive and at most the rows scanned, got ",
-        limit, " and ", max_scanned));
-  }
-  if (partitions <= 0 || partition < 0 || partition >= partitions) {
-    return absl::InvalidArgumentError(absl::StrCat("article store: partition ", partition, "/",
-                                                   partitions, " is not in 0..",
-                                                   partitions - 1, " of a positive count"));
-  }
-  NEWSEARCH_ASSIGN_OR_RETURN(auto reader, impl_->AcquireReader());
-  NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, (*reader)->Prepare(kChanges));
-  StmtScope scope(stmt);
-  sqlite3_bind_int64(stmt, 1, after_seq);
-  sqlite3_bind_int64(stmt, 2, max_scanned);
-  PartitionChanges result;
-  result.complete_seq = after_seq;
-  std::vector<v1::Change>& changes = result.changes;
-  int64_t bytes = 0;
-  int rc;
-  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    const absl::string_view id = ColumnText(stmt, 0);
-    const int64_t seq = sqlite3_column_int64(stmt, 1);
-    if (partitions > 1 && PartitionOf(id, partitions) != partition) {
-      // Rows are read in seq order: everything of the partition up to here
-      // has been taken.
-      result.complete_seq = seq;
-      continue;
-    }
-    v1::Change change;
-    change.set_seq(seq);
-    change.set_article_id(std::string(id));
-    if (sqlite3_column_int(stmt, 6) != 0) {
-      change.set_kind(v1::CHANGE_KIND_DELETE);
-    } else {
-      change.set_kind(v1::CHANGE_KIND_UPSERT);
-      NEWSEARCH_ASSIGN_OR_RETURN(*change.mutable_article(), ReadArticle(stmt, 1, id));
-    }
-    bytes += static_cast<int64_t>(change.ByteSizeLong());
-    if (!changes.empty() && bytes > max_bytes) break;
-    changes.push_back(std::move(change));
-    result.complete_seq = seq;
-    if (static_cast<int>(changes.size()) >= limit) break;
-  }
-  if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-    return SqliteError((*reader)->db(), rc, "read changes");
-  }
-  return result;
-}
-
 int64_t ArticleStore::HeadSeq() const { return impl_->head_seq.load(); }
-
-absl::StatusOr<std::string> ArticleStore::FindDuplicateRoot(
-    absl::string_view id, const MinHashSignature& signature) const {
-  NEWSEARCH_ASSIGN_OR_RETURN(auto reader, impl_->AcquireReader());
-  return FindRootOn(**reader, id, signature);
-}
-
-absl::StatusOr<std::vector<StoredPage>> ArticleStore::ListPages(absl::string_view after_page_id,
-                                                                int limit) const {
-  if (limit <= 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("article store: page limit must be positive, got ", limit));
-  }
-  NEWSEARCH_ASSIGN_OR_RETURN(auto reader, impl_->AcquireReader());
-  Connection& conn = **reader;
-  // One read transaction: the pages and their articles from one snapshot.
-  NEWSEARCH_RETURN_IF_ERROR(conn.Exec("BEGIN", "list pages: begin"));
-  std::vector<StoredPage> pages;
-  std::vector<bool> has_request;
-  absl::Status status = [&]() -> absl::Status {
-    {
-      NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn.Prepare(kListPages));
-      StmtScope scope(stmt);
-      BindText(stmt, 1, after_page_id);
-      sqlite3_bind_int64(stmt, 2, limit);
-      int rc;
-      while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        StoredPage& page = pages.emplace_back();
-        page.page_id = std::string(ColumnText(stmt, 0));
-        page.raw = std::string(ColumnBlob(stmt, 1));
-        page.content_type = std::string(ColumnText(stmt, 2));
-        page.url = std::string(ColumnText(stmt, 3));
-        page.external_id = std::string(ColumnText(stmt, 4));
-        page.source_hint = std::string(ColumnText(stmt, 5));
-        has_request.push_back(sqlite3_column_int(stmt, 6) != 0);
-      }
-      if (rc != SQLITE_DONE) return SqliteError(conn.db(), rc, "list pages");
-    }
-    for (size_t i = 0; i < pages.size(); ++i) {
-      NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn.Prepare(kPageArticles));
-      StmtScope scope(stmt);
-      BindText(stmt, 1, pages[i].page_id);
-      int rc;
-      while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        const absl::string_view id = ColumnText(stmt, 0);
-        pages[i].article_ids.emplace_back(id);
-        if (!has_request[i] && pages[i].article_ids.size() == 1) {
-          // Schema version 1 kept the request's url and external_id only in
-          // the articles; the source hint is lost.
-          NEWSEARCH_ASSIGN_OR_RETURN(v1::Article article, ReadArticle(stmt, 1, id));
-          pages[i].url = article.url();
-          pages[i].external_id = article.external_id();
-        }
-      }
-      if (rc != SQLITE_DONE) return SqliteError(conn.db(), rc, "list page articles");
-    }
-    return absl::OkStatus();
-  }();
-  sqlite3_exec(conn.db(), "COMMIT", nullptr, nullptr, nullptr);
-  NEWSEARCH_RETURN_IF_ERROR(status);
-  return pages;
-}
-
-absl::StatusOr<int64_t> ArticleStore::CountPages() const {
-  NEWSEARCH_ASSIGN_OR_RETURN(auto reader, impl_->AcquireReader());
-  NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, (*reader)->Prepare(kCountPages));
-  StmtScope scope(stmt);
-  const int rc = sqlite3_step(stmt);
-  if (rc != SQLITE_ROW) return SqliteError((*reader)->db(), rc, "count pages");
-  return sqlite3_column_int64(stmt, 0);
-}
-
-absl::StatusOr<ReparseCounts> ArticleStore::ReplacePages(const std::vector<PageReparse>& pages) {
-  for (const PageReparse& page : pages) {
-    for (const v1::Article& article : page.articles) {
-      NEWSEARCH_RETURN_IF_ERROR(CheckId(article.id()));
-    }
-    if (!page.signatures.empty() && page.signatures.size() != page.articles.size()) {
-      return absl::InvalidArgumentError("article store: signatures do not match articles");
-    }
-  }
-  Impl& impl = *impl_;
-  absl::MutexLock lock(&impl.write_mu);
-  ReparseCounts counts;
-  int64_t next_seq = impl.head_seq.load();
-  const int64_t now = NowMicros();
-  static const std::optional<MinHashSignature> kNoSignature;
-  const PageWrite no_page;  // the page row exists: WriteOne never inserts it
-  NEWSEARCH_RETURN_IF_ERROR(impl.InWriteTransaction("re-parse", [&]() -> absl::Status {
-    counts = ReparseCounts();
-    next_seq = impl.head_seq.load();
-    for (const PageReparse& page : pages) {
-      if (page.failed) {
-        ++counts.failed_pages;
-        continue;
-      }
-      {
-        NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, impl.writer->Prepare(kPageExists));
-        StmtScope scope(stmt);
-        BindText(stmt, 1, page.page_id);
-        const int rc = sqlite3_step(stmt);
-        if (rc == SQLITE_DONE) {
-          ++counts.skipped_pages;
-          continue;
-        }
-        if (rc != SQLITE_ROW) return SqliteError(impl.writer->db(), rc, "read page");
-      }
-      std::vector<std::string> old_ids;
-      {
-        NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, impl.writer->Prepare(kPageArticles));
-        StmtScope scope(stmt);
-        BindText(stmt, 1, page.page_id);
-        int rc;
-        while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) old_ids.emplace_back(ColumnText(stmt, 0));
-        if (rc != SQLITE_DONE) return SqliteError(impl.writer->db(), rc, "read page articles");
-      }
-      std::vector<std::string> new_ids;
-      for (size_t i = 0; i < page.articles.size(); ++i) {
-        const v1::Article& article = page.articles[i];
-        new_ids.push_back(article.id());
-        {
-          // Ingest may have moved the article to a newer page meanwhile.
-          NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, impl.writer->Prepare(kSelectPageId));
-          StmtScope scope(stmt);
-          BindText(stmt, 1, article.id());
-          const int rc = sqlite3_step(stmt);
-          if (rc == SQLITE_ROW && sqlite3_column_int(stmt, 1) == 0 &&
-              ColumnText(stmt, 0) != page.page_id) {
-            continue;
-          }
-          if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-            return SqliteError(impl.writer->db(), rc, "read article page");
-          }
-        }
-        bool page_stored = true;
-        NEWSEARCH_ASSIGN_OR_RETURN(
-            ArticleWriteResult result,
-            impl.WriteOne(article, page.signatures.empty() ? kNoSignature : page.signatures[i],
-                          page.page_id, no_page, now, &next_seq, &page_stored));
-        if (result.outcome == v1::OUTCOME_UNCHANGED) {
-          ++counts.unchanged;
-        } else {
-          ++counts.changed;
-        }
-      }
-      for (const std::string& old_id : old_ids) {
-        if (std::find(new_ids.begin(), new_ids.end(), old_id) != new_ids.end()) continue;
-        NEWSEARCH_RETURN_IF_ERROR(impl.Tombstone(old_id, page.page_id, now, &next_seq));
-        ++counts.deleted;
-      }
-    }
-    if (next_seq != impl.head_seq.load()) {
-      NEWSEARCH_RETURN_IF_ERROR(impl.SetHeadSeq(next_seq));
-    }
-    return absl::OkStatus();
-  }));
-  if (next_seq != impl.head_seq.load()) counts.last_seq = next_seq;
-  impl.head_seq.store(next_seq);
-  return counts;
-}
 
 absl::StatusOr<int64_t> ArticleStore::CountLive() const {
   NEWSEARCH_ASSIGN_OR_RETURN(auto reader, impl_->AcquireReader());
@@ -1328,151 +478,6 @@ absl::StatusOr<SnapshotInfo> ArticleStore::SnapshotTo(const std::string& dest_pa
     *out = sqlite3_column_int64(stmt, 0);
   }
   return info;
-}
-
-}  // namespace newsearch::ingest
-
-namespace newsearch::ingest {
-
-// --- Retention (#9): followers, tombstone purge, checkpoints ----------------
-
-namespace {
-
-constexpr char kSelectPurgedThrough[] = "SELECT value FROM meta WHERE key = 'purged_through_seq'";
-constexpr char kUpdatePurgedThrough[] =
-    "UPDATE meta SET value = MAX(value, ?1) WHERE key = 'purged_through_seq'";
-constexpr char kUpsertFollower[] =
-    "INSERT INTO followers (follower_id, acked_seq, seen_at) VALUES (?1, ?2, ?3) "
-    "ON CONFLICT (follower_id) DO UPDATE SET acked_seq = excluded.acked_seq, "
-    "seen_at = excluded.seen_at";
-constexpr char kSelectFollowers[] =
-    "SELECT follower_id, acked_seq, seen_at FROM followers ORDER BY follower_id";
-constexpr char kMinAckedSince[] = "SELECT MIN(acked_seq) FROM followers WHERE seen_at >= ?1";
-constexpr char kMaxPurgeableSeq[] =
-    "SELECT MAX(seq), COUNT(*) FROM articles WHERE deleted = 1 AND seq <= ?1 AND updated_at < ?2";
-constexpr char kPurgeTombstones[] =
-    "DELETE FROM articles WHERE deleted = 1 AND seq <= ?1 AND updated_at < ?2";
-
-}  // namespace
-
-absl::Status ArticleStore::Impl::LoadPurgedThroughSeq() {
-  NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kSelectPurgedThrough));
-  StmtScope scope(stmt);
-  const int rc = sqlite3_step(stmt);
-  if (rc != SQLITE_ROW) {
-    if (rc == SQLITE_DONE) {
-      return absl::InternalError(
-          absl::StrCat("article store: ", path, " has no purged_through_seq row"));
-    }
-    return SqliteError(writer->db(), rc, "read purged_through_seq");
-  }
-  purged_through_seq.store(sqlite3_column_int64(stmt, 0));
-  return absl::OkStatus();
-}
-
-absl::Status ArticleStore::RecordFollower(absl::string_view follower_id, int64_t acked_seq) {
-  if (follower_id.empty()) return absl::InvalidArgumentError("follower_id is empty");
-  Impl& impl = *impl_;
-  absl::MutexLock lock(&impl.write_mu);
-  NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, impl.writer->Prepare(kUpsertFollower));
-  StmtScope scope(stmt);
-  BindText(stmt, 1, follower_id);
-  sqlite3_bind_int64(stmt, 2, acked_seq);
-  sqlite3_bind_int64(stmt, 3, NowMicros());
-  return StepDone(*impl.writer, stmt, absl::StrCat("record follower ", follower_id));
-}
-
-absl::StatusOr<std::vector<FollowerPosition>> ArticleStore::Followers() const {
-  NEWSEARCH_ASSIGN_OR_RETURN(auto reader, impl_->AcquireReader());
-  NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, (*reader)->Prepare(kSelectFollowers));
-  StmtScope scope(stmt);
-  std::vector<FollowerPosition> followers;
-  int rc;
-  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    FollowerPosition& follower = followers.emplace_back();
-    follower.follower_id = std::string(ColumnText(stmt, 0));
-    follower.acked_seq = sqlite3_column_int64(stmt, 1);
-    follower.seen_at = absl::FromUnixMicros(sqlite3_column_int64(stmt, 2));
-  }
-  if (rc != SQLITE_DONE) return SqliteError((*reader)->db(), rc, "list followers");
-  return followers;
-}
-
-absl::StatusOr<PurgeResult> ArticleStore::PurgeTombstones(absl::Time deleted_before,
-                                                          absl::Time followers_seen_since) {
-  Impl& impl = *impl_;
-  absl::MutexLock lock(&impl.write_mu);
-  PurgeResult result;
-  // Every follower heard from since `followers_seen_since` must have
-  // applied a tombstone before it goes; with none, any may go (a follower
-  // that starts later bootstraps from seq 0 and needs no tombstone).
-  int64_t limit = impl.head_seq.load();
-  {
-    NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, impl.writer->Prepare(kMinAckedSince));
-    StmtScope scope(stmt);
-    sqlite3_bind_int64(stmt, 1, absl::ToUnixMicros(followers_seen_since));
-    const int rc = sqlite3_step(stmt);
-    if (rc != SQLITE_ROW) return SqliteError(impl.writer->db(), rc, "read followers' seqs");
-    if (sqlite3_column_type(stmt, 0) != SQLITE_NULL) {
-      limit = std::min<int64_t>(limit, sqlite3_column_int64(stmt, 0));
-    }
-  }
-  result.purged_through_seq = impl.purged_through_seq.load();
-  int64_t max_seq = 0;
-  {
-    NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, impl.writer->Prepare(kMaxPurgeableSeq));
-    StmtScope scope(stmt);
-    sqlite3_bind_int64(stmt, 1, limit);
-    sqlite3_bind_int64(stmt, 2, absl::ToUnixMicros(deleted_before));
-    const int rc = sqlite3_step(stmt);
-    if (rc != SQLITE_ROW) return SqliteError(impl.writer->db(), rc, "find purgeable tombstones");
-    max_seq = sqlite3_column_int64(stmt, 0);
-    result.purged = sqlite3_column_int64(stmt, 1);
-  }
-  if (result.purged == 0) return result;
-  NEWSEARCH_RETURN_IF_ERROR(impl.InWriteTransaction("purge tombstones", [&]() -> absl::Status {
-    {
-      NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, impl.writer->Prepare(kPurgeTombstones));
-      StmtScope scope(stmt);
-      sqlite3_bind_int64(stmt, 1, limit);
-      sqlite3_bind_int64(stmt, 2, absl::ToUnixMicros(deleted_before));
-      NEWSEARCH_RETURN_IF_ERROR(StepDone(*impl.writer, stmt, "purge tombstones"));
-    }
-    NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, impl.writer->Prepare(kUpdatePurgedThrough));
-    StmtScope scope(stmt);
-    sqlite3_bind_int64(stmt, 1, max_seq);
-    return StepDone(*impl.writer, stmt, "update purged_through_seq");
-  }));
-  if (max_seq > impl.purged_through_seq.load()) impl.purged_through_seq.store(max_seq);
-  result.purged_through_seq = impl.purged_through_seq.load();
-  return result;
-}
-
-int64_t ArticleStore::PurgedThroughSeq() const { return impl_->purged_through_seq.load(); }
-
-absl::Status ArticleStore::Checkpoint() {
-  Impl& impl = *impl_;
-  absl::MutexLock lock(&impl.write_mu);
-  // PASSIVE never waits for readers; the next write then restarts the WAL
-  // from its beginning and journal_size_limit truncates the file.
-  int log_frames = 0;
-  int checkpointed = 0;
-  const int rc = sqlite3_wal_checkpoint_v2(impl.writer->db(), nullptr,
-                                           SQLITE_CHECKPOINT_PASSIVE, &log_frames, &checkpointed);
-  if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
-    return SqliteError(impl.writer->db(), rc, "checkpoint the WAL");
-  }
-  return absl::OkStatus();
-}
-
-int64_t ArticleStore::SizeBytes() const {
-  int64_t total = 0;
-  for (const char* suffix : {"", "-wal", "-shm"}) {
-    std::error_code ec;
-    const uintmax_t size = std::filesystem::file_size(impl_->path + suffix, ec);
-    if (!ec) total += static_cast<int64_t>(size);
-  }
-  return total;
 }
 
 }  // namespace newsearch::ingest

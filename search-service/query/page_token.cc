@@ -14,6 +14,17 @@ namespace {
 constexpr char kVersion[] = "p2";
 constexpr char kOldVersion[] = "p1";
 
+// FNV-1a, 64 bit: stable across processes and replicas (absl::Hash is not),
+// so a token from one replica works on another.
+uint64_t Fingerprint(absl::string_view data) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : data) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
 absl::Status Malformed() {
   return absl::InvalidArgumentError(
       "page_token is malformed; pass next_page_token from a previous response unchanged");
@@ -60,6 +71,27 @@ absl::Status CheckTokenRevision(const SearchPageToken& token, int64_t applied_se
   }
   *changed = applied_seq != token.applied_seq;
   return absl::OkStatus();
+}
+
+v1::SortOrder EffectiveSort(v1::SortOrder sort) {
+  return sort == v1::SORT_ORDER_UNSPECIFIED ? v1::SORT_ORDER_RELEVANCE : sort;
+}
+
+uint64_t RequestFingerprint(const v1::SearchRequest& r) {
+  std::string canonical;
+  absl::StrAppend(&canonical, r.query().size(), ":", r.query(), ";");
+  for (const std::string& s : r.sources()) absl::StrAppend(&canonical, s.size(), ":", s, ";");
+  absl::StrAppend(&canonical, "a", r.has_published_after(), ",", r.published_after().seconds(),
+                  ",", r.published_after().nanos(), ";b", r.has_published_before(), ",",
+                  r.published_before().seconds(), ",", r.published_before().nanos(), ";s",
+                  static_cast<int>(EffectiveSort(r.sort())));
+  // Appended only when used, so tokens of requests without them stay valid.
+  for (const std::string& y : r.years()) absl::StrAppend(&canonical, "y", y.size(), ":", y, ";");
+  for (const std::string& m : r.months()) absl::StrAppend(&canonical, "m", m.size(), ":", m, ";");
+  if (r.expand_duplicates()) absl::StrAppend(&canonical, "e;");
+  if (r.strict()) absl::StrAppend(&canonical, "x;");
+  if (r.relax_threshold() != 0) absl::StrAppend(&canonical, "r", r.relax_threshold(), ";");
+  return Fingerprint(canonical);
 }
 
 }  // namespace newsearch::search

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "newsearch/v1/search.pb.h"
 
 namespace newsearch::search {
 
@@ -38,6 +39,14 @@ absl::StatusOr<SearchPageToken> DecodeSearchPageToken(absl::string_view token,
 // the pages).
 absl::Status CheckTokenRevision(const SearchPageToken& token, int64_t applied_seq,
                                 bool* changed);
+
+// Returns the sort order a request asks for (RELEVANCE when unspecified).
+v1::SortOrder EffectiveSort(v1::SortOrder sort);
+
+// Returns the fingerprint of everything in `request` that decides the
+// result list, except the page window: stable across processes and
+// replicas, so a token from one replica works on another.
+uint64_t RequestFingerprint(const v1::SearchRequest& request);
 
 }  // namespace newsearch::search
 

@@ -1,23 +1,25 @@
+// Searcher: checking its options, planning a Search (validation, the parsed
+// query, filters, proximity, relaxation threshold), running it (sorting,
+// collapsing, paging, facets, relaxed matches after the strict ones, debug)
+// and filling the hits. The rest of Searcher, one job a file:
+//   reader_handles.cc     the pool of reader handles (local index or shards)
+//   similar_articles.cc   SimilarArticles (more like this)
+//   search_filters.*      the request's structured filters
+//   page_token.*          page tokens and the request fingerprint they carry
+//   searcher_impl.h       the state they share
 #include "search-service/query/searcher.h"
 
 #include <algorithm>
 #include <cmath>
-#include <condition_variable>
 #include <cstdint>
-#include <filesystem>
-#include <mutex>
-#include <system_error>
-#include <thread>
+#include <memory>
+#include <string>
 #include <utility>
 #include <vector>
-
-#include <sys/stat.h>
 
 #include <xapian.h>
 
 #include "absl/status/status.h"
-#include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -25,270 +27,33 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/analysis/analyzer.h"
 #include "common/base/status_macros.h"
-#include "common/base/logging.h"
-#include "common/base/utf8_truncate.h"
 #include "search-service/query/facets.h"
 #include "search-service/query/page_token.h"
 #include "search-service/query/query_description.h"
 #include "search-service/query/query_parser.h"
 #include "search-service/query/relax.h"
-#include "search-service/query/remote_shards.h"
+#include "search-service/query/search_filters.h"
+#include "search-service/query/searcher_impl.h"
 #include "search-service/query/snippet.h"
+#include "search-service/query/utf8.h"
 #include "search-service/schema/schema.h"
 
 namespace newsearch::search {
 namespace {
 
-constexpr int kMaxSources = 100;
+using query_internal::BuildFilter;
+using query_internal::Plan;
+using query_internal::QueryTerms;
+using query_internal::ReadAppliedSeq;
+using query_internal::Relaxation;
+
 constexpr Xapian::doccount kExtraChecked = 100;
-// Terms of the article that make up a SimilarArticles query.
-constexpr Xapian::termcount kSimilarTerms = 24;
 // Months of recency boost before it is dropped (10 half-lives: < 0.1%).
 constexpr int kRecencyHalfLives = 10;
-// Timestamp limits of google.protobuf.Timestamp (0001-01-01 .. 9999-12-31).
-constexpr int64_t kMinTimestampSeconds = -62135596800;
-constexpr int64_t kMaxTimestampSeconds = 253402300799;
-
-// FNV-1a, 64 bit: stable across processes and replicas (absl::Hash is not),
-// so a token from one replica works on another.
-uint64_t Fingerprint(absl::string_view data) {
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : data) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
-
-v1::SortOrder EffectiveSort(v1::SortOrder sort) {
-  return sort == v1::SORT_ORDER_UNSPECIFIED ? v1::SORT_ORDER_RELEVANCE : sort;
-}
-
-// Everything that decides the result list, except the page window.
-uint64_t RequestFingerprint(const v1::SearchRequest& r) {
-  std::string canonical;
-  absl::StrAppend(&canonical, r.query().size(), ":", r.query(), ";");
-  for (const std::string& s : r.sources()) absl::StrAppend(&canonical, s.size(), ":", s, ";");
-  absl::StrAppend(&canonical, "a", r.has_published_after(), ",", r.published_after().seconds(),
-                  ",", r.published_after().nanos(), ";b", r.has_published_before(), ",",
-                  r.published_before().seconds(), ",", r.published_before().nanos(), ";s",
-                  static_cast<int>(EffectiveSort(r.sort())));
-  // Appended only when used, so tokens of requests without them stay valid.
-  for (const std::string& y : r.years()) absl::StrAppend(&canonical, "y", y.size(), ":", y, ";");
-  for (const std::string& m : r.months()) absl::StrAppend(&canonical, "m", m.size(), ":", m, ";");
-  if (r.expand_duplicates()) absl::StrAppend(&canonical, "e;");
-  if (r.strict()) absl::StrAppend(&canonical, "x;");
-  if (r.relax_threshold() != 0) absl::StrAppend(&canonical, "r", r.relax_threshold(), ";");
-  return Fingerprint(canonical);
-}
-
-absl::Status ValidateTimestamp(const google::protobuf::Timestamp& t, absl::string_view field) {
-  if (t.seconds() < kMinTimestampSeconds || t.seconds() > kMaxTimestampSeconds ||
-      t.nanos() < 0 || t.nanos() > 999999999) {
-    return absl::InvalidArgumentError(absl::StrCat(field, " is not a valid timestamp (seconds=",
-                                                   t.seconds(), ", nanos=", t.nanos(), ")"));
-  }
-  return absl::OkStatus();
-}
-
-std::string FormatTimestamp(const google::protobuf::Timestamp& t) {
-  return absl::FormatTime(absl::RFC3339_full,
-                          absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos()),
-                          absl::UTCTimeZone());
-}
-
-std::string Truncated(absl::string_view s, size_t max_bytes = 40) {
-  if (s.size() <= max_bytes) return std::string(s);
-  return absl::StrCat(TruncateUtf8(s, max_bytes), "…");
-}
-
-// Parses "2018" (years) or "2018-04"/"2018-4" (months) into the filter term.
-absl::StatusOr<std::string> CalendarFilterTerm(absl::string_view value, bool month,
-                                               absl::string_view field) {
-  const std::vector<absl::string_view> parts = absl::StrSplit(value, '-');
-  int year = 0;
-  int m = 0;
-  const bool ok = parts.size() == (month ? 2u : 1u) && parts[0].size() == 4 &&
-                  absl::SimpleAtoi(parts[0], &year) && year >= 1 &&
-                  (!month || (parts[1].size() <= 2 && !parts[1].empty() &&
-                              absl::SimpleAtoi(parts[1], &m) && m >= 1 && m <= 12));
-  if (!ok) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, " is '", Truncated(value), "'; expected ",
-                     month ? "a month like 2018-04" : "a year like 2018"));
-  }
-  return month ? absl::StrFormat("%s%04d%02d", schema::kMonthPrefix, year, m)
-               : absl::StrFormat("%s%04d", schema::kYearPrefix, year);
-}
-
-// Builds the filter for sources, years, months and dates; an empty Query when
-// there is none. Appends a description of each filter to *descriptions.
-absl::StatusOr<Xapian::Query> BuildFilter(const v1::SearchRequest& request,
-                                          const analysis::Analyzer& analyzer,
-                                          std::vector<std::string>* descriptions) {
-  std::vector<Xapian::Query> parts;
-  for (const bool month : {false, true}) {
-    const auto& values = month ? request.months() : request.years();
-    const char* name = month ? "months" : "years";
-    if (values.size() > kMaxSources) {
-      return absl::InvalidArgumentError(absl::StrCat(name, " has ", values.size(),
-                                                     " entries; at most ", kMaxSources,
-                                                     " are allowed"));
-    }
-    if (values.empty()) continue;
-    std::vector<Xapian::Query> terms;
-    for (int i = 0; i < values.size(); ++i) {
-      NEWSEARCH_RETURN_IF_ERROR(ValidateUtf8(values[i], absl::StrCat(name, "[", i, "]")));
-      NEWSEARCH_ASSIGN_OR_RETURN(
-          std::string term,
-          CalendarFilterTerm(values[i], month, absl::StrCat(name, "[", i, "]")));
-      terms.emplace_back(term);
-    }
-    parts.emplace_back(Xapian::Query::OP_OR, terms.begin(), terms.end());
-    descriptions->push_back(absl::StrCat(name, " in [", absl::StrJoin(values, ", "), "]"));
-  }
-  if (request.sources_size() > kMaxSources) {
-    return absl::InvalidArgumentError(absl::StrCat("sources has ", request.sources_size(),
-                                                   " entries; at most ", kMaxSources,
-                                                   " are allowed"));
-  }
-  if (request.sources_size() > 0) {
-    std::vector<Xapian::Query> sources;
-    for (int i = 0; i < request.sources_size(); ++i) {
-      const std::string& source = request.sources(i);
-      const std::string field = absl::StrCat("sources[", i, "]");
-      NEWSEARCH_RETURN_IF_ERROR(ValidateUtf8(source, field));
-      if (absl::StripAsciiWhitespace(source).empty()) {
-        return absl::InvalidArgumentError(absl::StrCat(field, " is empty"));
-      }
-      sources.emplace_back(schema::SourceFilterTerm(analyzer, source));
-    }
-    parts.emplace_back(Xapian::Query::OP_OR, sources.begin(), sources.end());
-    descriptions->push_back(
-        absl::StrCat("sources in [", absl::StrJoin(request.sources(), ", "), "]"));
-  }
-
-  const bool has_after = request.has_published_after();
-  const bool has_before = request.has_published_before();
-  if (has_after) NEWSEARCH_RETURN_IF_ERROR(ValidateTimestamp(request.published_after(), "published_after"));
-  if (has_before) NEWSEARCH_RETURN_IF_ERROR(ValidateTimestamp(request.published_before(), "published_before"));
-  if (has_after && has_before) {
-    const auto& a = request.published_after();
-    const auto& b = request.published_before();
-    if (std::make_pair(a.seconds(), a.nanos()) >= std::make_pair(b.seconds(), b.nanos())) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "published_after (", FormatTimestamp(a), ") must be earlier than published_before (",
-          FormatTimestamp(b), ")"));
-    }
-  }
-  // The slot holds whole unix seconds: [after, before) becomes the closed
-  // range [ceil(after), ceil(before) - 1].
-  if (has_after) {
-    descriptions->push_back(
-        absl::StrCat("published_after ", FormatTimestamp(request.published_after())));
-  }
-  if (has_before) {
-    descriptions->push_back(
-        absl::StrCat("published_before ", FormatTimestamp(request.published_before())));
-  }
-  if (has_after || has_before) {
-    const auto& a = request.published_after();
-    const auto& b = request.published_before();
-    const int64_t lower = a.seconds() + (a.nanos() > 0 ? 1 : 0);
-    const int64_t upper = b.seconds() + (b.nanos() > 0 ? 1 : 0) - 1;
-    if (has_after && has_before) {
-      if (lower > upper) {
-        parts.push_back(Xapian::Query::MatchNothing);
-      } else {
-        parts.emplace_back(Xapian::Query::OP_VALUE_RANGE, schema::kPublishedSlot,
-                           Xapian::sortable_serialise(static_cast<double>(lower)),
-                           Xapian::sortable_serialise(static_cast<double>(upper)));
-      }
-    } else if (has_after) {
-      parts.emplace_back(Xapian::Query::OP_VALUE_GE, schema::kPublishedSlot,
-                         Xapian::sortable_serialise(static_cast<double>(lower)));
-    } else {
-      parts.emplace_back(Xapian::Query::OP_VALUE_LE, schema::kPublishedSlot,
-                         Xapian::sortable_serialise(static_cast<double>(upper)));
-    }
-  }
-  if (parts.empty()) return Xapian::Query();
-  if (parts.size() == 1) return parts[0];
-  return Xapian::Query(Xapian::Query::OP_AND, parts.begin(), parts.end());
-}
-
-// The lowest applied_seq over the database's shards (each local shard, and
-// each remote replica of a stub, commits its own): everything up to it is
-// searchable. Database::get_metadata reads only the first shard, so each
-// shard is read through a handle on its own internals (Xapian 1.4 has no
-// other per-shard accessor).
-int64_t ReadAppliedSeq(const Xapian::Database& db) {
-  int64_t lowest = 0;
-  for (size_t i = 0; i < db.size(); ++i) {
-    int64_t seq = 0;
-    const Xapian::Database shard(db.internal[i].get());
-    if (!absl::SimpleAtoi(shard.get_metadata(schema::kAppliedSeqKey), &seq)) seq = 0;
-    if (i == 0 || seq < lowest) lowest = seq;
-  }
-  return lowest;
-}
-
-// Identifies the index's layout: the stub file (`XAPIANDB` in the index
-// directory, or the stub file itself) whose inode changes when compaction
-// swaps a shard's directory. Database::reopen() never rereads a stub, so a
-// handle opened on another layout must be opened afresh. Empty when there is
-// no stub (a plain Xapian directory).
-std::string LayoutStamp(const std::string& path) {
-  struct stat st;
-  const std::string stub = path + "/XAPIANDB";
-  if (::stat(stub.c_str(), &st) != 0 && (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))) {
-    return "";
-  }
-  return absl::StrCat(st.st_ino, ":", st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec, ":",
-                      st.st_size);
-}
-
-// Everything Search() needs after validation.
-struct Plan {
-  ParsedQuery parsed;
-  Xapian::Query query;
-  // No positive atom (empty or pure-NOT query): every hit weighs the same,
-  // so relevance order falls through to newest first.
-  bool unweighted = false;
-  v1::SortOrder sort = v1::SORT_ORDER_RELEVANCE;
-  int64_t offset = 0;
-  int page_size = 0;
-  uint64_t fingerprint = 0;
-  SearchPageToken token;  // of request.page_token (offset 0, seq -1 without)
-  bool expand_duplicates = false;
-  bool facets = false;
-  bool debug = false;
-  // Every filter, from the query text and the request (for debug).
-  std::vector<std::string> filters;
-  // The request's filters alone (empty when none), for relaxed queries.
-  Xapian::Query filter;
-  // Relax when the strict query matches fewer than this; 0 = never.
-  int relax_threshold = 0;
-  // The operands of the query's top-level AND and their queries.
-  std::vector<Conjunct> conjuncts;
-  std::vector<Xapian::Query> conjunct_queries;
-};
-
-// The relaxed part of a result list: the articles after the strict matches.
-struct Relaxation {
-  Xapian::Query query;      // empty: the search was not relaxed
-  int64_t strict_count = 0;  // strict matches (exact: fewer than the threshold)
-  int min_words = 0;        // optional words every relaxed hit matches
-  std::vector<size_t> optional;  // indexes into Plan::conjuncts
-  // The relaxed matches from the first one, when the level search already
-  // fetched the page's (saves running the chosen level twice).
-  bool have_first_page = false;
-  Xapian::MSet first_page;
-};
-
 
 // Explains in debug what became of one operand of the query.
 void DescribeWord(const Conjunct& c, bool relaxed, bool dropped, int min_words,
@@ -329,7 +94,21 @@ void DescribeWord(const Conjunct& c, bool relaxed, bool dropped, int min_words,
   }
 }
 
-// A Xapian::Query's unique terms, in term order.
+}  // namespace
+
+namespace query_internal {
+
+int64_t ReadAppliedSeq(const Xapian::Database& db) {
+  int64_t lowest = 0;
+  for (size_t i = 0; i < db.size(); ++i) {
+    int64_t seq = 0;
+    const Xapian::Database shard(db.internal[i].get());
+    if (!absl::SimpleAtoi(shard.get_metadata(schema::kAppliedSeqKey), &seq)) seq = 0;
+    if (i == 0 || seq < lowest) lowest = seq;
+  }
+  return lowest;
+}
+
 std::vector<std::string> QueryTerms(const Xapian::Query& query) {
   std::vector<std::string> terms;
   for (auto it = query.get_unique_terms_begin(); it != query.get_unique_terms_end(); ++it) {
@@ -338,209 +117,7 @@ std::vector<std::string> QueryTerms(const Xapian::Query& query) {
   return terms;
 }
 
-// Keeps free-text terms for more-like-this: unprefixed (schema prefixes are
-// upper-case ASCII; indexed text is case folded) and at least two code
-// points (single Han characters say little about a topic).
-class FreeTextTerms : public Xapian::ExpandDecider {
- public:
-  bool operator()(const std::string& term) const override {
-    if (term.empty() || (term[0] >= 'A' && term[0] <= 'Z')) return false;
-    return CountCodePoints(term) >= 2;
-  }
-};
-
-}  // namespace
-
-int DefaultConcurrentSearches() {
-  return std::max(4, 2 * static_cast<int>(std::thread::hardware_concurrency()));
-}
-
-struct Searcher::Impl {
-  SearcherOptions options;
-  const analysis::Analyzer* analyzer = nullptr;
-  RemoteShards* shards = nullptr;  // options.remote_shards, or null for a local index
-
-  // Reader handles: at most `max_handles` searches run at once, each on its
-  // own handle; later ones wait for a handle to come back. Handles stay open
-  // between searches (no Database open per query); a returned handle only
-  // reopen()s, which is cheap when nothing was committed since.
-  int max_handles = 1;
-  mutable std::mutex mu;
-  mutable std::condition_variable handle_returned;
-  mutable std::vector<ShardedDatabase> idle;  // guarded by mu
-  mutable int leased = 0;                     // guarded by mu
-  // Stamp() the idle handles were opened on.
-  mutable std::string layout;  // guarded by mu
-
-  // Identifies what handles are opened on: the local index's LayoutStamp,
-  // or the remote shards' generation (replicas up/down, indexes replaced).
-  std::string Stamp() const {
-    return shards != nullptr ? absl::StrCat("g", shards->generation()) : LayoutStamp(options.path);
-  }
-
-  // A database handle borrowed from the pool (and a slot of max_handles);
-  // returned on destruction unless discarded (after an error its state is
-  // unknown), opened on a layout that has been replaced since, or missing
-  // partitions.
-  class Lease {
-   public:
-    explicit Lease(const Impl* impl) : impl_(impl) {}
-    Lease(Lease&& other) noexcept
-        : impl_(other.impl_), handle_(std::move(other.handle_)), layout_(std::move(other.layout_)) {
-      other.impl_ = nullptr;
-    }
-    Lease& operator=(Lease&&) = delete;
-    ~Lease() {
-      if (impl_ == nullptr) return;
-      {
-        std::lock_guard<std::mutex> lock(impl_->mu);
-        --impl_->leased;
-        if (handle_.db != nullptr && handle_.missing.empty() && layout_ == impl_->layout) {
-          impl_->idle.push_back(std::move(handle_));
-        }
-      }
-      impl_->handle_returned.notify_one();
-    }
-    Xapian::Database* get() const { return handle_.db.get(); }
-    const ShardedDatabase& handle() const { return handle_; }
-    void Discard() { handle_.db.reset(); }
-    void Set(ShardedDatabase handle, std::string layout) {
-      handle_ = std::move(handle);
-      layout_ = std::move(layout);
-    }
-
-   private:
-    const Impl* impl_;
-    ShardedDatabase handle_;
-    std::string layout_;
-  };
-
-  // Returns a handle on the latest committed revision; a lease holding null
-  // when the (local) database does not exist yet. Over remote shards: a
-  // pooled handle whose reopen() fails is reported and replaced by a fresh
-  // one; UNAVAILABLE / DEADLINE_EXCEEDED from RemoteShards::Open.
-  absl::StatusOr<Lease> Acquire(bool allow_partial = false,
-                                absl::Time deadline = absl::InfiniteFuture()) const {
-    Lease lease(this);
-    ShardedDatabase handle;
-    std::string stamp = Stamp();
-    {
-      std::unique_lock<std::mutex> lock(mu);
-      handle_returned.wait(lock, [this] { return leased < max_handles; });
-      ++leased;
-      if (stamp != layout) {
-        // A shard was swapped (compaction) or a replica came or went:
-        // handles on the old layout would reopen() into old directories
-        // forever, or keep using replicas that were marked down.
-        idle.clear();
-        layout = stamp;
-      }
-      if (!idle.empty()) {
-        handle = std::move(idle.back());
-        idle.pop_back();
-      }
-    }
-    if (shards != nullptr) {
-      if (handle.db != nullptr) {
-        try {
-          handle.db->reopen();  // one round trip per partition
-          lease.Set(std::move(handle), std::move(stamp));
-          return lease;
-        } catch (const Xapian::Error& e) {
-          // Idle too long (xapian-tcpsrv's idle timeout), or the replica is
-          // gone: check its replicas and open afresh.
-          Log(LogLevel::kDebug, "router", "pooled shard handle failed",
-              {{"error", e.get_description()}});
-          shards->ReportFailure(handle);
-          stamp = Stamp();
-        }
-      }
-      NEWSEARCH_ASSIGN_OR_RETURN(ShardedDatabase opened, shards->Open(allow_partial, deadline));
-      lease.Set(std::move(opened), std::move(stamp));
-      return lease;
-    }
-    try {
-      if (handle.db != nullptr) {
-        handle.db->reopen();  // cheap when nothing was committed since
-      } else {
-        handle.db = std::make_unique<Xapian::Database>(options.path);
-      }
-      lease.Set(std::move(handle), std::move(stamp));
-      return lease;
-    } catch (const Xapian::DatabaseNotFoundError&) {
-      return lease;
-    } catch (const Xapian::DatabaseOpeningError& e) {
-      // The index writer creates the directory before the first commit.
-      std::error_code ec;
-      if (!std::filesystem::exists(options.path, ec) ||
-          (std::filesystem::is_directory(options.path, ec) &&
-           std::filesystem::is_empty(options.path, ec))) {
-        return lease;
-      }
-      return absl::InternalError(
-          absl::StrCat("cannot open index ", options.path, ": ", e.get_description()));
-    } catch (const Xapian::Error& e) {
-      return absl::InternalError(
-          absl::StrCat("cannot open index ", options.path, ": ", e.get_description()));
-    }
-  }
-
-  absl::StatusOr<Plan> MakePlan(const v1::SearchRequest& request) const;
-  v1::SearchResponse Run(Xapian::Database& db, const Plan& plan) const;
-  void Configure(const Plan& plan, Xapian::Enquire* enquire) const;
-  Relaxation Relax(Xapian::Database& db, const Plan& plan, const Xapian::MSet& strict,
-                   Xapian::Enquire* strict_enquire) const;
-  v1::SimilarArticlesResponse RunSimilar(Xapian::Database& db,
-                                         const v1::SimilarArticlesRequest& request,
-                                         int page_size, absl::Status* status) const;
-  Xapian::Query RecencyBoost(const Xapian::Database& db) const;
-  void FillHit(const Xapian::MSetIterator& it, const SnippetBuilder& snippets,
-               v1::SearchHit* hit) const;
-
-  // Runs `fn(db, missing)` on a fresh handle (`missing`: partitions left
-  // out, router mode with allow_partial); retries once when the index
-  // changed under it. `empty` is returned when the database does not exist
-  // yet. Over remote shards, a call that fails is reported
-  // (RemoteShards::ReportFailure) and retried on a new handle, which avoids
-  // the replicas that no longer answer, until `deadline`.
-  template <typename Response, typename Fn>
-  absl::StatusOr<Response> WithDatabase(const std::string& context, Fn fn,
-                                        bool allow_partial = false,
-                                        absl::Time deadline = absl::InfiniteFuture()) const {
-    int changed = 0;
-    int failed = 0;
-    for (;;) {
-      NEWSEARCH_ASSIGN_OR_RETURN(Lease lease, Acquire(allow_partial, deadline));
-      if (lease.get() == nullptr) return Response();
-      try {
-        return fn(*lease.get(), lease.handle().missing);
-      } catch (const Xapian::DatabaseModifiedError& e) {
-        // The writer committed twice while we read: the next Acquire reopens.
-        if (changed++ == 0) continue;
-        lease.Discard();
-        return absl::UnavailableError(absl::StrCat(
-            context, ": the index changed while reading; retry: ", e.get_description()));
-      } catch (const Xapian::Error& e) {
-        lease.Discard();
-        if (shards != nullptr) {
-          // A replica died or timed out mid-call (or its generation was
-          // removed): retry while replicas remain and time is left. A second
-          // failure with every replica answering probes is a real error.
-          const bool marked_down = shards->ReportFailure(lease.handle());
-          ++failed;
-          if ((marked_down || failed < 2) && failed <= 8 && absl::Now() < deadline) continue;
-          if (absl::string_view(e.get_type()).rfind("Network", 0) == 0) {  // NetworkError, NetworkTimeoutError
-            return absl::UnavailableError(absl::StrCat(context, ": ", e.get_description()));
-          }
-        }
-        return absl::InternalError(absl::StrCat(context, ": ", e.get_description()));
-      } catch (const std::exception& e) {
-        lease.Discard();
-        return absl::InternalError(absl::StrCat(context, ": ", e.what()));
-      }
-    }
-  }
-};
+}  // namespace query_internal
 
 Searcher::Searcher() : impl_(std::make_unique<Impl>()) {}
 Searcher::~Searcher() = default;
@@ -1043,96 +620,6 @@ absl::StatusOr<v1::SearchResponse> Searcher::Search(const v1::SearchRequest& req
   bool changed = false;
   NEWSEARCH_RETURN_IF_ERROR(CheckTokenRevision(plan.token, response.applied_seq(), &changed));
   response.set_revision_changed(changed);
-  return response;
-}
-
-v1::SimilarArticlesResponse Searcher::Impl::RunSimilar(Xapian::Database& db,
-                                                       const v1::SimilarArticlesRequest& request,
-                                                       int page_size,
-                                                       absl::Status* status) const {
-  v1::SimilarArticlesResponse response;
-  response.set_applied_seq(ReadAppliedSeq(db));
-  const std::string id_term = schema::IdTerm(request.id());
-  Xapian::PostingIterator posting = db.postlist_begin(id_term);
-  if (posting == db.postlist_end(id_term)) {
-    *status = absl::NotFoundError(
-        absl::StrCat("no article with id '", Truncated(request.id()), "' in the index"));
-    return response;
-  }
-  const Xapian::docid docid = *posting;
-  const std::string collapse_key = db.get_document(docid).get_value(schema::kCollapseSlot);
-
-  Xapian::Enquire enquire(db);
-  Xapian::RSet rset;
-  rset.add_document(docid);
-  const FreeTextTerms decider;
-  // Exact term frequencies: over shards Xapian otherwise approximates them
-  // and picks different terms than one database would.
-  const Xapian::ESet eset =
-      enquire.get_eset(kSimilarTerms, rset, Xapian::Enquire::USE_EXACT_TERMFREQ, &decider);
-  std::vector<std::string> terms;
-  for (auto it = eset.begin(); it != eset.end(); ++it) terms.push_back(*it);
-  if (request.debug()) {
-    for (const std::string& term : terms) response.add_terms(term);
-  }
-  if (terms.empty()) return response;  // an article without text resembles nothing
-
-  Xapian::Query similar(Xapian::Query::OP_OR, terms.begin(), terms.end());
-  // Not the article, nor anything in its duplicate group.
-  Xapian::Query same(id_term);
-  if (!collapse_key.empty()) {
-    same = Xapian::Query(Xapian::Query::OP_OR, same,
-                         Xapian::Query(Xapian::Query::OP_VALUE_RANGE, schema::kCollapseSlot,
-                                       collapse_key, collapse_key));
-  }
-  enquire.set_query(Xapian::Query(Xapian::Query::OP_AND_NOT, similar, same));
-  enquire.set_collapse_key(schema::kCollapseSlot);
-  enquire.set_sort_by_relevance_then_value(schema::kPublishedSlot, true);
-  const double time_limit = absl::ToDoubleSeconds(options.query_time_limit);
-  if (time_limit > 0) enquire.set_time_limit(time_limit);
-  const Xapian::MSet mset = enquire.get_mset(0, static_cast<Xapian::doccount>(page_size));
-  const SnippetBuilder snippets(*analyzer, {}, options.snippet_chars);
-  int rank = 0;
-  for (Xapian::MSetIterator it = mset.begin(); it != mset.end(); ++it) {
-    v1::SearchHit* hit = response.add_hits();
-    hit->set_rank(rank++);
-    hit->set_duplicate_count(static_cast<int32_t>(it.get_collapse_count()));
-    FillHit(it, snippets, hit);
-  }
-  return response;
-}
-
-absl::StatusOr<v1::SimilarArticlesResponse> Searcher::SimilarArticles(
-    const v1::SimilarArticlesRequest& request, absl::Time deadline) const {
-  if (request.id().empty()) return absl::InvalidArgumentError("id is empty");
-  NEWSEARCH_RETURN_IF_ERROR(ValidateUtf8(request.id(), "id"));
-  const SearcherOptions& options = impl_->options;
-  if (request.page_size() < 0 || request.page_size() > options.max_page_size) {
-    return absl::InvalidArgumentError(absl::StrCat("page_size ", request.page_size(),
-                                                   " is out of range; it must be between 0 (",
-                                                   options.default_page_size, ") and ",
-                                                   options.max_page_size));
-  }
-  const int page_size =
-      request.page_size() == 0 ? options.default_page_size : request.page_size();
-  absl::Status status;
-  absl::StatusOr<v1::SimilarArticlesResponse> response =
-      impl_->WithDatabase<v1::SimilarArticlesResponse>(
-          absl::StrCat("similar articles for '", Truncated(request.id()), "'"),
-          [&](Xapian::Database& db, const std::vector<std::string>&) {
-            return impl_->RunSimilar(db, request, page_size, &status);
-          },
-          /*allow_partial=*/false, deadline);
-  if (!response.ok()) return response.status();
-  if (!status.ok()) return status;
-  // A database that does not exist yet knows no article.
-  if (response->hits_size() == 0 && response->applied_seq() == 0 && response->terms_size() == 0) {
-    NEWSEARCH_ASSIGN_OR_RETURN(int64_t count, DocumentCount());
-    if (count == 0) {
-      return absl::NotFoundError(
-          absl::StrCat("no article with id '", Truncated(request.id()), "' in the index"));
-    }
-  }
   return response;
 }
 

@@ -2,6 +2,9 @@
 
 #include <unicode/utf8.h>
 
+#include "absl/strings/str_cat.h"
+#include "common/base/utf8_truncate.h"
+
 namespace newsearch::search {
 
 int64_t FindInvalidUtf8(absl::string_view text) {
@@ -45,6 +48,11 @@ std::string EncodeUtf8(const std::vector<char32_t>& cps, size_t begin, size_t en
   if (end > cps.size()) end = cps.size();
   for (size_t i = begin; i < end; ++i) AppendUtf8(cps[i], &out);
   return out;
+}
+
+std::string Truncated(absl::string_view s, size_t max_bytes) {
+  if (s.size() <= max_bytes) return std::string(s);
+  return absl::StrCat(TruncateUtf8(s, max_bytes), "…");
 }
 
 }  // namespace newsearch::search

@@ -26,6 +26,10 @@ void AppendUtf8(char32_t cp, std::string* out);
 // Encodes code points [begin, end) of `cps` as UTF-8.
 std::string EncodeUtf8(const std::vector<char32_t>& cps, size_t begin, size_t end);
 
+// Returns `s` for an error message: as is up to `max_bytes`, else cut at a
+// character boundary within them and ended with `…`.
+std::string Truncated(absl::string_view s, size_t max_bytes = 40);
+
 }  // namespace newsearch::search
 
 #endif  // NEWSEARCH_SEARCH_SERVICE_QUERY_UTF8_H_

@@ -1,7 +1,6 @@
 #include "search-service/server/index_snapshot.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,12 +15,12 @@
 
 #include <xapian.h>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/base/logging.h"
+#include "common/base/sha256.h"
 #include "common/base/status_macros.h"
 #include "common/server/grpc_status.h"
 #include "common/server/server_setup.h"
@@ -31,24 +30,6 @@ namespace newsearch::search {
 namespace {
 
 namespace fs = std::filesystem;
-
-// SHA-256 over everything fed to it, as lower-case hex.
-class Sha256 {
- public:
-  Sha256() : ctx_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
-    EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr);
-  }
-  void Update(const char* data, size_t size) { EVP_DigestUpdate(ctx_.get(), data, size); }
-  std::string Hex() {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(ctx_.get(), digest, &len);
-    return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), len));
-  }
-
- private:
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_;
-};
 
 // Removes a directory however the call ends.
 class ScratchDir {
@@ -187,14 +168,14 @@ grpc::Status SnapshotServer::Stream(grpc::ServerContext* context,
       in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
       const std::streamsize got = in.gcount();
       if (got <= 0) break;
-      sha.Update(buffer.data(), static_cast<size_t>(got));
+      sha.Update(absl::string_view(buffer.data(), static_cast<size_t>(got)));
       message.set_data(buffer.data(), static_cast<size_t>(got));
       if (!writer->Write(message)) {
         return grpc::Status(grpc::StatusCode::CANCELLED, "caller went away");
       }
     }
   }
-  message.set_sha256(sha.Hex());
+  message.set_sha256(sha.HexDigest());
   if (!writer->Write(message)) return grpc::Status(grpc::StatusCode::CANCELLED, "caller went away");
   Log(LogLevel::kInfo, "snapshot", "index snapshot streamed",
       {{"peer", context->peer()},
@@ -308,7 +289,7 @@ absl::Status ReceiveSnapshot(const BootstrapOptions& options, const std::string&
           break;
         }
         pending = std::move(*message.mutable_data());
-        sha.Update(pending.data(), pending.size());
+        sha.Update(pending);
         received += static_cast<int64_t>(pending.size());
       }
       const size_t n = std::min(static_cast<size_t>(left), pending.size() - offset);
@@ -331,7 +312,7 @@ absl::Status ReceiveSnapshot(const BootstrapOptions& options, const std::string&
     return fail(absl::DataLossError(
         absl::StrCat("snapshot from ", options.peer, " ended without its checksum")));
   }
-  const std::string digest = sha.Hex();
+  const std::string digest = sha.HexDigest();
   if (message.sha256() != digest || received != info.size_bytes()) {
     return fail(absl::DataLossError(absl::StrCat(
         "snapshot from ", options.peer, " does not match its checksum: received ", received,

@@ -1,7 +1,5 @@
 #include "tools/cli/commands.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -20,10 +18,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "common/base/sha256.h"
 #include "newsearch/v1/ingest.grpc.pb.h"
 #include "newsearch/v1/search.grpc.pb.h"
 #include "tools/cli/format.h"
@@ -585,9 +583,7 @@ int RunBackup(const Session& session) {
   v1::BackupStoreResponse message;
   v1::BackupInfo info;
   std::string sha256;
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> digest(EVP_MD_CTX_new(),
-                                                                   EVP_MD_CTX_free);
-  EVP_DigestInit_ex(digest.get(), EVP_sha256(), nullptr);
+  Sha256 digest;
   int64_t written = 0;
   while (reader->Read(&message)) {
     switch (message.part_case()) {
@@ -596,7 +592,7 @@ int RunBackup(const Session& session) {
         break;
       case v1::BackupStoreResponse::kData:
         out.write(message.data().data(), static_cast<std::streamsize>(message.data().size()));
-        EVP_DigestUpdate(digest.get(), message.data().data(), message.data().size());
+        digest.Update(message.data());
         written += static_cast<int64_t>(message.data().size());
         if (io.stderr_is_tty && info.size_bytes() > 0) {
           *io.err << "\rbackup: " << written * 100 / info.size_bytes() << "%" << std::flush;
@@ -622,11 +618,7 @@ int RunBackup(const Session& session) {
     return session.Fail(status, "ingest");
   }
   if (!out) return fail(absl::StrCat("cannot write ", partial));
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int md_len = 0;
-  EVP_DigestFinal_ex(digest.get(), md, &md_len);
-  const std::string got =
-      absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(md), md_len));
+  const std::string got = digest.HexDigest();
   if (written != info.size_bytes()) {
     return fail(absl::StrCat("received ", written, " bytes, the server announced ",
                              info.size_bytes()));

@@ -2,19 +2,14 @@
 // scripts (a traditional copy of a simplified story is its duplicate), the
 // dry run stores nothing, and a re-parse lets ingest run between its batches
 // and refuses a second concurrent re-parse.
-#include <filesystem>
-#include <memory>
 #include <string>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "ingest-service/changefeed/change_notifier.h"
-#include "ingest-service/dedup/minhash.h"
-#include "ingest-service/parser/page_parser.h"
 #include "ingest-service/server/ingestor.h"
 #include "ingest-service/store/article_store.h"
+#include "tests/ingest-service/server/ingestor_fixture.h"
 
 namespace newsearch::ingest {
 namespace {
@@ -34,49 +29,14 @@ constexpr char kTraditional[] =
     "三年前，當地農業合作社引進耐鹽鹼水稻品種，聯合科研院所開展試種，經過改良土壤、優化灌溉，"
     "今年測產畝產達到了六百一十二公斤。\n";
 
-class IngestorDedupTest : public ::testing::Test {
+class IngestorDedupTest : public IngestorFixture {
  protected:
-  void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "ingestor_dedup.XXXXXX");
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    auto parser = PageParser::Create();
-    ASSERT_TRUE(parser.ok()) << parser.status();
-    parser_ = *std::move(parser);
-    auto fingerprinter = BodyFingerprinter::Create();
-    ASSERT_TRUE(fingerprinter.ok()) << fingerprinter.status();
-    fingerprinter_ = *std::move(fingerprinter);
-    StoreOptions options;
-    options.path = (dir_ / "articles.db").string();
-    options.fsync_every_commit = false;
-    auto store = ArticleStore::Open(options);
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = *std::move(store);
-    notifier_ = std::make_unique<ChangeNotifier>(0);
-    ingestor_ = std::make_unique<Ingestor>(parser_.get(), store_.get(), notifier_.get(),
-                                           IngestorLimits(), fingerprinter_.get());
-  }
-  void TearDown() override {
-    ingestor_.reset();
-    store_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
+  IngestorDedupTest() { fsync_every_commit_ = false; }
 
   absl::StatusOr<v1::IngestArticleResponse> Ingest(const std::string& content,
                                                    const std::string& external_id) {
-    v1::IngestArticleRequest request;
-    request.set_content(content);
-    request.set_external_id(external_id);
-    return ingestor_->Ingest(request);
+    return ingestor_->Ingest(PageRequest(content, external_id));
   }
-
-  std::filesystem::path dir_;
-  std::unique_ptr<PageParser> parser_;
-  std::unique_ptr<BodyFingerprinter> fingerprinter_;
-  std::unique_ptr<ArticleStore> store_;
-  std::unique_ptr<ChangeNotifier> notifier_;
-  std::unique_ptr<Ingestor> ingestor_;
 };
 
 TEST_F(IngestorDedupTest, TraditionalCopyIsADuplicateAndTheDryRunStoresNothing) {
@@ -85,10 +45,7 @@ TEST_F(IngestorDedupTest, TraditionalCopyIsADuplicateAndTheDryRunStoresNothing) 
   ASSERT_EQ(first->articles_size(), 1);
   const int64_t head = store_->HeadSeq();
 
-  v1::IngestArticleRequest request;
-  request.set_content(kTraditional);
-  request.set_external_id("zh-hant");
-  auto dry = ingestor_->DryRun(request);
+  auto dry = ingestor_->DryRun(PageRequest(kTraditional, "zh-hant"));
   ASSERT_TRUE(dry.ok()) << dry.status();
   ASSERT_EQ(dry->articles_size(), 1);
   EXPECT_EQ(dry->articles(0).duplicate_of(), first->articles(0).id());

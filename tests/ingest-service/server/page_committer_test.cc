@@ -5,7 +5,6 @@
 #include "ingest-service/server/page_committer.h"
 
 #include <atomic>
-#include <filesystem>
 #include <memory>
 #include <set>
 #include <string>
@@ -17,10 +16,8 @@
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "ingest-service/changefeed/change_notifier.h"
-#include "ingest-service/dedup/minhash.h"
-#include "ingest-service/parser/page_parser.h"
 #include "ingest-service/store/article_store.h"
+#include "tests/ingest-service/server/ingestor_fixture.h"
 
 namespace newsearch::ingest {
 namespace {
@@ -28,51 +25,16 @@ namespace {
 using ::testing::HasSubstr;
 
 v1::IngestArticleRequest Page(int n) {
-  v1::IngestArticleRequest request;
-  request.set_content(absl::StrCat(
-      "盐碱地里种出海水稻第", n, "篇\n\n2021-10-08 09:30 来源:黄河日报\n\n",
-      "金秋时节，在黄河入海口附近的一片盐碱地上，成片的稻穗沉甸甸地低垂着，收割机来回穿梭。"
-      "这片试验田编号", n * 7919, "，土壤含盐量超过千分之六，过去连芦苇都长得稀稀拉拉。\n\n"
-      "三年前，当地农业合作社引进耐盐碱水稻品种，今年测产亩产达到了", 500 + n, "公斤。\n"));
-  request.set_external_id(absl::StrCat("page-", n));
-  return request;
+  return PageRequest(
+      absl::StrCat(
+          "盐碱地里种出海水稻第", n, "篇\n\n2021-10-08 09:30 来源:黄河日报\n\n",
+          "金秋时节，在黄河入海口附近的一片盐碱地上，成片的稻穗沉甸甸地低垂着，收割机来回穿梭。"
+          "这片试验田编号", n * 7919, "，土壤含盐量超过千分之六，过去连芦苇都长得稀稀拉拉。\n\n"
+          "三年前，当地农业合作社引进耐盐碱水稻品种，今年测产亩产达到了", 500 + n, "公斤。\n"),
+      absl::StrCat("page-", n));
 }
 
-class PageCommitterTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "page_committer.XXXXXX");
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    auto parser = PageParser::Create();
-    ASSERT_TRUE(parser.ok()) << parser.status();
-    parser_ = *std::move(parser);
-    auto fingerprinter = BodyFingerprinter::Create();
-    ASSERT_TRUE(fingerprinter.ok()) << fingerprinter.status();
-    fingerprinter_ = *std::move(fingerprinter);
-    StoreOptions options;
-    options.path = (dir_ / "articles.db").string();
-    auto store = ArticleStore::Open(options);
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = *std::move(store);
-    notifier_ = std::make_unique<ChangeNotifier>(0);
-    ingestor_ = std::make_unique<Ingestor>(parser_.get(), store_.get(), notifier_.get(),
-                                           IngestorLimits(), fingerprinter_.get());
-  }
-  void TearDown() override {
-    ingestor_.reset();
-    store_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-
-  std::filesystem::path dir_;
-  std::unique_ptr<PageParser> parser_;
-  std::unique_ptr<BodyFingerprinter> fingerprinter_;
-  std::unique_ptr<ArticleStore> store_;
-  std::unique_ptr<ChangeNotifier> notifier_;
-  std::unique_ptr<Ingestor> ingestor_;
-};
+using PageCommitterTest = IngestorFixture;
 
 TEST_F(PageCommitterTest, PagesSubmittedTogetherCommitTogetherInOrderAndABadPageFailsAlone) {
   constexpr int kPages = 40;

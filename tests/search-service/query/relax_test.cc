@@ -1,22 +1,14 @@
 // Relaxed searches, field words, dates written in the text and numbers in
 // other forms, through the real Searcher over a small index.
-#include <filesystem>
-#include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-
-#include <xapian.h>
-
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "common/analysis/analyzer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "search-service/query/searcher.h"
-#include "search-service/schema/schema.h"
+#include "tests/search-service/query/searcher_fixture.h"
 
 namespace newsearch::search {
 namespace {
@@ -62,35 +54,12 @@ v1::Article ToArticle(const Doc& d) {
   return a;
 }
 
-class RelaxTest : public ::testing::Test {
+class RelaxTest : public SearcherFixture {
  protected:
-  static void SetUpTestSuite() {
-    auto analyzer = analysis::Analyzer::Create();
-    ASSERT_TRUE(analyzer.ok()) << analyzer.status();
-    analyzer_ = std::move(analyzer).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete analyzer_;
-    analyzer_ = nullptr;
-  }
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "relax_test_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    options_.path = dir_ + "/index";
-    Xapian::WritableDatabase db(options_.path, Xapian::DB_CREATE_OR_OPEN);
-    for (const Doc& d : Docs()) {
-      db.replace_document(schema::IdTerm(d.id), schema::BuildDocument(*analyzer_, ToArticle(d)));
-    }
-    db.commit();
-    db.close();
-    auto searcher = Searcher::Create(options_, analyzer_);
-    ASSERT_TRUE(searcher.ok()) << searcher.status();
-    searcher_ = std::move(searcher).value();
-  }
-  void TearDown() override {
-    searcher_.reset();
-    std::filesystem::remove_all(dir_);
+    std::vector<v1::Article> articles;
+    for (const Doc& d : Docs()) articles.push_back(ToArticle(d));
+    OpenIndex(articles);
   }
 
   v1::SearchResponse Search(const std::string& query, int page_size = 100) {
@@ -111,25 +80,13 @@ class RelaxTest : public ::testing::Test {
     request.set_strict(true);
     return Search(request);
   }
-  static std::vector<std::string> Ids(const v1::SearchResponse& response) {
-    std::vector<std::string> ids;
-    for (const auto& hit : response.hits()) ids.push_back(hit.id());
-    return ids;
-  }
   static std::string Status(const v1::SearchResponse& response, const std::string& word) {
     for (const auto& w : response.debug().words()) {
       if (w.text() == word) return v1::TermStatus_Name(w.status());
     }
     return "(no such word)";
   }
-
-  static analysis::Analyzer* analyzer_;
-  std::string dir_;
-  SearcherOptions options_;
-  std::unique_ptr<Searcher> searcher_;
 };
-
-analysis::Analyzer* RelaxTest::analyzer_ = nullptr;
 
 TEST_F(RelaxTest, StrictMatchesFirstThenMostWordsWithDroppedTerms) {
   const v1::SearchResponse r = Search("考研 报名 人数");

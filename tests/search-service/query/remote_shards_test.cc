@@ -46,6 +46,7 @@
 #include "search-service/query/remote_shards.h"
 #include "search-service/query/searcher.h"
 #include "search-service/schema/schema.h"
+#include "tests/search-service/query/searcher_fixture.h"
 
 extern char** environ;
 
@@ -57,24 +58,6 @@ using ::testing::HasSubstr;
 constexpr char kTcpServer[] = "/usr/bin/xapian-tcpsrv";
 constexpr auto kServerStartDeadline = std::chrono::seconds(10);
 constexpr double kScoreTolerance = 1e-9;
-
-google::protobuf::Timestamp Ts(int y, int m, int d) {
-  google::protobuf::Timestamp t;
-  t.set_seconds(absl::ToUnixSeconds(
-      absl::FromCivil(absl::CivilSecond(y, m, d, 0, 0, 0), absl::UTCTimeZone())));
-  return t;
-}
-
-struct TestArticle {
-  std::string id;
-  std::string title;
-  std::string body;
-  std::string source;
-  std::vector<std::string> authors;
-  int year, month, day;  // 0: no date
-  std::string script;
-  std::string duplicate_of;
-};
 
 // Both scripts, several sources, distinct dates (except a duplicate pair).
 // Index parity decides the shard: a9 (odd) duplicates a1 (even), so
@@ -107,20 +90,6 @@ const std::vector<TestArticle>& Articles() {
        20, "zh-Hans", ""},
   };
   return *articles;
-}
-
-v1::Article ToArticle(const TestArticle& a) {
-  v1::Article article;
-  article.set_id(a.id);
-  article.set_title(a.title);
-  article.set_body(a.body);
-  article.set_source(a.source);
-  for (const auto& author : a.authors) article.add_authors(author);
-  if (a.year != 0) *article.mutable_published_at() = Ts(a.year, a.month, a.day);
-  article.set_script(a.script);
-  article.set_duplicate_of(a.duplicate_of);
-  article.set_url("https://example.com/" + a.id);
-  return article;
 }
 
 // Returns a loopback port that was free a moment ago (the kernel picks it).

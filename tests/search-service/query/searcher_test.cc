@@ -15,12 +15,12 @@
 
 #include <xapian.h>
 
-#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "common/analysis/analyzer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "search-service/schema/schema.h"
+#include "tests/search-service/query/searcher_fixture.h"
 
 namespace newsearch::search {
 namespace {
@@ -29,33 +29,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
 using ::testing::UnorderedElementsAreArray;
-
-int64_t UnixSeconds(int y, int m, int d) {
-  return absl::ToUnixSeconds(absl::FromCivil(absl::CivilSecond(y, m, d, 0, 0, 0), absl::UTCTimeZone()));
-}
-
-google::protobuf::Timestamp Ts(int y, int m, int d) {
-  google::protobuf::Timestamp t;
-  t.set_seconds(UnixSeconds(y, m, d));
-  return t;
-}
-
-struct TestArticle {
-  TestArticle(std::string id, std::string title, std::string body, std::string source,
-              std::vector<std::string> authors, int year, int month, int day,
-              std::string script = "zh-Hans", std::string duplicate_of = "")
-      : id(std::move(id)), title(std::move(title)), body(std::move(body)),
-        source(std::move(source)), authors(std::move(authors)), year(year), month(month),
-        day(day), script(std::move(script)), duplicate_of(std::move(duplicate_of)) {}
-  std::string id;
-  std::string title;
-  std::string body;
-  std::string source;
-  std::vector<std::string> authors;
-  int year, month, day;  // 0: no date
-  std::string script;
-  std::string duplicate_of;
-};
 
 // Hand-written articles in both scripts; dates are all distinct.
 const std::vector<TestArticle>& Articles() {
@@ -82,56 +55,18 @@ const std::vector<TestArticle>& Articles() {
   return *articles;
 }
 
-v1::Article ToArticle(const TestArticle& a) {
-  v1::Article article;
-  article.set_id(a.id);
-  article.set_title(a.title);
-  article.set_body(a.body);
-  article.set_source(a.source);
-  for (const auto& author : a.authors) article.add_authors(author);
-  if (a.year != 0) *article.mutable_published_at() = Ts(a.year, a.month, a.day);
-  article.set_script(a.script);
-  article.set_duplicate_of(a.duplicate_of);
-  article.set_url("https://example.com/" + a.id);
-  return article;
-}
-
-class SearcherTest : public ::testing::Test {
+class SearcherTest : public SearcherFixture {
  protected:
-  static void SetUpTestSuite() {
-    auto analyzer = analysis::Analyzer::Create();
-    ASSERT_TRUE(analyzer.ok()) << analyzer.status();
-    analyzer_ = std::move(analyzer).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete analyzer_;
-    analyzer_ = nullptr;
-  }
-
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "searcher_test_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    options_.path = dir_ + "/index";
     // These tests pin down strict matching (every word required); the
     // relaxation tests turn it on themselves.
     options_.relax_threshold = 0;
-    Xapian::WritableDatabase db(options_.path, Xapian::DB_CREATE_OR_OPEN);
-    for (const TestArticle& a : Articles()) {
-      db.replace_document(schema::IdTerm(a.id), schema::BuildDocument(*analyzer_, ToArticle(a)));
-    }
-    db.set_metadata(schema::kAppliedSeqKey, "42");
-    db.commit();
-    db.close();
-    auto searcher = Searcher::Create(options_, analyzer_);
-    ASSERT_TRUE(searcher.ok()) << searcher.status();
-    searcher_ = std::move(searcher).value();
+    std::vector<v1::Article> articles;
+    for (const TestArticle& a : Articles()) articles.push_back(ToArticle(a));
+    OpenIndex(articles, /*applied_seq=*/"42");
   }
 
-  void TearDown() override {
-    searcher_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  using SearcherFixture::Ids;
 
   v1::SearchResponse MustSearch(const v1::SearchRequest& request) {
     absl::StatusOr<v1::SearchResponse> response = searcher_->Search(request);
@@ -146,23 +81,10 @@ class SearcherTest : public ::testing::Test {
     return Ids(MustSearch(request));
   }
 
-  static std::vector<std::string> Ids(const v1::SearchResponse& response) {
-    std::vector<std::string> ids;
-    for (const auto& hit : response.hits()) ids.push_back(hit.id());
-    return ids;
-  }
-
   absl::Status SearchStatus(const v1::SearchRequest& request) {
     return searcher_->Search(request).status();
   }
-
-  static analysis::Analyzer* analyzer_;
-  std::string dir_;
-  SearcherOptions options_;
-  std::unique_ptr<Searcher> searcher_;
 };
-
-analysis::Analyzer* SearcherTest::analyzer_ = nullptr;
 
 struct MatchCase {
   std::string query;
