@@ -486,7 +486,10 @@ struct Searcher::Impl {
   }
 
   absl::StatusOr<Plan> MakePlan(const v1::SearchRequest& request) const;
-  v1::SearchResponse Run(Xapian::Database& db, const Plan& plan) const;
+  // `missing_partitions`: router mode, the partitions left out of `db`
+  // (allow_partial); they travel in the next page token.
+  v1::SearchResponse Run(Xapian::Database& db, const Plan& plan,
+                         const std::vector<int>& missing_partitions) const;
   void Configure(const Plan& plan, Xapian::Enquire* enquire) const;
   Relaxation Relax(Xapian::Database& db, const Plan& plan, const Xapian::MSet& strict,
                    Xapian::Enquire* strict_enquire) const;
@@ -497,7 +500,7 @@ struct Searcher::Impl {
   void FillHit(const Xapian::MSetIterator& it, const SnippetBuilder& snippets,
                v1::SearchHit* hit) const;
 
-  // Runs `fn(db, missing)` on a fresh handle (`missing`: partitions left
+  // Runs `fn(db, handle)` on a fresh handle (handle.missing: partitions left
   // out, router mode with allow_partial); retries once when the index
   // changed under it. `empty` is returned when the database does not exist
   // yet. Over remote shards, a call that fails is reported
@@ -513,7 +516,7 @@ struct Searcher::Impl {
       NEWSEARCH_ASSIGN_OR_RETURN(Lease lease, Acquire(allow_partial, deadline));
       if (lease.get() == nullptr) return Response();
       try {
-        return fn(*lease.get(), lease.handle().missing);
+        return fn(*lease.get(), lease.handle());
       } catch (const Xapian::DatabaseModifiedError& e) {
         // The writer committed twice while we read: the next Acquire reopens.
         if (changed++ == 0) continue;
@@ -855,7 +858,8 @@ Relaxation Searcher::Impl::Relax(Xapian::Database& db, const Plan& plan,
   return r;
 }
 
-v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan) const {
+v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan,
+                                       const std::vector<int>& missing_partitions) const {
   Xapian::Enquire enquire(db);
   Xapian::Query boost;
   if (plan.sort == v1::SORT_ORDER_RELEVANCE_RECENCY) boost = RecencyBoost(db);
@@ -941,7 +945,12 @@ v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan) c
         (db.get_doccount() <= static_cast<Xapian::doccount>(options.facet_exact_limit) ||
          spies.examined() < facet_check);
     spies.Fill(&response);
-    response.set_facets_exact(all_examined);
+    // Without some partitions nothing is exact.
+    response.set_facets_exact(all_examined && missing_partitions.empty());
+    // Through a router each partition sends only its best hits, so copies
+    // of a story held by other partitions are not all counted.
+    response.set_duplicate_counts_exact(response.facets_exact() && !plan.expand_duplicates &&
+                                        shards == nullptr);
     response.set_facet_documents_examined(static_cast<int64_t>(spies.examined()));
   }
   const SnippetBuilder snippets(*analyzer, plan.parsed.PositiveAtoms(), options.snippet_chars);
@@ -974,7 +983,8 @@ v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan) c
               : mset.size() > static_cast<Xapian::doccount>(plan.page_size);
   if (more && next < options.max_result_depth) {
     response.set_next_page_token(
-        EncodeSearchPageToken({next, plan.fingerprint, response.applied_seq()}));
+        EncodeSearchPageToken(
+            {next, plan.fingerprint, response.applied_seq(), missing_partitions}));
   }
   // Which optional words each relaxed hit of the page lacks.
   std::vector<bool> dropped(plan.conjuncts.size(), false);
@@ -1029,19 +1039,25 @@ v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan) c
 absl::StatusOr<v1::SearchResponse> Searcher::Search(const v1::SearchRequest& request,
                                                    absl::Time deadline) const {
   NEWSEARCH_ASSIGN_OR_RETURN(Plan plan, impl_->MakePlan(request));
+  std::vector<int> missing_partitions;  // of the handle that answered
   NEWSEARCH_ASSIGN_OR_RETURN(
       v1::SearchResponse response,
       impl_->WithDatabase<v1::SearchResponse>(
           absl::StrCat("search for '", Truncated(request.query()), "'"),
-          [&](Xapian::Database& db, const std::vector<std::string>& missing) {
-            v1::SearchResponse response = impl_->Run(db, plan);
-            for (const std::string& shard : missing) response.add_missing_shards(shard);
-            if (!missing.empty()) response.set_partial(true);
+          [&](Xapian::Database& db, const ShardedDatabase& handle) {
+            missing_partitions.clear();
+            for (size_t p = 0; p < handle.replicas.size(); ++p) {
+              if (handle.replicas[p] < 0) missing_partitions.push_back(static_cast<int>(p));
+            }
+            v1::SearchResponse response = impl_->Run(db, plan, missing_partitions);
+            for (const std::string& shard : handle.missing) response.add_missing_shards(shard);
+            if (!handle.missing.empty()) response.set_partial(true);
             return response;
           },
           request.allow_partial(), deadline));
   bool changed = false;
-  NEWSEARCH_RETURN_IF_ERROR(CheckTokenRevision(plan.token, response.applied_seq(), &changed));
+  NEWSEARCH_RETURN_IF_ERROR(
+      CheckTokenRevision(plan.token, response.applied_seq(), &changed, missing_partitions));
   response.set_revision_changed(changed);
   return response;
 }
@@ -1119,7 +1135,7 @@ absl::StatusOr<v1::SimilarArticlesResponse> Searcher::SimilarArticles(
   absl::StatusOr<v1::SimilarArticlesResponse> response =
       impl_->WithDatabase<v1::SimilarArticlesResponse>(
           absl::StrCat("similar articles for '", Truncated(request.id()), "'"),
-          [&](Xapian::Database& db, const std::vector<std::string>&) {
+          [&](Xapian::Database& db, const ShardedDatabase&) {
             return impl_->RunSimilar(db, request, page_size, &status);
           },
           /*allow_partial=*/false, deadline);
