@@ -4,13 +4,16 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/base/page_token.h"
 
 namespace newsearch::search {
 namespace {
 
-// p2.<offset>.<fingerprint hex>.<applied_seq>; p1 had no applied_seq.
+// p2.<offset>.<fingerprint hex>.<applied_seq>[.<missing partitions>]; p1 had
+// no applied_seq. The missing partitions ("1,3") follow only on a router's
+// partial answer, so complete answers hand out the same tokens as a replica.
 constexpr char kVersion[] = "p2";
 constexpr char kOldVersion[] = "p1";
 
@@ -33,8 +36,12 @@ absl::Status Malformed() {
 }  // namespace
 
 std::string EncodeSearchPageToken(const SearchPageToken& token) {
-  return EncodePageToken(absl::StrCat(kVersion, ".", token.offset, ".",
-                                      absl::Hex(token.fingerprint), ".", token.applied_seq));
+  std::string plain = absl::StrCat(kVersion, ".", token.offset, ".", absl::Hex(token.fingerprint),
+                                   ".", token.applied_seq);
+  if (!token.missing_partitions.empty()) {
+    absl::StrAppend(&plain, ".", absl::StrJoin(token.missing_partitions, ","));
+  }
+  return EncodePageToken(plain);
 }
 
 absl::StatusOr<SearchPageToken> DecodeSearchPageToken(absl::string_view token,
@@ -43,9 +50,19 @@ absl::StatusOr<SearchPageToken> DecodeSearchPageToken(absl::string_view token,
   if (!plain.ok()) return Malformed();
   const std::vector<absl::string_view> parts = absl::StrSplit(*plain, '.');
   SearchPageToken decoded;
-  const bool current = parts.size() == 4 && parts[0] == kVersion &&
-                       absl::SimpleAtoi(parts[3], &decoded.applied_seq) &&
-                       decoded.applied_seq >= 0;
+  bool current = (parts.size() == 4 || parts.size() == 5) && parts[0] == kVersion &&
+                 absl::SimpleAtoi(parts[3], &decoded.applied_seq) && decoded.applied_seq >= 0;
+  if (current && parts.size() == 5) {
+    for (absl::string_view item : absl::StrSplit(parts[4], ',')) {
+      int partition = -1;
+      if (!absl::SimpleAtoi(item, &partition) || partition < 0 ||
+          (!decoded.missing_partitions.empty() && partition <= decoded.missing_partitions.back())) {
+        current = false;
+        break;
+      }
+      decoded.missing_partitions.push_back(partition);
+    }
+  }
   const bool old = parts.size() == 3 && parts[0] == kOldVersion;
   if ((!current && !old) || !absl::SimpleAtoi(parts[1], &decoded.offset) || decoded.offset < 0 ||
       !absl::SimpleHexAtoi(parts[2], &decoded.fingerprint)) {
@@ -60,8 +77,19 @@ absl::StatusOr<SearchPageToken> DecodeSearchPageToken(absl::string_view token,
 }
 
 absl::Status CheckTokenRevision(const SearchPageToken& token, int64_t applied_seq,
-                                bool* changed) {
+                                bool* changed, const std::vector<int>& missing_partitions) {
   *changed = false;
+  if (!token.missing_partitions.empty() && token.missing_partitions != missing_partitions) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "page_token comes from a partial answer without partition(s) ",
+        absl::StrJoin(token.missing_partitions, ", "), ", and ",
+        missing_partitions.empty()
+            ? std::string("every partition answers now")
+            : absl::StrCat("partition(s) ", absl::StrJoin(missing_partitions, ", "),
+                           " are missing now"),
+        ": the next page would not continue the same list of hits; search again without "
+        "page_token"));
+  }
   if (token.applied_seq < 0) return absl::OkStatus();  // p1: revision unknown
   if (applied_seq < token.applied_seq) {
     return absl::UnavailableError(absl::StrCat(
@@ -69,7 +97,8 @@ absl::Status CheckTokenRevision(const SearchPageToken& token, int64_t applied_se
         ") is behind the revision the page_token was made at (applied_seq ", token.applied_seq,
         "); retry on another replica or later"));
   }
-  *changed = applied_seq != token.applied_seq;
+  // A complete list continued without some partitions: their hits are gone.
+  *changed = applied_seq != token.applied_seq || token.missing_partitions != missing_partitions;
   return absl::OkStatus();
 }
 

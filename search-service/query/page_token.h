@@ -1,6 +1,7 @@
 // Search's page tokens: where the next page starts, which request it belongs
 // to (a fingerprint of everything that decides the result list) and the index
-// revision (applied_seq) the page was answered at, so that paging across
+// revision (applied_seq, and through a router the partitions missing from a
+// partial answer) the page was answered at, so that paging across
 // replicas never repeats or skips hits silently (docs/search-api.md, "Paging
 // and index revisions"). Opaque to clients (common/base/page_token.h).
 #ifndef NEWSEARCH_SEARCH_SERVICE_QUERY_PAGE_TOKEN_H_
@@ -8,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -22,6 +24,9 @@ struct SearchPageToken {
   // The applied_seq of the revision that answered the page that handed the
   // token out; -1 for tokens made before tokens carried it (`p1`).
   int64_t applied_seq = -1;
+  // Router mode: the partitions (0-based, ascending) missing from the
+  // partial answer that handed the token out; empty for a complete answer.
+  std::vector<int> missing_partitions;
 };
 
 std::string EncodeSearchPageToken(const SearchPageToken& token);
@@ -37,8 +42,15 @@ absl::StatusOr<SearchPageToken> DecodeSearchPageToken(absl::string_view token,
 // replica, or this one a moment later, can answer). Sets *changed when the
 // revisions differ (the index moved on: hits may repeat or be missed across
 // the pages).
+//
+// Through a router the revision also names the partitions that answered
+// (`missing_partitions`: those missing now). A token from a partial answer
+// is FAILED_PRECONDITION when other partitions are missing now (the list it
+// continues lacked articles this answer has, or the other way round); a
+// token from a complete answer continued by a partial one sets *changed.
 absl::Status CheckTokenRevision(const SearchPageToken& token, int64_t applied_seq,
-                                bool* changed);
+                                bool* changed,
+                                const std::vector<int>& missing_partitions = {});
 
 // Returns the sort order a request asks for (RELEVANCE when unspecified).
 v1::SortOrder EffectiveSort(v1::SortOrder sort);

@@ -335,4 +335,61 @@ std::vector<RemoteShards::ReplicaStatus> RemoteShards::Status() const {
   return out;
 }
 
+std::vector<RemoteShards::PartitionStatus> RemoteShards::PartitionStatuses(absl::Time deadline) {
+  std::vector<PartitionStatus> out;
+  for (int p = 0; p < partitions(); ++p) {
+    PartitionStatus status;
+    status.partition = p;
+    status.replicas = static_cast<int>(replicas_[p].size());
+    std::vector<int> order;
+    {
+      std::lock_guard<std::mutex> lock(state_->mu);
+      for (int r = 0; r < status.replicas; ++r) {
+        if (state_->state[p][r].up) order.push_back(r);
+      }
+    }
+    status.replicas_up = static_cast<int>(order.size());
+    if (order.empty()) {
+      // The prober may not have seen a replica that just came back.
+      for (int r = 0; r < status.replicas; ++r) order.push_back(r);
+    }
+    std::vector<std::string> errors;
+    for (int r : order) {
+      const absl::Duration left = deadline - absl::Now();
+      if (left <= absl::ZeroDuration()) {
+        errors.push_back(absl::StrCat(replicas_[p][r].address(), ": deadline passed"));
+        break;
+      }
+      absl::StatusOr<std::unique_ptr<Xapian::Database>> db = Connect(replicas_[p][r], left);
+      if (!db.ok()) {
+        errors.push_back(std::string(db.status().message()));
+        continue;
+      }
+      try {
+        status.document_count = static_cast<int64_t>((*db)->get_doccount());
+        if (!absl::SimpleAtoi((*db)->get_metadata(schema::kAppliedSeqKey), &status.applied_seq)) {
+          status.applied_seq = 0;
+        }
+        status.holds = (*db)->get_metadata(schema::kPartitionKey);
+        status.replica = replicas_[p][r].address();
+        status.missing = false;
+        break;
+      } catch (const Xapian::Error& e) {
+        errors.push_back(absl::StrCat(replicas_[p][r].address(), ": ", e.get_description()));
+      }
+    }
+    if (status.missing && status.replicas_up > 0) {
+      // Only the replicas marked up were tried: the others' last probe says why.
+      std::lock_guard<std::mutex> lock(state_->mu);
+      for (int r = 0; r < status.replicas; ++r) {
+        const State::Replica& replica = state_->state[p][r];
+        if (!replica.up && !replica.last_error.empty()) errors.push_back(replica.last_error);
+      }
+    }
+    if (status.missing) status.error = absl::StrJoin(errors, "; ");
+    out.push_back(std::move(status));
+  }
+  return out;
+}
+
 }  // namespace newsearch::search

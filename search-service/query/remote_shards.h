@@ -112,6 +112,26 @@ class RemoteShards {
   };
   std::vector<ReplicaStatus> Status() const;
 
+  // What one partition's index says, read over a fresh connection
+  // (GetIndexStatus on a router).
+  struct PartitionStatus {
+    int partition = 0;
+    bool missing = true;   // no replica answered
+    std::string replica;   // the address of the one that answered
+    std::string error;     // why each replica tried did not answer (missing)
+    std::string holds;     // schema::kPartitionKey of its index ("K/N", or empty)
+    int64_t document_count = 0;
+    int64_t applied_seq = 0;  // as the replica serves it (its first local shard)
+    int replicas = 0;         // listed in the spec
+    int replicas_up = 0;      // marked up by the last probe
+  };
+  // Per partition, in spec order: asks a replica marked up (in spec order,
+  // moving on when one fails; every listed one when none is marked up) for
+  // its document count, applied_seq and recorded partition, until
+  // `deadline`. A partition none of whose replicas answers is `missing`,
+  // never an error, so operators see which one is down.
+  std::vector<PartitionStatus> PartitionStatuses(absl::Time deadline);
+
  private:
   explicit RemoteShards(const RemoteShardsOptions& options);
   struct State;

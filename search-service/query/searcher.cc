@@ -432,7 +432,8 @@ Relaxation Searcher::Impl::Relax(Xapian::Database& db, const Plan& plan,
   return r;
 }
 
-v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan) const {
+v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan,
+                                       const std::vector<int>& missing_partitions) const {
   Xapian::Enquire enquire(db);
   Xapian::Query boost;
   if (plan.sort == v1::SORT_ORDER_RELEVANCE_RECENCY) boost = RecencyBoost(db);
@@ -518,7 +519,12 @@ v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan) c
         (db.get_doccount() <= static_cast<Xapian::doccount>(options.facet_exact_limit) ||
          spies.examined() < facet_check);
     spies.Fill(&response);
-    response.set_facets_exact(all_examined);
+    // Without some partitions nothing is exact.
+    response.set_facets_exact(all_examined && missing_partitions.empty());
+    // Through a router each partition sends only its best hits, so copies
+    // of a story held by other partitions are not all counted.
+    response.set_duplicate_counts_exact(response.facets_exact() && !plan.expand_duplicates &&
+                                        shards == nullptr);
     response.set_facet_documents_examined(static_cast<int64_t>(spies.examined()));
   }
   const SnippetBuilder snippets(*analyzer, plan.parsed.PositiveAtoms(), options.snippet_chars);
@@ -551,7 +557,8 @@ v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan) c
               : mset.size() > static_cast<Xapian::doccount>(plan.page_size);
   if (more && next < options.max_result_depth) {
     response.set_next_page_token(
-        EncodeSearchPageToken({next, plan.fingerprint, response.applied_seq()}));
+        EncodeSearchPageToken(
+            {next, plan.fingerprint, response.applied_seq(), missing_partitions}));
   }
   // Which optional words each relaxed hit of the page lacks.
   std::vector<bool> dropped(plan.conjuncts.size(), false);
@@ -606,19 +613,25 @@ v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan) c
 absl::StatusOr<v1::SearchResponse> Searcher::Search(const v1::SearchRequest& request,
                                                    absl::Time deadline) const {
   NEWSEARCH_ASSIGN_OR_RETURN(Plan plan, impl_->MakePlan(request));
+  std::vector<int> missing_partitions;  // of the handle that answered
   NEWSEARCH_ASSIGN_OR_RETURN(
       v1::SearchResponse response,
       impl_->WithDatabase<v1::SearchResponse>(
           absl::StrCat("search for '", Truncated(request.query()), "'"),
-          [&](Xapian::Database& db, const std::vector<std::string>& missing) {
-            v1::SearchResponse response = impl_->Run(db, plan);
-            for (const std::string& shard : missing) response.add_missing_shards(shard);
-            if (!missing.empty()) response.set_partial(true);
+          [&](Xapian::Database& db, const ShardedDatabase& handle) {
+            missing_partitions.clear();
+            for (size_t p = 0; p < handle.replicas.size(); ++p) {
+              if (handle.replicas[p] < 0) missing_partitions.push_back(static_cast<int>(p));
+            }
+            v1::SearchResponse response = impl_->Run(db, plan, missing_partitions);
+            for (const std::string& shard : handle.missing) response.add_missing_shards(shard);
+            if (!handle.missing.empty()) response.set_partial(true);
             return response;
           },
           request.allow_partial(), deadline));
   bool changed = false;
-  NEWSEARCH_RETURN_IF_ERROR(CheckTokenRevision(plan.token, response.applied_seq(), &changed));
+  NEWSEARCH_RETURN_IF_ERROR(
+      CheckTokenRevision(plan.token, response.applied_seq(), &changed, missing_partitions));
   response.set_revision_changed(changed);
   return response;
 }

@@ -116,7 +116,10 @@ class Searcher {
   // Over remote shards (router mode): a call that fails on a replica is
   // retried on another replica of its partition until `deadline`;
   // UNAVAILABLE names the partitions no replica answered for, unless
-  // request.allow_partial (then partial=true and missing_shards).
+  // request.allow_partial (then partial=true and missing_shards, facets
+  // not exact, and the next page token names the missing partitions: it is
+  // FAILED_PRECONDITION once other partitions answer; page_token.h).
+  // duplicate_count is a lower bound there (duplicate_counts_exact false).
   absl::StatusOr<v1::SearchResponse> Search(
       const v1::SearchRequest& request, absl::Time deadline = absl::InfiniteFuture()) const;
 

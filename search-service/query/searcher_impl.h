@@ -144,7 +144,10 @@ struct Searcher::Impl {
 
   // Planning and running a Search (searcher.cc).
   absl::StatusOr<Plan> MakePlan(const v1::SearchRequest& request) const;
-  v1::SearchResponse Run(Xapian::Database& db, const Plan& plan) const;
+  // `missing_partitions`: router mode, the partitions left out of `db`
+  // (allow_partial); they travel in the next page token.
+  v1::SearchResponse Run(Xapian::Database& db, const Plan& plan,
+                         const std::vector<int>& missing_partitions) const;
   void Configure(const Plan& plan, Xapian::Enquire* enquire) const;
   Relaxation Relax(Xapian::Database& db, const Plan& plan, const Xapian::MSet& strict,
                    Xapian::Enquire* strict_enquire) const;
@@ -156,7 +159,7 @@ struct Searcher::Impl {
   void FillHit(const Xapian::MSetIterator& it, const SnippetBuilder& snippets,
                v1::SearchHit* hit) const;
 
-  // Runs `fn(db, missing)` on a fresh handle (`missing`: partitions left
+  // Runs `fn(db, handle)` on a fresh handle (handle.missing: partitions left
   // out, router mode with allow_partial); retries once when the index
   // changed under it. `empty` is returned when the database does not exist
   // yet. Over remote shards, a call that fails is reported
@@ -172,7 +175,7 @@ struct Searcher::Impl {
       NEWSEARCH_ASSIGN_OR_RETURN(Lease lease, Acquire(allow_partial, deadline));
       if (lease.get() == nullptr) return Response();
       try {
-        return fn(*lease.get(), lease.handle().missing);
+        return fn(*lease.get(), lease.handle());
       } catch (const Xapian::DatabaseModifiedError& e) {
         // The writer committed twice while we read: the next Acquire reopens.
         if (changed++ == 0) continue;

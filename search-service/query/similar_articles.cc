@@ -109,7 +109,7 @@ absl::StatusOr<v1::SimilarArticlesResponse> Searcher::SimilarArticles(
   absl::StatusOr<v1::SimilarArticlesResponse> response =
       impl_->WithDatabase<v1::SimilarArticlesResponse>(
           absl::StrCat("similar articles for '", Truncated(request.id()), "'"),
-          [&](Xapian::Database& db, const std::vector<std::string>&) {
+          [&](Xapian::Database& db, const ShardedDatabase&) {
             return impl_->RunSimilar(db, request, page_size, &status);
           },
           /*allow_partial=*/false, deadline);

@@ -1,11 +1,16 @@
 #include "search-service/server/router_server.h"
 
 #include <algorithm>
+#include <chrono>
 #include <thread>
+#include <vector>
 
 #include <grpcpp/grpcpp.h>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/analysis/analyzer.h"
@@ -26,23 +31,59 @@ namespace {
 
 class RouterServiceImpl final : public SearcherService {
  public:
-  explicit RouterServiceImpl(const Searcher* searcher) : SearcherService(searcher, "router") {}
+  RouterServiceImpl(const Searcher* searcher, RemoteShards* shards)
+      : SearcherService(searcher, "router"), shards_(shards) {}
 
-  // The merged index: documents over every partition, applied_seq the
-  // lowest a partition reports. A router follows no log: no head, no lag.
+  // Per partition, what the replica that answered says of its index; a
+  // partition no replica of which answers is listed as missing (partial),
+  // not an error. The router's totals: documents over the partitions that
+  // answered, applied_seq the lowest they report. A router follows no log:
+  // no head, no lag.
   grpc::Status GetIndexStatus(grpc::ServerContext* context, const v1::GetIndexStatusRequest*,
                               v1::GetIndexStatusResponse* response) override {
     const server::Admission admission(gate(), context, "GetIndexStatus");
     if (!admission.ok()) return admission.status();
-    absl::StatusOr<int64_t> count = searcher()->DocumentCount();
-    if (!count.ok()) return server::ToGrpcStatus(count.status());
-    absl::StatusOr<int64_t> applied = searcher()->AppliedSeq();
-    if (!applied.ok()) return server::ToGrpcStatus(applied.status());
-    response->set_document_count(*count);
-    response->set_applied_seq(*applied);
-    response->set_head_seq(*applied);
+    absl::Time deadline = absl::Now() + kStatusTimeout;
+    if (context->deadline() != std::chrono::system_clock::time_point::max()) {
+      deadline = std::min(deadline, absl::FromChrono(context->deadline()));
+    }
+    int64_t documents = 0;
+    int64_t lowest = -1;
+    for (const RemoteShards::PartitionStatus& s : shards_->PartitionStatuses(deadline)) {
+      v1::PartitionStatus* out = response->add_partitions();
+      out->set_partition(s.partition);
+      out->set_missing(s.missing);
+      out->set_replicas(s.replicas);
+      out->set_replicas_up(s.replicas_up);
+      if (s.missing) {
+        out->set_error(s.error);
+        response->set_partial(true);
+        continue;
+      }
+      out->set_replica(s.replica);
+      out->set_document_count(s.document_count);
+      out->set_applied_seq(s.applied_seq);
+      int k = 0;
+      int n = 0;
+      const std::vector<absl::string_view> kn = absl::StrSplit(s.holds, '/');
+      if (kn.size() == 2 && absl::SimpleAtoi(kn[0], &k) && absl::SimpleAtoi(kn[1], &n)) {
+        out->set_index_partition(k);
+        out->set_index_partition_count(n);
+      }
+      documents += s.document_count;
+      if (lowest < 0 || s.applied_seq < lowest) lowest = s.applied_seq;
+    }
+    response->set_document_count(documents);
+    response->set_applied_seq(std::max<int64_t>(lowest, 0));
+    response->set_head_seq(response->applied_seq());
     return grpc::Status::OK;
   }
+
+ private:
+  // Longest a status call waits for the partitions when the caller set no
+  // shorter deadline.
+  static constexpr absl::Duration kStatusTimeout = absl::Seconds(10);
+  RemoteShards* shards_;
 };
 
 }  // namespace
@@ -140,7 +181,7 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
         return static_cast<double>(std::count(up.begin(), up.end(), false));
       }));
 
-  impl.service = std::make_unique<RouterServiceImpl>(impl.searcher.get());
+  impl.service = std::make_unique<RouterServiceImpl>(impl.searcher.get(), impl.shards.get());
   server::GrpcServerOptions grpc_options;
   grpc_options.listen = options.listen;
   grpc_options.port_file = options.port_file;

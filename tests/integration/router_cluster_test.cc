@@ -109,6 +109,11 @@ class Router {
     context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
     return stub_->Search(&context, request, response);
   }
+  grpc::Status Status(v1::GetIndexStatusResponse* response) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    return stub_->GetIndexStatus(&context, v1::GetIndexStatusRequest(), response);
+  }
   ServerProcess& process() { return process_; }
 
  private:
@@ -386,6 +391,63 @@ TEST_F(RouterClusterTest, ReplicaRestartsItsShardServer) {
   EXPECT_TRUE(WaitRouterAnswers(absl::Seconds(10)));
 }
 
+// GetIndexStatus through the router tells the partitions apart: per
+// partition the replica that answered, the partition its index records,
+// its documents and applied_seq; the totals are the sum of the documents
+// and the lowest applied_seq.
+TEST_F(RouterClusterTest, StatusListsEveryPartition) {
+  const v1::GetIndexStatusResponse single = single_->Status();
+  v1::GetIndexStatusResponse routed;
+  grpc::Status status;
+  // Until the prober has seen every replica (one may just have restarted
+  // its shard server).
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        routed.Clear();
+        status = router_->Status(&routed);
+        return status.ok() && std::all_of(routed.partitions().begin(), routed.partitions().end(),
+                                          [](const v1::PartitionStatus& p) {
+                                            return p.replicas_up() == kReplicas;
+                                          });
+      },
+      absl::Seconds(10)));
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_FALSE(routed.partial());
+  ASSERT_EQ(routed.partitions_size(), kPartitions);
+  int64_t documents = 0;
+  int64_t lowest = -1;
+  for (int p = 0; p < kPartitions; ++p) {
+    const v1::PartitionStatus& partition = routed.partitions(p);
+    SCOPED_TRACE(partition.ShortDebugString());
+    EXPECT_EQ(partition.partition(), p);
+    EXPECT_FALSE(partition.missing());
+    EXPECT_TRUE(partition.error().empty());
+    std::vector<std::string> addresses;
+    for (const Replica& r : (*replicas_)[p]) {
+      addresses.push_back(absl::StrCat("127.0.0.1:", r.shard_port));
+    }
+    EXPECT_THAT(addresses, ::testing::Contains(partition.replica()));
+    EXPECT_EQ(partition.replicas(), kReplicas);
+    EXPECT_EQ(partition.replicas_up(), kReplicas);
+    if (kPartitions > 1) {
+      EXPECT_EQ(partition.index_partition(), p);
+      EXPECT_EQ(partition.index_partition_count(), kPartitions);
+    }
+    // Each partition holds some of the articles, never all of them.
+    EXPECT_GT(partition.document_count(), 0);
+    if (kPartitions > 1) {
+      EXPECT_LT(partition.document_count(), single.document_count());
+    }
+    EXPECT_GE(partition.applied_seq(), head_);
+    documents += partition.document_count();
+    if (lowest < 0 || partition.applied_seq() < lowest) lowest = partition.applied_seq();
+  }
+  EXPECT_EQ(routed.document_count(), documents);
+  EXPECT_EQ(routed.document_count(), single.document_count());
+  EXPECT_EQ(routed.applied_seq(), lowest);
+  EXPECT_EQ(routed.partition_count(), 0);
+}
+
 // Runs queries through the router until stopped; counts failures.
 class QueryLoop {
  public:
@@ -443,6 +505,24 @@ TEST_F(RouterClusterTest, FailsOverWhenAReplicaIsKilledAndWhenBothAreGone) {
     EXPECT_EQ(loop.failed(), 0) << loop.last_error();
   }
 
+  // A page of every article (an empty query lists them) and its token,
+  // while every partition answers.
+  v1::SearchRequest listing;
+  listing.set_page_size(5);
+  listing.set_include_facets(true);
+  listing.set_allow_partial(true);
+  v1::SearchResponse complete;
+  ASSERT_TRUE(router_->Search(listing, &complete).ok());
+  ASSERT_FALSE(complete.partial());
+  ASSERT_FALSE(complete.next_page_token().empty());
+  EXPECT_TRUE(complete.facets_exact());
+  // Through a router duplicate_count is a lower bound; one index says exact.
+  EXPECT_FALSE(complete.duplicate_counts_exact());
+  v1::SearchResponse single_listing;
+  ASSERT_TRUE(single_->Search(listing, &single_listing).ok());
+  EXPECT_TRUE(single_listing.facets_exact());
+  EXPECT_TRUE(single_listing.duplicate_counts_exact());
+
   // Kill the other one: the partition has no replica left.
   partition[1].fixture->process().Kill();
   KillShardServers(partition[1].shard_port);
@@ -478,6 +558,53 @@ TEST_F(RouterClusterTest, FailsOverWhenAReplicaIsKilledAndWhenBothAreGone) {
     }
   }
 
+  // Status lists the partition as missing instead of failing; the totals
+  // cover the partitions that answer.
+  v1::GetIndexStatusResponse index_status;
+  status = router_->Status(&index_status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(index_status.partial());
+  ASSERT_EQ(index_status.partitions_size(), kPartitions);
+  int64_t answering = 0;
+  for (const v1::PartitionStatus& p : index_status.partitions()) {
+    SCOPED_TRACE(p.ShortDebugString());
+    EXPECT_EQ(p.missing(), p.partition() == victim);
+    if (p.missing()) {
+      EXPECT_EQ(p.replicas_up(), 0);
+      EXPECT_TRUE(p.replica().empty());
+      EXPECT_THAT(p.error(), HasSubstr(absl::StrCat("127.0.0.1:", partition[0].shard_port)));
+      EXPECT_THAT(p.error(), HasSubstr(absl::StrCat("127.0.0.1:", partition[1].shard_port)));
+    } else {
+      answering += p.document_count();
+    }
+  }
+  EXPECT_EQ(index_status.document_count(), answering);
+  const v1::GetIndexStatusResponse single_status = single_->Status();
+  EXPECT_LT(index_status.document_count(), single_status.document_count());
+
+  // A partial page: not exact, and its token names the missing partition.
+  v1::SearchResponse partial_page;
+  status = router_->Search(listing, &partial_page);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_TRUE(partial_page.partial());
+  EXPECT_FALSE(partial_page.facets_exact());
+  EXPECT_FALSE(partial_page.duplicate_counts_exact());
+  ASSERT_FALSE(partial_page.next_page_token().empty());
+  // The complete list's token goes on without the partition: marked.
+  v1::SearchRequest next = listing;
+  next.set_page_token(complete.next_page_token());
+  v1::SearchResponse continued;
+  status = router_->Search(next, &continued);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(continued.partial());
+  EXPECT_TRUE(continued.revision_changed());
+  // The partial list's token goes on while the same partition is missing.
+  next.set_page_token(partial_page.next_page_token());
+  status = router_->Search(next, &continued);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(continued.partial());
+  EXPECT_FALSE(continued.revision_changed());
+
   // Bring both back on their data: answers resume, as one index again.
   for (Replica& replica : partition) ASSERT_TRUE(replica.fixture->Start());
   for (Replica& replica : partition) {
@@ -490,6 +617,28 @@ TEST_F(RouterClusterTest, FailsOverWhenAReplicaIsKilledAndWhenBothAreGone) {
   ASSERT_TRUE(single_->Search(request, &single).ok());
   ASSERT_TRUE(router_->Search(request, &routed).ok());
   ExpectSamePage(single, routed, "after the partition came back");
+
+  // The partial list's token is not taken for a complete list's.
+  next.set_page_token(partial_page.next_page_token());
+  continued.Clear();
+  status = router_->Search(next, &continued);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status.error_message();
+  EXPECT_THAT(status.error_message(),
+              HasSubstr(absl::StrCat("partial answer without partition(s) ", victim)));
+  EXPECT_THAT(status.error_message(), HasSubstr("search again without page_token"));
+  // On a replica holding everything too.
+  status = single_->Search(next, &continued);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status.error_message();
+  // The complete list's token still works once every partition is back.
+  next.set_page_token(complete.next_page_token());
+  status = router_->Search(next, &continued);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_FALSE(continued.partial());
+
+  v1::GetIndexStatusResponse healed;
+  ASSERT_TRUE(router_->Status(&healed).ok());
+  EXPECT_FALSE(healed.partial());
+  EXPECT_EQ(healed.document_count(), single_status.document_count());
 }
 
 }  // namespace

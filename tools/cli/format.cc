@@ -262,6 +262,17 @@ std::string FormatIndexStatus(const newsearch::v1::GetIndexStatusResponse& s) {
   }
   if (s.stalled_at_seq() > 0) line("stalled_at_seq", absl::StrCat(s.stalled_at_seq()));
   if (!s.last_error().empty()) line("last_error", s.last_error());
+  // A router: one line per partition, the missing ones saying why.
+  if (s.partitions_size() > 0) line("partial", s.partial() ? "yes" : "no");
+  for (const newsearch::v1::PartitionStatus& p : s.partitions()) {
+    const std::string up = absl::StrCat(p.replicas_up(), "/", p.replicas(), " replicas up");
+    line(absl::StrCat("partition ", p.partition()),
+         p.missing() ? absl::StrCat("MISSING (", up, "): ", p.error())
+                     : absl::StrCat(p.document_count(), " documents, applied_seq ",
+                                    p.applied_seq(), ", index ", p.index_partition(), "/",
+                                    p.index_partition_count(), ", from ", p.replica(), " (",
+                                    up, ")"));
+  }
   return out;
 }
 

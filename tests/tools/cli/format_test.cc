@@ -223,6 +223,29 @@ TEST(FormatIndexStatusTest, AlignedLines) {
   EXPECT_THAT(out, HasSubstr("index_size      3.0 MiB (3145728 bytes)\n"));
 }
 
+TEST(FormatIndexStatusTest, RouterListsPartitionsAndTheMissingOnes) {
+  newsearch::v1::GetIndexStatusResponse s;
+  s.set_document_count(7);
+  s.set_partial(true);
+  newsearch::v1::PartitionStatus* p0 = s.add_partitions();
+  p0->set_replica("10.0.0.1:7000");
+  p0->set_document_count(7);
+  p0->set_applied_seq(30);
+  p0->set_index_partition_count(2);
+  p0->set_replicas(2);
+  p0->set_replicas_up(1);
+  newsearch::v1::PartitionStatus* p1 = s.add_partitions();
+  p1->set_partition(1);
+  p1->set_missing(true);
+  p1->set_replicas(2);
+  p1->set_error("10.0.0.2:7000: refused");
+  const std::string out = FormatIndexStatus(s);
+  EXPECT_THAT(out, HasSubstr("partial         yes\n"));
+  EXPECT_THAT(out, HasSubstr("partition 0     7 documents, applied_seq 30, index 0/2, from "
+                             "10.0.0.1:7000 (1/2 replicas up)\n"));
+  EXPECT_THAT(out, HasSubstr("partition 1     MISSING (0/2 replicas up): 10.0.0.2:7000: refused\n"));
+}
+
 TEST(FormatBytesTest, Units) {
   EXPECT_EQ(FormatBytes(0), "0 B");
   EXPECT_EQ(FormatBytes(1023), "1023 B");
