@@ -24,8 +24,9 @@ struct SearchServerOptions {
   // host:port for Prometheus /metrics; empty = off.
   std::string metrics_listen;
   int max_message_bytes = 32 << 20;
-  // Most changes per index commit, and the longest wait to fill a batch.
-  int max_batch_changes = 2000;
+  // Most changes per index commit (LogFollowerOptions), and the longest
+  // wait to fill a batch.
+  int max_batch_changes = 256;
   absl::Duration flush_interval = absl::Milliseconds(200);
   // Local index shards (IndexWriterOptions::shards; 0 = the existing
   // index's number, else the number of cores).
