@@ -1,6 +1,8 @@
 #include "search-service/index/index_writer.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -31,6 +33,28 @@
 
 namespace newsearch::search {
 namespace {
+
+// Nice value of the threads that compact shards (compaction after a bulk
+// load, snapshots for new replicas): copying a whole index takes a core for
+// tens of seconds, and queries arriving meanwhile must not wait behind it.
+constexpr int kCompactionNice = 10;
+
+// Runs `compact` on a thread of its own at kCompactionNice (Linux: nice is
+// per thread; a thread may lower its own priority without privileges) and
+// waits for it, so the calling shard thread still applies nothing meanwhile.
+void CompactAtLowPriority(const std::function<void()>& compact) {
+  std::exception_ptr error;
+  std::thread worker([&] {
+    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kCompactionNice);
+    try {
+      compact();
+    } catch (...) {
+      error = std::current_exception();
+    }
+  });
+  worker.join();
+  if (error) std::rethrow_exception(error);
+}
 
 namespace fs = std::filesystem;
 
@@ -542,7 +566,9 @@ absl::StatusOr<CompactionStats> IndexWriter::Compact() {
     try {
       // A read-only handle sees the last commit: this thread is the shard's
       // only writer and has nothing uncommitted between batches.
-      Xapian::Database(old_path).compact(next_path, Xapian::DBCOMPACT_NO_RENUMBER);
+      CompactAtLowPriority([&] {
+        Xapian::Database(old_path).compact(next_path, Xapian::DBCOMPACT_NO_RENUMBER);
+      });
     } catch (const Xapian::Error& e) {
       fs::remove_all(next_path, ec);
       return XapianError(absl::StrCat("compacting index shard ", old_path), e);
@@ -583,7 +609,9 @@ absl::StatusOr<std::vector<ShardSnapshot>> IndexWriter::Snapshot(const std::stri
     try {
       // This thread is the shard's only writer and has nothing uncommitted
       // between batches: a reader sees exactly the last commit.
-      Xapian::Database(shard.path).compact(out.path, Xapian::DBCOMPACT_NO_RENUMBER);
+      CompactAtLowPriority([&] {
+        Xapian::Database(shard.path).compact(out.path, Xapian::DBCOMPACT_NO_RENUMBER);
+      });
       Xapian::Database copy(out.path);
       out.document_count = static_cast<int64_t>(copy.get_doccount());
       const std::string applied = copy.get_metadata(schema::kAppliedSeqKey);

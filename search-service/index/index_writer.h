@@ -106,8 +106,9 @@ class IndexWriter {
   // stub file's line atomically; readers keep their handles on the old
   // directory (removed a minute later) and pick up the new one when they
   // next notice the stub changed. Runs on the shard threads, so no change
-  // is applied meanwhile. INTERNAL on error (the shard keeps its old
-  // generation).
+  // is applied meanwhile; the copying itself runs at nice +10 (also for
+  // Snapshot), so queries take the cores first. INTERNAL on error (the
+  // shard keeps its old generation).
   absl::StatusOr<CompactionStats> Compact();
 
   // Compacts every shard as of its last commit into the fresh directory
