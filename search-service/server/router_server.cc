@@ -25,6 +25,7 @@
 #include "search-service/query/remote_shards.h"
 #include "search-service/query/searcher.h"
 #include "search-service/server/searcher_service.h"
+#include "search-service/server/searcher_setup.h"
 
 namespace newsearch::search {
 namespace {
@@ -133,12 +134,7 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
   std::unique_ptr<RouterServer> router(new RouterServer());
   Impl& impl = *router->impl_;
   impl.options = options;
-  analysis::AnalyzerOptions analyzer_options;
-  if (!options.analyzer.empty()) {
-    NEWSEARCH_ASSIGN_OR_RETURN(analyzer_options.segmentation,
-                               analysis::ParseSegmentation(options.analyzer));
-  }
-  NEWSEARCH_ASSIGN_OR_RETURN(impl.analyzer, analysis::Analyzer::Create(analyzer_options));
+  NEWSEARCH_ASSIGN_OR_RETURN(impl.analyzer, CreateAnalyzer(options));
   RemoteShardsOptions shard_options;
   shard_options.spec = options.shards;
   shard_options.timeout = options.shard_timeout;
@@ -147,15 +143,9 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
   NEWSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<RemoteShards> shards,
                              RemoteShards::Create(shard_options));
   impl.shards = std::move(shards);
-  SearcherOptions searcher_options;
-  searcher_options.path = absl::StrCat("shards ", options.shards);
+  SearcherOptions searcher_options =
+      MakeSearcherOptions(options, absl::StrCat("shards ", options.shards));
   searcher_options.remote_shards = impl.shards;
-  searcher_options.max_query_chars = options.max_query_chars;
-  searcher_options.max_page_size = options.max_page_size;
-  searcher_options.max_result_depth = options.max_result_depth;
-  searcher_options.query_time_limit = options.query_time_limit;
-  searcher_options.facet_exact_limit = options.facet_exact_limit;
-  searcher_options.max_concurrent_searches = options.max_concurrent_searches;
   NEWSEARCH_ASSIGN_OR_RETURN(impl.searcher, Searcher::Create(searcher_options, impl.analyzer.get()));
 
   RemoteShards* remote = impl.shards.get();

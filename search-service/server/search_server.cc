@@ -27,6 +27,7 @@
 #include "search-service/schema/schema.h"
 #include "search-service/server/index_snapshot.h"
 #include "search-service/server/searcher_service.h"
+#include "search-service/server/searcher_setup.h"
 #include "search-service/server/shard_server.h"
 
 namespace newsearch::search {
@@ -213,12 +214,7 @@ absl::StatusOr<std::unique_ptr<SearchServer>> SearchServer::Start(
   impl.options = options;
   NEWSEARCH_RETURN_IF_ERROR(server::EnsureDirectory(options.data_dir));
   const std::string index_path = options.data_dir + "/xapian";
-  analysis::AnalyzerOptions analyzer_options;
-  if (!options.analyzer.empty()) {
-    NEWSEARCH_ASSIGN_OR_RETURN(analyzer_options.segmentation,
-                               analysis::ParseSegmentation(options.analyzer));
-  }
-  NEWSEARCH_ASSIGN_OR_RETURN(impl.analyzer, analysis::Analyzer::Create(analyzer_options));
+  NEWSEARCH_ASSIGN_OR_RETURN(impl.analyzer, CreateAnalyzer(options));
   if (!options.bootstrap_from.empty()) {
     // A new replica copies a peer's index instead of replaying the log from
     // 0; the peer is called with the credentials used for ingest.
@@ -248,16 +244,7 @@ absl::StatusOr<std::unique_ptr<SearchServer>> SearchServer::Start(
   writer_options.partition = options.partition;  // checked against every shard
   writer_options.partitions = options.partitions;
   NEWSEARCH_ASSIGN_OR_RETURN(impl.writer, IndexWriter::Open(writer_options, impl.analyzer.get()));
-  SearcherOptions searcher_options;
-  searcher_options.path = index_path;
-  searcher_options.max_query_chars = options.max_query_chars;
-  searcher_options.max_page_size = options.max_page_size;
-  searcher_options.max_result_depth = options.max_result_depth;
-  searcher_options.query_time_limit = options.query_time_limit;
-  searcher_options.facet_exact_limit = options.facet_exact_limit;
-  searcher_options.max_concurrent_searches = options.max_concurrent_searches;
-  searcher_options.relax_threshold = options.relax_threshold;
-  NEWSEARCH_ASSIGN_OR_RETURN(impl.searcher, Searcher::Create(searcher_options, impl.analyzer.get()));
+  NEWSEARCH_ASSIGN_OR_RETURN(impl.searcher, Searcher::Create(MakeSearcherOptions(options, index_path), impl.analyzer.get()));
 
   LogFollowerOptions follower_options;
   follower_options.ingest_address = options.ingest_address;

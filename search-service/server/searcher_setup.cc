@@ -1,0 +1,32 @@
+#include "search-service/server/searcher_setup.h"
+
+#include <utility>
+
+namespace newsearch::search {
+
+absl::StatusOr<std::unique_ptr<analysis::Analyzer>> CreateAnalyzer(
+    const SearchServerOptions& options) {
+  analysis::AnalyzerOptions analyzer_options;
+  if (!options.analyzer.empty()) {
+    absl::StatusOr<analysis::Segmentation> segmentation =
+        analysis::ParseSegmentation(options.analyzer);
+    if (!segmentation.ok()) return segmentation.status();
+    analyzer_options.segmentation = *segmentation;
+  }
+  return analysis::Analyzer::Create(analyzer_options);
+}
+
+SearcherOptions MakeSearcherOptions(const SearchServerOptions& options, std::string path) {
+  SearcherOptions searcher_options;
+  searcher_options.path = std::move(path);
+  searcher_options.max_query_chars = options.max_query_chars;
+  searcher_options.max_page_size = options.max_page_size;
+  searcher_options.max_result_depth = options.max_result_depth;
+  searcher_options.query_time_limit = options.query_time_limit;
+  searcher_options.facet_exact_limit = options.facet_exact_limit;
+  searcher_options.max_concurrent_searches = options.max_concurrent_searches;
+  searcher_options.relax_threshold = options.relax_threshold;
+  return searcher_options;
+}
+
+}  // namespace newsearch::search
