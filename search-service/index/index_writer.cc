@@ -26,6 +26,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/analysis/analyzer.h"
+#include "common/base/file_sync.h"
 #include "common/base/logging.h"
 #include "common/base/stable_hash.h"
 #include "common/base/status_macros.h"
@@ -94,19 +95,6 @@ int64_t DirectoryBytes(const std::string& dir) {
   return total;
 }
 
-absl::Status Errno(absl::string_view what, const std::string& path) {
-  return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
-}
-
-absl::Status FsyncPath(const std::string& path, int flags) {
-  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0) return Errno("opening", path);
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return Errno("syncing", path);
-  return absl::OkStatus();
-}
-
 // Replaces the stub file durably and atomically: readers see the old list
 // or the new one, and after a crash the last one written.
 absl::Status WriteStub(const std::string& dir, const std::vector<std::string>& shard_dirs) {
@@ -114,13 +102,13 @@ absl::Status WriteStub(const std::string& dir, const std::vector<std::string>& s
   for (const std::string& name : shard_dirs) absl::StrAppend(&text, "glass ", name, "\n");
   const std::string tmp = absl::StrCat(dir, "/", kStubFile, ".tmp");
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Errno("creating", tmp);
+  if (fd < 0) return ErrnoError("creating", tmp);
   const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
   const bool synced = written && ::fsync(fd) == 0;
   ::close(fd);
-  if (!synced) return Errno("writing", tmp);
+  if (!synced) return ErrnoError("writing", tmp);
   const std::string stub = absl::StrCat(dir, "/", kStubFile);
-  if (::rename(tmp.c_str(), stub.c_str()) != 0) return Errno("renaming into", stub);
+  if (::rename(tmp.c_str(), stub.c_str()) != 0) return ErrnoError("renaming into", stub);
   return FsyncPath(dir, O_RDONLY | O_DIRECTORY);
 }
 
@@ -131,12 +119,12 @@ absl::StatusOr<std::vector<int>> ReadStubGenerations(const std::string& dir) {
   std::string text;
   {
     const int fd = ::open(stub.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return Errno("opening", stub);
+    if (fd < 0) return ErrnoError("opening", stub);
     char buf[4096];
     ssize_t n;
     while ((n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
     ::close(fd);
-    if (n < 0) return Errno("reading", stub);
+    if (n < 0) return ErrnoError("reading", stub);
   }
   std::vector<int> generations;
   for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {

@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/base/file_sync.h"
 #include "common/base/logging.h"
 #include "common/base/sha256.h"
 #include "common/base/status_macros.h"
@@ -44,19 +45,6 @@ class ScratchDir {
  private:
   std::string path_;
 };
-
-absl::Status Errno(absl::string_view what, const std::string& path) {
-  return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
-}
-
-absl::Status FsyncPath(const std::string& path, int flags) {
-  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0) return Errno("opening", path);
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return Errno("syncing", path);
-  return absl::OkStatus();
-}
 
 // The regular files of a compacted shard, sorted by name.
 std::vector<std::string> ShardFiles(const std::string& dir) {
@@ -275,7 +263,7 @@ absl::Status ReceiveSnapshot(const BootstrapOptions& options, const std::string&
     fs::create_directories(dir, ec);
     const std::string path = absl::StrCat(dir, "/", file.name());
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) return fail(Errno("creating", path));
+    if (fd < 0) return fail(ErrnoError("creating", path));
     int64_t left = file.size_bytes();
     absl::Status written = absl::OkStatus();
     while (left > 0 && written.ok()) {
@@ -294,13 +282,13 @@ absl::Status ReceiveSnapshot(const BootstrapOptions& options, const std::string&
       }
       const size_t n = std::min(static_cast<size_t>(left), pending.size() - offset);
       if (::write(fd, pending.data() + offset, n) != static_cast<ssize_t>(n)) {
-        written = Errno("writing", path);
+        written = ErrnoError("writing", path);
         break;
       }
       offset += n;
       left -= static_cast<int64_t>(n);
     }
-    if (written.ok() && ::fsync(fd) != 0) written = Errno("syncing", path);
+    if (written.ok() && ::fsync(fd) != 0) written = ErrnoError("syncing", path);
     ::close(fd);
     if (!written.ok()) return fail(written);
   }
@@ -381,7 +369,7 @@ absl::StatusOr<BootstrapResult> BootstrapIndex(const BootstrapOptions& options) 
     return received;
   }
   if (::rename(staging.c_str(), options.index_path.c_str()) != 0) {
-    const absl::Status renamed = Errno("renaming into", options.index_path);
+    const absl::Status renamed = ErrnoError("renaming into", options.index_path);
     fs::remove_all(staging, ec);
     return renamed;
   }
