@@ -23,6 +23,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -157,28 +158,30 @@ int main(int argc, char** argv) {
     }
     rankings = std::move(relaxed);
   }
-  std::vector<unsigned> title_wdfs;
-  for (const std::string& text : absl::GetFlag(FLAGS_title_wdf)) {
-    unsigned wdf = 0;
-    if (!absl::SimpleAtoi(text, &wdf) || wdf == 0) {
-      return Fail(absl::InvalidArgumentError(
-          absl::StrCat("--title_wdf wants positive integers, got ", text)));
+  // A grid of wdf values from a flag (positive integers); the service's
+  // value alone when the flag is empty.
+  const auto wdf_grid = [](const std::vector<std::string>& texts, absl::string_view flag,
+                           unsigned service_value) -> absl::StatusOr<std::vector<unsigned>> {
+    std::vector<unsigned> wdfs;
+    for (const std::string& text : texts) {
+      unsigned wdf = 0;
+      if (!absl::SimpleAtoi(text, &wdf) || wdf == 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--", flag, " wants positive integers, got ", text));
+      }
+      wdfs.push_back(wdf);
     }
-    title_wdfs.push_back(wdf);
-  }
-  const bool name_title_wdf = !title_wdfs.empty();
-  if (title_wdfs.empty()) title_wdfs.push_back(newsearch::search::schema::kTitleWdf);
-  std::vector<unsigned> lead_wdfs;
-  for (const std::string& text : absl::GetFlag(FLAGS_lead_wdf)) {
-    unsigned wdf = 0;
-    if (!absl::SimpleAtoi(text, &wdf) || wdf == 0) {
-      return Fail(absl::InvalidArgumentError(
-          absl::StrCat("--lead_wdf wants positive integers, got ", text)));
-    }
-    lead_wdfs.push_back(wdf);
-  }
-  const bool name_lead_wdf = !lead_wdfs.empty();
-  if (lead_wdfs.empty()) lead_wdfs.push_back(newsearch::search::schema::kLeadWdf);
+    if (wdfs.empty()) wdfs.push_back(service_value);
+    return wdfs;
+  };
+  const bool name_title_wdf = !absl::GetFlag(FLAGS_title_wdf).empty();
+  absl::StatusOr<std::vector<unsigned>> title_wdfs = wdf_grid(
+      absl::GetFlag(FLAGS_title_wdf), "title_wdf", newsearch::search::schema::kTitleWdf);
+  if (!title_wdfs.ok()) return Fail(title_wdfs.status());
+  const bool name_lead_wdf = !absl::GetFlag(FLAGS_lead_wdf).empty();
+  absl::StatusOr<std::vector<unsigned>> lead_wdfs = wdf_grid(
+      absl::GetFlag(FLAGS_lead_wdf), "lead_wdf", newsearch::search::schema::kLeadWdf);
+  if (!lead_wdfs.ok()) return Fail(lead_wdfs.status());
   std::vector<Row> rows;
   for (absl::string_view name :
        absl::StrSplit(absl::GetFlag(FLAGS_variants), ',', absl::SkipEmpty())) {
@@ -190,8 +193,8 @@ int main(int argc, char** argv) {
     options.straddle_weight = absl::GetFlag(FLAGS_straddle_weight);
     options.drop_straddling = absl::GetFlag(FLAGS_drop_straddling);
     std::vector<std::pair<unsigned, unsigned>> field_wdfs;  // (title, lead)
-    for (const unsigned title_wdf : title_wdfs) {
-      for (const unsigned lead_wdf : lead_wdfs) field_wdfs.emplace_back(title_wdf, lead_wdf);
+    for (const unsigned title_wdf : *title_wdfs) {
+      for (const unsigned lead_wdf : *lead_wdfs) field_wdfs.emplace_back(title_wdf, lead_wdf);
     }
     for (const auto& [title_wdf, lead_wdf] : field_wdfs) {
       auto runs =
