@@ -243,6 +243,8 @@ void LogFollower::Impl::IndexLoop() {
              {"applied_seq", static_cast<long long>(status.applied_seq)},
              {"ms", static_cast<long long>(absl::ToInt64Milliseconds(absl::Now() - start))}});
         applied_since_compaction += static_cast<int64_t>(batch.size());
+        status.compaction_pending = options.compact_after_changes > 0 &&
+                                    applied_since_compaction >= options.compact_after_changes;
         if (status.stalled_at_seq > 0) {
           Log(LogLevel::kInfo, "follower", "progressing again",
               {{"stalled_at_seq", static_cast<long long>(status.stalled_at_seq)},
@@ -323,6 +325,7 @@ void LogFollower::Impl::Compact() {
   applied_since_compaction = 0;
   if (options.on_compact) options.on_compact(compacted, took);
   absl::MutexLock lock(&mu);
+  status.compaction_pending = false;
   if (compacted.ok()) {
     Log(LogLevel::kInfo, "follower", "index compacted",
         {{"bytes_before", static_cast<long long>(compacted->bytes_before)},

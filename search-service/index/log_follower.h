@@ -94,6 +94,10 @@ struct FollowerStatus {
   // is another ingest, or retention purged deletes this index has not
   // applied): the index must be rebuilt. Cleared when a stream opens.
   bool ahead_of_log = false;
+  // A compaction after a bulk load is running, or due once no change has
+  // arrived for compact_idle (LogFollowerOptions). Everything applied is
+  // searchable meanwhile; the index on disk is not yet at its settled size.
+  bool compaction_pending = false;
 };
 
 // Thread-safe: status() may be called from any thread.

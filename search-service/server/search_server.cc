@@ -115,6 +115,7 @@ class SearchServiceImpl final : public SearcherService {
       response->mutable_last_contact_at()->set_seconds(absl::ToUnixSeconds(status.last_contact_at));
     }
     response->set_stalled_at_seq(status.stalled_at_seq);
+    response->set_compaction_pending(status.compaction_pending);
     response->set_last_error(status.last_error);
     response->set_index_size_bytes(DirectorySize(index_path_));
     response->set_partition(partition_);

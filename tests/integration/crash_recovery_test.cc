@@ -223,6 +223,8 @@ TEST(CrashRecoveryTest, ShardedReplicaResumesEveryShardAndCompactsWhenCaughtUp) 
         return stub == "glass shard-0.1\nglass shard-1.1\nglass shard-2.1\n";
       },
       absl::Seconds(120)));
+  EXPECT_TRUE(WaitFor([&] { return !search.Status().compaction_pending(); }, absl::Seconds(30)))
+      << "the status still reports a compaction after it";
   const std::vector<std::string> indexed = search.AllHitIds("");
   const std::set<std::string> indexed_set(indexed.begin(), indexed.end());
   EXPECT_EQ(indexed.size(), indexed_set.size()) << "no article indexed twice";

@@ -176,6 +176,7 @@ void DeclareFlags(CLI::App* app, Invocation* inv, Collected* collected) {
   // accepted so older scripts keep working.
   sub[Command::kIngest]->add_flag("--external_id_from_path,!--no_external_id_from_path",
                                   inv->ingest.external_id_from_path);
+  sub[Command::kWait]->add_flag("--searchable_only", inv->wait_searchable_only);
   sub[Command::kParse]->add_option("--url", inv->parse.url);
   sub[Command::kParse]->add_option("--external_id", inv->parse.external_id);
   sub[Command::kReparse]->add_option_function<std::string>(
@@ -452,8 +453,11 @@ Commands:
   delete ID           Delete an article (a tombstone enters the change log).
   status              Print the search replica's index status.
   wait                Wait until the search replica has applied everything
-                      the ingest service has stored (bounded by --timeout,
+                      the ingest service has stored and, after a bulk load,
+                      has compacted its index (bounded by --timeout,
                       default 60s).
+      --searchable_only         return once everything is searchable, without
+                                waiting for the compaction
   parse FILE          Dry run: show what the ingest service would store for
                       one page (articles, detected encoding, warnings,
                       duplicate_of); nothing is stored.

@@ -115,6 +115,9 @@ struct Invocation {
   newsearch::v1::ReparseArticlesRequest reparse;
   // `backup`: the file to write (must not exist).
   std::string backup_path;
+  // `wait --searchable_only`: return once everything is searchable, without
+  // waiting for the replica's compaction after a bulk load.
+  bool wait_searchable_only = false;
 };
 
 // Returns the value of an environment variable, or nullopt when unset.

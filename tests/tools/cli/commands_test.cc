@@ -137,6 +137,7 @@ class FakeSearch final : public v1::SearchService::Service {
     response->set_lag(0);
     response->set_following(true);
     response->set_document_count(applied);
+    response->set_compaction_pending(calls <= compacting_until_call);
     return grpc::Status::OK;
   }
 
@@ -144,6 +145,8 @@ class FakeSearch final : public v1::SearchService::Service {
   v1::SearchRequest last_request;
   std::atomic<int64_t> calls{0};
   std::atomic<int64_t> step{0};
+  // GetIndexStatus reports a compaction pending up to this call.
+  std::atomic<int64_t> compacting_until_call{0};
 };
 
 class CommandsTest : public ::testing::Test {
@@ -303,6 +306,34 @@ TEST_F(CommandsTest, WaitPollsUntilAppliedReachesTheIngestHead) {
   EXPECT_EQ(Run({"wait", "--timeout", "30"}), kExitOk);
   EXPECT_THAT(out_.str(), HasSubstr("caught up: applied_seq 12, ingest head 10"));
   EXPECT_EQ(search_.calls, 3);
+}
+
+TEST_F(CommandsTest, WaitAlsoWaitsForTheCompactionAfterABulkLoad) {
+  ingest_.head_seq = 10;
+  search_.step = 10;  // caught up at once, compacting until the fourth poll
+  search_.compacting_until_call = 3;
+  EXPECT_EQ(Run({"wait", "--timeout", "30"}), kExitOk);
+  EXPECT_THAT(err_.str(), HasSubstr("waiting for the replica to compact its index"));
+  EXPECT_THAT(out_.str(), HasSubstr("caught up: applied_seq 40, ingest head 10"));
+  EXPECT_EQ(search_.calls, 4);
+}
+
+TEST_F(CommandsTest, WaitSearchableOnlyDoesNotWaitForTheCompaction) {
+  ingest_.head_seq = 10;
+  search_.step = 10;
+  search_.compacting_until_call = 100;
+  EXPECT_EQ(Run({"wait", "--timeout", "30", "--searchable_only"}), kExitOk);
+  EXPECT_THAT(out_.str(), HasSubstr("caught up: applied_seq 10, ingest head 10"));
+  EXPECT_EQ(search_.calls, 1);
+}
+
+TEST_F(CommandsTest, WaitEndsWellWhenOnlyTheCompactionOutlastsIt) {
+  ingest_.head_seq = 10;
+  search_.step = 10;
+  search_.compacting_until_call = 1000000;
+  EXPECT_EQ(Run({"wait", "--timeout", "2"}), kExitOk);
+  EXPECT_THAT(err_.str(), HasSubstr("still compacting its index when the wait ended"));
+  EXPECT_THAT(err_.str(), Not(HasSubstr("DEADLINE_EXCEEDED")));
 }
 
 TEST_F(CommandsTest, WaitTimesOutWhenTheReplicaLags) {
