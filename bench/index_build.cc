@@ -2,7 +2,7 @@
 // gRPC, no change log). Reads clean articles from JSONL (one object per line
 // with id, title, body, source, author: the peers' corpus_N.jsonl or
 // tools/gen_pages.py --jsonl), builds each document with schema::BuildDocument
-// under the default analyzer (or --boundary_evidence=false) and writes them
+// under the default analyzer (or --boundary_evidence=false, --positions) and writes them
 // to a fresh Xapian index in --out, committing every --batch documents.
 // Prints one RESULT line: articles, CPU seconds of the calling thread for
 // BuildDocument alone and for the whole run (robust on a shared machine),
@@ -33,6 +33,8 @@ ABSL_FLAG(std::string, out, "", "Directory for the index (replaced)");
 ABSL_FLAG(int, limit, 0, "Index at most this many articles (0 = all)");
 ABSL_FLAG(int, batch, 2000, "Documents per commit");
 ABSL_FLAG(bool, boundary_evidence, true, "Index straddle markers (analyzer.h)");
+ABSL_FLAG(bool, positions, false,
+          "Index word positions (the service's --index_positions; default: none)");
 
 namespace {
 
@@ -60,6 +62,7 @@ int main(int argc, char** argv) {
   }
   newsearch::analysis::AnalyzerOptions options;
   options.boundary_evidence = absl::GetFlag(FLAGS_boundary_evidence);
+  options.positions = absl::GetFlag(FLAGS_positions);
   auto analyzer = newsearch::analysis::Analyzer::Create(options);
   if (!analyzer.ok()) {
     std::cerr << "newsearch-bench-index: " << analyzer.status() << "\n";
@@ -73,6 +76,9 @@ int main(int argc, char** argv) {
   long markers = 0;
   try {
     Xapian::WritableDatabase db(out, Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_BACKEND_GLASS);
+    // Recorded as a replica records it, so newsearch-bench-search opens the
+    // index with the same analyzer.
+    db.set_metadata(newsearch::search::schema::kAnalyzerKey, (*analyzer)->Signature());
     const int limit = absl::GetFlag(FLAGS_limit);
     for (std::string line; std::getline(in, line) && (limit == 0 || articles < limit);) {
       google::protobuf::Struct s;

@@ -34,7 +34,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "bench/bench_util.h"
+#include "absl/strings/match.h"
 #include "common/analysis/analyzer.h"
+#include "search-service/schema/schema.h"
 #include "search-service/query/searcher.h"
 
 ABSL_FLAG(std::string, index, "", "Xapian index directory (a replica's DATA_DIR/xapian)");
@@ -83,7 +85,15 @@ int main(int argc, char** argv) {
     std::cerr << "no queries in " << absl::GetFlag(FLAGS_queries) << "\n";
     return 2;
   }
-  auto analyzer = newsearch::analysis::Analyzer::Create();
+  // Positions or a phrase check on the stored text, as the index records
+  // (schema::kAnalyzerKey; an index without the record has positions).
+  newsearch::analysis::AnalyzerOptions analyzer_options;
+  {
+    const Xapian::Database db(absl::GetFlag(FLAGS_index));
+    analyzer_options.positions =
+        !absl::StrContains(db.get_metadata(newsearch::search::schema::kAnalyzerKey), " positions=none");
+  }
+  auto analyzer = newsearch::analysis::Analyzer::Create(analyzer_options);
   if (!analyzer.ok()) {
     std::cerr << analyzer.status() << "\n";
     return 1;

@@ -144,6 +144,7 @@ struct Analyzer::Impl {
   bool boundary_evidence = false;
   double straddle_weight = 0.0;
   bool drop_straddling = false;
+  bool positions = true;
   std::unique_ptr<Segmenter> segmenter;  // null for kBigrams without boundary evidence
   std::string fold_name;                 // OpenCC configuration, without .json
 
@@ -349,6 +350,7 @@ absl::StatusOr<std::unique_ptr<Analyzer>> Analyzer::Create(const AnalyzerOptions
       options.boundary_evidence && options.segmentation != Segmentation::kWords;
   analyzer->impl_->straddle_weight = options.straddle_weight;
   analyzer->impl_->drop_straddling = options.drop_straddling;
+  analyzer->impl_->positions = options.positions;
   if (options.segmentation != Segmentation::kBigrams || analyzer->impl_->boundary_evidence) {
     auto segmenter = Segmenter::Load(options.dictionary_path.empty()
                                          ? Segmenter::kDefaultDictionaryPath
@@ -361,12 +363,17 @@ absl::StatusOr<std::unique_ptr<Analyzer>> Analyzer::Create(const AnalyzerOptions
 
 Segmentation Analyzer::segmentation() const { return impl_->segmentation; }
 
+bool Analyzer::positions() const { return impl_->positions; }
+
+
 std::string Analyzer::Signature() const {
   std::string signature =
       absl::StrCat(SegmentationName(impl_->segmentation), " fold=", impl_->fold_name);
   // Indexes of the bigram variants built before this marker held positions
   // on bigrams; their phrases cannot be checked by QueryForAtom's queries.
-  if (impl_->segmentation != Segmentation::kWords) {
+  if (!impl_->positions) {
+    absl::StrAppend(&signature, " positions=none");
+  } else if (impl_->segmentation != Segmentation::kWords) {
     absl::StrAppend(&signature, " positions=unigrams");
   }
   if (impl_->boundary_evidence) absl::StrAppend(&signature, " boundaries=jieba");
@@ -528,9 +535,11 @@ void Analyzer::IndexText(absl::string_view text, absl::string_view prefix, uint3
 
 void Analyzer::IndexText(absl::string_view text, const std::vector<IndexPrefix>& prefixes,
                          bool with_positions, uint32_t* next_position, Xapian::Document* doc,
-                         StraddleRecord* straddles) const {
+                         StraddleRecord* straddles, std::string* folded) const {
   if (doc == nullptr) return;
-  const std::vector<Token> tokens = Tokenize(Fold(text));
+  std::string folded_text = Fold(text);
+  const std::vector<Token> tokens = Tokenize(folded_text);
+  if (folded != nullptr) *folded = std::move(folded_text);
   if (tokens.empty()) return;
   const uint32_t base = next_position != nullptr ? *next_position : 0;
   const Segmentation segmentation = impl_->segmentation;
@@ -544,7 +553,7 @@ void Analyzer::IndexText(absl::string_view text, const std::vector<IndexPrefix>&
     const std::string prefix_str(prefix);
     auto post = [&, wdf_inc = wdf_inc](const std::string& term, uint32_t position) {
       if (term.size() > kMaxTermBytes) return;
-      if (with_positions) {
+      if (with_positions && impl_->positions) {
         doc->add_posting(term, position, wdf_inc);
       } else {
         doc->add_term(term, wdf_inc);
@@ -555,6 +564,11 @@ void Analyzer::IndexText(absl::string_view text, const std::vector<IndexPrefix>&
         const Token& token = tokens[i];
         const uint32_t position = base + token.position;
         post(prefix_str + token.text, position);
+        if (!impl_->positions && i + 1 < tokens.size() &&
+            (token.kind == Token::Kind::kWord || tokens[i + 1].kind == Token::Kind::kWord)) {
+          std::string pair = absl::StrCat(prefix_str, token.text, kPairJoiner, tokens[i + 1].text);
+          if (pair.size() <= kMaxTermBytes) doc->add_term(pair, wdf_inc);
+        }
         if (token.joins_next) {
           // Bigrams carry no positions: a phrase is checked on the
           // unigrams (QueryForAtom), which halves the position table.
@@ -632,6 +646,8 @@ Xapian::Query Analyzer::QueryForAtom(absl::string_view atom, absl::string_view p
       terms.emplace_back(term);
     }
     if (!phrase) return Combine(Xapian::Query::OP_AND, terms);
+    // Without positions the caller checks the order (phrase_check.h).
+    if (!impl_->positions) return Combine(Xapian::Query::OP_AND, terms);
     // Words sit at the position of their first character: the phrase spans
     // as many positions as the atom has tokens.
     return Combine(Xapian::Query::OP_PHRASE, terms,
@@ -653,8 +669,14 @@ Xapian::Query Analyzer::QueryForAtom(absl::string_view atom, absl::string_view p
                                 ? absl::StrCat(prefix_str, tokens[i].text, tokens[i + 1].text)
                                 : prefix_str + tokens[i].text);
       positional.emplace_back(prefix_str + tokens[i].text);
+      if (!impl_->positions && i + 1 < tokens.size() &&
+          (tokens[i].kind == Token::Kind::kWord || tokens[i + 1].kind == Token::Kind::kWord)) {
+        sequence.emplace_back(
+            absl::StrCat(prefix_str, tokens[i].text, kPairJoiner, tokens[i + 1].text));
+      }
     }
     if (sequence.size() == 1) return sequence.front();
+    if (!impl_->positions) return Combine(Xapian::Query::OP_AND, sequence);
     return Xapian::Query(
         Xapian::Query::OP_FILTER, Combine(Xapian::Query::OP_AND, sequence),
         Combine(Xapian::Query::OP_PHRASE, positional,

@@ -88,6 +88,12 @@ inline constexpr char kWordMarker[] = "W";
 // Marks a bigram that occurs in the document only across a word boundary
 // (boundary evidence, see the file comment): `B拍卖`, `SB拍卖` in titles.
 inline constexpr char kStraddleMarker[] = "B";
+// Joins the two tokens of a pair term: in an index without positions
+// (AnalyzerOptions::positions false), every two consecutive tokens of which
+// one is a word (Latin, digits) also index as one term, `2018\x1f年`, as
+// two Han characters do as their bigram, so a phrase's terms say which
+// tokens stand next to each other (`2018年4月`, `5G手机`).
+inline constexpr char kPairJoiner[] = "\x1f";
 
 struct AnalyzerOptions {
   // Comma-separated OpenCC configurations applied in order when folding.
@@ -119,6 +125,13 @@ struct AnalyzerOptions {
   // out altogether (strict).
   double straddle_weight = 0.0;
   bool drop_straddling = false;
+  // Whether the index holds positions (on unigrams and word tokens; on words
+  // for kWords). Changes the index and the Signature(). With positions a
+  // phrase is checked by OP_PHRASE; without, QueryForAtom gives only the AND
+  // of its terms and the caller checks the phrase on the stored text
+  // (search-service/query/phrase_check.h), which keeps the position table
+  // (over a third of a compacted index) and its writes out of the index.
+  bool positions = true;
 };
 
 // Per-document record of the boundary evidence of every IndexText call on
@@ -220,9 +233,10 @@ class Analyzer {
     absl::string_view prefix;
     uint32_t wdf_inc;
   };
+  // `folded` (when given) receives Fold(text), as indexed.
   void IndexText(absl::string_view text, const std::vector<IndexPrefix>& prefixes,
                  bool with_positions, uint32_t* next_position, Xapian::Document* doc,
-                 StraddleRecord* straddles = nullptr) const;
+                 StraddleRecord* straddles = nullptr, std::string* folded = nullptr) const;
 
   // For each token, true when it and the next token form a bigram that
   // straddles a word boundary (file comment); all false without boundary
@@ -241,7 +255,9 @@ class Analyzer {
   //    positions) with the window equal to the number of positions. A single
   //    term is itself. Punctuation takes no position, so a document matches
   //    when the characters stand in order with only punctuation between and
-  //    each bigram of the atom occurs somewhere in it.
+  //    each bigram of the atom occurs somewhere in it. Without positions
+  //    (AnalyzerOptions::positions) only the AND: the caller checks the
+  //    phrase.
   //  * `phrase` false and phrase_weight > 0 with 2+ terms: the AND above,
   //    OP_AND_MAYBE the phrase query of the atom scaled by phrase_weight.
   // kWords: the AND (phrase false) or OP_PHRASE (window: the atom's
@@ -255,7 +271,11 @@ class Analyzer {
   Xapian::Query QueryForAtom(absl::string_view atom, absl::string_view prefix,
                              bool phrase) const;
 
+  // Whether the index holds positions (AnalyzerOptions::positions).
+  bool positions() const;
+
  private:
+
   Analyzer();
   struct Impl;
   std::unique_ptr<Impl> impl_;

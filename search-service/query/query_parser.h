@@ -180,6 +180,14 @@ class ParsedQuery {
   // nothing at all) matches all documents minus the negations.
   Xapian::Query ToXapianQuery(const analysis::Analyzer& analyzer) const;
 
+  // The phrase atoms every match must hold: the query itself or operands
+  // of its top-level AND, without a field word or other written forms of a
+  // number (those are ORs). On an index without positions the searcher
+  // checks these on the stored text (phrase_check.h); other phrases (in an
+  // OR or a NOT, a number's other forms, a date as text) match there when
+  // all their terms occur.
+  std::vector<QueryAtom> RequiredPhrases() const;
+
   // The operands of the top-level AND, in query order (none for the empty
   // query).
   std::vector<Conjunct> Conjuncts() const;

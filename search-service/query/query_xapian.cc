@@ -26,6 +26,20 @@ bool IsEmpty(const Xapian::Query& q) { return q.empty(); }
 
 Xapian::Query Build(const QueryNode& node, const analysis::Analyzer& analyzer, bool negated);
 
+// The written forms an atom is searched as: as typed, then the other forms
+// of its numbers (not for quoted phrases, which mean exactly what they say).
+std::vector<std::string> AtomForms(const QueryNode& node) {
+  return node.phrase && node.strict ? std::vector<std::string>{node.text} : NumberForms(node.text);
+}
+
+// Whether `node` is a phrase atom that is one query (no field word, no
+// other forms), so a decider can check it for the whole match.
+bool IsWholePhrase(const QueryNode& node) {
+  return node.kind == QueryNode::Kind::kAtom && node.phrase && node.field_word.empty() &&
+         AtomForms(node).size() == 1;
+}
+
+
 // Every document except those matching `negated` (all when `negated` is
 // empty).
 Xapian::Query AllExcept(const Xapian::Query& negated) {
@@ -60,8 +74,7 @@ Xapian::Query DateOrText(const QueryNode& node, const analysis::Analyzer& analyz
 Xapian::Query AtomQuery(const QueryNode& node, const analysis::Analyzer& analyzer) {
   const char* prefix = FieldPrefix(node.field);
   std::vector<Xapian::Query> parts;
-  const std::vector<std::string> forms =
-      node.phrase && node.strict ? std::vector<std::string>{node.text} : NumberForms(node.text);
+  const std::vector<std::string> forms = AtomForms(node);
   for (size_t i = 0; i < forms.size(); ++i) {
     // Another form is matched as the sequence it is (`3千万`, `1.2万家`).
     Xapian::Query q = analyzer.QueryForAtom(forms[i], prefix, i == 0 ? node.phrase : true);
@@ -132,6 +145,19 @@ Xapian::Query Build(const QueryNode& node, const analysis::Analyzer& analyzer, b
 Xapian::Query ParsedQuery::ConjunctQuery(const Conjunct& conjunct,
                                          const analysis::Analyzer& analyzer) {
   return Build(*conjunct.node, analyzer, conjunct.role == Conjunct::Role::kNegated);
+}
+
+std::vector<QueryAtom> ParsedQuery::RequiredPhrases() const {
+  std::vector<QueryAtom> atoms;
+  if (root_ == nullptr) return atoms;
+  const auto add = [&atoms](const QueryNode& node) {
+    if (IsWholePhrase(node)) atoms.push_back({node.text, node.phrase, node.field});
+  };
+  add(*root_);
+  if (root_->kind == QueryNode::Kind::kAnd) {
+    for (const auto& child : root_->children) add(*child);
+  }
+  return atoms;
 }
 
 Xapian::Query ParsedQuery::ToXapianQuery(const analysis::Analyzer& analyzer) const {

@@ -33,6 +33,7 @@
 #include "common/base/status_macros.h"
 #include "search-service/query/facets.h"
 #include "search-service/query/page_token.h"
+#include "search-service/query/query_fields.h"
 #include "search-service/query/query_description.h"
 #include "search-service/query/query_parser.h"
 #include "search-service/query/relax.h"
@@ -234,6 +235,17 @@ absl::StatusOr<Plan> Searcher::Impl::MakePlan(const v1::SearchRequest& request) 
   plan.expand_duplicates = request.expand_duplicates();
   plan.facets = request.include_facets();
   plan.debug = request.debug();
+  // Without positions, a phrase every match holds is checked by a decider,
+  // on the few documents that would make the results, rather than in the
+  // query, on every document holding its terms.
+  if (!analyzer->positions()) {
+    std::vector<PhraseMatcher> phrases;
+    for (const QueryAtom& atom : plan.parsed.RequiredPhrases()) {
+      PhraseMatcher matcher(*analyzer, atom.text, query_internal::FieldPrefix(atom.field));
+      if (!matcher.trivial()) phrases.push_back(std::move(matcher));
+    }
+    if (!phrases.empty()) plan.phrase_decider = std::make_shared<PhraseDecider>(std::move(phrases));
+  }
   plan.query = plan.parsed.ToXapianQuery(*analyzer);
   plan.unweighted = plan.parsed.PositiveAtoms().empty();
   if (options.proximity_weight > 0) {
@@ -390,7 +402,8 @@ Relaxation Searcher::Impl::Relax(Xapian::Database& db, const Plan& plan,
     const Xapian::MSet all =
         static_cast<int64_t>(strict.size()) == strict_count && strict.get_firstitem() == 0
             ? strict
-            : strict_enquire->get_mset(0, static_cast<Xapian::doccount>(strict_count));
+            : strict_enquire->get_mset(0, static_cast<Xapian::doccount>(strict_count), 0,
+                                       nullptr, plan.phrase_decider.get());
     std::vector<Xapian::Query> keys;
     for (auto it = all.begin(); it != all.end(); ++it) {
       const std::string key = it.get_collapse_key();
@@ -419,7 +432,8 @@ Relaxation Searcher::Impl::Relax(Xapian::Database& db, const Plan& plan,
     Xapian::Query q(Xapian::Query::OP_AND_NOT, AtLeastQuery(required, optional, k), exclude);
     if (!plan.filter.empty()) q = Xapian::Query(Xapian::Query::OP_FILTER, q, plan.filter);
     enquire.set_query(q);
-    Xapian::MSet found = enquire.get_mset(0, fetch, fetch + kExtraChecked);
+    Xapian::MSet found = enquire.get_mset(0, fetch, fetch + kExtraChecked, nullptr,
+                                          plan.phrase_decider.get());
     if (found.empty()) continue;
     r.query = q;
     r.min_words = k;
@@ -469,7 +483,8 @@ v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan,
   }
   const absl::Time start = absl::Now();
   const Xapian::MSet mset =
-      enquire.get_mset(static_cast<Xapian::doccount>(plan.offset), wanted, check_at_least);
+      enquire.get_mset(static_cast<Xapian::doccount>(plan.offset), wanted, check_at_least,
+                       nullptr, plan.phrase_decider.get());
 
   // Too few strict matches: the relaxed matches follow them.
   const Relaxation relaxation = Relax(db, plan, mset, &enquire);
@@ -488,14 +503,15 @@ v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan,
                        ? relaxation.first_page
                        : relaxed_enquire.get_mset(static_cast<Xapian::doccount>(first), want,
                                                   static_cast<Xapian::doccount>(first) + want +
-                                                      kExtraChecked);
+                                                      kExtraChecked,
+                                                  nullptr, plan.phrase_decider.get());
     if (plan.facets) {
       // Count the facets over strict and relaxed matches together.
       Xapian::Enquire counter(db);
       counter.set_query(Xapian::Query(Xapian::Query::OP_OR, plan.query, relaxation.query));
       Configure(plan, &counter);
       all_spies.AddTo(&counter);
-      counter.get_mset(0, 1, facet_check);
+      counter.get_mset(0, 1, facet_check, nullptr, plan.phrase_decider.get());
     }
   }
   const absl::Duration elapsed = absl::Now() - start;

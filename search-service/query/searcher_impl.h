@@ -27,6 +27,7 @@
 #include "search-service/query/page_token.h"
 #include "search-service/query/query_parser.h"
 #include "search-service/query/remote_shards.h"
+#include "search-service/query/phrase_check.h"
 #include "search-service/query/searcher.h"
 #include "search-service/query/snippet.h"
 
@@ -57,6 +58,10 @@ struct Plan {
   // The operands of the query's top-level AND and their queries.
   std::vector<Conjunct> conjuncts;
   std::vector<Xapian::Query> conjunct_queries;
+  // An index without positions: the check of the phrases every match holds
+  // (`query` has only their terms); null otherwise. Passed to every
+  // get_mset of `query`.
+  std::shared_ptr<const PhraseDecider> phrase_decider;
 };
 
 // The relaxed part of a result list: the articles after the strict matches.

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdint>
 
+#include <unicode/uchar.h>
+#include <unicode/utf8.h>
 #include <xapian.h>
 
 #include "absl/strings/match.h"
@@ -35,9 +37,25 @@ const absl::TimeZone& ChinaStandardTime() {
 // positions so `title:"…"` and `"…"` see the same sequence (one fold).
 void IndexPrefixedAndPlain(const analysis::Analyzer& analyzer, absl::string_view text,
                            absl::string_view prefix, uint32_t plain_wdf, uint32_t* position,
-                           Xapian::Document* doc, analysis::StraddleRecord* straddles) {
+                           Xapian::Document* doc, analysis::StraddleRecord* straddles,
+                           std::string* folded) {
   analyzer.IndexText(text, {{prefix, 1}, {"", plain_wdf}}, /*with_positions=*/true, position, doc,
-                     straddles);
+                     straddles, folded);
+}
+
+// The letters of `text` a phrase check compares as they stand (Han and
+// other CJK characters: code points from U+2E80 on, except the full-width
+// forms, which fold character by character), in order.
+std::u32string CjkLetters(absl::string_view text) {
+  std::u32string letters;
+  const auto* s = reinterpret_cast<const uint8_t*>(text.data());
+  const int32_t length = static_cast<int32_t>(text.size());
+  for (int32_t i = 0; i < length;) {
+    UChar32 c = 0;
+    U8_NEXT(s, i, length, c);
+    if (c >= 0x2E80 && !(c >= 0xFF00 && c <= 0xFFEF) && u_isalnum(c)) letters.push_back(c);
+  }
+  return letters;
 }
 
 // The fields a hit shows and its snippet reads (searcher FillHit); the
@@ -47,6 +65,7 @@ std::string DocumentData(const v1::Article& article) {
   v1::Article stored;
   stored.set_id(article.id());
   stored.set_title(article.title());
+  stored.set_subtitle(article.subtitle());
   if (article.has_published_at()) *stored.mutable_published_at() = article.published_at();
   stored.set_source(article.source());
   *stored.mutable_authors() = article.authors();
@@ -55,6 +74,7 @@ std::string DocumentData(const v1::Article& article) {
   stored.set_duplicate_of(article.duplicate_of());
   return stored.SerializeAsString();
 }
+
 
 }  // namespace
 
@@ -123,13 +143,16 @@ Xapian::Document BuildDocument(const analysis::Analyzer& analyzer, const v1::Art
   // A bigram is marked as straddling a word boundary only when it does so
   // in every field (the unprefixed terms are shared by all of them).
   analysis::StraddleRecord straddles;
+  // The texts as indexing folded them (for kFoldedTextsSlot).
+  v1::Article folded;
   IndexPrefixedAndPlain(analyzer, article.title(), kTitlePrefix, title_wdf, &position, &doc,
-                        &straddles);
+                        &straddles, folded.mutable_title());
   IndexPrefixedAndPlain(analyzer, article.subtitle(), kTitlePrefix, 1, &position, &doc,
-                        &straddles);
+                        &straddles, folded.mutable_subtitle());
   const absl::string_view body = article.body();
   if (lead_wdf == 1) {
-    analyzer.IndexText(body, "", 1, /*with_positions=*/true, &position, &doc, &straddles);
+    analyzer.IndexText(body, {{"", 1}}, /*with_positions=*/true, &position, &doc, &straddles,
+                       folded.mutable_body());
   } else {
     // The lead and the rest of the body are two calls, so a phrase does not
     // span the cut (a paragraph or sentence end).
@@ -138,11 +161,13 @@ Xapian::Document BuildDocument(const analysis::Analyzer& analyzer, const v1::Art
         lead.empty() ? body : body.substr(static_cast<size_t>(lead.end() - body.data()));
     analyzer.IndexText(lead, "", lead_wdf, /*with_positions=*/true, &position, &doc, &straddles);
     analyzer.IndexText(rest, "", 1, /*with_positions=*/true, &position, &doc, &straddles);
+    if (!analyzer.positions()) folded.set_body(analyzer.Fold(body));
   }
   IndexPrefixedAndPlain(analyzer, article.source(), kSourcePrefix, 1, &position, &doc,
-                        &straddles);
+                        &straddles, folded.mutable_source());
   for (const std::string& author : article.authors()) {
-    IndexPrefixedAndPlain(analyzer, author, kAuthorPrefix, 1, &position, &doc, &straddles);
+    IndexPrefixedAndPlain(analyzer, author, kAuthorPrefix, 1, &position, &doc, &straddles,
+                          folded.add_authors());
   }
   straddles.AddMarkers(&doc);
 
@@ -175,6 +200,17 @@ Xapian::Document BuildDocument(const analysis::Analyzer& analyzer, const v1::Art
     doc.add_value(kMonthStorySlot, StoryValue(doc.get_value(kMonthSlot), collapse_key));
   }
   doc.set_data(DocumentData(article));
+  if (!analyzer.positions()) {
+    // Phrase checks read the stored texts where folding left their Han
+    // characters as they were (mainland text), the folded ones elsewhere.
+    const std::vector<absl::string_view> raw = PhraseTexts(article, "");
+    const std::vector<absl::string_view> as_indexed = PhraseTexts(folded, "");
+    bool same = raw.size() == as_indexed.size();
+    for (size_t i = 0; same && i < raw.size(); ++i) {
+      same = CjkLetters(raw[i]) == CjkLetters(as_indexed[i]);
+    }
+    if (!same) doc.add_value(kFoldedTextsSlot, folded.SerializeAsString());
+  }
   return doc;
 }
 
@@ -192,6 +228,16 @@ absl::Status CheckIndexAnalyzer(const std::string& path, const analysis::Analyze
       recorded = "bigrams fold=t2s";
     }
     if (recorded != ours) {
+      const bool recorded_without = absl::StrContains(recorded, " positions=none");
+      const bool ours_without = absl::StrContains(ours, " positions=none");
+      if (recorded_without != ours_without) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "index ", path, " was built ", recorded_without ? "without" : "with",
+            " word positions (analyzer `", recorded, "`) but this server runs `", ours,
+            "`; start it with --index_positions=", recorded_without ? "false" : "true",
+            " (replicas serving --shard_listen and routers always index positions), or move "
+            "the index away so the replica rebuilds it from the change log"));
+      }
       // The same variant and folding in an older index format (e.g. before
       // `positions=unigrams`): no --analyzer reads it, only a rebuild does.
       const bool older_format = absl::StartsWith(ours, absl::StrCat(recorded, " "));
@@ -229,6 +275,31 @@ absl::Status CheckIndexPartition(Xapian::WritableDatabase& db, const std::string
       recorded == "0/1" ? " (every article)" : "", " but this replica runs --partition=", ours,
       "; start it with --partition=", recorded,
       ", or move the index away so the replica builds its partition from the change log"));
+}
+
+std::vector<absl::string_view> PhraseTexts(const v1::Article& article, absl::string_view prefix) {
+  std::vector<absl::string_view> texts;
+  const bool plain = prefix.empty();
+  if (plain || prefix == kTitlePrefix) {
+    texts.push_back(article.title());
+    texts.push_back(article.subtitle());
+  }
+  if (plain) {
+    const absl::string_view body = article.body();
+    if (kLeadWdf == 1) {
+      texts.push_back(body);
+    } else {
+      const absl::string_view lead = LeadParagraph(body);
+      texts.push_back(lead);
+      texts.push_back(lead.empty() ? body
+                                   : body.substr(static_cast<size_t>(lead.end() - body.data())));
+    }
+  }
+  if (plain || prefix == kSourcePrefix) texts.push_back(article.source());
+  if (plain || prefix == kAuthorPrefix) {
+    for (const std::string& author : article.authors()) texts.push_back(author);
+  }
+  return texts;
 }
 
 bool ArticleFromDocumentData(const std::string& data, v1::Article* article) {

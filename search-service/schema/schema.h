@@ -63,6 +63,12 @@ inline constexpr unsigned kMonthSlot = 4;      // "2018-04" (China Standard Time
 // every copy, by counting distinct (value, story) pairs.
 inline constexpr unsigned kSourceStorySlot = 5;
 inline constexpr unsigned kMonthStorySlot = 6;
+// Index without positions (AnalyzerOptions::positions false), articles with
+// traditional or regional text only (folding changed a Han character): a v1::Article
+// holding the texts PhraseTexts reads (title, subtitle, body, source,
+// authors) folded as indexing folds them, for phrase checks
+// (search-service/query/phrase_check.h).
+inline constexpr unsigned kFoldedTextsSlot = 7;
 
 // Index metadata key holding the last applied change-log seq (decimal).
 inline constexpr char kAppliedSeqKey[] = "newsearch.applied_seq";
@@ -100,9 +106,9 @@ std::string IdTerm(absl::string_view article_id);
 std::string SourceFilterTerm(const analysis::Analyzer& analyzer, absl::string_view source);
 
 // Builds the Xapian document for an article: terms, filter terms, values and
-// document data (the article serialised with only the fields a hit shows and
-// its snippet reads: id, title, published_at, source, authors, body, url,
-// duplicate_of).
+// document data (the article serialised with only the fields a hit shows,
+// its snippet reads and a phrase check reads: id, title, subtitle,
+// published_at, source, authors, body, url, duplicate_of).
 Xapian::Document BuildDocument(const analysis::Analyzer& analyzer, const v1::Article& article);
 // The same with another wdf for the unprefixed title terms than kTitleWdf
 // (the relevance evaluation's title weighting grid; the service always
@@ -125,6 +131,12 @@ absl::Status CheckIndexAnalyzer(const std::string& path, const analysis::Analyze
 // differ.
 absl::Status CheckIndexPartition(Xapian::WritableDatabase& db, const std::string& path,
                                  int partition, int partitions);
+// The texts BuildDocument indexes under `prefix` ("" for the unprefixed
+// terms, kTitlePrefix, kSourcePrefix, kAuthorPrefix; none for another), one
+// per IndexText call, so a phrase matches within one of them and never
+// across two (the phrase check of an index without positions). Views into
+// `article`.
+std::vector<absl::string_view> PhraseTexts(const v1::Article& article, absl::string_view prefix);
 // Reads back the article stored in a document's data (the fields listed at
 // BuildDocument). Returns false when the data does not parse.
 bool ArticleFromDocumentData(const std::string& data, v1::Article* article);

@@ -80,6 +80,11 @@ ABSL_FLAG(int32_t, ready_contact_grace_seconds, 10,
 ABSL_FLAG(std::string, analyzer, "",
           "Analyzer variant: bigrams, words or words+bigrams (empty = the default, "
           "bigrams). Recorded in the index; an index built with another is refused");
+ABSL_FLAG(std::string, index_positions, "auto",
+          "true: index word positions, so quoted phrases are checked by positions rather than "
+          "on the stored text, for an index about half again as large; false: none; auto: as "
+          "the existing index records, none for a new one. Always true with --shard_listen "
+          "and --shards. Recorded in the index; changing it needs a rebuild");
 ABSL_FLAG(std::string, shard_listen, "",
           "HOST:PORT on which to serve this replica's index read-only to routers over "
           "Xapian's remote protocol (xapian-tcpsrv, started once the replica is ready and "
@@ -125,7 +130,7 @@ int main(int argc, char** argv) {
       "max_result_depth", "shutdown_grace_seconds", "log_level", "query_time_limit_ms",
       "facet_exact_limit", "max_concurrent_searches", "analyzer", "ingest_token_file",
       "ingest_tls_ca_file", "ingest_tls_cert_file", "ingest_tls_key_file", "ready_max_lag",
-      "ready_contact_grace_seconds", "resubscribe_seconds", "shard_listen", "xapian_tcpsrv",
+      "ready_contact_grace_seconds", "resubscribe_seconds", "index_positions", "shard_listen", "xapian_tcpsrv",
       "shards", "shard_timeout_ms", "shard_connect_timeout_ms", "shard_probe_interval_ms",
       "relax_threshold"};
   for (std::string& name : newsearch::server::ServingFlagNames()) env_flags.push_back(name);
@@ -170,6 +175,8 @@ int main(int argc, char** argv) {
   options.ready_max_lag = absl::GetFlag(FLAGS_ready_max_lag);
   options.ready_contact_grace = absl::Seconds(absl::GetFlag(FLAGS_ready_contact_grace_seconds));
   options.analyzer = absl::GetFlag(FLAGS_analyzer);
+  const std::string positions = absl::GetFlag(FLAGS_index_positions);
+  if (positions == "true" || positions == "false") options.index_positions = positions == "true";
   options.resubscribe_interval = absl::Seconds(absl::GetFlag(FLAGS_resubscribe_seconds));
   options.shard_listen = absl::GetFlag(FLAGS_shard_listen);
   options.xapian_tcpsrv = absl::GetFlag(FLAGS_xapian_tcpsrv);
@@ -178,6 +185,14 @@ int main(int argc, char** argv) {
   options.shard_connect_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_shard_connect_timeout_ms));
   options.shard_probe_interval = absl::Milliseconds(absl::GetFlag(FLAGS_shard_probe_interval_ms));
   std::string problems;
+  if (positions != "auto" && positions != "true" && positions != "false") {
+    problems += absl::StrCat(" --index_positions must be auto, true or false, got '", positions,
+                             "';");
+  } else if (options.index_positions == false &&
+             (!options.shard_listen.empty() || !options.shards.empty())) {
+    problems += " --index_positions=false cannot serve --shard_listen or --shards (Xapian's "
+                "remote server checks phrases by positions);";
+  }
   if (!options.shards.empty()) {
     if (auto parsed = newsearch::search::ParseShardSpec(options.shards); !parsed.ok()) {
       problems += absl::StrCat(" ", parsed.status().message(), ";");

@@ -215,7 +215,7 @@ absl::StatusOr<std::unique_ptr<SearchServer>> SearchServer::Start(
   impl.options = options;
   NEWSEARCH_RETURN_IF_ERROR(server::EnsureDirectory(options.data_dir));
   const std::string index_path = options.data_dir + "/xapian";
-  NEWSEARCH_ASSIGN_OR_RETURN(impl.analyzer, CreateAnalyzer(options));
+  NEWSEARCH_ASSIGN_OR_RETURN(impl.analyzer, CreateAnalyzer(options, index_path));
   if (!options.bootstrap_from.empty()) {
     // A new replica copies a peer's index instead of replaying the log from
     // 0; the peer is called with the credentials used for ingest.

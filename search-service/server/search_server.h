@@ -5,6 +5,7 @@
 #define NEWSEARCH_SEARCH_SERVICE_SERVER_SEARCH_SERVER_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -90,6 +91,13 @@ struct SearchServerOptions {
   // default). Recorded in the index; an index built with another one is
   // refused (FAILED_PRECONDITION).
   std::string analyzer;
+  // Whether the index holds word positions (AnalyzerOptions::positions).
+  // Without them quoted phrases are checked on the stored text
+  // (query/phrase_check.h) and the index is a third smaller. Unset: as the
+  // existing index records, none for a new index. Always on with
+  // shard_listen and in router mode: Xapian's remote server checks phrases
+  // by positions only. Recorded in the index like the analyzer.
+  std::optional<bool> index_positions;
   // HOST:PORT on which to serve this replica's index read-only to routers
   // over Xapian's remote protocol (xapian-tcpsrv, supervised; see
   // shard_server.h); started once the replica is first ready. Empty = off.

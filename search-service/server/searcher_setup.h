@@ -14,9 +14,12 @@
 
 namespace newsearch::search {
 
-// The analyzer named by --analyzer (the default one when empty).
+// The analyzer named by --analyzer (the default one when empty), with
+// positions as --index_positions says; when it does not, as the index at
+// `index_path` records (an index built before the option keeps its
+// positions), else none. Always with positions for shard_listen and routers.
 absl::StatusOr<std::unique_ptr<analysis::Analyzer>> CreateAnalyzer(
-    const SearchServerOptions& options);
+    const SearchServerOptions& options, const std::string& index_path = "");
 
 // The Searcher's limits and relaxation from the server's flags, searching
 // `path` (an index directory, or a description of the remote shards).

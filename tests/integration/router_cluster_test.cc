@@ -133,7 +133,9 @@ class RouterClusterTest : public ::testing::Test {
     root_ = new std::string(MakeTempDir("router_cluster"));
     ingest_ = new IngestFixture(*root_ + "/ingest", {"--fsync=false"});
     ASSERT_TRUE(ingest_->Start());
-    single_ = new SearchFixture(*root_ + "/single", ingest_->address(), {"--index_shards=2"});
+    // With positions, as the replicas a router reads always are.
+    single_ = new SearchFixture(*root_ + "/single", ingest_->address(),
+                                {"--index_shards=2", "--index_positions=true"});
     ASSERT_TRUE(single_->Start());
     replicas_ = new std::vector<std::vector<Replica>>(kPartitions);
     std::vector<std::string> partitions;

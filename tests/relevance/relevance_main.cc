@@ -60,6 +60,9 @@ ABSL_FLAG(bool, recency, false,
 ABSL_FLAG(std::vector<std::string>, relax_threshold, {},
           "Run every ranking with each of these SearcherOptions::relax_threshold values "
           "(0 = never relax); empty = the searcher's default only");
+ABSL_FLAG(bool, positions, false,
+          "Index word positions (AnalyzerOptions::positions); without them, as the service "
+          "indexes by default, phrases are checked on the stored text (phrase_check.h)");
 ABSL_FLAG(bool, boundary_evidence, true,
           "Index straddle markers and check query bigrams against them (analyzer.h)");
 ABSL_FLAG(double, straddle_weight, 0.0,
@@ -190,6 +193,7 @@ int main(int argc, char** argv) {
     newsearch::analysis::AnalyzerOptions options;
     options.segmentation = *segmentation;
     options.boundary_evidence = absl::GetFlag(FLAGS_boundary_evidence);
+    options.positions = absl::GetFlag(FLAGS_positions);
     options.straddle_weight = absl::GetFlag(FLAGS_straddle_weight);
     options.drop_straddling = absl::GetFlag(FLAGS_drop_straddling);
     std::vector<std::pair<unsigned, unsigned>> field_wdfs;  // (title, lead)

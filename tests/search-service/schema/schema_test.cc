@@ -286,6 +286,7 @@ TEST(SchemaTest, DocumentDataKeepsWhatAHitShows) {
   v1::Article expected;
   expected.set_id(article.id());
   expected.set_title(article.title());
+  expected.set_subtitle(article.subtitle());  // a phrase check reads it
   *expected.mutable_published_at() = article.published_at();
   expected.set_source(article.source());
   *expected.mutable_authors() = article.authors();

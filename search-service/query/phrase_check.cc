@@ -1,0 +1,149 @@
+#include "search-service/query/phrase_check.h"
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <unicode/uchar.h>
+
+#include "newsearch/v1/article.pb.h"
+#include "search-service/query/utf8.h"
+#include "search-service/schema/schema.h"
+
+namespace newsearch::search {
+namespace {
+
+// Decodes the UTF-8 code point at `*p` (before `end`) and advances `*p`;
+// an ill-formed byte stands for itself.
+char32_t NextCodePoint(const unsigned char** p, const unsigned char* end) {
+  const unsigned char* s = *p;
+  char32_t c = *s;
+  int n = 1;
+  if (c >= 0xF0 && end - s >= 4) {
+    c = ((c & 0x07) << 18) | ((s[1] & 0x3F) << 12) | ((s[2] & 0x3F) << 6) | (s[3] & 0x3F);
+    n = 4;
+  } else if (c >= 0xE0 && end - s >= 3) {
+    c = ((c & 0x0F) << 12) | ((s[1] & 0x3F) << 6) | (s[2] & 0x3F);
+    n = 3;
+  } else if (c >= 0xC0 && end - s >= 2) {
+    c = ((c & 0x1F) << 6) | (s[1] & 0x3F);
+    n = 2;
+  }
+  *p = s + n;
+  return c;
+}
+
+// A code point of a checked text as indexing folds it. The text is either
+// the stored article's, whose Han characters fold to themselves (else the
+// document keeps its folded texts), or those folded texts; so only the rest
+// is folded here, character by character (case, full-width forms).
+char32_t FoldedCodePoint(const analysis::Analyzer& analyzer, char32_t c) {
+  if (c < 0x80) return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+  if (c < 0x2E80 || (c >= 0xFF00 && c <= 0xFFEF)) return analyzer.FoldCodePoint(c);
+  return c;
+}
+
+// Whether the tokens `phrase` stand together in `text` (a stored text, see
+// FoldedCodePoint): the text folded, tokenized as indexing tokenizes, and
+// searched for the sequence.
+bool ContainsTokens(const analysis::Analyzer& analyzer, absl::string_view text,
+                    const std::vector<std::string>& phrase) {
+  std::string folded;
+  folded.reserve(text.size());
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* end = p + text.size();
+  while (p < end) {
+    const char32_t f = FoldedCodePoint(analyzer, NextCodePoint(&p, end));
+    if (f != 0) AppendUtf8(f, &folded);
+  }
+  const std::vector<analysis::Token> tokens = analyzer.Tokenize(folded);
+  for (size_t i = 0; i + phrase.size() <= tokens.size(); ++i) {
+    size_t k = 0;
+    while (k < phrase.size() && tokens[i + k].text == phrase[k]) ++k;
+    if (k == phrase.size()) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+// A phrase of Han characters only (the usual quoted phrase) is found in one
+// pass over the text with no allocation: Knuth-Morris-Pratt over its
+// characters, skipping what indexing drops (punctuation, spaces: no
+// position) and restarting at a letter or digit (a word between two
+// characters breaks the phrase).
+class PhraseMatcher::HanPhrase {
+ public:
+  explicit HanPhrase(std::vector<char32_t> chars) : chars_(std::move(chars)), fail_(chars_.size()) {
+    // fail_[i]: the length of the longest proper border of chars_[0..i].
+    for (size_t i = 1, k = 0; i < chars_.size(); ++i) {
+      while (k > 0 && chars_[i] != chars_[k]) k = fail_[k - 1];
+      if (chars_[i] == chars_[k]) ++k;
+      fail_[i] = k;
+    }
+  }
+
+  bool FoundIn(const analysis::Analyzer& analyzer, absl::string_view text) const {
+    size_t k = 0;
+    const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+    const auto* end = p + text.size();
+    while (p < end) {
+      const char32_t f = FoldedCodePoint(analyzer, NextCodePoint(&p, end));
+      if (f == 0 || !u_isalnum(static_cast<UChar32>(f))) continue;
+      while (k > 0 && f != chars_[k]) k = fail_[k - 1];
+      if (f == chars_[k] && ++k == chars_.size()) return true;
+    }
+    return false;
+  }
+
+ private:
+  std::vector<char32_t> chars_;
+  std::vector<size_t> fail_;
+};
+
+PhraseMatcher::PhraseMatcher(const analysis::Analyzer& analyzer, absl::string_view atom,
+                             absl::string_view prefix)
+    : analyzer_(&analyzer), prefix_(prefix) {
+  std::vector<char32_t> han;
+  for (analysis::Token& token : analyzer.Tokenize(analyzer.Fold(atom))) {
+    const std::vector<char32_t> cps = DecodeUtf8(token.text);
+    if (token.kind == analysis::Token::Kind::kHan && cps.size() == 1 &&
+        u_isalnum(static_cast<UChar32>(cps[0]))) {
+      han.push_back(cps[0]);
+    }
+    tokens_.push_back(std::move(token.text));
+  }
+  if (han.size() == tokens_.size()) han_ = std::make_shared<const HanPhrase>(std::move(han));
+}
+
+bool PhraseMatcher::trivial() const { return tokens_.size() < 2; }
+
+bool PhraseMatcher::Matches(const v1::Article& texts) const {
+  for (const absl::string_view text : schema::PhraseTexts(texts, prefix_)) {
+    if (han_ != nullptr ? han_->FoundIn(*analyzer_, text)
+                        : ContainsTokens(*analyzer_, text, tokens_)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+PhraseDecider::PhraseDecider(std::vector<PhraseMatcher> phrases) : phrases_(std::move(phrases)) {}
+
+bool PhraseDecider::operator()(const Xapian::Document& doc) const {
+  // Traditional and regional articles keep their texts folded as indexing
+  // folded them; the others are read as stored.
+  v1::Article texts;
+  const std::string folded = doc.get_value(schema::kFoldedTextsSlot);
+  if (folded.empty() ? !schema::ArticleFromDocumentData(doc.get_data(), &texts)
+                     : !texts.ParseFromString(folded)) {
+    return false;
+  }
+  for (const PhraseMatcher& phrase : phrases_) {
+    if (!phrase.Matches(texts)) return false;
+  }
+  return true;
+}
+
+}  // namespace newsearch::search

@@ -1,0 +1,69 @@
+// Phrase checks on the stored text, for an index without positions
+// (analysis::AnalyzerOptions::positions false, newsearch-search
+// --index_positions=false or a new index under `auto`): the bigrams of a
+// quoted phrase say that each pair of its characters occurs somewhere in a
+// document; whether they stand together, in order, within one field, is
+// read from the article the document stores, as Xapian's OP_PHRASE reads it
+// from positions. Folding matches indexing: an article with traditional or
+// regional text keeps its texts folded as indexing folded them
+// (schema::kFoldedTextsSlot), so `網際網路` in Taiwan's text is `互联网`;
+// the others fold character by character.
+//
+// The check is a Xapian::MatchDecider: Xapian asks it only about documents
+// whose weight would place them in the results, so it reads a few dozen
+// articles where a filter inside the query would read every document holding
+// the phrase's terms. A decider sees the whole match, so it checks the
+// phrases every match holds (ParsedQuery::RequiredPhrases: the quoted
+// phrase that is the query, or an operand of its top-level AND); a phrase
+// inside an OR or a NOT matches when all its terms occur. Local databases
+// only: Xapian's remote backend refuses deciders, so the replicas a router
+// reads keep positions.
+#ifndef NEWSEARCH_SEARCH_SERVICE_QUERY_PHRASE_CHECK_H_
+#define NEWSEARCH_SEARCH_SERVICE_QUERY_PHRASE_CHECK_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <xapian.h>
+
+#include "absl/strings/string_view.h"
+#include "common/analysis/analyzer.h"
+#include "newsearch/v1/article.pb.h"
+
+namespace newsearch::search {
+
+// One phrase to look for in stored articles. Cheap to copy.
+class PhraseMatcher {
+ public:
+  // `atom` as the query gives it, `prefix` its field's (schema::PhraseTexts).
+  // `analyzer` must outlive the matcher.
+  PhraseMatcher(const analysis::Analyzer& analyzer, absl::string_view atom,
+                absl::string_view prefix);
+  // One token or none: the term itself says everything; nothing to check.
+  bool trivial() const;
+  // Whether the phrase stands in one of the texts of `texts` for the
+  // prefix: the stored article, or its folded texts (kFoldedTextsSlot).
+  bool Matches(const v1::Article& texts) const;
+
+ private:
+  class HanPhrase;
+  const analysis::Analyzer* analyzer_;
+  std::string prefix_;
+  std::vector<std::string> tokens_;  // folded as indexing folds
+  std::shared_ptr<const HanPhrase> han_;  // when every token is a Han character
+};
+
+// Keeps the documents that hold every one of `phrases`.
+class PhraseDecider final : public Xapian::MatchDecider {
+ public:
+  explicit PhraseDecider(std::vector<PhraseMatcher> phrases);
+  bool operator()(const Xapian::Document& doc) const override;
+
+ private:
+  std::vector<PhraseMatcher> phrases_;
+};
+
+}  // namespace newsearch::search
+
+#endif  // NEWSEARCH_SEARCH_SERVICE_QUERY_PHRASE_CHECK_H_

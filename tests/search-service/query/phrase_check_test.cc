@@ -1,0 +1,193 @@
+// Phrases on an index without positions (query/phrase_check.h): the
+// Searcher over such an index answers every phrase as it does over the same
+// articles indexed with positions, and the check itself says what it
+// should (order, adjacency, fields, traditional and regional text).
+#include "search-service/query/phrase_check.h"
+
+#include <stdlib.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <xapian.h>
+
+#include "common/analysis/analyzer.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "search-service/query/searcher.h"
+#include "search-service/schema/schema.h"
+#include "tests/search-service/query/searcher_fixture.h"
+
+namespace newsearch::search {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAre;
+
+std::vector<TestArticle> Articles() {
+  return {
+      {"party", "互联网企业党建", "互联网企业党建工作取得新进展。", "人民网", {"张三丰"}, 2024, 5, 1},
+      // Every bigram of 党建工作 and 互联网企业, none of them together.
+      {"apart", "企业新闻", "党建是重点。建工集团的工作。互联网的企业很多。网企没有。", "新华社",
+       {"李四"}, 2024, 5, 2},
+      // Traditional, with Taiwan's word for the internet.
+      {"taiwan", "網際網路企業黨建", "網際網路企業黨建工作，取得進展。", "中央社", {"王五"}, 2024, 5,
+       3, "zh-Hant"},
+      // The phrase with punctuation between its characters, and cut between
+      // the title and the body.
+      {"comma", "数字", "经济，数字。经济：工作", "经济日报", {}, 2024, 5, 4},
+      {"author", "专访", "张三丰谈武术。", "人民网", {"赵六"}, 2024, 5, 5},
+      {"latin", "新品", "苹果 iPhone 15 发布会在加州举行。", "科技日报", {}, 2024, 5, 6},
+  };
+}
+
+class PhraseCheckTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    analysis::AnalyzerOptions with;
+    with.positions = true;
+    analysis::AnalyzerOptions without;
+    without.positions = false;
+    for (auto& [options, out] : {std::make_pair(with, &with_positions_),
+                                 std::make_pair(without, &without_positions_)}) {
+      auto analyzer = analysis::Analyzer::Create(options);
+      ASSERT_TRUE(analyzer.ok()) << analyzer.status();
+      *out = std::move(analyzer).value().release();
+    }
+  }
+  static void TearDownTestSuite() {
+    delete with_positions_;
+    delete without_positions_;
+  }
+
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "phrase_check_XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    with_ = Open(*with_positions_, dir_ + "/with");
+    without_ = Open(*without_positions_, dir_ + "/without");
+  }
+  void TearDown() override {
+    with_.reset();
+    without_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::unique_ptr<Searcher> Open(const analysis::Analyzer& analyzer, const std::string& path) {
+    Xapian::WritableDatabase db(path, Xapian::DB_CREATE_OR_OPEN);
+    for (const TestArticle& a : Articles()) {
+      const v1::Article article = ToArticle(a);
+      db.replace_document(schema::IdTerm(article.id()), schema::BuildDocument(analyzer, article));
+    }
+    db.commit();
+    db.close();
+    SearcherOptions options;
+    options.path = path;
+    auto searcher = Searcher::Create(options, &analyzer);
+    EXPECT_TRUE(searcher.ok()) << searcher.status();
+    return searcher.ok() ? std::move(searcher).value() : nullptr;
+  }
+
+  static std::vector<std::string> Ids(Searcher& searcher, const std::string& query) {
+    v1::SearchRequest request;
+    request.set_query(query);
+    request.set_strict(true);
+    request.set_page_size(50);
+    absl::StatusOr<v1::SearchResponse> response = searcher.Search(request);
+    EXPECT_TRUE(response.ok()) << query << ": " << response.status();
+    std::vector<std::string> ids;
+    if (response.ok()) {
+      for (const auto& hit : response->hits()) ids.push_back(hit.id());
+    }
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  }
+
+  // The ids without positions, after checking they equal those with.
+  std::vector<std::string> Phrase(const std::string& query) {
+    const std::vector<std::string> without = Ids(*without_, query);
+    EXPECT_EQ(without, Ids(*with_, query)) << query;
+    return without;
+  }
+
+  static analysis::Analyzer* with_positions_;
+  static analysis::Analyzer* without_positions_;
+  std::string dir_;
+  std::unique_ptr<Searcher> with_;
+  std::unique_ptr<Searcher> without_;
+};
+
+analysis::Analyzer* PhraseCheckTest::with_positions_ = nullptr;
+analysis::Analyzer* PhraseCheckTest::without_positions_ = nullptr;
+
+TEST_F(PhraseCheckTest, TheIndexesDifferOnlyInPositions) {
+  Xapian::Database with(dir_ + "/with");
+  Xapian::Database without(dir_ + "/without");
+  EXPECT_TRUE(with.has_positions());
+  EXPECT_FALSE(without.has_positions());
+  EXPECT_EQ(with.get_doccount(), without.get_doccount());
+  EXPECT_THAT(without_positions_->Signature(), ::testing::HasSubstr(" positions=none"));
+}
+
+TEST_F(PhraseCheckTest, OnlyArticlesWhoseHanFoldingChangedKeepFoldedTexts) {
+  Xapian::Database without(dir_ + "/without");
+  const auto folded = [&](const std::string& id) {
+    Xapian::PostingIterator it = without.postlist_begin(schema::IdTerm(id));
+    return it == without.postlist_end(schema::IdTerm(id))
+               ? std::string("missing")
+               : without.get_document(*it).get_value(schema::kFoldedTextsSlot);
+  };
+  EXPECT_EQ(folded("party"), "") << "mainland text is read as stored";
+  v1::Article texts;
+  ASSERT_TRUE(texts.ParseFromString(folded("taiwan")));
+  EXPECT_EQ(texts.title(), "互联网企业党建");
+  Xapian::Database with(dir_ + "/with");
+  EXPECT_EQ(with.get_value_freq(schema::kFoldedTextsSlot), 0u) << "positions need no texts";
+}
+
+TEST_F(PhraseCheckTest, RelaxedResultsStillHoldThePhrase) {
+  v1::SearchRequest request;
+  request.set_query("\"党建工作\" 武术");
+  request.set_page_size(50);
+  absl::StatusOr<v1::SearchResponse> response = without_->Search(request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  std::vector<std::string> ids;
+  for (const auto& hit : response->hits()) ids.push_back(hit.id());
+  EXPECT_THAT(ids, UnorderedElementsAre("party", "taiwan")) << "武术 dropped, the phrase kept";
+}
+
+TEST_F(PhraseCheckTest, AdjacentAndInOrderOnly) {
+  EXPECT_THAT(Phrase("\"党建工作\""), UnorderedElementsAre("party", "taiwan"));
+  EXPECT_THAT(Phrase("\"互联网企业\""), UnorderedElementsAre("party", "taiwan"));
+  EXPECT_THAT(Phrase("\"工作党建\""), IsEmpty());
+  // Unquoted, the bigrams anywhere do.
+  EXPECT_THAT(Ids(*without_, "党建工作"), ::testing::Contains("apart"));
+}
+
+TEST_F(PhraseCheckTest, TraditionalAndRegionalTextFoldAsIndexingFolds) {
+  EXPECT_THAT(Phrase("\"網際網路企業\""), UnorderedElementsAre("party", "taiwan"));
+  EXPECT_THAT(Phrase("\"黨建工作\""), UnorderedElementsAre("party", "taiwan"));
+  EXPECT_THAT(Phrase("\"取得進展\""), ElementsAre("taiwan")) << "取得新进展 is not it";
+}
+
+TEST_F(PhraseCheckTest, PunctuationBetweenButNeverAcrossFields) {
+  EXPECT_THAT(Phrase("\"数字经济\""), IsEmpty()) << "no bigram 字经 anywhere";
+  EXPECT_THAT(Phrase("\"经济工作\""), IsEmpty()) << "no bigram 济工 anywhere";
+  EXPECT_THAT(Phrase("\"数字 经济\""), ElementsAre("comma"));
+}
+
+TEST_F(PhraseCheckTest, FieldsAndWords) {
+  EXPECT_THAT(Phrase("\"张三丰\""), UnorderedElementsAre("author", "party"));
+  EXPECT_THAT(Phrase("author:\"张三丰\""), ElementsAre("party"));
+  EXPECT_THAT(Phrase("title:\"企业党建\""), UnorderedElementsAre("party", "taiwan"));
+  EXPECT_THAT(Phrase("title:\"党建工作\""), IsEmpty());
+  EXPECT_THAT(Phrase("\"iphone 15 发布会\""), ElementsAre("latin"));
+  EXPECT_THAT(Phrase("\"15 iphone\""), IsEmpty());
+}
+
+}  // namespace
+}  // namespace newsearch::search
