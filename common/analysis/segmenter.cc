@@ -35,8 +35,8 @@ absl::StatusOr<std::unique_ptr<Segmenter>> Segmenter::Load(const std::string& pa
                      " (Debian: apt-get install python3-jieba)"));
   }
   std::unique_ptr<Segmenter> segmenter(new Segmenter());
-  auto& frequencies = segmenter->frequencies_;
-  frequencies.reserve(600000);
+  auto& entries = segmenter->entries_;
+  entries.reserve(600000);
   uint64_t total = 0;
   std::string line;
   int line_number = 0;
@@ -56,11 +56,11 @@ absl::StatusOr<std::unique_ptr<Segmenter>> Segmenter::Load(const std::string& pa
     }
     // Dictionary entries are matched against folded (lower-case) text.
     const std::string key = absl::AsciiStrToLower(word);
-    auto [it, inserted] = frequencies.try_emplace(key, frequency);
+    auto [it, inserted] = entries.try_emplace(key, Entry{frequency});
     if (!inserted) {
-      if (it->second == 0 && frequency > 0) ++segmenter->word_count_;
+      if (it->second.frequency == 0 && frequency > 0) ++segmenter->word_count_;
       total += frequency;
-      it->second += frequency;
+      it->second.frequency += frequency;
     } else if (frequency > 0) {
       ++segmenter->word_count_;
       total += frequency;
@@ -69,7 +69,7 @@ absl::StatusOr<std::unique_ptr<Segmenter>> Segmenter::Load(const std::string& pa
     // this" from "a longer word may follow".
     int chars = 0;
     for (size_t i = 0; i < key.size(); i += Utf8Length(static_cast<unsigned char>(key[i]))) {
-      if (i > 0) frequencies.try_emplace(key.substr(0, i), 0);
+      if (i > 0) entries.try_emplace(key.substr(0, i), Entry{0});
       ++chars;
     }
     if (chars > segmenter->max_word_chars_) segmenter->max_word_chars_ = chars;
@@ -78,37 +78,45 @@ absl::StatusOr<std::unique_ptr<Segmenter>> Segmenter::Load(const std::string& pa
     return absl::FailedPreconditionError(
         absl::StrCat("segmentation dictionary ", path, " holds no word with a frequency"));
   }
-  segmenter->log_total_ = std::log(static_cast<double>(total));
+  const double log_total = std::log(static_cast<double>(total));
+  segmenter->unknown_log_probability_ = std::log(1.0) - log_total;
+  for (auto& [key, entry] : entries) {
+    entry.log_probability =
+        std::log(static_cast<double>(entry.frequency > 0 ? entry.frequency : 1)) - log_total;
+  }
   if (segmenter->max_word_chars_ > kMaxWordChars) segmenter->max_word_chars_ = kMaxWordChars;
   return segmenter;
 }
 
-std::vector<int> Segmenter::Segment(const std::vector<std::string>& chars) const {
-  const int n = static_cast<int>(chars.size());
-  // best[i]: log probability of the best cut of chars[i, n); next[i]: the
-  // end of the first word on that path.
+std::vector<int> Segmenter::Segment(absl::string_view run) const {
+  // starts[k]: byte offset of code point k of the run; starts[n] = size.
+  std::vector<size_t> starts;
+  starts.reserve(run.size() / 3 + 1);
+  for (size_t b = 0; b < run.size(); b += Utf8Length(static_cast<unsigned char>(run[b]))) {
+    starts.push_back(b);
+  }
+  const int n = static_cast<int>(starts.size());
+  starts.push_back(run.size());
+  // Code points [i, j) of the run, looked up without a copy.
+  const auto fragment = [&](int i, int j) { return run.substr(starts[i], starts[j] - starts[i]); };
+  // best[i]: log probability of the best cut of code points [i, n); next[i]:
+  // the end of the first word on that path.
   std::vector<double> best(n + 1, 0.0);
   std::vector<int> next(n + 1, n);
-  std::string fragment;
   for (int i = n - 1; i >= 0; --i) {
     // A single character is always a candidate (frequency 1 when unknown).
-    fragment = chars[i];
-    auto single = frequencies_.find(fragment);
-    double single_log =
-        std::log(static_cast<double>(single != frequencies_.end() && single->second > 0
-                                         ? single->second
-                                         : 1)) -
-        log_total_;
-    best[i] = single_log + best[i + 1];
+    const auto single = entries_.find(fragment(i, i + 1));
+    best[i] = (single != entries_.end() ? single->second.log_probability
+                                        : unknown_log_probability_) +
+              best[i + 1];
     next[i] = i + 1;
-    if (single == frequencies_.end()) continue;
+    if (single == entries_.end()) continue;
     const int limit = std::min(n, i + max_word_chars_);
     for (int j = i + 1; j < limit; ++j) {
-      fragment += chars[j];
-      auto it = frequencies_.find(fragment);
-      if (it == frequencies_.end()) break;
-      if (it->second == 0) continue;
-      const double score = std::log(static_cast<double>(it->second)) - log_total_ + best[j + 1];
+      const auto it = entries_.find(fragment(i, j + 1));
+      if (it == entries_.end()) break;
+      if (it->second.frequency == 0) continue;
+      const double score = it->second.log_probability + best[j + 1];
       // Ties go to the longer word, as in jieba.
       if (score >= best[i]) {
         best[i] = score;

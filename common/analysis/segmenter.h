@@ -36,16 +36,15 @@ class Segmenter {
   // holds no word with a positive frequency.
   static absl::StatusOr<std::unique_ptr<Segmenter>> Load(const std::string& path);
 
-  // Cuts a run of characters (each element one code point, UTF-8, already
-  // folded like the dictionary: simplified, lower case) into words. Returns
-  // the length in code points of each word, in order; they sum to
-  // chars.size().
-  std::vector<int> Segment(const std::vector<std::string>& chars) const;
+  // Cuts a run of characters (valid UTF-8, already folded like the
+  // dictionary: simplified, lower case) into words. Returns the length in
+  // code points of each word, in order; they sum to the run's code points.
+  std::vector<int> Segment(absl::string_view run) const;
 
   // True when `word` (folded) is a dictionary word with a positive frequency.
-  bool IsWord(const std::string& word) const {
-    auto it = frequencies_.find(word);
-    return it != frequencies_.end() && it->second > 0;
+  bool IsWord(absl::string_view word) const {
+    auto it = entries_.find(word);
+    return it != entries_.end() && it->second.frequency > 0;
   }
 
   // Number of dictionary words (entries with a positive frequency).
@@ -54,10 +53,19 @@ class Segmenter {
  private:
   Segmenter() = default;
 
-  // Dictionary words with their frequency, and every proper prefix of a
-  // word with frequency 0 (so the DAG walk knows when to stop extending).
-  absl::flat_hash_map<std::string, uint32_t> frequencies_;
-  double log_total_ = 0;
+  struct Entry {
+    // 0 for a string that is only a proper prefix of words.
+    uint32_t frequency = 0;
+    // log(frequency) - log(total frequency), frequency 1 for a prefix (what
+    // a single character scores when it is no word): computed once at load
+    // time rather than on every lookup of the DAG walk.
+    double log_probability = 0;
+  };
+  // Dictionary words, and every proper prefix of a word with frequency 0
+  // (so the DAG walk knows when to stop extending).
+  absl::flat_hash_map<std::string, Entry> entries_;
+  // log(1) - log(total frequency): a character no word starts with.
+  double unknown_log_probability_ = 0;
   size_t word_count_ = 0;
   // Longest dictionary word, in code points.
   int max_word_chars_ = 1;
