@@ -188,10 +188,15 @@ std::vector<TokenSlice> SlicesOf(const std::vector<Token>& tokens, std::string* 
 // Groups tokens into words, as [first, last) token index ranges covering
 // `tokens` in order: each Han run of two or more characters cut by
 // `segmenter` (one character per word when it is null), each other token
-// alone.
+// alone. With a segmenter and `word_bigrams`, also sets
+// (*word_bigrams)[i] for each token whose bigram with the next is a
+// dictionary word (sized like `tokens`).
 std::vector<std::pair<size_t, size_t>> CutWords(const Segmenter* segmenter,
                                                 absl::string_view text,
-                                                const std::vector<TokenSlice>& tokens) {
+                                                const std::vector<TokenSlice>& tokens,
+                                                std::vector<bool>* word_bigrams = nullptr) {
+  if (word_bigrams != nullptr) word_bigrams->assign(tokens.size(), false);
+  std::vector<bool> run_bigrams;
   std::vector<std::pair<size_t, size_t>> words;
   words.reserve(tokens.size());
   size_t i = 0;
@@ -207,10 +212,16 @@ std::vector<std::pair<size_t, size_t>> CutWords(const Segmenter* segmenter,
     if (segmenter == nullptr || j - i == 1) {
       for (size_t k = i; k < j; ++k) words.emplace_back(k, k + 1);
     } else {
+      run_bigrams.clear();
       size_t begin = i;
-      for (const int length : segmenter->Segment(SliceOf(text, tokens[i], tokens[j - 1]))) {
+      for (const int length : segmenter->Segment(SliceOf(text, tokens[i], tokens[j - 1]),
+                                                 word_bigrams != nullptr ? &run_bigrams
+                                                                         : nullptr)) {
         words.emplace_back(begin, begin + length);
         begin += length;
+      }
+      for (size_t k = 0; k < run_bigrams.size(); ++k) {
+        if (run_bigrams[k]) (*word_bigrams)[i + k] = true;
       }
     }
     i = j;
@@ -590,21 +601,16 @@ void Analyzer::IndexText(absl::string_view text, const std::vector<IndexPrefix>&
   const bool boundary_evidence = impl_->boundary_evidence;
   // Dictionary words: the terms of kWords and kWordsPlusBigrams and the
   // boundaries bigrams are checked against, one segmentation for both.
+  // Bigrams that are dictionary words, the only ones that get a straddle
+  // marker: the segmentation looks them up on its way (once for all
+  // prefixes).
+  std::vector<bool> dictionary_bigram;
   std::vector<std::pair<size_t, size_t>> words;
   if (segmentation != Segmentation::kBigrams || boundary_evidence) {
-    words = CutWords(segmenter, folded, tokens);
+    words = CutWords(segmenter, folded, tokens, boundary_evidence ? &dictionary_bigram : nullptr);
   }
   std::vector<bool> straddling;
-  // Bigrams that are dictionary words, the only ones that get a straddle
-  // marker; looked up once for all prefixes.
-  std::vector<bool> dictionary_bigram;
-  if (boundary_evidence) {
-    straddling = StraddlingBigrams(tokens, words);
-    dictionary_bigram.assign(tokens.size(), false);
-    for (size_t i = 0; i < tokens.size(); ++i) {
-      if (tokens[i].joins_next) dictionary_bigram[i] = segmenter->IsWord(text_of(i, i + 1));
-    }
-  }
+  if (boundary_evidence) straddling = StraddlingBigrams(tokens, words);
   StraddleRecord own_record;
   StraddleRecord* record = straddles != nullptr ? straddles : &own_record;
   // Every term is built in this one string (Xapian copies what it keeps).

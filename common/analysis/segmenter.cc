@@ -88,7 +88,8 @@ absl::StatusOr<std::unique_ptr<Segmenter>> Segmenter::Load(const std::string& pa
   return segmenter;
 }
 
-std::vector<int> Segmenter::Segment(absl::string_view run) const {
+std::vector<int> Segmenter::Segment(absl::string_view run,
+                                    std::vector<bool>* word_bigrams) const {
   // starts[k]: byte offset of code point k of the run; starts[n] = size.
   std::vector<size_t> starts;
   starts.reserve(run.size() / 3 + 1);
@@ -103,6 +104,10 @@ std::vector<int> Segmenter::Segment(absl::string_view run) const {
   // the end of the first word on that path.
   std::vector<double> best(n + 1, 0.0);
   std::vector<int> next(n + 1, n);
+  // Every prefix of a word is an entry, so a bigram that is a word is
+  // looked up below (j = i + 1) whenever one is (max_word_chars_ >= 2).
+  const size_t bigrams_at = word_bigrams != nullptr ? word_bigrams->size() : 0;
+  if (word_bigrams != nullptr) word_bigrams->resize(bigrams_at + n, false);
   for (int i = n - 1; i >= 0; --i) {
     // A single character is always a candidate (frequency 1 when unknown).
     const auto single = entries_.find(fragment(i, i + 1));
@@ -116,6 +121,7 @@ std::vector<int> Segmenter::Segment(absl::string_view run) const {
       const auto it = entries_.find(fragment(i, j + 1));
       if (it == entries_.end()) break;
       if (it->second.frequency == 0) continue;
+      if (j == i + 1 && word_bigrams != nullptr) (*word_bigrams)[bigrams_at + i] = true;
       const double score = it->second.log_probability + best[j + 1];
       // Ties go to the longer word, as in jieba.
       if (score >= best[i]) {

@@ -39,7 +39,11 @@ class Segmenter {
   // Cuts a run of characters (valid UTF-8, already folded like the
   // dictionary: simplified, lower case) into words. Returns the length in
   // code points of each word, in order; they sum to the run's code points.
-  std::vector<int> Segment(absl::string_view run) const;
+  // When `word_bigrams` is given, appends to it, for each code point of the
+  // run, whether it and the next one form a dictionary word (IsWord): the
+  // walk has looked each bigram up already.
+  std::vector<int> Segment(absl::string_view run,
+                           std::vector<bool>* word_bigrams = nullptr) const;
 
   // True when `word` (folded) is a dictionary word with a positive frequency.
   bool IsWord(absl::string_view word) const {
