@@ -25,6 +25,24 @@ int Utf8Length(unsigned char lead) {
   return 1;
 }
 
+// The code point of `c` when it is one character of the Basic Multilingual
+// Plane in shortest-form UTF-8, else -1. One-to-one on the strings it
+// accepts, so indexing by it finds what the hash table would.
+int32_t BmpCodePoint(absl::string_view c) {
+  const auto byte = [&c](size_t k) { return static_cast<int32_t>(static_cast<unsigned char>(c[k])); };
+  const auto continuation = [&byte](size_t k) { return (byte(k) & 0xC0) == 0x80; };
+  if (c.size() == 1 && byte(0) < 0x80) return byte(0);
+  if (c.size() == 2 && (byte(0) & 0xE0) == 0xC0 && continuation(1)) {
+    const int32_t cp = (byte(0) & 0x1F) << 6 | (byte(1) & 0x3F);
+    return cp >= 0x80 ? cp : -1;
+  }
+  if (c.size() == 3 && (byte(0) & 0xF0) == 0xE0 && continuation(1) && continuation(2)) {
+    const int32_t cp = (byte(0) & 0x0F) << 12 | (byte(1) & 0x3F) << 6 | (byte(2) & 0x3F);
+    return cp >= 0x800 ? cp : -1;
+  }
+  return -1;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Segmenter>> Segmenter::Load(const std::string& path) {
@@ -84,8 +102,21 @@ absl::StatusOr<std::unique_ptr<Segmenter>> Segmenter::Load(const std::string& pa
     entry.log_probability =
         std::log(static_cast<double>(entry.frequency > 0 ? entry.frequency : 1)) - log_total;
   }
+  segmenter->bmp_characters_.resize(0x10000);
+  for (const auto& [key, entry] : entries) {
+    if (const int32_t cp = BmpCodePoint(key); cp >= 0) {
+      segmenter->bmp_characters_[cp] = {true, entry.frequency, entry.log_probability};
+    }
+  }
   if (segmenter->max_word_chars_ > kMaxWordChars) segmenter->max_word_chars_ = kMaxWordChars;
   return segmenter;
+}
+
+Segmenter::Character Segmenter::Lookup(absl::string_view character) const {
+  if (const int32_t cp = BmpCodePoint(character); cp >= 0) return bmp_characters_[cp];
+  const auto it = entries_.find(character);
+  if (it == entries_.end()) return Character();
+  return {true, it->second.frequency, it->second.log_probability};
 }
 
 std::vector<int> Segmenter::Segment(absl::string_view run,
@@ -110,12 +141,11 @@ std::vector<int> Segmenter::Segment(absl::string_view run,
   if (word_bigrams != nullptr) word_bigrams->resize(bigrams_at + n, false);
   for (int i = n - 1; i >= 0; --i) {
     // A single character is always a candidate (frequency 1 when unknown).
-    const auto single = entries_.find(fragment(i, i + 1));
-    best[i] = (single != entries_.end() ? single->second.log_probability
-                                        : unknown_log_probability_) +
-              best[i + 1];
+    const Character single = Lookup(fragment(i, i + 1));
+    best[i] =
+        (single.in_dictionary ? single.log_probability : unknown_log_probability_) + best[i + 1];
     next[i] = i + 1;
-    if (single == entries_.end()) continue;
+    if (!single.in_dictionary) continue;
     const int limit = std::min(n, i + max_word_chars_);
     for (int j = i + 1; j < limit; ++j) {
       const auto it = entries_.find(fragment(i, j + 1));

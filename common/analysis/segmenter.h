@@ -70,6 +70,18 @@ class Segmenter {
   absl::flat_hash_map<std::string, Entry> entries_;
   // log(1) - log(total frequency): a character no word starts with.
   double unknown_log_probability_ = 0;
+  // The entries of the single characters of the Basic Multilingual Plane
+  // again, indexed by code point: the DAG walk looks one up at every
+  // character, and this table (1 MiB) stays in the cache where the hash
+  // table of every word does not.
+  struct Character {
+    bool in_dictionary = false;  // an entry, if only a prefix of words
+    uint32_t frequency = 0;
+    double log_probability = 0;
+  };
+  std::vector<Character> bmp_characters_;
+  // The entry of one character (a slice of UTF-8).
+  Character Lookup(absl::string_view character) const;
   size_t word_count_ = 0;
   // Longest dictionary word, in code points.
   int max_word_chars_ = 1;
