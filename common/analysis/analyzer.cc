@@ -166,8 +166,7 @@ std::vector<TokenSlice> ScanTokens(const std::vector<UChar32>& cps) {
 // The text of tokens first..last (inclusive) of `text`: a character, a
 // bigram or a word. Consecutive tokens of one Han run are adjacent code
 // points, so their texts are one slice.
-absl::string_view SliceOf(absl::string_view text, const TokenSlice& first,
-                          const TokenSlice& last) {
+absl::string_view SliceOf(absl::string_view text, const TokenSlice& first, const TokenSlice& last) {
   return text.substr(first.byte_begin, last.byte_end - first.byte_begin);
 }
 
@@ -179,8 +178,8 @@ std::vector<TokenSlice> SlicesOf(const std::vector<Token>& tokens, std::string* 
   for (const Token& token : tokens) {
     const size_t byte_begin = text->size();
     text->append(token.text);
-    slices.push_back({token.kind, token.position, token.begin, token.end, byte_begin,
-                      text->size(), token.joins_next});
+    slices.push_back({token.kind, token.position, token.begin, token.end, byte_begin, text->size(),
+                      token.joins_next});
   }
   return slices;
 }
@@ -191,8 +190,7 @@ std::vector<TokenSlice> SlicesOf(const std::vector<Token>& tokens, std::string* 
 // alone. With a segmenter and `word_bigrams`, also sets
 // (*word_bigrams)[i] for each token whose bigram with the next is a
 // dictionary word (sized like `tokens`).
-std::vector<std::pair<size_t, size_t>> CutWords(const Segmenter* segmenter,
-                                                absl::string_view text,
+std::vector<std::pair<size_t, size_t>> CutWords(const Segmenter* segmenter, absl::string_view text,
                                                 const std::vector<TokenSlice>& tokens,
                                                 std::vector<bool>* word_bigrams = nullptr) {
   if (word_bigrams != nullptr) word_bigrams->assign(tokens.size(), false);
@@ -214,9 +212,9 @@ std::vector<std::pair<size_t, size_t>> CutWords(const Segmenter* segmenter,
     } else {
       run_bigrams.clear();
       size_t begin = i;
-      for (const int length : segmenter->Segment(SliceOf(text, tokens[i], tokens[j - 1]),
-                                                 word_bigrams != nullptr ? &run_bigrams
-                                                                         : nullptr)) {
+      for (const int length :
+           segmenter->Segment(SliceOf(text, tokens[i], tokens[j - 1]),
+                              word_bigrams != nullptr ? &run_bigrams : nullptr)) {
         words.emplace_back(begin, begin + length);
         begin += length;
       }

@@ -29,7 +29,9 @@ int Utf8Length(unsigned char lead) {
 // Plane in shortest-form UTF-8, else -1. One-to-one on the strings it
 // accepts, so indexing by it finds what the hash table would.
 int32_t BmpCodePoint(absl::string_view c) {
-  const auto byte = [&c](size_t k) { return static_cast<int32_t>(static_cast<unsigned char>(c[k])); };
+  const auto byte = [&c](size_t k) {
+    return static_cast<int32_t>(static_cast<unsigned char>(c[k]));
+  };
   const auto continuation = [&byte](size_t k) { return (byte(k) & 0xC0) == 0x80; };
   if (c.size() == 1 && byte(0) < 0x80) return byte(0);
   if (c.size() == 2 && (byte(0) & 0xE0) == 0xC0 && continuation(1)) {
@@ -119,8 +121,7 @@ Segmenter::Character Segmenter::Lookup(absl::string_view character) const {
   return {true, it->second.frequency, it->second.log_probability};
 }
 
-std::vector<int> Segmenter::Segment(absl::string_view run,
-                                    std::vector<bool>* word_bigrams) const {
+std::vector<int> Segmenter::Segment(absl::string_view run, std::vector<bool>* word_bigrams) const {
   // starts[k]: byte offset of code point k of the run; starts[n] = size.
   std::vector<size_t> starts;
   starts.reserve(run.size() / 3 + 1);

@@ -42,8 +42,7 @@ class Segmenter {
   // When `word_bigrams` is given, appends to it, for each code point of the
   // run, whether it and the next one form a dictionary word (IsWord): the
   // walk has looked each bigram up already.
-  std::vector<int> Segment(absl::string_view run,
-                           std::vector<bool>* word_bigrams = nullptr) const;
+  std::vector<int> Segment(absl::string_view run, std::vector<bool>* word_bigrams = nullptr) const;
 
   // True when `word` (folded) is a dictionary word with a positive frequency.
   bool IsWord(absl::string_view word) const {
