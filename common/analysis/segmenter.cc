@@ -76,11 +76,11 @@ absl::StatusOr<std::unique_ptr<Segmenter>> Segmenter::Load(const std::string& pa
     }
     // Dictionary entries are matched against folded (lower-case) text.
     const std::string key = absl::AsciiStrToLower(word);
-    auto [it, inserted] = entries.try_emplace(key, Entry{frequency});
+    auto [it, inserted] = entries.try_emplace(key, frequency);
     if (!inserted) {
-      if (it->second.frequency == 0 && frequency > 0) ++segmenter->word_count_;
+      if (it->second == 0 && frequency > 0) ++segmenter->word_count_;
       total += frequency;
-      it->second.frequency += frequency;
+      it->second += frequency;
     } else if (frequency > 0) {
       ++segmenter->word_count_;
       total += frequency;
@@ -89,7 +89,7 @@ absl::StatusOr<std::unique_ptr<Segmenter>> Segmenter::Load(const std::string& pa
     // this" from "a longer word may follow".
     int chars = 0;
     for (size_t i = 0; i < key.size(); i += Utf8Length(static_cast<unsigned char>(key[i]))) {
-      if (i > 0) entries.try_emplace(key.substr(0, i), Entry{0});
+      if (i > 0) entries.try_emplace(key.substr(0, i), 0);
       ++chars;
     }
     if (chars > segmenter->max_word_chars_) segmenter->max_word_chars_ = chars;
@@ -100,14 +100,14 @@ absl::StatusOr<std::unique_ptr<Segmenter>> Segmenter::Load(const std::string& pa
   }
   const double log_total = std::log(static_cast<double>(total));
   segmenter->unknown_log_probability_ = std::log(1.0) - log_total;
-  for (auto& [key, entry] : entries) {
-    entry.log_probability =
-        std::log(static_cast<double>(entry.frequency > 0 ? entry.frequency : 1)) - log_total;
+  for (auto& [key, value] : entries) {
+    value = value > 0 ? std::log(value) - log_total : std::nan("");
   }
   segmenter->bmp_characters_.resize(0x10000);
-  for (const auto& [key, entry] : entries) {
+  for (const auto& [key, value] : entries) {
     if (const int32_t cp = BmpCodePoint(key); cp >= 0) {
-      segmenter->bmp_characters_[cp] = {true, entry.frequency, entry.log_probability};
+      segmenter->bmp_characters_[cp] = {
+          true, std::isnan(value) ? segmenter->unknown_log_probability_ : value};
     }
   }
   if (segmenter->max_word_chars_ > kMaxWordChars) segmenter->max_word_chars_ = kMaxWordChars;
@@ -118,7 +118,7 @@ Segmenter::Character Segmenter::Lookup(absl::string_view character) const {
   if (const int32_t cp = BmpCodePoint(character); cp >= 0) return bmp_characters_[cp];
   const auto it = entries_.find(character);
   if (it == entries_.end()) return Character();
-  return {true, it->second.frequency, it->second.log_probability};
+  return {true, std::isnan(it->second) ? unknown_log_probability_ : it->second};
 }
 
 std::vector<int> Segmenter::Segment(absl::string_view run, std::vector<bool>* word_bigrams) const {
@@ -151,9 +151,9 @@ std::vector<int> Segmenter::Segment(absl::string_view run, std::vector<bool>* wo
     for (int j = i + 1; j < limit; ++j) {
       const auto it = entries_.find(fragment(i, j + 1));
       if (it == entries_.end()) break;
-      if (it->second.frequency == 0) continue;
+      if (std::isnan(it->second)) continue;  // a prefix only
       if (j == i + 1 && word_bigrams != nullptr) (*word_bigrams)[bigrams_at + i] = true;
-      const double score = it->second.log_probability + best[j + 1];
+      const double score = it->second + best[j + 1];
       // Ties go to the longer word, as in jieba.
       if (score >= best[i]) {
         best[i] = score;

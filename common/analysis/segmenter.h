@@ -13,6 +13,7 @@
 #ifndef NEWSEARCH_COMMON_ANALYSIS_SEGMENTER_H_
 #define NEWSEARCH_COMMON_ANALYSIS_SEGMENTER_H_
 
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -47,7 +48,7 @@ class Segmenter {
   // True when `word` (folded) is a dictionary word with a positive frequency.
   bool IsWord(absl::string_view word) const {
     auto it = entries_.find(word);
-    return it != entries_.end() && it->second.frequency > 0;
+    return it != entries_.end() && !std::isnan(it->second);
   }
 
   // Number of dictionary words (entries with a positive frequency).
@@ -56,17 +57,12 @@ class Segmenter {
  private:
   Segmenter() = default;
 
-  struct Entry {
-    // 0 for a string that is only a proper prefix of words.
-    uint32_t frequency = 0;
-    // log(frequency) - log(total frequency), frequency 1 for a prefix (what
-    // a single character scores when it is no word): computed once at load
-    // time rather than on every lookup of the DAG walk.
-    double log_probability = 0;
-  };
-  // Dictionary words, and every proper prefix of a word with frequency 0
-  // (so the DAG walk knows when to stop extending).
-  absl::flat_hash_map<std::string, Entry> entries_;
+  // Dictionary words with log(frequency) - log(total frequency), computed
+  // once at load time rather than on every lookup of the DAG walk, and
+  // every proper prefix of a word with NaN (so the walk knows when to stop
+  // extending). While Load reads the file, the summed frequency instead (0
+  // for a prefix).
+  absl::flat_hash_map<std::string, double> entries_;
   // log(1) - log(total frequency): a character no word starts with.
   double unknown_log_probability_ = 0;
   // The entries of the single characters of the Basic Multilingual Plane
@@ -75,7 +71,7 @@ class Segmenter {
   // table of every word does not.
   struct Character {
     bool in_dictionary = false;  // an entry, if only a prefix of words
-    uint32_t frequency = 0;
+    // The entry's, or unknown_log_probability_ for a prefix.
     double log_probability = 0;
   };
   std::vector<Character> bmp_characters_;
