@@ -587,11 +587,13 @@ void Analyzer::IndexText(absl::string_view text, const std::vector<IndexPrefix>&
                          bool with_positions, uint32_t* next_position, Xapian::Document* doc,
                          StraddleRecord* straddles) const {
   if (doc == nullptr) return;
-  const std::string folded = Fold(text);
-  const std::vector<TokenSlice> tokens = ScanTokens(DecodeUtf8(folded));
+  // Every token, bigram and word below is a slice of this string: it must
+  // outlive them.
+  const std::string folded_text = Fold(text);
+  const std::vector<TokenSlice> tokens = ScanTokens(DecodeUtf8(folded_text));
   if (tokens.empty()) return;
-  const auto text_of = [&folded, &tokens](size_t first, size_t last) {
-    return SliceOf(folded, tokens[first], tokens[last]);
+  const auto text_of = [&folded_text, &tokens](size_t first, size_t last) {
+    return SliceOf(folded_text, tokens[first], tokens[last]);
   };
   const uint32_t base = next_position != nullptr ? *next_position : 0;
   const Segmentation segmentation = impl_->segmentation;
@@ -605,7 +607,8 @@ void Analyzer::IndexText(absl::string_view text, const std::vector<IndexPrefix>&
   std::vector<bool> dictionary_bigram;
   std::vector<std::pair<size_t, size_t>> words;
   if (segmentation != Segmentation::kBigrams || boundary_evidence) {
-    words = CutWords(segmenter, folded, tokens, boundary_evidence ? &dictionary_bigram : nullptr);
+    words =
+        CutWords(segmenter, folded_text, tokens, boundary_evidence ? &dictionary_bigram : nullptr);
   }
   std::vector<bool> straddling;
   if (boundary_evidence) straddling = StraddlingBigrams(tokens, words);
