@@ -104,6 +104,145 @@ bool IsMark(UChar32 c) { return (U_GET_GC_MASK(c) & U_GC_M_MASK) != 0; }
 
 bool IsWordConnector(UChar32 c) { return c == '.' || c == '_' || c == '-'; }
 
+// A token as a slice of the text it was scanned from. IndexText works on
+// these, so no character, bigram or word is copied out of the folded text
+// before it becomes a term; Tokenize turns them into Tokens.
+struct TokenSlice {
+  Token::Kind kind;
+  uint32_t position;
+  // Code points [begin, end) of the text.
+  int32_t begin;
+  int32_t end;
+  // Bytes [byte_begin, byte_end) of the text (see ScanTokens).
+  size_t byte_begin;
+  size_t byte_end;
+  bool joins_next;
+};
+
+// Splits decoded folded text into tokens (see the file comment of
+// analyzer.h). Byte offsets add up each code point's UTF-8 length, so they
+// index the text `cps` was decoded from when that text is valid UTF-8, as
+// Fold's output is (it is encoded from code points).
+std::vector<TokenSlice> ScanTokens(const std::vector<UChar32>& cps) {
+  const size_t n = cps.size();
+  std::vector<size_t> bytes(n + 1, 0);
+  for (size_t i = 0; i < n; ++i) bytes[i + 1] = bytes[i] + U8_LENGTH(cps[i]);
+  std::vector<TokenSlice> tokens;
+  // At most one token per code point; one allocation instead of a chain of
+  // reallocations (and moves) over a long body.
+  tokens.reserve(n);
+  uint32_t position = 0;
+  size_t i = 0;
+  while (i < n) {
+    const UChar32 c = cps[i];
+    if (IsCjk(c)) {
+      tokens.push_back({Token::Kind::kHan, position++, static_cast<int32_t>(i),
+                        static_cast<int32_t>(i + 1), bytes[i], bytes[i + 1],
+                        i + 1 < n && IsCjk(cps[i + 1])});
+      ++i;
+      continue;
+    }
+    if (!IsWordChar(c)) {
+      ++i;
+      continue;
+    }
+    size_t j = i + 1;
+    while (j < n) {
+      if (IsWordChar(cps[j]) || IsMark(cps[j])) {
+        ++j;
+      } else if (IsWordConnector(cps[j]) && j + 1 < n && IsWordChar(cps[j + 1])) {
+        j += 2;
+      } else {
+        break;
+      }
+    }
+    tokens.push_back({Token::Kind::kWord, position++, static_cast<int32_t>(i),
+                      static_cast<int32_t>(j), bytes[i], bytes[j], false});
+    i = j;
+  }
+  return tokens;
+}
+
+// The text of tokens first..last (inclusive) of `text`: a character, a
+// bigram or a word. Consecutive tokens of one Han run are adjacent code
+// points, so their texts are one slice.
+absl::string_view SliceOf(absl::string_view text, const TokenSlice& first, const TokenSlice& last) {
+  return text.substr(first.byte_begin, last.byte_end - first.byte_begin);
+}
+
+// Tokenize's tokens as slices of the concatenation of their texts (Words
+// and Straddles take Tokens; a Han run's characters stay adjacent in it).
+std::vector<TokenSlice> SlicesOf(const std::vector<Token>& tokens, std::string* text) {
+  std::vector<TokenSlice> slices;
+  slices.reserve(tokens.size());
+  for (const Token& token : tokens) {
+    const size_t byte_begin = text->size();
+    text->append(token.text);
+    slices.push_back({token.kind, token.position, token.begin, token.end, byte_begin, text->size(),
+                      token.joins_next});
+  }
+  return slices;
+}
+
+// Groups tokens into words, as [first, last) token index ranges covering
+// `tokens` in order: each Han run of two or more characters cut by
+// `segmenter` (one character per word when it is null), each other token
+// alone. With a segmenter and `word_bigrams`, also sets
+// (*word_bigrams)[i] for each token whose bigram with the next is a
+// dictionary word (sized like `tokens`).
+std::vector<std::pair<size_t, size_t>> CutWords(const Segmenter* segmenter, absl::string_view text,
+                                                const std::vector<TokenSlice>& tokens,
+                                                std::vector<bool>* word_bigrams = nullptr) {
+  if (word_bigrams != nullptr) word_bigrams->assign(tokens.size(), false);
+  std::vector<bool> run_bigrams;
+  std::vector<std::pair<size_t, size_t>> words;
+  words.reserve(tokens.size());
+  size_t i = 0;
+  while (i < tokens.size()) {
+    if (tokens[i].kind != Token::Kind::kHan) {
+      words.emplace_back(i, i + 1);
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (tokens[j].joins_next) ++j;
+    ++j;  // the run is tokens [i, j)
+    if (segmenter == nullptr || j - i == 1) {
+      for (size_t k = i; k < j; ++k) words.emplace_back(k, k + 1);
+    } else {
+      run_bigrams.clear();
+      size_t begin = i;
+      for (const int length :
+           segmenter->Segment(SliceOf(text, tokens[i], tokens[j - 1]),
+                              word_bigrams != nullptr ? &run_bigrams : nullptr)) {
+        words.emplace_back(begin, begin + length);
+        begin += length;
+      }
+      for (size_t k = 0; k < run_bigrams.size(); ++k) {
+        if (run_bigrams[k]) (*word_bigrams)[i + k] = true;
+      }
+    }
+    i = j;
+  }
+  return words;
+}
+
+// For each token, true when it and the next token form a bigram that
+// straddles a word boundary: its characters end one dictionary word and
+// start the next of the same run, and one of the two words has two or more
+// characters. `words` come from CutWords with the segmenter.
+std::vector<bool> StraddlingBigrams(const std::vector<TokenSlice>& tokens,
+                                    const std::vector<std::pair<size_t, size_t>>& words) {
+  std::vector<bool> straddles(tokens.size(), false);
+  for (size_t w = 1; w < words.size(); ++w) {
+    const auto [first, last] = words[w - 1];
+    // Only a bigram joins the two words when both are in one Han run.
+    if (!tokens[last - 1].joins_next) continue;
+    if (last - first >= 2 || words[w].second - words[w].first >= 2) straddles[last - 1] = true;
+  }
+  return straddles;
+}
+
 }  // namespace
 
 absl::StatusOr<Segmentation> ParseSegmentation(absl::string_view name) {
@@ -381,62 +520,17 @@ std::string Analyzer::Signature() const {
 }
 
 std::vector<std::pair<size_t, size_t>> Analyzer::Words(const std::vector<Token>& tokens) const {
-  std::vector<std::pair<size_t, size_t>> words;
-  words.reserve(tokens.size());
-  std::vector<std::string> run;
-  size_t i = 0;
-  while (i < tokens.size()) {
-    if (tokens[i].kind != Token::Kind::kHan) {
-      words.emplace_back(i, i + 1);
-      ++i;
-      continue;
-    }
-    size_t j = i;
-    while (tokens[j].joins_next) ++j;
-    ++j;  // the run is tokens [i, j)
-    if (impl_->segmenter == nullptr || impl_->segmentation == Segmentation::kBigrams ||
-        j - i == 1) {
-      for (size_t k = i; k < j; ++k) words.emplace_back(k, k + 1);
-    } else {
-      run.clear();
-      for (size_t k = i; k < j; ++k) run.push_back(tokens[k].text);
-      size_t begin = i;
-      for (const int length : impl_->segmenter->Segment(run)) {
-        words.emplace_back(begin, begin + length);
-        begin += length;
-      }
-    }
-    i = j;
-  }
-  return words;
+  std::string text;
+  const std::vector<TokenSlice> slices = SlicesOf(tokens, &text);
+  return CutWords(impl_->segmentation == Segmentation::kBigrams ? nullptr : impl_->segmenter.get(),
+                  text, slices);
 }
 
 std::vector<bool> Analyzer::Straddles(const std::vector<Token>& tokens) const {
-  std::vector<bool> straddles(tokens.size(), false);
-  if (!impl_->boundary_evidence) return straddles;
-  std::vector<std::string> run;
-  size_t i = 0;
-  while (i < tokens.size()) {
-    if (tokens[i].kind != Token::Kind::kHan || !tokens[i].joins_next) {
-      ++i;
-      continue;
-    }
-    size_t j = i;
-    while (tokens[j].joins_next) ++j;
-    ++j;  // the run is tokens [i, j), two or more characters
-    run.clear();
-    for (size_t k = i; k < j; ++k) run.push_back(tokens[k].text);
-    size_t begin = i;
-    int previous_length = 0;
-    for (const int length : impl_->segmenter->Segment(run)) {
-      // The bigram ending this word's predecessor and starting this word.
-      if (begin > i && (previous_length >= 2 || length >= 2)) straddles[begin - 1] = true;
-      previous_length = length;
-      begin += length;
-    }
-    i = j;
-  }
-  return straddles;
+  if (!impl_->boundary_evidence) return std::vector<bool>(tokens.size(), false);
+  std::string text;
+  const std::vector<TokenSlice> slices = SlicesOf(tokens, &text);
+  return StraddlingBigrams(slices, CutWords(impl_->segmenter.get(), text, slices));
 }
 
 void StraddleRecord::AddMarkers(Xapian::Document* doc) const {
@@ -480,49 +574,12 @@ char32_t Analyzer::FoldCodePoint(char32_t c) const {
 std::vector<Token> Analyzer::Tokenize(absl::string_view folded) const {
   const std::vector<UChar32> cps = DecodeUtf8(folded);
   std::vector<Token> tokens;
-  const size_t n = cps.size();
-  // At most one token per code point; one allocation instead of a chain of
-  // reallocations (and moves) over a long body.
-  tokens.reserve(n);
-  uint32_t position = 0;
-  size_t i = 0;
-  while (i < n) {
-    const UChar32 c = cps[i];
-    if (IsCjk(c)) {
-      Token token;
-      token.kind = Token::Kind::kHan;
-      token.text = EncodeUtf8(cps, i, i + 1);
-      token.position = position++;
-      token.begin = static_cast<int32_t>(i);
-      token.end = static_cast<int32_t>(i + 1);
-      token.joins_next = i + 1 < n && IsCjk(cps[i + 1]);
-      tokens.push_back(std::move(token));
-      ++i;
-      continue;
-    }
-    if (!IsWordChar(c)) {
-      ++i;
-      continue;
-    }
-    size_t j = i + 1;
-    while (j < n) {
-      if (IsWordChar(cps[j]) || IsMark(cps[j])) {
-        ++j;
-      } else if (IsWordConnector(cps[j]) && j + 1 < n && IsWordChar(cps[j + 1])) {
-        j += 2;
-      } else {
-        break;
-      }
-    }
-    Token token;
-    token.kind = Token::Kind::kWord;
-    token.text = EncodeUtf8(cps, i, j);
-    token.position = position++;
-    token.begin = static_cast<int32_t>(i);
-    token.end = static_cast<int32_t>(j);
-    token.joins_next = false;
-    tokens.push_back(std::move(token));
-    i = j;
+  const std::vector<TokenSlice> slices = ScanTokens(cps);
+  tokens.reserve(slices.size());
+  for (const TokenSlice& slice : slices) {
+    // Encoded from the code points, not sliced: `folded` may be any text.
+    tokens.push_back({slice.kind, EncodeUtf8(cps, slice.begin, slice.end), slice.position,
+                      slice.begin, slice.end, slice.joins_next});
   }
   return tokens;
 }
@@ -537,20 +594,37 @@ void Analyzer::IndexText(absl::string_view text, const std::vector<IndexPrefix>&
                          bool with_positions, uint32_t* next_position, Xapian::Document* doc,
                          StraddleRecord* straddles, std::string* folded) const {
   if (doc == nullptr) return;
-  std::string folded_text = Fold(text);
-  const std::vector<Token> tokens = Tokenize(folded_text);
-  if (folded != nullptr) *folded = std::move(folded_text);
+  // Every token, bigram and word below is a slice of this string: it must
+  // outlive them (so `folded` gets a copy).
+  const std::string folded_text = Fold(text);
+  if (folded != nullptr) *folded = folded_text;
+  const std::vector<TokenSlice> tokens = ScanTokens(DecodeUtf8(folded_text));
   if (tokens.empty()) return;
+  const auto text_of = [&folded_text, &tokens](size_t first, size_t last) {
+    return SliceOf(folded_text, tokens[first], tokens[last]);
+  };
   const uint32_t base = next_position != nullptr ? *next_position : 0;
   const Segmentation segmentation = impl_->segmentation;
-  const std::vector<std::pair<size_t, size_t>> words =
-      segmentation != Segmentation::kBigrams ? Words(tokens)
-                                             : std::vector<std::pair<size_t, size_t>>();
-  const std::vector<bool> straddling = Straddles(tokens);
+  const Segmenter* segmenter = impl_->segmenter.get();
+  const bool boundary_evidence = impl_->boundary_evidence;
+  // Dictionary words: the terms of kWords and kWordsPlusBigrams and the
+  // boundaries bigrams are checked against, one segmentation for both.
+  // Bigrams that are dictionary words, the only ones that get a straddle
+  // marker: the segmentation looks them up on its way (once for all
+  // prefixes).
+  std::vector<bool> dictionary_bigram;
+  std::vector<std::pair<size_t, size_t>> words;
+  if (segmentation != Segmentation::kBigrams || boundary_evidence) {
+    words =
+        CutWords(segmenter, folded_text, tokens, boundary_evidence ? &dictionary_bigram : nullptr);
+  }
+  std::vector<bool> straddling;
+  if (boundary_evidence) straddling = StraddlingBigrams(tokens, words);
   StraddleRecord own_record;
   StraddleRecord* record = straddles != nullptr ? straddles : &own_record;
+  // Every term is built in this one string (Xapian copies what it keeps).
+  std::string term;
   for (const auto& [prefix, wdf_inc] : prefixes) {
-    const std::string prefix_str(prefix);
     auto post = [&, wdf_inc = wdf_inc](const std::string& term, uint32_t position) {
       if (term.size() > kMaxTermBytes) return;
       if (with_positions && impl_->positions) {
@@ -561,42 +635,45 @@ void Analyzer::IndexText(absl::string_view text, const std::vector<IndexPrefix>&
     };
     if (segmentation != Segmentation::kWords) {
       for (size_t i = 0; i < tokens.size(); ++i) {
-        const Token& token = tokens[i];
-        const uint32_t position = base + token.position;
-        post(prefix_str + token.text, position);
+        term.clear();
+        absl::StrAppend(&term, prefix, text_of(i, i));
+        post(term, base + tokens[i].position);
         if (!impl_->positions && i + 1 < tokens.size() &&
-            (token.kind == Token::Kind::kWord || tokens[i + 1].kind == Token::Kind::kWord)) {
-          std::string pair = absl::StrCat(prefix_str, token.text, kPairJoiner, tokens[i + 1].text);
-          if (pair.size() <= kMaxTermBytes) doc->add_term(pair, wdf_inc);
+            (tokens[i].kind == Token::Kind::kWord || tokens[i + 1].kind == Token::Kind::kWord)) {
+          term.clear();
+          absl::StrAppend(&term, prefix, text_of(i, i), kPairJoiner, text_of(i + 1, i + 1));
+          if (term.size() <= kMaxTermBytes) doc->add_term(term, wdf_inc);
         }
-        if (token.joins_next) {
-          // Bigrams carry no positions: a phrase is checked on the
-          // unigrams (QueryForAtom), which halves the position table.
-          std::string bigram = absl::StrCat(prefix_str, token.text, tokens[i + 1].text);
-          if (bigram.size() <= kMaxTermBytes) doc->add_term(bigram, wdf_inc);
-          if (impl_->boundary_evidence &&
-              impl_->segmenter->IsWord(token.text + tokens[i + 1].text)) {
-            std::string marker =
-                absl::StrCat(prefix_str, kStraddleMarker, token.text, tokens[i + 1].text);
-            if (straddling[i]) {
-              record->straddle_only_.try_emplace(std::move(marker), true);
-            } else {
-              record->straddle_only_[std::move(marker)] = false;
-            }
+        if (!tokens[i].joins_next) continue;
+        // Bigrams carry no positions: a phrase is checked on the
+        // unigrams (QueryForAtom), which halves the position table.
+        const absl::string_view bigram = text_of(i, i + 1);
+        term.clear();
+        absl::StrAppend(&term, prefix, bigram);
+        if (term.size() <= kMaxTermBytes) doc->add_term(term, wdf_inc);
+        if (boundary_evidence && dictionary_bigram[i]) {
+          term.clear();
+          absl::StrAppend(&term, prefix, kStraddleMarker, bigram);
+          // Marked only when every occurrence straddles.
+          auto& straddle_only = record->straddle_only_;
+          if (const auto it = straddle_only.find(term); it == straddle_only.end()) {
+            straddle_only.emplace(term, straddling[i]);
+          } else if (!straddling[i]) {
+            it->second = false;
           }
         }
       }
     }
     if (segmentation != Segmentation::kBigrams) {
-      const std::string word_prefix =
-          segmentation == Segmentation::kWords ? prefix_str : absl::StrCat(prefix_str, kWordMarker);
+      const absl::string_view word_marker =
+          segmentation == Segmentation::kWords ? absl::string_view() : kWordMarker;
       for (const auto& [first, last] : words) {
         if (segmentation == Segmentation::kWordsPlusBigrams &&
             (last - first < 2 || tokens[first].kind != Token::Kind::kHan)) {
           continue;  // single characters and non-Han words are terms already
         }
-        std::string term = word_prefix;
-        for (size_t k = first; k < last; ++k) term += tokens[k].text;
+        term.clear();
+        absl::StrAppend(&term, prefix, word_marker, text_of(first, last - 1));
         if (segmentation == Segmentation::kWords) {
           post(term, base + tokens[first].position);
           continue;
@@ -606,11 +683,13 @@ void Analyzer::IndexText(absl::string_view text, const std::vector<IndexPrefix>&
         // (`台风` in `强台风`, `路桥` in `路桥区`), so a query for the
         // shorter word meets them; words across a boundary still do not.
         for (size_t b = first; last - first > 2 && b < last; ++b) {
-          std::string inner;
-          for (size_t e = b; e < last; ++e) {
-            inner += tokens[e].text;
-            if (e == b || (b == first && e + 1 == last)) continue;
-            if (impl_->segmenter->IsWord(inner)) doc->add_term(word_prefix + inner, wdf_inc);
+          for (size_t e = b + 1; e < last; ++e) {
+            if (b == first && e + 1 == last) continue;  // the whole word
+            const absl::string_view inner = text_of(b, e);
+            if (!segmenter->IsWord(inner)) continue;
+            term.clear();
+            absl::StrAppend(&term, prefix, word_marker, inner);
+            doc->add_term(term, wdf_inc);
           }
         }
       }

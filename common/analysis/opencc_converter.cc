@@ -1,6 +1,8 @@
 #include "common/analysis/opencc_converter.h"
 
 #include <algorithm>
+#include <bitset>
+#include <cstdint>
 #include <exception>
 #include <list>
 #include <utility>
@@ -47,6 +49,7 @@ class HashDict : public opencc::Dict {
       const std::string key = entry->Key();
       if (key.empty()) continue;
       nodes_[key].entry = entry.get();
+      first_chars_.set(FirstCharSlot(key.data(), NextCharEnd(key.data(), 0, key.size())));
       for (size_t end = NextCharEnd(key.data(), 0, key.size()); end < key.size();
            end = NextCharEnd(key.data(), end, key.size())) {
         nodes_[key.substr(0, end)].continues = true;
@@ -66,6 +69,10 @@ class HashDict : public opencc::Dict {
                                                          size_t len) const override {
     len = std::min(len, key_max_length_);
     const opencc::DictEntry* longest = nullptr;
+    if (len > 0 && word[0] != '\0' &&
+        !first_chars_.test(FirstCharSlot(word, NextCharEnd(word, 0, len)))) {
+      return opencc::Optional<const opencc::DictEntry*>::Null();
+    }
     for (size_t end = 0; end < len && word[end] != '\0';) {
       end = NextCharEnd(word, end, len);
       const auto it = nodes_.find(absl::string_view(word, end));
@@ -81,6 +88,21 @@ class HashDict : public opencc::Dict {
   opencc::LexiconPtr GetLexicon() const override { return lexicon_; }
 
  private:
+  // A bit per hashed first character of the keys: a dictionary is asked
+  // for a prefix at every character of a run (each dictionary of a group,
+  // in each conversion of the chain), and the small ones (Taiwan's phrase
+  // and variant tables) start with few characters, so most probes end here
+  // without hashing a string. A set bit only means "probe the table".
+  static size_t FirstCharSlot(const char* word, size_t end) {
+    uint32_t packed = static_cast<uint32_t>(end);
+    for (size_t i = 0; i < end; ++i) {
+      packed = packed * 0x9E3779B1u + static_cast<unsigned char>(word[i]);
+    }
+    return (packed * 0x9E3779B1u) >> (32 - kFirstCharBits);
+  }
+  static constexpr int kFirstCharBits = 16;
+  std::bitset<size_t{1} << kFirstCharBits> first_chars_;
+
   struct Node {
     const opencc::DictEntry* entry = nullptr;  // null: only a prefix of keys
     bool continues = false;                    // some longer key starts with it

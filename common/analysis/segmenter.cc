@@ -25,6 +25,26 @@ int Utf8Length(unsigned char lead) {
   return 1;
 }
 
+// The code point of `c` when it is one character of the Basic Multilingual
+// Plane in shortest-form UTF-8, else -1. One-to-one on the strings it
+// accepts, so indexing by it finds what the hash table would.
+int32_t BmpCodePoint(absl::string_view c) {
+  const auto byte = [&c](size_t k) {
+    return static_cast<int32_t>(static_cast<unsigned char>(c[k]));
+  };
+  const auto continuation = [&byte](size_t k) { return (byte(k) & 0xC0) == 0x80; };
+  if (c.size() == 1 && byte(0) < 0x80) return byte(0);
+  if (c.size() == 2 && (byte(0) & 0xE0) == 0xC0 && continuation(1)) {
+    const int32_t cp = (byte(0) & 0x1F) << 6 | (byte(1) & 0x3F);
+    return cp >= 0x80 ? cp : -1;
+  }
+  if (c.size() == 3 && (byte(0) & 0xF0) == 0xE0 && continuation(1) && continuation(2)) {
+    const int32_t cp = (byte(0) & 0x0F) << 12 | (byte(1) & 0x3F) << 6 | (byte(2) & 0x3F);
+    return cp >= 0x800 ? cp : -1;
+  }
+  return -1;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Segmenter>> Segmenter::Load(const std::string& path) {
@@ -35,8 +55,8 @@ absl::StatusOr<std::unique_ptr<Segmenter>> Segmenter::Load(const std::string& pa
                      " (Debian: apt-get install python3-jieba)"));
   }
   std::unique_ptr<Segmenter> segmenter(new Segmenter());
-  auto& frequencies = segmenter->frequencies_;
-  frequencies.reserve(600000);
+  auto& entries = segmenter->entries_;
+  entries.reserve(600000);
   uint64_t total = 0;
   std::string line;
   int line_number = 0;
@@ -56,7 +76,7 @@ absl::StatusOr<std::unique_ptr<Segmenter>> Segmenter::Load(const std::string& pa
     }
     // Dictionary entries are matched against folded (lower-case) text.
     const std::string key = absl::AsciiStrToLower(word);
-    auto [it, inserted] = frequencies.try_emplace(key, frequency);
+    auto [it, inserted] = entries.try_emplace(key, frequency);
     if (!inserted) {
       if (it->second == 0 && frequency > 0) ++segmenter->word_count_;
       total += frequency;
@@ -69,7 +89,7 @@ absl::StatusOr<std::unique_ptr<Segmenter>> Segmenter::Load(const std::string& pa
     // this" from "a longer word may follow".
     int chars = 0;
     for (size_t i = 0; i < key.size(); i += Utf8Length(static_cast<unsigned char>(key[i]))) {
-      if (i > 0) frequencies.try_emplace(key.substr(0, i), 0);
+      if (i > 0) entries.try_emplace(key.substr(0, i), 0);
       ++chars;
     }
     if (chars > segmenter->max_word_chars_) segmenter->max_word_chars_ = chars;
@@ -78,37 +98,62 @@ absl::StatusOr<std::unique_ptr<Segmenter>> Segmenter::Load(const std::string& pa
     return absl::FailedPreconditionError(
         absl::StrCat("segmentation dictionary ", path, " holds no word with a frequency"));
   }
-  segmenter->log_total_ = std::log(static_cast<double>(total));
+  const double log_total = std::log(static_cast<double>(total));
+  segmenter->unknown_log_probability_ = std::log(1.0) - log_total;
+  for (auto& [key, value] : entries) {
+    value = value > 0 ? std::log(value) - log_total : std::nan("");
+  }
+  segmenter->bmp_characters_.resize(0x10000);
+  for (const auto& [key, value] : entries) {
+    if (const int32_t cp = BmpCodePoint(key); cp >= 0) {
+      segmenter->bmp_characters_[cp] = {
+          true, std::isnan(value) ? segmenter->unknown_log_probability_ : value};
+    }
+  }
   if (segmenter->max_word_chars_ > kMaxWordChars) segmenter->max_word_chars_ = kMaxWordChars;
   return segmenter;
 }
 
-std::vector<int> Segmenter::Segment(const std::vector<std::string>& chars) const {
-  const int n = static_cast<int>(chars.size());
-  // best[i]: log probability of the best cut of chars[i, n); next[i]: the
-  // end of the first word on that path.
+Segmenter::Character Segmenter::Lookup(absl::string_view character) const {
+  if (const int32_t cp = BmpCodePoint(character); cp >= 0) return bmp_characters_[cp];
+  const auto it = entries_.find(character);
+  if (it == entries_.end()) return Character();
+  return {true, std::isnan(it->second) ? unknown_log_probability_ : it->second};
+}
+
+std::vector<int> Segmenter::Segment(absl::string_view run, std::vector<bool>* word_bigrams) const {
+  // starts[k]: byte offset of code point k of the run; starts[n] = size.
+  std::vector<size_t> starts;
+  starts.reserve(run.size() / 3 + 1);
+  for (size_t b = 0; b < run.size(); b += Utf8Length(static_cast<unsigned char>(run[b]))) {
+    starts.push_back(b);
+  }
+  const int n = static_cast<int>(starts.size());
+  starts.push_back(run.size());
+  // Code points [i, j) of the run, looked up without a copy.
+  const auto fragment = [&](int i, int j) { return run.substr(starts[i], starts[j] - starts[i]); };
+  // best[i]: log probability of the best cut of code points [i, n); next[i]:
+  // the end of the first word on that path.
   std::vector<double> best(n + 1, 0.0);
   std::vector<int> next(n + 1, n);
-  std::string fragment;
+  // Every prefix of a word is an entry, so a bigram that is a word is
+  // looked up below (j = i + 1) whenever one is (max_word_chars_ >= 2).
+  const size_t bigrams_at = word_bigrams != nullptr ? word_bigrams->size() : 0;
+  if (word_bigrams != nullptr) word_bigrams->resize(bigrams_at + n, false);
   for (int i = n - 1; i >= 0; --i) {
     // A single character is always a candidate (frequency 1 when unknown).
-    fragment = chars[i];
-    auto single = frequencies_.find(fragment);
-    double single_log =
-        std::log(static_cast<double>(single != frequencies_.end() && single->second > 0
-                                         ? single->second
-                                         : 1)) -
-        log_total_;
-    best[i] = single_log + best[i + 1];
+    const Character single = Lookup(fragment(i, i + 1));
+    best[i] =
+        (single.in_dictionary ? single.log_probability : unknown_log_probability_) + best[i + 1];
     next[i] = i + 1;
-    if (single == frequencies_.end()) continue;
+    if (!single.in_dictionary) continue;
     const int limit = std::min(n, i + max_word_chars_);
     for (int j = i + 1; j < limit; ++j) {
-      fragment += chars[j];
-      auto it = frequencies_.find(fragment);
-      if (it == frequencies_.end()) break;
-      if (it->second == 0) continue;
-      const double score = std::log(static_cast<double>(it->second)) - log_total_ + best[j + 1];
+      const auto it = entries_.find(fragment(i, j + 1));
+      if (it == entries_.end()) break;
+      if (std::isnan(it->second)) continue;  // a prefix only
+      if (j == i + 1 && word_bigrams != nullptr) (*word_bigrams)[bigrams_at + i] = true;
+      const double score = it->second + best[j + 1];
       // Ties go to the longer word, as in jieba.
       if (score >= best[i]) {
         best[i] = score;

@@ -13,6 +13,7 @@
 #ifndef NEWSEARCH_COMMON_ANALYSIS_SEGMENTER_H_
 #define NEWSEARCH_COMMON_ANALYSIS_SEGMENTER_H_
 
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -36,16 +37,18 @@ class Segmenter {
   // holds no word with a positive frequency.
   static absl::StatusOr<std::unique_ptr<Segmenter>> Load(const std::string& path);
 
-  // Cuts a run of characters (each element one code point, UTF-8, already
-  // folded like the dictionary: simplified, lower case) into words. Returns
-  // the length in code points of each word, in order; they sum to
-  // chars.size().
-  std::vector<int> Segment(const std::vector<std::string>& chars) const;
+  // Cuts a run of characters (valid UTF-8, already folded like the
+  // dictionary: simplified, lower case) into words. Returns the length in
+  // code points of each word, in order; they sum to the run's code points.
+  // When `word_bigrams` is given, appends to it, for each code point of the
+  // run, whether it and the next one form a dictionary word (IsWord): the
+  // walk has looked each bigram up already.
+  std::vector<int> Segment(absl::string_view run, std::vector<bool>* word_bigrams = nullptr) const;
 
   // True when `word` (folded) is a dictionary word with a positive frequency.
-  bool IsWord(const std::string& word) const {
-    auto it = frequencies_.find(word);
-    return it != frequencies_.end() && it->second > 0;
+  bool IsWord(absl::string_view word) const {
+    auto it = entries_.find(word);
+    return it != entries_.end() && !std::isnan(it->second);
   }
 
   // Number of dictionary words (entries with a positive frequency).
@@ -54,10 +57,26 @@ class Segmenter {
  private:
   Segmenter() = default;
 
-  // Dictionary words with their frequency, and every proper prefix of a
-  // word with frequency 0 (so the DAG walk knows when to stop extending).
-  absl::flat_hash_map<std::string, uint32_t> frequencies_;
-  double log_total_ = 0;
+  // Dictionary words with log(frequency) - log(total frequency), computed
+  // once at load time rather than on every lookup of the DAG walk, and
+  // every proper prefix of a word with NaN (so the walk knows when to stop
+  // extending). While Load reads the file, the summed frequency instead (0
+  // for a prefix).
+  absl::flat_hash_map<std::string, double> entries_;
+  // log(1) - log(total frequency): a character no word starts with.
+  double unknown_log_probability_ = 0;
+  // The entries of the single characters of the Basic Multilingual Plane
+  // again, indexed by code point: the DAG walk looks one up at every
+  // character, and this table (1 MiB) stays in the cache where the hash
+  // table of every word does not.
+  struct Character {
+    bool in_dictionary = false;  // an entry, if only a prefix of words
+    // The entry's, or unknown_log_probability_ for a prefix.
+    double log_probability = 0;
+  };
+  std::vector<Character> bmp_characters_;
+  // The entry of one character (a slice of UTF-8).
+  Character Lookup(absl::string_view character) const;
   size_t word_count_ = 0;
   // Longest dictionary word, in code points.
   int max_word_chars_ = 1;
