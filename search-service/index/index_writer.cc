@@ -65,8 +65,12 @@ constexpr char kStubFile[] = "XAPIANDB";
 // Index metadata key holding "<shard>/<shards>" (e.g. "1/4").
 constexpr char kShardKey[] = "newsearch.shard";
 // A compacted shard's old directory outlives the swap by this long, so
-// queries that opened it before the swap finish on it.
-constexpr absl::Duration kRetiredGrace = absl::Minutes(1);
+// readers that read the stub before the swap open its files and finish on
+// them (open files outlive their removal; queries are bounded by
+// --query_time_limit_ms, and routers drop connections to an old generation
+// within a probe interval). Short, so that the disk settles soon after a
+// bulk load (GetIndexStatus.compaction_pending covers it).
+constexpr absl::Duration kRetiredGrace = absl::Seconds(10);
 
 absl::Status XapianError(absl::string_view context, const Xapian::Error& e) {
   return absl::InternalError(absl::StrCat(context, ": ", e.get_description()));
@@ -357,6 +361,11 @@ void IndexWriter::Impl::ReapLoop() {
 }
 
 IndexWriter::IndexWriter() : impl_(std::make_unique<Impl>()) {}
+
+bool IndexWriter::HasRetiredDirectories() const {
+  absl::MutexLock lock(&impl_->stub_mu);
+  return !impl_->retired.empty();
+}
 
 IndexWriter::~IndexWriter() { Close().IgnoreError(); }
 

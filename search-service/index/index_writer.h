@@ -104,12 +104,15 @@ class IndexWriter {
   // Compacts every shard (Xapian::Database::compact) into its next
   // generation directory, reopens the shard's writer there and swaps the
   // stub file's line atomically; readers keep their handles on the old
-  // directory (removed a minute later) and pick up the new one when they
+  // directory (removed ten seconds later) and pick up the new one when they
   // next notice the stub changed. Runs on the shard threads, so no change
   // is applied meanwhile; the copying itself runs at nice +10 (also for
   // Snapshot), so queries take the cores first. INTERNAL on error (the
   // shard keeps its old generation).
   absl::StatusOr<CompactionStats> Compact();
+  // Whether a compaction's old shard directories still wait for removal
+  // (ten seconds after the swap). Thread-safe.
+  bool HasRetiredDirectories() const;
 
   // Compacts every shard as of its last commit into the fresh directory
   // `dir`/shard-<i> (Xapian::Database::compact), for a new replica

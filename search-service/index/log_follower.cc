@@ -367,8 +367,15 @@ void LogFollower::Stop() {
 }
 
 FollowerStatus LogFollower::status() const {
-  absl::MutexLock lock(&impl_->mu);
-  return impl_->status;
+  FollowerStatus status;
+  {
+    absl::MutexLock lock(&impl_->mu);
+    status = impl_->status;
+  }
+  // Until the old directories are gone the index has not settled on disk.
+  status.compaction_pending =
+      status.compaction_pending || impl_->writer->HasRetiredDirectories();
+  return status;
 }
 
 }  // namespace newsearch::search

@@ -95,8 +95,9 @@ struct FollowerStatus {
   // applied): the index must be rebuilt. Cleared when a stream opens.
   bool ahead_of_log = false;
   // A compaction after a bulk load is running, or due once no change has
-  // arrived for compact_idle (LogFollowerOptions). Everything applied is
-  // searchable meanwhile; the index on disk is not yet at its settled size.
+  // arrived for compact_idle (LogFollowerOptions), or its old directories
+  // still wait for removal. Everything applied is searchable meanwhile; the
+  // index on disk is not yet at its settled size.
   bool compaction_pending = false;
 };
 

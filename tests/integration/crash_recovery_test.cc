@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <map>
+#include <filesystem>
 #include <set>
 #include <thread>
 #include <string>
@@ -223,8 +224,13 @@ TEST(CrashRecoveryTest, ShardedReplicaResumesEveryShardAndCompactsWhenCaughtUp) 
         return stub == "glass shard-0.1\nglass shard-1.1\nglass shard-2.1\n";
       },
       absl::Seconds(120)));
-  EXPECT_TRUE(WaitFor([&] { return !search.Status().compaction_pending(); }, absl::Seconds(30)))
+  EXPECT_TRUE(WaitFor([&] { return !search.Status().compaction_pending(); }, absl::Seconds(60)))
       << "the status still reports a compaction after it";
+  // Settled: the index on disk is only the compacted generation.
+  for (int shard = 0; shard < 3; ++shard) {
+    EXPECT_FALSE(std::filesystem::exists(absl::StrCat(index, "/shard-", shard, ".0")))
+        << "shard " << shard << "'s old generation outlived compaction_pending";
+  }
   const std::vector<std::string> indexed = search.AllHitIds("");
   const std::set<std::string> indexed_set(indexed.begin(), indexed.end());
   EXPECT_EQ(indexed.size(), indexed_set.size()) << "no article indexed twice";
