@@ -53,6 +53,10 @@ using query_internal::ReadAppliedSeq;
 using query_internal::Relaxation;
 
 constexpr Xapian::doccount kExtraChecked = 100;
+// The same with a phrase check on the stored text (Plan::phrase_decider):
+// each document examined is read and scanned (tens of microseconds), so
+// fewer are; the total of such a search is an estimate sooner.
+constexpr Xapian::doccount kExtraCheckedWithPhrases = 10;
 // Months of recency boost before it is dropped (10 half-lives: < 0.1%).
 constexpr int kRecencyHalfLives = 10;
 
@@ -465,7 +469,8 @@ v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan,
   // relax threshold makes the count that decides relaxation exact.
   const Xapian::doccount wanted = static_cast<Xapian::doccount>(plan.page_size) + 1;
   Xapian::doccount check_at_least = std::max<Xapian::doccount>(
-      static_cast<Xapian::doccount>(plan.offset) + wanted + kExtraChecked,
+      static_cast<Xapian::doccount>(plan.offset) + wanted +
+          (plan.phrase_decider != nullptr ? kExtraCheckedWithPhrases : kExtraChecked),
       static_cast<Xapian::doccount>(plan.relax_threshold));
   // Facets: the spies see every document the matcher examines, so examining
   // the whole match set (up to facet_exact_limit) makes their counts exact.
