@@ -19,11 +19,10 @@
 #include <string>
 #include <vector>
 
-#include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
 #include <xapian.h>
 
 #include "absl/flags/flag.h"
+#include "bench/corpus_jsonl.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/escaping.h"
@@ -44,10 +43,6 @@ ABSL_FLAG(bool, positions, true, "Index word positions (AnalyzerOptions::positio
 
 namespace {
 
-std::string Field(const google::protobuf::Struct& s, const char* name) {
-  const auto it = s.fields().find(name);
-  return it == s.fields().end() ? std::string() : it->second.string_value();
-}
 
 uint64_t Fnv1a(const std::string& bytes) {
   uint64_t hash = 14695981039346656037ull;
@@ -104,16 +99,8 @@ int main(int argc, char** argv) {
     const int limit = absl::GetFlag(FLAGS_limit);
     int articles = 0;
     for (std::string line; std::getline(in, line) && (limit == 0 || articles < limit);) {
-      google::protobuf::Struct s;
-      if (!google::protobuf::util::JsonStringToMessage(line, &s).ok()) continue;
       newsearch::v1::Article article;
-      article.set_id(Field(s, "id"));
-      article.set_title(Field(s, "title"));
-      article.set_body(Field(s, "body"));
-      article.set_source(Field(s, "source"));
-      if (const std::string author = Field(s, "author"); !author.empty()) {
-        article.add_authors(author);
-      }
+      if (!newsearch::bench::ArticleFromJsonLine(line, &article)) continue;
       Dump(**analyzer, article, std::cout);
       ++articles;
     }

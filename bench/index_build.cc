@@ -15,11 +15,10 @@
 #include <iostream>
 #include <string>
 
-#include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
 #include <xapian.h>
 
 #include "absl/flags/flag.h"
+#include "bench/corpus_jsonl.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/match.h"
@@ -42,11 +41,6 @@ double ThreadCpuSeconds() {
   timespec ts;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
-std::string Field(const google::protobuf::Struct& s, const char* name) {
-  const auto it = s.fields().find(name);
-  return it == s.fields().end() ? std::string() : it->second.string_value();
 }
 
 }  // namespace
@@ -81,16 +75,8 @@ int main(int argc, char** argv) {
     db.set_metadata(newsearch::search::schema::kAnalyzerKey, (*analyzer)->Signature());
     const int limit = absl::GetFlag(FLAGS_limit);
     for (std::string line; std::getline(in, line) && (limit == 0 || articles < limit);) {
-      google::protobuf::Struct s;
-      if (!google::protobuf::util::JsonStringToMessage(line, &s).ok()) continue;
       newsearch::v1::Article article;
-      article.set_id(Field(s, "id"));
-      article.set_title(Field(s, "title"));
-      article.set_body(Field(s, "body"));
-      article.set_source(Field(s, "source"));
-      if (const std::string author = Field(s, "author"); !author.empty()) {
-        article.add_authors(author);
-      }
+      if (!newsearch::bench::ArticleFromJsonLine(line, &article)) continue;
       const double before = ThreadCpuSeconds();
       Xapian::Document doc = newsearch::search::schema::BuildDocument(**analyzer, article);
       build_cpu += ThreadCpuSeconds() - before;

@@ -34,27 +34,29 @@ char32_t NextCodePoint(const unsigned char** p, const unsigned char* end) {
   return c;
 }
 
-// A code point of a checked text as indexing folds it. The text is either
-// the stored article's, whose Han characters fold to themselves (else the
-// document keeps its folded texts), or those folded texts; so only the rest
-// is folded here, character by character (case, full-width forms).
-char32_t FoldedCodePoint(const analysis::Analyzer& analyzer, char32_t c) {
+// A code point of a checked text as indexing folds it: the stored text of
+// an article whose characters fold one by one as indexing folded them
+// (`fold_cjk`), or the folded texts an article keeps otherwise, where only
+// the rest is folded (case, full-width forms), as refolding a character
+// alone could undo OpenCC's reading in context (`著名` stays, `著` alone
+// becomes `着`).
+char32_t FoldedCodePoint(const analysis::Analyzer& analyzer, char32_t c, bool fold_cjk) {
   if (c < 0x80) return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-  if (c < 0x2E80 || (c >= 0xFF00 && c <= 0xFFEF)) return analyzer.FoldCodePoint(c);
+  if (fold_cjk || c < 0x2E80 || (c >= 0xFF00 && c <= 0xFFEF)) return analyzer.FoldCodePoint(c);
   return c;
 }
 
 // Whether the tokens `phrase` stand together in `text` (a stored text, see
 // FoldedCodePoint): the text folded, tokenized as indexing tokenizes, and
 // searched for the sequence.
-bool ContainsTokens(const analysis::Analyzer& analyzer, absl::string_view text,
+bool ContainsTokens(const analysis::Analyzer& analyzer, absl::string_view text, bool fold_cjk,
                     const std::vector<std::string>& phrase) {
   std::string folded;
   folded.reserve(text.size());
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const auto* end = p + text.size();
   while (p < end) {
-    const char32_t f = FoldedCodePoint(analyzer, NextCodePoint(&p, end));
+    const char32_t f = FoldedCodePoint(analyzer, NextCodePoint(&p, end), fold_cjk);
     if (f != 0) AppendUtf8(f, &folded);
   }
   const std::vector<analysis::Token> tokens = analyzer.Tokenize(folded);
@@ -84,12 +86,12 @@ class PhraseMatcher::HanPhrase {
     }
   }
 
-  bool FoundIn(const analysis::Analyzer& analyzer, absl::string_view text) const {
+  bool FoundIn(const analysis::Analyzer& analyzer, absl::string_view text, bool fold_cjk) const {
     size_t k = 0;
     const auto* p = reinterpret_cast<const unsigned char*>(text.data());
     const auto* end = p + text.size();
     while (p < end) {
-      const char32_t f = FoldedCodePoint(analyzer, NextCodePoint(&p, end));
+      const char32_t f = FoldedCodePoint(analyzer, NextCodePoint(&p, end), fold_cjk);
       if (f == 0 || !u_isalnum(static_cast<UChar32>(f))) continue;
       while (k > 0 && f != chars_[k]) k = fail_[k - 1];
       if (f == chars_[k] && ++k == chars_.size()) return true;
@@ -119,10 +121,10 @@ PhraseMatcher::PhraseMatcher(const analysis::Analyzer& analyzer, absl::string_vi
 
 bool PhraseMatcher::trivial() const { return tokens_.size() < 2; }
 
-bool PhraseMatcher::Matches(const v1::Article& texts) const {
+bool PhraseMatcher::Matches(const v1::Article& texts, bool folded) const {
   for (const absl::string_view text : schema::PhraseTexts(texts, prefix_)) {
-    if (han_ != nullptr ? han_->FoundIn(*analyzer_, text)
-                        : ContainsTokens(*analyzer_, text, tokens_)) {
+    if (han_ != nullptr ? han_->FoundIn(*analyzer_, text, !folded)
+                        : ContainsTokens(*analyzer_, text, !folded, tokens_)) {
       return true;
     }
   }
@@ -132,8 +134,8 @@ bool PhraseMatcher::Matches(const v1::Article& texts) const {
 PhraseDecider::PhraseDecider(std::vector<PhraseMatcher> phrases) : phrases_(std::move(phrases)) {}
 
 bool PhraseDecider::operator()(const Xapian::Document& doc) const {
-  // Traditional and regional articles keep their texts folded as indexing
-  // folded them; the others are read as stored.
+  // Articles whose characters indexing folded in context keep their texts
+  // folded; the others are folded here character by character.
   v1::Article texts;
   const std::string folded = doc.get_value(schema::kFoldedTextsSlot);
   if (folded.empty() ? !schema::ArticleFromDocumentData(doc.get_data(), &texts)
@@ -141,7 +143,7 @@ bool PhraseDecider::operator()(const Xapian::Document& doc) const {
     return false;
   }
   for (const PhraseMatcher& phrase : phrases_) {
-    if (!phrase.Matches(texts)) return false;
+    if (!phrase.Matches(texts, /*folded=*/!folded.empty())) return false;
   }
   return true;
 }

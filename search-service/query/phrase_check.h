@@ -4,10 +4,11 @@
 // quoted phrase say that each pair of its characters occurs somewhere in a
 // document; whether they stand together, in order, within one field, is
 // read from the article the document stores, as Xapian's OP_PHRASE reads it
-// from positions. Folding matches indexing: an article with traditional or
-// regional text keeps its texts folded as indexing folded them
-// (schema::kFoldedTextsSlot), so `網際網路` in Taiwan's text is `互联网`;
-// the others fold character by character.
+// from positions. Folding matches indexing: the stored text folds character
+// by character (Analyzer::FoldCodePoint), except in an article where
+// OpenCC's phrases folded some characters otherwise (`網際網路` is
+// `互联网`, `著名` keeps its `著`), which keeps its texts folded as indexing
+// folded them (schema::kFoldedTextsSlot).
 //
 // The check is a Xapian::MatchDecider: Xapian asks it only about documents
 // whose weight would place them in the results, so it reads a few dozen
@@ -43,8 +44,9 @@ class PhraseMatcher {
   // One token or none: the term itself says everything; nothing to check.
   bool trivial() const;
   // Whether the phrase stands in one of the texts of `texts` for the
-  // prefix: the stored article, or its folded texts (kFoldedTextsSlot).
-  bool Matches(const v1::Article& texts) const;
+  // prefix: the stored article, or its folded texts (kFoldedTextsSlot,
+  // `folded`).
+  bool Matches(const v1::Article& texts, bool folded) const;
 
  private:
   class HanPhrase;

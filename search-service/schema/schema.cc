@@ -43,17 +43,20 @@ void IndexPrefixedAndPlain(const analysis::Analyzer& analyzer, absl::string_view
                      straddles, folded);
 }
 
-// The letters of `text` a phrase check compares as they stand (Han and
-// other CJK characters: code points from U+2E80 on, except the full-width
-// forms, which fold character by character), in order.
-std::u32string CjkLetters(absl::string_view text) {
+// The letters of `text` a phrase check compares (Han and other CJK
+// characters: code points from U+2E80 on, except the full-width forms), in
+// order; each folded on its own first (Analyzer::FoldCodePoint) when
+// `analyzer` is given.
+std::u32string CjkLetters(absl::string_view text, const analysis::Analyzer* analyzer) {
   std::u32string letters;
   const auto* s = reinterpret_cast<const uint8_t*>(text.data());
   const int32_t length = static_cast<int32_t>(text.size());
   for (int32_t i = 0; i < length;) {
     UChar32 c = 0;
     U8_NEXT(s, i, length, c);
-    if (c >= 0x2E80 && !(c >= 0xFF00 && c <= 0xFFEF) && u_isalnum(c)) letters.push_back(c);
+    if (c < 0x2E80 || (c >= 0xFF00 && c <= 0xFFEF) || !u_isalnum(c)) continue;
+    letters.push_back(analyzer != nullptr ? analyzer->FoldCodePoint(static_cast<char32_t>(c))
+                                          : static_cast<char32_t>(c));
   }
   return letters;
 }
@@ -201,13 +204,14 @@ Xapian::Document BuildDocument(const analysis::Analyzer& analyzer, const v1::Art
   }
   doc.set_data(DocumentData(article));
   if (!analyzer.positions()) {
-    // Phrase checks read the stored texts where folding left their Han
-    // characters as they were (mainland text), the folded ones elsewhere.
+    // Phrase checks fold the stored texts character by character where
+    // that gives what indexing read (OpenCC's phrases changed nothing:
+    // most articles), and read the folded texts kept here elsewhere.
     const std::vector<absl::string_view> raw = PhraseTexts(article, "");
     const std::vector<absl::string_view> as_indexed = PhraseTexts(folded, "");
     bool same = raw.size() == as_indexed.size();
     for (size_t i = 0; same && i < raw.size(); ++i) {
-      same = CjkLetters(raw[i]) == CjkLetters(as_indexed[i]);
+      same = CjkLetters(raw[i], &analyzer) == CjkLetters(as_indexed[i], nullptr);
     }
     if (!same) doc.add_value(kFoldedTextsSlot, folded.SerializeAsString());
   }

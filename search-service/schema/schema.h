@@ -63,8 +63,9 @@ inline constexpr unsigned kMonthSlot = 4;      // "2018-04" (China Standard Time
 // every copy, by counting distinct (value, story) pairs.
 inline constexpr unsigned kSourceStorySlot = 5;
 inline constexpr unsigned kMonthStorySlot = 6;
-// Index without positions (AnalyzerOptions::positions false), articles with
-// traditional or regional text only (folding changed a Han character): a v1::Article
+// Index without positions (AnalyzerOptions::positions false), only articles
+// whose Han characters indexing folded otherwise than one by one
+// (Analyzer::FoldCodePoint; OpenCC's phrases, `網際網路` is `互联网`): a v1::Article
 // holding the texts PhraseTexts reads (title, subtitle, body, source,
 // authors) folded as indexing folds them, for phrase checks
 // (search-service/query/phrase_check.h).

@@ -42,6 +42,9 @@ std::vector<TestArticle> Articles() {
       {"comma", "数字", "经济，数字。经济：工作", "经济日报", {}, 2024, 5, 4},
       {"author", "专访", "张三丰谈武术。", "人民网", {"赵六"}, 2024, 5, 5},
       {"latin", "新品", "苹果 iPhone 15 发布会在加州举行。", "科技日报", {}, 2024, 5, 6},
+      // `著` alone folds to `着`, in `著名` OpenCC keeps it; `抬` folds alike
+      // both ways.
+      {"famous", "著名学者", "著名学者谈地壳抬升。", "光明网", {}, 2024, 5, 7},
   };
 }
 
@@ -141,7 +144,8 @@ TEST_F(PhraseCheckTest, OnlyArticlesWhoseHanFoldingChangedKeepFoldedTexts) {
                ? std::string("missing")
                : without.get_document(*it).get_value(schema::kFoldedTextsSlot);
   };
-  EXPECT_EQ(folded("party"), "") << "mainland text is read as stored";
+  EXPECT_EQ(folded("party"), "") << "folds character by character as indexed";
+  EXPECT_NE(folded("famous"), "") << "著名 keeps its 著, which alone folds to 着";
   v1::Article texts;
   ASSERT_TRUE(texts.ParseFromString(folded("taiwan")));
   EXPECT_EQ(texts.title(), "互联网企业党建");
@@ -172,6 +176,12 @@ TEST_F(PhraseCheckTest, TraditionalAndRegionalTextFoldAsIndexingFolds) {
   EXPECT_THAT(Phrase("\"網際網路企業\""), UnorderedElementsAre("party", "taiwan"));
   EXPECT_THAT(Phrase("\"黨建工作\""), UnorderedElementsAre("party", "taiwan"));
   EXPECT_THAT(Phrase("\"取得進展\""), ElementsAre("taiwan")) << "取得新进展 is not it";
+}
+
+TEST_F(PhraseCheckTest, CharactersOpenCcReadsInContext) {
+  EXPECT_THAT(Phrase("\"著名学者\""), ElementsAre("famous"));
+  EXPECT_THAT(Phrase("\"地壳抬升\""), ElementsAre("famous"));
+  EXPECT_THAT(Phrase("\"地殼擡升\""), ElementsAre("famous"));
 }
 
 TEST_F(PhraseCheckTest, PunctuationBetweenButNeverAcrossFields) {
