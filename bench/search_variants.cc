@@ -34,7 +34,6 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "bench/bench_util.h"
-#include "absl/strings/match.h"
 #include "common/analysis/analyzer.h"
 #include "search-service/schema/schema.h"
 #include "search-service/query/searcher.h"
@@ -88,11 +87,8 @@ int main(int argc, char** argv) {
   // Positions or a phrase check on the stored text, as the index records
   // (schema::kAnalyzerKey; an index without the record has positions).
   newsearch::analysis::AnalyzerOptions analyzer_options;
-  {
-    const Xapian::Database db(absl::GetFlag(FLAGS_index));
-    analyzer_options.positions =
-        !absl::StrContains(db.get_metadata(newsearch::search::schema::kAnalyzerKey), " positions=none");
-  }
+  analyzer_options.positions =
+      newsearch::search::schema::RecordedPositions(absl::GetFlag(FLAGS_index)).value_or(true);
   auto analyzer = newsearch::analysis::Analyzer::Create(analyzer_options);
   if (!analyzer.ok()) {
     std::cerr << analyzer.status() << "\n";

@@ -511,7 +511,7 @@ std::string Analyzer::Signature() const {
   // Indexes of the bigram variants built before this marker held positions
   // on bigrams; their phrases cannot be checked by QueryForAtom's queries.
   if (!impl_->positions) {
-    absl::StrAppend(&signature, " positions=none");
+    absl::StrAppend(&signature, kNoPositionsSignature);
   } else if (impl_->segmentation != Segmentation::kWords) {
     absl::StrAppend(&signature, " positions=unigrams");
   }

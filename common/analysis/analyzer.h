@@ -93,6 +93,8 @@ inline constexpr char kStraddleMarker[] = "B";
 // one is a word (Latin, digits) also index as one term, `2018\x1f年`, as
 // two Han characters do as their bigram, so a phrase's terms say which
 // tokens stand next to each other (`2018年4月`, `5G手机`).
+// The part of Signature() that says an index holds no positions.
+inline constexpr char kNoPositionsSignature[] = " positions=none";
 inline constexpr char kPairJoiner[] = "\x1f";
 
 struct AnalyzerOptions {

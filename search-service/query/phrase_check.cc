@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <unicode/uchar.h>
+#include <unicode/utf8.h>
 
 #include "newsearch/v1/article.pb.h"
 #include "search-service/query/utf8.h"
@@ -13,26 +14,6 @@
 
 namespace newsearch::search {
 namespace {
-
-// Decodes the UTF-8 code point at `*p` (before `end`) and advances `*p`;
-// an ill-formed byte stands for itself.
-char32_t NextCodePoint(const unsigned char** p, const unsigned char* end) {
-  const unsigned char* s = *p;
-  char32_t c = *s;
-  int n = 1;
-  if (c >= 0xF0 && end - s >= 4) {
-    c = ((c & 0x07) << 18) | ((s[1] & 0x3F) << 12) | ((s[2] & 0x3F) << 6) | (s[3] & 0x3F);
-    n = 4;
-  } else if (c >= 0xE0 && end - s >= 3) {
-    c = ((c & 0x0F) << 12) | ((s[1] & 0x3F) << 6) | (s[2] & 0x3F);
-    n = 3;
-  } else if (c >= 0xC0 && end - s >= 2) {
-    c = ((c & 0x1F) << 6) | (s[1] & 0x3F);
-    n = 2;
-  }
-  *p = s + n;
-  return c;
-}
 
 // A code point of a checked text as indexing folds it: the stored text of
 // an article whose characters fold one by one as indexing folded them
@@ -53,10 +34,12 @@ bool ContainsTokens(const analysis::Analyzer& analyzer, absl::string_view text, 
                     const std::vector<std::string>& phrase) {
   std::string folded;
   folded.reserve(text.size());
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  const auto* end = p + text.size();
-  while (p < end) {
-    const char32_t f = FoldedCodePoint(analyzer, NextCodePoint(&p, end), fold_cjk);
+  const auto* s = reinterpret_cast<const uint8_t*>(text.data());
+  const auto length = static_cast<int32_t>(text.size());
+  for (int32_t i = 0; i < length;) {
+    UChar32 c = 0;
+    U8_NEXT(s, i, length, c);  // ill-formed: negative, folds to nothing
+    const char32_t f = c < 0 ? 0 : FoldedCodePoint(analyzer, static_cast<char32_t>(c), fold_cjk);
     if (f != 0) AppendUtf8(f, &folded);
   }
   const std::vector<analysis::Token> tokens = analyzer.Tokenize(folded);
@@ -88,10 +71,13 @@ class PhraseMatcher::HanPhrase {
 
   bool FoundIn(const analysis::Analyzer& analyzer, absl::string_view text, bool fold_cjk) const {
     size_t k = 0;
-    const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-    const auto* end = p + text.size();
-    while (p < end) {
-      const char32_t f = FoldedCodePoint(analyzer, NextCodePoint(&p, end), fold_cjk);
+    const auto* s = reinterpret_cast<const uint8_t*>(text.data());
+    const auto length = static_cast<int32_t>(text.size());
+    for (int32_t i = 0; i < length;) {
+      UChar32 c = 0;
+      U8_NEXT(s, i, length, c);
+      if (c < 0) continue;  // ill-formed: no token
+      const char32_t f = FoldedCodePoint(analyzer, static_cast<char32_t>(c), fold_cjk);
       if (f == 0 || !u_isalnum(static_cast<UChar32>(f))) continue;
       while (k > 0 && f != chars_[k]) k = fail_[k - 1];
       if (f == chars_[k] && ++k == chars_.size()) return true;

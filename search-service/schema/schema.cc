@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <filesystem>
+#include <optional>
 
 #include <unicode/uchar.h>
 #include <unicode/utf8.h>
@@ -232,8 +234,8 @@ absl::Status CheckIndexAnalyzer(const std::string& path, const analysis::Analyze
       recorded = "bigrams fold=t2s";
     }
     if (recorded != ours) {
-      const bool recorded_without = absl::StrContains(recorded, " positions=none");
-      const bool ours_without = absl::StrContains(ours, " positions=none");
+      const bool recorded_without = absl::StrContains(recorded, analysis::kNoPositionsSignature);
+      const bool ours_without = absl::StrContains(ours, analysis::kNoPositionsSignature);
       if (recorded_without != ours_without) {
         return absl::FailedPreconditionError(absl::StrCat(
             "index ", path, " was built ", recorded_without ? "without" : "with",
@@ -258,6 +260,18 @@ absl::Status CheckIndexAnalyzer(const std::string& path, const analysis::Analyze
         absl::StrCat("opening index ", path, ": ", e.get_description()));
   } catch (const Xapian::Error& e) {
     return absl::InternalError(absl::StrCat("opening index ", path, ": ", e.get_description()));
+  }
+}
+
+std::optional<bool> RecordedPositions(const std::string& path) {
+  if (path.empty() || !std::filesystem::exists(path)) return std::nullopt;
+  try {
+    const Xapian::Database db(path);
+    const std::string recorded = db.get_metadata(kAnalyzerKey);
+    if (recorded.empty()) return std::nullopt;
+    return !absl::StrContains(recorded, analysis::kNoPositionsSignature);
+  } catch (const Xapian::Error&) {
+    return std::nullopt;  // the writer's own check says what is wrong
   }
 }
 

@@ -6,6 +6,7 @@
 #define NEWSEARCH_SEARCH_SERVICE_SCHEMA_SCHEMA_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -126,6 +127,9 @@ Xapian::Document BuildDocument(const analysis::Analyzer& analyzer, const v1::Art
 // `bigrams fold=t2s` of that time); FAILED_PRECONDITION when another writer
 // holds the index; INTERNAL for other Xapian errors.
 absl::Status CheckIndexAnalyzer(const std::string& path, const analysis::Analyzer& analyzer);
+// Whether the index at `path` records an analyzer with positions; nullopt
+// when there is no index there, or it records no analyzer yet.
+std::optional<bool> RecordedPositions(const std::string& path);
 // Checks that the index at `path` (already open for writing as `db`'s
 // path) holds partition `partition` of `partitions`, recording it in a new
 // or empty index. FAILED_PRECONDITION naming both partitions when they

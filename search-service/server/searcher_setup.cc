@@ -1,34 +1,11 @@
 #include "search-service/server/searcher_setup.h"
 
-#include <filesystem>
 #include <optional>
 #include <utility>
 
-#include <xapian.h>
-
-#include "absl/strings/match.h"
 #include "search-service/schema/schema.h"
 
-
 namespace newsearch::search {
-
-namespace {
-
-// Whether the index at `path` records an analyzer with positions; nullopt
-// when there is no index (or it records no analyzer yet).
-std::optional<bool> RecordedPositions(const std::string& path) {
-  if (path.empty() || !std::filesystem::exists(path)) return std::nullopt;
-  try {
-    const Xapian::Database db(path);
-    const std::string recorded = db.get_metadata(schema::kAnalyzerKey);
-    if (recorded.empty()) return std::nullopt;
-    return !absl::StrContains(recorded, " positions=none");
-  } catch (const Xapian::Error&) {
-    return std::nullopt;  // the writer's own check says what is wrong
-  }
-}
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<analysis::Analyzer>> CreateAnalyzer(
     const SearchServerOptions& options, const std::string& index_path) {
@@ -44,7 +21,7 @@ absl::StatusOr<std::unique_ptr<analysis::Analyzer>> CreateAnalyzer(
   } else if (options.index_positions.has_value()) {
     analyzer_options.positions = *options.index_positions;
   } else {
-    analyzer_options.positions = RecordedPositions(index_path).value_or(false);
+    analyzer_options.positions = schema::RecordedPositions(index_path).value_or(false);
   }
   return analysis::Analyzer::Create(analyzer_options);
 }
