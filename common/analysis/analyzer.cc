@@ -512,6 +512,8 @@ std::string Analyzer::Signature() const {
   // on bigrams; their phrases cannot be checked by QueryForAtom's queries.
   if (!impl_->positions) {
     absl::StrAppend(&signature, kNoPositionsSignature);
+    // Unigrams only where no bigram starts (IndexText).
+    if (impl_->segmentation != Segmentation::kWords) absl::StrAppend(&signature, " unigrams=ends");
   } else if (impl_->segmentation != Segmentation::kWords) {
     absl::StrAppend(&signature, " positions=unigrams");
   }
@@ -637,7 +639,11 @@ void Analyzer::IndexText(absl::string_view text, const std::vector<IndexPrefix>&
       for (size_t i = 0; i < tokens.size(); ++i) {
         term.clear();
         absl::StrAppend(&term, prefix, text_of(i, i));
-        post(term, base + tokens[i].position);
+        // Without positions a character's unigram is indexed only where no
+        // bigram starts with it (the end of a Han run, a lone character, a
+        // word token): the bigram says the character is there, and a query
+        // for the lone character expands to both (LoneCharacterQuery).
+        if (impl_->positions || !tokens[i].joins_next) post(term, base + tokens[i].position);
         if (!impl_->positions && i + 1 < tokens.size() &&
             (tokens[i].kind == Token::Kind::kWord || tokens[i + 1].kind == Token::Kind::kWord)) {
           term.clear();
@@ -712,6 +718,15 @@ Xapian::Query Combine(Xapian::Query::op op, std::vector<Xapian::Query>& terms,
 
 }  // namespace
 
+Xapian::Query Analyzer::LoneCharacterQuery(const std::string& term) const {
+  if (impl_->positions) return Xapian::Query(term);
+  // Every term that starts with the character: its unigram where it ends a
+  // run, the bigrams it starts elsewhere (and its pair terms, where it has
+  // a unigram too), counted as one term.
+  return Xapian::Query(Xapian::Query::OP_WILDCARD, term, /*max_expansion=*/0,
+                       Xapian::Query::WILDCARD_LIMIT_ERROR, Xapian::Query::OP_SYNONYM);
+}
+
 Xapian::Query Analyzer::QueryForAtom(absl::string_view atom, absl::string_view prefix,
                                      bool phrase) const {
   const std::vector<Token> tokens = Tokenize(Fold(atom));
@@ -744,10 +759,15 @@ Xapian::Query Analyzer::QueryForAtom(absl::string_view atom, absl::string_view p
     std::vector<Xapian::Query> sequence;
     std::vector<Xapian::Query> positional;
     for (size_t i = 0; i < tokens.size(); ++i) {
-      sequence.emplace_back(tokens[i].joins_next
-                                ? absl::StrCat(prefix_str, tokens[i].text, tokens[i + 1].text)
-                                : prefix_str + tokens[i].text);
       positional.emplace_back(prefix_str + tokens[i].text);
+      if (tokens[i].joins_next) {
+        sequence.emplace_back(absl::StrCat(prefix_str, tokens[i].text, tokens[i + 1].text));
+      } else if (impl_->positions || tokens[i].kind == Token::Kind::kWord) {
+        sequence.emplace_back(prefix_str + tokens[i].text);
+      } else if (i == 0 || !tokens[i - 1].joins_next) {
+        // A lone character (the bigram before covers a run's last one).
+        sequence.push_back(LoneCharacterQuery(prefix_str + tokens[i].text));
+      }
       if (!impl_->positions && i + 1 < tokens.size() &&
           (tokens[i].kind == Token::Kind::kWord || tokens[i + 1].kind == Token::Kind::kWord)) {
         sequence.emplace_back(
@@ -779,7 +799,7 @@ Xapian::Query Analyzer::QueryForAtom(absl::string_view atom, absl::string_view p
       size_t j = i;
       while (tokens[j].joins_next) ++j;
       if (i == j) {
-        terms.emplace_back(prefix_str + tokens[i].text);
+        terms.push_back(LoneCharacterQuery(prefix_str + tokens[i].text));
       } else {
         for (size_t k = i; k < j; ++k) {
           terms.emplace_back(absl::StrCat(prefix_str, tokens[k].text, tokens[k + 1].text));

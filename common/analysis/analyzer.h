@@ -35,6 +35,14 @@
 // Positions are character positions in every variant, so snippets and
 // phrase windows are the same for all of them.
 //
+// Without positions (AnalyzerOptions::positions false), the bigram variants
+// index a character's unigram only where no bigram starts with it (the end
+// of a run, a character alone): the bigram already says the character is
+// there, and a query for a character standing alone expands to every term
+// it starts (OP_WILDCARD as one OP_SYNONYM). A third of the terms of an
+// article, and of their writes, are gone.
+
+//
 // Boundary evidence (kBigrams and kWordsPlusBigrams, on by default): each
 // Han run is also cut into dictionary words (segmenter.h), and a bigram
 // whose two characters fall in two different words, one of them of two or
@@ -249,7 +257,8 @@ class Analyzer {
   // already or not yet folded (it is folded again; folding is idempotent).
   // Terms are prefixed with `prefix`.
   //  * `phrase` false: the AND of the atom's terms: each Han run of length 1
-  //    is its unigram, of length 2 its bigram, longer runs the AND of their
+  //    is its unigram (without positions, the synonym of every term the
+  //    character starts), of length 2 its bigram, longer runs the AND of their
   //    bigrams; each word its term.
   //  * `phrase` true: the exact sequence: the AND of one term per position
   //    (the bigram where joins_next, else the unigram / word), which gives the
@@ -277,6 +286,11 @@ class Analyzer {
   bool positions() const;
 
  private:
+  // The query for one Han character standing alone in a query atom
+  // (`term`: prefix + character): the term itself with positions; without,
+  // where the index holds the unigram only at the end of a run, the
+  // synonym of every term the character starts.
+  Xapian::Query LoneCharacterQuery(const std::string& term) const;
 
   Analyzer();
   struct Impl;

@@ -199,5 +199,28 @@ TEST_F(PhraseCheckTest, FieldsAndWords) {
   EXPECT_THAT(Phrase("\"15 iphone\""), IsEmpty());
 }
 
+// Without positions a character's unigram is indexed only where no bigram
+// starts with it; a query for a lone character still finds it everywhere.
+TEST_F(PhraseCheckTest, LoneCharactersMatchInsideRunsToo) {
+  Xapian::Database with(dir_ + "/with");
+  Xapian::Database without(dir_ + "/without");
+  EXPECT_TRUE(with.term_exists("企"));
+  EXPECT_FALSE(without.term_exists("企")) << "企 always starts a bigram here";
+  EXPECT_TRUE(without.term_exists("企业"));
+  EXPECT_TRUE(without.term_exists("建")) << "互联网企业党建 ends with it";
+  EXPECT_THAT(without_positions_->Signature(), ::testing::HasSubstr(" unigrams=ends"));
+
+  EXPECT_THAT(Phrase("企"), UnorderedElementsAre("apart", "party", "taiwan"));
+  EXPECT_THAT(Phrase("title:企"), UnorderedElementsAre("apart", "party", "taiwan"));
+  EXPECT_THAT(Phrase("建 武术"), IsEmpty());
+  EXPECT_THAT(Phrase("学"), ElementsAre("famous"));
+  EXPECT_THAT(Phrase("壳 光明网"), ElementsAre("famous"));
+  // Lone characters in phrases: after punctuation, next to a word.
+  EXPECT_THAT(Phrase("\"济，数\""), ElementsAre("comma"));
+  EXPECT_THAT(Phrase("\"数，济\""), IsEmpty());
+  EXPECT_THAT(Phrase("\"15 发\""), ElementsAre("latin"));
+  EXPECT_THAT(Phrase("\"15 布\""), IsEmpty());
+}
+
 }  // namespace
 }  // namespace newsearch::search
