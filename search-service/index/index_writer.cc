@@ -64,14 +64,6 @@ constexpr int kMaxShards = 256;
 constexpr char kStubFile[] = "XAPIANDB";
 // Index metadata key holding "<shard>/<shards>" (e.g. "1/4").
 constexpr char kShardKey[] = "newsearch.shard";
-// A compacted shard's old directory outlives the swap by this long, so
-// readers that read the stub before the swap open its files and finish on
-// them (open files outlive their removal; queries are bounded by
-// --query_time_limit_ms, and routers drop connections to an old generation
-// within a probe interval). Short, so that the disk settles soon after a
-// bulk load (GetIndexStatus.compaction_pending covers it).
-constexpr absl::Duration kRetiredGrace = absl::Seconds(10);
-
 absl::Status XapianError(absl::string_view context, const Xapian::Error& e) {
   return absl::InternalError(absl::StrCat(context, ": ", e.get_description()));
 }
@@ -197,6 +189,7 @@ struct IndexWriter::Impl {
   const analysis::Analyzer* analyzer = nullptr;
   int partition = 0;
   int partitions = 1;
+  absl::Duration retired_grace;
   // Changes of other partitions received and skipped (logged once).
   int64_t foreign_skipped = 0;
   std::vector<std::unique_ptr<Shard>> shards;
@@ -218,7 +211,7 @@ struct IndexWriter::Impl {
   // Rewrites the stub with `shard` at `generation` and, once that is
   // durable, records the generation.
   absl::Status SwapStubLine(Shard& shard, int generation);
-  // The reaper thread: removes each retired directory kRetiredGrace after
+  // The reaper thread: removes each retired directory retired_grace after
   // its swap, until Close().
   void ReapLoop();
 };
@@ -346,7 +339,7 @@ void IndexWriter::Impl::ReapLoop() {
     if (closing) return;
     // Retired in swap order: the first is due first.
     if (stub_mu.AwaitWithDeadline(absl::Condition(&is_closing),
-                                  retired.front().second + kRetiredGrace)) {
+                                  retired.front().second + retired_grace)) {
       return;
     }
     const std::string dir = retired.front().first;
@@ -422,6 +415,7 @@ absl::StatusOr<std::unique_ptr<IndexWriter>> IndexWriter::Open(
   impl.analyzer = analyzer;
   impl.partition = options.partition;
   impl.partitions = options.partitions;
+  impl.retired_grace = options.retired_grace;
   std::vector<std::string> names;
   for (int i = 0; i < shards; ++i) {
     auto shard = std::make_unique<Shard>();

@@ -22,6 +22,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "newsearch/v1/ingest.pb.h"
 
 namespace newsearch::analysis {
@@ -43,6 +44,14 @@ struct IndexWriterOptions {
   // another partition is FAILED_PRECONDITION. 0/1 = every article.
   int partition = 0;
   int partitions = 1;
+  // How long a compacted shard's old directory outlives the swap (see
+  // Compact). Readers in this process open every table file when they open
+  // the stub, and open files outlive their removal, so a second covers the
+  // window between reading the stub and opening the files. A replica that
+  // serves its shards to routers needs longer: xapian-tcpsrv connections
+  // made before the swap reopen the old directories until the routers'
+  // prober drops them.
+  absl::Duration retired_grace = absl::Seconds(1);
 };
 
 // Sizes of one compaction, summed over shards.
@@ -104,14 +113,14 @@ class IndexWriter {
   // Compacts every shard (Xapian::Database::compact) into its next
   // generation directory, reopens the shard's writer there and swaps the
   // stub file's line atomically; readers keep their handles on the old
-  // directory (removed ten seconds later) and pick up the new one when they
+  // directory (removed IndexWriterOptions::retired_grace later) and pick up the new one when they
   // next notice the stub changed. Runs on the shard threads, so no change
   // is applied meanwhile; the copying itself runs at nice +10 (also for
   // Snapshot), so queries take the cores first. INTERNAL on error (the
   // shard keeps its old generation).
   absl::StatusOr<CompactionStats> Compact();
   // Whether a compaction's old shard directories still wait for removal
-  // (ten seconds after the swap). Thread-safe.
+  // (retired_grace after the swap). Thread-safe.
   bool HasRetiredDirectories() const;
 
   // Compacts every shard as of its last commit into the fresh directory

@@ -244,6 +244,9 @@ absl::StatusOr<std::unique_ptr<SearchServer>> SearchServer::Start(
   writer_options.shards = options.index_shards;
   writer_options.partition = options.partition;  // checked against every shard
   writer_options.partitions = options.partitions;
+  // Routers' connections made before a compaction read the old generation
+  // until their prober notices the new one (shard_server.h).
+  if (!options.shard_listen.empty()) writer_options.retired_grace = absl::Seconds(10);
   NEWSEARCH_ASSIGN_OR_RETURN(impl.writer, IndexWriter::Open(writer_options, impl.analyzer.get()));
   NEWSEARCH_ASSIGN_OR_RETURN(impl.searcher, Searcher::Create(MakeSearcherOptions(options, index_path), impl.analyzer.get()));
 

@@ -10,7 +10,8 @@
 // connection is made; reopen() on the connection moves to newer revisions
 // of the same shard directories but never rereads the stub. After a
 // compaction swaps in new shard directories, connections made before keep
-// reading the old generation until it is removed (ten seconds later), then
+// reading the old generation until it is removed (ten seconds later with a
+// shard port: IndexWriterOptions::retired_grace), then
 // fail. Routers therefore watch the database UUID on fresh connections
 // (RemoteShards' prober) and drop their older connections when it changes,
 // and reconnect after any failure.

@@ -589,6 +589,19 @@ TEST_F(IndexWriterTest, CompactionShrinksShardsAndSwapsThemUnderReaders) {
   EXPECT_EQ(after.get_termfreq(schema::IdTerm("new")), 1u);
   EXPECT_EQ(AppliedSeq(after), "202");
 
+  // The old generation goes a moment later (IndexWriterOptions::
+  // retired_grace), and the reader opened before still answers: it holds
+  // the old files open.
+  for (int i = 0; i < 500 && writer->HasRetiredDirectories(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_FALSE(writer->HasRetiredDirectories()) << "still there after 5 s";
+  EXPECT_FALSE(std::filesystem::exists(path_ + "/shard-0.0"));
+  EXPECT_EQ(before.get_termfreq(schema::IdTerm("article-3")), 1u);
+  Xapian::PostingIterator old_posting = before.postlist_begin(schema::IdTerm("article-7"));
+  ASSERT_NE(old_posting, before.postlist_end(schema::IdTerm("article-7")));
+  EXPECT_FALSE(before.get_document(*old_posting).get_data().empty());
+
   // And a restart opens the compacted generation with its applied_seq.
   ASSERT_TRUE(writer->Close().ok());
   writer = OpenWriter(2);
