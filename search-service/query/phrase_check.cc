@@ -8,9 +8,9 @@
 #include <unicode/uchar.h>
 #include <unicode/utf8.h>
 
-#include "newsearch/v1/article.pb.h"
 #include "search-service/query/utf8.h"
 #include "search-service/schema/schema.h"
+#include "search-service/schema/stored_texts.h"
 
 namespace newsearch::search {
 namespace {
@@ -107,7 +107,7 @@ PhraseMatcher::PhraseMatcher(const analysis::Analyzer& analyzer, absl::string_vi
 
 bool PhraseMatcher::trivial() const { return tokens_.size() < 2; }
 
-bool PhraseMatcher::Matches(const v1::Article& texts, bool folded) const {
+bool PhraseMatcher::Matches(const schema::StoredTexts& texts, bool folded) const {
   for (const absl::string_view text : schema::PhraseTexts(texts, prefix_)) {
     if (han_ != nullptr ? han_->FoundIn(*analyzer_, text, !folded)
                         : ContainsTokens(*analyzer_, text, !folded, tokens_)) {
@@ -122,12 +122,10 @@ PhraseDecider::PhraseDecider(std::vector<PhraseMatcher> phrases) : phrases_(std:
 bool PhraseDecider::operator()(const Xapian::Document& doc) const {
   // Articles whose characters indexing folded in context keep their texts
   // folded; the others are folded here character by character.
-  v1::Article texts;
   const std::string folded = doc.get_value(schema::kFoldedTextsSlot);
-  if (folded.empty() ? !schema::ArticleFromDocumentData(doc.get_data(), &texts)
-                     : !texts.ParseFromString(folded)) {
-    return false;
-  }
+  const std::string data = folded.empty() ? doc.get_data() : std::string();
+  schema::StoredTexts texts;
+  if (!schema::ReadStoredTexts(folded.empty() ? data : folded, &texts)) return false;
   for (const PhraseMatcher& phrase : phrases_) {
     if (!phrase.Matches(texts, /*folded=*/!folded.empty())) return false;
   }

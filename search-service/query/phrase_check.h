@@ -30,7 +30,7 @@
 
 #include "absl/strings/string_view.h"
 #include "common/analysis/analyzer.h"
-#include "newsearch/v1/article.pb.h"
+#include "search-service/schema/stored_texts.h"
 
 namespace newsearch::search {
 
@@ -46,7 +46,7 @@ class PhraseMatcher {
   // Whether the phrase stands in one of the texts of `texts` for the
   // prefix: the stored article, or its folded texts (kFoldedTextsSlot,
   // `folded`).
-  bool Matches(const v1::Article& texts, bool folded) const;
+  bool Matches(const schema::StoredTexts& texts, bool folded) const;
 
  private:
   class HanPhrase;

@@ -17,6 +17,7 @@
 #include "absl/strings/ascii.h"
 #include "common/analysis/analyzer.h"
 #include "common/base/utf8_truncate.h"
+#include "search-service/schema/stored_texts.h"
 
 namespace newsearch::search::schema {
 namespace {
@@ -296,28 +297,7 @@ absl::Status CheckIndexPartition(Xapian::WritableDatabase& db, const std::string
 }
 
 std::vector<absl::string_view> PhraseTexts(const v1::Article& article, absl::string_view prefix) {
-  std::vector<absl::string_view> texts;
-  const bool plain = prefix.empty();
-  if (plain || prefix == kTitlePrefix) {
-    texts.push_back(article.title());
-    texts.push_back(article.subtitle());
-  }
-  if (plain) {
-    const absl::string_view body = article.body();
-    if (kLeadWdf == 1) {
-      texts.push_back(body);
-    } else {
-      const absl::string_view lead = LeadParagraph(body);
-      texts.push_back(lead);
-      texts.push_back(lead.empty() ? body
-                                   : body.substr(static_cast<size_t>(lead.end() - body.data())));
-    }
-  }
-  if (plain || prefix == kSourcePrefix) texts.push_back(article.source());
-  if (plain || prefix == kAuthorPrefix) {
-    for (const std::string& author : article.authors()) texts.push_back(author);
-  }
-  return texts;
+  return PhraseTexts(TextsOf(article), prefix);
 }
 
 bool ArticleFromDocumentData(const std::string& data, v1::Article* article) {

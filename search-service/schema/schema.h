@@ -136,11 +136,8 @@ std::optional<bool> RecordedPositions(const std::string& path);
 // differ.
 absl::Status CheckIndexPartition(Xapian::WritableDatabase& db, const std::string& path,
                                  int partition, int partitions);
-// The texts BuildDocument indexes under `prefix` ("" for the unprefixed
-// terms, kTitlePrefix, kSourcePrefix, kAuthorPrefix; none for another), one
-// per IndexText call, so a phrase matches within one of them and never
-// across two (the phrase check of an index without positions). Views into
-// `article`.
+// The texts BuildDocument indexes under `prefix`, one per IndexText call
+// (stored_texts.h). Views into `article`.
 std::vector<absl::string_view> PhraseTexts(const v1::Article& article, absl::string_view prefix);
 // Reads back the article stored in a document's data (the fields listed at
 // BuildDocument). Returns false when the data does not parse.

@@ -1,4 +1,5 @@
 #include "search-service/schema/schema.h"
+#include "search-service/schema/stored_texts.h"
 
 #include <filesystem>
 #include <map>
@@ -301,6 +302,48 @@ TEST(SchemaTest, DocumentDataKeepsWhatAHitShows) {
 TEST(SchemaTest, ArticleFromDocumentDataRejectsGarbage) {
   v1::Article read;
   EXPECT_FALSE(ArticleFromDocumentData("\xff\xff\xff", &read));
+}
+
+TEST(SchemaTest, StoredTextsReadTheDocumentDataWithoutParsingIt) {
+  v1::Article article = SampleArticle();
+  article.add_authors("第二作者");
+  const Xapian::Document doc = BuildDocument(TheAnalyzer(), article);
+  const std::string data = doc.get_data();
+  StoredTexts texts;
+  ASSERT_TRUE(ReadStoredTexts(data, &texts));
+  EXPECT_EQ(texts.title, article.title());
+  EXPECT_EQ(texts.subtitle, article.subtitle());
+  EXPECT_EQ(texts.body, article.body());
+  EXPECT_EQ(texts.source, article.source());
+  EXPECT_THAT(texts.authors, ::testing::ElementsAreArray(article.authors()));
+  // Views into the data, and the same texts a parsed article gives.
+  EXPECT_GE(texts.body.data(), data.data());
+  EXPECT_LE(texts.body.data() + texts.body.size(), data.data() + data.size());
+  v1::Article parsed;
+  ASSERT_TRUE(ArticleFromDocumentData(data, &parsed));
+  EXPECT_EQ(PhraseTexts(texts, ""), PhraseTexts(parsed, ""));
+  EXPECT_EQ(PhraseTexts(texts, kAuthorPrefix), PhraseTexts(parsed, kAuthorPrefix));
+
+  // Missing fields are empty; the last of a repeated singular field wins,
+  // as in a parse.
+  v1::Article two;
+  two.set_title("一");
+  std::string concatenated = two.SerializeAsString();
+  two.set_title("二");
+  concatenated += two.SerializeAsString();
+  ASSERT_TRUE(ReadStoredTexts(concatenated, &texts));
+  EXPECT_EQ(texts.title, "二");
+  EXPECT_TRUE(texts.body.empty());
+  EXPECT_TRUE(texts.authors.empty());
+  EXPECT_TRUE(ReadStoredTexts("", &texts));
+}
+
+TEST(SchemaTest, StoredTextsRejectMalformedData) {
+  StoredTexts texts;
+  EXPECT_FALSE(ReadStoredTexts("\xff\xff\xff", &texts));
+  const std::string data = BuildDocument(TheAnalyzer(), SampleArticle()).get_data();
+  EXPECT_FALSE(ReadStoredTexts(data.substr(0, data.size() - 1), &texts)) << "truncated";
+  EXPECT_FALSE(ReadStoredTexts(std::string("\x0b", 1), &texts)) << "a group start";
 }
 
 TEST(SchemaTest, DocumentIsFoundByIdSourceAndText) {

@@ -1,0 +1,44 @@
+// The texts of an article as a document stores them, read for the phrase
+// check of an index without positions (search-service/query/phrase_check.h)
+// on every candidate document: views into the serialized v1::Article of the
+// document data (schema::DocumentData) or of the folded texts
+// (kFoldedTextsSlot), found by walking the wire format, with no copy and no
+// UTF-8 validation (the texts were valid when stored; the check decodes
+// with ICU's U8_NEXT, which takes ill-formed bytes as no character).
+// Parsing the whole message instead spent a quarter of a phrase query's
+// time validating and copying bodies that are read once.
+#ifndef NEWSEARCH_SEARCH_SERVICE_SCHEMA_STORED_TEXTS_H_
+#define NEWSEARCH_SEARCH_SERVICE_SCHEMA_STORED_TEXTS_H_
+
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "newsearch/v1/article.pb.h"
+
+namespace newsearch::search::schema {
+
+struct StoredTexts {
+  absl::string_view title;
+  absl::string_view subtitle;
+  absl::string_view body;
+  absl::string_view source;
+  std::vector<absl::string_view> authors;
+};
+
+// Reads the texts of the serialized v1::Article `data` into `texts` (views
+// into `data`; fields it lacks are empty). Returns false when `data` is not
+// a well-formed message (a truncated field, an unknown wire type).
+bool ReadStoredTexts(absl::string_view data, StoredTexts* texts);
+
+// Views into `article`.
+StoredTexts TextsOf(const v1::Article& article);
+
+// The texts BuildDocument indexes under `prefix` ("" for the unprefixed
+// terms, kTitlePrefix, kSourcePrefix, kAuthorPrefix; none for another), one
+// per IndexText call, so a phrase matches within one of them and never
+// across two. Views into what `texts` views.
+std::vector<absl::string_view> PhraseTexts(const StoredTexts& texts, absl::string_view prefix);
+
+}  // namespace newsearch::search::schema
+
+#endif  // NEWSEARCH_SEARCH_SERVICE_SCHEMA_STORED_TEXTS_H_
