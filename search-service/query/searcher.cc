@@ -42,6 +42,7 @@
 #include "search-service/query/snippet.h"
 #include "search-service/query/utf8.h"
 #include "search-service/schema/schema.h"
+#include "search-service/schema/stored_texts.h"
 
 namespace newsearch::search {
 namespace {
@@ -325,19 +326,24 @@ Xapian::Query Searcher::Impl::RecencyBoost(const Xapian::Database& db) const {
 void Searcher::Impl::FillHit(const Xapian::MSetIterator& it, const SnippetBuilder& snippets,
                              v1::SearchHit* hit) const {
   hit->set_score(it.get_weight());
-  v1::Article article;
+  const std::string data = it.get_document().get_data();
+  schema::StoredTexts article;
   // A document whose data does not parse still keeps its place in the
   // list (paging stays consistent); it just has no fields to show.
-  if (!schema::ArticleFromDocumentData(it.get_document().get_data(), &article)) return;
-  hit->set_id(article.id());
-  hit->set_title(article.title());
-  hit->set_source(article.source());
-  if (article.has_published_at()) *hit->mutable_published_at() = article.published_at();
-  hit->set_url(article.url());
-  *hit->mutable_authors() = article.authors();
-  hit->set_duplicate_of(article.duplicate_of());
+  if (!schema::ReadStoredTexts(data, &article)) return;
+  hit->set_id(std::string(article.id));
+  hit->set_title(std::string(article.title));
+  hit->set_source(std::string(article.source));
+  if (article.has_published_at &&
+      !hit->mutable_published_at()->ParseFromArray(article.published_at.data(),
+                                                   static_cast<int>(article.published_at.size()))) {
+    hit->clear_published_at();
+  }
+  hit->set_url(std::string(article.url));
+  for (const absl::string_view author : article.authors) hit->add_authors(std::string(author));
+  hit->set_duplicate_of(std::string(article.duplicate_of));
   if (options.build_snippets) {
-    *hit->mutable_snippet() = snippets.Build(article.title(), article.body());
+    *hit->mutable_snippet() = snippets.Build(article.title, article.body);
   }
 }
 

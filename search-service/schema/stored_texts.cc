@@ -42,6 +42,19 @@ bool ReadStoredTexts(absl::string_view data, StoredTexts* texts) {
         if (length > data.size() - at || !in.Skip(static_cast<int>(length))) return false;
         const absl::string_view value = data.substr(at, length);
         switch (tag >> 3) {
+          case v1::Article::kIdFieldNumber:
+            texts->id = value;
+            break;
+          case v1::Article::kUrlFieldNumber:
+            texts->url = value;
+            break;
+          case v1::Article::kDuplicateOfFieldNumber:
+            texts->duplicate_of = value;
+            break;
+          case v1::Article::kPublishedAtFieldNumber:
+            texts->has_published_at = true;
+            texts->published_at = value;
+            break;
           case v1::Article::kTitleFieldNumber:
             texts->title = value;
             break;
@@ -58,7 +71,7 @@ bool ReadStoredTexts(absl::string_view data, StoredTexts* texts) {
             texts->authors.push_back(value);
             break;
           default:
-            break;  // another field (id, url, published_at, ...)
+            break;  // another field
         }
         break;
       }

@@ -1,12 +1,12 @@
 // The texts of an article as a document stores them, read for the phrase
 // check of an index without positions (search-service/query/phrase_check.h)
-// on every candidate document: views into the serialized v1::Article of the
-// document data (schema::DocumentData) or of the folded texts
-// (kFoldedTextsSlot), found by walking the wire format, with no copy and no
-// UTF-8 validation (the texts were valid when stored; the check decodes
-// with ICU's U8_NEXT, which takes ill-formed bytes as no character).
-// Parsing the whole message instead spent a quarter of a phrase query's
-// time validating and copying bodies that are read once.
+// on every candidate document, and for each hit shown: views into the
+// serialized v1::Article of the document data (schema::DocumentData) or of
+// the folded texts (kFoldedTextsSlot), found by walking the wire format,
+// with no copy and no UTF-8 validation (the texts were valid when stored;
+// readers decode with ICU's U8_NEXT, which takes ill-formed bytes as no
+// character). Parsing the whole message instead spent a quarter of a
+// phrase query's time validating and copying bodies that are read once.
 #ifndef NEWSEARCH_SEARCH_SERVICE_SCHEMA_STORED_TEXTS_H_
 #define NEWSEARCH_SEARCH_SERVICE_SCHEMA_STORED_TEXTS_H_
 
@@ -18,6 +18,13 @@
 namespace newsearch::search::schema {
 
 struct StoredTexts {
+  absl::string_view id;
+  absl::string_view url;
+  absl::string_view duplicate_of;
+  // The serialized google.protobuf.Timestamp (empty also for the epoch
+  // itself), when the article has a date.
+  bool has_published_at = false;
+  absl::string_view published_at;
   absl::string_view title;
   absl::string_view subtitle;
   absl::string_view body;

@@ -316,6 +316,14 @@ TEST(SchemaTest, StoredTextsReadTheDocumentDataWithoutParsingIt) {
   EXPECT_EQ(texts.body, article.body());
   EXPECT_EQ(texts.source, article.source());
   EXPECT_THAT(texts.authors, ::testing::ElementsAreArray(article.authors()));
+  EXPECT_EQ(texts.id, article.id());
+  EXPECT_EQ(texts.url, article.url());
+  EXPECT_EQ(texts.duplicate_of, article.duplicate_of());
+  ASSERT_TRUE(texts.has_published_at);
+  google::protobuf::Timestamp published;
+  ASSERT_TRUE(published.ParseFromArray(texts.published_at.data(),
+                                       static_cast<int>(texts.published_at.size())));
+  EXPECT_EQ(published.seconds(), article.published_at().seconds());
   // Views into the data, and the same texts a parsed article gives.
   EXPECT_GE(texts.body.data(), data.data());
   EXPECT_LE(texts.body.data() + texts.body.size(), data.data() + data.size());
@@ -335,6 +343,11 @@ TEST(SchemaTest, StoredTextsReadTheDocumentDataWithoutParsingIt) {
   EXPECT_EQ(texts.title, "二");
   EXPECT_TRUE(texts.body.empty());
   EXPECT_TRUE(texts.authors.empty());
+  EXPECT_FALSE(texts.has_published_at);
+  two.mutable_published_at();  // the epoch: present, zero bytes long
+  ASSERT_TRUE(ReadStoredTexts(two.SerializeAsString(), &texts));
+  EXPECT_TRUE(texts.has_published_at);
+  EXPECT_TRUE(texts.published_at.empty());
   EXPECT_TRUE(ReadStoredTexts("", &texts));
 }
 
