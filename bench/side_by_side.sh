@@ -6,6 +6,7 @@
 # are judged with), which runs Groonga through run_groonga.sh.
 #
 # Usage: bench/side_by_side.sh [10k|100k|N]        (default 10k)
+#        KEEP=1 keeps the servers' data folders ($DATA/side.*) the peers' script leaves
 #
 # Builds the four programs in Release (build-rel/, or $NEWSEARCH_BENCH_BUILD_DIR),
 # then writes bench/results/<date>-side-by-side-<size>-<commit>/ (or under
@@ -81,6 +82,10 @@ NEWSEARCH_BIN="$work/inst/bin" NEWSEARCH_BENCH_QUERY="$work/bench-query" SIZE="$
   "$peers/side_by_side.sh" | tee "$out/side_by_side.md"
 kill "$sampler" 2>/dev/null || true
 sampler=""
+# The peers' script leaves its servers' data behind (about 8 GB at 100k).
+if [ "${KEEP:-0}" != 1 ]; then
+  find "$DATA" -maxdepth 1 -name 'side.*' -newer "$work/start" -exec rm -rf {} +
+fi
 
 log "Groonga: per-query latencies for the distribution plot"
 "$PY" "$here/bench/groonga_latency.py" "$DATA/groonga_$size" "$QUERIES" "$PASSES" \
