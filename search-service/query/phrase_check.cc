@@ -10,14 +10,16 @@
 
 #include "newsearch/v1/article.pb.h"
 #include "search-service/query/utf8.h"
+#include "search-service/schema/folding_patch.h"
 #include "search-service/schema/schema.h"
 
 namespace newsearch::search {
 namespace {
 
-// A code point of a checked text as indexing folds it: the stored text of
-// an article whose characters fold one by one as indexing folded them
-// (`fold_cjk`), or the folded texts an article keeps otherwise, where only
+// A code point of a checked text as indexing folds it: the stored text,
+// whose characters fold one by one (`fold_cjk`; with a patch of the letters
+// OpenCC read otherwise in context, see NoPatch), or the folded texts an
+// article keeps when its folding changed a text's letter count, where only
 // the rest is folded (case, full-width forms), as refolding a character
 // alone could undo OpenCC's reading in context (`著名` stays, `著` alone
 // becomes `着`).
@@ -27,11 +29,19 @@ char32_t FoldedCodePoint(const analysis::Analyzer& analyzer, char32_t c, bool fo
   return c;
 }
 
+// The patch of a text whose characters all fold one by one as indexing
+// folded them (the stand-in for schema::LetterPatch, which substitutes the
+// letters OpenCC read otherwise): the common path costs nothing more.
+struct NoPatch {
+  char32_t Apply(int32_t /*c*/, char32_t f) const { return f; }
+};
+
 // Whether the tokens `phrase` stand together in `text` (a stored text, see
-// FoldedCodePoint): the text folded, tokenized as indexing tokenizes, and
-// searched for the sequence.
+// FoldedCodePoint, patched by `patch`): the text folded, tokenized as
+// indexing tokenizes, and searched for the sequence.
+template <typename Patch>
 bool ContainsTokens(const analysis::Analyzer& analyzer, absl::string_view text, bool fold_cjk,
-                    const std::vector<std::string>& phrase) {
+                    Patch patch, const std::vector<std::string>& phrase) {
   std::string folded;
   folded.reserve(text.size());
   const auto* s = reinterpret_cast<const uint8_t*>(text.data());
@@ -39,7 +49,8 @@ bool ContainsTokens(const analysis::Analyzer& analyzer, absl::string_view text, 
   for (int32_t i = 0; i < length;) {
     UChar32 c = 0;
     U8_NEXT(s, i, length, c);  // ill-formed: negative, folds to nothing
-    const char32_t f = c < 0 ? 0 : FoldedCodePoint(analyzer, static_cast<char32_t>(c), fold_cjk);
+    const char32_t f = patch.Apply(
+        c, c < 0 ? 0 : FoldedCodePoint(analyzer, static_cast<char32_t>(c), fold_cjk));
     if (f != 0) AppendUtf8(f, &folded);
   }
   const std::vector<analysis::Token> tokens = analyzer.Tokenize(folded);
@@ -69,7 +80,9 @@ class PhraseMatcher::HanPhrase {
     }
   }
 
-  bool FoundIn(const analysis::Analyzer& analyzer, absl::string_view text, bool fold_cjk) const {
+  template <typename Patch>
+  bool FoundIn(const analysis::Analyzer& analyzer, absl::string_view text, bool fold_cjk,
+               Patch patch) const {
     size_t k = 0;
     const auto* s = reinterpret_cast<const uint8_t*>(text.data());
     const auto length = static_cast<int32_t>(text.size());
@@ -77,7 +90,8 @@ class PhraseMatcher::HanPhrase {
       UChar32 c = 0;
       U8_NEXT(s, i, length, c);
       if (c < 0) continue;  // ill-formed: no token
-      const char32_t f = FoldedCodePoint(analyzer, static_cast<char32_t>(c), fold_cjk);
+      const char32_t f =
+          patch.Apply(c, FoldedCodePoint(analyzer, static_cast<char32_t>(c), fold_cjk));
       if (f == 0 || !u_isalnum(static_cast<UChar32>(f))) continue;
       while (k > 0 && f != chars_[k]) k = fail_[k - 1];
       if (f == chars_[k] && ++k == chars_.size()) return true;
@@ -107,29 +121,41 @@ PhraseMatcher::PhraseMatcher(const analysis::Analyzer& analyzer, absl::string_vi
 
 bool PhraseMatcher::trivial() const { return tokens_.size() < 2; }
 
-bool PhraseMatcher::Matches(const v1::Article& texts, bool folded) const {
-  for (const absl::string_view text : schema::PhraseTexts(texts, prefix_)) {
-    if (han_ != nullptr ? han_->FoundIn(*analyzer_, text, !folded)
-                        : ContainsTokens(*analyzer_, text, !folded, tokens_)) {
-      return true;
+bool PhraseMatcher::Matches(const v1::Article& texts, bool folded,
+                            const schema::FoldingPatch* patch) const {
+  return schema::AnyPhraseText(texts, prefix_, [&](size_t index, absl::string_view text) {
+    if (patch != nullptr) {
+      const schema::LetterPatch letters = patch->Text(index);
+      if (letters.pending()) {
+        return han_ != nullptr
+                   ? han_->FoundIn(*analyzer_, text, /*fold_cjk=*/true, letters)
+                   : ContainsTokens(*analyzer_, text, /*fold_cjk=*/true, letters, tokens_);
+      }
     }
-  }
-  return false;
+    return han_ != nullptr ? han_->FoundIn(*analyzer_, text, !folded, NoPatch())
+                           : ContainsTokens(*analyzer_, text, !folded, NoPatch(), tokens_);
+  });
 }
 
 PhraseDecider::PhraseDecider(std::vector<PhraseMatcher> phrases) : phrases_(std::move(phrases)) {}
 
 bool PhraseDecider::operator()(const Xapian::Document& doc) const {
-  // Articles whose characters indexing folded in context keep their texts
-  // folded; the others are folded here character by character.
+  // The stored article, folded here character by character, with the
+  // patch of the letters indexing folded otherwise when it has one; or,
+  // rarely, its texts as indexing folded them (schema::kFoldedTextsSlot).
   v1::Article texts;
-  const std::string folded = doc.get_value(schema::kFoldedTextsSlot);
-  if (folded.empty() ? !schema::ArticleFromDocumentData(doc.get_data(), &texts)
-                     : !texts.ParseFromString(folded)) {
+  schema::FoldingPatch patch;
+  const std::string value = doc.get_value(schema::kFoldedTextsSlot);
+  const bool folded = !value.empty() && !schema::FoldingPatch::IsPatch(value);
+  if (folded) {
+    if (!texts.ParseFromString(value)) return false;
+  } else if ((!value.empty() && !patch.Parse(value)) ||
+             !schema::ArticleFromDocumentData(doc.get_data(), &texts)) {
     return false;
   }
+  const schema::FoldingPatch* const patched = value.empty() || folded ? nullptr : &patch;
   for (const PhraseMatcher& phrase : phrases_) {
-    if (!phrase.Matches(texts, /*folded=*/!folded.empty())) return false;
+    if (!phrase.Matches(texts, folded, patched)) return false;
   }
   return true;
 }

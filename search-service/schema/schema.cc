@@ -5,8 +5,6 @@
 #include <filesystem>
 #include <optional>
 
-#include <unicode/uchar.h>
-#include <unicode/utf8.h>
 #include <xapian.h>
 
 #include "absl/strings/match.h"
@@ -17,6 +15,7 @@
 #include "absl/strings/ascii.h"
 #include "common/analysis/analyzer.h"
 #include "common/base/utf8_truncate.h"
+#include "search-service/schema/folding_patch.h"
 
 namespace newsearch::search::schema {
 namespace {
@@ -43,24 +42,6 @@ void IndexPrefixedAndPlain(const analysis::Analyzer& analyzer, absl::string_view
                            std::string* folded) {
   analyzer.IndexText(text, {{prefix, 1}, {"", plain_wdf}}, /*with_positions=*/true, position, doc,
                      straddles, folded);
-}
-
-// The letters of `text` a phrase check compares (Han and other CJK
-// characters: code points from U+2E80 on, except the full-width forms), in
-// order; each folded on its own first (Analyzer::FoldCodePoint) when
-// `analyzer` is given.
-std::u32string CjkLetters(absl::string_view text, const analysis::Analyzer* analyzer) {
-  std::u32string letters;
-  const auto* s = reinterpret_cast<const uint8_t*>(text.data());
-  const int32_t length = static_cast<int32_t>(text.size());
-  for (int32_t i = 0; i < length;) {
-    UChar32 c = 0;
-    U8_NEXT(s, i, length, c);
-    if (c < 0x2E80 || (c >= 0xFF00 && c <= 0xFFEF) || !u_isalnum(c)) continue;
-    letters.push_back(analyzer != nullptr ? analyzer->FoldCodePoint(static_cast<char32_t>(c))
-                                          : static_cast<char32_t>(c));
-  }
-  return letters;
 }
 
 // The fields a hit shows and its snippet reads (searcher FillHit); the
@@ -206,16 +187,11 @@ Xapian::Document BuildDocument(const analysis::Analyzer& analyzer, const v1::Art
   }
   doc.set_data(DocumentData(article));
   if (!analyzer.positions()) {
-    // Phrase checks fold the stored texts character by character where
-    // that gives what indexing read (OpenCC's phrases changed nothing:
-    // most articles), and read the folded texts kept here elsewhere.
-    const std::vector<absl::string_view> raw = PhraseTexts(article, "");
-    const std::vector<absl::string_view> as_indexed = PhraseTexts(folded, "");
-    bool same = raw.size() == as_indexed.size();
-    for (size_t i = 0; same && i < raw.size(); ++i) {
-      same = CjkLetters(raw[i], &analyzer) == CjkLetters(as_indexed[i], nullptr);
-    }
-    if (!same) doc.add_value(kFoldedTextsSlot, folded.SerializeAsString());
+    // Phrase checks fold the stored texts character by character, which
+    // gives what indexing read unless OpenCC's phrases folded some CJK
+    // letters otherwise: those are kept here (folding_patch.h).
+    const std::string value = FoldedTextsValue(analyzer, article, folded);
+    if (!value.empty()) doc.add_value(kFoldedTextsSlot, value);
   }
   return doc;
 }
@@ -295,28 +271,42 @@ absl::Status CheckIndexPartition(Xapian::WritableDatabase& db, const std::string
       ", or move the index away so the replica builds its partition from the change log"));
 }
 
-std::vector<absl::string_view> PhraseTexts(const v1::Article& article, absl::string_view prefix) {
-  std::vector<absl::string_view> texts;
+bool AnyPhraseText(const v1::Article& article, absl::string_view prefix,
+                   absl::FunctionRef<bool(size_t index, absl::string_view text)> fn) {
   const bool plain = prefix.empty();
-  if (plain || prefix == kTitlePrefix) {
-    texts.push_back(article.title());
-    texts.push_back(article.subtitle());
-  }
-  if (plain) {
-    const absl::string_view body = article.body();
-    if (kLeadWdf == 1) {
-      texts.push_back(body);
-    } else {
-      const absl::string_view lead = LeadParagraph(body);
-      texts.push_back(lead);
-      texts.push_back(lead.empty() ? body
-                                   : body.substr(static_cast<size_t>(lead.end() - body.data())));
+  size_t index = 0;
+  // Each text of PhraseTexts(article, ""), in order: `fn` sees those of
+  // `prefix`.
+  const auto text = [&](bool of_prefix, absl::string_view t) {
+    const size_t i = index++;
+    return of_prefix && fn(i, t);
+  };
+  const bool title = plain || prefix == kTitlePrefix;
+  if (text(title, article.title()) || text(title, article.subtitle())) return true;
+  const absl::string_view body = article.body();
+  if (kLeadWdf == 1) {
+    if (text(plain, body)) return true;
+  } else {
+    const absl::string_view lead = LeadParagraph(body);
+    if (text(plain, lead) ||
+        text(plain, lead.empty() ? body
+                                 : body.substr(static_cast<size_t>(lead.end() - body.data())))) {
+      return true;
     }
   }
-  if (plain || prefix == kSourcePrefix) texts.push_back(article.source());
-  if (plain || prefix == kAuthorPrefix) {
-    for (const std::string& author : article.authors()) texts.push_back(author);
+  if (text(plain || prefix == kSourcePrefix, article.source())) return true;
+  for (const std::string& author : article.authors()) {
+    if (text(plain || prefix == kAuthorPrefix, author)) return true;
   }
+  return false;
+}
+
+std::vector<absl::string_view> PhraseTexts(const v1::Article& article, absl::string_view prefix) {
+  std::vector<absl::string_view> texts;
+  AnyPhraseText(article, prefix, [&texts](size_t, absl::string_view text) {
+    texts.push_back(text);
+    return false;
+  });
   return texts;
 }
 
