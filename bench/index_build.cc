@@ -10,7 +10,7 @@
 // of terms (and straddle markers) per article, and what the phrase checks'
 // folding slot (schema::kFoldedTextsSlot) holds: how many documents have a
 // value there, how many of those keep whole folded texts rather than a patch,
-// the letters the patches name, and the values' bytes in all. A benchmark,
+// the spans the patches hold, and the values' bytes in all. A benchmark,
 // not a test.
 #include <time.h>
 
@@ -108,7 +108,7 @@ int main(int argc, char** argv) {
         if (!newsearch::search::schema::FoldingPatch::IsPatch(folded) || !patch.Parse(folded)) {
           ++folded_whole_docs;
         } else {
-          for (const auto& text : patch.Letters()) patched_letters += text.size();
+          for (const auto& text : patch.Spans()) patched_letters += text.size();
         }
       }
       db.replace_document(newsearch::search::schema::IdTerm(article.id()), doc);
@@ -128,7 +128,7 @@ int main(int argc, char** argv) {
       "RESULT boundary_evidence=%d articles=%d build_cpu_s=%.2f total_cpu_s=%.2f "
       "build_articles_per_cpu_s=%.0f index_mib=%.1f terms_per_article=%.1f "
       "markers_per_article=%.1f folded_slot_docs=%d folded_slot_whole_docs=%d "
-      "patched_letters=%d folded_slot_mib=%.2f signature=\"%s\"\n",
+      "patched_spans=%d folded_slot_mib=%.2f signature=\"%s\"\n",
       options.boundary_evidence ? 1 : 0, articles, build_cpu, total_cpu,
       build_cpu > 0 ? articles / build_cpu : 0.0, bytes / 1048576.0,
       articles ? static_cast<double>(terms) / articles : 0.0,

@@ -6,7 +6,6 @@
 #include <vector>
 
 #include <unicode/uchar.h>
-#include <unicode/utf8.h>
 
 #include "newsearch/v1/article.pb.h"
 #include "search-service/query/utf8.h"
@@ -16,43 +15,18 @@
 namespace newsearch::search {
 namespace {
 
-// A code point of a checked text as indexing folds it: the stored text,
-// whose characters fold one by one (`fold_cjk`; with a patch of the letters
-// OpenCC read otherwise in context, see NoPatch), or the folded texts an
-// article keeps when its folding changed a text's letter count, where only
-// the rest is folded (case, full-width forms), as refolding a character
-// alone could undo OpenCC's reading in context (`著名` stays, `著` alone
-// becomes `着`).
-char32_t FoldedCodePoint(const analysis::Analyzer& analyzer, char32_t c, bool fold_cjk) {
-  if (c < 0x80) return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-  if (fold_cjk || c < 0x2E80 || (c >= 0xFF00 && c <= 0xFFEF)) return analyzer.FoldCodePoint(c);
-  return c;
-}
-
-// The patch of a text whose characters all fold one by one as indexing
-// folded them (the stand-in for schema::LetterPatch, which substitutes the
-// letters OpenCC read otherwise): the common path costs nothing more.
-struct NoPatch {
-  char32_t Apply(int32_t /*c*/, char32_t f) const { return f; }
-};
-
 // Whether the tokens `phrase` stand together in `text` (a stored text, see
-// FoldedCodePoint, patched by `patch`): the text folded, tokenized as
-// indexing tokenizes, and searched for the sequence.
+// schema::CheckedCodePoint, read through `patch`): the text folded,
+// tokenized as indexing tokenizes, and searched for the sequence.
 template <typename Patch>
 bool ContainsTokens(const analysis::Analyzer& analyzer, absl::string_view text, bool fold_cjk,
                     Patch patch, const std::vector<std::string>& phrase) {
   std::string folded;
   folded.reserve(text.size());
-  const auto* s = reinterpret_cast<const uint8_t*>(text.data());
-  const auto length = static_cast<int32_t>(text.size());
-  for (int32_t i = 0; i < length;) {
-    UChar32 c = 0;
-    U8_NEXT(s, i, length, c);  // ill-formed: negative, folds to nothing
-    const char32_t f = patch.Apply(
-        c, c < 0 ? 0 : FoldedCodePoint(analyzer, static_cast<char32_t>(c), fold_cjk));
-    if (f != 0) AppendUtf8(f, &folded);
-  }
+  schema::ForEachCheckedCodePoint(analyzer, text, fold_cjk, patch, [&folded](char32_t f) {
+    AppendUtf8(f, &folded);
+    return false;
+  });
   const std::vector<analysis::Token> tokens = analyzer.Tokenize(folded);
   for (size_t i = 0; i + phrase.size() <= tokens.size(); ++i) {
     size_t k = 0;
@@ -84,19 +58,11 @@ class PhraseMatcher::HanPhrase {
   bool FoundIn(const analysis::Analyzer& analyzer, absl::string_view text, bool fold_cjk,
                Patch patch) const {
     size_t k = 0;
-    const auto* s = reinterpret_cast<const uint8_t*>(text.data());
-    const auto length = static_cast<int32_t>(text.size());
-    for (int32_t i = 0; i < length;) {
-      UChar32 c = 0;
-      U8_NEXT(s, i, length, c);
-      if (c < 0) continue;  // ill-formed: no token
-      const char32_t f =
-          patch.Apply(c, FoldedCodePoint(analyzer, static_cast<char32_t>(c), fold_cjk));
-      if (f == 0 || !u_isalnum(static_cast<UChar32>(f))) continue;
+    return schema::ForEachCheckedCodePoint(analyzer, text, fold_cjk, patch, [&](char32_t f) {
+      if (!u_isalnum(static_cast<UChar32>(f))) return false;
       while (k > 0 && f != chars_[k]) k = fail_[k - 1];
-      if (f == chars_[k] && ++k == chars_.size()) return true;
-    }
-    return false;
+      return f == chars_[k] && ++k == chars_.size();
+    });
   }
 
  private:
@@ -132,8 +98,8 @@ bool PhraseMatcher::Matches(const v1::Article& texts, bool folded,
                    : ContainsTokens(*analyzer_, text, /*fold_cjk=*/true, letters, tokens_);
       }
     }
-    return han_ != nullptr ? han_->FoundIn(*analyzer_, text, !folded, NoPatch())
-                           : ContainsTokens(*analyzer_, text, !folded, NoPatch(), tokens_);
+    return han_ != nullptr ? han_->FoundIn(*analyzer_, text, !folded, schema::NoPatch())
+                           : ContainsTokens(*analyzer_, text, !folded, schema::NoPatch(), tokens_);
   });
 }
 

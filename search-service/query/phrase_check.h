@@ -7,10 +7,11 @@
 // from positions. Folding matches indexing: the stored text folds character
 // by character (Analyzer::FoldCodePoint); an article where OpenCC's phrases
 // folded some CJK letters otherwise (`著名` keeps the `著` that alone folds
-// to `着`) keeps a patch naming those letters and what indexing read there,
-// which the check substitutes as it folds; the rare article whose folding
-// changed a text's letter count keeps its texts folded as indexing folded
-// them instead (schema::kFoldedTextsSlot, schema/folding_patch.h).
+// to `着`, `網際網路` is `互联网`) keeps a patch naming those spans of
+// letters and what indexing read there, which the check substitutes as it
+// folds; the rare article a patch cannot describe keeps its texts folded as
+// indexing folded them instead (schema::kFoldedTextsSlot,
+// schema/folding_patch.h).
 //
 // The check is a Xapian::MatchDecider: Xapian asks it only about documents
 // whose weight would place them in the results, so it reads a few dozen

@@ -68,11 +68,13 @@ inline constexpr unsigned kMonthStorySlot = 6;
 // Index without positions (AnalyzerOptions::positions false), only articles
 // with CJK letters that indexing folded otherwise than one by one
 // (Analyzer::FoldCodePoint; OpenCC's phrases: `著名` keeps the `著` that
-// alone folds to `着`): what phrase checks need to read the stored texts as
-// indexing folded them (search-service/query/phrase_check.h). Mostly a
-// patch of a few bytes naming those letters; for the rare article whose
-// folding changed a text's letter count, a v1::Article holding its texts
-// folded as indexing folds them (folding_patch.h).
+// alone folds to `着`, `網際網路` is `互联网`): what phrase checks need to
+// read the stored texts as indexing folded them
+// (search-service/query/phrase_check.h). A patch of a few bytes naming the
+// spans of letters that read otherwise and what indexing read there; for
+// the rare article a patch cannot describe, a v1::Article holding its texts
+// folded as indexing folds them, as every such article kept before patches
+// (folding_patch.h).
 inline constexpr unsigned kFoldedTextsSlot = 7;
 
 // Index metadata key holding the last applied change-log seq (decimal).

@@ -54,6 +54,14 @@ std::vector<TestArticle> Articles() {
       // The same between Latin words, digits and punctuation.
       {"mixed", "新聞", "「著名」Linux 軟體，版本 2.0：乾隆年間的Windows軟體 app。", "科技報", {},
        2024, 5, 9, "zh-Hant"},
+      // Text that folds otherwise whole than one by one around the letters
+      // (a decomposed é): the folded texts are kept.
+      {"accent", "著名咖啡", "Cafe\u0301 著名咖啡館，網際網路咖啡。", "光明网", {}, 2024, 5, 10},
+      // `…` folds to `...` whole, to `.` alone: the same tokens between Han
+      // characters (a patch), one word `linux.windows` alone for two whole
+      // (the folded texts).
+      {"dots", "著名……演員", "乾隆…app…著名", "光明网", {}, 2024, 5, 11},
+      {"words", "著名軟體", "linux…windows 軟體", "光明网", {}, 2024, 5, 12},
   };
 }
 
@@ -179,24 +187,31 @@ TEST_F(PhraseCheckTest, OnlyArticlesWhoseHanFoldingChangedKeepAFoldingValue) {
   const std::string famous = value("famous");
   ASSERT_TRUE(schema::FoldingPatch::IsPatch(famous));
   ASSERT_TRUE(patch.Parse(famous));
-  EXPECT_THAT(patch.Letters(), ElementsAre(ElementsAre(schema::PatchedLetter{0, U'著'}),
+  EXPECT_THAT(patch.Spans(), ElementsAre(ElementsAre(schema::PatchedSpan{0, 1, U"著"}),
                                            IsEmpty(),
-                                           ElementsAre(schema::PatchedLetter{0, U'著'})));
+                                           ElementsAre(schema::PatchedSpan{0, 1, U"著"})));
   const std::string software = value("software");
   ASSERT_TRUE(patch.Parse(software));
-  EXPECT_THAT(patch.Letters(),
-              ElementsAre(ElementsAre(schema::PatchedLetter{1, U'件'}), IsEmpty(),
-                          ElementsAre(schema::PatchedLetter{0, U'著'},
-                                      schema::PatchedLetter{7, U'件'}),
-                          ElementsAre(schema::PatchedLetter{0, U'乾'},
-                                      schema::PatchedLetter{3, U'件'}),
-                          ElementsAre(schema::PatchedLetter{1, U'著'}),
-                          ElementsAre(schema::PatchedLetter{0, U'乾'})));
-  // 網際網路 is 互联网: four letters become three, the texts are kept.
+  EXPECT_THAT(patch.Spans(),
+              ElementsAre(ElementsAre(schema::PatchedSpan{1, 1, U"件"}), IsEmpty(),
+                          ElementsAre(schema::PatchedSpan{0, 1, U"著"},
+                                      schema::PatchedSpan{7, 1, U"件"}),
+                          ElementsAre(schema::PatchedSpan{0, 1, U"乾"},
+                                      schema::PatchedSpan{3, 1, U"件"}),
+                          ElementsAre(schema::PatchedSpan{1, 1, U"著"}),
+                          ElementsAre(schema::PatchedSpan{0, 1, U"乾"})));
+  // 網際網路 is 互联网: four letters read as three.
+  const std::string taiwan = value("taiwan");
+  ASSERT_TRUE(patch.Parse(taiwan));
+  const auto internet = ElementsAre(schema::PatchedSpan{0, 1, U"互联网"},
+                                    schema::PatchedSpan{1, 3, U""});
+  EXPECT_THAT(patch.Spans(), ElementsAre(internet, IsEmpty(), internet));
+  // A decomposed é reads as two code points one by one, as one folded
+  // whole: the texts are kept.
   v1::Article texts;
-  ASSERT_FALSE(schema::FoldingPatch::IsPatch(value("taiwan")));
-  ASSERT_TRUE(texts.ParseFromString(value("taiwan")));
-  EXPECT_EQ(texts.title(), "互联网企业党建");
+  ASSERT_FALSE(schema::FoldingPatch::IsPatch(value("accent")));
+  ASSERT_TRUE(texts.ParseFromString(value("accent")));
+  EXPECT_EQ(texts.title(), "著名咖啡");
   Xapian::Database with(dir_ + "/with");
   EXPECT_EQ(with.get_value_freq(schema::kFoldedTextsSlot), 0u) << "positions need no texts";
 }
@@ -241,7 +256,7 @@ TEST_F(PhraseCheckTest, PatchedLettersFirstLastAndInEveryField) {
   EXPECT_THAT(Phrase("source:\"乾隆软件\""), ElementsAre("software"));
   EXPECT_THAT(Phrase("author:\"乾隆\""), ElementsAre("software"));
   EXPECT_THAT(Phrase("author:\"張著名\""), ElementsAre("software"));
-  EXPECT_THAT(Phrase("\"乾隆\""), UnorderedElementsAre("mixed", "software"));
+  EXPECT_THAT(Phrase("\"乾隆\""), UnorderedElementsAre("dots", "mixed", "software"));
   EXPECT_THAT(Phrase("\"软件社\""), ElementsAre("software"));
 }
 
@@ -252,6 +267,24 @@ TEST_F(PhraseCheckTest, PatchedLettersBetweenLatinWordsDigitsAndPunctuation) {
   EXPECT_THAT(Phrase("\"的 windows\""), ElementsAre("mixed"));
   EXPECT_THAT(Phrase("\"linux 著名\""), IsEmpty());
   EXPECT_THAT(Phrase("\"软件 linux\""), IsEmpty());
+}
+
+TEST_F(PhraseCheckTest, FoldedTextsWhereTheTextReadsOtherwise) {
+  EXPECT_THAT(Phrase("\"著名咖啡\""), ElementsAre("accent"));
+  EXPECT_THAT(Phrase("\"咖啡馆\""), ElementsAre("accent"));
+  EXPECT_THAT(Phrase("\"caf\u00e9 著名\""), ElementsAre("accent"));
+}
+
+TEST_F(PhraseCheckTest, WhatFoldsToOtherPunctuation) {
+  EXPECT_THAT(Phrase("\"乾隆 app 著名\""), ElementsAre("dots"));
+  EXPECT_THAT(Phrase("\"linux windows 软件\""), ElementsAre("words"));
+  Xapian::Database without(dir_ + "/without");
+  Xapian::PostingIterator dots = without.postlist_begin(schema::IdTerm("dots"));
+  EXPECT_TRUE(schema::FoldingPatch::IsPatch(
+      without.get_document(*dots).get_value(schema::kFoldedTextsSlot)));
+  Xapian::PostingIterator words = without.postlist_begin(schema::IdTerm("words"));
+  EXPECT_FALSE(schema::FoldingPatch::IsPatch(
+      without.get_document(*words).get_value(schema::kFoldedTextsSlot)));
 }
 
 TEST_F(PhraseCheckTest, PunctuationBetweenButNeverAcrossFields) {
