@@ -9,9 +9,10 @@
 // folded some CJK letters otherwise (`著名` keeps the `著` that alone folds
 // to `着`, `網際網路` is `互联网`) keeps a patch naming those spans of
 // letters and what indexing read there, which the check substitutes as it
-// folds; the rare article a patch cannot describe keeps its texts folded as
-// indexing folded them instead (schema::kFoldedTextsSlot,
-// schema/folding_patch.h).
+// folds; the rare article a patch cannot describe, or whose text reads other
+// tokens one by one (`linux…windows`: `…` is three dots whole, one alone),
+// keeps its texts folded as indexing folded them instead
+// (schema::kFoldedTextsSlot, schema/folding_patch.h).
 //
 // The check is a Xapian::MatchDecider: Xapian asks it only about documents
 // whose weight would place them in the results, so it reads a few dozen

@@ -306,7 +306,17 @@ std::string FoldedTextsValue(const analysis::Analyzer& analyzer, const v1::Artic
     if (!AlignLetters(one_by_one, indexed, &texts[i])) return folded.SerializeAsString();
     patched = true;
   }
-  if (!patched) return std::string();
+  if (!patched) {
+    // The letters read alike one by one; so must the tokens: `linux…windows`
+    // is two words folded whole (`linux...windows`), one folded one by one
+    // (`linux.windows`), so that article keeps its folded texts.
+    for (size_t i = 0; i < raw.size(); ++i) {
+      if (!ReadsAsFolded(analyzer, raw[i], LetterPatch(), as_indexed[i])) {
+        return folded.SerializeAsString();
+      }
+    }
+    return std::string();
+  }
   std::string value = EncodeFoldingPatch(texts);
   // The article reads through the patch as its folded texts read, or keeps
   // them: a phrase matches exactly where it matched in them.

@@ -9,7 +9,8 @@
 // PhraseTexts (in its order, prefix ""), BuildDocument compares its CJK
 // letters (IsCjkLetter, in order) folded one by one with the CJK letters of
 // its folded text, and stores in the slot:
-//   - nothing, when they are the same for every text (most articles);
+//   - nothing, when they are the same for every text and every text reads
+//     one by one with the tokens it has folded whole (most articles);
 //   - otherwise a patch: the spans of letters that differ and what indexing
 //     read there, when every text reads through it as a phrase check reads
 //     its folded text (the same tokens; checked when the patch is built).
@@ -22,8 +23,9 @@
 //     least 1) and `count` varint code points (letters dropped or added). A
 //     few bytes an article;
 //   - otherwise (hundreds of letters dropped or added, or a text whose
-//     tokens would read otherwise through a patch, as `linux…windows`,
-//     where `…` folds to three dots whole and to one alone: rare), the texts
+//     tokens read otherwise one by one, with or without a patch, as
+//     `linux…windows`, where `…` folds to three dots whole, two words, and to
+//     one alone, one word: rare), the texts
 //     as indexing folded them, a serialized v1::Article holding title,
 //     subtitle, body, source and authors: the value's only form before
 //     patches, which never starts with kFoldingPatchMark (protobuf has no

@@ -67,13 +67,14 @@ inline constexpr unsigned kMonthSlot = 4;      // "2018-04" (China Standard Time
 inline constexpr unsigned kSourceStorySlot = 5;
 inline constexpr unsigned kMonthStorySlot = 6;
 // Index without positions (AnalyzerOptions::positions false), only articles
-// with CJK letters that indexing folded otherwise than one by one
+// with CJK letters (or tokens) that indexing folded otherwise than one by one
 // (Analyzer::FoldCodePoint; OpenCC's phrases: `著名` keeps the `著` that
 // alone folds to `着`, `網際網路` is `互联网`): what phrase checks need to
 // read the stored texts as indexing folded them
 // (search-service/query/phrase_check.h). A patch of a few bytes naming the
 // spans of letters that read otherwise and what indexing read there; for
-// the rare article a patch cannot describe, a v1::Article holding its texts
+// the rare article a patch cannot describe, or whose text reads other
+// tokens one by one (`linux…windows`), a v1::Article holding its texts
 // folded as indexing folds them, as every such article kept before patches
 // (folding_patch.h).
 inline constexpr unsigned kFoldedTextsSlot = 7;

@@ -62,6 +62,9 @@ std::vector<TestArticle> Articles() {
       // (the folded texts).
       {"dots", "著名……演員", "乾隆…app…著名", "光明网", {}, 2024, 5, 11},
       {"words", "著名軟體", "linux…windows 軟體", "光明网", {}, 2024, 5, 12},
+      // The same with no letter OpenCC reads otherwise: the folded texts
+      // all the same.
+      {"plain", "新品", "linux…windows 发布", "光明网", {}, 2024, 5, 13},
   };
 }
 
@@ -278,13 +281,18 @@ TEST_F(PhraseCheckTest, FoldedTextsWhereTheTextReadsOtherwise) {
 TEST_F(PhraseCheckTest, WhatFoldsToOtherPunctuation) {
   EXPECT_THAT(Phrase("\"乾隆 app 著名\""), ElementsAre("dots"));
   EXPECT_THAT(Phrase("\"linux windows 软件\""), ElementsAre("words"));
+  EXPECT_THAT(Phrase("\"linux windows 发布\""), ElementsAre("plain"));
   Xapian::Database without(dir_ + "/without");
   Xapian::PostingIterator dots = without.postlist_begin(schema::IdTerm("dots"));
   EXPECT_TRUE(schema::FoldingPatch::IsPatch(
       without.get_document(*dots).get_value(schema::kFoldedTextsSlot)));
-  Xapian::PostingIterator words = without.postlist_begin(schema::IdTerm("words"));
-  EXPECT_FALSE(schema::FoldingPatch::IsPatch(
-      without.get_document(*words).get_value(schema::kFoldedTextsSlot)));
+  for (const char* id : {"words", "plain"}) {
+    Xapian::PostingIterator it = without.postlist_begin(schema::IdTerm(id));
+    v1::Article texts;
+    EXPECT_TRUE(texts.ParseFromString(without.get_document(*it).get_value(schema::kFoldedTextsSlot)))
+        << id;
+    EXPECT_THAT(texts.body(), ::testing::StartsWith("linux...windows")) << id;
+  }
 }
 
 TEST_F(PhraseCheckTest, PunctuationBetweenButNeverAcrossFields) {

@@ -167,7 +167,7 @@ TEST(FoldingPatchTest, RefusesValuesThatDoNotDecode) {
       << "indices past 32 bits";
 }
 
-TEST(FoldingPatchTest, TextsFoldedOnlyEveryLetterAloneKeepNothing) {
+TEST(FoldingPatchTest, TextsFoldedAsEveryLetterAloneKeepNothing) {
   const v1::Article article = Article("互联网企业党建", "黨建工作，取得進展。Linux 2.0", "人民網");
   EXPECT_EQ(FoldedTextsValue(NoPositions(), article, Folded(article)), "");
 }
@@ -216,10 +216,11 @@ TEST(FoldingPatchTest, TextsThatReadOtherwiseAroundTheLettersKeepTheFoldedTexts)
   ASSERT_TRUE(texts.ParseFromString(value));
   EXPECT_EQ(texts.title(), folded.title());
   EXPECT_EQ(texts.body(), folded.body());
-  // Without a letter to patch, such an article keeps nothing, as before.
-  EXPECT_EQ(FoldedTextsValue(NoPositions(), Article("学者", "Cafe\u0301"),
-                             Folded(Article("学者", "Cafe\u0301"))),
-            "");
+  // So without a letter to patch (before patches, such an article kept
+  // nothing and its phrases read `cafe` and an accent alone).
+  const v1::Article plain = Article("学者", "Cafe\u0301");
+  EXPECT_EQ(FoldedTextsValue(NoPositions(), plain, Folded(plain)),
+            Folded(plain).SerializeAsString());
 }
 
 TEST(FoldingPatchTest, WhatNoPhraseSeesMayReadOtherwise) {
@@ -232,6 +233,13 @@ TEST(FoldingPatchTest, WhatNoPhraseSeesMayReadOtherwise) {
   // whole: the texts are kept.
   const v1::Article words = Article("著名學者", "linux…windows");
   EXPECT_FALSE(FoldingPatch::IsPatch(FoldedTextsValue(NoPositions(), words, Folded(words))));
+  // So without a letter to patch.
+  const v1::Article plain = Article("学者", "linux…windows");
+  v1::Article texts;
+  ASSERT_TRUE(texts.ParseFromString(FoldedTextsValue(NoPositions(), plain, Folded(plain))));
+  EXPECT_EQ(texts.body(), "linux...windows");
+  const v1::Article between_han = Article("学者", "学者…linux…学者");
+  EXPECT_EQ(FoldedTextsValue(NoPositions(), between_han, Folded(between_han)), "");
 }
 
 TEST(FoldingPatchTest, BuildDocumentKeepsTheValueOnlyWithoutPositions) {
