@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
   long markers = 0;
   long folded_docs = 0;
   long folded_whole_docs = 0;
-  long patched_letters = 0;
+  long patched_spans = 0;
   uintmax_t folded_bytes = 0;
   try {
     Xapian::WritableDatabase db(out, Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_BACKEND_GLASS);
@@ -108,7 +108,7 @@ int main(int argc, char** argv) {
         if (!newsearch::search::schema::FoldingPatch::IsPatch(folded) || !patch.Parse(folded)) {
           ++folded_whole_docs;
         } else {
-          for (const auto& text : patch.Spans()) patched_letters += text.size();
+          for (const auto& text : patch.Spans()) patched_spans += text.size();
         }
       }
       db.replace_document(newsearch::search::schema::IdTerm(article.id()), doc);
@@ -133,6 +133,6 @@ int main(int argc, char** argv) {
       build_cpu > 0 ? articles / build_cpu : 0.0, bytes / 1048576.0,
       articles ? static_cast<double>(terms) / articles : 0.0,
       articles ? static_cast<double>(markers) / articles : 0.0, folded_docs,
-      folded_whole_docs, patched_letters, folded_bytes / 1048576.0, (*analyzer)->Signature());
+      folded_whole_docs, patched_spans, folded_bytes / 1048576.0, (*analyzer)->Signature());
   return 0;
 }
