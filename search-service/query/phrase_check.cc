@@ -7,6 +7,7 @@
 
 #include <unicode/uchar.h>
 
+#include "newsearch/v1/article.pb.h"
 #include "search-service/query/utf8.h"
 #include "search-service/schema/folding_patch.h"
 #include "search-service/schema/schema.h"
@@ -86,7 +87,7 @@ PhraseMatcher::PhraseMatcher(const analysis::Analyzer& analyzer, absl::string_vi
 
 bool PhraseMatcher::trivial() const { return tokens_.size() < 2; }
 
-bool PhraseMatcher::Matches(const schema::StoredTexts& texts, bool folded,
+bool PhraseMatcher::Matches(const v1::Article& texts, bool folded,
                             const schema::FoldingPatch* patch) const {
   return schema::AnyPhraseText(texts, prefix_, [&](size_t index, absl::string_view text) {
     if (patch != nullptr) {
@@ -108,18 +109,15 @@ bool PhraseDecider::operator()(const Xapian::Document& doc) const {
   // The stored article, folded here character by character, with the
   // patch of the letters indexing folded otherwise when it has one; or,
   // rarely, its texts as indexing folded them (schema::kFoldedTextsSlot).
-  // Read in place: the texts are views into `value` or `data`.
-  schema::StoredTexts texts;
+  v1::Article texts;
   schema::FoldingPatch patch;
   const std::string value = doc.get_value(schema::kFoldedTextsSlot);
   const bool folded = !value.empty() && !schema::FoldingPatch::IsPatch(value);
-  std::string data;
   if (folded) {
-    if (!schema::StoredTextsFromData(value, &texts)) return false;
-  } else {
-    if (!value.empty() && !patch.Parse(value)) return false;
-    data = doc.get_data();
-    if (!schema::StoredTextsFromData(data, &texts)) return false;
+    if (!texts.ParseFromString(value)) return false;
+  } else if ((!value.empty() && !patch.Parse(value)) ||
+             !schema::ArticleFromDocumentData(doc.get_data(), &texts)) {
+    return false;
   }
   const schema::FoldingPatch* const patched = value.empty() || folded ? nullptr : &patch;
   for (const PhraseMatcher& phrase : phrases_) {

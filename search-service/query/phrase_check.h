@@ -34,11 +34,11 @@
 
 #include "absl/strings/string_view.h"
 #include "common/analysis/analyzer.h"
+#include "newsearch/v1/article.pb.h"
 
 namespace newsearch::search {
 namespace schema {
 class FoldingPatch;
-struct StoredTexts;
 }
 
 // One phrase to look for in stored articles. Cheap to copy.
@@ -54,7 +54,7 @@ class PhraseMatcher {
   // prefix: the stored article (with `patch`, the letters indexing folded
   // otherwise, when not null), or its folded texts (`folded`; see
   // schema::kFoldedTextsSlot).
-  bool Matches(const schema::StoredTexts& texts, bool folded,
+  bool Matches(const v1::Article& texts, bool folded,
                const schema::FoldingPatch* patch = nullptr) const;
 
  private:

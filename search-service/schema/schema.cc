@@ -1,13 +1,10 @@
 #include "search-service/schema/schema.h"
 
 #include <algorithm>
-#include <climits>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
 
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/wire_format_lite.h>
 #include <xapian.h>
 
 #include "absl/strings/match.h"
@@ -274,13 +271,8 @@ absl::Status CheckIndexPartition(Xapian::WritableDatabase& db, const std::string
       ", or move the index away so the replica builds its partition from the change log"));
 }
 
-namespace {
-
-// AnyPhraseText over the fields of an article, wherever they are held.
-template <typename Authors>
-bool AnyPhraseTextOf(absl::string_view title, absl::string_view subtitle, absl::string_view body,
-                     absl::string_view source, const Authors& authors, absl::string_view prefix,
-                     absl::FunctionRef<bool(size_t index, absl::string_view text)> fn) {
+bool AnyPhraseText(const v1::Article& article, absl::string_view prefix,
+                   absl::FunctionRef<bool(size_t index, absl::string_view text)> fn) {
   const bool plain = prefix.empty();
   size_t index = 0;
   // Each text of PhraseTexts(article, ""), in order: `fn` sees those of
@@ -289,8 +281,9 @@ bool AnyPhraseTextOf(absl::string_view title, absl::string_view subtitle, absl::
     const size_t i = index++;
     return of_prefix && fn(i, t);
   };
-  const bool titles = plain || prefix == kTitlePrefix;
-  if (text(titles, title) || text(titles, subtitle)) return true;
+  const bool title = plain || prefix == kTitlePrefix;
+  if (text(title, article.title()) || text(title, article.subtitle())) return true;
+  const absl::string_view body = article.body();
   if (kLeadWdf == 1) {
     if (text(plain, body)) return true;
   } else {
@@ -301,62 +294,11 @@ bool AnyPhraseTextOf(absl::string_view title, absl::string_view subtitle, absl::
       return true;
     }
   }
-  if (text(plain || prefix == kSourcePrefix, source)) return true;
-  for (const auto& author : authors) {
+  if (text(plain || prefix == kSourcePrefix, article.source())) return true;
+  for (const std::string& author : article.authors()) {
     if (text(plain || prefix == kAuthorPrefix, author)) return true;
   }
   return false;
-}
-
-}  // namespace
-
-bool AnyPhraseText(const v1::Article& article, absl::string_view prefix,
-                   absl::FunctionRef<bool(size_t index, absl::string_view text)> fn) {
-  return AnyPhraseTextOf(article.title(), article.subtitle(), article.body(), article.source(),
-                         article.authors(), prefix, fn);
-}
-
-bool AnyPhraseText(const StoredTexts& texts, absl::string_view prefix,
-                   absl::FunctionRef<bool(size_t index, absl::string_view text)> fn) {
-  return AnyPhraseTextOf(texts.title, texts.subtitle, texts.body, texts.source, texts.authors,
-                         prefix, fn);
-}
-
-bool StoredTextsFromData(absl::string_view data, StoredTexts* texts) {
-  using google::protobuf::internal::WireFormatLite;
-  texts->title = texts->subtitle = texts->body = texts->source = absl::string_view();
-  texts->authors.clear();
-  if (data.size() > static_cast<size_t>(INT_MAX)) return false;
-  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(data.data()),
-                                            static_cast<int>(data.size()));
-  for (uint32_t tag = in.ReadTag(); tag != 0; tag = in.ReadTag()) {
-    absl::string_view* field = nullptr;
-    switch (WireFormatLite::GetTagFieldNumber(tag)) {
-      case v1::Article::kTitleFieldNumber: field = &texts->title; break;
-      case v1::Article::kSubtitleFieldNumber: field = &texts->subtitle; break;
-      case v1::Article::kBodyFieldNumber: field = &texts->body; break;
-      case v1::Article::kSourceFieldNumber: field = &texts->source; break;
-      case v1::Article::kAuthorsFieldNumber: field = &texts->authors.emplace_back(); break;
-      default: break;
-    }
-    if (field == nullptr ||
-        WireFormatLite::GetTagWireType(tag) != WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
-      if (!WireFormatLite::SkipField(&in, tag)) return false;
-      continue;
-    }
-    uint32_t length = 0;
-    const void* at = nullptr;
-    int available = 0;
-    if (!in.ReadVarint32(&length)) return false;
-    // The stream reads one flat buffer: the rest of it is at hand.
-    if (length > 0 && (!in.GetDirectBufferPointer(&at, &available) ||
-                       length > static_cast<uint32_t>(available))) {
-      return false;
-    }
-    *field = absl::string_view(static_cast<const char*>(at), length);
-    if (!in.Skip(static_cast<int>(length))) return false;
-  }
-  return in.ConsumedEntireMessage();
 }
 
 std::vector<absl::string_view> PhraseTexts(const v1::Article& article, absl::string_view prefix) {

@@ -9,7 +9,6 @@
 #include <optional>
 #include <string>
 
-#include "absl/container/inlined_vector.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -154,22 +153,6 @@ std::vector<absl::string_view> PhraseTexts(const v1::Article& article, absl::str
 // patch's text, folding_patch.h), until `fn` returns true; returns whether
 // it did. Allocates nothing.
 bool AnyPhraseText(const v1::Article& article, absl::string_view prefix,
-                   absl::FunctionRef<bool(size_t index, absl::string_view text)> fn);
-// The fields of a serialized v1::Article that PhraseTexts reads, as views
-// into it: what a phrase check reads of a document's data (or of its
-// folded texts, kFoldedTextsSlot) without copying or checking the text.
-struct StoredTexts {
-  absl::string_view title;
-  absl::string_view subtitle;
-  absl::string_view body;
-  absl::string_view source;
-  absl::InlinedVector<absl::string_view, 4> authors;
-};
-// Reads them from `data` (a serialized v1::Article, other fields skipped);
-// false when it is not one (malformed wire format).
-bool StoredTextsFromData(absl::string_view data, StoredTexts* texts);
-// AnyPhraseText over stored texts.
-bool AnyPhraseText(const StoredTexts& texts, absl::string_view prefix,
                    absl::FunctionRef<bool(size_t index, absl::string_view text)> fn);
 // Reads back the article stored in a document's data (the fields listed at
 // BuildDocument). Returns false when the data does not parse.

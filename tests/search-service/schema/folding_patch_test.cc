@@ -253,45 +253,6 @@ TEST(FoldingPatchTest, BuildDocumentKeepsTheValueOnlyWithoutPositions) {
   EXPECT_EQ(BuildDocument(**with, article).get_value(kFoldedTextsSlot), "");
 }
 
-TEST(StoredTextsTest, ReadsThePhraseTextsInPlace) {
-  v1::Article article = Article("標題", "正文\n\n第二段", "人民網", {"张三", "", "李四"});
-  article.set_subtitle("副題");
-  article.set_id("x1");
-  article.mutable_published_at()->set_seconds(1700000000);
-  article.set_url("https://example.com/x1");
-  article.set_seq(42);
-  const std::string data = article.SerializeAsString();
-  StoredTexts texts;
-  ASSERT_TRUE(StoredTextsFromData(data, &texts));
-  EXPECT_EQ(texts.title, "標題");
-  EXPECT_EQ(texts.subtitle, "副題");
-  EXPECT_EQ(texts.body, "正文\n\n第二段");
-  EXPECT_EQ(texts.source, "人民網");
-  EXPECT_THAT(texts.authors, ElementsAre("张三", "", "李四"));
-  EXPECT_GE(texts.body.data(), data.data()) << "a view into the data";
-  EXPECT_LT(texts.body.data(), data.data() + data.size());
-  // AnyPhraseText sees the same texts as over the article.
-  std::vector<std::pair<size_t, std::string>> from_data;
-  std::vector<std::pair<size_t, std::string>> from_article;
-  AnyPhraseText(texts, "", [&](size_t i, absl::string_view t) {
-    from_data.emplace_back(i, std::string(t));
-    return false;
-  });
-  AnyPhraseText(article, "", [&](size_t i, absl::string_view t) {
-    from_article.emplace_back(i, std::string(t));
-    return false;
-  });
-  EXPECT_EQ(from_data, from_article);
-  EXPECT_EQ(from_data.size(), 7u);
-
-  ASSERT_TRUE(StoredTextsFromData("", &texts)) << "an empty article";
-  EXPECT_EQ(texts.body, "");
-  EXPECT_TRUE(texts.authors.empty());
-  EXPECT_FALSE(StoredTextsFromData(data.substr(0, data.size() - 1), &texts)) << "cut";
-  EXPECT_FALSE(StoredTextsFromData(std::string("\x32\x05" "ab", 4), &texts)) << "body past the end";
-  EXPECT_FALSE(StoredTextsFromData(std::string("\x00\x01", 2), &texts)) << "field 0";
-}
-
 TEST(FoldingPatchTest, PhraseTextIndicesFollowTheFullList) {
   std::vector<std::pair<size_t, std::string>> seen;
   const auto collect = [&seen](absl::string_view prefix) {
