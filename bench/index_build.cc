@@ -7,7 +7,11 @@
 // Prints one RESULT line: articles, CPU seconds of the calling thread for
 // BuildDocument alone and for the whole run (robust on a shared machine),
 // articles per CPU second, index bytes on disk after commit, and the number
-// of terms (and straddle markers) per article. A benchmark, not a test.
+// of terms (and straddle markers) per article, and what the phrase checks'
+// folding slot (schema::kFoldedTextsSlot) holds: how many documents have a
+// value there, how many of those keep whole folded texts rather than a patch,
+// the spans the patches hold, and the values' bytes in all. A benchmark,
+// not a test.
 #include <time.h>
 
 #include <filesystem>
@@ -25,6 +29,7 @@
 #include "absl/strings/str_format.h"
 #include "common/analysis/analyzer.h"
 #include "newsearch/v1/article.pb.h"
+#include "search-service/schema/folding_patch.h"
 #include "search-service/schema/schema.h"
 
 ABSL_FLAG(std::string, corpus, "", "JSONL articles (id, title, body, source, author)");
@@ -68,6 +73,10 @@ int main(int argc, char** argv) {
   long articles = 0;
   long terms = 0;
   long markers = 0;
+  long folded_docs = 0;
+  long folded_whole_docs = 0;
+  long patched_spans = 0;
+  uintmax_t folded_bytes = 0;
   try {
     Xapian::WritableDatabase db(out, Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_BACKEND_GLASS);
     // Recorded as a replica records it, so newsearch-bench-search opens the
@@ -91,6 +100,17 @@ int main(int argc, char** argv) {
           ++markers;
         }
       }
+      const std::string folded = doc.get_value(newsearch::search::schema::kFoldedTextsSlot);
+      if (!folded.empty()) {
+        ++folded_docs;
+        folded_bytes += folded.size();
+        newsearch::search::schema::FoldingPatch patch;
+        if (!newsearch::search::schema::FoldingPatch::IsPatch(folded) || !patch.Parse(folded)) {
+          ++folded_whole_docs;
+        } else {
+          for (const auto& text : patch.Spans()) patched_spans += text.size();
+        }
+      }
       db.replace_document(newsearch::search::schema::IdTerm(article.id()), doc);
       if (++articles % absl::GetFlag(FLAGS_batch) == 0) db.commit();
     }
@@ -107,10 +127,12 @@ int main(int argc, char** argv) {
   std::cout << absl::StrFormat(
       "RESULT boundary_evidence=%d articles=%d build_cpu_s=%.2f total_cpu_s=%.2f "
       "build_articles_per_cpu_s=%.0f index_mib=%.1f terms_per_article=%.1f "
-      "markers_per_article=%.1f signature=\"%s\"\n",
+      "markers_per_article=%.1f folded_slot_docs=%d folded_slot_whole_docs=%d "
+      "patched_spans=%d folded_slot_mib=%.2f signature=\"%s\"\n",
       options.boundary_evidence ? 1 : 0, articles, build_cpu, total_cpu,
       build_cpu > 0 ? articles / build_cpu : 0.0, bytes / 1048576.0,
       articles ? static_cast<double>(terms) / articles : 0.0,
-      articles ? static_cast<double>(markers) / articles : 0.0, (*analyzer)->Signature());
+      articles ? static_cast<double>(markers) / articles : 0.0, folded_docs,
+      folded_whole_docs, patched_spans, folded_bytes / 1048576.0, (*analyzer)->Signature());
   return 0;
 }

@@ -6,42 +6,27 @@
 #include <vector>
 
 #include <unicode/uchar.h>
-#include <unicode/utf8.h>
 
 #include "search-service/query/utf8.h"
+#include "search-service/schema/folding_patch.h"
 #include "search-service/schema/schema.h"
 #include "search-service/schema/stored_texts.h"
 
 namespace newsearch::search {
 namespace {
 
-// A code point of a checked text as indexing folds it: the stored text of
-// an article whose characters fold one by one as indexing folded them
-// (`fold_cjk`), or the folded texts an article keeps otherwise, where only
-// the rest is folded (case, full-width forms), as refolding a character
-// alone could undo OpenCC's reading in context (`著名` stays, `著` alone
-// becomes `着`).
-char32_t FoldedCodePoint(const analysis::Analyzer& analyzer, char32_t c, bool fold_cjk) {
-  if (c < 0x80) return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-  if (fold_cjk || c < 0x2E80 || (c >= 0xFF00 && c <= 0xFFEF)) return analyzer.FoldCodePoint(c);
-  return c;
-}
-
 // Whether the tokens `phrase` stand together in `text` (a stored text, see
-// FoldedCodePoint): the text folded, tokenized as indexing tokenizes, and
-// searched for the sequence.
+// schema::CheckedCodePoint, read through `patch`): the text folded,
+// tokenized as indexing tokenizes, and searched for the sequence.
+template <typename Patch>
 bool ContainsTokens(const analysis::Analyzer& analyzer, absl::string_view text, bool fold_cjk,
-                    const std::vector<std::string>& phrase) {
+                    Patch patch, const std::vector<std::string>& phrase) {
   std::string folded;
   folded.reserve(text.size());
-  const auto* s = reinterpret_cast<const uint8_t*>(text.data());
-  const auto length = static_cast<int32_t>(text.size());
-  for (int32_t i = 0; i < length;) {
-    UChar32 c = 0;
-    U8_NEXT(s, i, length, c);  // ill-formed: negative, folds to nothing
-    const char32_t f = c < 0 ? 0 : FoldedCodePoint(analyzer, static_cast<char32_t>(c), fold_cjk);
-    if (f != 0) AppendUtf8(f, &folded);
-  }
+  schema::ForEachCheckedCodePoint(analyzer, text, fold_cjk, patch, [&folded](char32_t f) {
+    AppendUtf8(f, &folded);
+    return false;
+  });
   const std::vector<analysis::Token> tokens = analyzer.Tokenize(folded);
   for (size_t i = 0; i + phrase.size() <= tokens.size(); ++i) {
     size_t k = 0;
@@ -69,20 +54,15 @@ class PhraseMatcher::HanPhrase {
     }
   }
 
-  bool FoundIn(const analysis::Analyzer& analyzer, absl::string_view text, bool fold_cjk) const {
+  template <typename Patch>
+  bool FoundIn(const analysis::Analyzer& analyzer, absl::string_view text, bool fold_cjk,
+               Patch patch) const {
     size_t k = 0;
-    const auto* s = reinterpret_cast<const uint8_t*>(text.data());
-    const auto length = static_cast<int32_t>(text.size());
-    for (int32_t i = 0; i < length;) {
-      UChar32 c = 0;
-      U8_NEXT(s, i, length, c);
-      if (c < 0) continue;  // ill-formed: no token
-      const char32_t f = FoldedCodePoint(analyzer, static_cast<char32_t>(c), fold_cjk);
-      if (f == 0 || !u_isalnum(static_cast<UChar32>(f))) continue;
+    return schema::ForEachCheckedCodePoint(analyzer, text, fold_cjk, patch, [&](char32_t f) {
+      if (!u_isalnum(static_cast<UChar32>(f))) return false;
       while (k > 0 && f != chars_[k]) k = fail_[k - 1];
-      if (f == chars_[k] && ++k == chars_.size()) return true;
-    }
-    return false;
+      return f == chars_[k] && ++k == chars_.size();
+    });
   }
 
  private:
@@ -107,27 +87,43 @@ PhraseMatcher::PhraseMatcher(const analysis::Analyzer& analyzer, absl::string_vi
 
 bool PhraseMatcher::trivial() const { return tokens_.size() < 2; }
 
-bool PhraseMatcher::Matches(const schema::StoredTexts& texts, bool folded) const {
-  for (const absl::string_view text : schema::PhraseTexts(texts, prefix_)) {
-    if (han_ != nullptr ? han_->FoundIn(*analyzer_, text, !folded)
-                        : ContainsTokens(*analyzer_, text, !folded, tokens_)) {
-      return true;
+bool PhraseMatcher::Matches(const schema::StoredTexts& texts, bool folded,
+                            const schema::FoldingPatch* patch) const {
+  return schema::AnyPhraseText(texts, prefix_, [&](size_t index, absl::string_view text) {
+    if (patch != nullptr) {
+      const schema::LetterPatch letters = patch->Text(index);
+      if (letters.pending()) {
+        return han_ != nullptr
+                   ? han_->FoundIn(*analyzer_, text, /*fold_cjk=*/true, letters)
+                   : ContainsTokens(*analyzer_, text, /*fold_cjk=*/true, letters, tokens_);
+      }
     }
-  }
-  return false;
+    return han_ != nullptr ? han_->FoundIn(*analyzer_, text, !folded, schema::NoPatch())
+                           : ContainsTokens(*analyzer_, text, !folded, schema::NoPatch(), tokens_);
+  });
 }
 
 PhraseDecider::PhraseDecider(std::vector<PhraseMatcher> phrases) : phrases_(std::move(phrases)) {}
 
 bool PhraseDecider::operator()(const Xapian::Document& doc) const {
-  // Articles whose characters indexing folded in context keep their texts
-  // folded; the others are folded here character by character.
-  const std::string folded = doc.get_value(schema::kFoldedTextsSlot);
-  const std::string data = folded.empty() ? doc.get_data() : std::string();
+  // The stored article, folded here character by character, with the
+  // patch of the letters indexing folded otherwise when it has one; or,
+  // rarely, its texts as indexing folded them (schema::kFoldedTextsSlot).
   schema::StoredTexts texts;
-  if (!schema::ReadStoredTexts(folded.empty() ? data : folded, &texts)) return false;
+  schema::FoldingPatch patch;
+  const std::string value = doc.get_value(schema::kFoldedTextsSlot);
+  const bool folded = !value.empty() && !schema::FoldingPatch::IsPatch(value);
+  std::string data;
+  if (folded) {
+    if (!schema::ReadStoredTexts(value, &texts)) return false;
+  } else {
+    if (!value.empty() && !patch.Parse(value)) return false;
+    data = doc.get_data();
+    if (!schema::ReadStoredTexts(data, &texts)) return false;
+  }
+  const schema::FoldingPatch* const patched = value.empty() || folded ? nullptr : &patch;
   for (const PhraseMatcher& phrase : phrases_) {
-    if (!phrase.Matches(texts, /*folded=*/!folded.empty())) return false;
+    if (!phrase.Matches(texts, folded, patched)) return false;
   }
   return true;
 }

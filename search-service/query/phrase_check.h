@@ -5,10 +5,14 @@
 // document; whether they stand together, in order, within one field, is
 // read from the article the document stores, as Xapian's OP_PHRASE reads it
 // from positions. Folding matches indexing: the stored text folds character
-// by character (Analyzer::FoldCodePoint), except in an article where
-// OpenCC's phrases folded some characters otherwise (`網際網路` is
-// `互联网`, `著名` keeps its `著`), which keeps its texts folded as indexing
-// folded them (schema::kFoldedTextsSlot).
+// by character (Analyzer::FoldCodePoint); an article where OpenCC's phrases
+// folded some CJK letters otherwise (`著名` keeps the `著` that alone folds
+// to `着`, `網際網路` is `互联网`) keeps a patch naming those spans of
+// letters and what indexing read there, which the check substitutes as it
+// folds; the rare article a patch cannot describe, or whose text reads other
+// tokens one by one (`linux…windows`: `…` is three dots whole, one alone),
+// keeps its texts folded as indexing folded them instead
+// (schema::kFoldedTextsSlot, schema/folding_patch.h).
 //
 // The check is a Xapian::MatchDecider: Xapian asks it only about documents
 // whose weight would place them in the results, so it reads a few dozen
@@ -33,6 +37,9 @@
 #include "search-service/schema/stored_texts.h"
 
 namespace newsearch::search {
+namespace schema {
+class FoldingPatch;
+}
 
 // One phrase to look for in stored articles. Cheap to copy.
 class PhraseMatcher {
@@ -44,9 +51,11 @@ class PhraseMatcher {
   // One token or none: the term itself says everything; nothing to check.
   bool trivial() const;
   // Whether the phrase stands in one of the texts of `texts` for the
-  // prefix: the stored article, or its folded texts (kFoldedTextsSlot,
-  // `folded`).
-  bool Matches(const schema::StoredTexts& texts, bool folded) const;
+  // prefix: the stored article (with `patch`, the letters indexing folded
+  // otherwise, when not null), or its folded texts (`folded`; see
+  // schema::kFoldedTextsSlot).
+  bool Matches(const schema::StoredTexts& texts, bool folded,
+               const schema::FoldingPatch* patch = nullptr) const;
 
  private:
   class HanPhrase;

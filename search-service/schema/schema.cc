@@ -5,8 +5,6 @@
 #include <filesystem>
 #include <optional>
 
-#include <unicode/uchar.h>
-#include <unicode/utf8.h>
 #include <xapian.h>
 
 #include "absl/strings/match.h"
@@ -17,6 +15,7 @@
 #include "absl/strings/ascii.h"
 #include "common/analysis/analyzer.h"
 #include "common/base/utf8_truncate.h"
+#include "search-service/schema/folding_patch.h"
 #include "search-service/schema/stored_texts.h"
 
 namespace newsearch::search::schema {
@@ -44,24 +43,6 @@ void IndexPrefixedAndPlain(const analysis::Analyzer& analyzer, absl::string_view
                            std::string* folded) {
   analyzer.IndexText(text, {{prefix, 1}, {"", plain_wdf}}, /*with_positions=*/true, position, doc,
                      straddles, folded);
-}
-
-// The letters of `text` a phrase check compares (Han and other CJK
-// characters: code points from U+2E80 on, except the full-width forms), in
-// order; each folded on its own first (Analyzer::FoldCodePoint) when
-// `analyzer` is given.
-std::u32string CjkLetters(absl::string_view text, const analysis::Analyzer* analyzer) {
-  std::u32string letters;
-  const auto* s = reinterpret_cast<const uint8_t*>(text.data());
-  const int32_t length = static_cast<int32_t>(text.size());
-  for (int32_t i = 0; i < length;) {
-    UChar32 c = 0;
-    U8_NEXT(s, i, length, c);
-    if (c < 0x2E80 || (c >= 0xFF00 && c <= 0xFFEF) || !u_isalnum(c)) continue;
-    letters.push_back(analyzer != nullptr ? analyzer->FoldCodePoint(static_cast<char32_t>(c))
-                                          : static_cast<char32_t>(c));
-  }
-  return letters;
 }
 
 // The fields a hit shows and its snippet reads (searcher FillHit); the
@@ -207,16 +188,11 @@ Xapian::Document BuildDocument(const analysis::Analyzer& analyzer, const v1::Art
   }
   doc.set_data(DocumentData(article));
   if (!analyzer.positions()) {
-    // Phrase checks fold the stored texts character by character where
-    // that gives what indexing read (OpenCC's phrases changed nothing:
-    // most articles), and read the folded texts kept here elsewhere.
-    const std::vector<absl::string_view> raw = PhraseTexts(article, "");
-    const std::vector<absl::string_view> as_indexed = PhraseTexts(folded, "");
-    bool same = raw.size() == as_indexed.size();
-    for (size_t i = 0; same && i < raw.size(); ++i) {
-      same = CjkLetters(raw[i], &analyzer) == CjkLetters(as_indexed[i], nullptr);
-    }
-    if (!same) doc.add_value(kFoldedTextsSlot, folded.SerializeAsString());
+    // Phrase checks fold the stored texts character by character, which
+    // gives what indexing read unless OpenCC's phrases folded some CJK
+    // letters otherwise: those are kept here (folding_patch.h).
+    const std::string value = FoldedTextsValue(analyzer, article, folded);
+    if (!value.empty()) doc.add_value(kFoldedTextsSlot, value);
   }
   return doc;
 }
@@ -294,6 +270,11 @@ absl::Status CheckIndexPartition(Xapian::WritableDatabase& db, const std::string
       recorded == "0/1" ? " (every article)" : "", " but this replica runs --partition=", ours,
       "; start it with --partition=", recorded,
       ", or move the index away so the replica builds its partition from the change log"));
+}
+
+bool AnyPhraseText(const v1::Article& article, absl::string_view prefix,
+                   absl::FunctionRef<bool(size_t index, absl::string_view text)> fn) {
+  return AnyPhraseText(TextsOf(article), prefix, fn);
 }
 
 std::vector<absl::string_view> PhraseTexts(const v1::Article& article, absl::string_view prefix) {

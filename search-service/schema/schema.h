@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
@@ -65,11 +66,16 @@ inline constexpr unsigned kMonthSlot = 4;      // "2018-04" (China Standard Time
 inline constexpr unsigned kSourceStorySlot = 5;
 inline constexpr unsigned kMonthStorySlot = 6;
 // Index without positions (AnalyzerOptions::positions false), only articles
-// whose Han characters indexing folded otherwise than one by one
-// (Analyzer::FoldCodePoint; OpenCC's phrases, `網際網路` is `互联网`): a v1::Article
-// holding the texts PhraseTexts reads (title, subtitle, body, source,
-// authors) folded as indexing folds them, for phrase checks
-// (search-service/query/phrase_check.h).
+// with CJK letters (or tokens) that indexing folded otherwise than one by one
+// (Analyzer::FoldCodePoint; OpenCC's phrases: `著名` keeps the `著` that
+// alone folds to `着`, `網際網路` is `互联网`): what phrase checks need to
+// read the stored texts as indexing folded them
+// (search-service/query/phrase_check.h). A patch of a few bytes naming the
+// spans of letters that read otherwise and what indexing read there; for
+// the rare article a patch cannot describe, or whose text reads other
+// tokens one by one (`linux…windows`), a v1::Article holding its texts
+// folded as indexing folds them, as every such article kept before patches
+// (folding_patch.h).
 inline constexpr unsigned kFoldedTextsSlot = 7;
 
 // Index metadata key holding the last applied change-log seq (decimal).
@@ -139,6 +145,9 @@ absl::Status CheckIndexPartition(Xapian::WritableDatabase& db, const std::string
 // The texts BuildDocument indexes under `prefix`, one per IndexText call
 // (stored_texts.h). Views into `article`.
 std::vector<absl::string_view> PhraseTexts(const v1::Article& article, absl::string_view prefix);
+// AnyPhraseText (stored_texts.h) over `article`.
+bool AnyPhraseText(const v1::Article& article, absl::string_view prefix,
+                   absl::FunctionRef<bool(size_t index, absl::string_view text)> fn);
 // Reads back the article stored in a document's data (the fields listed at
 // BuildDocument). Returns false when the data does not parse.
 bool ArticleFromDocumentData(const std::string& data, v1::Article* article);

@@ -92,28 +92,42 @@ StoredTexts TextsOf(const v1::Article& article) {
   return texts;
 }
 
-std::vector<absl::string_view> PhraseTexts(const StoredTexts& texts, absl::string_view prefix) {
-  std::vector<absl::string_view> out;
+bool AnyPhraseText(const StoredTexts& texts, absl::string_view prefix,
+                   absl::FunctionRef<bool(size_t index, absl::string_view text)> fn) {
   const bool plain = prefix.empty();
-  if (plain || prefix == kTitlePrefix) {
-    out.push_back(texts.title);
-    out.push_back(texts.subtitle);
-  }
-  if (plain) {
-    const absl::string_view body = texts.body;
-    if (kLeadWdf == 1) {
-      out.push_back(body);
-    } else {
-      const absl::string_view lead = LeadParagraph(body);
-      out.push_back(lead);
-      out.push_back(lead.empty() ? body
-                                 : body.substr(static_cast<size_t>(lead.end() - body.data())));
+  size_t index = 0;
+  // Each text of PhraseTexts(texts, ""), in order: `fn` sees those of
+  // `prefix`.
+  const auto text = [&](bool of_prefix, absl::string_view t) {
+    const size_t i = index++;
+    return of_prefix && fn(i, t);
+  };
+  const bool title = plain || prefix == kTitlePrefix;
+  if (text(title, texts.title) || text(title, texts.subtitle)) return true;
+  const absl::string_view body = texts.body;
+  if (kLeadWdf == 1) {
+    if (text(plain, body)) return true;
+  } else {
+    const absl::string_view lead = LeadParagraph(body);
+    if (text(plain, lead) ||
+        text(plain, lead.empty() ? body
+                                 : body.substr(static_cast<size_t>(lead.end() - body.data())))) {
+      return true;
     }
   }
-  if (plain || prefix == kSourcePrefix) out.push_back(texts.source);
-  if (plain || prefix == kAuthorPrefix) {
-    for (const absl::string_view author : texts.authors) out.push_back(author);
+  if (text(plain || prefix == kSourcePrefix, texts.source)) return true;
+  for (const absl::string_view author : texts.authors) {
+    if (text(plain || prefix == kAuthorPrefix, author)) return true;
   }
+  return false;
+}
+
+std::vector<absl::string_view> PhraseTexts(const StoredTexts& texts, absl::string_view prefix) {
+  std::vector<absl::string_view> out;
+  AnyPhraseText(texts, prefix, [&out](size_t, absl::string_view text) {
+    out.push_back(text);
+    return false;
+  });
   return out;
 }
 

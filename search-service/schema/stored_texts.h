@@ -12,6 +12,7 @@
 
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "newsearch/v1/article.pb.h"
 
@@ -45,6 +46,12 @@ StoredTexts TextsOf(const v1::Article& article);
 // per IndexText call, so a phrase matches within one of them and never
 // across two. Views into what `texts` views.
 std::vector<absl::string_view> PhraseTexts(const StoredTexts& texts, absl::string_view prefix);
+// Calls `fn` on the texts PhraseTexts(texts, prefix) returns, in order,
+// each with its index among those of PhraseTexts(texts, "") (a folding
+// patch's text, folding_patch.h), until `fn` returns true; returns whether
+// it did. Allocates nothing.
+bool AnyPhraseText(const StoredTexts& texts, absl::string_view prefix,
+                   absl::FunctionRef<bool(size_t index, absl::string_view text)> fn);
 
 }  // namespace newsearch::search::schema
 

@@ -18,6 +18,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "search-service/query/searcher.h"
+#include "search-service/schema/folding_patch.h"
 #include "search-service/schema/schema.h"
 #include "tests/search-service/query/searcher_fixture.h"
 
@@ -45,6 +46,25 @@ std::vector<TestArticle> Articles() {
       // `著` alone folds to `着`, in `著名` OpenCC keeps it; `抬` folds alike
       // both ways.
       {"famous", "著名学者", "著名学者谈地壳抬升。", "光明网", {}, 2024, 5, 7},
+      // OpenCC's phrases in traditional text: `軟體` is `软件` (`體` alone
+      // `体`), `乾隆` keeps `乾` (alone `干`). The body's first and last CJK
+      // letters are read in context; every field holds one.
+      {"software", "軟體公司", "著名人士使用軟體", "乾隆軟體社", {"張著名", "乾隆"}, 2024, 5, 8,
+       "zh-Hant"},
+      // The same between Latin words, digits and punctuation.
+      {"mixed", "新聞", "「著名」Linux 軟體，版本 2.0：乾隆年間的Windows軟體 app。", "科技報", {},
+       2024, 5, 9, "zh-Hant"},
+      // Text that folds otherwise whole than one by one around the letters
+      // (a decomposed é): the folded texts are kept.
+      {"accent", "著名咖啡", "Cafe\u0301 著名咖啡館，網際網路咖啡。", "光明网", {}, 2024, 5, 10},
+      // `…` folds to `...` whole, to `.` alone: the same tokens between Han
+      // characters (a patch), one word `linux.windows` alone for two whole
+      // (the folded texts).
+      {"dots", "著名……演員", "乾隆…app…著名", "光明网", {}, 2024, 5, 11},
+      {"words", "著名軟體", "linux…windows 軟體", "光明网", {}, 2024, 5, 12},
+      // The same with no letter OpenCC reads otherwise: the folded texts
+      // all the same.
+      {"plain", "新品", "linux…windows 发布", "光明网", {}, 2024, 5, 13},
   };
 }
 
@@ -73,18 +93,35 @@ class PhraseCheckTest : public ::testing::Test {
     dir_ = tmpl;
     with_ = Open(*with_positions_, dir_ + "/with");
     without_ = Open(*without_positions_, dir_ + "/without");
+    before_patches_ = Open(*without_positions_, dir_ + "/before_patches", /*whole_texts=*/true);
   }
   void TearDown() override {
     with_.reset();
     without_.reset();
+    before_patches_.reset();
     std::filesystem::remove_all(dir_);
   }
 
-  std::unique_ptr<Searcher> Open(const analysis::Analyzer& analyzer, const std::string& path) {
+  // `whole_texts`: as an index built before folding patches, every article
+  // with a folding value keeps its texts folded as indexing folds them.
+  std::unique_ptr<Searcher> Open(const analysis::Analyzer& analyzer, const std::string& path,
+                                 bool whole_texts = false) {
     Xapian::WritableDatabase db(path, Xapian::DB_CREATE_OR_OPEN);
     for (const TestArticle& a : Articles()) {
       const v1::Article article = ToArticle(a);
-      db.replace_document(schema::IdTerm(article.id()), schema::BuildDocument(analyzer, article));
+      Xapian::Document doc = schema::BuildDocument(analyzer, article);
+      if (whole_texts && !doc.get_value(schema::kFoldedTextsSlot).empty()) {
+        v1::Article folded;
+        folded.set_title(analyzer.Fold(article.title()));
+        folded.set_subtitle(analyzer.Fold(article.subtitle()));
+        folded.set_body(analyzer.Fold(article.body()));
+        folded.set_source(analyzer.Fold(article.source()));
+        for (const std::string& author : article.authors()) {
+          folded.add_authors(analyzer.Fold(author));
+        }
+        doc.add_value(schema::kFoldedTextsSlot, folded.SerializeAsString());
+      }
+      db.replace_document(schema::IdTerm(article.id()), doc);
     }
     db.commit();
     db.close();
@@ -110,10 +147,12 @@ class PhraseCheckTest : public ::testing::Test {
     return ids;
   }
 
-  // The ids without positions, after checking they equal those with.
+  // The ids without positions, after checking they equal those with, and
+  // those of an index built before folding patches.
   std::vector<std::string> Phrase(const std::string& query) {
     const std::vector<std::string> without = Ids(*without_, query);
     EXPECT_EQ(without, Ids(*with_, query)) << query;
+    EXPECT_EQ(without, Ids(*before_patches_, query)) << query;
     return without;
   }
 
@@ -122,6 +161,7 @@ class PhraseCheckTest : public ::testing::Test {
   std::string dir_;
   std::unique_ptr<Searcher> with_;
   std::unique_ptr<Searcher> without_;
+  std::unique_ptr<Searcher> before_patches_;
 };
 
 analysis::Analyzer* PhraseCheckTest::with_positions_ = nullptr;
@@ -136,19 +176,45 @@ TEST_F(PhraseCheckTest, TheIndexesDifferOnlyInPositions) {
   EXPECT_THAT(without_positions_->Signature(), ::testing::HasSubstr(" positions=none"));
 }
 
-TEST_F(PhraseCheckTest, OnlyArticlesWhoseHanFoldingChangedKeepFoldedTexts) {
+TEST_F(PhraseCheckTest, OnlyArticlesWhoseHanFoldingChangedKeepAFoldingValue) {
   Xapian::Database without(dir_ + "/without");
-  const auto folded = [&](const std::string& id) {
+  const auto value = [&](const std::string& id) {
     Xapian::PostingIterator it = without.postlist_begin(schema::IdTerm(id));
     return it == without.postlist_end(schema::IdTerm(id))
                ? std::string("missing")
                : without.get_document(*it).get_value(schema::kFoldedTextsSlot);
   };
-  EXPECT_EQ(folded("party"), "") << "folds character by character as indexed";
-  EXPECT_NE(folded("famous"), "") << "著名 keeps its 著, which alone folds to 着";
+  EXPECT_EQ(value("party"), "") << "folds character by character as indexed";
+  // 著名 keeps its 著, which alone folds to 着: a patch of that letter.
+  schema::FoldingPatch patch;
+  const std::string famous = value("famous");
+  ASSERT_TRUE(schema::FoldingPatch::IsPatch(famous));
+  ASSERT_TRUE(patch.Parse(famous));
+  EXPECT_THAT(patch.Spans(), ElementsAre(ElementsAre(schema::PatchedSpan{0, 1, U"著"}),
+                                           IsEmpty(),
+                                           ElementsAre(schema::PatchedSpan{0, 1, U"著"})));
+  const std::string software = value("software");
+  ASSERT_TRUE(patch.Parse(software));
+  EXPECT_THAT(patch.Spans(),
+              ElementsAre(ElementsAre(schema::PatchedSpan{1, 1, U"件"}), IsEmpty(),
+                          ElementsAre(schema::PatchedSpan{0, 1, U"著"},
+                                      schema::PatchedSpan{7, 1, U"件"}),
+                          ElementsAre(schema::PatchedSpan{0, 1, U"乾"},
+                                      schema::PatchedSpan{3, 1, U"件"}),
+                          ElementsAre(schema::PatchedSpan{1, 1, U"著"}),
+                          ElementsAre(schema::PatchedSpan{0, 1, U"乾"})));
+  // 網際網路 is 互联网: four letters read as three.
+  const std::string taiwan = value("taiwan");
+  ASSERT_TRUE(patch.Parse(taiwan));
+  const auto internet = ElementsAre(schema::PatchedSpan{0, 1, U"互联网"},
+                                    schema::PatchedSpan{1, 3, U""});
+  EXPECT_THAT(patch.Spans(), ElementsAre(internet, IsEmpty(), internet));
+  // A decomposed é reads as two code points one by one, as one folded
+  // whole: the texts are kept.
   v1::Article texts;
-  ASSERT_TRUE(texts.ParseFromString(folded("taiwan")));
-  EXPECT_EQ(texts.title(), "互联网企业党建");
+  ASSERT_FALSE(schema::FoldingPatch::IsPatch(value("accent")));
+  ASSERT_TRUE(texts.ParseFromString(value("accent")));
+  EXPECT_EQ(texts.title(), "著名咖啡");
   Xapian::Database with(dir_ + "/with");
   EXPECT_EQ(with.get_value_freq(schema::kFoldedTextsSlot), 0u) << "positions need no texts";
 }
@@ -182,6 +248,51 @@ TEST_F(PhraseCheckTest, CharactersOpenCcReadsInContext) {
   EXPECT_THAT(Phrase("\"著名学者\""), ElementsAre("famous"));
   EXPECT_THAT(Phrase("\"地壳抬升\""), ElementsAre("famous"));
   EXPECT_THAT(Phrase("\"地殼擡升\""), ElementsAre("famous"));
+}
+
+TEST_F(PhraseCheckTest, PatchedLettersFirstLastAndInEveryField) {
+  EXPECT_THAT(Phrase("\"著名人士\""), ElementsAre("software")) << "the body's first letter";
+  EXPECT_THAT(Phrase("\"使用软件\""), ElementsAre("software")) << "the body's last letter";
+  EXPECT_THAT(Phrase("\"使用軟體\""), ElementsAre("software"));
+  EXPECT_THAT(Phrase("\"人士使用\""), ElementsAre("software"));
+  EXPECT_THAT(Phrase("title:\"软件公司\""), ElementsAre("software"));
+  EXPECT_THAT(Phrase("source:\"乾隆软件\""), ElementsAre("software"));
+  EXPECT_THAT(Phrase("author:\"乾隆\""), ElementsAre("software"));
+  EXPECT_THAT(Phrase("author:\"張著名\""), ElementsAre("software"));
+  EXPECT_THAT(Phrase("\"乾隆\""), UnorderedElementsAre("dots", "mixed", "software"));
+  EXPECT_THAT(Phrase("\"软件社\""), ElementsAre("software"));
+}
+
+TEST_F(PhraseCheckTest, PatchedLettersBetweenLatinWordsDigitsAndPunctuation) {
+  EXPECT_THAT(Phrase("\"著名 linux 软件\""), ElementsAre("mixed"));
+  EXPECT_THAT(Phrase("\"windows 軟體 app\""), ElementsAre("mixed"));
+  EXPECT_THAT(Phrase("\"乾隆年间\""), ElementsAre("mixed"));
+  EXPECT_THAT(Phrase("\"的 windows\""), ElementsAre("mixed"));
+  EXPECT_THAT(Phrase("\"linux 著名\""), IsEmpty());
+  EXPECT_THAT(Phrase("\"软件 linux\""), IsEmpty());
+}
+
+TEST_F(PhraseCheckTest, FoldedTextsWhereTheTextReadsOtherwise) {
+  EXPECT_THAT(Phrase("\"著名咖啡\""), ElementsAre("accent"));
+  EXPECT_THAT(Phrase("\"咖啡馆\""), ElementsAre("accent"));
+  EXPECT_THAT(Phrase("\"caf\u00e9 著名\""), ElementsAre("accent"));
+}
+
+TEST_F(PhraseCheckTest, WhatFoldsToOtherPunctuation) {
+  EXPECT_THAT(Phrase("\"乾隆 app 著名\""), ElementsAre("dots"));
+  EXPECT_THAT(Phrase("\"linux windows 软件\""), ElementsAre("words"));
+  EXPECT_THAT(Phrase("\"linux windows 发布\""), ElementsAre("plain"));
+  Xapian::Database without(dir_ + "/without");
+  Xapian::PostingIterator dots = without.postlist_begin(schema::IdTerm("dots"));
+  EXPECT_TRUE(schema::FoldingPatch::IsPatch(
+      without.get_document(*dots).get_value(schema::kFoldedTextsSlot)));
+  for (const char* id : {"words", "plain"}) {
+    Xapian::PostingIterator it = without.postlist_begin(schema::IdTerm(id));
+    v1::Article texts;
+    EXPECT_TRUE(texts.ParseFromString(without.get_document(*it).get_value(schema::kFoldedTextsSlot)))
+        << id;
+    EXPECT_THAT(texts.body(), ::testing::StartsWith("linux...windows")) << id;
+  }
 }
 
 TEST_F(PhraseCheckTest, PunctuationBetweenButNeverAcrossFields) {
