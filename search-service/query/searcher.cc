@@ -58,6 +58,12 @@ constexpr Xapian::doccount kExtraChecked = 100;
 // each document examined is read and scanned (tens of microseconds), so
 // fewer are; the total of such a search is an estimate sooner.
 constexpr Xapian::doccount kExtraCheckedWithPhrases = 10;
+
+// The documents a search examines beyond those it returns, so that its
+// total is exact for small results and estimated soon after.
+Xapian::doccount ExtraChecked(const Plan& plan) {
+  return plan.phrase_decider != nullptr ? kExtraCheckedWithPhrases : kExtraChecked;
+}
 // Months of recency boost before it is dropped (10 half-lives: < 0.1%).
 constexpr int kRecencyHalfLives = 10;
 
@@ -442,7 +448,7 @@ Relaxation Searcher::Impl::Relax(Xapian::Database& db, const Plan& plan,
     Xapian::Query q(Xapian::Query::OP_AND_NOT, AtLeastQuery(required, optional, k), exclude);
     if (!plan.filter.empty()) q = Xapian::Query(Xapian::Query::OP_FILTER, q, plan.filter);
     enquire.set_query(q);
-    Xapian::MSet found = enquire.get_mset(0, fetch, fetch + kExtraChecked, nullptr,
+    Xapian::MSet found = enquire.get_mset(0, fetch, fetch + ExtraChecked(plan), nullptr,
                                           plan.phrase_decider.get());
     if (found.empty()) continue;
     r.query = q;
@@ -476,7 +482,7 @@ v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan,
   const Xapian::doccount wanted = static_cast<Xapian::doccount>(plan.page_size) + 1;
   Xapian::doccount check_at_least = std::max<Xapian::doccount>(
       static_cast<Xapian::doccount>(plan.offset) + wanted +
-          (plan.phrase_decider != nullptr ? kExtraCheckedWithPhrases : kExtraChecked),
+          ExtraChecked(plan),
       static_cast<Xapian::doccount>(plan.relax_threshold));
   // Facets: the spies see every document the matcher examines, so examining
   // the whole match set (up to facet_exact_limit) makes their counts exact.
@@ -514,7 +520,7 @@ v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan,
                        ? relaxation.first_page
                        : relaxed_enquire.get_mset(static_cast<Xapian::doccount>(first), want,
                                                   static_cast<Xapian::doccount>(first) + want +
-                                                      kExtraChecked,
+                                                      ExtraChecked(plan),
                                                   nullptr, plan.phrase_decider.get());
     if (plan.facets) {
       // Count the facets over strict and relaxed matches together.
