@@ -230,6 +230,27 @@ TEST_F(PhraseCheckTest, RelaxedResultsStillHoldThePhrase) {
   EXPECT_THAT(ids, UnorderedElementsAre("party", "taiwan")) << "武术 dropped, the phrase kept";
 }
 
+// The hits of a checked phrase show what the article stores, read once by
+// the check and kept for them.
+TEST_F(PhraseCheckTest, CheckedHitsShowTheirArticle) {
+  for (Searcher* searcher : {with_.get(), without_.get()}) {
+    v1::SearchRequest request;
+    request.set_query("\"党建工作\"");
+    absl::StatusOr<v1::SearchResponse> response = searcher->Search(request);
+    ASSERT_TRUE(response.ok()) << response.status();
+    ASSERT_EQ(response->hits_size(), 2);
+    for (const v1::SearchHit& hit : response->hits()) {
+      SCOPED_TRACE(hit.id());
+      EXPECT_THAT(hit.title(), ::testing::AnyOf("互联网企业党建", "網際網路企業黨建"));
+      EXPECT_FALSE(hit.source().empty());
+      EXPECT_EQ(hit.authors_size(), 1);
+      EXPECT_TRUE(hit.has_published_at());
+      EXPECT_THAT(hit.snippet().text(), ::testing::AnyOf(::testing::HasSubstr("党建工作"),
+                                                         ::testing::HasSubstr("黨建工作")));
+    }
+  }
+}
+
 TEST_F(PhraseCheckTest, AdjacentAndInOrderOnly) {
   EXPECT_THAT(Phrase("\"党建工作\""), UnorderedElementsAre("party", "taiwan"));
   EXPECT_THAT(Phrase("\"互联网企业\""), UnorderedElementsAre("party", "taiwan"));
