@@ -10,17 +10,28 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 
 namespace newsearch::bench {
 
-// Reads one query per line, skipping blank lines and `#` comments. Returns
-// false when the file cannot be opened.
+// Reads one query per line, skipping blank lines and `#` comments. A line
+// with tabs is the peers' format (../shared/peers/queries.txt: id, kind,
+// query, then notes) and gives its third field; a line with fewer fields is
+// skipped. Returns false when the file cannot be opened.
 inline bool ReadQueries(const std::string& path, std::vector<std::string>* queries) {
   std::ifstream in(path);
   if (!in) return false;
   for (std::string line; std::getline(in, line);) {
-    std::string q(absl::StripAsciiWhitespace(line));
-    if (!q.empty() && q[0] != '#') queries->push_back(std::move(q));
+    absl::string_view q = absl::StripAsciiWhitespace(line);
+    if (q.empty() || q[0] == '#') continue;
+    if (q.find('\t') != absl::string_view::npos) {
+      const std::vector<absl::string_view> fields = absl::StrSplit(q, '\t');
+      if (fields.size() < 3) continue;
+      q = absl::StripAsciiWhitespace(fields[2]);
+      if (q.empty()) continue;
+    }
+    queries->emplace_back(q);
   }
   return true;
 }

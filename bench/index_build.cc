@@ -36,6 +36,7 @@ ABSL_FLAG(std::string, corpus, "", "JSONL articles (id, title, body, source, aut
 ABSL_FLAG(std::string, out, "", "Directory for the index (replaced)");
 ABSL_FLAG(int, limit, 0, "Index at most this many articles (0 = all)");
 ABSL_FLAG(int, batch, 2000, "Documents per commit");
+ABSL_FLAG(int, progress, 0, "Print the CPU spent so far every this many articles (0 = never)");
 ABSL_FLAG(bool, boundary_evidence, true, "Index straddle markers (analyzer.h)");
 ABSL_FLAG(bool, positions, false,
           "Index word positions (the service's --index_positions; default: none)");
@@ -83,6 +84,7 @@ int main(int argc, char** argv) {
     // index with the same analyzer.
     db.set_metadata(newsearch::search::schema::kAnalyzerKey, (*analyzer)->Signature());
     const int limit = absl::GetFlag(FLAGS_limit);
+    const int progress = absl::GetFlag(FLAGS_progress);
     for (std::string line; std::getline(in, line) && (limit == 0 || articles < limit);) {
       newsearch::v1::Article article;
       if (!newsearch::bench::ArticleFromJsonLine(line, &article)) continue;
@@ -113,6 +115,13 @@ int main(int argc, char** argv) {
       }
       db.replace_document(newsearch::search::schema::IdTerm(article.id()), doc);
       if (++articles % absl::GetFlag(FLAGS_batch) == 0) db.commit();
+      if (progress > 0 && articles % progress == 0) {
+        // How the cost of an article moves as the index grows.
+        const double now = ThreadCpuSeconds();
+        std::cout << absl::StrFormat("PROGRESS articles=%d cpu_s=%.2f build_cpu_s=%.2f\n",
+                                     articles, now - start, build_cpu);
+        std::cout.flush();
+      }
     }
     db.commit();
   } catch (const Xapian::Error& e) {
