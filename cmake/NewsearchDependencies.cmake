@@ -32,6 +32,9 @@ pkg_check_modules(OPENCC REQUIRED IMPORTED_TARGET opencc)
 add_library(newsearch::opencc ALIAS PkgConfig::OPENCC)
 pkg_check_modules(GUMBO REQUIRED IMPORTED_TARGET gumbo)
 add_library(newsearch::gumbo ALIAS PkgConfig::GUMBO)
+# The search index's document data (search-service/schema/document_data.h).
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+add_library(newsearch::zstd ALIAS PkgConfig::ZSTD)
 
 # OpenCC's conversion tables (t2s.json and its dictionaries).
 find_path(NEWSEARCH_OPENCC_DATA_DIR t2s.json PATHS /usr/share/opencc REQUIRED)

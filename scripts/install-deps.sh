@@ -31,7 +31,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev libxapian-dev libopencc-dev opencc libicu-dev libsqlite3-dev libssl-dev
   libgumbo-dev libcivetweb-dev xapian-tools
-  nlohmann-json3-dev
+  nlohmann-json3-dev libzstd-dev
 )
 # xapian-tools (above) is also a run-time need: a partition replica's shard
 # port (--shard_listen) is its xapian-tcpsrv.

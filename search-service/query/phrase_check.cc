@@ -8,6 +8,7 @@
 #include <unicode/uchar.h>
 
 #include "search-service/query/utf8.h"
+#include "search-service/schema/document_data.h"
 #include "search-service/schema/folding_patch.h"
 #include "search-service/schema/schema.h"
 #include "search-service/schema/stored_texts.h"
@@ -114,12 +115,17 @@ bool PhraseDecider::operator()(const Xapian::Document& doc) const {
   const std::string value = doc.get_value(schema::kFoldedTextsSlot);
   const bool folded = !value.empty() && !schema::FoldingPatch::IsPatch(value);
   std::string data;
+  std::string buffer;  // the decompressed article (document_data.h)
   if (folded) {
     if (!schema::ReadStoredTexts(value, &texts)) return false;
   } else {
     if (!value.empty() && !patch.Parse(value)) return false;
     data = doc.get_data();
-    if (!schema::ReadStoredTexts(data, &texts)) return false;
+    absl::string_view message;
+    if (!schema::DecodeDocumentData(data, &buffer, &message) ||
+        !schema::ReadStoredTexts(message, &texts)) {
+      return false;
+    }
   }
   const schema::FoldingPatch* const patched = value.empty() || folded ? nullptr : &patch;
   for (const PhraseMatcher& phrase : phrases_) {

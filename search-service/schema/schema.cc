@@ -15,6 +15,7 @@
 #include "absl/strings/ascii.h"
 #include "common/analysis/analyzer.h"
 #include "common/base/utf8_truncate.h"
+#include "search-service/schema/document_data.h"
 #include "search-service/schema/folding_patch.h"
 #include "search-service/schema/stored_texts.h"
 
@@ -59,7 +60,7 @@ std::string DocumentData(const v1::Article& article) {
   stored.set_body(article.body());
   stored.set_url(article.url());
   stored.set_duplicate_of(article.duplicate_of());
-  return stored.SerializeAsString();
+  return EncodeDocumentData(stored.SerializeAsString());
 }
 
 
@@ -282,7 +283,10 @@ std::vector<absl::string_view> PhraseTexts(const v1::Article& article, absl::str
 }
 
 bool ArticleFromDocumentData(const std::string& data, v1::Article* article) {
-  return article->ParseFromString(data);
+  std::string buffer;
+  absl::string_view message;
+  return DecodeDocumentData(data, &buffer, &message) &&
+         article->ParseFromArray(message.data(), static_cast<int>(message.size()));
 }
 
 }  // namespace newsearch::search::schema

@@ -67,7 +67,7 @@ std::string IndexedTitle(const std::string& data_dir, const std::string& id) {
   const std::string term = search::schema::IdTerm(id);
   for (auto it = db.postlist_begin(term); it != db.postlist_end(term); ++it) {
     v1::Article article;
-    EXPECT_TRUE(article.ParseFromString(db.get_document(*it).get_data()));
+    EXPECT_TRUE(search::schema::ArticleFromDocumentData(db.get_document(*it).get_data(), &article));
     return article.title();
   }
   return "";

@@ -1,4 +1,5 @@
 #include "search-service/schema/schema.h"
+#include "search-service/schema/document_data.h"
 #include "search-service/schema/stored_texts.h"
 
 #include <filesystem>
@@ -308,7 +309,10 @@ TEST(SchemaTest, StoredTextsReadTheDocumentDataWithoutParsingIt) {
   v1::Article article = SampleArticle();
   article.add_authors("第二作者");
   const Xapian::Document doc = BuildDocument(TheAnalyzer(), article);
-  const std::string data = doc.get_data();
+  const std::string stored = doc.get_data();
+  std::string buffer;
+  absl::string_view data;
+  ASSERT_TRUE(DecodeDocumentData(stored, &buffer, &data));
   StoredTexts texts;
   ASSERT_TRUE(ReadStoredTexts(data, &texts));
   EXPECT_EQ(texts.title, article.title());
@@ -328,7 +332,7 @@ TEST(SchemaTest, StoredTextsReadTheDocumentDataWithoutParsingIt) {
   EXPECT_GE(texts.body.data(), data.data());
   EXPECT_LE(texts.body.data() + texts.body.size(), data.data() + data.size());
   v1::Article parsed;
-  ASSERT_TRUE(ArticleFromDocumentData(data, &parsed));
+  ASSERT_TRUE(ArticleFromDocumentData(stored, &parsed));
   EXPECT_EQ(PhraseTexts(texts, ""), PhraseTexts(parsed, ""));
   EXPECT_EQ(PhraseTexts(texts, kAuthorPrefix), PhraseTexts(parsed, kAuthorPrefix));
 
@@ -351,10 +355,50 @@ TEST(SchemaTest, StoredTextsReadTheDocumentDataWithoutParsingIt) {
   EXPECT_TRUE(ReadStoredTexts("", &texts));
 }
 
+TEST(SchemaTest, DocumentDataIsTheArticleCompressed) {
+  v1::Article article = SampleArticle();
+  std::string body;
+  for (int i = 0; i < 40; ++i) absl::StrAppend(&body, "第", i, "段：", article.body(), "\n\n");
+  article.set_body(body);
+  const std::string data = BuildDocument(TheAnalyzer(), article).get_data();
+  ASSERT_FALSE(data.empty());
+  EXPECT_EQ(data[0], '\0') << "compressed behind a zero byte";
+  std::string buffer;
+  absl::string_view message;
+  ASSERT_TRUE(DecodeDocumentData(data, &buffer, &message));
+  EXPECT_LT(data.size(), message.size() / 2);
+  v1::Article read;
+  ASSERT_TRUE(read.ParseFromArray(message.data(), static_cast<int>(message.size())));
+  EXPECT_EQ(read.body(), body);
+  EXPECT_EQ(read.title(), article.title());
+  EXPECT_EQ(EncodeDocumentData(std::string(message)), data) << "the same bytes every time";
+
+  // Data stored plain (an index written before compression, or an article
+  // too short to gain from it) is the message itself, read in place.
+  const std::string plain = read.SerializeAsString();
+  ASSERT_TRUE(DecodeDocumentData(plain, &buffer, &message));
+  EXPECT_EQ(message.data(), plain.data());
+  v1::Article tiny;
+  tiny.set_id("a");
+  EXPECT_EQ(EncodeDocumentData(tiny.SerializeAsString()), tiny.SerializeAsString());
+  v1::Article from_plain;
+  ASSERT_TRUE(ArticleFromDocumentData(plain, &from_plain));
+  EXPECT_EQ(from_plain.body(), body);
+
+  // Damage is an error, not a crash or a wrong article.
+  const std::string truncated = data.substr(0, data.size() - 1);
+  EXPECT_FALSE(DecodeDocumentData(truncated, &buffer, &message)) << "truncated";
+  const std::string garbage("\0garbage", 8);
+  EXPECT_FALSE(DecodeDocumentData(garbage, &buffer, &message));
+  const std::string marker_only(1, '\0');
+  EXPECT_FALSE(DecodeDocumentData(marker_only, &buffer, &message));
+  EXPECT_FALSE(ArticleFromDocumentData(data.substr(0, data.size() / 2), &read));
+}
+
 TEST(SchemaTest, StoredTextsRejectMalformedData) {
   StoredTexts texts;
   EXPECT_FALSE(ReadStoredTexts("\xff\xff\xff", &texts));
-  const std::string data = BuildDocument(TheAnalyzer(), SampleArticle()).get_data();
+  const std::string data = SampleArticle().SerializeAsString();
   EXPECT_FALSE(ReadStoredTexts(data.substr(0, data.size() - 1), &texts)) << "truncated";
   EXPECT_FALSE(ReadStoredTexts(std::string("\x0b", 1), &texts)) << "a group start";
 }
