@@ -38,6 +38,46 @@ uint64_t HashShingle(const UChar32* cps, int n) {
   return Mix(h);
 }
 
+// Eight lanes of 64 bits: GCC's vector extensions, compiled to AVX-512
+// instructions in the clone the CPU can run and to plain 64-bit arithmetic
+// otherwise. The values are the same either way (integer arithmetic).
+using Lanes = uint64_t __attribute__((vector_size(64)));
+constexpr int kLanes = 8;
+static_assert(kMinHashSize % kLanes == 0);
+
+// Signature position k holds the least, over the shingles, of hash function
+// k: the shingle's hash re-mixed with a per-k constant, top 32 bits. This is
+// a third of ingest's CPU when written one k at a time.
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target_clones("arch=x86-64-v4", "default")))
+#endif
+void MinOverShingles(const std::vector<uint64_t>& shingles, MinHashSignature* signature) {
+  constexpr int kGroups = kMinHashSize / kLanes;
+  Lanes salt[kGroups];
+  Lanes least[kGroups];
+  for (int g = 0; g < kGroups; ++g) {
+    for (int l = 0; l < kLanes; ++l) {
+      salt[g][l] = 0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(g * kLanes + l + 1);
+      least[g][l] = std::numeric_limits<uint32_t>::max();
+    }
+  }
+  for (const uint64_t shingle : shingles) {
+    for (int g = 0; g < kGroups; ++g) {
+      Lanes h = salt[g] ^ shingle;  // Mix, lane by lane
+      h ^= h >> 30;
+      h *= 0xbf58476d1ce4e5b9ULL;
+      h ^= h >> 27;
+      h *= 0x94d049bb133111ebULL;
+      h ^= h >> 31;
+      const Lanes v = h >> 32;
+      least[g] = v < least[g] ? v : least[g];
+    }
+  }
+  for (int k = 0; k < kMinHashSize; ++k) {
+    (*signature)[k] = static_cast<uint32_t>(least[k / kLanes][k % kLanes]);
+  }
+}
+
 }  // namespace
 
 std::optional<MinHashSignature> SignatureOfFolded(absl::string_view folded) {
@@ -60,15 +100,7 @@ std::optional<MinHashSignature> SignatureOfFolded(absl::string_view folded) {
   std::sort(shingles.begin(), shingles.end());
   shingles.erase(std::unique(shingles.begin(), shingles.end()), shingles.end());
   MinHashSignature signature;
-  signature.fill(std::numeric_limits<uint32_t>::max());
-  for (const uint64_t shingle : shingles) {
-    for (int k = 0; k < kMinHashSize; ++k) {
-      // Hash function k: the shingle hash re-mixed with a per-k constant.
-      const uint32_t v = static_cast<uint32_t>(
-          Mix(shingle ^ (0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(k + 1))) >> 32);
-      if (v < signature[k]) signature[k] = v;
-    }
-  }
+  MinOverShingles(shingles, &signature);
   return signature;
 }
 

@@ -753,6 +753,21 @@ TEST(MinHashTest, EditedCopyIsSimilarAndOtherStoryIsNot) {
   EXPECT_FALSE(SignatureOfFolded("太短的正文").has_value());
 }
 
+TEST(MinHashTest, SignaturesStayTheSameAcrossBuilds) {
+  // Stored signatures are compared with new ones: the hashing must not
+  // change with the compiler, the CPU (the loop is vectorised where the CPU
+  // allows) or an optimisation. Values of the first build that stored them.
+  const auto story = SignatureOfFolded(kStory);
+  const auto other = SignatureOfFolded(kOtherStory);
+  ASSERT_TRUE(story && other);
+  EXPECT_EQ((*story)[0], 5386385u);
+  EXPECT_EQ((*story)[127], 26259154u);
+  EXPECT_EQ(StableHash64(EncodeSignature(*story)), 6680552055330303902u);
+  EXPECT_EQ((*other)[0], 37121844u);
+  EXPECT_EQ((*other)[127], 68218928u);
+  EXPECT_EQ(StableHash64(EncodeSignature(*other)), 11174839535160788124u);
+}
+
 TEST_F(ArticleStoreTest, NearDuplicateLinksToTheRootNeverAChain) {
   auto store = OpenStore(false);
   ASSERT_NE(store, nullptr);
