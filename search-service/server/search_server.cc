@@ -349,6 +349,8 @@ absl::StatusOr<std::unique_ptr<SearchServer>> SearchServer::Start(
                              server::GrpcServer::Start(grpc_options, {impl.service.get()},
                                                        {"newsearch.v1.SearchService"},
                                                        &impl.registry));
+  // Read before the follower starts: afterwards the shard threads write it.
+  const int64_t applied_seq = impl.writer->applied_seq();
   impl.follower->Start();
   impl.readiness = std::thread([&impl] { impl.ReportReadiness(); });
   Log(LogLevel::kInfo, "search", "serving",
@@ -357,7 +359,7 @@ absl::StatusOr<std::unique_ptr<SearchServer>> SearchServer::Start(
        {"metrics_port", impl.server->metrics_port()},
        {"data_dir", options.data_dir},
        {"ingest_address", options.ingest_address},
-       {"applied_seq", static_cast<long long>(impl.writer->applied_seq())}});
+       {"applied_seq", static_cast<long long>(applied_seq)}});
   return server;
 }
 
