@@ -20,6 +20,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/base/sha256.h"
 #include "newsearch/v1/ingest.grpc.pb.h"
@@ -380,7 +381,12 @@ int RunWait(const Session& session) {
   // Keeps the most telling error for the timeout message: a call cut short
   // by the end of the wait says less than the UNAVAILABLE before it.
   auto remember_error = [&](const grpc::Status& s, const char* service) {
-    if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED && !last_error.ok()) return;
+    if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
+        (!last_error.ok() || absl::Now() >= deadline)) {
+      // A poll cut short by the wait's own end says nothing about the
+      // servers (a loaded machine answers late).
+      return;
+    }
     last_error = s;
     last_error_service = service;
   };
@@ -453,19 +459,21 @@ int RunWait(const Session& session) {
             << absl::StrFormat("%.1fs", absl::ToDoubleSeconds(absl::Now() - start)) << "\n";
     return kExitOk;
   }
-  std::string detail;
+  // The last state seen, then the last error since (either may be missing).
+  std::vector<std::string> detail;
+  if (last) {
+    detail.push_back(absl::StrCat("search applied_seq ", last->applied_seq(), ", ingest head ",
+                                  head ? absl::StrCat(*head) : std::string("unknown"), ", lag ",
+                                  last->lag(), ", following ", last->following() ? "yes" : "no"));
+  }
   if (!last_error.ok()) {
-    detail = absl::StrCat("last error from ", last_error_service, ": ",
-                          StatusCodeName(last_error.error_code()), ": ",
-                          last_error.error_message());
-  } else if (last) {
-    detail = absl::StrCat("search applied_seq ", last->applied_seq(), ", ingest head ",
-                          head ? absl::StrCat(*head) : std::string("unknown"), ", lag ",
-                          last->lag(), ", following ", last->following() ? "yes" : "no");
+    detail.push_back(absl::StrCat("last error from ", last_error_service, ": ",
+                                  StatusCodeName(last_error.error_code()), ": ",
+                                  last_error.error_message()));
   }
   *io.err << "newsearch: DEADLINE_EXCEEDED: not caught up after "
           << absl::StrFormat("%.1fs", absl::ToDoubleSeconds(absl::Now() - start)) << ": "
-          << detail << "\n";
+          << absl::StrJoin(detail, "; ") << "\n";
   return kExitError;
 }
 

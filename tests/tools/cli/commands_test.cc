@@ -131,6 +131,10 @@ class FakeSearch final : public v1::SearchService::Service {
   // Each call applies `step` more changes; the stream is always open.
   grpc::Status GetIndexStatus(grpc::ServerContext*, const v1::GetIndexStatusRequest*,
                               v1::GetIndexStatusResponse* response) override {
+    if (unavailable_after_call > 0 && calls >= unavailable_after_call) {
+      ++calls;
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "replica restarting");
+    }
     const int64_t applied = step * ++calls;
     response->set_applied_seq(applied);
     response->set_head_seq(applied);  // The replica's own (possibly stale) view.
@@ -147,6 +151,8 @@ class FakeSearch final : public v1::SearchService::Service {
   std::atomic<int64_t> step{0};
   // GetIndexStatus reports a compaction pending up to this call.
   std::atomic<int64_t> compacting_until_call{0};
+  // GetIndexStatus fails (UNAVAILABLE) after this many calls (0 = never).
+  std::atomic<int64_t> unavailable_after_call{0};
 };
 
 class CommandsTest : public ::testing::Test {
@@ -343,6 +349,16 @@ TEST_F(CommandsTest, WaitTimesOutWhenTheReplicaLags) {
   EXPECT_THAT(err_.str(), HasSubstr("newsearch: DEADLINE_EXCEEDED: not caught up after"));
   EXPECT_THAT(err_.str(), HasSubstr("applied_seq 0, ingest head 10"));
   EXPECT_THAT(out_.str(), Not(HasSubstr("caught up")));
+}
+
+TEST_F(CommandsTest, WaitThatTimesOutSaysTheLastStateAndTheErrorSince) {
+  ingest_.head_seq = 10;
+  search_.step = 0;
+  search_.unavailable_after_call = 1;
+  EXPECT_EQ(Run({"wait", "--timeout", "2"}), kExitError);
+  EXPECT_THAT(err_.str(), HasSubstr("not caught up after"));
+  EXPECT_THAT(err_.str(), HasSubstr("applied_seq 0, ingest head 10"));
+  EXPECT_THAT(err_.str(), HasSubstr("; last error from search: UNAVAILABLE: replica restarting"));
 }
 
 TEST_F(CommandsTest, WaitGivesUpAtOnceOnAPermanentError) {
