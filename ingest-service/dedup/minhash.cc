@@ -17,12 +17,19 @@ namespace {
 // splitmix64 finalizer: every output bit depends on every input bit. All
 // hashing here is fixed arithmetic, so signatures stored in the database stay
 // comparable across builds and machines.
-uint64_t Mix(uint64_t h) {
+// In place, so one formula serves a uint64_t and the eight lanes of
+// MinOverShingles (a vector returned by value would change the ABI).
+template <typename T>
+inline void MixInPlace(T& h) {
   h ^= h >> 30;
   h *= 0xbf58476d1ce4e5b9ULL;
   h ^= h >> 27;
   h *= 0x94d049bb133111ebULL;
   h ^= h >> 31;
+}
+
+uint64_t Mix(uint64_t h) {
+  MixInPlace(h);
   return h;
 }
 
@@ -63,12 +70,8 @@ void MinOverShingles(const std::vector<uint64_t>& shingles, MinHashSignature* si
   }
   for (const uint64_t shingle : shingles) {
     for (int g = 0; g < kGroups; ++g) {
-      Lanes h = salt[g] ^ shingle;  // Mix, lane by lane
-      h ^= h >> 30;
-      h *= 0xbf58476d1ce4e5b9ULL;
-      h ^= h >> 27;
-      h *= 0x94d049bb133111ebULL;
-      h ^= h >> 31;
+      Lanes h = salt[g] ^ shingle;
+      MixInPlace(h);
       const Lanes v = h >> 32;
       least[g] = v < least[g] ? v : least[g];
     }

@@ -8,7 +8,6 @@
 #include <unicode/uchar.h>
 
 #include "search-service/query/utf8.h"
-#include "search-service/schema/document_data.h"
 #include "search-service/schema/folding_patch.h"
 #include "search-service/schema/schema.h"
 #include "search-service/schema/stored_texts.h"
@@ -121,11 +120,7 @@ bool PhraseDecider::operator()(const Xapian::Document& doc) const {
   } else {
     if (!value.empty() && !patch.Parse(value)) return false;
     data = doc.get_data();
-    absl::string_view message;
-    if (!schema::DecodeDocumentData(data, &buffer, &message) ||
-        !schema::ReadStoredTexts(message, &texts)) {
-      return false;
-    }
+    if (!schema::ReadDocumentTexts(data, &buffer, &texts)) return false;
   }
   const schema::FoldingPatch* const patched = value.empty() || folded ? nullptr : &patch;
   for (const PhraseMatcher& phrase : phrases_) {

@@ -41,7 +41,6 @@
 #include "search-service/query/searcher_impl.h"
 #include "search-service/query/snippet.h"
 #include "search-service/query/utf8.h"
-#include "search-service/schema/document_data.h"
 #include "search-service/schema/schema.h"
 #include "search-service/schema/stored_texts.h"
 
@@ -335,14 +334,10 @@ void Searcher::Impl::FillHit(const Xapian::MSetIterator& it, const SnippetBuilde
   hit->set_score(it.get_weight());
   const std::string data = it.get_document().get_data();
   std::string buffer;
-  absl::string_view message;
   schema::StoredTexts article;
   // A document whose data does not parse still keeps its place in the
   // list (paging stays consistent); it just has no fields to show.
-  if (!schema::DecodeDocumentData(data, &buffer, &message) ||
-      !schema::ReadStoredTexts(message, &article)) {
-    return;
-  }
+  if (!schema::ReadDocumentTexts(data, &buffer, &article)) return;
   hit->set_id(std::string(article.id));
   hit->set_title(std::string(article.title));
   hit->set_source(std::string(article.source));

@@ -34,7 +34,7 @@ ZSTD_DCtx* DecompressionContext() {
 
 }  // namespace
 
-std::string EncodeDocumentData(const std::string& message) {
+std::string EncodeDocumentData(std::string message) {
   ZSTD_CCtx* context = CompressionContext();
   std::string data(1 + ZSTD_compressBound(message.size()), '\0');
   data[0] = kCompressedMarker;

@@ -22,7 +22,7 @@
 namespace newsearch::search::schema {
 
 // The document data for the serialized article `message`.
-std::string EncodeDocumentData(const std::string& message);
+std::string EncodeDocumentData(std::string message);
 
 // The serialized article inside the document data `data`: a view of `data`
 // itself when it is stored plain, else of `*buffer`, into which it is

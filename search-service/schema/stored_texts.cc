@@ -4,6 +4,7 @@
 
 #include <google/protobuf/io/coded_stream.h>
 
+#include "search-service/schema/document_data.h"
 #include "search-service/schema/schema.h"
 
 namespace newsearch::search::schema {
@@ -80,6 +81,11 @@ bool ReadStoredTexts(absl::string_view data, StoredTexts* texts) {
     }
   }
   return true;
+}
+
+bool ReadDocumentTexts(const std::string& data, std::string* buffer, StoredTexts* texts) {
+  absl::string_view message;
+  return DecodeDocumentData(data, buffer, &message) && ReadStoredTexts(message, texts);
 }
 
 StoredTexts TextsOf(const v1::Article& article) {

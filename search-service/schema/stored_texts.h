@@ -10,6 +10,7 @@
 #ifndef NEWSEARCH_SEARCH_SERVICE_SCHEMA_STORED_TEXTS_H_
 #define NEWSEARCH_SEARCH_SERVICE_SCHEMA_STORED_TEXTS_H_
 
+#include <string>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
@@ -37,6 +38,14 @@ struct StoredTexts {
 // into `data`; fields it lacks are empty). Returns false when `data` is not
 // a well-formed message (a truncated field, an unknown wire type).
 bool ReadStoredTexts(absl::string_view data, StoredTexts* texts);
+
+// Reads the texts of a document's data (schema::DocumentData, compressed
+// or plain: document_data.h) into `texts`: views into `data`, or into
+// `*buffer` when it was decompressed there. Returns false when the data is
+// damaged.
+bool ReadDocumentTexts(const std::string& data, std::string* buffer, StoredTexts* texts);
+// The views may be of `data`: a temporary would leave them dangling.
+bool ReadDocumentTexts(std::string&& data, std::string* buffer, StoredTexts* texts) = delete;
 
 // Views into `article`.
 StoredTexts TextsOf(const v1::Article& article);

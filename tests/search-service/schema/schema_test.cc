@@ -331,6 +331,11 @@ TEST(SchemaTest, StoredTextsReadTheDocumentDataWithoutParsingIt) {
   // Views into the data, and the same texts a parsed article gives.
   EXPECT_GE(texts.body.data(), data.data());
   EXPECT_LE(texts.body.data() + texts.body.size(), data.data() + data.size());
+  StoredTexts in_one_step;
+  std::string other_buffer;
+  ASSERT_TRUE(ReadDocumentTexts(stored, &other_buffer, &in_one_step));
+  EXPECT_EQ(in_one_step.body, texts.body);
+  EXPECT_EQ(in_one_step.authors, texts.authors);
   v1::Article parsed;
   ASSERT_TRUE(ArticleFromDocumentData(stored, &parsed));
   EXPECT_EQ(PhraseTexts(texts, ""), PhraseTexts(parsed, ""));
