@@ -295,10 +295,6 @@ struct Analyzer::Impl {
   void TraditionalToSimplified(const std::vector<UChar32>& in, const std::vector<int32_t>& in_source,
                                std::vector<UChar32>* out, std::vector<int32_t>* source) const;
   FoldedText Fold(absl::string_view text) const;
-  // FoldCodePoint memo for the BMP: folded code point + 1, 0 = not yet
-  // computed. Races only recompute the same value.
-  std::unique_ptr<std::atomic<uint32_t>[]> code_point_folds =
-      std::make_unique<std::atomic<uint32_t>[]>(0x10000);
 };
 
 void Analyzer::Impl::NormalizeAndCaseFold(const std::vector<UChar32>& in,
@@ -556,20 +552,14 @@ std::string Analyzer::Fold(absl::string_view text) const { return impl_->Fold(te
 
 FoldedText Analyzer::FoldWithOffsets(absl::string_view text) const { return impl_->Fold(text); }
 
-char32_t Analyzer::FoldCodePoint(char32_t c) const {
-  auto fold = [this](char32_t cp) -> char32_t {
-    std::string one;
-    AppendUtf8(static_cast<UChar32>(cp), &one);
-    const std::string folded = impl_->Fold(one).text;
-    const std::vector<UChar32> cps = DecodeUtf8(folded);
-    return cps.empty() ? 0 : static_cast<char32_t>(cps[0]);
-  };
-  if (c >= 0x10000) return fold(c);
-  std::atomic<uint32_t>& slot = impl_->code_point_folds[c];
-  const uint32_t known = slot.load(std::memory_order_relaxed);
-  if (known != 0) return static_cast<char32_t>(known - 1);
-  const char32_t folded = fold(c);
-  slot.store(static_cast<uint32_t>(folded) + 1, std::memory_order_relaxed);
+char32_t Analyzer::FoldCodePointSlow(char32_t c) const {
+  std::string one;
+  AppendUtf8(static_cast<UChar32>(c), &one);
+  const std::vector<UChar32> cps = DecodeUtf8(impl_->Fold(one).text);
+  const char32_t folded = cps.empty() ? 0 : static_cast<char32_t>(cps[0]);
+  if (c < kMemoisedCodePoints) {
+    code_point_folds_[c].store(static_cast<uint32_t>(folded) + 1, std::memory_order_relaxed);
+  }
   return folded;
 }
 

@@ -60,6 +60,7 @@
 #ifndef NEWSEARCH_COMMON_ANALYSIS_ANALYZER_H_
 #define NEWSEARCH_COMMON_ANALYSIS_ANALYZER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -202,8 +203,15 @@ class Analyzer {
   // folds to nothing), memoised for the Basic Multilingual Plane. A cheap,
   // context-free approximation used to find where folded text may hold a
   // character: phrase-level conversion can differ (callers confirm with
-  // FoldWithOffsets). Thread-safe.
-  char32_t FoldCodePoint(char32_t c) const;
+  // FoldWithOffsets). Thread-safe. Inline: phrase checks and snippets call
+  // it on every character of an article.
+  char32_t FoldCodePoint(char32_t c) const {
+    if (c < kMemoisedCodePoints) {
+      const uint32_t known = code_point_folds_[c].load(std::memory_order_relaxed);
+      if (known != 0) return static_cast<char32_t>(known - 1);
+    }
+    return FoldCodePointSlow(c);
+  }
 
   // Splits already folded text into tokens (see the file comment).
   std::vector<Token> Tokenize(absl::string_view folded) const;
@@ -292,9 +300,18 @@ class Analyzer {
   // synonym of every term the character starts.
   Xapian::Query LoneCharacterQuery(const std::string& term) const;
 
+  // FoldCodePoint's first call for `c`: folds it and, in the BMP, memoises
+  // the result.
+  char32_t FoldCodePointSlow(char32_t c) const;
+
   Analyzer();
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  // FoldCodePoint's memo for the Basic Multilingual Plane: folded code point
+  // + 1, 0 = not yet computed. Races only recompute the same value.
+  static constexpr char32_t kMemoisedCodePoints = 0x10000;
+  std::unique_ptr<std::atomic<uint32_t>[]> code_point_folds_ =
+      std::make_unique<std::atomic<uint32_t>[]>(kMemoisedCodePoints);
 };
 
 }  // namespace newsearch::analysis

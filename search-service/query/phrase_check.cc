@@ -59,9 +59,16 @@ class PhraseMatcher::HanPhrase {
                Patch patch) const {
     size_t k = 0;
     return schema::ForEachCheckedCodePoint(analyzer, text, fold_cjk, patch, [&](char32_t f) {
-      if (!u_isalnum(static_cast<UChar32>(f))) return false;
+      // The phrase's characters are letters, so a character equal to the
+      // next one extends the match, and one that is not leaves an empty
+      // match empty whether or not it is a letter: only a mismatch inside
+      // a match asks Unicode whether it breaks the phrase (most of the text
+      // is read without that lookup).
+      if (f == chars_[k]) return ++k == chars_.size();
+      if (k == 0 || !u_isalnum(static_cast<UChar32>(f))) return false;
       while (k > 0 && f != chars_[k]) k = fail_[k - 1];
-      return f == chars_[k] && ++k == chars_.size();
+      if (f == chars_[k]) ++k;
+      return false;
     });
   }
 

@@ -64,6 +64,19 @@ struct Plan {
   std::shared_ptr<const PhraseDecider> phrase_decider;
 };
 
+// A phrase search over more candidates than a page needs, its candidates
+// checked best first (Searcher::Impl::CheckPhrasesByWeight).
+struct PhraseFrontier {
+  bool found = false;    // false: Xapian checks them (get_mset's decider)
+  int64_t estimate = 0;  // matches after the check and collapsing
+  // The candidates, best first, not collapsed.
+  Xapian::MSet candidates;
+  // Each story's best candidate that passed (its index in `candidates`),
+  // best first, and how many other passing copies of it followed.
+  std::vector<Xapian::doccount> stories;
+  std::vector<Xapian::doccount> copies;
+};
+
 // The relaxed part of a result list: the articles after the strict matches.
 struct Relaxation {
   Xapian::Query query;      // empty: the search was not relaxed
@@ -91,6 +104,7 @@ std::vector<std::string> QueryTerms(const Xapian::Query& query);
 struct Searcher::Impl {
   using Plan = query_internal::Plan;
   using Relaxation = query_internal::Relaxation;
+  using PhraseFrontier = query_internal::PhraseFrontier;
 
 
   SearcherOptions options;
@@ -154,8 +168,12 @@ struct Searcher::Impl {
   v1::SearchResponse Run(Xapian::Database& db, const Plan& plan,
                          const std::vector<int>& missing_partitions) const;
   void Configure(const Plan& plan, Xapian::Enquire* enquire) const;
+  // `strict_count`: the strict matches' estimate (Run's).
   Relaxation Relax(Xapian::Database& db, const Plan& plan, const Xapian::MSet& strict,
-                   Xapian::Enquire* strict_enquire) const;
+                   int64_t strict_count, Xapian::Enquire* strict_enquire) const;
+  // Run's phrase checks in weight order (searcher.cc).
+  PhraseFrontier CheckPhrasesByWeight(Xapian::Database& db, const Plan& plan,
+                                      const Xapian::Query& query, Xapian::doccount need) const;
   // SimilarArticles on one handle (similar_articles.cc).
   v1::SimilarArticlesResponse RunSimilar(Xapian::Database& db,
                                          const v1::SimilarArticlesRequest& request,

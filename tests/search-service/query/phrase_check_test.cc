@@ -9,11 +9,13 @@
 #include <algorithm>
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include <xapian.h>
 
+#include "absl/strings/str_cat.h"
 #include "common/analysis/analyzer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -352,6 +354,83 @@ TEST_F(PhraseCheckTest, LoneCharactersMatchInsideRunsToo) {
   EXPECT_THAT(Phrase("\"数，济\""), IsEmpty());
   EXPECT_THAT(Phrase("\"15 发\""), ElementsAre("latin"));
   EXPECT_THAT(Phrase("\"15 布\""), IsEmpty());
+}
+
+// Over many more candidates than a page needs, the searcher checks them
+// best first (searcher.cc, CheckPhrasesByWeight). Its pages are those of
+// Xapian's own check in docid order, which a request for facets keeps.
+TEST(PhraseCheckByWeightTest, ManyCandidatesGiveThePagesOfTheCheckInDocidOrder) {
+  analysis::AnalyzerOptions options;
+  options.positions = false;
+  auto analyzer = analysis::Analyzer::Create(options);
+  ASSERT_TRUE(analyzer.ok()) << analyzer.status();
+  std::string dir = (std::filesystem::temp_directory_path() / "phrase_order_XXXXXX").string();
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  // 400 articles hold every bigram of 互联网企业党建; 3 in 5 hold the
+  // phrase, every seventh is a copy of the one before, and the filler
+  // spreads their weights.
+  std::set<std::string> holders;
+  std::set<std::string> stories;
+  {
+    Xapian::WritableDatabase db(dir + "/index", Xapian::DB_CREATE_OR_OPEN);
+    for (int i = 0; i < 400; ++i) {
+      const std::string id = absl::StrCat("a", i);
+      const bool holds = i % 5 < 3;
+      const bool copy = i % 7 == 6;
+      std::string body = holds ? "互联网企业党建工作取得新进展。" : "互联网、网企、企业、业党、党建，分开写。";
+      for (int k = 0; k < i % 13; ++k) body += "今天天气晴朗，市场平稳。";
+      if (i % 4 == 0) body += holds ? "再谈互联网企业党建。" : "网企与企业党建。";
+      TestArticle a(id, absl::StrCat("新闻", i), body, "人民网", {}, 2024, 1 + i % 12, 1 + i % 28,
+                    "zh-Hans", copy ? absl::StrCat("a", i - 1) : "");
+      const v1::Article article = ToArticle(a);
+      db.replace_document(schema::IdTerm(id), schema::BuildDocument(**analyzer, article));
+      if (holds) {
+        holders.insert(id);
+        stories.insert(copy ? absl::StrCat("a", i - 1) : id);
+      }
+    }
+    db.commit();
+  }
+  SearcherOptions searcher_options;
+  searcher_options.path = dir + "/index";
+  auto searcher = Searcher::Create(searcher_options, analyzer->get());
+  ASSERT_TRUE(searcher.ok()) << searcher.status();
+
+  std::string token[2];
+  for (int page = 0; page < 3; ++page) {
+    v1::SearchResponse response[2];
+    for (int facets = 0; facets < 2; ++facets) {
+      v1::SearchRequest request;
+      request.set_query("\"互联网企业党建\"");
+      request.set_page_size(10);
+      request.set_include_facets(facets == 1);
+      request.set_page_token(token[facets]);
+      absl::StatusOr<v1::SearchResponse> got = (*searcher)->Search(request);
+      ASSERT_TRUE(got.ok()) << got.status();
+      response[facets] = *std::move(got);
+      token[facets] = response[facets].next_page_token();
+      ASSERT_FALSE(token[facets].empty()) << "page " << page;
+    }
+    ASSERT_EQ(response[0].hits_size(), 10);
+    std::vector<std::string> ids[2];
+    std::vector<double> scores[2];
+    for (int facets = 0; facets < 2; ++facets) {
+      for (const auto& hit : response[facets].hits()) {
+        ids[facets].push_back(hit.id());
+        scores[facets].push_back(hit.score());
+        EXPECT_TRUE(holders.count(hit.id())) << hit.id() << " lacks the phrase";
+      }
+    }
+    EXPECT_EQ(ids[0], ids[1]) << "page " << page;
+    EXPECT_EQ(scores[0], scores[1]) << "page " << page;
+    EXPECT_FALSE(response[0].relaxed());
+    // Scaled from the best candidates, which pass more often than the rest
+    // here: above the truth (217), within the candidates (400).
+    EXPECT_GE(response[0].total_estimate(), static_cast<int64_t>(stories.size()));
+    EXPECT_LE(response[0].total_estimate(), 400);
+  }
+  searcher->reset();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
