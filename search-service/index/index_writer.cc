@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <exception>
@@ -146,8 +147,11 @@ struct IndexWriter::Shard {
   int generation = 0;  // written under Impl::stub_mu
   std::string path;  // the shard's Xapian directory
   std::unique_ptr<Xapian::WritableDatabase> db;
-  int64_t applied_seq = 0;
-  int64_t document_count = 0;
+  // Written by the shard's thread, read by any (IndexWriter::applied_seq,
+  // document_count): atomic, so a reader on another thread than the
+  // indexer's never races the writer.
+  std::atomic<int64_t> applied_seq{0};
+  std::atomic<int64_t> document_count{0};
 
   // The shard's thread runs one job at a time, posted by the indexer thread.
   absl::Mutex mu;
@@ -430,11 +434,13 @@ absl::StatusOr<std::unique_ptr<IndexWriter>> IndexWriter::Open(
       shard->db = std::make_unique<Xapian::WritableDatabase>(
           shard->path, Xapian::DB_CREATE_OR_OPEN | Xapian::DB_BACKEND_GLASS);
       const std::string applied = shard->db->get_metadata(schema::kAppliedSeqKey);
-      if (!applied.empty() && !absl::SimpleAtoi(applied, &shard->applied_seq)) {
+      int64_t applied_seq = 0;
+      if (!applied.empty() && !absl::SimpleAtoi(applied, &applied_seq)) {
         return absl::DataLossError(absl::StrCat("index shard ", shard->path, ": metadata ",
                                                 schema::kAppliedSeqKey, " is not a number: '",
                                                 applied.substr(0, 40), "'"));
       }
+      shard->applied_seq = applied_seq;
       const std::string recorded = shard->db->get_metadata(kShardKey);
       if (recorded.empty()) {
         shard->db->set_metadata(kShardKey, want);
@@ -630,7 +636,8 @@ int64_t IndexWriter::applied_seq() const {
   int64_t lowest = 0;
   bool first = true;
   for (const auto& shard : impl_->shards) {
-    if (first || shard->applied_seq < lowest) lowest = shard->applied_seq;
+    const int64_t seq = shard->applied_seq;
+    if (first || seq < lowest) lowest = seq;
     first = false;
   }
   return lowest;

@@ -74,8 +74,10 @@ std::string IndexShardDirName(int shard, int generation);
 // shard i < shards, durably.
 absl::Status WriteNewIndexStub(const std::string& dir, int shards);
 
-// Not thread-safe, except Snapshot(): one indexer thread calls it (the shard threads are its
-// own). Readers open their own Xapian::Database on `path`.
+// Not thread-safe, except Snapshot() and the committed state (applied_seq(),
+// shard_applied_seqs(), document_count()), which any thread may read: one
+// indexer thread calls it (the shard threads are its own). Readers open their
+// own Xapian::Database on `path`.
 class IndexWriter {
  public:
   // Opens or creates the index. `analyzer` must outlive the writer; every
