@@ -512,12 +512,11 @@ PhraseFrontier Searcher::Impl::CheckPhrasesByWeight(Xapian::Database& db, const 
     if (!key.empty()) {
       const auto [it, added] = story_of.try_emplace(key, frontier.stories.size());
       if (!added) {
-        ++frontier.copies[it->second];
+        ++frontier.stories[it->second].copies;
         continue;
       }
     }
-    frontier.stories.push_back(i);
-    frontier.copies.push_back(0);
+    frontier.stories.push_back({i, 0});
     if (frontier.stories.size() < need) continue;
     frontier.found = true;
     const double estimate = static_cast<double>(candidates.get_matches_estimated()) *
@@ -648,7 +647,8 @@ v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan,
   if (frontier.found) {
     for (size_t s = static_cast<size_t>(plan.offset);
          s < frontier.stories.size() && i < strict_on_page; ++s) {
-      add_hit(frontier.candidates[frontier.stories[s]], frontier.copies[s]);
+      const PhraseFrontier::Story& story = frontier.stories[s];
+      add_hit(frontier.candidates[story.candidate], story.copies);
     }
   }
   for (Xapian::MSetIterator it = mset.begin(); it != mset.end() && i < strict_on_page; ++it) {

@@ -71,10 +71,13 @@ struct PhraseFrontier {
   int64_t estimate = 0;  // matches after the check and collapsing
   // The candidates, best first, not collapsed.
   Xapian::MSet candidates;
-  // Each story's best candidate that passed (its index in `candidates`),
-  // best first, and how many other passing copies of it followed.
-  std::vector<Xapian::doccount> stories;
-  std::vector<Xapian::doccount> copies;
+  // A story that passed: its best candidate (index in `candidates`) and how
+  // many other passing copies of it followed.
+  struct Story {
+    Xapian::doccount candidate = 0;
+    Xapian::doccount copies = 0;
+  };
+  std::vector<Story> stories;  // best first
 };
 
 // The relaxed part of a result list: the articles after the strict matches.
