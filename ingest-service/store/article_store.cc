@@ -243,6 +243,11 @@ absl::StatusOr<std::unique_ptr<ArticleStore>> ArticleStore::Open(
   if (options.path.empty()) {
     return absl::InvalidArgumentError("article store: path is empty");
   }
+  if (options.dedup_pending_articles < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "article store: dedup_pending_articles must be positive, got ",
+        options.dedup_pending_articles));
+  }
   const std::filesystem::path path(options.path);
   if (path.has_parent_path()) {
     std::error_code ec;
@@ -295,6 +300,8 @@ absl::StatusOr<std::unique_ptr<ArticleStore>> ArticleStore::Open(
   NEWSEARCH_RETURN_IF_ERROR(w.Exec("PRAGMA cache_size = -32768", "set cache_size"));
   NEWSEARCH_RETURN_IF_ERROR(store_internal::MigrateSchema(*impl.writer, impl.path));
   NEWSEARCH_RETURN_IF_ERROR(impl.LoadPurgedThroughSeq());
+  impl.dedup_pending_articles = options.dedup_pending_articles;
+  NEWSEARCH_RETURN_IF_ERROR(impl.LoadPendingBands());
 
   NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, w.Prepare(kSelectHeadSeq));
   StmtScope scope(stmt);
@@ -384,6 +391,8 @@ std::vector<absl::StatusOr<std::vector<ArticleWriteResult>>> ArticleStore::PutPa
           !impl.writer->Exec("RELEASE page", "put page: release").ok()) {
         return status;
       }
+      // The page's band keys left dedup_pending with it.
+      NEWSEARCH_RETURN_IF_ERROR(impl.LoadPendingBands());
       results[p] = status;
     }
     if (next_seq != impl.head_seq.load()) {

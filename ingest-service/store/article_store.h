@@ -36,6 +36,12 @@ struct StoreOptions {
   // Longest a read (Get, List, ChangesAfter, ...) waits for one of the
   // store's few read connections; then it fails with RESOURCE_EXHAUSTED.
   absl::Duration reader_wait = absl::Seconds(10);
+  // Near-duplicate band keys of this many recently signed articles wait in
+  // a small table (and in memory) before they join the large band index in
+  // one sorted batch: inserted one article at a time, each key dirtied a
+  // random page of that index in every commit, which cost half of ingest's
+  // CPU. Lookups see both, so detection does not change.
+  int dedup_pending_articles = 8192;
 };
 
 // One page to store: its articles (id set by the caller, seq ignored) and raw bytes.

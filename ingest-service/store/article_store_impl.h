@@ -19,6 +19,7 @@
 #include "absl/synchronization/mutex.h"
 #include "ingest-service/dedup/minhash.h"
 #include "ingest-service/store/article_store.h"
+#include "ingest-service/store/pending_bands.h"
 #include "ingest-service/store/sqlite_connection.h"
 
 namespace newsearch::ingest {
@@ -41,7 +42,19 @@ struct ArticleStore::Impl {
     return readers->Acquire();
   }
 
+  // Band keys of signed articles waiting in dedup_pending, in memory too
+  // for the writer's candidate lookups (duplicate_rules.cc). The table is
+  // the truth: a rolled-back write reloads this from it.
+  store_internal::PendingBands pending_bands ABSL_GUARDED_BY(write_mu);
+  int dedup_pending_articles = 8192;
+
   // Duplicate rules (duplicate_rules.cc).
+  // Reads dedup_pending into pending_bands (at open, and after a rollback
+  // left memory ahead of the table).
+  absl::Status LoadPendingBands() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
+  // Inside a write transaction: moves every pending band key into
+  // dedup_bands, sorted, and empties dedup_pending.
+  absl::Status FlushPendingBands() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu);
   // Returns the root id an article `id` with `signature` links to ("" when
   // unsigned, when it has no near-duplicate, or when others already point
   // at it: a first copy stays one, links never chain).
@@ -91,7 +104,12 @@ struct ArticleStore::Impl {
 
 template <typename Fn>
 absl::Status ArticleStore::Impl::InWriteTransaction(absl::string_view op, Fn body) {
-  return store_internal::InWriteTransaction(*writer, op, std::move(body));
+  absl::Status status = store_internal::InWriteTransaction(*writer, op, std::move(body));
+  if (!status.ok()) {
+    // Rolled back: pending_bands may hold keys the table no longer has.
+    LoadPendingBands().IgnoreError();
+  }
+  return status;
 }
 
 }  // namespace newsearch::ingest

@@ -64,6 +64,14 @@ CREATE TABLE followers (
 INSERT INTO meta (key, value) VALUES ('purged_through_seq', 0);
 CREATE INDEX articles_tombstones ON articles (seq) WHERE deleted = 1;
 )sql",
+    // Version 4: band keys of recently signed articles, moved to dedup_bands
+    // in sorted batches (duplicate_rules.cc).
+    R"sql(
+CREATE TABLE dedup_pending (
+  article_id TEXT PRIMARY KEY,
+  band_keys BLOB NOT NULL
+) WITHOUT ROWID;
+)sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 

@@ -27,13 +27,21 @@
 //                        duplicate_of (mirror of the article's field, for the
 //                        re-linking when a first copy is deleted).
 //   dedup_bands(band_key, article_id)
-//                        the LSH band keys of every live signed article.
+//                        the LSH band keys of live signed articles (since
+//                        version 4, of those not in dedup_pending).
 //
 // Version 3 (retention, #9):
 //   followers(follower_id, acked_seq, seen_at)
 //                        each follower of the change log and the seq it has
 //                        applied; meta purged_through_seq, the highest seq of
 //                        a tombstone retention removed.
+//
+// Version 4 (ingest throughput, #14):
+//   dedup_pending(article_id, band_keys)
+//                        the band keys of signed articles not yet in
+//                        dedup_bands (kBands little-endian int64s); they move
+//                        there in sorted batches. An article's keys are in
+//                        one table or the other, never both.
 #ifndef NEWSEARCH_INGEST_SERVICE_STORE_SCHEMA_MIGRATIONS_H_
 #define NEWSEARCH_INGEST_SERVICE_STORE_SCHEMA_MIGRATIONS_H_
 

@@ -47,10 +47,12 @@ class ArticleStoreTest : public ::testing::Test {
 
   std::string DbPath() const { return (dir_ / "data" / "articles.db").string(); }
 
-  std::unique_ptr<ArticleStore> OpenStore(bool fsync = true) {
+  std::unique_ptr<ArticleStore> OpenStore(
+      bool fsync = true, int dedup_pending_articles = StoreOptions().dedup_pending_articles) {
     StoreOptions options;
     options.path = DbPath();
     options.fsync_every_commit = fsync;
+    options.dedup_pending_articles = dedup_pending_articles;
     auto store = ArticleStore::Open(options);
     EXPECT_TRUE(store.ok()) << store.status();
     return store.ok() ? *std::move(store) : nullptr;
@@ -114,7 +116,7 @@ TEST_F(ArticleStoreTest, OpenCreatesMissingDirectoryAndStartsEmpty) {
   auto count = store->CountLive();
   ASSERT_TRUE(count.ok()) << count.status();
   EXPECT_EQ(*count, 0);
-  EXPECT_EQ(QueryInt("PRAGMA user_version"), 3);
+  EXPECT_EQ(QueryInt("PRAGMA user_version"), 4);
   EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
 }
 
@@ -768,8 +770,16 @@ TEST(MinHashTest, SignaturesStayTheSameAcrossBuilds) {
   EXPECT_EQ(StableHash64(EncodeSignature(*other)), 11174839535160788124u);
 }
 
-TEST_F(ArticleStoreTest, NearDuplicateLinksToTheRootNeverAChain) {
-  auto store = OpenStore(false);
+// Band keys wait in dedup_pending until this many articles have some, then
+// move to dedup_bands: 1 moves every article's at once (lookups read only
+// dedup_bands), the default keeps all of these tests' in dedup_pending.
+class NearDuplicateTest : public ArticleStoreTest, public ::testing::WithParamInterface<int> {};
+
+INSTANTIATE_TEST_SUITE_P(PendingArticles, NearDuplicateTest,
+                         ::testing::Values(1, StoreOptions().dedup_pending_articles));
+
+TEST_P(NearDuplicateTest, NearDuplicateLinksToTheRootNeverAChain) {
+  auto store = OpenStore(false, GetParam());
   ASSERT_NE(store, nullptr);
   ASSERT_TRUE(store->PutPage(SignedPage("p1", "first", kStory)).ok());
   auto second = store->PutPage(SignedPage("p2", "second", kStoryEdited));
@@ -794,8 +804,8 @@ TEST_F(ArticleStoreTest, NearDuplicateLinksToTheRootNeverAChain) {
   EXPECT_EQ(*store->FindDuplicateRoot("new", *SignatureOfFolded(kOtherStory)), "other");
 }
 
-TEST_F(ArticleStoreTest, DeletingTheRootPromotesTheOldestCopy) {
-  auto store = OpenStore(false);
+TEST_P(NearDuplicateTest, DeletingTheRootPromotesTheOldestCopy) {
+  auto store = OpenStore(false, GetParam());
   ASSERT_NE(store, nullptr);
   ASSERT_TRUE(store->PutPage(SignedPage("p1", "first", kStory)).ok());
   ASSERT_TRUE(store->PutPage(SignedPage("p2", "second", kStoryEdited)).ok());
@@ -815,6 +825,80 @@ TEST_F(ArticleStoreTest, DeletingTheRootPromotesTheOldestCopy) {
   auto fourth = store->PutPage(SignedPage("p4", "fourth", kStory));
   EXPECT_EQ((*fourth)[0].duplicate_of, "second");
   EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM dedup_bands WHERE article_id = 'first'"), 0);
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM dedup_pending WHERE article_id = 'first'"), 0);
+}
+
+TEST_F(ArticleStoreTest, BandKeysMoveInOneBatchAndPendingOnesSurviveReopen) {
+  auto store = OpenStore(false, /*dedup_pending_articles=*/3);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->PutPage(SignedPage("p1", "first", kStory)).ok());
+  ASSERT_TRUE(store->PutPage(SignedPage("p2", "other", kOtherStory)).ok());
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM dedup_pending"), 2);
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM dedup_bands"), 0);
+  // Unsigned articles have no keys and do not count.
+  ASSERT_TRUE(store->PutPage(MakePage("p3", {MakeArticle("plain", "标题", "短正文")})).ok());
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM dedup_pending"), 2);
+
+  // The third signed article moves all three.
+  auto second = store->PutPage(SignedPage("p4", "second", kStoryEdited));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ((*second)[0].duplicate_of, "first");
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM dedup_pending"), 0);
+  EXPECT_EQ(QueryInt("SELECT COUNT(DISTINCT article_id) FROM dedup_bands"), 3);
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM dedup_bands WHERE article_id = 'first'"), kBands);
+
+  // A copy of `other` waits in dedup_pending; the store is closed with
+  // it there (as a crash would leave it) and a copy after the reopen
+  // still finds it, through the memory the reopen rebuilt.
+  ASSERT_TRUE(store->PutPage(SignedPage("p5", "other-copy", std::string(kOtherStory) + "。")).ok());
+  store.reset();
+  store = OpenStore(false, /*dedup_pending_articles=*/3);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM dedup_pending"), 1);
+  EXPECT_EQ(*store->FindDuplicateRoot("new", *SignatureOfFolded(kOtherStory)), "other");
+  ASSERT_TRUE(store->Delete("other").ok());
+  // `other-copy` is the root now, and only dedup_pending holds its keys.
+  auto third = store->PutPage(SignedPage("p6", "third", std::string(kOtherStory) + "！"));
+  ASSERT_TRUE(third.ok()) << third.status();
+  EXPECT_EQ((*third)[0].duplicate_of, "other-copy");
+  EXPECT_EQ(*store->FindDuplicateRoot("new", *SignatureOfFolded(kOtherStory)), "other-copy");
+}
+
+TEST_F(ArticleStoreTest, APageRolledBackTakesItsBandKeysAndTheirMoveWithIt) {
+  auto store = OpenStore(false, /*dedup_pending_articles=*/2);
+  ASSERT_NE(store, nullptr);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(DbPath().c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TRIGGER refuse_bad BEFORE INSERT ON articles "
+                         "WHEN NEW.id = 'bad' BEGIN SELECT RAISE(ABORT, 'refused by test'); END",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+
+  const PageWrite a = SignedPage("pa", "a", kOtherStory);
+  // b1's keys make two pending articles, which moves both to dedup_bands;
+  // then `bad` is refused and the page rolls back, move included.
+  PageWrite b = SignedPage("pb", "b1", kStory);
+  b.articles.push_back(MakeArticle("bad", "标题", kStoryEdited));
+  b.signatures.push_back(SignatureOfFolded(kStoryEdited));
+  // Found only if the writer's memory of dedup_pending holds `a` again.
+  const PageWrite c = SignedPage("pc", "c", std::string(kOtherStory) + "。");
+  // Not a copy of b1, which is gone.
+  const PageWrite d = SignedPage("pd", "d", kStoryEdited);
+  auto results = store->PutPages({&a, &b, &c, &d});
+  ASSERT_EQ(results.size(), 4u);
+  ASSERT_TRUE(results[0].ok()) << results[0].status();
+  EXPECT_THAT(results[1].status().message(), HasSubstr("refused by test"));
+  ASSERT_TRUE(results[2].ok()) << results[2].status();
+  EXPECT_EQ((*results[2])[0].duplicate_of, "a");
+  ASSERT_TRUE(results[3].ok()) << results[3].status();
+  EXPECT_EQ((*results[3])[0].duplicate_of, "");
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM dedup_bands WHERE article_id = 'b1'"), 0);
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM dedup_pending WHERE article_id = 'b1'"), 0);
+  // a and c moved together; d waits.
+  EXPECT_EQ(QueryInt("SELECT COUNT(DISTINCT article_id) FROM dedup_bands"), 2);
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM dedup_pending WHERE article_id = 'd'"), 1);
 }
 
 // --- re-parse --------------------------------------------------------------
@@ -907,7 +991,7 @@ PRAGMA user_version = 1;
   }
   auto store = OpenStore(false);
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(QueryInt("PRAGMA user_version"), 3);
+  EXPECT_EQ(QueryInt("PRAGMA user_version"), 4);
   EXPECT_EQ(store->HeadSeq(), 1);
   EXPECT_EQ(store->PurgedThroughSeq(), 0);
   EXPECT_EQ(store->Get("old")->page_id(), "oldpage");
