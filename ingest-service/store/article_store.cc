@@ -78,7 +78,7 @@ constexpr char kSelectSiblings[] =
     "SELECT id, page_id FROM articles WHERE id > ?1 AND id < ?2 AND deleted = 0";
 constexpr char kTombstone[] =
     "UPDATE articles SET seq = ?2, deleted = 1, article = NULL, content_hash = NULL, "
-    "page_id = NULL, updated_at = ?3, signature = NULL, duplicate_of = NULL WHERE id = ?1";
+    "page_id = NULL, updated_at = ?3, duplicate_of = NULL WHERE id = ?1";
 constexpr char kCountLive[] = "SELECT COUNT(*) FROM articles WHERE deleted = 0";
 
 }  // namespace
@@ -150,6 +150,7 @@ absl::Status ArticleStore::Impl::Tombstone(absl::string_view id, absl::string_vi
     sqlite3_bind_int64(stmt, 3, now);
     NEWSEARCH_RETURN_IF_ERROR(StepDone(*writer, stmt, absl::StrCat("delete article ", id)));
   }
+  // Clears the signature too, after finding the band keys to drop from it.
   NEWSEARCH_RETURN_IF_ERROR(RemoveFromDuplicates(id, now, next_seq));
   if (!page_id.empty()) NEWSEARCH_RETURN_IF_ERROR(DropPageIfUnused(page_id));
   return absl::OkStatus();

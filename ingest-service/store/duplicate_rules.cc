@@ -50,7 +50,11 @@ namespace {
 
 constexpr char kSetDedupColumns[] =
     "UPDATE articles SET signature = ?2, duplicate_of = ?3 WHERE id = ?1";
-constexpr char kDeleteBands[] = "DELETE FROM dedup_bands WHERE article_id = ?1";
+constexpr char kSelectSignature[] = "SELECT signature FROM articles WHERE id = ?1";
+constexpr char kDeleteBand[] = "DELETE FROM dedup_bands WHERE band_key = ?1 AND article_id = ?2";
+// A full scan (dedup_bands has no index by article): only for a stored
+// signature that does not decode.
+constexpr char kDeleteBandsOfArticle[] = "DELETE FROM dedup_bands WHERE article_id = ?1";
 constexpr char kInsertBand[] =
     "INSERT OR IGNORE INTO dedup_bands (band_key, article_id) VALUES (?1, ?2)";
 constexpr char kSetPending[] =
@@ -210,6 +214,26 @@ absl::StatusOr<std::string> ArticleStore::Impl::DuplicateRootFor(
 absl::Status ArticleStore::Impl::SetDedup(absl::string_view id,
                                           const std::optional<MinHashSignature>& signature,
                                           absl::string_view root) {
+  // The keys the article has now, from the signature stored with them (a
+  // new article has none).
+  std::optional<BandKeyArray> old_keys;
+  bool old_undecodable = false;
+  {
+    NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kSelectSignature));
+    StmtScope scope(stmt);
+    BindText(stmt, 1, id);
+    const int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL) {
+      const std::optional<MinHashSignature> old = DecodeSignature(ColumnBlob(stmt, 0));
+      if (old) {
+        old_keys = BandKeys(*old);
+      } else {
+        old_undecodable = true;
+      }
+    } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+      return SqliteError(writer->db(), rc, "read stored signature");
+    }
+  }
   {
     NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kSetDedupColumns));
     StmtScope scope(stmt);
@@ -227,11 +251,19 @@ absl::Status ArticleStore::Impl::SetDedup(absl::string_view id,
     }
     NEWSEARCH_RETURN_IF_ERROR(StepDone(*writer, stmt, "store signature"));
   }
-  {
-    NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kDeleteBands));
+  if (old_undecodable) {
+    NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kDeleteBandsOfArticle));
     StmtScope scope(stmt);
     BindText(stmt, 1, id);
     NEWSEARCH_RETURN_IF_ERROR(StepDone(*writer, stmt, "drop band keys"));
+  } else if (old_keys) {  // no-ops for keys still pending
+    for (const int64_t key : *old_keys) {
+      NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kDeleteBand));
+      StmtScope scope(stmt);
+      sqlite3_bind_int64(stmt, 1, key);
+      BindText(stmt, 2, id);
+      NEWSEARCH_RETURN_IF_ERROR(StepDone(*writer, stmt, "drop band key"));
+    }
   }
   if (!signature) {
     NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kDeletePending));
@@ -243,10 +275,12 @@ absl::Status ArticleStore::Impl::SetDedup(absl::string_view id,
   }
   const BandKeyArray keys = BandKeys(*signature);
   {
+    // Bound without a copy: it must outlive the statement's step.
+    const std::string encoded = EncodeBandKeys(keys);
     NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kSetPending));
     StmtScope scope(stmt);
     BindText(stmt, 1, id);
-    BindBlob(stmt, 2, EncodeBandKeys(keys));
+    BindBlob(stmt, 2, encoded);
     NEWSEARCH_RETURN_IF_ERROR(StepDone(*writer, stmt, "store band keys"));
   }
   pending_bands.Add(id, keys);
@@ -277,7 +311,8 @@ absl::Status ArticleStore::Impl::LoadPendingBands() {
 
 absl::Status ArticleStore::Impl::FlushPendingBands() {
   // From the table, not from memory: the table is what commits.
-  std::vector<std::pair<int64_t, std::string>> rows;
+  std::vector<std::string> ids;
+  std::vector<std::pair<int64_t, uint32_t>> rows;  // key, index in ids
   {
     NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kSelectPending));
     StmtScope scope(stmt);
@@ -285,16 +320,23 @@ absl::Status ArticleStore::Impl::FlushPendingBands() {
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
       const std::optional<BandKeyArray> keys = DecodeBandKeys(ColumnBlob(stmt, 1));
       if (!keys) continue;  // LoadPendingBands reports it at the next open
-      for (const int64_t key : *keys) rows.emplace_back(key, std::string(ColumnText(stmt, 0)));
+      ids.emplace_back(ColumnText(stmt, 0));
+      for (const int64_t key : *keys) {
+        rows.emplace_back(key, static_cast<uint32_t>(ids.size() - 1));
+      }
     }
     if (rc != SQLITE_DONE) return SqliteError(writer->db(), rc, "read pending band keys");
   }
-  std::sort(rows.begin(), rows.end());
-  for (const auto& [key, id] : rows) {
+  // In the table's order (band_key, article_id): each page of it is
+  // written once per batch.
+  std::sort(rows.begin(), rows.end(), [&ids](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first < b.first : ids[a.second] < ids[b.second];
+  });
+  for (const auto& [key, index] : rows) {
     NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kInsertBand));
     StmtScope scope(stmt);
     sqlite3_bind_int64(stmt, 1, key);
-    BindText(stmt, 2, id);
+    BindText(stmt, 2, ids[index]);
     NEWSEARCH_RETURN_IF_ERROR(StepDone(*writer, stmt, "store band key"));
   }
   NEWSEARCH_RETURN_IF_ERROR(writer->Exec(kClearPending, "empty dedup_pending"));

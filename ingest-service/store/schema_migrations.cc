@@ -72,6 +72,11 @@ CREATE TABLE dedup_pending (
   band_keys BLOB NOT NULL
 ) WITHOUT ROWID;
 )sql",
+    // Version 5: an article's band keys are deleted by their own key, found
+    // from its stored signature, so dedup_bands needs no index by article.
+    R"sql(
+DROP INDEX dedup_bands_article;
+)sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 

@@ -42,6 +42,10 @@
 //                        dedup_bands (kBands little-endian int64s); they move
 //                        there in sorted batches. An article's keys are in
 //                        one table or the other, never both.
+//
+// Version 5 (#14): dedup_bands loses its index by article_id; an article's
+//                        keys are deleted by (band_key, article_id), the keys
+//                        computed from its signature column.
 #ifndef NEWSEARCH_INGEST_SERVICE_STORE_SCHEMA_MIGRATIONS_H_
 #define NEWSEARCH_INGEST_SERVICE_STORE_SCHEMA_MIGRATIONS_H_
 
