@@ -20,6 +20,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/base/logging.h"
 #include "common/base/sha256.h"
 #include "common/base/status_macros.h"
@@ -310,6 +312,7 @@ absl::Status ArticleStore::Impl::LoadPendingBands() {
 }
 
 absl::Status ArticleStore::Impl::FlushPendingBands() {
+  const absl::Time start = absl::Now();
   // From the table, not from memory: the table is what commits.
   std::vector<std::string> ids;
   std::vector<std::pair<int64_t, uint32_t>> rows;  // key, index in ids
@@ -340,9 +343,10 @@ absl::Status ArticleStore::Impl::FlushPendingBands() {
     NEWSEARCH_RETURN_IF_ERROR(StepDone(*writer, stmt, "store band key"));
   }
   NEWSEARCH_RETURN_IF_ERROR(writer->Exec(kClearPending, "empty dedup_pending"));
-  Log(LogLevel::kDebug, "store", "pending band keys moved to the band index",
+  Log(LogLevel::kInfo, "store", "pending band keys moved to the band index",
       {{"articles", static_cast<long long>(pending_bands.size())},
-       {"keys", static_cast<long long>(rows.size())}});
+       {"keys", static_cast<long long>(rows.size())},
+       {"ms", static_cast<long long>(absl::ToInt64Milliseconds(absl::Now() - start))}});
   pending_bands.Clear();
   return absl::OkStatus();
 }

@@ -58,6 +58,20 @@ class ArticleStoreTest : public ::testing::Test {
     return store.ok() ? *std::move(store) : nullptr;
   }
 
+  // Makes the store fail to write an article with id "bad" inside its
+  // transaction, as a constraint or the store's own checks would: SQLite
+  // aborts the statement, not the transaction.
+  void RefuseArticlesWithIdBad() {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(DbPath().c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "CREATE TRIGGER refuse_bad BEFORE INSERT ON articles "
+                           "WHEN NEW.id = 'bad' BEGIN SELECT RAISE(ABORT, 'refused by test'); END",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+
   // Runs a one-value query on a connection of the test's own.
   int64_t QueryInt(const std::string& sql) {
     sqlite3* db = nullptr;
@@ -874,14 +888,7 @@ TEST_F(ArticleStoreTest, BandKeysMoveInOneBatchAndPendingOnesSurviveReopen) {
 TEST_F(ArticleStoreTest, APageRolledBackTakesItsBandKeysAndTheirMoveWithIt) {
   auto store = OpenStore(false, /*dedup_pending_articles=*/2);
   ASSERT_NE(store, nullptr);
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(DbPath().c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "CREATE TRIGGER refuse_bad BEFORE INSERT ON articles "
-                         "WHEN NEW.id = 'bad' BEGIN SELECT RAISE(ABORT, 'refused by test'); END",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(db);
+  RefuseArticlesWithIdBad();
 
   const PageWrite a = SignedPage("pa", "a", kOtherStory);
   // b1's keys make two pending articles, which moves both to dedup_bands;
@@ -1020,16 +1027,7 @@ namespace {
 TEST_F(ArticleStoreTest, PutPagesCommitsABatchInOrderAndABadPageFailsAlone) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
-  // A failure inside the transaction, as a constraint or the store's own
-  // checks would raise: SQLite aborts the statement, not the transaction.
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(DbPath().c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "CREATE TRIGGER refuse_bad BEFORE INSERT ON articles "
-                         "WHEN NEW.id = 'bad' BEGIN SELECT RAISE(ABORT, 'refused by test'); END",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(db);
+  RefuseArticlesWithIdBad();
 
   const PageWrite a = MakePage("pa", {MakeArticle("a", "甲")});
   // Its first article writes fine, its second is refused: both are undone.
