@@ -301,9 +301,11 @@ absl::Status ArticleStore::Impl::LoadPendingBands() {
     const absl::string_view id = ColumnText(stmt, 0);
     const std::optional<BandKeyArray> keys = DecodeBandKeys(ColumnBlob(stmt, 1));
     if (!keys) {
-      return absl::DataLossError(absl::StrCat("article store: ", path,
-                                              ": dedup_pending holds malformed band keys for '",
-                                              id, "'"));
+      // Damaged: its near-duplicates go unnoticed, nothing else is lost
+      // (the next batch move drops the row).
+      Log(LogLevel::kWarning, "store", "dedup_pending holds malformed band keys; skipping them",
+          {{"path", path}, {"article_id", std::string(id)}});
+      continue;
     }
     pending_bands.Add(id, *keys);
   }
@@ -322,7 +324,7 @@ absl::Status ArticleStore::Impl::FlushPendingBands() {
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
       const std::optional<BandKeyArray> keys = DecodeBandKeys(ColumnBlob(stmt, 1));
-      if (!keys) continue;  // LoadPendingBands reports it at the next open
+      if (!keys) continue;  // LoadPendingBands warned about it
       ids.emplace_back(ColumnText(stmt, 0));
       for (const int64_t key : *keys) {
         rows.emplace_back(key, static_cast<uint32_t>(ids.size() - 1));

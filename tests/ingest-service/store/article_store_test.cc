@@ -915,6 +915,21 @@ TEST_F(ArticleStoreTest, APageRolledBackTakesItsBandKeysAndTheirMoveWithIt) {
   EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM dedup_pending WHERE article_id = 'd'"), 1);
 }
 
+TEST_F(ArticleStoreTest, MalformedPendingBandKeysAreSkippedNotFatal) {
+  OpenStore(false).reset();
+  QueryInt("INSERT INTO dedup_pending (article_id, band_keys) VALUES ('ghost', x'0102')");
+  auto store = OpenStore(false, /*dedup_pending_articles=*/2);
+  ASSERT_NE(store, nullptr) << "a damaged row must not keep the store from opening";
+  ASSERT_TRUE(store->PutPage(SignedPage("p1", "first", kStory)).ok());
+  auto second = store->PutPage(SignedPage("p2", "second", kStoryEdited));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ((*second)[0].duplicate_of, "first");
+  // The two good articles made a batch; the move dropped the damaged row.
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM dedup_pending"), 0);
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM dedup_bands WHERE article_id = 'ghost'"), 0);
+  EXPECT_EQ(QueryInt("SELECT COUNT(DISTINCT article_id) FROM dedup_bands"), 2);
+}
+
 // --- re-parse --------------------------------------------------------------
 
 TEST_F(ArticleStoreTest, ReplacePagesUpdatesChangedKeepsUnchangedDeletesDropped) {
