@@ -41,8 +41,6 @@ using store_internal::CanonicalBytes;
 using store_internal::ColumnBlob;
 using store_internal::ColumnText;
 using store_internal::Connection;
-using store_internal::DecodeBandKeys;
-using store_internal::EncodeBandKeys;
 using store_internal::PendingBands;
 using store_internal::SqliteError;
 using store_internal::StepDone;
@@ -59,10 +57,12 @@ constexpr char kDeleteBand[] = "DELETE FROM dedup_bands WHERE band_key = ?1 AND 
 constexpr char kDeleteBandsOfArticle[] = "DELETE FROM dedup_bands WHERE article_id = ?1";
 constexpr char kInsertBand[] =
     "INSERT OR IGNORE INTO dedup_bands (band_key, article_id) VALUES (?1, ?2)";
-constexpr char kSetPending[] =
-    "INSERT OR REPLACE INTO dedup_pending (article_id, band_keys) VALUES (?1, ?2)";
+constexpr char kSetPending[] = "INSERT OR IGNORE INTO dedup_pending (article_id) VALUES (?1)";
 constexpr char kDeletePending[] = "DELETE FROM dedup_pending WHERE article_id = ?1";
-constexpr char kSelectPending[] = "SELECT article_id, band_keys FROM dedup_pending";
+// The pending articles and their signatures (a row whose article is gone
+// has no keys to move; the next move clears it).
+constexpr char kSelectPending[] =
+    "SELECT p.article_id, a.signature FROM dedup_pending p JOIN articles a ON a.id = p.article_id";
 constexpr char kClearPending[] = "DELETE FROM dedup_pending";
 // A candidate from dedup_pending, in the columns of CandidatesSql.
 constexpr char kSelectCandidate[] =
@@ -91,6 +91,13 @@ const std::string& CandidatesSql() {
     return new std::string(q);
   }();
   return *sql;
+}
+
+// The band keys of a stored signature; nullopt when it does not decode.
+std::optional<BandKeyArray> KeysOfSignature(absl::string_view blob) {
+  const std::optional<MinHashSignature> signature = DecodeSignature(blob);
+  if (!signature) return std::nullopt;
+  return BandKeys(*signature);
 }
 
 // The most similar live near-duplicate among the candidate rows shown to
@@ -136,7 +143,7 @@ absl::StatusOr<std::vector<std::string>> PendingCandidatesOn(Connection& conn,
   std::vector<std::string> found;
   int rc;
   while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    const std::optional<BandKeyArray> theirs = DecodeBandKeys(ColumnBlob(stmt, 1));
+    const std::optional<BandKeyArray> theirs = KeysOfSignature(ColumnBlob(stmt, 1));
     if (!theirs) continue;
     const bool shares = std::any_of(keys.begin(), keys.end(), [&](int64_t key) {
       return std::find(theirs->begin(), theirs->end(), key) != theirs->end();
@@ -226,12 +233,8 @@ absl::Status ArticleStore::Impl::SetDedup(absl::string_view id,
     BindText(stmt, 1, id);
     const int rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL) {
-      const std::optional<MinHashSignature> old = DecodeSignature(ColumnBlob(stmt, 0));
-      if (old) {
-        old_keys = BandKeys(*old);
-      } else {
-        old_undecodable = true;
-      }
+      old_keys = KeysOfSignature(ColumnBlob(stmt, 0));
+      old_undecodable = !old_keys;
     } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
       return SqliteError(writer->db(), rc, "read stored signature");
     }
@@ -277,12 +280,9 @@ absl::Status ArticleStore::Impl::SetDedup(absl::string_view id,
   }
   const BandKeyArray keys = BandKeys(*signature);
   {
-    // Bound without a copy: it must outlive the statement's step.
-    const std::string encoded = EncodeBandKeys(keys);
     NEWSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, writer->Prepare(kSetPending));
     StmtScope scope(stmt);
     BindText(stmt, 1, id);
-    BindBlob(stmt, 2, encoded);
     NEWSEARCH_RETURN_IF_ERROR(StepDone(*writer, stmt, "store band keys"));
   }
   pending_bands.Add(id, keys);
@@ -299,11 +299,11 @@ absl::Status ArticleStore::Impl::LoadPendingBands() {
   int rc;
   while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
     const absl::string_view id = ColumnText(stmt, 0);
-    const std::optional<BandKeyArray> keys = DecodeBandKeys(ColumnBlob(stmt, 1));
+    const std::optional<BandKeyArray> keys = KeysOfSignature(ColumnBlob(stmt, 1));
     if (!keys) {
       // Damaged: its near-duplicates go unnoticed, nothing else is lost
       // (the next batch move drops the row).
-      Log(LogLevel::kWarning, "store", "dedup_pending holds malformed band keys; skipping them",
+      Log(LogLevel::kWarning, "store", "a pending article's signature does not decode; skipping it",
           {{"path", path}, {"article_id", std::string(id)}});
       continue;
     }
@@ -323,7 +323,7 @@ absl::Status ArticleStore::Impl::FlushPendingBands() {
     StmtScope scope(stmt);
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-      const std::optional<BandKeyArray> keys = DecodeBandKeys(ColumnBlob(stmt, 1));
+      const std::optional<BandKeyArray> keys = KeysOfSignature(ColumnBlob(stmt, 1));
       if (!keys) continue;  // LoadPendingBands warned about it
       ids.emplace_back(ColumnText(stmt, 0));
       for (const int64_t key : *keys) {

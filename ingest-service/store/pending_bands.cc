@@ -6,30 +6,6 @@
 
 namespace newsearch::ingest::store_internal {
 
-std::string EncodeBandKeys(const BandKeyArray& keys) {
-  std::string blob;
-  blob.reserve(keys.size() * sizeof(int64_t));
-  for (const int64_t key : keys) {
-    for (int byte = 0; byte < 8; ++byte) {
-      blob.push_back(static_cast<char>((static_cast<uint64_t>(key) >> (8 * byte)) & 0xff));
-    }
-  }
-  return blob;
-}
-
-std::optional<BandKeyArray> DecodeBandKeys(absl::string_view blob) {
-  BandKeyArray keys;
-  if (blob.size() != keys.size() * sizeof(int64_t)) return std::nullopt;
-  for (size_t i = 0; i < keys.size(); ++i) {
-    uint64_t key = 0;
-    for (int byte = 7; byte >= 0; --byte) {
-      key = (key << 8) | static_cast<unsigned char>(blob[i * sizeof(int64_t) + byte]);
-    }
-    keys[i] = static_cast<int64_t>(key);
-  }
-  return keys;
-}
-
 int PendingBands::BandOf(uint32_t s, int64_t key) const {
   const BandKeyArray& keys = slots_[s].keys;
   return static_cast<int>(std::find(keys.begin(), keys.end(), key) - keys.begin());

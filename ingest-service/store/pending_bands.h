@@ -7,7 +7,6 @@
 
 #include <array>
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,10 +17,6 @@
 namespace newsearch::ingest::store_internal {
 
 using BandKeyArray = std::array<int64_t, kBands>;
-
-// dedup_pending.band_keys: kBands little-endian int64s.
-std::string EncodeBandKeys(const BandKeyArray& keys);
-std::optional<BandKeyArray> DecodeBandKeys(absl::string_view blob);
 
 class PendingBands {
  public:

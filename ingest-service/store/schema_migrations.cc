@@ -68,8 +68,7 @@ CREATE INDEX articles_tombstones ON articles (seq) WHERE deleted = 1;
     // in sorted batches (duplicate_rules.cc).
     R"sql(
 CREATE TABLE dedup_pending (
-  article_id TEXT PRIMARY KEY,
-  band_keys BLOB NOT NULL
+  article_id TEXT PRIMARY KEY
 ) WITHOUT ROWID;
 )sql",
     // Version 5: an article's band keys are deleted by their own key, found

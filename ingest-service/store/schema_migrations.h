@@ -37,11 +37,11 @@
 //                        a tombstone retention removed.
 //
 // Version 4 (ingest throughput, #14):
-//   dedup_pending(article_id, band_keys)
-//                        the band keys of signed articles not yet in
-//                        dedup_bands (kBands little-endian int64s); they move
-//                        there in sorted batches. An article's keys are in
-//                        one table or the other, never both.
+//   dedup_pending(article_id)
+//                        the signed articles whose band keys (from their
+//                        signature column) are not yet in dedup_bands; they
+//                        move there in sorted batches. An article's keys are
+//                        in one table or the other, never both.
 //
 // Version 5 (#14): dedup_bands loses its index by article_id; an article's
 //                        keys are deleted by (band_key, article_id), the keys
