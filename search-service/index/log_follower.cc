@@ -1,5 +1,6 @@
 #include "search-service/index/log_follower.h"
 
+#include <algorithm>
 #include <deque>
 #include <thread>
 #include <utility>
@@ -51,6 +52,8 @@ struct LogFollower::Impl {
   void IndexLoop();
   // Compacts the index (on the indexer thread, between batches).
   void Compact() ABSL_LOCKS_EXCLUDED(mu);
+  // Most changes the next batch may take (catch_up_batch_changes).
+  int BatchLimit() const;
   // Sleeps up to `d`, returning early (true) when stopping.
   bool SleepUnlessStopping(absl::Duration d);
 };
@@ -59,6 +62,13 @@ bool LogFollower::Impl::SleepUnlessStopping(absl::Duration d) {
   absl::MutexLock lock(&mu);
   auto is_stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return stopping; };
   return mu.AwaitWithTimeout(absl::Condition(&is_stopping), d);
+}
+
+int LogFollower::Impl::BatchLimit() const {
+  const int base = options.max_batch_changes;
+  if (options.catch_up_batch_changes <= base) return base;
+  const int64_t grown = writer->document_count() / kDocumentsPerCatchUpChange;
+  return static_cast<int>(std::clamp<int64_t>(grown, base, options.catch_up_batch_changes));
 }
 
 void LogFollower::Impl::NoteComplete(int64_t seq) {
@@ -217,7 +227,8 @@ void LogFollower::Impl::IndexLoop() {
         mu.AwaitWithTimeout(absl::Condition(&batch_ready), options.flush_interval - waited);
       }
       stop_now = stopping;
-      const size_t n = std::min(queue.size(), static_cast<size_t>(options.max_batch_changes));
+      // Behind on a big index: take a bigger batch than a full one.
+      const size_t n = std::min(queue.size(), static_cast<size_t>(BatchLimit()));
       batch.reserve(n);
       for (size_t i = 0; i < n; ++i) {
         batch.push_back(std::move(queue.front()));

@@ -20,6 +20,9 @@
 
 namespace newsearch::search {
 
+// See LogFollowerOptions::catch_up_batch_changes.
+inline constexpr int64_t kDocumentsPerCatchUpChange = 32;
+
 struct LogFollowerOptions {
   // host:port of the ingest service.
   std::string ingest_address = "127.0.0.1:50051";
@@ -31,6 +34,18 @@ struct LogFollowerOptions {
   // than 2,000 on the peers' corpus (bench/results/2026-12-03-batch-size-
   // 10k.md), for ~8% more index on disk until the next compaction.
   int max_batch_changes = 256;
+  // While the replica is behind (more changes queued than one batch), a
+  // batch grows with the index, to one change per kDocumentsPerCatchUpChange
+  // documents already indexed, up to this many. Each commit rewrites the
+  // blocks of every posting list it touches, and the wide vocabulary of news
+  // spreads those over the whole table: on a big index, small commits cost
+  // more I/O and CPU per article than the buffer they save. Bulk load of the
+  // peers' 100k pages on 2 shards (bench/results/2026-12-04-catch-up-
+  // batches.md): 256 per commit wrote 86 GB by 63k articles and reached
+  // 100k in 567 s; growing to 1,024 wrote 47 GB in all and took 442 s, with
+  // peak RSS 322 MB (Xapian buffers the whole batch until its commit). At or
+  // below max_batch_changes: batches never grow.
+  int catch_up_batch_changes = 0;
   // How long the indexer waits for more changes before committing a
   // partial batch (bounds the delay from ingest to searchable).
   absl::Duration flush_interval = absl::Milliseconds(200);

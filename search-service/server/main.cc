@@ -30,6 +30,11 @@ ABSL_FLAG(int32_t, max_batch_changes, 256,
           "Most changes per index commit (smaller batches keep Xapian's in-memory "
           "buffer small, which costs less CPU per article than large batches)");
 ABSL_FLAG(int32_t, flush_interval_ms, 200, "Longest wait to fill an index batch");
+ABSL_FLAG(int32_t, catch_up_batch_changes, 1024,
+          "Most changes per index commit while the replica is behind: the batch grows with "
+          "the index (one change per 32 documents) from --max_batch_changes up to this, "
+          "since small commits cost more per article on a big index (<= --max_batch_changes: "
+          "never grows)");
 ABSL_FLAG(int32_t, index_shards, 0,
           "Local index shards, each written by its own thread (0 = the existing index's "
           "number, else the number of cores); an index with another number is refused");
@@ -125,7 +130,8 @@ int main(int argc, char** argv) {
       "Every flag --name can also be set by the environment variable NEWSEARCH_NAME.");
   std::vector<std::string> env_flags = {
       "listen", "data_dir", "ingest_address", "metrics_listen", "port_file", "max_message_bytes",
-      "max_batch_changes", "flush_interval_ms", "index_shards", "partition", "bootstrap_from", "compact_after_changes",
+      "max_batch_changes", "flush_interval_ms", "catch_up_batch_changes", "index_shards",
+      "partition", "bootstrap_from", "compact_after_changes",
       "max_query_chars", "max_page_size",
       "max_result_depth", "shutdown_grace_seconds", "log_level", "query_time_limit_ms",
       "facet_exact_limit", "max_concurrent_searches", "analyzer", "ingest_token_file",
@@ -154,6 +160,7 @@ int main(int argc, char** argv) {
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.max_batch_changes = absl::GetFlag(FLAGS_max_batch_changes);
   options.flush_interval = absl::Milliseconds(absl::GetFlag(FLAGS_flush_interval_ms));
+  options.catch_up_batch_changes = absl::GetFlag(FLAGS_catch_up_batch_changes);
   options.index_shards = absl::GetFlag(FLAGS_index_shards);
   options.compact_after_changes = absl::GetFlag(FLAGS_compact_after_changes);
   options.max_query_chars = absl::GetFlag(FLAGS_max_query_chars);
@@ -224,6 +231,7 @@ int main(int argc, char** argv) {
   if (options.ingest_address.empty()) problems += " --ingest_address is empty;";
   if (options.max_batch_changes <= 0) problems += " --max_batch_changes must be positive;";
   if (absl::GetFlag(FLAGS_flush_interval_ms) < 0) problems += " --flush_interval_ms must be >= 0;";
+  if (options.catch_up_batch_changes < 0) problems += " --catch_up_batch_changes must be >= 0;";
   if (options.index_shards < 0 || options.index_shards > 256) {
     problems += " --index_shards must be in 0..256;";
   }

@@ -254,6 +254,7 @@ absl::StatusOr<std::unique_ptr<SearchServer>> SearchServer::Start(
   follower_options.ingest_address = options.ingest_address;
   follower_options.max_batch_changes = options.max_batch_changes;
   follower_options.flush_interval = options.flush_interval;
+  follower_options.catch_up_batch_changes = options.catch_up_batch_changes;
   follower_options.compact_after_changes = options.compact_after_changes;
   follower_options.partition = options.partition;
   follower_options.partitions = options.partitions;

@@ -29,6 +29,10 @@ struct SearchServerOptions {
   // wait to fill a batch.
   int max_batch_changes = 256;
   absl::Duration flush_interval = absl::Milliseconds(200);
+  // Largest batch while the replica is behind on a big index
+  // (LogFollowerOptions::catch_up_batch_changes; at most max_batch_changes
+  // = batches never grow).
+  int catch_up_batch_changes = 1024;
   // Local index shards (IndexWriterOptions::shards; 0 = the existing
   // index's number, else the number of cores).
   int index_shards = 0;

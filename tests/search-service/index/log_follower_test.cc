@@ -2,14 +2,17 @@
 // loopback: a change the index refuses stalls the replica visibly (its seq,
 // the error, not silently retried for ever), the changes before it are
 // applied, and once the log holds a replacement the replica progresses
-// again. The follower also asks for responses that fit its message limit.
+// again. The follower also asks for responses that fit its message limit,
+// and while it is behind its batches grow with the index.
 #include "search-service/index/log_follower.h"
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
@@ -136,6 +139,80 @@ TEST(LogFollowerTest, RefusedChangeStallsVisiblyAndAReplacementUnblocksIt) {
   follower.Stop();
   server->Shutdown();
   std::filesystem::remove_all(dir);
+}
+
+// Serves `log` on loopback and follows it into a fresh one-shard index with
+// `options` (ingest_address set here) until every change is applied;
+// returns the size of every committed batch with the documents the index
+// held before it.
+std::vector<std::pair<int64_t, int64_t>> FollowWholeLog(const std::vector<v1::Change>& log,
+                                                        LogFollowerOptions options) {
+  std::string dir = ::testing::TempDir() + "log_follower_test.XXXXXX";
+  EXPECT_NE(mkdtemp(dir.data()), nullptr);
+  auto analyzer = analysis::Analyzer::Create();
+  EXPECT_TRUE(analyzer.ok()) << analyzer.status();
+  IndexWriterOptions writer_options;
+  writer_options.path = dir + "/index";
+  writer_options.shards = 1;
+  auto writer = IndexWriter::Open(writer_options, analyzer->get());
+  EXPECT_TRUE(writer.ok()) << writer.status();
+  if (!writer.ok()) return {};
+
+  ScriptedLog scripted;
+  scripted.Set(log);
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&scripted);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  EXPECT_NE(server, nullptr);
+
+  absl::Mutex mu;
+  std::vector<std::pair<int64_t, int64_t>> batches;  // (changes, documents before)
+  IndexWriter* index = writer->get();
+  options.ingest_address = "127.0.0.1:" + std::to_string(port);
+  options.on_commit = [&](absl::Duration, int64_t changes) {
+    absl::MutexLock lock(&mu);
+    batches.emplace_back(changes, index->document_count() - changes);
+  };
+  LogFollower follower(options, index);
+  follower.Start();
+  EXPECT_TRUE(WaitFor([&] { return follower.status().applied_seq == log.back().seq(); },
+                      absl::Seconds(60)));
+  follower.Stop();
+  server->Shutdown();
+  EXPECT_EQ(index->document_count(), static_cast<int64_t>(log.size()));
+  writer->reset();
+  std::filesystem::remove_all(dir);
+  absl::MutexLock lock(&mu);
+  return batches;
+}
+
+TEST(LogFollowerTest, BatchesGrowWithTheIndexWhileTheReplicaIsBehind) {
+  std::vector<v1::Change> log;
+  for (int i = 1; i <= 1200; ++i) log.push_back(Upsert(i, "a" + std::to_string(i)));
+  LogFollowerOptions options;
+  options.flush_interval = absl::Milliseconds(10);
+  options.max_batch_changes = 4;
+  options.catch_up_batch_changes = 24;
+
+  const auto batches = FollowWholeLog(log, options);
+  ASSERT_FALSE(batches.empty());
+  EXPECT_LE(batches.front().first, 4) << "an empty index starts at max_batch_changes";
+  int64_t largest = 0;
+  for (const auto& [changes, before] : batches) {
+    // One change per kDocumentsPerCatchUpChange documents already indexed.
+    EXPECT_LE(changes, std::max<int64_t>(4, std::min<int64_t>(
+                                                24, before / kDocumentsPerCatchUpChange)))
+        << "with " << before << " documents indexed";
+    largest = std::max(largest, changes);
+  }
+  EXPECT_EQ(largest, 24) << "the backlog is applied in batches up to catch_up_batch_changes";
+
+  options.catch_up_batch_changes = 0;
+  for (const auto& [changes, before] : FollowWholeLog(log, options)) {
+    EXPECT_LE(changes, 4) << "batches never grow when catch-up is off";
+  }
 }
 
 }  // namespace
