@@ -91,26 +91,51 @@ bool WaitFor(const std::function<bool()>& done, absl::Duration timeout) {
   return done();
 }
 
+// A fresh index of `shards` local shards in a temporary directory, removed
+// with it.
+struct TempIndex {
+  explicit TempIndex(int shards) {
+    dir = ::testing::TempDir() + "log_follower_test.XXXXXX";
+    EXPECT_NE(mkdtemp(dir.data()), nullptr);
+    auto created = analysis::Analyzer::Create();
+    EXPECT_TRUE(created.ok()) << created.status();
+    if (!created.ok()) return;
+    analyzer = *std::move(created);
+    IndexWriterOptions options;
+    options.path = dir + "/index";
+    options.shards = shards;
+    auto opened = IndexWriter::Open(options, analyzer.get());
+    EXPECT_TRUE(opened.ok()) << opened.status();
+    if (opened.ok()) writer = *std::move(opened);
+  }
+  ~TempIndex() {
+    writer.reset();
+    std::filesystem::remove_all(dir);
+  }
+
+  std::string dir;
+  std::unique_ptr<analysis::Analyzer> analyzer;
+  std::unique_ptr<IndexWriter> writer;
+};
+
+// Serves `log` on a loopback port (*port).
+std::unique_ptr<grpc::Server> Serve(ScriptedLog* log, int* port) {
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), port);
+  builder.RegisterService(log);
+  return builder.BuildAndStart();
+}
+
 TEST(LogFollowerTest, RefusedChangeStallsVisiblyAndAReplacementUnblocksIt) {
-  std::string dir = ::testing::TempDir() + "log_follower_test.XXXXXX";
-  ASSERT_NE(mkdtemp(dir.data()), nullptr);
-  auto analyzer = analysis::Analyzer::Create();
-  ASSERT_TRUE(analyzer.ok()) << analyzer.status();
-  IndexWriterOptions writer_options;
-  writer_options.path = dir + "/index";
-  writer_options.shards = 2;
-  auto writer = IndexWriter::Open(writer_options, analyzer->get());
-  ASSERT_TRUE(writer.ok()) << writer.status();
+  TempIndex index(/*shards=*/2);
+  ASSERT_NE(index.writer, nullptr);
 
   ScriptedLog log;
   v1::Change poison = Upsert(2, "b");
   poison.set_kind(static_cast<v1::ChangeKind>(9));  // a kind this index does not know
   log.Set({Upsert(1, "a"), poison});
   int port = 0;
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&log);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  std::unique_ptr<grpc::Server> server = Serve(&log, &port);
   ASSERT_NE(server, nullptr);
 
   LogFollowerOptions options;
@@ -118,7 +143,7 @@ TEST(LogFollowerTest, RefusedChangeStallsVisiblyAndAReplacementUnblocksIt) {
   options.flush_interval = absl::Milliseconds(10);
   options.max_backoff = absl::Milliseconds(300);
   options.max_message_bytes = 8 << 20;
-  LogFollower follower(options, writer->get());
+  LogFollower follower(options, index.writer.get());
   follower.Start();
 
   ASSERT_TRUE(WaitFor([&] { return follower.status().stalled_at_seq == 2; }, absl::Seconds(20)));
@@ -135,10 +160,9 @@ TEST(LogFollowerTest, RefusedChangeStallsVisiblyAndAReplacementUnblocksIt) {
   log.Set({Upsert(1, "a"), Upsert(3, "b")});
   ASSERT_TRUE(WaitFor([&] { return follower.status().applied_seq == 3; }, absl::Seconds(20)));
   EXPECT_EQ(follower.status().stalled_at_seq, 0);
-  EXPECT_EQ((*writer)->document_count(), 2);
+  EXPECT_EQ(index.writer->document_count(), 2);
   follower.Stop();
   server->Shutdown();
-  std::filesystem::remove_all(dir);
 }
 
 // Serves `log` on loopback and follows it into a fresh one-shard index with
@@ -147,29 +171,17 @@ TEST(LogFollowerTest, RefusedChangeStallsVisiblyAndAReplacementUnblocksIt) {
 // held before it.
 std::vector<std::pair<int64_t, int64_t>> FollowWholeLog(const std::vector<v1::Change>& log,
                                                         LogFollowerOptions options) {
-  std::string dir = ::testing::TempDir() + "log_follower_test.XXXXXX";
-  EXPECT_NE(mkdtemp(dir.data()), nullptr);
-  auto analyzer = analysis::Analyzer::Create();
-  EXPECT_TRUE(analyzer.ok()) << analyzer.status();
-  IndexWriterOptions writer_options;
-  writer_options.path = dir + "/index";
-  writer_options.shards = 1;
-  auto writer = IndexWriter::Open(writer_options, analyzer->get());
-  EXPECT_TRUE(writer.ok()) << writer.status();
-  if (!writer.ok()) return {};
-
+  TempIndex temp(/*shards=*/1);
+  if (temp.writer == nullptr) return {};
   ScriptedLog scripted;
   scripted.Set(log);
   int port = 0;
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&scripted);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  std::unique_ptr<grpc::Server> server = Serve(&scripted, &port);
   EXPECT_NE(server, nullptr);
 
   absl::Mutex mu;
   std::vector<std::pair<int64_t, int64_t>> batches;  // (changes, documents before)
-  IndexWriter* index = writer->get();
+  IndexWriter* index = temp.writer.get();
   options.ingest_address = "127.0.0.1:" + std::to_string(port);
   options.on_commit = [&](absl::Duration, int64_t changes) {
     absl::MutexLock lock(&mu);
@@ -182,8 +194,6 @@ std::vector<std::pair<int64_t, int64_t>> FollowWholeLog(const std::vector<v1::Ch
   follower.Stop();
   server->Shutdown();
   EXPECT_EQ(index->document_count(), static_cast<int64_t>(log.size()));
-  writer->reset();
-  std::filesystem::remove_all(dir);
   absl::MutexLock lock(&mu);
   return batches;
 }
