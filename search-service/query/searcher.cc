@@ -55,7 +55,16 @@ using query_internal::QueryTerms;
 using query_internal::ReadAppliedSeq;
 using query_internal::Relaxation;
 
-constexpr Xapian::doccount kExtraChecked = 100;
+// A first pass examines this many documents beyond the page. Each examined
+// document that could make the list has its collapse key read, so at 100k
+// articles examining 100 cost 0.17 ms of a 1.55 ms median search
+// (bench/results/2026-12-04-query-100k.md).
+constexpr Xapian::doccount kExtraChecked = 20;
+// A total the first pass leaves uncertain, of a search that cannot match
+// more than this many beyond the page (Xapian's upper bound: a word's
+// article count, the rarest word's for words that must all match), is made
+// exact by a second pass examining that many; such a search is cheap.
+constexpr Xapian::doccount kExactTotalUpTo = 100;
 // The same with a phrase check on the stored text (Plan::phrase_decider):
 // each document examined is read and scanned (tens of microseconds), so
 // fewer are; the total of such a search is an estimate sooner.
@@ -571,6 +580,18 @@ v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan,
   if (!frontier.found) {
     mset = enquire.get_mset(static_cast<Xapian::doccount>(plan.offset), wanted, check_at_least,
                             nullptr, plan.phrase_decider.get());
+    // A result set certainly small gets an exact total (a phrase check
+    // makes every examined document costly: phrase searches keep the
+    // estimate, as before). Facet counting examined every match already,
+    // and its spies must not count twice.
+    const Xapian::doccount exact_up_to =
+        static_cast<Xapian::doccount>(plan.offset) + wanted + kExactTotalUpTo;
+    if (!plan.facets && plan.phrase_decider == nullptr && check_at_least < exact_up_to &&
+        mset.get_matches_lower_bound() < mset.get_matches_upper_bound() &&
+        mset.get_matches_upper_bound() <= exact_up_to) {
+      mset = enquire.get_mset(static_cast<Xapian::doccount>(plan.offset), wanted, exact_up_to,
+                              nullptr, plan.phrase_decider.get());
+    }
   }
   const int64_t strict_estimate = frontier.found
                                       ? frontier.estimate

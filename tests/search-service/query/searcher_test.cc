@@ -142,6 +142,49 @@ TEST_F(SearcherTest, ReportsCountsAndAppliedSeq) {
   EXPECT_EQ(response.total_estimate(), 3);
 }
 
+// 90 articles about glaciers: 60 that say so often, then 30 weaker copies of
+// the first 30, so that the best matches (the ones a search examines first)
+// show no copies at all; plus 40 other articles.
+class SmallResultSetTest : public SearcherFixture {
+ protected:
+  void SetUp() override {
+    options_.relax_threshold = 0;
+    std::vector<v1::Article> articles;
+    for (int i = 0; i < 60; ++i) {
+      articles.push_back(ToArticle({"g" + std::to_string(i), "冰川消融第" + std::to_string(i) + "期",
+                                    "高原冰川持续消融，冰川学家记录冰川第" + std::to_string(i) +
+                                        "组数据。",
+                                    "科技日报", {}, 2020, 1 + i % 12, 1 + i % 28}));
+    }
+    for (int i = 0; i < 30; ++i) {
+      articles.push_back(ToArticle(
+          {"c" + std::to_string(i), "转载第" + std::to_string(i) + "期",
+           "转载：高原冰川持续消融。科考队今年走访了许多地方，沿途记录天气、道路、村庄和牧场的情况，"
+           "并整理成册，供各地参考使用。",
+           "转载网", {}, 2021, 1 + i % 12, 1 + i % 28, "zh-Hans", "g" + std::to_string(i)}));
+    }
+    for (int i = 0; i < 40; ++i) {
+      articles.push_back(ToArticle({"o" + std::to_string(i), "城市交通", "地铁新线开通。",
+                                    "新华网", {}, 2021, 1, 1 + i % 28}));
+    }
+    OpenIndex(articles);
+  }
+};
+
+TEST_F(SmallResultSetTest, CollapsedTotalIsExactWhenTheWordIsRare) {
+  v1::SearchRequest request;
+  request.set_query("冰川");
+  request.set_page_size(10);
+  absl::StatusOr<v1::SearchResponse> response = searcher_->Search(request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->hits_size(), 10);
+  EXPECT_EQ(response->total_estimate(), 60) << "90 articles, 30 of them copies";
+  request.set_expand_duplicates(true);
+  response = searcher_->Search(request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->total_estimate(), 90);
+}
+
 TEST_F(SearcherTest, FillsHitsFromStoredArticle) {
   v1::SearchRequest request;
   request.set_query("author:葛星星");
