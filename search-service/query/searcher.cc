@@ -78,6 +78,25 @@ constexpr Xapian::doccount kPhraseCandidatesPerNeeded = 8;
 Xapian::doccount ExtraChecked(const Plan& plan) {
   return plan.phrase_decider != nullptr ? kExtraCheckedWithPhrases : kExtraChecked;
 }
+
+// `want` hits of `enquire` from `first`, examining at least `check_at_least`
+// documents. A total that leaves uncertain, of a search that cannot match
+// more than kExactTotalUpTo beyond the page, is made exact by a second pass
+// examining that many. Not with a phrase check (every examined document is
+// read: such totals stay estimates) nor with facets (the spies would see
+// documents twice; facet counting examines every match anyway).
+Xapian::MSet MatchPage(const Xapian::Enquire& enquire, const Plan& plan, Xapian::doccount first,
+                       Xapian::doccount want, Xapian::doccount check_at_least) {
+  Xapian::MSet mset = enquire.get_mset(first, want, check_at_least, nullptr,
+                                       plan.phrase_decider.get());
+  const Xapian::doccount exact_up_to = first + want + kExactTotalUpTo;
+  if (plan.facets || plan.phrase_decider != nullptr || check_at_least >= exact_up_to ||
+      mset.get_matches_lower_bound() == mset.get_matches_upper_bound() ||
+      mset.get_matches_upper_bound() > exact_up_to) {
+    return mset;
+  }
+  return enquire.get_mset(first, want, exact_up_to, nullptr, plan.phrase_decider.get());
+}
 // Months of recency boost before it is dropped (10 half-lives: < 0.1%).
 constexpr int kRecencyHalfLives = 10;
 
@@ -463,8 +482,7 @@ Relaxation Searcher::Impl::Relax(Xapian::Database& db, const Plan& plan,
     Xapian::Query q(Xapian::Query::OP_AND_NOT, AtLeastQuery(required, optional, k), exclude);
     if (!plan.filter.empty()) q = Xapian::Query(Xapian::Query::OP_FILTER, q, plan.filter);
     enquire.set_query(q);
-    Xapian::MSet found = enquire.get_mset(0, fetch, fetch + ExtraChecked(plan), nullptr,
-                                          plan.phrase_decider.get());
+    Xapian::MSet found = MatchPage(enquire, plan, 0, fetch, fetch + ExtraChecked(plan));
     if (found.empty()) continue;
     r.query = q;
     r.min_words = k;
@@ -578,20 +596,8 @@ v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan,
   const PhraseFrontier frontier = CheckPhrasesByWeight(db, plan, query, check_at_least);
   Xapian::MSet mset;
   if (!frontier.found) {
-    mset = enquire.get_mset(static_cast<Xapian::doccount>(plan.offset), wanted, check_at_least,
-                            nullptr, plan.phrase_decider.get());
-    // A result set certainly small gets an exact total (a phrase check
-    // makes every examined document costly: phrase searches keep the
-    // estimate, as before). Facet counting examined every match already,
-    // and its spies must not count twice.
-    const Xapian::doccount exact_up_to =
-        static_cast<Xapian::doccount>(plan.offset) + wanted + kExactTotalUpTo;
-    if (!plan.facets && plan.phrase_decider == nullptr && check_at_least < exact_up_to &&
-        mset.get_matches_lower_bound() < mset.get_matches_upper_bound() &&
-        mset.get_matches_upper_bound() <= exact_up_to) {
-      mset = enquire.get_mset(static_cast<Xapian::doccount>(plan.offset), wanted, exact_up_to,
-                              nullptr, plan.phrase_decider.get());
-    }
+    mset = MatchPage(enquire, plan, static_cast<Xapian::doccount>(plan.offset), wanted,
+                     check_at_least);
   }
   const int64_t strict_estimate = frontier.found
                                       ? frontier.estimate
@@ -614,10 +620,9 @@ v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan,
     const auto want = static_cast<Xapian::doccount>(plan.page_size - strict_on_page + 1);
     relaxed_mset = relaxation.have_first_page
                        ? relaxation.first_page
-                       : relaxed_enquire.get_mset(static_cast<Xapian::doccount>(first), want,
-                                                  static_cast<Xapian::doccount>(first) + want +
-                                                      ExtraChecked(plan),
-                                                  nullptr, plan.phrase_decider.get());
+                       : MatchPage(relaxed_enquire, plan, static_cast<Xapian::doccount>(first),
+                                   want,
+                                   static_cast<Xapian::doccount>(first) + want + ExtraChecked(plan));
     if (plan.facets) {
       // Count the facets over strict and relaxed matches together.
       Xapian::Enquire counter(db);
