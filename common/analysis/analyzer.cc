@@ -5,7 +5,6 @@
 #include <fstream>
 #include <utility>
 
-#include <opencc/Converter.hpp>
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
@@ -270,7 +269,7 @@ struct Analyzer::Impl {
   const icu::Normalizer2* nfkc_casefold = nullptr;
   // OpenCC conversions applied in order to each Han run.
   // OpenCC's converters on hash dictionaries (opencc_converter.h).
-  std::vector<std::shared_ptr<opencc::Converter>> converters;
+  std::vector<std::shared_ptr<const HashConverter>> converters;
 
   std::string Convert(const std::string& text) const {
     std::string out = text;
@@ -384,7 +383,7 @@ void Analyzer::Impl::TraditionalToSimplified(const std::vector<UChar32>& in,
         converted[r].push_back(c);
       }
       batched = r + 1 == runs.size();
-    } catch (const std::exception&) {
+    } catch (...) {
     }
   }
   if (!batched) {
@@ -395,7 +394,7 @@ void Analyzer::Impl::TraditionalToSimplified(const std::vector<UChar32>& in,
       for (size_t k = i; k < j; ++k) AppendUtf8(in[k], &run);
       try {
         converted[r] = DecodeUtf8(Convert(run));
-      } catch (const std::exception&) {
+      } catch (...) {
         converted[r].assign(in.begin() + i, in.begin() + j);
       }
     }

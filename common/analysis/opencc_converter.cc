@@ -1,11 +1,11 @@
 #include "common/analysis/opencc_converter.h"
 
 #include <algorithm>
-#include <bitset>
 #include <cstdint>
 #include <exception>
 #include <list>
 #include <utility>
+#include <vector>
 
 #include <opencc/Config.hpp>
 #include <opencc/Conversion.hpp>
@@ -35,26 +35,69 @@ size_t NextCharEnd(const char* word, size_t i, size_t len) {
   return i;
 }
 
+}  // namespace
+
 // A dictionary whose lookups are hash probes: every key, and every prefix
-// of a key ending at a character boundary, is a node; MatchPrefix extends
-// the probe one character at a time while some key continues it, keeping
-// the longest key seen. Same answers as the source dictionary (the entries
-// are the source's own, kept alive with its lexicon) for valid UTF-8.
+// of a key ending at a character boundary, is a node; a lookup extends the
+// probe one character at a time while some key continues it, keeping the
+// longest key seen. Same answers as the source dictionary (the entries are
+// the source's own, kept alive with its lexicon) for valid UTF-8.
 class HashDict : public opencc::Dict {
  public:
+  struct Node {
+    const opencc::DictEntry* entry = nullptr;  // null: only a prefix of keys
+    std::string value;                         // entry->GetDefault()
+    bool continues = false;                    // some longer key starts with it
+  };
+  struct Found {
+    const Node* node = nullptr;  // null: no key is a prefix of the word
+    size_t length = 0;           // the key's length in bytes
+  };
+
   explicit HashDict(const opencc::Dict& source)
       : lexicon_(source.GetLexicon()), key_max_length_(source.KeyMaxLength()) {
     nodes_.reserve(lexicon_->Length() * 2);
     for (const auto& entry : *lexicon_) {
       const std::string key = entry->Key();
       if (key.empty()) continue;
-      nodes_[key].entry = entry.get();
-      first_chars_.set(FirstCharSlot(key.data(), NextCharEnd(key.data(), 0, key.size())));
+      Node& node = nodes_[key];
+      node.entry = entry.get();
+      node.value = entry->GetDefault();
       for (size_t end = NextCharEnd(key.data(), 0, key.size()); end < key.size();
            end = NextCharEnd(key.data(), end, key.size())) {
         nodes_[key.substr(0, end)].continues = true;
       }
     }
+    // The table holds pointers into nodes_, which no longer changes.
+    first_.assign(kFirstTableSize, nullptr);
+    for (const auto& [key, node] : nodes_) {
+      const int32_t c = OneCharCodePoint(key.data(), key.size());
+      if (c >= 0) first_[c] = &node;
+    }
+  }
+
+  // The longest key that is a prefix of the first `len` bytes of `word`
+  // (stopping at a NUL, as OpenCC's lookups do).
+  Found Longest(const char* word, size_t len) const {
+    len = std::min(len, key_max_length_);
+    Found longest;
+    if (len == 0 || word[0] == '\0') return longest;
+    size_t end = NextCharEnd(word, 0, len);
+    const Node* node = nullptr;
+    if (const int32_t c = OneCharCodePoint(word, end); c >= 0) {
+      node = first_[c];
+    } else {
+      const auto it = nodes_.find(absl::string_view(word, end));
+      if (it != nodes_.end()) node = &it->second;
+    }
+    while (node != nullptr) {
+      if (node->entry != nullptr) longest = {node, end};
+      if (!node->continues || end >= len || word[end] == '\0') break;
+      end = NextCharEnd(word, end, len);
+      const auto it = nodes_.find(absl::string_view(word, end));
+      node = it == nodes_.end() ? nullptr : &it->second;
+    }
+    return longest;
   }
 
   opencc::Optional<const opencc::DictEntry*> Match(const char* word, size_t len) const override {
@@ -67,50 +110,38 @@ class HashDict : public opencc::Dict {
 
   opencc::Optional<const opencc::DictEntry*> MatchPrefix(const char* word,
                                                          size_t len) const override {
-    len = std::min(len, key_max_length_);
-    const opencc::DictEntry* longest = nullptr;
-    if (len > 0 && word[0] != '\0' &&
-        !first_chars_.test(FirstCharSlot(word, NextCharEnd(word, 0, len)))) {
-      return opencc::Optional<const opencc::DictEntry*>::Null();
-    }
-    for (size_t end = 0; end < len && word[end] != '\0';) {
-      end = NextCharEnd(word, end, len);
-      const auto it = nodes_.find(absl::string_view(word, end));
-      if (it == nodes_.end()) break;
-      if (it->second.entry != nullptr) longest = it->second.entry;
-      if (!it->second.continues) break;
-    }
-    if (longest == nullptr) return opencc::Optional<const opencc::DictEntry*>::Null();
-    return longest;
+    const Found found = Longest(word, len);
+    if (found.node == nullptr) return opencc::Optional<const opencc::DictEntry*>::Null();
+    return found.node->entry;
   }
 
   size_t KeyMaxLength() const override { return key_max_length_; }
   opencc::LexiconPtr GetLexicon() const override { return lexicon_; }
 
  private:
-  // A bit per hashed first character of the keys: a dictionary is asked
-  // for a prefix at every character of a run (each dictionary of a group,
-  // in each conversion of the chain), and the small ones (Taiwan's phrase
-  // and variant tables) start with few characters, so most probes end here
-  // without hashing a string. A set bit only means "probe the table".
-  static size_t FirstCharSlot(const char* word, size_t end) {
-    uint32_t packed = static_cast<uint32_t>(end);
-    for (size_t i = 0; i < end; ++i) {
-      packed = packed * 0x9E3779B1u + static_cast<unsigned char>(word[i]);
+  // Characters below U+10000 (UTF-8 of one to three bytes) are looked up in
+  // first_ without hashing: a lookup starts at every character of a text,
+  // in every dictionary of a conversion, and most end at the first.
+  static constexpr int32_t kFirstTableSize = 0x10000;
+  // The code point of `bytes[0, end)` when that is one well-formed
+  // character of up to three bytes, else -1.
+  static int32_t OneCharCodePoint(const char* bytes, size_t end) {
+    const auto b = [bytes](size_t i) { return static_cast<unsigned char>(bytes[i]); };
+    if (end == 1 && b(0) < 0x80) return b(0);
+    if (end == 2 && (b(0) & 0xE0) == 0xC0) return ((b(0) & 0x1F) << 6) | (b(1) & 0x3F);
+    if (end == 3 && (b(0) & 0xF0) == 0xE0) {
+      return ((b(0) & 0x0F) << 12) | ((b(1) & 0x3F) << 6) | (b(2) & 0x3F);
     }
-    return (packed * 0x9E3779B1u) >> (32 - kFirstCharBits);
+    return -1;
   }
-  static constexpr int kFirstCharBits = 16;
-  std::bitset<size_t{1} << kFirstCharBits> first_chars_;
 
-  struct Node {
-    const opencc::DictEntry* entry = nullptr;  // null: only a prefix of keys
-    bool continues = false;                    // some longer key starts with it
-  };
   const opencc::LexiconPtr lexicon_;
   const size_t key_max_length_;
   absl::flat_hash_map<std::string, Node> nodes_;
+  std::vector<const Node*> first_;
 };
+
+namespace {
 
 // The same dictionary on hash tables: groups keep their order (a group
 // answers with its first dictionary that matches), leaves become HashDicts.
@@ -133,25 +164,144 @@ opencc::DictPtr HashCopy(const opencc::DictPtr& dict,
   return copy;
 }
 
+// The leaves of `dict` in the order a group asks them; false when one is
+// not a HashDict.
+bool Flatten(const opencc::DictPtr& dict, std::vector<const HashDict*>* leaves) {
+  if (const auto group = std::dynamic_pointer_cast<opencc::DictGroup>(dict)) {
+    for (const opencc::DictPtr& member : group->GetDicts()) {
+      if (!Flatten(member, leaves)) return false;
+    }
+    return true;
+  }
+  const auto* leaf = dynamic_cast<const HashDict*>(dict.get());
+  if (leaf == nullptr) return false;
+  leaves->push_back(leaf);
+  return true;
+}
+
+// The byte length of the UTF-8 character whose first byte is `lead`, as
+// OpenCC's UTF8Util reads it; 0 for a byte no character starts with.
+size_t CharLength(char lead) {
+  const auto c = static_cast<unsigned char>(lead);
+  if ((c & 0xF0) == 0xE0) return 3;
+  if ((c & 0x80) == 0x00) return 1;
+  if ((c & 0xE0) == 0xC0) return 2;
+  if ((c & 0xF8) == 0xF0) return 4;
+  if ((c & 0xFC) == 0xF8) return 5;
+  if ((c & 0xFE) == 0xFC) return 6;
+  return 0;
+}
+
+HashDict::Found LongestIn(const std::vector<const HashDict*>& group, const char* word,
+                          size_t len) {
+  for (const HashDict* dict : group) {
+    const HashDict::Found found = dict->Longest(word, len);
+    if (found.node != nullptr) return found;
+  }
+  return {};
+}
+
+// One conversion of `segment` (OpenCC's Conversion::Convert), appended to
+// `out`; false on ill-formed UTF-8.
+bool ConvertWith(const std::vector<const HashDict*>& group, absl::string_view segment,
+                 std::string* out) {
+  for (size_t pos = 0; pos < segment.size();) {
+    const HashDict::Found found = LongestIn(group, segment.data() + pos, segment.size() - pos);
+    if (found.node != nullptr) {
+      out->append(found.node->value);
+      pos += found.length;
+      continue;
+    }
+    const size_t length = CharLength(segment[pos]);
+    if (length == 0 || length > segment.size() - pos) return false;
+    out->append(segment.data() + pos, length);
+    pos += length;
+  }
+  return true;
+}
+
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<opencc::Converter>> LoadConverter(const std::string& config_path) {
+bool HashConverter::ConvertSegment(absl::string_view segment, std::string* out) const {
+  if (chain_.empty()) {
+    out->append(segment.data(), segment.size());
+    return true;
+  }
+  if (chain_.size() == 1) return ConvertWith(chain_[0], segment, out);
+  std::string piece(segment.data(), segment.size());
+  std::string next;
+  for (size_t i = 0; i < chain_.size(); ++i) {
+    next.clear();
+    if (!ConvertWith(chain_[i], piece, i + 1 == chain_.size() ? out : &next)) return false;
+    piece.swap(next);
+  }
+  return true;
+}
+
+std::string HashConverter::Convert(absl::string_view text) const {
+  // OpenCC reads its input up to a NUL; its own loops handle that case.
+  if (segmentation_.empty() || text.find('\0') != absl::string_view::npos) {
+    return opencc_->Convert(std::string(text));
+  }
+  std::string out;
+  out.reserve(text.size());
+  // OpenCC's MaxMatchSegmentation: a key of the segmentation dictionary is a
+  // segment; the characters between two keys are one segment.
+  size_t gathered = 0;  // start of the characters no key matched
+  bool well_formed = true;
+  for (size_t pos = 0; well_formed && pos < text.size();) {
+    const HashDict::Found found = LongestIn(segmentation_, text.data() + pos, text.size() - pos);
+    if (found.node == nullptr) {
+      const size_t length = CharLength(text[pos]);
+      well_formed = length > 0 && length <= text.size() - pos;
+      pos += length;
+      continue;
+    }
+    if (gathered < pos) well_formed = ConvertSegment(text.substr(gathered, pos - gathered), &out);
+    well_formed = well_formed && ConvertSegment(text.substr(pos, found.length), &out);
+    pos += found.length;
+    gathered = pos;
+  }
+  if (well_formed && gathered < text.size()) {
+    well_formed = ConvertSegment(text.substr(gathered), &out);
+  }
+  // Ill-formed UTF-8: OpenCC's own loops, which throw as OpenCC does.
+  if (!well_formed) return opencc_->Convert(std::string(text));
+  return out;
+}
+
+absl::StatusOr<std::shared_ptr<const HashConverter>> LoadConverter(
+    const std::string& config_path) {
   try {
     opencc::Config config;
     const opencc::ConverterPtr loaded = config.NewFromFile(config_path);
+    auto converter = std::make_shared<HashConverter>();
     const auto segmentation =
         std::dynamic_pointer_cast<opencc::MaxMatchSegmentation>(loaded->GetSegmentation());
-    if (segmentation == nullptr) return loaded;
+    if (segmentation == nullptr) {
+      converter->opencc_ = loaded;
+      return converter;
+    }
     absl::flat_hash_map<const opencc::Dict*, opencc::DictPtr> copies;
     std::list<opencc::ConversionPtr> conversions;
     for (const opencc::ConversionPtr& conversion : loaded->GetConversionChain()->GetConversions()) {
       conversions.push_back(
           std::make_shared<opencc::Conversion>(HashCopy(conversion->GetDict(), &copies)));
     }
-    return std::make_shared<opencc::Converter>(
-        config_path,
-        std::make_shared<opencc::MaxMatchSegmentation>(HashCopy(segmentation->GetDict(), &copies)),
+    const opencc::DictPtr segmentation_dict = HashCopy(segmentation->GetDict(), &copies);
+    converter->opencc_ = std::make_shared<opencc::Converter>(
+        config_path, std::make_shared<opencc::MaxMatchSegmentation>(segmentation_dict),
         std::make_shared<opencc::ConversionChain>(conversions));
+    bool flat = Flatten(segmentation_dict, &converter->segmentation_);
+    for (const opencc::ConversionPtr& conversion : conversions) {
+      converter->chain_.emplace_back();
+      flat = flat && Flatten(conversion->GetDict(), &converter->chain_.back());
+    }
+    if (!flat || converter->segmentation_.empty()) {
+      converter->segmentation_.clear();
+      converter->chain_.clear();
+    }
+    return converter;
   } catch (const std::exception& e) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot load OpenCC configuration ", config_path, ": ", e.what()));

@@ -1,6 +1,7 @@
 // LoadConverter must convert exactly as OpenCC's own SimpleConverter does:
 // every key of every dictionary of a configuration, alone and in running
-// text with its neighbours, gives the same bytes from both.
+// text with its neighbours, gives the same bytes from HashConverter::Convert,
+// from OpenCC's loops on the hash dictionaries, and from OpenCC.
 #include "common/analysis/opencc_converter.h"
 
 #include <list>
@@ -17,6 +18,7 @@
 #include <opencc/MaxMatchSegmentation.hpp>
 #include <opencc/SimpleConverter.hpp>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
@@ -50,7 +52,7 @@ TEST_P(OpenccConverterTest, SameOutputAsOpenccForEveryKeyAloneAndInContext) {
   auto ours = LoadConverter(path);
   ASSERT_TRUE(ours.ok()) << ours.status();
   const opencc::SimpleConverter reference(path);
-  const std::vector<std::string> keys = AllKeys(**ours);
+  const std::vector<std::string> keys = AllKeys((*ours)->opencc());
   ASSERT_GT(keys.size(), 100u) << "no dictionary keys found in " << path;
 
   int compared = 0;
@@ -59,9 +61,11 @@ TEST_P(OpenccConverterTest, SameOutputAsOpenccForEveryKeyAloneAndInContext) {
     ++compared;
     const std::string want = reference.Convert(text);
     const std::string got = (*ours)->Convert(text);
-    if (want != got && ++differing <= 5) {
+    const std::string got_by_opencc = (*ours)->opencc().Convert(text);
+    if ((want != got || want != got_by_opencc) && ++differing <= 5) {
       ADD_FAILURE() << GetParam() << " converts `" << text << "` to `" << got
-                    << "`, OpenCC to `" << want << "`";
+                    << "` (OpenCC's loops on our dictionaries: `" << got_by_opencc
+                    << "`), OpenCC to `" << want << "`";
     }
   };
   for (const std::string& key : keys) compare(key);
@@ -94,6 +98,35 @@ INSTANTIATE_TEST_SUITE_P(DebianConfigurations, OpenccConverterTest,
                            std::string name = info.param.substr(0, info.param.find('.'));
                            return name;
                          });
+
+// Ill-formed UTF-8 and a NUL byte: whatever OpenCC does (throw, or stop at
+// the NUL), the converter does too.
+TEST(OpenccConverterTest, IllFormedTextConvertsOrThrowsAsOpencc) {
+  const std::string path = absl::StrCat(NEWSEARCH_OPENCC_DATA_DIR, "/s2t.json");
+  auto ours = LoadConverter(path);
+  ASSERT_TRUE(ours.ok()) << ours.status();
+  const opencc::SimpleConverter reference(path);
+  for (const std::string& text :
+       {std::string("汉字\xff汉字"), std::string("汉\xe6"), std::string("\x80后来"),
+        std::string("后来\0发展", 13), std::string("发展\xe6\xb1")}) {
+    std::string want;
+    bool reference_threw = false;
+    try {
+      want = reference.Convert(text);
+    } catch (...) {  // opencc::Exception is no std::exception
+      reference_threw = true;
+    }
+    std::string got;
+    bool threw = false;
+    try {
+      got = (*ours)->Convert(text);
+    } catch (...) {
+      threw = true;
+    }
+    EXPECT_EQ(threw, reference_threw) << absl::CEscape(text);
+    EXPECT_EQ(got, want) << absl::CEscape(text);
+  }
+}
 
 TEST(OpenccConverterTest, MissingConfigurationIsFailedPrecondition) {
   const auto converter = LoadConverter("/nonexistent/opencc/s2t.json");
