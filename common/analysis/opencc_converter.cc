@@ -213,9 +213,12 @@ bool ConvertWith(const std::vector<const HashDict*>& group, absl::string_view se
       continue;
     }
     const size_t length = CharLength(segment[pos]);
-    if (length == 0 || length > segment.size() - pos) return false;
-    out->append(segment.data() + pos, length);
-    pos += length;
+    if (length == 0) return false;
+    // A character cut off by the end of the text stays as it is (OpenCC
+    // would read past the end).
+    const size_t kept = std::min(length, segment.size() - pos);
+    out->append(segment.data() + pos, kept);
+    pos += kept;
   }
   return true;
 }
@@ -253,8 +256,8 @@ std::string HashConverter::Convert(absl::string_view text) const {
     const HashDict::Found found = LongestIn(segmentation_, text.data() + pos, text.size() - pos);
     if (found.node == nullptr) {
       const size_t length = CharLength(text[pos]);
-      well_formed = length > 0 && length <= text.size() - pos;
-      pos += length;
+      well_formed = length > 0;
+      pos += std::min(length, text.size() - pos);
       continue;
     }
     if (gathered < pos) well_formed = ConvertSegment(text.substr(gathered, pos - gathered), &out);
@@ -265,7 +268,8 @@ std::string HashConverter::Convert(absl::string_view text) const {
   if (well_formed && gathered < text.size()) {
     well_formed = ConvertSegment(text.substr(gathered), &out);
   }
-  // Ill-formed UTF-8: OpenCC's own loops, which throw as OpenCC does.
+  // A byte no UTF-8 character starts with: OpenCC's own loops, which throw
+  // as OpenCC does.
   if (!well_formed) return opencc_->Convert(std::string(text));
   return out;
 }

@@ -40,8 +40,10 @@ class HashDict;
 class HashConverter {
  public:
   // The conversion of `text`, as opencc().Convert(text) gives it. Throws
-  // what OpenCC throws for ill-formed UTF-8 (opencc::InvalidUTF8, which is
-  // no std::exception).
+  // what OpenCC throws for a byte no UTF-8 character starts with
+  // (opencc::InvalidUTF8, which is no std::exception); a character cut off
+  // by the end of the text is kept as it is (where OpenCC reads past the
+  // end of its input).
   std::string Convert(absl::string_view text) const;
   // OpenCC's converter on the same dictionaries.
   const opencc::Converter& opencc() const { return *opencc_; }

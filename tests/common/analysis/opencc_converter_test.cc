@@ -99,16 +99,15 @@ INSTANTIATE_TEST_SUITE_P(DebianConfigurations, OpenccConverterTest,
                            return name;
                          });
 
-// Ill-formed UTF-8 and a NUL byte: whatever OpenCC does (throw, or stop at
-// the NUL), the converter does too.
+// A byte no UTF-8 character starts with, and a NUL byte: whatever OpenCC
+// does (throw, or stop at the NUL), the converter does too.
 TEST(OpenccConverterTest, IllFormedTextConvertsOrThrowsAsOpencc) {
   const std::string path = absl::StrCat(NEWSEARCH_OPENCC_DATA_DIR, "/s2t.json");
   auto ours = LoadConverter(path);
   ASSERT_TRUE(ours.ok()) << ours.status();
   const opencc::SimpleConverter reference(path);
   for (const std::string& text :
-       {std::string("汉字\xff汉字"), std::string("汉\xe6"), std::string("\x80后来"),
-        std::string("后来\0发展", 13), std::string("发展\xe6\xb1")}) {
+       {std::string("汉字\xff汉字"), std::string("\x80后来"), std::string("后来\0发展", 13)}) {
     std::string want;
     bool reference_threw = false;
     try {
@@ -126,6 +125,15 @@ TEST(OpenccConverterTest, IllFormedTextConvertsOrThrowsAsOpencc) {
     EXPECT_EQ(threw, reference_threw) << absl::CEscape(text);
     EXPECT_EQ(got, want) << absl::CEscape(text);
   }
+}
+
+// A character cut off by the end of the text (where OpenCC reads past the
+// end of its input) stays as it is, after the conversion of what precedes.
+TEST(OpenccConverterTest, CharacterCutOffAtTheEndStaysAsItIs) {
+  auto ours = LoadConverter(absl::StrCat(NEWSEARCH_OPENCC_DATA_DIR, "/s2t.json"));
+  ASSERT_TRUE(ours.ok()) << ours.status();
+  EXPECT_EQ((*ours)->Convert("发展\xe6\xb1"), (*ours)->Convert("发展") + "\xe6\xb1");
+  EXPECT_EQ((*ours)->Convert("\xe6"), "\xe6");
 }
 
 TEST(OpenccConverterTest, MissingConfigurationIsFailedPrecondition) {
