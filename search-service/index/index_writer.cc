@@ -9,9 +9,11 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <exception>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <thread>
 #include <utility>
 
@@ -153,38 +155,60 @@ struct IndexWriter::Shard {
   std::atomic<int64_t> applied_seq{0};
   std::atomic<int64_t> document_count{0};
 
-  // The shard's thread runs one job at a time, posted by the indexer thread.
+  // The shard's thread runs its jobs one at a time, in the order posted.
+  struct JobResult {
+    bool done = false;  // guarded by the shard's mu
+    absl::Status status;
+  };
+  struct Job {
+    std::function<absl::Status()> run;
+    std::shared_ptr<JobResult> result;
+  };
   absl::Mutex mu;
-  std::function<absl::Status()> job ABSL_GUARDED_BY(mu);
-  bool done ABSL_GUARDED_BY(mu) = true;
+  std::deque<Job> jobs ABSL_GUARDED_BY(mu);
   bool stopping ABSL_GUARDED_BY(mu) = false;
-  absl::Status result ABSL_GUARDED_BY(mu);
   std::thread thread;
 
   void Loop() {
     while (true) {
-      std::function<absl::Status()> next;
+      Job next;
       {
         absl::MutexLock lock(&mu);
         auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-          return stopping || job != nullptr;
+          return stopping || !jobs.empty();
         };
         mu.Await(absl::Condition(&ready));
-        if (job == nullptr) return;  // stopping with nothing left
-        next = std::move(job);
-        job = nullptr;
+        if (jobs.empty()) return;  // stopping with nothing left
+        next = std::move(jobs.front());
+        jobs.pop_front();
       }
-      absl::Status status = next();
+      absl::Status status = next.run();
       absl::MutexLock lock(&mu);
-      result = std::move(status);
-      done = true;
+      next.result->status = std::move(status);
+      next.result->done = true;
     }
   }
 
-  // Applies this shard's changes of the batch `first_seq`..`last_seq`.
+  std::shared_ptr<JobResult> Post(std::function<absl::Status()> run) {
+    auto result = std::make_shared<JobResult>();
+    absl::MutexLock lock(&mu);
+    jobs.push_back({std::move(run), result});
+    return result;
+  }
+
+  absl::Status Wait(const std::shared_ptr<JobResult>& result) {
+    absl::MutexLock lock(&mu);
+    auto done = [&result]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return result->done; };
+    mu.Await(absl::Condition(&done));
+    return result->status;
+  }
+
+  // Applies this shard's changes of the batch `first_seq`..`last_seq`,
+  // which continues from `base_seq`: a shard whose applied_seq is below it
+  // missed changes of an earlier batch (it failed) and refuses the batch.
   absl::Status Apply(const analysis::Analyzer& analyzer,
                      const std::vector<const v1::Change*>& changes, int64_t first_seq,
-                     int64_t last_seq);
+                     int64_t last_seq, int64_t base_seq);
   absl::Status Reopen(const std::string& new_path);
 };
 
@@ -211,7 +235,24 @@ struct IndexWriter::Impl {
   // with the first error (others are logged). Calls from several threads
   // (the indexer, a snapshot) run one after the other.
   absl::Status RunOnShards(const std::function<absl::Status(Shard&)>& fn);
+  // Waits for the jobs `results` (one per shard, by number); their first
+  // error (others are logged).
+  absl::Status WaitAll(const std::vector<std::shared_ptr<Shard::JobResult>>& results);
   absl::Mutex run_mu;
+  // The batch last handed over by ApplyPipelined (one job per shard) and
+  // its last seq; empty once drained.
+  std::vector<std::shared_ptr<Shard::JobResult>> in_flight ABSL_GUARDED_BY(run_mu);
+  int64_t in_flight_last_seq ABSL_GUARDED_BY(run_mu) = 0;
+  // The changes of a batch above `threshold`, by shard, and the seqs the
+  // shards commit it with (first_seq 0: nothing to apply). INVALID_ARGUMENT
+  // for a malformed batch.
+  struct Plan {
+    std::vector<std::vector<const v1::Change*>> pending;
+    int64_t first_seq = 0;
+    int64_t last_seq = 0;
+  };
+  absl::StatusOr<Plan> Prepare(const std::vector<v1::Change>& changes, int64_t complete_seq,
+                               int64_t threshold);
   // Rewrites the stub with `shard` at `generation` and, once that is
   // durable, records the generation.
   absl::Status SwapStubLine(Shard& shard, int generation);
@@ -222,8 +263,14 @@ struct IndexWriter::Impl {
 
 absl::Status IndexWriter::Shard::Apply(const analysis::Analyzer& analyzer,
                                        const std::vector<const v1::Change*>& changes,
-                                       int64_t first_seq, int64_t last_seq) {
+                                       int64_t first_seq, int64_t last_seq, int64_t base_seq) {
   if (last_seq <= applied_seq) return absl::OkStatus();  // committed before a crash
+  if (applied_seq < base_seq) {
+    return absl::AbortedError(absl::StrCat(
+        "index shard ", path, " is at seq ", applied_seq.load(), ", below seq ", base_seq,
+        " where the batch seq ", first_seq, "..", last_seq,
+        " starts (an earlier batch failed): fetch the log again from the index's applied_seq"));
+  }
   if (db == nullptr) {
     return absl::FailedPreconditionError(absl::StrCat("index shard ", path, " is closed"));
   }
@@ -299,22 +346,24 @@ absl::Status IndexWriter::Shard::Reopen(const std::string& new_path) {
 
 absl::Status IndexWriter::Impl::RunOnShards(const std::function<absl::Status(Shard&)>& fn) {
   absl::MutexLock run(&run_mu);
+  std::vector<std::shared_ptr<Shard::JobResult>> results;
   for (auto& shard : shards) {
     Shard* s = shard.get();
-    absl::MutexLock lock(&s->mu);
-    s->done = false;
-    s->job = [s, &fn] { return fn(*s); };
+    results.push_back(s->Post([s, &fn] { return fn(*s); }));
   }
+  return WaitAll(results);
+}
+
+absl::Status IndexWriter::Impl::WaitAll(
+    const std::vector<std::shared_ptr<Shard::JobResult>>& results) {
   absl::Status first;
-  for (auto& shard : shards) {
-    absl::MutexLock lock(&shard->mu);
-    auto done = [s = shard.get()]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu) { return s->done; };
-    shard->mu.Await(absl::Condition(&done));
-    if (shard->result.ok()) continue;
+  for (size_t i = 0; i < results.size(); ++i) {
+    const absl::Status status = shards[i]->Wait(results[i]);
+    if (status.ok()) continue;
     if (first.ok()) {
-      first = shard->result;
+      first = status;
     } else {
-      Log(LogLevel::kError, "index", "shard failed too", {{"status", shard->result.ToString()}});
+      Log(LogLevel::kError, "index", "shard failed too", {{"status", status.ToString()}});
     }
   }
   return first;
@@ -489,19 +538,15 @@ absl::StatusOr<std::unique_ptr<IndexWriter>> IndexWriter::Open(
   return writer;
 }
 
-absl::Status IndexWriter::Apply(const std::vector<v1::Change>& changes, int64_t complete_seq) {
-  Impl& impl = *impl_;
-  if (impl.closed) {
-    return absl::FailedPreconditionError(absl::StrCat("index ", impl.path, " is closed"));
-  }
+absl::StatusOr<IndexWriter::Impl::Plan> IndexWriter::Impl::Prepare(
+    const std::vector<v1::Change>& changes, int64_t complete_seq, int64_t threshold) {
   // Validate the whole batch first so a bad change fails it before any
   // document is touched.
-  const int64_t lowest = applied_seq();
-  std::vector<std::vector<const v1::Change*>> pending(impl.shards.size());
-  int64_t first_seq = 0;
-  int64_t last_seq = lowest;
+  Plan plan;
+  plan.pending.resize(shards.size());
+  int64_t last_seq = threshold;
   for (const v1::Change& change : changes) {
-    if (change.seq() <= lowest) continue;  // Already committed on every shard.
+    if (change.seq() <= threshold) continue;  // Already committed (or handed over).
     if (change.seq() <= last_seq) {
       return absl::InvalidArgumentError(absl::StrCat("change seq ", change.seq(),
                                                      " is not above the previous seq ", last_seq,
@@ -516,32 +561,94 @@ absl::Status IndexWriter::Apply(const std::vector<v1::Change>& changes, int64_t 
       return absl::InvalidArgumentError(
           absl::StrCat("change seq ", change.seq(), " has no article id"));
     }
-    if (first_seq == 0) first_seq = change.seq();
+    if (plan.first_seq == 0) plan.first_seq = change.seq();
     last_seq = change.seq();
-    if (impl.partitions > 1 && PartitionOf(id, impl.partitions) != impl.partition) {
+    if (partitions > 1 && PartitionOf(id, partitions) != partition) {
       // Not ours: an ingest that ignores StreamChangesRequest.partition.
       // Skipping it still moves applied_seq past it.
-      if (impl.foreign_skipped++ == 0) {
+      if (foreign_skipped++ == 0) {
         Log(LogLevel::kWarning, "index",
             "ingest sent a change of another partition; skipping such changes (is ingest "
             "older than partitions?)",
             {{"seq", static_cast<long long>(change.seq())},
              {"article_id", id},
-             {"partition", absl::StrCat(impl.partition, "/", impl.partitions)}});
+             {"partition", absl::StrCat(partition, "/", partitions)}});
       }
       continue;
     }
-    pending[LocalShardOf(id, static_cast<int>(impl.shards.size()))].push_back(&change);
+    plan.pending[LocalShardOf(id, static_cast<int>(shards.size()))].push_back(&change);
   }
   if (complete_seq > last_seq) {
     last_seq = complete_seq;
-    if (first_seq == 0) first_seq = lowest + 1;
+    if (plan.first_seq == 0) plan.first_seq = threshold + 1;
   }
-  if (first_seq == 0) return absl::OkStatus();
+  plan.last_seq = last_seq;
+  return plan;
+}
+
+absl::Status IndexWriter::Apply(const std::vector<v1::Change>& changes, int64_t complete_seq) {
+  Impl& impl = *impl_;
+  if (impl.closed) {
+    return absl::FailedPreconditionError(absl::StrCat("index ", impl.path, " is closed"));
+  }
+  NEWSEARCH_RETURN_IF_ERROR(Drain());
+  const int64_t lowest = applied_seq();
+  absl::StatusOr<Impl::Plan> plan = impl.Prepare(changes, complete_seq, lowest);
+  if (!plan.ok()) return plan.status();
+  if (plan->first_seq == 0) return absl::OkStatus();
   const analysis::Analyzer& analyzer = *impl.analyzer;
   return impl.RunOnShards([&](Shard& shard) {
-    return shard.Apply(analyzer, pending[shard.number], first_seq, last_seq);
+    return shard.Apply(analyzer, plan->pending[shard.number], plan->first_seq, plan->last_seq,
+                       lowest);
   });
+}
+
+absl::Status IndexWriter::ApplyPipelined(std::vector<v1::Change>* changes, int64_t complete_seq) {
+  Impl& impl = *impl_;
+  if (impl.closed) {
+    return absl::FailedPreconditionError(absl::StrCat("index ", impl.path, " is closed"));
+  }
+  absl::MutexLock run(&impl.run_mu);
+  // The batch continues the one in flight, or the committed index.
+  const int64_t base = impl.in_flight.empty() ? applied_seq() : impl.in_flight_last_seq;
+  absl::StatusOr<Impl::Plan> prepared = impl.Prepare(*changes, complete_seq, base);
+  if (!prepared.ok()) return prepared.status();
+  // The jobs keep the changes alive; moving the vector keeps its elements
+  // where the plan points.
+  const auto batch = std::make_shared<const std::vector<v1::Change>>(std::move(*changes));
+  changes->clear();
+  if (prepared->first_seq == 0) return absl::OkStatus();
+  const auto plan = std::make_shared<const Impl::Plan>(*std::move(prepared));
+  std::vector<std::shared_ptr<Shard::JobResult>> previous = std::move(impl.in_flight);
+  impl.in_flight.clear();
+  for (auto& shard : impl.shards) {
+    Shard* s = shard.get();
+    impl.in_flight.push_back(s->Post([s, batch, plan, base, analyzer = impl.analyzer] {
+      return s->Apply(*analyzer, plan->pending[s->number], plan->first_seq, plan->last_seq, base);
+    }));
+  }
+  impl.in_flight_last_seq = plan->last_seq;
+  if (previous.empty()) return absl::OkStatus();
+  absl::Status status = impl.WaitAll(previous);
+  if (!status.ok()) {
+    // A shard failed: it refuses the batch just handed over. Wait for that
+    // one too, so nothing is in flight when the caller fetches the log
+    // again from applied_seq().
+    impl.WaitAll(impl.in_flight).IgnoreError();
+    impl.in_flight.clear();
+    impl.in_flight_last_seq = 0;
+  }
+  return status;
+}
+
+absl::Status IndexWriter::Drain() {
+  Impl& impl = *impl_;
+  absl::MutexLock run(&impl.run_mu);
+  std::vector<std::shared_ptr<Shard::JobResult>> previous = std::move(impl.in_flight);
+  impl.in_flight.clear();
+  impl.in_flight_last_seq = 0;
+  if (previous.empty()) return absl::OkStatus();
+  return impl.WaitAll(previous);
 }
 
 absl::StatusOr<CompactionStats> IndexWriter::Compact() {

@@ -110,7 +110,25 @@ class IndexWriter {
   // of this partition between them (StreamChangesResponse.complete_seq). A
   // batch with no change and a complete_seq above applied_seq() commits just
   // that.
+  // Waits for the batches handed over by ApplyPipelined first (returning
+  // their error, if any, without applying `changes`).
   absl::Status Apply(const std::vector<v1::Change>& changes, int64_t complete_seq = 0);
+
+  // Apply for a replica that is behind: hands `changes` to the shards and
+  // returns once every shard has finished the batch handed over before, so
+  // a shard done with its part (or waiting on the disk) starts on the next
+  // batch instead of idling until the slowest shard commits: at most two
+  // batches are in flight. Returns INVALID_ARGUMENT for a malformed batch
+  // (nothing handed over, as Apply), or the first error of the batch handed
+  // over before; then this batch is waited for too (a shard that fails a
+  // batch refuses every later one: its applied_seq is below where they
+  // start) and nothing is in flight. After any error the caller must fetch
+  // the log again from applied_seq(): each shard skips what it has
+  // committed.
+  // Takes the changes (leaving `*changes` empty) unless INVALID_ARGUMENT.
+  absl::Status ApplyPipelined(std::vector<v1::Change>* changes, int64_t complete_seq = 0);
+  // Waits for every batch handed over by ApplyPipelined; their first error.
+  absl::Status Drain();
 
   // Compacts every shard (Xapian::Database::compact) into its next
   // generation directory, reopens the shard's writer there and swaps the

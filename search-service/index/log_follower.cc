@@ -52,6 +52,9 @@ struct LogFollower::Impl {
   void IndexLoop();
   // Compacts the index (on the indexer thread, between batches).
   void Compact() ABSL_LOCKS_EXCLUDED(mu);
+  // Drops the queue and makes the reader fetch the log again from the
+  // index's applied_seq (after an error).
+  void RefetchFromApplied() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
   // Most changes the next batch may take (catch_up_batch_changes).
   int BatchLimit() const;
   // Sleeps up to `d`, returning early (true) when stopping.
@@ -196,17 +199,34 @@ void LogFollower::Impl::ReadLoop() {
   }
 }
 
+void LogFollower::Impl::RefetchFromApplied() {
+  queue.clear();
+  received_seq = writer->applied_seq();
+  committed_seq = received_seq;
+  complete_seq = received_seq;
+  status.applied_seq = received_seq;
+  ++stream_generation;
+  if (stream_context != nullptr) stream_context->TryCancel();
+}
+
 void LogFollower::Impl::IndexLoop() {
   absl::Duration retry = options.min_backoff;
   std::vector<v1::Change> batch;
   // StreamChangesResponse.complete_seq to record with `batch` (0 = none).
   int64_t batch_complete_seq = 0;
+  // A batch handed over by ApplyPipelined whose commit is not yet confirmed
+  // (the writer confirms it with the next batch, or when drained): when it
+  // was handed over and its number of changes, for on_commit.
+  bool in_flight = false;
+  absl::Time in_flight_start;
+  int64_t in_flight_changes = 0;
   while (true) {
     bool stop_now = false;
-    if (batch.empty()) {
+    bool behind = false;
+    {
       absl::MutexLock lock(&mu);
-      auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-        return stopping || !queue.empty() || complete_seq > committed_seq;
+      auto has_work = [this, in_flight]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+        return stopping || in_flight || !queue.empty() || complete_seq > committed_seq;
       };
       if (options.compact_after_changes > 0 &&
           applied_since_compaction >= options.compact_after_changes &&
@@ -235,95 +255,134 @@ void LogFollower::Impl::IndexLoop() {
         queue.pop_front();
       }
       if (!queue.empty()) first_queued_at = absl::Now();
+      // More waits than this batch: hand it over without waiting for its
+      // commit (IndexWriter::ApplyPipelined); the last one of a run commits
+      // before the loop waits for work again.
+      behind = !queue.empty() && !stop_now;
       // The whole queue taken: the index is complete up to complete_seq.
       batch_complete_seq = queue.empty() && complete_seq > committed_seq ? complete_seq : 0;
     }
-    if (!batch.empty() || batch_complete_seq > 0) {
-      const absl::Time start = absl::Now();
-      absl::Status applied = writer->Apply(batch, batch_complete_seq);
-      absl::MutexLock lock(&mu);
-      if (applied.ok()) {
-        if (options.on_commit) {
-          options.on_commit(absl::Now() - start, static_cast<int64_t>(batch.size()));
-        }
-        status.applied_seq = writer->applied_seq();
-        committed_seq = status.applied_seq;
-        status.last_commit_at = absl::Now();
-        Log(LogLevel::kDebug, "follower", "batch committed",
-            {{"changes", static_cast<long long>(batch.size())},
-             {"applied_seq", static_cast<long long>(status.applied_seq)},
-             {"ms", static_cast<long long>(absl::ToInt64Milliseconds(absl::Now() - start))}});
-        applied_since_compaction += static_cast<int64_t>(batch.size());
-        status.compaction_pending = options.compact_after_changes > 0 &&
-                                    applied_since_compaction >= options.compact_after_changes;
-        if (status.stalled_at_seq > 0) {
-          Log(LogLevel::kInfo, "follower", "progressing again",
-              {{"stalled_at_seq", static_cast<long long>(status.stalled_at_seq)},
-               {"applied_seq", static_cast<long long>(status.applied_seq)}});
-          status.stalled_at_seq = 0;
-        }
-        batch.clear();
-        batch_complete_seq = 0;
-        retry = options.min_backoff;
-      } else if (absl::IsInvalidArgument(applied)) {
-        // A malformed change: retrying the same batch can never succeed.
-        // Say so once per attempt, drop what is queued and fetch the log
-        // again from applied_seq after a pause (ingest may have replaced the
-        // change since); meanwhile the replica reports itself stalled.
-        // Apply what precedes the bad change, one change at a time, to
-        // find it.
-        int64_t bad_seq = batch.front().seq();
-        for (const v1::Change& change : batch) {
-          mu.Unlock();
-          const absl::Status one = writer->Apply({change});
-          mu.Lock();
-          if (!one.ok()) {
-            bad_seq = change.seq();
-            applied = one;
-            break;
-          }
-        }
-        status.applied_seq = writer->applied_seq();
-        status.last_error = std::string(applied.message());
-        status.stalled_at_seq = bad_seq;
-        Log(LogLevel::kError, "follower",
-            "the index refuses a change; the replica cannot progress until ingest sends it in "
-            "a form it can apply",
-            {{"seq", static_cast<long long>(bad_seq)},
-             {"applied_seq", static_cast<long long>(status.applied_seq)},
-             {"status", applied.ToString()},
-             {"refetch_in_ms",
-              static_cast<long long>(absl::ToInt64Milliseconds(options.max_backoff))}});
-        batch.clear();
-        batch_complete_seq = 0;
-        queue.clear();
-        received_seq = writer->applied_seq();
-        committed_seq = received_seq;
-        complete_seq = received_seq;
-        ++stream_generation;
-        if (stream_context != nullptr) stream_context->TryCancel();
-        if (stopping) return;
-        mu.Unlock();
-        const bool stop = SleepUnlessStopping(options.max_backoff);
-        mu.Lock();
-        if (stop) return;
-      } else {
-        status.last_error = std::string(applied.message());
-        Log(LogLevel::kError, "follower", "cannot apply batch; retrying",
-            {{"status", applied.ToString()},
-             {"retry_in_ms", static_cast<long long>(absl::ToInt64Milliseconds(retry))}});
-        if (stopping) return;  // nothing of the batch was committed; resume from applied_seq
-      }
+    if (batch.empty() && batch_complete_seq == 0 && !in_flight) {
+      if (stop_now) return;
+      continue;
     }
-    if (!batch.empty() || batch_complete_seq > 0) {
-      if (SleepUnlessStopping(retry)) return;
+    const absl::Time start = absl::Now();
+    const int64_t changes = static_cast<int64_t>(batch.size());
+    // Confirmed commits (batch size, when handed over): the batch before
+    // when this call confirms it, and this one unless it is in flight.
+    std::vector<std::pair<int64_t, absl::Time>> committed;
+    if (in_flight) committed.emplace_back(in_flight_changes, in_flight_start);
+    absl::Status applied;
+    if (behind && !batch.empty()) {
+      applied = writer->ApplyPipelined(&batch, batch_complete_seq);
+      in_flight = applied.ok() || absl::IsInvalidArgument(applied);
+      in_flight_start = start;
+      in_flight_changes = changes;
+    } else {
+      // Also with nothing to apply: that waits for the batch in flight.
+      if (!batch.empty() || batch_complete_seq > 0) committed.emplace_back(changes, start);
+      applied = writer->Apply(batch, batch_complete_seq);
+      in_flight = false;
+    }
+    if (absl::IsInvalidArgument(applied) && in_flight) {
+      // This batch is malformed; the batch before it may still be in
+      // flight: its outcome first.
+      in_flight = false;
+      if (absl::Status drained = writer->Drain(); !drained.ok()) applied = drained;
+    }
+    absl::MutexLock lock(&mu);
+    if (applied.ok()) {
+      if (options.on_commit) {
+        for (const auto& [size, handed_over] : committed) {
+          options.on_commit(absl::Now() - handed_over, size);
+        }
+      }
+      status.applied_seq = writer->applied_seq();
+      committed_seq = status.applied_seq;
+      status.last_commit_at = absl::Now();
+      Log(LogLevel::kDebug, "follower", in_flight ? "batch handed over" : "batch committed",
+          {{"changes", static_cast<long long>(changes)},
+           {"applied_seq", static_cast<long long>(status.applied_seq)},
+           {"ms", static_cast<long long>(absl::ToInt64Milliseconds(absl::Now() - start))}});
+      applied_since_compaction += changes;
+      status.compaction_pending = options.compact_after_changes > 0 &&
+                                  applied_since_compaction >= options.compact_after_changes;
+      if (status.stalled_at_seq > 0) {
+        Log(LogLevel::kInfo, "follower", "progressing again",
+            {{"stalled_at_seq", static_cast<long long>(status.stalled_at_seq)},
+             {"applied_seq", static_cast<long long>(status.applied_seq)}});
+        status.stalled_at_seq = 0;
+      }
+      batch.clear();
+      batch_complete_seq = 0;
+      retry = options.min_backoff;
+    } else if (absl::IsInvalidArgument(applied)) {
+      // A malformed change: retrying the same batch can never succeed.
+      // Say so once per attempt, drop what is queued and fetch the log
+      // again from applied_seq after a pause (ingest may have replaced the
+      // change since); meanwhile the replica reports itself stalled.
+      // Apply what precedes the bad change, one change at a time, to
+      // find it.
+      int64_t bad_seq = batch.front().seq();
+      for (const v1::Change& change : batch) {
+        mu.Unlock();
+        const absl::Status one = writer->Apply({change});
+        mu.Lock();
+        if (!one.ok()) {
+          bad_seq = change.seq();
+          applied = one;
+          break;
+        }
+      }
+      status.last_error = std::string(applied.message());
+      status.stalled_at_seq = bad_seq;
+      Log(LogLevel::kError, "follower",
+          "the index refuses a change; the replica cannot progress until ingest sends it in "
+          "a form it can apply",
+          {{"seq", static_cast<long long>(bad_seq)},
+           {"applied_seq", static_cast<long long>(writer->applied_seq())},
+           {"status", applied.ToString()},
+           {"refetch_in_ms",
+            static_cast<long long>(absl::ToInt64Milliseconds(options.max_backoff))}});
+      batch.clear();
+      batch_complete_seq = 0;
+      RefetchFromApplied();
+      if (stopping) return;
+      mu.Unlock();
+      const bool stop = SleepUnlessStopping(options.max_backoff);
+      mu.Lock();
+      if (stop) return;
+    } else {
+      // A shard could not commit (disk, Xapian): nothing after its last
+      // commit is in it, and a batch handed over after the failed one was
+      // refused by that shard. Wait for what is in flight, then fetch the
+      // log again from applied_seq after a pause; every shard skips what
+      // it has committed.
+      in_flight = false;
+      mu.Unlock();
+      const absl::Status drained = writer->Drain();
+      mu.Lock();
+      if (!drained.ok() && drained.message() != applied.message()) {
+        Log(LogLevel::kError, "follower", "an earlier batch failed too",
+            {{"status", drained.ToString()}});
+      }
+      status.last_error = std::string(applied.message());
+      Log(LogLevel::kError, "follower", "cannot apply batch; fetching the log again from applied_seq",
+          {{"status", applied.ToString()},
+           {"applied_seq", static_cast<long long>(writer->applied_seq())},
+           {"retry_in_ms", static_cast<long long>(absl::ToInt64Milliseconds(retry))}});
+      batch.clear();
+      batch_complete_seq = 0;
+      RefetchFromApplied();
+      if (stopping) return;
+      mu.Unlock();
+      const bool stop = SleepUnlessStopping(retry);
+      mu.Lock();
+      if (stop) return;
       retry = std::min(retry * 2, options.max_backoff);
       continue;
     }
-    if (stop_now) {
-      absl::MutexLock lock(&mu);
-      if (queue.empty()) return;
-    }
+    if (stop_now && queue.empty() && !in_flight) return;
   }
 }
 

@@ -67,8 +67,11 @@ struct LogFollowerOptions {
   // again on every reconnect, so a rotated token is picked up); null or an
   // empty result = none.
   std::function<std::string()> token;
-  // Called on the indexer thread after each successful commit with its
-  // duration and number of changes (for metrics); may be null.
+  // Called on the indexer thread once a batch is committed, with the time
+  // since it was handed to the index and its number of changes (for
+  // metrics); may be null. A batch handed over while more changes wait is
+  // committed while the next one is taken (IndexWriter::ApplyPipelined) and
+  // reported when the index confirms it, with the next.
   std::function<void(absl::Duration, int64_t)> on_commit;
   // Compaction after a bulk load: once at least this many changes were
   // applied since the last compaction (or start) and no change has arrived

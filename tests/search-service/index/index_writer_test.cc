@@ -511,6 +511,83 @@ TEST_F(IndexWriterTest, EachShardResumesFromItsOwnCommit) {
   EXPECT_EQ(replayed, on_shard1);
 }
 
+// Batches handed over by ApplyPipelined commit what Apply would: once
+// drained, every article is in its shard and every shard is at the last seq.
+TEST_F(IndexWriterTest, PipelinedBatchesCommitWhatApplyWould) {
+  auto writer = OpenWriter(2);
+  ASSERT_NE(writer, nullptr);
+  const std::vector<v1::Change> all = GeneratedUpserts(90, 40);
+  for (int b = 0; b < 3; ++b) {
+    std::vector<v1::Change> batch(all.begin() + b * 30, all.begin() + (b + 1) * 30);
+    ASSERT_TRUE(writer->ApplyPipelined(&batch).ok());
+    EXPECT_TRUE(batch.empty()) << "the writer takes the changes";
+    // The batch before the one just handed over is committed.
+    EXPECT_GE(writer->applied_seq(), b * 30);
+  }
+  ASSERT_TRUE(writer->Drain().ok());
+  EXPECT_EQ(writer->applied_seq(), 90);
+  EXPECT_THAT(writer->shard_applied_seqs(), ::testing::ElementsAre(90, 90));
+  EXPECT_EQ(writer->document_count(), 90);
+
+  // Deleting articles of earlier batches, then a synchronous Apply, which
+  // waits for the pipelined batch first.
+  std::vector<v1::Change> deletes = {Delete(91, all[0].article_id()),
+                                     Delete(92, all[45].article_id())};
+  ASSERT_TRUE(writer->ApplyPipelined(&deletes).ok());
+  ASSERT_TRUE(writer->Apply({Upsert(93, "new", "新")}).ok());
+  EXPECT_EQ(writer->applied_seq(), 93);
+  Xapian::Database reader(path_);
+  EXPECT_EQ(reader.get_doccount(), 89u);
+  EXPECT_EQ(reader.get_termfreq(schema::IdTerm(all[0].article_id())), 0u);
+  EXPECT_EQ(reader.get_termfreq(schema::IdTerm(all[45].article_id())), 0u);
+  EXPECT_EQ(reader.get_termfreq(schema::IdTerm("new")), 1u);
+}
+
+// A shard that fails a pipelined batch must not apply the next one (it
+// would skip the failed changes for good): it refuses it (ABORTED, logged),
+// the other shard goes on, and fetching the log again from applied_seq()
+// completes both.
+TEST_F(IndexWriterTest, AShardThatFailsAPipelinedBatchRefusesTheNext) {
+  auto writer = OpenWriter(2);
+  ASSERT_NE(writer, nullptr);
+  ASSERT_TRUE(writer->Apply({Upsert(1, "a", "一")}).ok());
+  // Xapian rejects this article's id term (over 245 bytes) on its shard.
+  const std::string bad_id(300, 'f');
+  const int bad_shard = LocalShardOf(bad_id, 2);
+  const auto second_batch = [] {
+    std::vector<v1::Change> batch;
+    for (int i = 0; i < 10; ++i) {
+      batch.push_back(Upsert(4 + i, absl::StrCat("late-", i), "后"));
+    }
+    return batch;
+  };
+
+  std::vector<v1::Change> first = {Upsert(2, "b", "二"), Upsert(3, bad_id, "三")};
+  ASSERT_TRUE(writer->ApplyPipelined(&first).ok()) << "handed over; its outcome comes later";
+  std::vector<v1::Change> second = second_batch();
+  const absl::Status failed = writer->ApplyPipelined(&second);
+  EXPECT_EQ(failed.code(), absl::StatusCode::kInternal) << failed;
+  EXPECT_THAT(std::string(failed.message()), HasSubstr("Term too long"));
+  EXPECT_TRUE(writer->Drain().ok()) << "nothing is in flight after an error";
+  // The failed shard refused the second batch; the other one applied it.
+  EXPECT_EQ(writer->shard_applied_seqs()[bad_shard], 1);
+  EXPECT_EQ(writer->shard_applied_seqs()[1 - bad_shard], 13);
+  EXPECT_EQ(writer->applied_seq(), 1);
+
+  // The log again from seq 1, where a re-ingest has replaced the bad
+  // article by a good one under a new seq.
+  std::vector<v1::Change> again = {Upsert(2, "b", "二")};
+  for (v1::Change& change : second_batch()) again.push_back(std::move(change));
+  again.push_back(Upsert(14, "c", "三"));
+  ASSERT_TRUE(writer->Apply(again).ok());
+  EXPECT_EQ(writer->applied_seq(), 14);
+  Xapian::Database reader(path_);
+  EXPECT_EQ(reader.get_doccount(), 13u);
+  for (const std::string id : {"a", "b", "c", "late-0", "late-9"}) {
+    EXPECT_EQ(reader.get_termfreq(schema::IdTerm(id)), 1u) << id;
+  }
+}
+
 // Xapian merges the statistics of the shards opened as one database: the
 // weights of every match equal those of one index holding the same articles.
 TEST_F(IndexWriterTest, ScoresOverShardsEqualThoseOfOneIndex) {

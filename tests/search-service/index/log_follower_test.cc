@@ -20,6 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/analysis/analyzer.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "newsearch/v1/ingest.grpc.pb.h"
 #include "search-service/index/index_writer.h"
@@ -163,6 +164,49 @@ TEST(LogFollowerTest, RefusedChangeStallsVisiblyAndAReplacementUnblocksIt) {
   EXPECT_EQ(index.writer->document_count(), 2);
   follower.Stop();
   server->Shutdown();
+}
+
+// A change the index cannot commit (Xapian refuses its over-long id term)
+// while the replica is behind, its batches pipelined over two shards: the
+// follower fetches the log again from applied_seq instead of retrying the
+// batch in hand for ever, so once ingest replaces the change the replica
+// completes, every article once.
+TEST(LogFollowerTest, FailedCommitWhileBehindFetchesTheLogAgain) {
+  TempIndex index(/*shards=*/2);
+  ASSERT_NE(index.writer, nullptr);
+  std::vector<v1::Change> log;
+  for (int i = 1; i <= 200; ++i) log.push_back(Upsert(i, "a" + std::to_string(i)));
+  log[99] = Upsert(100, std::string(300, 'x'));
+  ScriptedLog scripted;
+  scripted.Set(log);
+  int port = 0;
+  std::unique_ptr<grpc::Server> server = Serve(&scripted, &port);
+  ASSERT_NE(server, nullptr);
+
+  LogFollowerOptions options;
+  options.ingest_address = "127.0.0.1:" + std::to_string(port);
+  options.flush_interval = absl::Milliseconds(10);
+  options.max_batch_changes = 8;
+  options.catch_up_batch_changes = 0;
+  options.max_backoff = absl::Milliseconds(200);
+  LogFollower follower(options, index.writer.get());
+  follower.Start();
+  ASSERT_TRUE(WaitFor(
+      [&] { return follower.status().last_error.find("Term too long") != std::string::npos; },
+      absl::Seconds(20)));
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_LT(follower.status().applied_seq, 100);
+
+  // Ingest replaces the article under a new seq.
+  log.erase(log.begin() + 99);
+  log.push_back(Upsert(201, "a100"));
+  scripted.Set(log);
+  ASSERT_TRUE(WaitFor([&] { return follower.status().applied_seq == 201; }, absl::Seconds(20)))
+      << follower.status().applied_seq;
+  follower.Stop();
+  server->Shutdown();
+  EXPECT_EQ(index.writer->document_count(), 200);
+  EXPECT_THAT(index.writer->shard_applied_seqs(), ::testing::Each(201));
 }
 
 // Serves `log` on loopback and follows it into a fresh one-shard index with
