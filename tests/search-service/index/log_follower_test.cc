@@ -127,6 +127,14 @@ std::unique_ptr<grpc::Server> Serve(ScriptedLog* log, int* port) {
   return builder.BuildAndStart();
 }
 
+// Follower options for a log served on loopback `port`, batching briefly.
+LogFollowerOptions LoopbackOptions(int port) {
+  LogFollowerOptions options;
+  options.ingest_address = "127.0.0.1:" + std::to_string(port);
+  options.flush_interval = absl::Milliseconds(10);
+  return options;
+}
+
 TEST(LogFollowerTest, RefusedChangeStallsVisiblyAndAReplacementUnblocksIt) {
   TempIndex index(/*shards=*/2);
   ASSERT_NE(index.writer, nullptr);
@@ -139,9 +147,7 @@ TEST(LogFollowerTest, RefusedChangeStallsVisiblyAndAReplacementUnblocksIt) {
   std::unique_ptr<grpc::Server> server = Serve(&log, &port);
   ASSERT_NE(server, nullptr);
 
-  LogFollowerOptions options;
-  options.ingest_address = "127.0.0.1:" + std::to_string(port);
-  options.flush_interval = absl::Milliseconds(10);
+  LogFollowerOptions options = LoopbackOptions(port);
   options.max_backoff = absl::Milliseconds(300);
   options.max_message_bytes = 8 << 20;
   LogFollower follower(options, index.writer.get());
@@ -183,9 +189,7 @@ TEST(LogFollowerTest, FailedCommitWhileBehindFetchesTheLogAgain) {
   std::unique_ptr<grpc::Server> server = Serve(&scripted, &port);
   ASSERT_NE(server, nullptr);
 
-  LogFollowerOptions options;
-  options.ingest_address = "127.0.0.1:" + std::to_string(port);
-  options.flush_interval = absl::Milliseconds(10);
+  LogFollowerOptions options = LoopbackOptions(port);
   options.max_batch_changes = 8;
   options.catch_up_batch_changes = 0;
   options.max_backoff = absl::Milliseconds(200);
