@@ -275,7 +275,13 @@ void LogFollower::Impl::IndexLoop() {
     absl::Status applied;
     if (behind && !batch.empty()) {
       applied = writer->ApplyPipelined(&batch, batch_complete_seq);
-      in_flight = applied.ok() || absl::IsInvalidArgument(applied);
+      if (absl::IsInvalidArgument(applied) && in_flight) {
+        // This batch is malformed and was not handed over; the one before
+        // it may still be in flight: its outcome first.
+        if (absl::Status drained = writer->Drain(); !drained.ok()) applied = drained;
+      }
+      // After any other error the writer has nothing in flight.
+      in_flight = applied.ok();
       in_flight_start = start;
       in_flight_changes = changes;
     } else {
@@ -283,12 +289,6 @@ void LogFollower::Impl::IndexLoop() {
       if (!batch.empty() || batch_complete_seq > 0) committed.emplace_back(changes, start);
       applied = writer->Apply(batch, batch_complete_seq);
       in_flight = false;
-    }
-    if (absl::IsInvalidArgument(applied) && in_flight) {
-      // This batch is malformed; the batch before it may still be in
-      // flight: its outcome first.
-      in_flight = false;
-      if (absl::Status drained = writer->Drain(); !drained.ok()) applied = drained;
     }
     absl::MutexLock lock(&mu);
     if (applied.ok()) {
@@ -355,17 +355,9 @@ void LogFollower::Impl::IndexLoop() {
     } else {
       // A shard could not commit (disk, Xapian): nothing after its last
       // commit is in it, and a batch handed over after the failed one was
-      // refused by that shard. Wait for what is in flight, then fetch the
-      // log again from applied_seq after a pause; every shard skips what
-      // it has committed.
-      in_flight = false;
-      mu.Unlock();
-      const absl::Status drained = writer->Drain();
-      mu.Lock();
-      if (!drained.ok() && drained.message() != applied.message()) {
-        Log(LogLevel::kError, "follower", "an earlier batch failed too",
-            {{"status", drained.ToString()}});
-      }
+      // refused by that shard (the writer has waited for it). Fetch the log
+      // again from applied_seq after a pause; every shard skips what it has
+      // committed.
       status.last_error = std::string(applied.message());
       Log(LogLevel::kError, "follower", "cannot apply batch; fetching the log again from applied_seq",
           {{"status", applied.ToString()},

@@ -97,6 +97,7 @@ Xapian::MSet MatchPage(const Xapian::Enquire& enquire, const Plan& plan, Xapian:
   }
   return enquire.get_mset(first, want, exact_up_to, nullptr, plan.phrase_decider.get());
 }
+
 // Months of recency boost before it is dropped (10 half-lives: < 0.1%).
 constexpr int kRecencyHalfLives = 10;
 
