@@ -73,6 +73,12 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options.listen, " (address in use or invalid?)"));
   }
+  server->poller_ = std::thread([cq = &server->poll_cq_] {
+    void* tag;
+    bool ok;
+    while (cq->Next(&tag, &ok)) {
+    }
+  });
   if (!options.health_listen.empty()) {
     server->health_.MirrorTo(&server->plain_health_);
     grpc::ServerBuilder health_builder;
@@ -123,6 +129,9 @@ void GrpcServer::Shutdown(const std::function<void()>& before_drain) {
     health_server_->Wait();
   }
   if (metrics_http_ != nullptr) metrics_http_->Stop();
+  // Next() returns false once the queue is shut down and empty.
+  poll_cq_.Shutdown();
+  if (poller_.joinable()) poller_.join();
 }
 
 }  // namespace newsearch::server
