@@ -25,10 +25,35 @@
 namespace newsearch::analysis {
 namespace {
 
-// One byte past the UTF-8 character starting at `i` of `word`, reading no
-// further than `len` bytes and never past a NUL (Conversion hands its
-// lookups a NUL-terminated string with the dictionary's longest key length
-// as `len`, as it does to every dictionary).
+// The byte length of the UTF-8 character whose first byte is `lead`, as
+// OpenCC's UTF8Util reads it; 0 for a byte no character starts with.
+size_t CharLength(char lead) {
+  const auto c = static_cast<unsigned char>(lead);
+  if ((c & 0xF0) == 0xE0) return 3;
+  if ((c & 0x80) == 0x00) return 1;
+  if ((c & 0xE0) == 0xC0) return 2;
+  if ((c & 0xF8) == 0xF0) return 4;
+  if ((c & 0xFC) == 0xF8) return 5;
+  if ((c & 0xFE) == 0xFC) return 6;
+  return 0;
+}
+
+// The length of the character starting at `p` (1 <= `avail` bytes readable)
+// when it is well formed: its lead byte is one and its continuation bytes
+// follow within `avail`. 0 otherwise; bytes are read one at a time and none
+// after the first that is not a continuation byte, so a lookup on a
+// NUL-terminated string never reads past the NUL.
+size_t WellFormedLength(const char* p, size_t avail) {
+  const size_t length = CharLength(p[0]);
+  if (length == 0 || length > avail) return 0;
+  for (size_t k = 1; k < length; ++k) {
+    if ((static_cast<unsigned char>(p[k]) & 0xC0) != 0x80) return 0;
+  }
+  return length;
+}
+
+// One byte past the UTF-8 character starting at `i` of the dictionary key
+// `word` (its lead byte and the continuation bytes after it, within `len`).
 size_t NextCharEnd(const char* word, size_t i, size_t len) {
   ++i;
   while (i < len && (static_cast<unsigned char>(word[i]) & 0xC0) == 0x80) ++i;
@@ -82,7 +107,9 @@ class HashDict : public opencc::Dict {
     len = std::min(len, key_max_length_);
     Found longest;
     if (len == 0 || word[0] == '\0') return longest;
-    size_t end = NextCharEnd(word, 0, len);
+    // No key holds an ill-formed character: the lookup ends before one.
+    size_t end = WellFormedLength(word, len);
+    if (end == 0) return longest;
     const Node* node = nullptr;
     if (const int32_t c = OneCharCodePoint(word, end); c >= 0) {
       node = first_[c];
@@ -93,7 +120,9 @@ class HashDict : public opencc::Dict {
     while (node != nullptr) {
       if (node->entry != nullptr) longest = {node, end};
       if (!node->continues || end >= len || word[end] == '\0') break;
-      end = NextCharEnd(word, end, len);
+      const size_t next = WellFormedLength(word + end, len - end);
+      if (next == 0) break;
+      end += next;
       const auto it = nodes_.find(absl::string_view(word, end));
       node = it == nodes_.end() ? nullptr : &it->second;
     }
@@ -179,19 +208,6 @@ bool Flatten(const opencc::DictPtr& dict, std::vector<const HashDict*>* leaves) 
   return true;
 }
 
-// The byte length of the UTF-8 character whose first byte is `lead`, as
-// OpenCC's UTF8Util reads it; 0 for a byte no character starts with.
-size_t CharLength(char lead) {
-  const auto c = static_cast<unsigned char>(lead);
-  if ((c & 0xF0) == 0xE0) return 3;
-  if ((c & 0x80) == 0x00) return 1;
-  if ((c & 0xE0) == 0xC0) return 2;
-  if ((c & 0xF8) == 0xF0) return 4;
-  if ((c & 0xFC) == 0xF8) return 5;
-  if ((c & 0xFE) == 0xFC) return 6;
-  return 0;
-}
-
 HashDict::Found LongestIn(const std::vector<const HashDict*>& group, const char* word,
                           size_t len) {
   for (const HashDict* dict : group) {
@@ -202,8 +218,9 @@ HashDict::Found LongestIn(const std::vector<const HashDict*>& group, const char*
 }
 
 // One conversion of `segment` (OpenCC's Conversion::Convert), appended to
-// `out`; false on ill-formed UTF-8.
-bool ConvertWith(const std::vector<const HashDict*>& group, absl::string_view segment,
+// `out`. A character no key starts with is copied; so is, alone, a byte that
+// starts no well-formed character.
+void ConvertWith(const std::vector<const HashDict*>& group, absl::string_view segment,
                  std::string* out) {
   for (size_t pos = 0; pos < segment.size();) {
     const HashDict::Found found = LongestIn(group, segment.data() + pos, segment.size() - pos);
@@ -212,65 +229,52 @@ bool ConvertWith(const std::vector<const HashDict*>& group, absl::string_view se
       pos += found.length;
       continue;
     }
-    const size_t length = CharLength(segment[pos]);
-    if (length == 0) return false;
-    // A character cut off by the end of the text stays as it is (OpenCC
-    // would read past the end).
-    const size_t kept = std::min(length, segment.size() - pos);
-    out->append(segment.data() + pos, kept);
-    pos += kept;
+    const size_t length =
+        std::max<size_t>(1, WellFormedLength(segment.data() + pos, segment.size() - pos));
+    out->append(segment.data() + pos, length);
+    pos += length;
   }
-  return true;
 }
 
 }  // namespace
 
-bool HashConverter::ConvertSegment(absl::string_view segment, std::string* out) const {
+void HashConverter::ConvertSegment(absl::string_view segment, std::string* out) const {
   if (chain_.empty()) {
     out->append(segment.data(), segment.size());
-    return true;
+    return;
   }
-  if (chain_.size() == 1) return ConvertWith(chain_[0], segment, out);
+  if (chain_.size() == 1) {
+    ConvertWith(chain_[0], segment, out);
+    return;
+  }
   std::string piece(segment.data(), segment.size());
   std::string next;
   for (size_t i = 0; i < chain_.size(); ++i) {
     next.clear();
-    if (!ConvertWith(chain_[i], piece, i + 1 == chain_.size() ? out : &next)) return false;
+    ConvertWith(chain_[i], piece, i + 1 == chain_.size() ? out : &next);
     piece.swap(next);
   }
-  return true;
 }
 
 std::string HashConverter::Convert(absl::string_view text) const {
-  // OpenCC reads its input up to a NUL; its own loops handle that case.
-  if (segmentation_.empty() || text.find('\0') != absl::string_view::npos) {
-    return opencc_->Convert(std::string(text));
-  }
+  if (segmentation_.empty()) return opencc_->Convert(std::string(text));
   std::string out;
   out.reserve(text.size());
   // OpenCC's MaxMatchSegmentation: a key of the segmentation dictionary is a
   // segment; the characters between two keys are one segment.
   size_t gathered = 0;  // start of the characters no key matched
-  bool well_formed = true;
-  for (size_t pos = 0; well_formed && pos < text.size();) {
+  for (size_t pos = 0; pos < text.size();) {
     const HashDict::Found found = LongestIn(segmentation_, text.data() + pos, text.size() - pos);
     if (found.node == nullptr) {
-      const size_t length = CharLength(text[pos]);
-      well_formed = length > 0;
-      pos += std::min(length, text.size() - pos);
+      pos += std::max<size_t>(1, WellFormedLength(text.data() + pos, text.size() - pos));
       continue;
     }
-    if (gathered < pos) well_formed = ConvertSegment(text.substr(gathered, pos - gathered), &out);
-    well_formed = well_formed && ConvertSegment(text.substr(pos, found.length), &out);
+    if (gathered < pos) ConvertSegment(text.substr(gathered, pos - gathered), &out);
+    ConvertSegment(text.substr(pos, found.length), &out);
     pos += found.length;
     gathered = pos;
   }
-  if (well_formed && gathered < text.size()) {
-    well_formed = ConvertSegment(text.substr(gathered), &out);
-  }
-  // A byte no UTF-8 character starts with: OpenCC's own loops, which throw
-  // as OpenCC does.
-  if (!well_formed) return opencc_->Convert(std::string(text));
+  if (gathered < text.size()) ConvertSegment(text.substr(gathered), &out);
   return out;
 }
 

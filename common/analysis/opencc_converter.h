@@ -39,11 +39,13 @@ class HashDict;
 // One loaded configuration. Thread-safe: everything is read-only.
 class HashConverter {
  public:
-  // The conversion of `text`, as opencc().Convert(text) gives it. Throws
-  // what OpenCC throws for a byte no UTF-8 character starts with
-  // (opencc::InvalidUTF8, which is no std::exception); a character cut off
-  // by the end of the text is kept as it is (where OpenCC reads past the
-  // end of its input).
+  // The conversion of `text`, as opencc().Convert(text) gives it for
+  // well-formed UTF-8 without NUL. A byte that starts no well-formed
+  // character, and a NUL, is kept as it is and conversion goes on after it
+  // (where OpenCC throws opencc::InvalidUTF8, stops at the NUL, or reads
+  // outside its input), so ill-formed text converts piece by piece, the
+  // same on every call. Throws only for a configuration without OpenCC's
+  // max-match segmentation, where OpenCC's own loops run.
   std::string Convert(absl::string_view text) const;
   // OpenCC's converter on the same dictionaries.
   const opencc::Converter& opencc() const { return *opencc_; }
@@ -53,9 +55,8 @@ class HashConverter {
       const std::string& config_path);
   // A dictionary group, flattened: the first member that matches wins.
   using Group = std::vector<const HashDict*>;
-  // Appends `segment` converted by every conversion of the chain; false
-  // (nothing appended) on ill-formed UTF-8.
-  bool ConvertSegment(absl::string_view segment, std::string* out) const;
+  // Appends `segment` converted by every conversion of the chain.
+  void ConvertSegment(absl::string_view segment, std::string* out) const;
 
   std::shared_ptr<opencc::Converter> opencc_;
   // Empty when the configuration is not max-match segmentation on hash
