@@ -102,7 +102,7 @@ INSTANTIATE_TEST_SUITE_P(DebianConfigurations, OpenccConverterTest,
 // A byte that starts no well-formed character (or a NUL) is kept as it is,
 // and the text on either side converts as it would alone: the same answer
 // on every call, where OpenCC throws, stops at the NUL, or reads outside its
-// input (comparing with OpenCC there failed one run in hundreds).
+// input (comparing with OpenCC there failed once in a full test run).
 TEST(OpenccConverterTest, IllFormedBytesAreKeptAndTheRestConverts) {
   struct Case {
     std::string config, before, after;
