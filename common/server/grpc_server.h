@@ -130,7 +130,7 @@ class GrpcServer {
   // (Debian's gRPC 1.51; a search replica whose ingest is down, so its
   // change stream is closed), a request sat unread for about 100 ms once
   // every 1.1 s, no thread of the process on a CPU meanwhile; with it in
-  // both services, a bulk load through ingest also ran 15-30% faster
+  // both services, a bulk load of 10k pages also ran 15-30% faster
   // (bench/results/2026-12-04-idle-poller.md).
   grpc::CompletionQueue poll_cq_;
   std::thread poller_;
