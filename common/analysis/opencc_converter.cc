@@ -52,14 +52,6 @@ size_t WellFormedLength(const char* p, size_t avail) {
   return length;
 }
 
-// One byte past the UTF-8 character starting at `i` of the dictionary key
-// `word` (its lead byte and the continuation bytes after it, within `len`).
-size_t NextCharEnd(const char* word, size_t i, size_t len) {
-  ++i;
-  while (i < len && (static_cast<unsigned char>(word[i]) & 0xC0) == 0x80) ++i;
-  return i;
-}
-
 }  // namespace
 
 // A dictionary whose lookups are hash probes: every key, and every prefix
@@ -88,8 +80,10 @@ class HashDict : public opencc::Dict {
       Node& node = nodes_[key];
       node.entry = entry.get();
       node.value = entry->GetDefault();
-      for (size_t end = NextCharEnd(key.data(), 0, key.size()); end < key.size();
-           end = NextCharEnd(key.data(), end, key.size())) {
+      // Every prefix ending at a character boundary continues to a key.
+      for (size_t end = 0;;) {
+        end += std::max<size_t>(1, WellFormedLength(key.data() + end, key.size() - end));
+        if (end >= key.size()) break;
         nodes_[key.substr(0, end)].continues = true;
       }
     }
