@@ -13,6 +13,7 @@
 #include <exception>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <thread>
 #include <utility>
@@ -65,8 +66,7 @@ namespace fs = std::filesystem;
 constexpr int kMaxShards = 256;
 // Xapian opens a directory holding this file as a stub database.
 constexpr char kStubFile[] = "XAPIANDB";
-// Index metadata key holding "<shard>/<shards>" (e.g. "1/4").
-constexpr char kShardKey[] = "newsearch.shard";
+using schema::kShardKey;
 absl::Status XapianError(absl::string_view context, const Xapian::Error& e) {
   return absl::InternalError(absl::StrCat(context, ": ", e.get_description()));
 }
@@ -111,9 +111,10 @@ absl::Status WriteStub(const std::string& dir, const std::vector<std::string>& s
   return FsyncPath(dir, O_RDONLY | O_DIRECTORY);
 }
 
-// Parses the stub file's shard directories ("glass shard-<i>.<gen>" on line
-// i). DATA_LOSS for anything we did not write.
-absl::StatusOr<std::vector<int>> ReadStubGenerations(const std::string& dir) {
+// Parses the stub file: for each shard, the generations of its directories
+// ("glass shard-<i>.<gen>"), the live segment first. An index from before
+// segments has one line per shard. DATA_LOSS for anything we did not write.
+absl::StatusOr<std::vector<std::vector<int>>> ReadStubGenerations(const std::string& dir) {
   const std::string stub = absl::StrCat(dir, "/", kStubFile);
   std::string text;
   {
@@ -125,30 +126,106 @@ absl::StatusOr<std::vector<int>> ReadStubGenerations(const std::string& dir) {
     ::close(fd);
     if (n < 0) return ErrnoError("reading", stub);
   }
-  std::vector<int> generations;
+  std::vector<std::vector<int>> shards;
+  int line_number = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
-    const std::string prefix = absl::StrCat("glass shard-", generations.size(), ".");
+    ++line_number;
+    constexpr absl::string_view kPrefix = "glass shard-";
+    const std::vector<absl::string_view> parts =
+        absl::StrSplit(absl::StartsWith(line, kPrefix) ? line.substr(kPrefix.size()) : "", '.');
+    int shard = -1;
     int generation = -1;
-    if (!absl::StartsWith(line, prefix) ||
-        !absl::SimpleAtoi(line.substr(prefix.size()), &generation) || generation < 0) {
-      return absl::DataLossError(absl::StrCat("index stub ", stub, ": line ",
-                                              generations.size() + 1, " is '",
-                                              line.substr(0, 80), "', expected '", prefix,
-                                              "<generation>'"));
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &shard) ||
+        !absl::SimpleAtoi(parts[1], &generation) || shard < 0 || shard >= kMaxShards ||
+        generation < 0) {
+      return absl::DataLossError(absl::StrCat("index stub ", stub, ": line ", line_number,
+                                              " is '", line.substr(0, 80),
+                                              "', expected 'glass shard-<shard>.<generation>'"));
     }
-    generations.push_back(generation);
+    if (shard >= static_cast<int>(shards.size())) shards.resize(shard + 1);
+    shards[shard].push_back(generation);
   }
-  if (generations.empty()) return absl::DataLossError(absl::StrCat("index stub ", stub, " is empty"));
-  return generations;
+  if (shards.empty()) return absl::DataLossError(absl::StrCat("index stub ", stub, " is empty"));
+  for (size_t i = 0; i < shards.size(); ++i) {
+    if (shards[i].empty()) {
+      return absl::DataLossError(absl::StrCat("index stub ", stub, " names no directory of shard ",
+                                              i, " of ", shards.size()));
+    }
+  }
+  return shards;
+}
+
+// A shard directory (a segment) opened for writing, with what it records.
+struct OpenedSegment {
+  std::unique_ptr<Xapian::WritableDatabase> db;
+  int64_t applied_seq = 0;
+};
+
+// Opens (creating when missing) the shard directory `path` of shard
+// `shard_key` ("<i>/<shards>") and checks what it records: the analyzer
+// signature, the shard and the partition (recorded when it is new).
+absl::StatusOr<OpenedSegment> OpenSegment(const std::string& path, const std::string& shard_key,
+                                          int partition, int partitions,
+                                          const analysis::Analyzer& analyzer) {
+  NEWSEARCH_RETURN_IF_ERROR(schema::CheckIndexAnalyzer(path, analyzer));
+  OpenedSegment opened;
+  try {
+    opened.db = std::make_unique<Xapian::WritableDatabase>(
+        path, Xapian::DB_CREATE_OR_OPEN | Xapian::DB_BACKEND_GLASS);
+    const std::string applied = opened.db->get_metadata(schema::kAppliedSeqKey);
+    if (!applied.empty() && !absl::SimpleAtoi(applied, &opened.applied_seq)) {
+      return absl::DataLossError(absl::StrCat("index shard ", path, ": metadata ",
+                                              schema::kAppliedSeqKey, " is not a number: '",
+                                              applied.substr(0, 40), "'"));
+    }
+    const std::string recorded = opened.db->get_metadata(kShardKey);
+    if (recorded.empty()) {
+      opened.db->set_metadata(kShardKey, shard_key);
+      opened.db->commit();
+    } else if (recorded != shard_key) {
+      return absl::DataLossError(absl::StrCat("index shard ", path, " records shard ", recorded,
+                                              ", expected ", shard_key));
+    }
+    NEWSEARCH_RETURN_IF_ERROR(
+        schema::CheckIndexPartition(*opened.db, path, partition, partitions));
+  } catch (const Xapian::DatabaseLockError& e) {
+    // Another writer (another process, or a second IndexWriter) holds the
+    // index; retrying later may succeed, a second writer never should.
+    return absl::FailedPreconditionError(
+        absl::StrCat("opening index shard ", path, ": ", e.get_description()));
+  } catch (const Xapian::Error& e) {
+    return XapianError(absl::StrCat("opening index shard ", path), e);
+  }
+  return opened;
+}
+
+// Records `applied_seq` in the shard directory `path` (a compaction of
+// several segments keeps the first one's metadata).
+void RecordAppliedSeq(const std::string& path, int64_t applied_seq) {
+  Xapian::WritableDatabase db(path, Xapian::DB_OPEN | Xapian::DB_BACKEND_GLASS);
+  db.set_metadata(schema::kAppliedSeqKey, absl::StrCat(applied_seq));
+  db.commit();
 }
 
 }  // namespace
 
 struct IndexWriter::Shard {
   int number = 0;
-  int generation = 0;  // written under Impl::stub_mu
-  std::string path;  // the shard's Xapian directory
+  // The live segment: the directory new documents go to. generation and the
+  // sealed list are written under Impl::stub_mu (the stub names them).
+  int generation = 0;
+  std::string path;  // the live segment's Xapian directory
   std::unique_ptr<Xapian::WritableDatabase> db;
+  // Sealed segments, oldest first: they take no new documents, only the
+  // deletes of the articles they hold.
+  struct Segment {
+    int generation = 0;
+    std::string path;
+    std::unique_ptr<Xapian::WritableDatabase> db;
+  };
+  std::vector<Segment> sealed;
+  // The next directory generation of this shard (above every one in use).
+  int next_generation = 1;
   // Written by the shard's thread, read by any (IndexWriter::applied_seq,
   // document_count): atomic, so a reader on another thread than the
   // indexer's never races the writer.
@@ -210,6 +287,10 @@ struct IndexWriter::Shard {
                      const std::vector<const v1::Change*>& changes, int64_t first_seq,
                      int64_t last_seq, int64_t base_seq);
   absl::Status Reopen(const std::string& new_path);
+  // Documents in all segments as of their last commits.
+  int64_t CountDocuments() const;
+  // Every segment of the shard as one database, as of the last commits.
+  Xapian::Database AllSegments() const;
 };
 
 struct IndexWriter::Impl {
@@ -218,6 +299,8 @@ struct IndexWriter::Impl {
   int partition = 0;
   int partitions = 1;
   absl::Duration retired_grace;
+  int segment_docs = 0;
+  int segment_merge_factor = 4;
   // Changes of other partitions received and skipped (logged once).
   int64_t foreign_skipped = 0;
   std::vector<std::unique_ptr<Shard>> shards;
@@ -253,9 +336,25 @@ struct IndexWriter::Impl {
   };
   absl::StatusOr<Plan> Prepare(const std::vector<v1::Change>& changes, int64_t complete_seq,
                                int64_t threshold);
-  // Rewrites the stub with `shard` at `generation` and, once that is
-  // durable, records the generation.
-  absl::Status SwapStubLine(Shard& shard, int generation);
+  // The stub's directory names: for each shard its live segment, then its
+  // sealed ones.
+  std::vector<std::string> StubNames() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(stub_mu);
+  // Shard::Apply, then segment upkeep (MaintainSegments) once the batch is
+  // committed.
+  absl::Status ApplyOnShard(Shard& shard, const std::vector<const v1::Change*>& changes,
+                            int64_t first_seq, int64_t last_seq, int64_t base_seq);
+  // On the shard's thread, between batches: seals the live segment once it
+  // holds segment_docs documents (a new, empty one takes its place), and
+  // merges segment_merge_factor sealed segments of one size tier into one
+  // (Xapian's compaction), as long as a tier has that many. Errors are
+  // logged: the batch is committed either way, and a shard with fewer
+  // seals or merges is only slower.
+  void MaintainSegments(Shard& shard);
+  absl::Status Seal(Shard& shard);
+  // Merges the sealed segments at `picks` (indexes into shard.sealed).
+  absl::Status Merge(Shard& shard, const std::vector<size_t>& picks);
+  // Retires directories: removed retired_grace from now.
+  void Retire(std::vector<Shard::Segment> segments);
   // The reaper thread: removes each retired directory retired_grace after
   // its swap, until Close().
   void ReapLoop();
@@ -273,6 +372,29 @@ absl::Status IndexWriter::Shard::Apply(const analysis::Analyzer& analyzer,
   }
   if (db == nullptr) {
     return absl::FailedPreconditionError(absl::StrCat("index shard ", path, " is closed"));
+  }
+  // The articles' versions in sealed segments go first, each segment in one
+  // commit, then the live segment commits the batch with applied_seq. After
+  // a crash in between, the replay finds them gone: an article is never held
+  // twice. Readers may miss such an article for that moment.
+  if (!sealed.empty()) {
+    try {
+      for (Segment& segment : sealed) {
+        bool touched = false;
+        for (const v1::Change* change : changes) {
+          if (change->seq() <= applied_seq) continue;
+          const std::string id_term = schema::IdTerm(ChangeArticleId(*change));
+          if (!segment.db->term_exists(id_term)) continue;
+          segment.db->delete_document(id_term);
+          touched = true;
+        }
+        if (touched) segment.db->commit();
+      }
+    } catch (const Xapian::Error& e) {
+      return XapianError(absl::StrCat("applying changes seq ", first_seq, "..", last_seq,
+                                      " to the sealed segments of index shard ", path),
+                         e);
+    }
   }
   bool in_transaction = false;
   try {
@@ -304,7 +426,7 @@ absl::Status IndexWriter::Shard::Apply(const analysis::Analyzer& analyzer,
     db->commit_transaction();
     in_transaction = false;
     applied_seq = last_seq;
-    document_count = db->get_doccount();
+    document_count = CountDocuments();
   } catch (const Xapian::Error& e) {
     if (in_transaction) {
       try {
@@ -337,11 +459,25 @@ absl::Status IndexWriter::Shard::Reopen(const std::string& new_path) {
     db = std::make_unique<Xapian::WritableDatabase>(new_path,
                                                     Xapian::DB_OPEN | Xapian::DB_BACKEND_GLASS);
     path = new_path;
-    document_count = db->get_doccount();
+    document_count = CountDocuments();
   } catch (const Xapian::Error& e) {
     return XapianError(absl::StrCat("reopening index shard ", new_path), e);
   }
   return absl::OkStatus();
+}
+
+int64_t IndexWriter::Shard::CountDocuments() const {
+  int64_t count = db != nullptr ? static_cast<int64_t>(db->get_doccount()) : 0;
+  for (const Segment& segment : sealed) count += segment.db->get_doccount();
+  return count;
+}
+
+Xapian::Database IndexWriter::Shard::AllSegments() const {
+  // Read-only handles see the last commits: this thread is the shard's only
+  // writer and has nothing uncommitted between batches.
+  Xapian::Database all(path);
+  for (const Segment& segment : sealed) all.add_database(Xapian::Database(segment.path));
+  return all;
 }
 
 absl::Status IndexWriter::Impl::RunOnShards(const std::function<absl::Status(Shard&)>& fn) {
@@ -369,16 +505,177 @@ absl::Status IndexWriter::Impl::WaitAll(
   return first;
 }
 
-absl::Status IndexWriter::Impl::SwapStubLine(Shard& shard, int generation) {
-  absl::MutexLock lock(&stub_mu);
+std::vector<std::string> IndexWriter::Impl::StubNames() const {
   std::vector<std::string> names;
-  for (const auto& s : shards) {
-    names.push_back(
-        ShardDirName(s->number, s.get() == &shard ? generation : s->generation));
+  for (const auto& shard : shards) {
+    names.push_back(ShardDirName(shard->number, shard->generation));
+    for (const Shard::Segment& segment : shard->sealed) {
+      names.push_back(ShardDirName(shard->number, segment.generation));
+    }
   }
-  NEWSEARCH_RETURN_IF_ERROR(WriteStub(path, names));
-  shard.generation = generation;
+  return names;
+}
+
+absl::Status IndexWriter::Impl::ApplyOnShard(Shard& shard,
+                                             const std::vector<const v1::Change*>& changes,
+                                             int64_t first_seq, int64_t last_seq,
+                                             int64_t base_seq) {
+  NEWSEARCH_RETURN_IF_ERROR(shard.Apply(*analyzer, changes, first_seq, last_seq, base_seq));
+  MaintainSegments(shard);
   return absl::OkStatus();
+}
+
+void IndexWriter::Impl::MaintainSegments(Shard& shard) {
+  if (segment_docs <= 0 || shard.db == nullptr) return;
+  absl::Status status;
+  if (shard.db->get_doccount() >= static_cast<Xapian::doccount>(segment_docs)) {
+    status = Seal(shard);
+  }
+  while (status.ok()) {
+    // A sealed segment of d documents is in tier t when
+    // segment_docs * factor^t <= d < segment_docs * factor^(t+1) (tier 0
+    // below that too); merging `factor` of one tier makes one of the next,
+    // so each document is copied about log_factor(shard / segment_docs)
+    // times.
+    std::map<int, std::vector<size_t>> tiers;
+    for (size_t i = 0; i < shard.sealed.size(); ++i) {
+      const int64_t docs = shard.sealed[i].db->get_doccount();
+      int tier = 0;
+      for (int64_t bound = int64_t{segment_docs} * segment_merge_factor;
+           docs >= bound && tier < 40; bound *= segment_merge_factor) {
+        ++tier;
+      }
+      tiers[tier].push_back(i);
+    }
+    std::vector<size_t> picks;
+    for (const auto& [tier, members] : tiers) {
+      if (static_cast<int>(members.size()) < segment_merge_factor) continue;
+      picks.assign(members.begin(), members.begin() + segment_merge_factor);
+      break;
+    }
+    if (picks.empty()) return;
+    status = Merge(shard, picks);
+  }
+  Log(LogLevel::kError, "index", "segment upkeep failed; the shard goes on in its segments",
+      {{"shard", shard.number}, {"status", status.ToString()}});
+}
+
+absl::Status IndexWriter::Impl::Seal(Shard& shard) {
+  const int generation = shard.next_generation;
+  const std::string dir = absl::StrCat(path, "/", ShardDirName(shard.number, generation));
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  absl::StatusOr<OpenedSegment> opened = OpenSegment(
+      dir, absl::StrCat(shard.number, "/", shards.size()), partition, partitions, *analyzer);
+  if (opened.ok()) {
+    try {
+      opened->db->set_metadata(schema::kAppliedSeqKey, absl::StrCat(shard.applied_seq.load()));
+      opened->db->commit();
+    } catch (const Xapian::Error& e) {
+      opened = XapianError(absl::StrCat("starting index segment ", dir), e);
+    }
+  }
+  if (!opened.ok()) {
+    fs::remove_all(dir, ec);
+    return opened.status();
+  }
+  absl::MutexLock lock(&stub_mu);
+  shard.sealed.push_back({shard.generation, shard.path, std::move(shard.db)});
+  shard.generation = generation;
+  shard.path = dir;
+  shard.db = std::move(opened->db);
+  shard.next_generation = generation + 1;
+  absl::Status written = WriteStub(path, StubNames());
+  if (!written.ok()) {
+    // The stub still names the old live segment: it stays live.
+    Shard::Segment back = std::move(shard.sealed.back());
+    shard.sealed.pop_back();
+    try {
+      shard.db->close();
+    } catch (const Xapian::Error&) {
+      // Unused and about to be removed.
+    }
+    shard.generation = back.generation;
+    shard.path = back.path;
+    shard.db = std::move(back.db);
+    fs::remove_all(dir, ec);
+  }
+  return written;
+}
+
+absl::Status IndexWriter::Impl::Merge(Shard& shard, const std::vector<size_t>& picks) {
+  const int generation = shard.next_generation;
+  const std::string dir = absl::StrCat(path, "/", ShardDirName(shard.number, generation));
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  try {
+    Xapian::Database sources;
+    for (size_t i : picks) sources.add_database(Xapian::Database(shard.sealed[i].path));
+    // Segments number their documents from 1 each: the merge renumbers.
+    CompactAtLowPriority([&] { sources.compact(dir); });
+  } catch (const Xapian::Error& e) {
+    fs::remove_all(dir, ec);
+    return XapianError(absl::StrCat("merging segments of index shard ", shard.number), e);
+  }
+  absl::StatusOr<OpenedSegment> opened = OpenSegment(
+      dir, absl::StrCat(shard.number, "/", shards.size()), partition, partitions, *analyzer);
+  if (!opened.ok()) {
+    fs::remove_all(dir, ec);
+    return opened.status();
+  }
+  std::vector<Shard::Segment> merged_away;
+  {
+    absl::MutexLock lock(&stub_mu);
+    std::vector<Shard::Segment> kept;
+    for (size_t i = 0; i < shard.sealed.size(); ++i) {
+      if (i == picks.front()) kept.push_back({generation, dir, std::move(opened->db)});
+      if (std::find(picks.begin(), picks.end(), i) != picks.end()) {
+        merged_away.push_back(std::move(shard.sealed[i]));
+      } else {
+        kept.push_back(std::move(shard.sealed[i]));
+      }
+    }
+    shard.sealed = std::move(kept);
+    shard.next_generation = generation + 1;
+    absl::Status written = WriteStub(path, StubNames());
+    if (!written.ok()) {
+      // The stub still names the merged segments: put them back.
+      std::vector<Shard::Segment> restored;
+      size_t next_away = 0;
+      for (size_t i = 0; i < shard.sealed.size(); ++i) {
+        if (shard.sealed[i].generation == generation) {
+          try {
+            shard.sealed[i].db->close();
+          } catch (const Xapian::Error&) {
+            // Unused and about to be removed.
+          }
+          for (; next_away < merged_away.size(); ++next_away) {
+            restored.push_back(std::move(merged_away[next_away]));
+          }
+          continue;
+        }
+        restored.push_back(std::move(shard.sealed[i]));
+      }
+      shard.sealed = std::move(restored);
+      fs::remove_all(dir, ec);
+      return written;
+    }
+  }
+  Retire(std::move(merged_away));
+  return absl::OkStatus();
+}
+
+void IndexWriter::Impl::Retire(std::vector<Shard::Segment> segments) {
+  for (Shard::Segment& segment : segments) {
+    try {
+      segment.db->close();
+    } catch (const Xapian::Error& e) {
+      Log(LogLevel::kWarning, "index", "closing a retired segment failed",
+          {{"dir", segment.path}, {"error", e.get_description()}});
+    }
+  }
+  absl::MutexLock lock(&stub_mu);
+  for (Shard::Segment& segment : segments) retired.emplace_back(segment.path, absl::Now());
 }
 
 void IndexWriter::Impl::ReapLoop() {
@@ -440,11 +737,16 @@ absl::StatusOr<std::unique_ptr<IndexWriter>> IndexWriter::Open(
   fs::create_directories(path, ec);
   if (ec) return absl::InternalError(absl::StrCat("creating index ", path, ": ", ec.message()));
 
+  if (options.segment_docs < 0 || (options.segment_docs > 0 && options.segment_merge_factor < 2)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "index segment_docs must be >= 0 (0 = one segment per shard), got ", options.segment_docs,
+        ", and segment_merge_factor >= 2, got ", options.segment_merge_factor));
+  }
   int shards = options.shards;
-  std::vector<int> generations;
+  std::vector<std::vector<int>> generations;
   const bool have_stub = fs::exists(fs::path(path) / kStubFile, ec);
   if (have_stub) {
-    absl::StatusOr<std::vector<int>> read = ReadStubGenerations(path);
+    absl::StatusOr<std::vector<std::vector<int>>> read = ReadStubGenerations(path);
     if (!read.ok()) return read.status();
     if (shards == 0) shards = static_cast<int>(read->size());
     if (static_cast<int>(read->size()) != shards) {
@@ -459,7 +761,7 @@ absl::StatusOr<std::unique_ptr<IndexWriter>> IndexWriter::Open(
     if (shards == 0) {
       shards = std::clamp(static_cast<int>(std::thread::hardware_concurrency()), 1, kMaxShards);
     }
-    generations.assign(shards, 0);
+    generations.assign(shards, {0});
   }
 
   std::unique_ptr<IndexWriter> writer(new IndexWriter());
@@ -469,47 +771,35 @@ absl::StatusOr<std::unique_ptr<IndexWriter>> IndexWriter::Open(
   impl.partition = options.partition;
   impl.partitions = options.partitions;
   impl.retired_grace = options.retired_grace;
+  impl.segment_docs = options.segment_docs;
+  impl.segment_merge_factor = options.segment_merge_factor;
   std::vector<std::string> names;
   for (int i = 0; i < shards; ++i) {
     auto shard = std::make_unique<Shard>();
     shard->number = i;
-    shard->generation = generations[i];
-    names.push_back(ShardDirName(i, generations[i]));
-    shard->path = absl::StrCat(path, "/", names.back());
-    absl::Status checked = schema::CheckIndexAnalyzer(shard->path, *analyzer);
-    if (!checked.ok()) return checked;
-    const std::string want = absl::StrCat(i, "/", shards);
-    try {
-      shard->db = std::make_unique<Xapian::WritableDatabase>(
-          shard->path, Xapian::DB_CREATE_OR_OPEN | Xapian::DB_BACKEND_GLASS);
-      const std::string applied = shard->db->get_metadata(schema::kAppliedSeqKey);
-      int64_t applied_seq = 0;
-      if (!applied.empty() && !absl::SimpleAtoi(applied, &applied_seq)) {
-        return absl::DataLossError(absl::StrCat("index shard ", shard->path, ": metadata ",
-                                                schema::kAppliedSeqKey, " is not a number: '",
-                                                applied.substr(0, 40), "'"));
+    const std::string shard_key = absl::StrCat(i, "/", shards);
+    int64_t applied_seq = 0;
+    for (size_t k = 0; k < generations[i].size(); ++k) {
+      const int generation = generations[i][k];
+      names.push_back(ShardDirName(i, generation));
+      const std::string dir = absl::StrCat(path, "/", names.back());
+      absl::StatusOr<OpenedSegment> opened =
+          OpenSegment(dir, shard_key, options.partition, options.partitions, *analyzer);
+      if (!opened.ok()) return opened.status();
+      // The live segment records every batch; a sealed one the last batch
+      // before it was sealed.
+      applied_seq = std::max(applied_seq, opened->applied_seq);
+      shard->next_generation = std::max(shard->next_generation, generation + 1);
+      if (k == 0) {
+        shard->generation = generation;
+        shard->path = dir;
+        shard->db = std::move(opened->db);
+      } else {
+        shard->sealed.push_back({generation, dir, std::move(opened->db)});
       }
-      shard->applied_seq = applied_seq;
-      const std::string recorded = shard->db->get_metadata(kShardKey);
-      if (recorded.empty()) {
-        shard->db->set_metadata(kShardKey, want);
-        shard->db->commit();
-      } else if (recorded != want) {
-        return absl::DataLossError(absl::StrCat("index shard ", shard->path, " records shard ",
-                                                recorded, ", expected ", want));
-      }
-      absl::Status partition = schema::CheckIndexPartition(*shard->db, shard->path,
-                                                           options.partition, options.partitions);
-      if (!partition.ok()) return partition;
-      shard->document_count = shard->db->get_doccount();
-    } catch (const Xapian::DatabaseLockError& e) {
-      // Another writer (another process, or a second IndexWriter) holds the
-      // index; retrying later may succeed, a second writer never should.
-      return absl::FailedPreconditionError(
-          absl::StrCat("opening index shard ", shard->path, ": ", e.get_description()));
-    } catch (const Xapian::Error& e) {
-      return XapianError(absl::StrCat("opening index shard ", shard->path), e);
     }
+    shard->applied_seq = applied_seq;
+    shard->document_count = shard->CountDocuments();
     impl.shards.push_back(std::move(shard));
   }
   // Written once every shard exists, so a reader never finds a stub naming
@@ -596,10 +886,9 @@ absl::Status IndexWriter::Apply(const std::vector<v1::Change>& changes, int64_t 
   absl::StatusOr<Impl::Plan> plan = impl.Prepare(changes, complete_seq, lowest);
   if (!plan.ok()) return plan.status();
   if (plan->first_seq == 0) return absl::OkStatus();
-  const analysis::Analyzer& analyzer = *impl.analyzer;
   return impl.RunOnShards([&](Shard& shard) {
-    return shard.Apply(analyzer, plan->pending[shard.number], plan->first_seq, plan->last_seq,
-                       lowest);
+    return impl.ApplyOnShard(shard, plan->pending[shard.number], plan->first_seq, plan->last_seq,
+                             lowest);
   });
 }
 
@@ -623,8 +912,9 @@ absl::Status IndexWriter::ApplyPipelined(std::vector<v1::Change>* changes, int64
   impl.in_flight.clear();
   for (auto& shard : impl.shards) {
     Shard* s = shard.get();
-    impl.in_flight.push_back(s->Post([s, batch, plan, base, analyzer = impl.analyzer] {
-      return s->Apply(*analyzer, plan->pending[s->number], plan->first_seq, plan->last_seq, base);
+    impl.in_flight.push_back(s->Post([s, batch, plan, base, &impl] {
+      return impl.ApplyOnShard(*s, plan->pending[s->number], plan->first_seq, plan->last_seq,
+                               base);
     }));
   }
   impl.in_flight_last_seq = plan->last_seq;
@@ -662,26 +952,45 @@ absl::StatusOr<CompactionStats> IndexWriter::Compact() {
       return absl::FailedPreconditionError(absl::StrCat("index shard ", shard.path, " is closed"));
     }
     const std::string old_path = shard.path;
-    const int next = shard.generation + 1;
+    const int next = shard.next_generation;
     const std::string next_path = absl::StrCat(impl.path, "/", ShardDirName(shard.number, next));
     std::error_code ec;
     fs::remove_all(next_path, ec);
     stats[shard.number].bytes_before = DirectoryBytes(old_path);
+    for (const Shard::Segment& segment : shard.sealed) {
+      stats[shard.number].bytes_before += DirectoryBytes(segment.path);
+    }
     try {
-      // A read-only handle sees the last commit: this thread is the shard's
-      // only writer and has nothing uncommitted between batches.
-      CompactAtLowPriority([&] {
-        Xapian::Database(old_path).compact(next_path, Xapian::DBCOMPACT_NO_RENUMBER);
-      });
+      if (shard.sealed.empty()) {
+        CompactAtLowPriority([&] {
+          Xapian::Database(old_path).compact(next_path, Xapian::DBCOMPACT_NO_RENUMBER);
+        });
+      } else {
+        // All segments into one (renumbered: each numbers from 1).
+        CompactAtLowPriority([&] { shard.AllSegments().compact(next_path); });
+        RecordAppliedSeq(next_path, shard.applied_seq);
+      }
     } catch (const Xapian::Error& e) {
       fs::remove_all(next_path, ec);
       return XapianError(absl::StrCat("compacting index shard ", old_path), e);
     }
-    absl::Status swapped = impl.SwapStubLine(shard, next);
-    if (!swapped.ok()) {
-      fs::remove_all(next_path, ec);
-      return swapped;
+    std::vector<Shard::Segment> compacted_away;
+    {
+      absl::MutexLock lock(&impl.stub_mu);
+      const int old_generation = shard.generation;
+      compacted_away = std::move(shard.sealed);
+      shard.sealed.clear();
+      shard.generation = next;
+      shard.next_generation = next + 1;
+      absl::Status swapped = WriteStub(impl.path, impl.StubNames());
+      if (!swapped.ok()) {
+        shard.generation = old_generation;
+        shard.sealed = std::move(compacted_away);
+        fs::remove_all(next_path, ec);
+        return swapped;
+      }
     }
+    impl.Retire(std::move(compacted_away));
     // The stub names the new directory now (also after a crash), so the
     // writer must follow it; on failure the shard stays closed and Apply
     // reports it until a restart opens the new directory.
@@ -713,9 +1022,14 @@ absl::StatusOr<std::vector<ShardSnapshot>> IndexWriter::Snapshot(const std::stri
     try {
       // This thread is the shard's only writer and has nothing uncommitted
       // between batches: a reader sees exactly the last commit.
-      CompactAtLowPriority([&] {
-        Xapian::Database(shard.path).compact(out.path, Xapian::DBCOMPACT_NO_RENUMBER);
-      });
+      if (shard.sealed.empty()) {
+        CompactAtLowPriority([&] {
+          Xapian::Database(shard.path).compact(out.path, Xapian::DBCOMPACT_NO_RENUMBER);
+        });
+      } else {
+        CompactAtLowPriority([&] { shard.AllSegments().compact(out.path); });
+        RecordAppliedSeq(out.path, shard.applied_seq);
+      }
       Xapian::Database copy(out.path);
       out.document_count = static_cast<int64_t>(copy.get_doccount());
       const std::string applied = copy.get_metadata(schema::kAppliedSeqKey);
@@ -785,6 +1099,13 @@ absl::Status IndexWriter::Close() {
       shard->stopping = true;
     }
     if (shard->thread.joinable()) shard->thread.join();
+    for (Shard::Segment& segment : shard->sealed) {
+      try {
+        segment.db->close();
+      } catch (const Xapian::Error& e) {
+        if (first.ok()) first = XapianError(absl::StrCat("closing index segment ", segment.path), e);
+      }
+    }
     if (shard->db == nullptr) continue;
     std::unique_ptr<Xapian::WritableDatabase> db = std::move(shard->db);
     try {

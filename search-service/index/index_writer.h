@@ -8,10 +8,15 @@
 // nothing missing, nothing twice.
 //
 // On disk (`path`): a Xapian stub file `XAPIANDB` naming the shard
-// directories (`glass shard-<i>.<generation>`, one line per shard), so a
-// reader opens `path` as one Xapian::Database over all shards (Xapian merges
-// the term statistics: scores are those of one index). Compaction writes a
-// shard into its next generation and swaps the stub line atomically.
+// directories (`glass shard-<i>.<generation>`), so a reader opens `path` as
+// one Xapian::Database over all shards (Xapian merges the term statistics:
+// scores are those of one index). With segments
+// (IndexWriterOptions::segment_docs) a shard is several directories: its
+// live segment's line comes first, then its sealed segments'. Every
+// directory records its shard (schema::kShardKey), and a shard's
+// applied_seq is the highest its directories record (the live one's).
+// Compaction writes a shard into its next generation and swaps the stub
+// atomically.
 #ifndef NEWSEARCH_SEARCH_SERVICE_INDEX_INDEX_WRITER_H_
 #define NEWSEARCH_SEARCH_SERVICE_INDEX_INDEX_WRITER_H_
 
@@ -52,6 +57,17 @@ struct IndexWriterOptions {
   // made before the swap reopen the old directories until the routers'
   // prober drops them.
   absl::Duration retired_grace = absl::Seconds(1);
+  // Segments (0 = each shard is one Xapian database): a shard's new
+  // documents go to its live segment, sealed once it holds this many
+  // documents and replaced by a new, empty one; sealed segments take only
+  // the deletes of what they hold, and `segment_merge_factor` sealed
+  // segments of one size tier are merged into one by Xapian's compaction.
+  // A commit to a small database rewrites a small B-tree: on a shard of 50k
+  // of the peers' articles, 1,024-document segments took 14% less CPU than
+  // one database (bench/results/2026-12-04-segments-in-process.md).
+  // Compact() and Snapshot() merge all of a shard's segments into one.
+  int segment_docs = 0;
+  int segment_merge_factor = 4;
 };
 
 // Sizes of one compaction, summed over shards.

@@ -144,13 +144,37 @@ void DescribeWord(const Conjunct& c, bool relaxed, bool dropped, int min_words,
 
 namespace query_internal {
 
-int64_t ReadAppliedSeq(const Xapian::Database& db) {
-  int64_t lowest = 0;
+int64_t ReadAppliedSeq(const Xapian::Database& db, bool local) {
+  std::vector<int64_t> seqs(db.size(), 0);
+  bool all_equal = true;
   for (size_t i = 0; i < db.size(); ++i) {
-    int64_t seq = 0;
     const Xapian::Database shard(db.internal[i].get());
-    if (!absl::SimpleAtoi(shard.get_metadata(schema::kAppliedSeqKey), &seq)) seq = 0;
-    if (i == 0 || seq < lowest) lowest = seq;
+    if (!absl::SimpleAtoi(shard.get_metadata(schema::kAppliedSeqKey), &seqs[i])) seqs[i] = 0;
+    all_equal = all_equal && seqs[i] == seqs[0];
+  }
+  if (seqs.empty()) return 0;
+  if (all_equal) return seqs[0];
+  // A local shard's directories (its segments) record which shard of which
+  // partition they are: the shard is at the highest seq among them (its
+  // live segment's), the index at the lowest shard's. A directory recording
+  // no shard, and a remote replica, is one of its own.
+  absl::flat_hash_map<std::string, int64_t> shards;
+  for (size_t i = 0; i < db.size(); ++i) {
+    std::string key;
+    if (local) {
+      const Xapian::Database shard(db.internal[i].get());
+      key = shard.get_metadata(schema::kShardKey);
+      if (!key.empty()) key = absl::StrCat(shard.get_metadata(schema::kPartitionKey), "|", key);
+    }
+    if (key.empty()) key = absl::StrCat("#", i);
+    const auto [it, inserted] = shards.try_emplace(std::move(key), seqs[i]);
+    if (!inserted) it->second = std::max(it->second, seqs[i]);
+  }
+  int64_t lowest = seqs[0];
+  bool first = true;
+  for (const auto& [key, seq] : shards) {
+    if (first || seq < lowest) lowest = seq;
+    first = false;
   }
   return lowest;
 }
@@ -636,7 +660,7 @@ v1::SearchResponse Searcher::Impl::Run(Xapian::Database& db, const Plan& plan,
   const absl::Duration elapsed = absl::Now() - start;
 
   v1::SearchResponse response;
-  response.set_applied_seq(ReadAppliedSeq(db));
+  response.set_applied_seq(ReadAppliedSeq(db, shards == nullptr));
   response.set_total_estimate(relaxed ? relaxation.strict_count +
                                             static_cast<int64_t>(
                                                 relaxed_mset.get_matches_estimated())
@@ -802,7 +826,7 @@ absl::StatusOr<int64_t> Searcher::AppliedSeq() const {
   NEWSEARCH_ASSIGN_OR_RETURN(Impl::Lease lease, impl_->Acquire());
   if (lease.get() == nullptr) return 0;
   try {
-    return ReadAppliedSeq(*lease.get());
+    return ReadAppliedSeq(*lease.get(), impl_->shards == nullptr);
   } catch (const Xapian::Error& e) {
     lease.Discard();
     return absl::InternalError(absl::StrCat("reading applied_seq: ", e.get_description()));

@@ -96,8 +96,10 @@ struct Relaxation {
 // each remote replica of a stub, commits its own): everything up to it is
 // searchable. Database::get_metadata reads only the first shard, so each
 // shard is read through a handle on its own internals (Xapian 1.4 has no
-// other per-shard accessor).
-int64_t ReadAppliedSeq(const Xapian::Database& db);
+// other per-shard accessor). `local`: the sub-databases are a local index's
+// directories, of which a shard may have several (segments, index_writer.h):
+// a shard is at the highest seq its directories record.
+int64_t ReadAppliedSeq(const Xapian::Database& db, bool local);
 
 // A Xapian::Query's unique terms, in term order.
 std::vector<std::string> QueryTerms(const Xapian::Query& query);

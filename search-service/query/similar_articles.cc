@@ -41,7 +41,7 @@ v1::SimilarArticlesResponse Searcher::Impl::RunSimilar(Xapian::Database& db,
                                                        int page_size,
                                                        absl::Status* status) const {
   v1::SimilarArticlesResponse response;
-  response.set_applied_seq(ReadAppliedSeq(db));
+  response.set_applied_seq(ReadAppliedSeq(db, shards == nullptr));
   const std::string id_term = schema::IdTerm(request.id());
   Xapian::PostingIterator posting = db.postlist_begin(id_term);
   if (posting == db.postlist_end(id_term)) {

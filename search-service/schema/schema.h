@@ -83,6 +83,11 @@ inline constexpr char kAppliedSeqKey[] = "newsearch.applied_seq";
 // Index metadata key holding the Analyzer::Signature() the index was built
 // with (`words+bigrams fold=s2t+tw2sp positions=unigrams`).
 inline constexpr char kAnalyzerKey[] = "newsearch.analyzer";
+// Index metadata key holding the local shard a shard directory (or a
+// segment of one) belongs to, "<shard>/<shards>" (e.g. "1/4"). A reader
+// tells a shard's segments apart from other shards' by it
+// (search-service/index/index_writer.h).
+inline constexpr char kShardKey[] = "newsearch.shard";
 // Index metadata key holding the partition the index holds, "K/N" (the
 // replica's --partition; "0/1" = every article). An index with documents and
 // no record was built before partitions: it holds every article ("0/1").

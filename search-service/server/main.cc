@@ -38,6 +38,10 @@ ABSL_FLAG(int32_t, catch_up_batch_changes, 1024,
 ABSL_FLAG(int32_t, index_shards, 0,
           "Local index shards, each written by its own thread (0 = the existing index's "
           "number, else the number of cores); an index with another number is refused");
+ABSL_FLAG(int32_t, index_segment_docs, 1024,
+          "Documents a shard's live segment takes before it is sealed and a new one started; "
+          "sealed segments are merged four at a time, and all into one by compaction "
+          "(0 = each shard is one Xapian database)");
 ABSL_FLAG(std::string, partition, "",
           "K/N: hold only the articles of partition K of N (0 <= K < N <= 1024) under the "
           "stable id hash (README \"Partitions\"); empty = every article. Recorded in the "
@@ -131,6 +135,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> env_flags = {
       "listen", "data_dir", "ingest_address", "metrics_listen", "port_file", "max_message_bytes",
       "max_batch_changes", "flush_interval_ms", "catch_up_batch_changes", "index_shards",
+      "index_segment_docs",
       "partition", "bootstrap_from", "compact_after_changes",
       "max_query_chars", "max_page_size",
       "max_result_depth", "shutdown_grace_seconds", "log_level", "query_time_limit_ms",
@@ -162,6 +167,7 @@ int main(int argc, char** argv) {
   options.flush_interval = absl::Milliseconds(absl::GetFlag(FLAGS_flush_interval_ms));
   options.catch_up_batch_changes = absl::GetFlag(FLAGS_catch_up_batch_changes);
   options.index_shards = absl::GetFlag(FLAGS_index_shards);
+  options.index_segment_docs = absl::GetFlag(FLAGS_index_segment_docs);
   options.compact_after_changes = absl::GetFlag(FLAGS_compact_after_changes);
   options.max_query_chars = absl::GetFlag(FLAGS_max_query_chars);
   options.max_page_size = absl::GetFlag(FLAGS_max_page_size);
@@ -232,6 +238,7 @@ int main(int argc, char** argv) {
   if (options.max_batch_changes <= 0) problems += " --max_batch_changes must be positive;";
   if (absl::GetFlag(FLAGS_flush_interval_ms) < 0) problems += " --flush_interval_ms must be >= 0;";
   if (options.catch_up_batch_changes < 0) problems += " --catch_up_batch_changes must be >= 0;";
+  if (options.index_segment_docs < 0) problems += " --index_segment_docs must be >= 0;";
   if (options.index_shards < 0 || options.index_shards > 256) {
     problems += " --index_shards must be in 0..256;";
   }

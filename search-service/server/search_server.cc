@@ -242,6 +242,7 @@ absl::StatusOr<std::unique_ptr<SearchServer>> SearchServer::Start(
   IndexWriterOptions writer_options;
   writer_options.path = index_path;  // checks the analyzer of every shard
   writer_options.shards = options.index_shards;
+  writer_options.segment_docs = options.index_segment_docs;
   writer_options.partition = options.partition;  // checked against every shard
   writer_options.partitions = options.partitions;
   // Routers' connections made before a compaction read the old generation

@@ -36,6 +36,9 @@ struct SearchServerOptions {
   // Local index shards (IndexWriterOptions::shards; 0 = the existing
   // index's number, else the number of cores).
   int index_shards = 0;
+  // Documents per live segment of a shard (IndexWriterOptions::
+  // segment_docs; 0 = each shard one database).
+  int index_segment_docs = 1024;
   // The partition this replica holds (--partition=K/N; IndexWriterOptions::
   // partition): partition K of N, 0/1 = every article.
   int partition = 0;

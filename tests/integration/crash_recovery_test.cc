@@ -4,6 +4,7 @@
 // documents). And kill -9 of ingest while a stream's pages are being
 // group-committed: every page it acknowledged is in the store after a
 // restart, exactly once.
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <map>
@@ -239,4 +240,58 @@ TEST(CrashRecoveryTest, ShardedReplicaResumesEveryShardAndCompactsWhenCaughtUp) 
 }
 
 }  // namespace
+
+// The same with segments (--index_segment_docs): a kill -9 during catch-up
+// lands between seals and merges; the restarted replica holds every stored
+// article once, and deletes of articles that sealed segments hold take them
+// out of the index.
+TEST(CrashRecoveryTest, SegmentedReplicaResumesAndDeletesFromSealedSegments) {
+  constexpr int kPages = 600;
+  const std::string root = MakeTempDir("crash_segmented");
+  const std::string pages = root + "/pages";
+  const std::string generate = absl::StrCat("python3 ", SourceDir(), "/tools/gen_pages.py --count ",
+                                            kPages, " --seed 11 --out ", pages);
+  ASSERT_EQ(std::system(generate.c_str()), 0) << generate;
+  IngestFixture ingest(root, {"--fsync=false"});
+  ASSERT_TRUE(ingest.Start());
+  int failed = 0;
+  const int64_t head = BulkIngest(ingest, ListFiles(pages), &failed);
+  EXPECT_EQ(failed, 0);
+  std::set<std::string> stored = StoredIds(ingest);
+
+  const std::string data_dir = root + "/search";
+  const std::vector<std::string> flags = {"--max_batch_changes=30", "--index_shards=2",
+                                          "--index_segment_docs=20", "--compact_after_changes=0"};
+  {
+    SearchFixture search(data_dir, ingest.address(), flags);
+    ASSERT_TRUE(search.Start());
+    ASSERT_TRUE(WaitFor([&] { return search.Status().applied_seq() >= 200; }, absl::Seconds(120)));
+    ASSERT_LT(search.Status().applied_seq(), head) << "the kill must land during catch-up";
+    search.process().Kill();
+  }
+  SearchFixture search(data_dir, ingest.address(), flags);
+  ASSERT_TRUE(search.Start());
+  ASSERT_TRUE(search.WaitForSeq(head, absl::Seconds(300)));
+  const std::string stub = ReadFile(data_dir + "/xapian/XAPIANDB");
+  EXPECT_GT(std::count(stub.begin(), stub.end(), '\n'), 2) << "no segments:\n" << stub;
+
+  int64_t last = head;
+  int deleted = 0;
+  for (auto it = stored.begin(); it != stored.end() && deleted < 40; ++deleted) {
+    grpc::ClientContext context;
+    v1::DeleteArticleRequest request;
+    request.set_id(*it);
+    v1::DeleteArticleResponse response;
+    ASSERT_TRUE(ingest.stub().DeleteArticle(&context, request, &response).ok()) << *it;
+    last = response.seq();
+    it = stored.erase(it);
+  }
+  ASSERT_TRUE(search.WaitForSeq(last, absl::Seconds(120)));
+  const std::vector<std::string> indexed = search.AllHitIds("");
+  const std::set<std::string> indexed_set(indexed.begin(), indexed.end());
+  EXPECT_EQ(indexed.size(), indexed_set.size()) << "no article indexed twice";
+  EXPECT_EQ(search.Status().document_count(), static_cast<int64_t>(stored.size()));
+  EXPECT_TRUE(indexed_set == stored) << "index holds exactly the stored articles";
+}
+
 }  // namespace newsearch::testing

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <memory>
 #include <random>
@@ -19,10 +20,12 @@
 #include <xapian.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/analysis/analyzer.h"
 #include "common/base/stable_hash.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "search-service/query/searcher_impl.h"
 #include "search-service/schema/schema.h"
 
 namespace newsearch::search {
@@ -688,6 +691,177 @@ TEST_F(IndexWriterTest, CompactionShrinksShardsAndSwapsThemUnderReaders) {
   // The old generation is gone after the restart.
   EXPECT_FALSE(std::filesystem::exists(path_ + "/shard-0.0"));
   EXPECT_TRUE(std::filesystem::exists(path_ + "/shard-0.1"));
+}
+
+// The ids of the articles a reader sees, each as often as it is held.
+std::multiset<std::string> HeldIds(const Xapian::Database& db) {
+  std::multiset<std::string> ids;
+  for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
+    v1::Article article;
+    EXPECT_TRUE(schema::ArticleFromDocumentData(db.get_document(*it).get_data(), &article));
+    ids.insert(article.id());
+  }
+  return ids;
+}
+
+// The number of stub lines (directories) of each shard, by shard.
+std::map<std::string, int> LinesPerShard(const std::string& stub) {
+  std::map<std::string, int> lines;
+  for (absl::string_view line : absl::StrSplit(stub, '\n', absl::SkipEmpty())) {
+    const absl::string_view name = line.substr(line.find("shard-"));
+    ++lines[std::string(name.substr(0, name.find('.')))];
+  }
+  return lines;
+}
+
+class SegmentedIndexWriterTest : public IndexWriterTest {
+ protected:
+  std::unique_ptr<IndexWriter> OpenSegmented(int shards, int segment_docs, int factor) {
+    IndexWriterOptions options;
+    options.path = path_;
+    options.shards = shards;
+    options.segment_docs = segment_docs;
+    options.segment_merge_factor = factor;
+    auto writer = IndexWriter::Open(options, &TheAnalyzer());
+    EXPECT_TRUE(writer.ok()) << writer.status();
+    return writer.ok() ? std::move(writer).value() : nullptr;
+  }
+};
+
+TEST_F(SegmentedIndexWriterTest, ArticlesLiveInOneSegmentThroughSealsMergesUpdatesAndDeletes) {
+  auto writer = OpenSegmented(/*shards=*/1, /*segment_docs=*/3, /*factor=*/2);
+  ASSERT_NE(writer, nullptr);
+  std::multiset<std::string> want;
+  int64_t seq = 0;
+  for (int i = 0; i < 20; ++i) {
+    const std::string id = absl::StrCat("a", i);
+    ASSERT_TRUE(writer->Apply({Upsert(++seq, id, absl::StrCat("第一版", i))}).ok());
+    want.insert(id);
+  }
+  // 20 documents in segments of 3: several directories.
+  EXPECT_GT(LinesPerShard(StubText())["shard-0"], 1) << StubText();
+  // Updates and deletes of articles that sealed segments hold.
+  ASSERT_TRUE(writer->Apply({Upsert(++seq, "a0", "第二版"), Upsert(++seq, "a4", "第二版"),
+                             Delete(++seq, "a1"), Delete(++seq, "a5")})
+                  .ok());
+  want.erase("a1");
+  want.erase("a5");
+  Xapian::Database reader(path_);
+  EXPECT_EQ(HeldIds(reader), want);
+  EXPECT_EQ(writer->document_count(), 18);
+  EXPECT_EQ(writer->applied_seq(), seq);
+  EXPECT_EQ(reader.get_termfreq(schema::IdTerm("a0")), 1u);
+  std::vector<std::string> titles = Titles(reader);
+  EXPECT_EQ(std::count(titles.begin(), titles.end(), "第二版"), 2);
+
+  // A restart reads the segments back: the shard is at its live segment's seq.
+  ASSERT_TRUE(writer->Close().ok());
+  writer = OpenSegmented(1, 3, 2);
+  ASSERT_NE(writer, nullptr);
+  EXPECT_EQ(writer->applied_seq(), seq);
+  EXPECT_EQ(writer->document_count(), 18);
+  ASSERT_TRUE(writer->Apply({Upsert(++seq, "a2", "第三版")}).ok());
+  Xapian::Database again(path_);
+  EXPECT_EQ(HeldIds(again), want);
+
+  // Compaction merges every segment into one directory.
+  ASSERT_TRUE(writer->Compact().ok());
+  EXPECT_EQ(LinesPerShard(StubText())["shard-0"], 1) << StubText();
+  Xapian::Database compacted(path_);
+  EXPECT_EQ(compacted.size(), 1u);
+  EXPECT_EQ(HeldIds(compacted), want);
+  EXPECT_EQ(compacted.get_metadata(schema::kAppliedSeqKey), absl::StrCat(seq));
+  EXPECT_EQ(writer->applied_seq(), seq);
+  EXPECT_EQ(writer->document_count(), 18);
+}
+
+TEST_F(SegmentedIndexWriterTest, MergesKeepTheNumberOfSegmentsLogarithmic) {
+  auto writer = OpenSegmented(/*shards=*/2, /*segment_docs=*/4, /*factor=*/2);
+  ASSERT_NE(writer, nullptr);
+  const std::vector<v1::Change> changes = GeneratedUpserts(300, 40);
+  for (size_t i = 0; i < changes.size(); i += 5) {
+    ASSERT_TRUE(writer->Apply({changes.begin() + i, changes.begin() + i + 5}).ok());
+  }
+  EXPECT_EQ(writer->document_count(), 300);
+  // About 150 documents per shard in segments of 4 merged two at a time:
+  // at most one sealed segment per size tier and factor, plus the live one.
+  for (const auto& [shard, lines] : LinesPerShard(StubText())) {
+    EXPECT_GT(lines, 1) << shard;
+    EXPECT_LE(lines, 8) << shard << "\n" << StubText();
+  }
+  Xapian::Database reader(path_);
+  EXPECT_EQ(reader.get_doccount(), 300u);
+  const std::multiset<std::string> held = HeldIds(reader);
+  EXPECT_EQ(held.size(), 300u);
+  EXPECT_EQ(std::set<std::string>(held.begin(), held.end()).size(), 300u);
+  // The readers' applied_seq takes each shard's highest segment.
+  EXPECT_EQ(query_internal::ReadAppliedSeq(reader, /*local=*/true), 300);
+}
+
+TEST_F(SegmentedIndexWriterTest, ReplayAfterACrashBetweenTheSealedAndTheLiveCommit) {
+  auto writer = OpenSegmented(/*shards=*/1, /*segment_docs=*/2, /*factor=*/4);
+  ASSERT_NE(writer, nullptr);
+  ASSERT_TRUE(writer->Apply({Upsert(1, "a", "一"), Upsert(2, "b", "二")}).ok());
+  ASSERT_TRUE(writer->Apply({Upsert(3, "c", "三")}).ok());
+  ASSERT_TRUE(writer->Close().ok());
+  // The state a crash leaves after the sealed segment committed the delete
+  // of "a"'s old version and before the live segment committed seq 4.
+  {
+    Xapian::Database reader(path_);
+    ASSERT_EQ(reader.size(), 2u);
+    std::string sealed;
+    for (absl::string_view line : absl::StrSplit(StubText(), '\n', absl::SkipEmpty())) {
+      sealed = absl::StrCat(path_, "/", line.substr(line.find(' ') + 1));  // the last: sealed
+    }
+    Xapian::WritableDatabase db(sealed, Xapian::DB_OPEN);
+    ASSERT_EQ(db.get_termfreq(schema::IdTerm("a")), 1u);
+    db.delete_document(schema::IdTerm("a"));
+    db.commit();
+  }
+  writer = OpenSegmented(1, 2, 4);
+  ASSERT_NE(writer, nullptr);
+  EXPECT_EQ(writer->applied_seq(), 3);
+  // The replay of seq 4 puts "a" back once.
+  ASSERT_TRUE(writer->Apply({Upsert(4, "a", "新一")}).ok());
+  Xapian::Database reader(path_);
+  EXPECT_EQ(HeldIds(reader), (std::multiset<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(reader.get_termfreq(schema::IdTerm("a")), 1u);
+}
+
+TEST_F(SegmentedIndexWriterTest, SnapshotMergesEachShardsSegments) {
+  auto writer = OpenSegmented(/*shards=*/2, /*segment_docs=*/3, /*factor=*/4);
+  ASSERT_NE(writer, nullptr);
+  const std::vector<v1::Change> changes = GeneratedUpserts(40, 30);
+  for (size_t i = 0; i < changes.size(); i += 4) {
+    ASSERT_TRUE(writer->Apply({changes.begin() + i, changes.begin() + i + 4}).ok());
+  }
+  ASSERT_TRUE(writer->Apply({Delete(41, "article-3")}).ok());
+  std::filesystem::create_directories(dir_ + "/snap");
+  const absl::StatusOr<std::vector<ShardSnapshot>> snapshot = writer->Snapshot(dir_ + "/snap");
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+  ASSERT_EQ(snapshot->size(), 2u);
+  int64_t documents = 0;
+  for (const ShardSnapshot& shard : *snapshot) {
+    EXPECT_EQ(shard.applied_seq, 41);
+    Xapian::Database copy(shard.path);
+    EXPECT_EQ(copy.size(), 1u);
+    EXPECT_EQ(static_cast<int64_t>(copy.get_doccount()), shard.document_count);
+    EXPECT_EQ(copy.get_termfreq(schema::IdTerm("article-3")), 0u);
+    documents += shard.document_count;
+  }
+  EXPECT_EQ(documents, 39);
+}
+
+TEST_F(SegmentedIndexWriterTest, RejectsABadSegmentSetting) {
+  IndexWriterOptions options;
+  options.path = path_;
+  options.segment_docs = -1;
+  EXPECT_EQ(IndexWriter::Open(options, &TheAnalyzer()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  options.segment_docs = 10;
+  options.segment_merge_factor = 1;
+  EXPECT_EQ(IndexWriter::Open(options, &TheAnalyzer()).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 // Not a timed assertion: prints the sustained Apply rate for the record.
