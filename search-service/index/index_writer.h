@@ -65,7 +65,11 @@ struct IndexWriterOptions {
   // A commit to a small database rewrites a small B-tree: on a shard of 50k
   // of the peers' articles, 1,024-document segments took 14% less CPU than
   // one database (bench/results/2026-12-04-segments-in-process.md).
-  // Compact() and Snapshot() merge all of a shard's segments into one.
+  // Compact() and Snapshot() merge all of a shard's segments into one, but
+  // Xapian's compaction keeps each source's posting-list chunks: a term
+  // keeps one chunk per segment it was written in, so the merged index is
+  // larger and slower to search than one built in one database
+  // (bench/results/2026-12-04-segments-replica.md).
   int segment_docs = 0;
   int segment_merge_factor = 4;
 };

@@ -38,7 +38,7 @@ struct SearchServerOptions {
   int index_shards = 0;
   // Documents per live segment of a shard (IndexWriterOptions::
   // segment_docs; 0 = each shard one database).
-  int index_segment_docs = 1024;
+  int index_segment_docs = 0;
   // The partition this replica holds (--partition=K/N; IndexWriterOptions::
   // partition): partition K of N, 0/1 = every article.
   int partition = 0;
