@@ -24,6 +24,16 @@ namespace {
 
 constexpr int kPages = 3000;
 
+// Writes `count` generated pages (tools/gen_pages.py, `seed`) under
+// `root`/pages and returns their paths.
+std::vector<std::string> GeneratePages(const std::string& root, int count, int seed) {
+  const std::string pages = root + "/pages";
+  const std::string generate = absl::StrCat("python3 ", SourceDir(), "/tools/gen_pages.py --count ",
+                                            count, " --seed ", seed, " --out ", pages);
+  EXPECT_EQ(std::system(generate.c_str()), 0) << generate;
+  return ListFiles(pages);
+}
+
 // Sends every file over one IngestArticles stream; returns the highest seq.
 int64_t BulkIngest(IngestFixture& ingest, const std::vector<std::string>& files, int* failed) {
   grpc::ClientContext context;
@@ -68,11 +78,7 @@ std::set<std::string> StoredIds(IngestFixture& ingest) {
 
 TEST(CrashRecoveryTest, KillNineDuringCatchUpLosesNothingAndAppliesNothingTwice) {
   const std::string root = MakeTempDir("crash");
-  const std::string pages = root + "/pages";
-  const std::string generate = absl::StrCat("python3 ", SourceDir(), "/tools/gen_pages.py --count ",
-                                            kPages, " --seed 7 --out ", pages);
-  ASSERT_EQ(std::system(generate.c_str()), 0) << generate;
-  const std::vector<std::string> files = ListFiles(pages);
+  const std::vector<std::string> files = GeneratePages(root, kPages, 7);
   ASSERT_EQ(files.size(), static_cast<size_t>(kPages));
 
   IngestFixture ingest(root, {"--fsync=false"});
@@ -187,11 +193,8 @@ TEST(CrashRecoveryTest, KillNineMidBatchLosesNoAcknowledgedPage) {
 TEST(CrashRecoveryTest, ShardedReplicaResumesEveryShardAndCompactsWhenCaughtUp) {
   constexpr int kShardedPages = 1000;
   const std::string root = MakeTempDir("crash_sharded");
-  const std::string pages = root + "/pages";
-  const std::string generate = absl::StrCat("python3 ", SourceDir(), "/tools/gen_pages.py --count ",
-                                            kShardedPages, " --seed 9 --out ", pages);
-  ASSERT_EQ(std::system(generate.c_str()), 0) << generate;
-  const std::vector<std::string> files = ListFiles(pages);
+  const std::vector<std::string> files = GeneratePages(root, kShardedPages, 9);
+  ASSERT_EQ(files.size(), static_cast<size_t>(kShardedPages));
   IngestFixture ingest(root, {"--fsync=false"});
   ASSERT_TRUE(ingest.Start());
   int failed = 0;
@@ -248,14 +251,12 @@ TEST(CrashRecoveryTest, ShardedReplicaResumesEveryShardAndCompactsWhenCaughtUp) 
 TEST(CrashRecoveryTest, SegmentedReplicaResumesAndDeletesFromSealedSegments) {
   constexpr int kPages = 600;
   const std::string root = MakeTempDir("crash_segmented");
-  const std::string pages = root + "/pages";
-  const std::string generate = absl::StrCat("python3 ", SourceDir(), "/tools/gen_pages.py --count ",
-                                            kPages, " --seed 11 --out ", pages);
-  ASSERT_EQ(std::system(generate.c_str()), 0) << generate;
+  const std::vector<std::string> files = GeneratePages(root, kPages, 11);
+  ASSERT_EQ(files.size(), static_cast<size_t>(kPages));
   IngestFixture ingest(root, {"--fsync=false"});
   ASSERT_TRUE(ingest.Start());
   int failed = 0;
-  const int64_t head = BulkIngest(ingest, ListFiles(pages), &failed);
+  const int64_t head = BulkIngest(ingest, files, &failed);
   EXPECT_EQ(failed, 0);
   std::set<std::string> stored = StoredIds(ingest);
 

@@ -85,15 +85,28 @@ class IndexWriterTest : public ::testing::Test {
     return writer.ok() ? std::move(writer).value() : nullptr;
   }
 
-  // Titles of the documents a reader sees, as stored in the document data.
+  // The articles a reader sees, as stored in the document data.
+  static std::vector<v1::Article> Articles(const Xapian::Database& db) {
+    std::vector<v1::Article> articles;
+    for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
+      EXPECT_TRUE(schema::ArticleFromDocumentData(db.get_document(*it).get_data(),
+                                                  &articles.emplace_back()));
+    }
+    return articles;
+  }
+
+  // Titles of the documents a reader sees.
   static std::vector<std::string> Titles(const Xapian::Database& db) {
     std::vector<std::string> titles;
-    for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
-      v1::Article article;
-      EXPECT_TRUE(schema::ArticleFromDocumentData(db.get_document(*it).get_data(), &article));
-      titles.push_back(article.title());
-    }
+    for (const v1::Article& article : Articles(db)) titles.push_back(article.title());
     return titles;
+  }
+
+  // The ids of the articles a reader sees, each as often as it is held.
+  static std::multiset<std::string> HeldIds(const Xapian::Database& db) {
+    std::multiset<std::string> ids;
+    for (const v1::Article& article : Articles(db)) ids.insert(article.id());
+    return ids;
   }
 
   // The applied_seq a reader of all shards may rely on: the lowest one
@@ -691,17 +704,6 @@ TEST_F(IndexWriterTest, CompactionShrinksShardsAndSwapsThemUnderReaders) {
   // The old generation is gone after the restart.
   EXPECT_FALSE(std::filesystem::exists(path_ + "/shard-0.0"));
   EXPECT_TRUE(std::filesystem::exists(path_ + "/shard-0.1"));
-}
-
-// The ids of the articles a reader sees, each as often as it is held.
-std::multiset<std::string> HeldIds(const Xapian::Database& db) {
-  std::multiset<std::string> ids;
-  for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
-    v1::Article article;
-    EXPECT_TRUE(schema::ArticleFromDocumentData(db.get_document(*it).get_data(), &article));
-    ids.insert(article.id());
-  }
-  return ids;
 }
 
 // The number of stub lines (directories) of each shard, by shard.
