@@ -61,6 +61,21 @@ int64_t BulkIngest(IngestFixture& ingest, const std::vector<std::string>& files,
   return max_seq;
 }
 
+// Starts `ingest` and loads `count` generated pages (`seed`) into it, all
+// accepted; returns the highest seq, or 0 (with a test failure).
+int64_t StartAndLoad(IngestFixture& ingest, const std::string& root, int count, int seed) {
+  const std::vector<std::string> files = GeneratePages(root, count, seed);
+  EXPECT_EQ(files.size(), static_cast<size_t>(count));
+  if (!ingest.Start()) {
+    ADD_FAILURE() << "ingest did not start";
+    return 0;
+  }
+  int failed = 0;
+  const int64_t head = BulkIngest(ingest, files, &failed);
+  EXPECT_EQ(failed, 0);
+  return head;
+}
+
 std::set<std::string> StoredIds(IngestFixture& ingest) {
   std::set<std::string> ids;
   v1::ListArticlesRequest request;
@@ -191,15 +206,10 @@ TEST(CrashRecoveryTest, KillNineMidBatchLosesNoAcknowledgedPage) {
 // harmless; it refuses another explicit --index_shards; and once caught up
 // and idle it compacts every shard without losing or doubling an article.
 TEST(CrashRecoveryTest, ShardedReplicaResumesEveryShardAndCompactsWhenCaughtUp) {
-  constexpr int kShardedPages = 1000;
   const std::string root = MakeTempDir("crash_sharded");
-  const std::vector<std::string> files = GeneratePages(root, kShardedPages, 9);
-  ASSERT_EQ(files.size(), static_cast<size_t>(kShardedPages));
   IngestFixture ingest(root, {"--fsync=false"});
-  ASSERT_TRUE(ingest.Start());
-  int failed = 0;
-  const int64_t head = BulkIngest(ingest, files, &failed);
-  EXPECT_EQ(failed, 0);
+  const int64_t head = StartAndLoad(ingest, root, /*count=*/1000, /*seed=*/9);
+  ASSERT_GT(head, 0);
   const std::set<std::string> stored = StoredIds(ingest);
 
   const std::string data_dir = root + "/search";
@@ -249,15 +259,10 @@ TEST(CrashRecoveryTest, ShardedReplicaResumesEveryShardAndCompactsWhenCaughtUp) 
 // article once, and deletes of articles that sealed segments hold take them
 // out of the index.
 TEST(CrashRecoveryTest, SegmentedReplicaResumesAndDeletesFromSealedSegments) {
-  constexpr int kPages = 600;
   const std::string root = MakeTempDir("crash_segmented");
-  const std::vector<std::string> files = GeneratePages(root, kPages, 11);
-  ASSERT_EQ(files.size(), static_cast<size_t>(kPages));
   IngestFixture ingest(root, {"--fsync=false"});
-  ASSERT_TRUE(ingest.Start());
-  int failed = 0;
-  const int64_t head = BulkIngest(ingest, files, &failed);
-  EXPECT_EQ(failed, 0);
+  const int64_t head = StartAndLoad(ingest, root, /*count=*/600, /*seed=*/11);
+  ASSERT_GT(head, 0);
   std::set<std::string> stored = StoredIds(ingest);
 
   const std::string data_dir = root + "/search";

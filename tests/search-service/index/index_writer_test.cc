@@ -387,6 +387,20 @@ std::vector<v1::Change> GeneratedUpserts(int count, int body_chars, int64_t firs
   return changes;
 }
 
+// Applies `changes` in batches of `batch` (the last may be shorter), each
+// one Apply; false (with a test failure) at the first that fails.
+bool ApplyInBatches(IndexWriter& writer, const std::vector<v1::Change>& changes, size_t batch) {
+  for (size_t i = 0; i < changes.size(); i += batch) {
+    const auto end = changes.begin() + std::min(changes.size(), i + batch);
+    const absl::Status status = writer.Apply({changes.begin() + i, end});
+    if (!status.ok()) {
+      ADD_FAILURE() << "batch at " << i << ": " << status;
+      return false;
+    }
+  }
+  return true;
+}
+
 // Every article's id in shard `i` of a database opened through the stub.
 std::map<std::string, size_t> ShardOfEachArticle(const Xapian::Database& db) {
   std::map<std::string, size_t> shard_of;
@@ -655,10 +669,7 @@ TEST_F(IndexWriterTest, CompactionShrinksShardsAndSwapsThemUnderReaders) {
   auto writer = OpenWriter(2);
   ASSERT_NE(writer, nullptr);
   // Many small commits and rewrites leave the B-trees with free space.
-  const std::vector<v1::Change> changes = GeneratedUpserts(200, 300);
-  for (size_t i = 0; i < changes.size(); i += 10) {
-    ASSERT_TRUE(writer->Apply({changes.begin() + i, changes.begin() + i + 10}).ok());
-  }
+  ASSERT_TRUE(ApplyInBatches(*writer, GeneratedUpserts(200, 300), 10));
   Xapian::Database before(path_);
   ASSERT_EQ(before.get_doccount(), 200u);
 
@@ -780,10 +791,7 @@ TEST_F(SegmentedIndexWriterTest, ArticlesLiveInOneSegmentThroughSealsMergesUpdat
 TEST_F(SegmentedIndexWriterTest, MergesKeepTheNumberOfSegmentsLogarithmic) {
   auto writer = OpenSegmented(/*shards=*/2, /*segment_docs=*/4, /*factor=*/2);
   ASSERT_NE(writer, nullptr);
-  const std::vector<v1::Change> changes = GeneratedUpserts(300, 40);
-  for (size_t i = 0; i < changes.size(); i += 5) {
-    ASSERT_TRUE(writer->Apply({changes.begin() + i, changes.begin() + i + 5}).ok());
-  }
+  ASSERT_TRUE(ApplyInBatches(*writer, GeneratedUpserts(300, 40), 5));
   EXPECT_EQ(writer->document_count(), 300);
   // About 150 documents per shard in segments of 4 merged two at a time:
   // at most one sealed segment per size tier and factor, plus the live one.
@@ -833,10 +841,7 @@ TEST_F(SegmentedIndexWriterTest, ReplayAfterACrashBetweenTheSealedAndTheLiveComm
 TEST_F(SegmentedIndexWriterTest, SnapshotMergesEachShardsSegments) {
   auto writer = OpenSegmented(/*shards=*/2, /*segment_docs=*/3, /*factor=*/4);
   ASSERT_NE(writer, nullptr);
-  const std::vector<v1::Change> changes = GeneratedUpserts(40, 30);
-  for (size_t i = 0; i < changes.size(); i += 4) {
-    ASSERT_TRUE(writer->Apply({changes.begin() + i, changes.begin() + i + 4}).ok());
-  }
+  ASSERT_TRUE(ApplyInBatches(*writer, GeneratedUpserts(40, 30), 4));
   ASSERT_TRUE(writer->Apply({Delete(41, "article-3")}).ok());
   std::filesystem::create_directories(dir_ + "/snap");
   const absl::StatusOr<std::vector<ShardSnapshot>> snapshot = writer->Snapshot(dir_ + "/snap");
