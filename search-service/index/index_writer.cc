@@ -218,10 +218,12 @@ struct IndexWriter::Shard {
   std::unique_ptr<Xapian::WritableDatabase> db;
   // Sealed segments, oldest first: they take no new documents, only the
   // deletes of the articles they hold.
+  // Shared handles, so a layout change that cannot be written to the stub
+  // is undone by restoring a copy of the list.
   struct Segment {
     int generation = 0;
     std::string path;
-    std::unique_ptr<Xapian::WritableDatabase> db;
+    std::shared_ptr<Xapian::WritableDatabase> db;
   };
   std::vector<Segment> sealed;
   // The next directory generation of this shard (above every one in use).
@@ -289,8 +291,9 @@ struct IndexWriter::Shard {
   absl::Status Reopen(const std::string& new_path);
   // Documents in all segments as of their last commits.
   int64_t CountDocuments() const;
-  // Every segment of the shard as one database, as of the last commits.
-  Xapian::Database AllSegments() const;
+  // Compacts the shard as of its last commits into the new directory
+  // `dest`, all its segments into one, recording its applied_seq there.
+  void CompactInto(const std::string& dest) const;
 };
 
 struct IndexWriter::Impl {
@@ -351,6 +354,11 @@ struct IndexWriter::Impl {
   // seals or merges is only slower.
   void MaintainSegments(Shard& shard);
   absl::Status Seal(Shard& shard);
+  // The shard's next generation directory, emptied: where a seal or merge
+  // writes its new segment.
+  std::string NextSegmentDir(const Shard& shard) const;
+  // Opens a new segment directory of `shard` (OpenSegment).
+  absl::StatusOr<OpenedSegment> OpenNewSegment(const Shard& shard, const std::string& dir) const;
   // Merges the sealed segments at `picks` (indexes into shard.sealed).
   absl::Status Merge(Shard& shard, const std::vector<size_t>& picks);
   // Retires directories: removed retired_grace from now.
@@ -378,12 +386,14 @@ absl::Status IndexWriter::Shard::Apply(const analysis::Analyzer& analyzer,
   // a crash in between, the replay finds them gone: an article is never held
   // twice. Readers may miss such an article for that moment.
   if (!sealed.empty()) {
+    std::vector<std::string> id_terms;
+    for (const v1::Change* change : changes) {
+      if (change->seq() > applied_seq) id_terms.push_back(schema::IdTerm(ChangeArticleId(*change)));
+    }
     try {
       for (Segment& segment : sealed) {
         bool touched = false;
-        for (const v1::Change* change : changes) {
-          if (change->seq() <= applied_seq) continue;
-          const std::string id_term = schema::IdTerm(ChangeArticleId(*change));
+        for (const std::string& id_term : id_terms) {
           if (!segment.db->term_exists(id_term)) continue;
           segment.db->delete_document(id_term);
           touched = true;
@@ -472,12 +482,19 @@ int64_t IndexWriter::Shard::CountDocuments() const {
   return count;
 }
 
-Xapian::Database IndexWriter::Shard::AllSegments() const {
+void IndexWriter::Shard::CompactInto(const std::string& dest) const {
   // Read-only handles see the last commits: this thread is the shard's only
   // writer and has nothing uncommitted between batches.
   Xapian::Database all(path);
+  if (sealed.empty()) {
+    CompactAtLowPriority([&] { all.compact(dest, Xapian::DBCOMPACT_NO_RENUMBER); });
+    return;
+  }
   for (const Segment& segment : sealed) all.add_database(Xapian::Database(segment.path));
-  return all;
+  // Segments number their documents from 1 each: renumbered. The copy keeps
+  // the first source's metadata, so the shard's applied_seq is written.
+  CompactAtLowPriority([&] { all.compact(dest); });
+  RecordAppliedSeq(dest, applied_seq);
 }
 
 absl::Status IndexWriter::Impl::RunOnShards(const std::function<absl::Status(Shard&)>& fn) {
@@ -560,26 +577,40 @@ void IndexWriter::Impl::MaintainSegments(Shard& shard) {
       {{"shard", shard.number}, {"status", status.ToString()}});
 }
 
-absl::Status IndexWriter::Impl::Seal(Shard& shard) {
-  const int generation = shard.next_generation;
-  const std::string dir = absl::StrCat(path, "/", ShardDirName(shard.number, generation));
+std::string IndexWriter::Impl::NextSegmentDir(const Shard& shard) const {
+  const std::string dir =
+      absl::StrCat(path, "/", ShardDirName(shard.number, shard.next_generation));
   std::error_code ec;
   fs::remove_all(dir, ec);
+  return dir;
+}
+
+absl::StatusOr<OpenedSegment> IndexWriter::Impl::OpenNewSegment(const Shard& shard,
+                                                                const std::string& dir) const {
   absl::StatusOr<OpenedSegment> opened = OpenSegment(
       dir, absl::StrCat(shard.number, "/", shards.size()), partition, partitions, *analyzer);
-  if (opened.ok()) {
-    try {
-      opened->db->set_metadata(schema::kAppliedSeqKey, absl::StrCat(shard.applied_seq.load()));
-      opened->db->commit();
-    } catch (const Xapian::Error& e) {
-      opened = XapianError(absl::StrCat("starting index segment ", dir), e);
-    }
-  }
   if (!opened.ok()) {
+    std::error_code ec;
     fs::remove_all(dir, ec);
-    return opened.status();
+  }
+  return opened;
+}
+
+absl::Status IndexWriter::Impl::Seal(Shard& shard) {
+  const int generation = shard.next_generation;
+  const std::string dir = NextSegmentDir(shard);
+  absl::StatusOr<OpenedSegment> opened = OpenNewSegment(shard, dir);
+  if (!opened.ok()) return opened.status();
+  std::error_code ec;
+  try {
+    opened->db->set_metadata(schema::kAppliedSeqKey, absl::StrCat(shard.applied_seq.load()));
+    opened->db->commit();
+  } catch (const Xapian::Error& e) {
+    fs::remove_all(dir, ec);
+    return XapianError(absl::StrCat("starting index segment ", dir), e);
   }
   absl::MutexLock lock(&stub_mu);
+  const std::vector<Shard::Segment> before = shard.sealed;
   shard.sealed.push_back({shard.generation, shard.path, std::move(shard.db)});
   shard.generation = generation;
   shard.path = dir;
@@ -588,16 +619,13 @@ absl::Status IndexWriter::Impl::Seal(Shard& shard) {
   absl::Status written = WriteStub(path, StubNames());
   if (!written.ok()) {
     // The stub still names the old live segment: it stays live.
-    Shard::Segment back = std::move(shard.sealed.back());
-    shard.sealed.pop_back();
-    try {
-      shard.db->close();
-    } catch (const Xapian::Error&) {
-      // Unused and about to be removed.
-    }
-    shard.generation = back.generation;
-    shard.path = back.path;
-    shard.db = std::move(back.db);
+    const Shard::Segment live = shard.sealed.back();
+    shard.sealed = before;
+    shard.generation = live.generation;
+    shard.path = live.path;
+    // A copy of a Xapian handle shares the database; the new segment's
+    // handle is dropped and its directory removed.
+    shard.db = std::make_unique<Xapian::WritableDatabase>(*live.db);
     fs::remove_all(dir, ec);
   }
   return written;
@@ -605,9 +633,8 @@ absl::Status IndexWriter::Impl::Seal(Shard& shard) {
 
 absl::Status IndexWriter::Impl::Merge(Shard& shard, const std::vector<size_t>& picks) {
   const int generation = shard.next_generation;
-  const std::string dir = absl::StrCat(path, "/", ShardDirName(shard.number, generation));
+  const std::string dir = NextSegmentDir(shard);
   std::error_code ec;
-  fs::remove_all(dir, ec);
   try {
     Xapian::Database sources;
     for (size_t i : picks) sources.add_database(Xapian::Database(shard.sealed[i].path));
@@ -617,46 +644,24 @@ absl::Status IndexWriter::Impl::Merge(Shard& shard, const std::vector<size_t>& p
     fs::remove_all(dir, ec);
     return XapianError(absl::StrCat("merging segments of index shard ", shard.number), e);
   }
-  absl::StatusOr<OpenedSegment> opened = OpenSegment(
-      dir, absl::StrCat(shard.number, "/", shards.size()), partition, partitions, *analyzer);
-  if (!opened.ok()) {
-    fs::remove_all(dir, ec);
-    return opened.status();
-  }
+  absl::StatusOr<OpenedSegment> opened = OpenNewSegment(shard, dir);
+  if (!opened.ok()) return opened.status();
   std::vector<Shard::Segment> merged_away;
   {
     absl::MutexLock lock(&stub_mu);
+    const std::vector<Shard::Segment> before = shard.sealed;
     std::vector<Shard::Segment> kept;
     for (size_t i = 0; i < shard.sealed.size(); ++i) {
       if (i == picks.front()) kept.push_back({generation, dir, std::move(opened->db)});
-      if (std::find(picks.begin(), picks.end(), i) != picks.end()) {
-        merged_away.push_back(std::move(shard.sealed[i]));
-      } else {
-        kept.push_back(std::move(shard.sealed[i]));
-      }
+      const bool picked = std::find(picks.begin(), picks.end(), i) != picks.end();
+      (picked ? merged_away : kept).push_back(shard.sealed[i]);
     }
     shard.sealed = std::move(kept);
     shard.next_generation = generation + 1;
     absl::Status written = WriteStub(path, StubNames());
     if (!written.ok()) {
-      // The stub still names the merged segments: put them back.
-      std::vector<Shard::Segment> restored;
-      size_t next_away = 0;
-      for (size_t i = 0; i < shard.sealed.size(); ++i) {
-        if (shard.sealed[i].generation == generation) {
-          try {
-            shard.sealed[i].db->close();
-          } catch (const Xapian::Error&) {
-            // Unused and about to be removed.
-          }
-          for (; next_away < merged_away.size(); ++next_away) {
-            restored.push_back(std::move(merged_away[next_away]));
-          }
-          continue;
-        }
-        restored.push_back(std::move(shard.sealed[i]));
-      }
-      shard.sealed = std::move(restored);
+      // The stub still names the merged segments.
+      shard.sealed = before;
       fs::remove_all(dir, ec);
       return written;
     }
@@ -961,15 +966,7 @@ absl::StatusOr<CompactionStats> IndexWriter::Compact() {
       stats[shard.number].bytes_before += DirectoryBytes(segment.path);
     }
     try {
-      if (shard.sealed.empty()) {
-        CompactAtLowPriority([&] {
-          Xapian::Database(old_path).compact(next_path, Xapian::DBCOMPACT_NO_RENUMBER);
-        });
-      } else {
-        // All segments into one (renumbered: each numbers from 1).
-        CompactAtLowPriority([&] { shard.AllSegments().compact(next_path); });
-        RecordAppliedSeq(next_path, shard.applied_seq);
-      }
+      shard.CompactInto(next_path);
     } catch (const Xapian::Error& e) {
       fs::remove_all(next_path, ec);
       return XapianError(absl::StrCat("compacting index shard ", old_path), e);
@@ -1020,16 +1017,7 @@ absl::StatusOr<std::vector<ShardSnapshot>> IndexWriter::Snapshot(const std::stri
     out.shard = shard.number;
     out.path = absl::StrCat(dir, "/shard-", shard.number);
     try {
-      // This thread is the shard's only writer and has nothing uncommitted
-      // between batches: a reader sees exactly the last commit.
-      if (shard.sealed.empty()) {
-        CompactAtLowPriority([&] {
-          Xapian::Database(shard.path).compact(out.path, Xapian::DBCOMPACT_NO_RENUMBER);
-        });
-      } else {
-        CompactAtLowPriority([&] { shard.AllSegments().compact(out.path); });
-        RecordAppliedSeq(out.path, shard.applied_seq);
-      }
+      shard.CompactInto(out.path);
       Xapian::Database copy(out.path);
       out.document_count = static_cast<int64_t>(copy.get_doccount());
       const std::string applied = copy.get_metadata(schema::kAppliedSeqKey);
