@@ -14,6 +14,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 
 namespace newsearch::server {
 
@@ -52,6 +53,12 @@ sigset_t TerminationSignals() {
   return set;
 }
 }  // namespace
+
+void ConfigureMutexChecks() {
+#ifdef NDEBUG
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+#endif
+}
 
 void BlockTerminationSignals() {
   sigset_t set = TerminationSignals();

@@ -30,6 +30,13 @@ void BlockTerminationSignals();
 // returns its number.
 int WaitForTerminationSignal();
 
+// Debian builds Abseil without NDEBUG, so every absl::Mutex lock (ours and
+// gRPC's) records itself in a process-wide lock graph to catch lock-order
+// cycles. Release builds of the servers turn that bookkeeping off; debug
+// builds, which the tests run, keep it. Call first in main, before any
+// thread starts.
+void ConfigureMutexChecks();
+
 // Applies the settings both servers share to a builder: message size limits,
 // keepalive that tolerates long-lived idle streams, and server reflection.
 void ConfigureServerBuilder(grpc::ServerBuilder* builder, int max_receive_message_bytes);

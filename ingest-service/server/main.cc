@@ -41,6 +41,7 @@ ABSL_FLAG(int32_t, maintenance_interval_ms, 60000,
           "How often retention purges tombstones and the WAL is checkpointed");
 
 int main(int argc, char** argv) {
+  newsearch::server::ConfigureMutexChecks();
   newsearch::server::BlockTerminationSignals();
   absl::SetProgramUsageMessage(
       "newsearch-ingest: parses scraped news pages, stores them and serves the change log.\n"

@@ -129,6 +129,7 @@ bool ParsePartition(const std::string& text, int* partition, int* partitions) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  newsearch::server::ConfigureMutexChecks();
   newsearch::server::BlockTerminationSignals();
   absl::SetProgramUsageMessage(
       "newsearch-search: a search replica that follows the ingest change log.\n"
