@@ -62,11 +62,17 @@ absl::string_view Trim(absl::string_view s) {
     if (!IsSpace(NextCodePoint(s, &next))) break;
     begin = next;
   }
-  size_t end = begin;
-  size_t pos = begin;
-  while (pos < s.size()) {
-    const char32_t cp = NextCodePoint(s, &pos);
-    if (!IsSpace(cp)) end = pos;
+  // Back from the end, so a long text is not decoded to find its last
+  // letter. A well-formed sequence is read the same from either side (an
+  // ill-formed one never swallows a lead byte), and no ill-formed one is a
+  // space.
+  size_t end = s.size();
+  while (end > begin) {
+    size_t at = end - 1;
+    while (at > begin && end - at < 4 && (static_cast<uint8_t>(s[at]) & 0xC0) == 0x80) --at;
+    size_t next = at;
+    if (!IsSpace(NextCodePoint(s, &next)) || next != end) break;
+    end = at;
   }
   return s.substr(begin, end - begin);
 }
