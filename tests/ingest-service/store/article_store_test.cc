@@ -784,6 +784,23 @@ TEST(MinHashTest, SignaturesStayTheSameAcrossBuilds) {
   EXPECT_EQ(StableHash64(EncodeSignature(*other)), 11174839535160788124u);
 }
 
+TEST(MinHashTest, RepeatedShinglesLeaveTheSignatureAsItIs) {
+  // A text that goes round the same five characters has the same five
+  // shingles however long it runs: repeats must not change any least value.
+  std::string short_run;
+  std::string long_run;
+  for (int i = 0; i < 12; ++i) short_run += "春夏秋冬晴";
+  for (int i = 0; i < 40; ++i) long_run += "春夏秋冬晴";
+  const auto a = SignatureOfFolded(short_run);
+  const auto b = SignatureOfFolded(long_run);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(*a, *b);
+  // A sixth character adds shingles, and so changes some least values.
+  const auto c = SignatureOfFolded(long_run + "雨");
+  ASSERT_TRUE(c);
+  EXPECT_NE(*a, *c);
+}
+
 // Band keys wait in dedup_pending until this many articles have some, then
 // move to dedup_bands: 1 moves every article's at once (lookups read only
 // dedup_bands), the default keeps all of these tests' in dedup_pending.
