@@ -45,6 +45,9 @@ ABSL_FLAG(int, limit, 0, "Index at most this many articles (0 = all)");
 ABSL_FLAG(int, batch, 2000, "Documents per commit");
 ABSL_FLAG(int, progress, 0, "Print the CPU spent so far every this many articles (0 = never)");
 ABSL_FLAG(bool, boundary_evidence, true, "Index straddle markers (analyzer.h)");
+ABSL_FLAG(bool, skip_cut_bigrams, true,
+          "Index no bigram that is cut by a word boundary wherever it occurs and is no "
+          "dictionary word (AnalyzerOptions::skip_cut_bigrams)");
 ABSL_FLAG(int, segment_docs, 0,
           "Write a fresh segment database (--out/seg-N) every this many documents, merging "
           "four segments of one tier into one (Xapian compact, timed as merge_cpu_s); "
@@ -74,6 +77,7 @@ int main(int argc, char** argv) {
   newsearch::analysis::AnalyzerOptions options;
   options.boundary_evidence = absl::GetFlag(FLAGS_boundary_evidence);
   options.positions = absl::GetFlag(FLAGS_positions);
+  options.skip_cut_bigrams = absl::GetFlag(FLAGS_skip_cut_bigrams);
   auto analyzer = newsearch::analysis::Analyzer::Create(options);
   if (!analyzer.ok()) {
     std::cerr << "newsearch-bench-index: " << analyzer.status() << "\n";

@@ -1,5 +1,6 @@
 #include "common/analysis/analyzer.h"
 
+#include <algorithm>
 #include <atomic>
 #include <exception>
 #include <fstream>
@@ -282,6 +283,7 @@ struct Analyzer::Impl {
   bool boundary_evidence = false;
   double straddle_weight = 0.0;
   bool drop_straddling = false;
+  bool skip_cut_bigrams = false;
   bool positions = true;
   std::unique_ptr<Segmenter> segmenter;  // null for kBigrams without boundary evidence
   std::string fold_name;                 // OpenCC configuration, without .json
@@ -484,6 +486,11 @@ absl::StatusOr<std::unique_ptr<Analyzer>> Analyzer::Create(const AnalyzerOptions
       options.boundary_evidence && options.segmentation != Segmentation::kWords;
   analyzer->impl_->straddle_weight = options.straddle_weight;
   analyzer->impl_->drop_straddling = options.drop_straddling;
+  // The word boundaries say which bigrams are cut. With positions the
+  // bigrams are what keeps OP_PHRASE from reading `数字，经济` as `数字经济`
+  // (positions skip punctuation); without, the stored-text check does.
+  analyzer->impl_->skip_cut_bigrams =
+      options.skip_cut_bigrams && analyzer->impl_->boundary_evidence && !options.positions;
   analyzer->impl_->positions = options.positions;
   if (options.segmentation != Segmentation::kBigrams || analyzer->impl_->boundary_evidence) {
     auto segmenter = Segmenter::Load(options.dictionary_path.empty()
@@ -513,6 +520,7 @@ std::string Analyzer::Signature() const {
     absl::StrAppend(&signature, " positions=unigrams");
   }
   if (impl_->boundary_evidence) absl::StrAppend(&signature, " boundaries=jieba");
+  if (impl_->skip_cut_bigrams) absl::StrAppend(&signature, kCutBigramsSignature);
   return signature;
 }
 
@@ -533,6 +541,24 @@ std::vector<bool> Analyzer::Straddles(const std::vector<Token>& tokens) const {
 void StraddleRecord::AddMarkers(Xapian::Document* doc) const {
   for (const auto& [term, straddle_only] : straddle_only_) {
     if (straddle_only && term.size() <= kMaxTermBytes) doc->add_boolean_term(term);
+  }
+  if (cut_.empty()) return;
+  // Which cut bigrams the document also holds whole: one walk over its
+  // terms, which Xapian keeps sorted.
+  std::vector<const std::pair<const std::string, CutBigram>*> cut;
+  cut.reserve(cut_.size());
+  for (const auto& entry : cut_) cut.push_back(&entry);
+  std::sort(cut.begin(), cut.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  std::vector<bool> whole(cut.size(), false);
+  Xapian::TermIterator it = doc->termlist_begin();
+  const Xapian::TermIterator end = doc->termlist_end();
+  for (size_t k = 0; k < cut.size(); ++k) {
+    it.skip_to(cut[k]->first);
+    whole[k] = it != end && *it == cut[k]->first;
+  }
+  for (size_t k = 0; k < cut.size(); ++k) {
+    const auto& [bigram, occurrences] = *cut[k];
+    doc->add_term(whole[k] ? bigram : occurrences.unigram, occurrences.wdf);
   }
 }
 
@@ -598,6 +624,7 @@ void Analyzer::IndexText(absl::string_view text, const std::vector<IndexPrefix>&
   const Segmentation segmentation = impl_->segmentation;
   const Segmenter* segmenter = impl_->segmenter.get();
   const bool boundary_evidence = impl_->boundary_evidence;
+  const bool skip_cut_bigrams = impl_->skip_cut_bigrams;
   // Dictionary words: the terms of kWords and kWordsPlusBigrams and the
   // boundaries bigrams are checked against, one segmentation for both.
   // Bigrams that are dictionary words, the only ones that get a straddle
@@ -645,7 +672,16 @@ void Analyzer::IndexText(absl::string_view text, const std::vector<IndexPrefix>&
         const absl::string_view bigram = text_of(i, i + 1);
         term.clear();
         absl::StrAppend(&term, prefix, bigram);
-        if (term.size() <= kMaxTermBytes) doc->add_term(term, wdf_inc);
+        if (skip_cut_bigrams && straddling[i] && !dictionary_bigram[i]) {
+          // Indexed only if it also occurs whole (AddMarkers).
+          if (term.size() <= kMaxTermBytes) {
+            StraddleRecord::CutBigram& cut = record->cut_[term];
+            if (cut.unigram.empty()) absl::StrAppend(&cut.unigram, prefix, text_of(i, i));
+            cut.wdf += wdf_inc;
+          }
+        } else if (term.size() <= kMaxTermBytes) {
+          doc->add_term(term, wdf_inc);
+        }
         if (boundary_evidence && dictionary_bigram[i]) {
           term.clear();
           absl::StrAppend(&term, prefix, kStraddleMarker, bigram);
@@ -744,13 +780,24 @@ Xapian::Query Analyzer::QueryForAtom(absl::string_view atom, absl::string_view p
   // joins_next, else the unigram / word), which ranks the match as before
   // and narrows the candidates: Xapian checks the positions only of the
   // documents the AND matches.
+  const std::vector<bool> cut_straddling =
+      impl_->skip_cut_bigrams ? Straddles(tokens) : std::vector<bool>();
+  // A bigram of the atom that a document indexes only where it stands whole
+  // (AnalyzerOptions::skip_cut_bigrams) and that is cut in the atom itself.
+  const auto cut_in_atom = [&](const std::vector<bool>& straddles, size_t k) {
+    return impl_->skip_cut_bigrams && straddles[k] &&
+           !impl_->segmenter->IsWord(tokens[k].text + tokens[k + 1].text);
+  };
   const auto phrase_query = [&]() {
     std::vector<Xapian::Query> sequence;
     std::vector<Xapian::Query> positional;
     for (size_t i = 0; i < tokens.size(); ++i) {
       positional.emplace_back(prefix_str + tokens[i].text);
       if (tokens[i].joins_next) {
-        sequence.emplace_back(absl::StrCat(prefix_str, tokens[i].text, tokens[i + 1].text));
+        // The stored-text check or OP_PHRASE still sees the whole atom.
+        if (!cut_in_atom(cut_straddling, i)) {
+          sequence.emplace_back(absl::StrCat(prefix_str, tokens[i].text, tokens[i + 1].text));
+        }
       } else if (impl_->positions || tokens[i].kind == Token::Kind::kWord) {
         sequence.emplace_back(prefix_str + tokens[i].text);
       } else if (i == 0 || !tokens[i - 1].joins_next) {
@@ -791,6 +838,7 @@ Xapian::Query Analyzer::QueryForAtom(absl::string_view atom, absl::string_view p
         terms.push_back(LoneCharacterQuery(prefix_str + tokens[i].text));
       } else {
         for (size_t k = i; k < j; ++k) {
+          if (cut_in_atom(straddling, k)) continue;  // documents may not hold it
           terms.emplace_back(absl::StrCat(prefix_str, tokens[k].text, tokens[k + 1].text));
           if (impl_->boundary_evidence && !straddling[k] &&
               impl_->segmenter->IsWord(tokens[k].text + tokens[k + 1].text)) {

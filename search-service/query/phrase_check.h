@@ -62,6 +62,9 @@ class PhraseMatcher {
   const analysis::Analyzer* analyzer_;
   std::string prefix_;
   std::vector<std::string> tokens_;  // folded as indexing folds
+  // joined_[i]: token i continues the query's run of token i - 1 (a bigram
+  // of the two), so it must stand right after it in the text too.
+  std::vector<bool> joined_;
   std::shared_ptr<const HanPhrase> han_;  // when every token is a Han character
 };
 

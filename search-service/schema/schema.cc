@@ -241,16 +241,34 @@ absl::Status CheckIndexAnalyzer(const std::string& path, const analysis::Analyze
   }
 }
 
-std::optional<bool> RecordedPositions(const std::string& path) {
+namespace {
+
+// The analyzer signature the index at `path` records; nullopt when there is
+// no index there or it records none.
+std::optional<std::string> RecordedSignature(const std::string& path) {
   if (path.empty() || !std::filesystem::exists(path)) return std::nullopt;
   try {
     const Xapian::Database db(path);
-    const std::string recorded = db.get_metadata(kAnalyzerKey);
+    std::string recorded = db.get_metadata(kAnalyzerKey);
     if (recorded.empty()) return std::nullopt;
-    return !absl::StrContains(recorded, analysis::kNoPositionsSignature);
+    return recorded;
   } catch (const Xapian::Error&) {
     return std::nullopt;  // the writer's own check says what is wrong
   }
+}
+
+}  // namespace
+
+std::optional<bool> RecordedPositions(const std::string& path) {
+  const std::optional<std::string> recorded = RecordedSignature(path);
+  if (!recorded.has_value()) return std::nullopt;
+  return !absl::StrContains(*recorded, analysis::kNoPositionsSignature);
+}
+
+std::optional<bool> RecordedCutBigrams(const std::string& path) {
+  const std::optional<std::string> recorded = RecordedSignature(path);
+  if (!recorded.has_value()) return std::nullopt;
+  return absl::StrContains(*recorded, analysis::kCutBigramsSignature);
 }
 
 absl::Status CheckIndexPartition(Xapian::WritableDatabase& db, const std::string& path,

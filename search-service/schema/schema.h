@@ -141,6 +141,9 @@ absl::Status CheckIndexAnalyzer(const std::string& path, const analysis::Analyze
 // Whether the index at `path` records an analyzer with positions; nullopt
 // when there is no index there, or it records no analyzer yet.
 std::optional<bool> RecordedPositions(const std::string& path);
+// Whether the index at `path` records an analyzer that leaves cut bigrams
+// out (AnalyzerOptions::skip_cut_bigrams); nullopt as for RecordedPositions.
+std::optional<bool> RecordedCutBigrams(const std::string& path);
 // Checks that the index at `path` (already open for writing as `db`'s
 // path) holds partition `partition` of `partitions`, recording it in a new
 // or empty index. FAILED_PRECONDITION naming both partitions when they

@@ -23,6 +23,9 @@ absl::StatusOr<std::unique_ptr<analysis::Analyzer>> CreateAnalyzer(
   } else {
     analyzer_options.positions = schema::RecordedPositions(index_path).value_or(false);
   }
+  // An index built before cut bigrams were left out keeps being served as
+  // it was built; a new one leaves them out.
+  analyzer_options.skip_cut_bigrams = schema::RecordedCutBigrams(index_path).value_or(true);
   return analysis::Analyzer::Create(analyzer_options);
 }
 

@@ -68,6 +68,9 @@ ABSL_FLAG(bool, boundary_evidence, true,
 ABSL_FLAG(double, straddle_weight, 0.0,
           "Weight factor of an atom whose bigrams only straddle word boundaries in a document");
 ABSL_FLAG(bool, drop_straddling, false, "Leave out documents whose matches only straddle");
+ABSL_FLAG(bool, skip_cut_bigrams, true,
+          "Index no bigram that is cut by a word boundary wherever it occurs and is no "
+          "dictionary word (AnalyzerOptions::skip_cut_bigrams)");
 ABSL_FLAG(std::string, floor_variant, "", "Variant whose nDCG@10 must beat the baseline");
 ABSL_FLAG(double, min_margin, 0.0, "Required nDCG@10 margin of --floor_variant over the baseline");
 
@@ -196,6 +199,7 @@ int main(int argc, char** argv) {
     options.positions = absl::GetFlag(FLAGS_positions);
     options.straddle_weight = absl::GetFlag(FLAGS_straddle_weight);
     options.drop_straddling = absl::GetFlag(FLAGS_drop_straddling);
+    options.skip_cut_bigrams = absl::GetFlag(FLAGS_skip_cut_bigrams);
     std::vector<std::pair<unsigned, unsigned>> field_wdfs;  // (title, lead)
     for (const unsigned title_wdf : *title_wdfs) {
       for (const unsigned lead_wdf : *lead_wdfs) field_wdfs.emplace_back(title_wdf, lead_wdf);

@@ -726,5 +726,91 @@ TEST(BoundaryEvidenceTest, StraddlingMatchesRankBelowTrueOnesOrGo) {
   EXPECT_EQ(Analyzer::Create(options).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// Without positions (the default index), a bigram that is no dictionary
+// word and is cut by a word boundary wherever it occurs is left out.
+std::unique_ptr<Analyzer> WithoutPositions(bool skip_cut_bigrams) {
+  AnalyzerOptions options;
+  options.positions = false;
+  options.skip_cut_bigrams = skip_cut_bigrams;
+  auto created = Analyzer::Create(options);
+  EXPECT_TRUE(created.ok()) << created.status();
+  return created.ok() ? *std::move(created) : nullptr;
+}
+
+std::string IndexedTerms(const Analyzer& analyzer, const std::vector<std::string>& fields) {
+  Xapian::Document doc;
+  StraddleRecord record;
+  uint32_t position = 0;
+  for (const std::string& field : fields) {
+    analyzer.IndexText(field, {{"", 1}}, /*with_positions=*/false, &position, &doc, &record);
+  }
+  record.AddMarkers(&doc);
+  return DescribeDocument(doc);
+}
+
+TEST(CutBigramsTest, LeftOutWhereCutAndKeptWhereWhole) {
+  const auto skip = WithoutPositions(true);
+  const auto keep = WithoutPositions(false);
+  ASSERT_NE(skip, nullptr);
+  ASSERT_NE(keep, nullptr);
+  // 互联网|企业: 网企 is cut and no word, so 网 stands alone instead.
+  EXPECT_EQ(IndexedTerms(*skip, {"互联网企业"}), "业/1 互联/1 企业/1 网/1 联网/1");
+  EXPECT_EQ(IndexedTerms(*keep, {"互联网企业"}), "业/1 互联/1 企业/1 网企/1 联网/1");
+  // Whole once (two single characters are no boundary), in another field:
+  // the bigram keeps every occurrence.
+  EXPECT_EQ(IndexedTerms(*skip, {"网企", "互联网企业"}),
+            "业/1 互联/1 企/1 企业/1 网企/2 联网/1");
+  // A bigram that is a dictionary word is never left out, cut or not: the
+  // straddle marker says where it was cut (`北京|剧院`).
+  EXPECT_THAT(IndexedTerms(*skip, {"北京剧院"}), ::testing::HasSubstr("京剧/1"));
+  EXPECT_THAT(IndexedTerms(*skip, {"北京剧院"}), ::testing::HasSubstr("B京剧"));
+}
+
+TEST(CutBigramsTest, QueriesLeaveOutWhatTheyCutThemselves) {
+  const auto skip = WithoutPositions(true);
+  const auto keep = WithoutPositions(false);
+  ASSERT_NE(skip, nullptr);
+  ASSERT_NE(keep, nullptr);
+  const auto terms = [](const Xapian::Query& query) {
+    return std::set<std::string>(query.get_unique_terms_begin(), query.get_unique_terms_end());
+  };
+  EXPECT_THAT(terms(skip->QueryForAtom("互联网企业", "", false)),
+              ::testing::AllOf(::testing::Contains("联网"), ::testing::Contains("企业"),
+                               ::testing::Not(::testing::Contains("网企"))));
+  EXPECT_THAT(terms(keep->QueryForAtom("互联网企业", "", false)), ::testing::Contains("网企"));
+  // A quoted phrase too; the stored-text check still reads it whole.
+  EXPECT_THAT(terms(skip->QueryForAtom("互联网企业", "", true)),
+              ::testing::Not(::testing::Contains("网企")));
+  // Every document holding the atom holds the query's terms: the atom's
+  // own terms, indexed as a document.
+  for (const char* text : {"互联网企业", "他说互联网企业很多", "互联网企业党建"}) {
+    Xapian::Document doc;
+    uint32_t position = 0;
+    skip->IndexText(text, "", 1, false, &position, &doc, nullptr);
+    std::set<std::string> held(doc.termlist_begin(), doc.termlist_end());
+    for (const char* term : {"互联", "联网", "企业"}) {
+      EXPECT_TRUE(held.count(term)) << text << " lacks " << term;
+    }
+  }
+}
+
+TEST(CutBigramsTest, OnlyWithoutPositionsAndWithBoundaryEvidence) {
+  const auto skip = WithoutPositions(true);
+  ASSERT_NE(skip, nullptr);
+  EXPECT_THAT(skip->Signature(), ::testing::EndsWith(kCutBigramsSignature));
+  EXPECT_THAT(WithoutPositions(false)->Signature(),
+              ::testing::Not(::testing::HasSubstr(kCutBigramsSignature)));
+  // With positions the bigrams are what tells OP_PHRASE that `数字，经济` is
+  // not `数字经济`: all are indexed.
+  EXPECT_THAT(AnalyzerFor(Segmentation::kBigrams).Signature(),
+              ::testing::Not(::testing::HasSubstr(kCutBigramsSignature)));
+  AnalyzerOptions no_boundaries;
+  no_boundaries.positions = false;
+  no_boundaries.boundary_evidence = false;
+  auto plain = Analyzer::Create(no_boundaries);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_THAT((*plain)->Signature(), ::testing::Not(::testing::HasSubstr(kCutBigramsSignature)));
+}
+
 }  // namespace
 }  // namespace newsearch::analysis

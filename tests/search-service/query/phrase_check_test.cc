@@ -333,15 +333,19 @@ TEST_F(PhraseCheckTest, FieldsAndWords) {
   EXPECT_THAT(Phrase("\"15 iphone\""), IsEmpty());
 }
 
-// Without positions a character's unigram is indexed only where no bigram
-// starts with it; a query for a lone character still finds it everywhere.
+// Without positions a character's unigram is indexed only where no indexed
+// bigram starts with it; a query for a lone character still finds it
+// everywhere.
 TEST_F(PhraseCheckTest, LoneCharactersMatchInsideRunsToo) {
   Xapian::Database with(dir_ + "/with");
   Xapian::Database without(dir_ + "/without");
-  EXPECT_TRUE(with.term_exists("企"));
-  EXPECT_FALSE(without.term_exists("企")) << "企 always starts a bigram here";
-  EXPECT_TRUE(without.term_exists("企业"));
+  EXPECT_TRUE(with.term_exists("联"));
+  EXPECT_FALSE(without.term_exists("联")) << "联 always starts the word 联网 here";
+  EXPECT_TRUE(without.term_exists("联网"));
   EXPECT_TRUE(without.term_exists("建")) << "互联网企业党建 ends with it";
+  EXPECT_TRUE(without.term_exists("企")) << "网企|没有 cuts the bigram 企没, which is left out";
+  EXPECT_FALSE(without.term_exists("企没"));
+  EXPECT_TRUE(with.term_exists("企没")) << "with positions every bigram is indexed";
   EXPECT_THAT(without_positions_->Signature(), ::testing::HasSubstr(" unigrams=ends"));
 
   EXPECT_THAT(Phrase("企"), UnorderedElementsAre("apart", "party", "taiwan"));
@@ -431,6 +435,41 @@ TEST(PhraseCheckByWeightTest, ManyCandidatesGiveThePagesOfTheCheckInDocidOrder) 
   }
   searcher->reset();
   std::filesystem::remove_all(dir);
+}
+
+// The stored-text check alone, on bodies: characters the query wrote as one
+// run must stand together; a space or punctuation the query wrote may be
+// anything the text drops. Phrases longer than 64 characters take more
+// than one word of match state.
+TEST(PhraseMatcherTest, RunsOfTheQueryStandTogetherInTheText) {
+  analysis::AnalyzerOptions options;
+  options.positions = false;
+  auto analyzer = analysis::Analyzer::Create(options);
+  ASSERT_TRUE(analyzer.ok()) << analyzer.status();
+  const auto found = [&](absl::string_view phrase, absl::string_view body) {
+    schema::StoredTexts texts;
+    texts.body = body;
+    return PhraseMatcher(**analyzer, phrase, "").Matches(texts, /*folded=*/false);
+  };
+  EXPECT_TRUE(found("数字经济", "发展数字经济。"));
+  EXPECT_FALSE(found("数字经济", "数字，经济"));
+  EXPECT_TRUE(found("数字 经济", "数字，经济"));
+  EXPECT_TRUE(found("数字，经济", "数字经济"));
+  EXPECT_FALSE(found("数字经济", "数字和经济"));
+  EXPECT_TRUE(found("数数字", "数数数字"));
+  EXPECT_TRUE(found("數字經濟", "发展数字经济"));
+
+  std::string long_run;  // 70 characters, one run
+  const std::string ten = "一二三四五六七八九十";
+  for (int i = 0; i < 7; ++i) long_run += ten;
+  EXPECT_TRUE(found(long_run, "前言" + long_run + "后记"));
+  std::string cut = long_run;
+  cut.insert(66 * 3, "，");  // between characters 66 and 67
+  EXPECT_FALSE(found(long_run, cut));
+  std::string spaced = long_run;
+  spaced.insert(66 * 3, " ");
+  EXPECT_TRUE(found(spaced, cut)) << "the query's own space allows the comma";
+  EXPECT_FALSE(found(long_run, long_run.substr(3)));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -474,6 +475,33 @@ TEST(CheckIndexAnalyzerTest, RefusesAnIndexWithoutBoundaryEvidence) {
               ::testing::AllOf(::testing::HasSubstr("boundaries=jieba"),
                                ::testing::HasSubstr("newer index format"),
                                ::testing::HasSubstr("move the index away")));
+  std::filesystem::remove_all(path);
+}
+
+TEST(CheckIndexAnalyzerTest, AnIndexWithCutBigramsIsServedAsItWasBuilt) {
+  // An index from before cut bigrams were left out: the server sees it in
+  // the record (RecordedCutBigrams) and keeps indexing and querying it so.
+  const std::string path = ::testing::TempDir() + "/check_index_analyzer_cut_bigrams";
+  std::filesystem::remove_all(path);
+  EXPECT_EQ(RecordedCutBigrams(path), std::nullopt);
+  const auto analyzer_for = [](bool skip_cut_bigrams) {
+    analysis::AnalyzerOptions options;
+    options.positions = false;
+    options.skip_cut_bigrams = skip_cut_bigrams;
+    return analysis::Analyzer::Create(options);
+  };
+  auto older = analyzer_for(false);
+  auto newer = analyzer_for(true);
+  ASSERT_TRUE(older.ok() && newer.ok());
+  ASSERT_TRUE(CheckIndexAnalyzer(path, **older).ok());
+  EXPECT_EQ(RecordedCutBigrams(path), false);
+  EXPECT_TRUE(CheckIndexAnalyzer(path, **older).ok());
+  const absl::Status refused = CheckIndexAnalyzer(path, **newer);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(refused.message()), ::testing::HasSubstr("newer index format"));
+  std::filesystem::remove_all(path);
+  ASSERT_TRUE(CheckIndexAnalyzer(path, **newer).ok());
+  EXPECT_EQ(RecordedCutBigrams(path), true);
   std::filesystem::remove_all(path);
 }
 
