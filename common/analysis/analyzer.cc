@@ -548,7 +548,8 @@ void StraddleRecord::AddMarkers(Xapian::Document* doc) const {
   std::vector<const std::pair<const std::string, CutBigram>*> cut;
   cut.reserve(cut_.size());
   for (const auto& entry : cut_) cut.push_back(&entry);
-  std::sort(cut.begin(), cut.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  std::sort(cut.begin(), cut.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
   std::vector<bool> whole(cut.size(), false);
   Xapian::TermIterator it = doc->termlist_begin();
   const Xapian::TermIterator end = doc->termlist_end();
@@ -780,12 +781,11 @@ Xapian::Query Analyzer::QueryForAtom(absl::string_view atom, absl::string_view p
   // joins_next, else the unigram / word), which ranks the match as before
   // and narrows the candidates: Xapian checks the positions only of the
   // documents the AND matches.
-  const std::vector<bool> cut_straddling =
-      impl_->skip_cut_bigrams ? Straddles(tokens) : std::vector<bool>();
+  const std::vector<bool> straddling = Straddles(tokens);
   // A bigram of the atom that a document indexes only where it stands whole
   // (AnalyzerOptions::skip_cut_bigrams) and that is cut in the atom itself.
-  const auto cut_in_atom = [&](const std::vector<bool>& straddles, size_t k) {
-    return impl_->skip_cut_bigrams && straddles[k] &&
+  const auto cut_in_atom = [&](size_t k) {
+    return impl_->skip_cut_bigrams && straddling[k] &&
            !impl_->segmenter->IsWord(tokens[k].text + tokens[k + 1].text);
   };
   const auto phrase_query = [&]() {
@@ -794,8 +794,8 @@ Xapian::Query Analyzer::QueryForAtom(absl::string_view atom, absl::string_view p
     for (size_t i = 0; i < tokens.size(); ++i) {
       positional.emplace_back(prefix_str + tokens[i].text);
       if (tokens[i].joins_next) {
-        // The stored-text check or OP_PHRASE still sees the whole atom.
-        if (!cut_in_atom(cut_straddling, i)) {
+        // The stored-text check still reads the whole atom.
+        if (!cut_in_atom(i)) {
           sequence.emplace_back(absl::StrCat(prefix_str, tokens[i].text, tokens[i + 1].text));
         }
       } else if (impl_->positions || tokens[i].kind == Token::Kind::kWord) {
@@ -823,7 +823,6 @@ Xapian::Query Analyzer::QueryForAtom(absl::string_view atom, absl::string_view p
   if (phrase) {
     query = phrase_query();
   } else {
-    const std::vector<bool> straddling = Straddles(tokens);
     size_t i = 0;
     while (i < tokens.size()) {
       if (tokens[i].kind == Token::Kind::kWord) {
@@ -838,7 +837,7 @@ Xapian::Query Analyzer::QueryForAtom(absl::string_view atom, absl::string_view p
         terms.push_back(LoneCharacterQuery(prefix_str + tokens[i].text));
       } else {
         for (size_t k = i; k < j; ++k) {
-          if (cut_in_atom(straddling, k)) continue;  // documents may not hold it
+          if (cut_in_atom(k)) continue;  // documents may not hold it
           terms.emplace_back(absl::StrCat(prefix_str, tokens[k].text, tokens[k + 1].text));
           if (impl_->boundary_evidence && !straddling[k] &&
               impl_->segmenter->IsWord(tokens[k].text + tokens[k + 1].text)) {

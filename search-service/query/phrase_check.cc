@@ -153,7 +153,8 @@ bool PhraseMatcher::Matches(const schema::StoredTexts& texts, bool folded,
       }
     }
     return han_ != nullptr ? han_->FoundIn(*analyzer_, text, !folded, schema::NoPatch())
-                           : ContainsTokens(*analyzer_, text, !folded, schema::NoPatch(), tokens_, joined_);
+                           : ContainsTokens(*analyzer_, text, !folded, schema::NoPatch(), tokens_,
+                                            joined_);
   });
 }
 

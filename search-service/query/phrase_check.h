@@ -2,9 +2,11 @@
 // (analysis::AnalyzerOptions::positions false, newsearch-search
 // --index_positions=false or a new index under `auto`): the bigrams of a
 // quoted phrase say that each pair of its characters occurs somewhere in a
-// document; whether they stand together, in order, within one field, is
-// read from the article the document stores, as Xapian's OP_PHRASE reads it
-// from positions. Folding matches indexing: the stored text folds character
+// document (those the index keeps: AnalyzerOptions::skip_cut_bigrams);
+// whether they stand together, in order, within one field, with nothing
+// between the characters the query wrote as one run, is read from the
+// article the document stores, as Xapian's OP_PHRASE reads it from
+// positions. Folding matches indexing: the stored text folds character
 // by character (Analyzer::FoldCodePoint); an article where OpenCC's phrases
 // folded some CJK letters otherwise (`著名` keeps the `著` that alone folds
 // to `着`, `網際網路` is `互联网`) keeps a patch naming those spans of
