@@ -782,21 +782,38 @@ Xapian::Query Analyzer::QueryForAtom(absl::string_view atom, absl::string_view p
   // and narrows the candidates: Xapian checks the positions only of the
   // documents the AND matches.
   const std::vector<bool> straddling = Straddles(tokens);
-  // A bigram of the atom that a document indexes only where it stands whole
-  // (AnalyzerOptions::skip_cut_bigrams) and that is cut in the atom itself.
-  const auto cut_in_atom = [&](size_t k) {
-    return impl_->skip_cut_bigrams && straddling[k] &&
-           !impl_->segmenter->IsWord(tokens[k].text + tokens[k + 1].text);
+  // A bigram of the atom as a query. A document holds a bigram that is no
+  // dictionary word only if it stands whole somewhere in it; where every
+  // occurrence is cut by a word boundary it holds the first character's
+  // unigram instead (AnalyzerOptions::skip_cut_bigrams, StraddleRecord).
+  // The atom, segmented without the text around it, cannot tell which
+  // (`业重业务` alone joins what `企业|重|业务` cuts), so such a bigram
+  // matches either, and only the bigram weighs. One the atom cuts itself is
+  // left out (an article holding it whole most likely holds other words),
+  // unless nothing else is left: then it only has to be there, either way
+  // (`cut`). The stored-text check of a quoted phrase reads the whole atom.
+  const auto bigram_query = [&](size_t k, bool cut) {
+    const std::string bigram = absl::StrCat(tokens[k].text, tokens[k + 1].text);
+    Xapian::Query whole(prefix_str + bigram);
+    if (!impl_->skip_cut_bigrams || impl_->segmenter->IsWord(bigram)) return whole;
+    if (straddling[k] && !cut) return Xapian::Query();
+    const Xapian::Query either(Xapian::Query::OP_OR, whole,
+                               Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT,
+                                             Xapian::Query(prefix_str + tokens[k].text), 0.0));
+    return straddling[k] ? Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, either, 0.0) : either;
   };
   const auto phrase_query = [&]() {
     std::vector<Xapian::Query> sequence;
     std::vector<Xapian::Query> positional;
+    std::vector<size_t> left_out;
     for (size_t i = 0; i < tokens.size(); ++i) {
       positional.emplace_back(prefix_str + tokens[i].text);
       if (tokens[i].joins_next) {
-        // The stored-text check still reads the whole atom.
-        if (!cut_in_atom(i)) {
-          sequence.emplace_back(absl::StrCat(prefix_str, tokens[i].text, tokens[i + 1].text));
+        Xapian::Query bigram = bigram_query(i, false);
+        if (bigram.empty()) {
+          left_out.push_back(i);
+        } else {
+          sequence.push_back(std::move(bigram));
         }
       } else if (impl_->positions || tokens[i].kind == Token::Kind::kWord) {
         sequence.emplace_back(prefix_str + tokens[i].text);
@@ -809,6 +826,9 @@ Xapian::Query Analyzer::QueryForAtom(absl::string_view atom, absl::string_view p
         sequence.emplace_back(
             absl::StrCat(prefix_str, tokens[i].text, kPairJoiner, tokens[i + 1].text));
       }
+    }
+    if (sequence.empty()) {
+      for (const size_t k : left_out) sequence.push_back(bigram_query(k, true));
     }
     if (sequence.size() == 1) return sequence.front();
     if (!impl_->positions) return Combine(Xapian::Query::OP_AND, sequence);
@@ -836,9 +856,15 @@ Xapian::Query Analyzer::QueryForAtom(absl::string_view atom, absl::string_view p
       if (i == j) {
         terms.push_back(LoneCharacterQuery(prefix_str + tokens[i].text));
       } else {
+        const size_t before = terms.size();
         for (size_t k = i; k < j; ++k) {
-          if (cut_in_atom(k)) continue;  // documents may not hold it
-          terms.emplace_back(absl::StrCat(prefix_str, tokens[k].text, tokens[k + 1].text));
+          Xapian::Query bigram = bigram_query(k, false);
+          if (!bigram.empty()) terms.push_back(std::move(bigram));
+        }
+        if (terms.size() == before) {  // the atom cuts every bigram of the run
+          for (size_t k = i; k < j; ++k) terms.push_back(bigram_query(k, true));
+        }
+        for (size_t k = i; k < j; ++k) {
           if (impl_->boundary_evidence && !straddling[k] &&
               impl_->segmenter->IsWord(tokens[k].text + tokens[k + 1].text)) {
             markers.emplace_back(

@@ -43,7 +43,8 @@
 // article, and of their writes, are gone. With boundary evidence, a bigram
 // that is no dictionary word and straddles a word boundary wherever it
 // occurs is left out too, its first character's unigram standing in
-// (AnalyzerOptions::skip_cut_bigrams): a quarter of what is left.
+// (AnalyzerOptions::skip_cut_bigrams, off by default): a quarter of what is
+// left.
 
 //
 // Boundary evidence (kBigrams and kWordsPlusBigrams, on by default): each
@@ -143,14 +144,18 @@ struct AnalyzerOptions {
   double straddle_weight = 0.0;
   bool drop_straddling = false;
   // kBigrams and kWordsPlusBigrams with boundary evidence and without
-  // positions (ignored otherwise): a bigram that is no dictionary word and straddles a word
-  // boundary in every occurrence in a document (`网企` in `互联网|企业`) is
-  // not indexed there; its first character's unigram is, so the character
-  // alone is still found. A query atom leaves such a bigram out where it
-  // straddles in the atom itself. A quarter fewer terms per news article,
-  // and the rarest ones (docs/relevance.md). Changes the index and the
-  // Signature().
-  bool skip_cut_bigrams = true;
+  // positions (ignored otherwise): a bigram that is no dictionary word and
+  // straddles a word boundary in every occurrence in a document (`网企` in
+  // `互联网|企业`) is not indexed there; its first character's unigram is,
+  // so the character alone is still found. A query atom, segmented without
+  // the article's context, matches such a bigram or that unigram, and
+  // leaves it out where it straddles in the atom itself. A quarter fewer
+  // terms per news article, but a quoted fragment that the query joins
+  // where articles cut it (`业重业务` in `企业|重|业务`) has the articles
+  // holding a common character as candidates for the stored-text check,
+  // which grows with the corpus (docs/relevance.md). Off by default.
+  // Changes the index and the Signature().
+  bool skip_cut_bigrams = false;
   // Whether the index holds positions (on unigrams and word tokens; on words
   // for kWords). Changes the index and the Signature(). With positions a
   // phrase is checked by OP_PHRASE; without, QueryForAtom gives only the AND

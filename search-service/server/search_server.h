@@ -105,6 +105,10 @@ struct SearchServerOptions {
   // shard_listen and in router mode: Xapian's remote server checks phrases
   // by positions only. Recorded in the index like the analyzer.
   std::optional<bool> index_positions;
+  // A new index without positions leaves out cut bigrams
+  // (analysis::AnalyzerOptions::skip_cut_bigrams); an existing index is
+  // served as it records.
+  bool index_cut_bigrams = false;
   // HOST:PORT on which to serve this replica's index read-only to routers
   // over Xapian's remote protocol (xapian-tcpsrv, supervised; see
   // shard_server.h); started once the replica is first ready. Empty = off.

@@ -23,9 +23,10 @@ absl::StatusOr<std::unique_ptr<analysis::Analyzer>> CreateAnalyzer(
   } else {
     analyzer_options.positions = schema::RecordedPositions(index_path).value_or(false);
   }
-  // An index built before cut bigrams were left out keeps being served as
-  // it was built; a new one leaves them out.
-  analyzer_options.skip_cut_bigrams = schema::RecordedCutBigrams(index_path).value_or(true);
+  // An existing index is served as it was built, with or without cut
+  // bigrams; a new one as --index_cut_bigrams says.
+  analyzer_options.skip_cut_bigrams =
+      schema::RecordedCutBigrams(index_path).value_or(options.index_cut_bigrams);
   return analysis::Analyzer::Create(analyzer_options);
 }
 

@@ -18,8 +18,8 @@ namespace newsearch::search {
 // positions as --index_positions says; when it does not, as the index at
 // `index_path` records (an index built before the option keeps its
 // positions), else none. Always with positions for shard_listen and routers.
-// Cut bigrams (AnalyzerOptions::skip_cut_bigrams) are left out unless the
-// index at `index_path` was built with them.
+// Cut bigrams (AnalyzerOptions::skip_cut_bigrams) are left out as the index
+// at `index_path` records, else as --index_cut_bigrams says.
 absl::StatusOr<std::unique_ptr<analysis::Analyzer>> CreateAnalyzer(
     const SearchServerOptions& options, const std::string& index_path = "");
 

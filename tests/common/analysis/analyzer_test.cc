@@ -766,7 +766,7 @@ TEST(CutBigramsTest, LeftOutWhereCutAndKeptWhereWhole) {
   EXPECT_THAT(IndexedTerms(*skip, {"北京剧院"}), ::testing::HasSubstr("B京剧"));
 }
 
-TEST(CutBigramsTest, QueriesLeaveOutWhatTheyCutThemselves) {
+TEST(CutBigramsTest, QueriesTakeABigramThatMayBeCutOrItsFirstCharacter) {
   const auto skip = WithoutPositions(true);
   const auto keep = WithoutPositions(false);
   ASSERT_NE(skip, nullptr);
@@ -774,24 +774,90 @@ TEST(CutBigramsTest, QueriesLeaveOutWhatTheyCutThemselves) {
   const auto terms = [](const Xapian::Query& query) {
     return std::set<std::string>(query.get_unique_terms_begin(), query.get_unique_terms_end());
   };
-  EXPECT_THAT(terms(skip->QueryForAtom("互联网企业", "", false)),
-              ::testing::AllOf(::testing::Contains("联网"), ::testing::Contains("企业"),
-                               ::testing::Not(::testing::Contains("网企"))));
-  EXPECT_THAT(terms(keep->QueryForAtom("互联网企业", "", false)), ::testing::Contains("网企"));
-  // A quoted phrase too; the stored-text check still reads it whole.
-  EXPECT_THAT(terms(skip->QueryForAtom("互联网企业", "", true)),
-              ::testing::Not(::testing::Contains("网企")));
-  // Every document holding the atom holds the query's terms: the atom's
-  // own terms, indexed as a document.
-  for (const char* text : {"互联网企业", "他说互联网企业很多", "互联网企业党建"}) {
+  // 网企 is no word. The atom cuts it itself (互联网|企业), so it is left
+  // out where other terms remain.
+  for (const bool phrase : {false, true}) {
+    EXPECT_THAT(terms(skip->QueryForAtom("互联网企业", "", phrase)),
+                ::testing::AllOf(::testing::IsSupersetOf({"互联", "联网", "企业"}),
+                                 ::testing::Not(::testing::Contains("网企"))));
+    EXPECT_THAT(terms(keep->QueryForAtom("互联网企业", "", phrase)), ::testing::Contains("网企"));
+  }
+  // Where the atom does not cut it (two characters alone are no boundary),
+  // a document holds it or, where it is cut, 网.
+  EXPECT_THAT(terms(skip->QueryForAtom("网企", "", false)),
+              ::testing::UnorderedElementsAre("网企", "网"));
+  EXPECT_THAT(terms(keep->QueryForAtom("网企", "", false)), ::testing::ElementsAre("网企"));
+  // 企业 is a word, indexed wherever it occurs: no unigram stands in.
+  EXPECT_THAT(terms(skip->QueryForAtom("企业", "", false)),
+              ::testing::AllOf(::testing::Contains("企业"), ::testing::Not(::testing::Contains("企"))));
+  // The stand-in only matches: an article holding the bigram whole ranks
+  // first.
+  Xapian::WritableDatabase db(std::string(), Xapian::DB_BACKEND_INMEMORY);
+  for (const char* text : {"网企", "互联网企业"}) {
     Xapian::Document doc;
+    StraddleRecord record;
     uint32_t position = 0;
-    skip->IndexText(text, "", 1, false, &position, &doc, nullptr);
-    std::set<std::string> held(doc.termlist_begin(), doc.termlist_end());
-    for (const char* term : {"互联", "联网", "企业"}) {
-      EXPECT_TRUE(held.count(term)) << text << " lacks " << term;
+    skip->IndexText(text, {{"", 1}}, /*with_positions=*/false, &position, &doc, &record);
+    record.AddMarkers(&doc);
+    doc.set_data(text);
+    db.add_document(doc);
+  }
+  Xapian::Enquire enquire(db);
+  enquire.set_query(skip->QueryForAtom("网企", "", false));
+  const Xapian::MSet mset = enquire.get_mset(0, 10);
+  ASSERT_EQ(mset.size(), 2u);
+  EXPECT_EQ(mset.begin().get_document().get_data(), "网企");
+  EXPECT_GT(mset.begin().get_weight(), 0);
+  EXPECT_EQ((++mset.begin()).get_weight(), 0);
+}
+
+// A query is segmented without the text around it, so it may join what an
+// article cuts: `业重业务` alone is 业/重业/务-like, in `企业重业务轻` the
+// article cuts 企业|重|业务. Every document that contains an atom, anywhere,
+// must match the atom's query, quoted or not, whatever either segmentation
+// made of it.
+TEST(CutBigramsTest, EveryDocumentHoldingAnAtomMatchesItsQuery) {
+  const auto skip = WithoutPositions(true);
+  ASSERT_NE(skip, nullptr);
+  const std::vector<std::string> texts = {
+      "才刚刚起步，互联网企业重业务轻党建的现象依然存在",
+      "2017年，苏波盖村引进了蒙农兴农业科技服务公司",
+      "中华人民共和国国务院新闻办公室今天举行发布会",
+      "網際網路企業重業務輕黨建的現象依然存在",
+      "台风山竹在广东台山沿海登陆后强度减弱",
+  };
+  size_t checked = 0;
+  for (const std::string& text : texts) {
+    Xapian::WritableDatabase db(std::string(), Xapian::DB_BACKEND_INMEMORY);
+    Xapian::Document doc;
+    StraddleRecord record;
+    uint32_t position = 0;
+    skip->IndexText(text, {{"", 1}}, /*with_positions=*/false, &position, &doc, &record);
+    record.AddMarkers(&doc);
+    db.add_document(doc);
+    // Every run of 2 to 8 Han characters of the text as it is indexed
+    // (folded: OpenCC turns the traditional `網際網路` into `互联网`, so a
+    // part of it, `網際`, is not in the index).
+    const std::vector<Token> tokens = skip->Tokenize(skip->Fold(text));
+    for (size_t begin = 0; begin < tokens.size(); ++begin) {
+      std::string atom;
+      for (size_t end = begin; end < tokens.size() && end < begin + 8; ++end) {
+        if (tokens[end].kind != Token::Kind::kHan || (end > begin && !tokens[end - 1].joins_next)) {
+          break;
+        }
+        atom += tokens[end].text;
+        if (end == begin) continue;
+        for (const bool phrase : {false, true}) {
+          Xapian::Enquire enquire(db);
+          enquire.set_query(skip->QueryForAtom(atom, "", phrase));
+          EXPECT_EQ(enquire.get_mset(0, 1).size(), 1u)
+              << "`" << atom << "`" << (phrase ? " quoted" : "") << " misses `" << text << "`";
+          ++checked;
+        }
+      }
     }
   }
+  EXPECT_GT(checked, 300u);
 }
 
 TEST(CutBigramsTest, OnlyWithoutPositionsAndWithBoundaryEvidence) {
