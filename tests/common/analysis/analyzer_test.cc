@@ -737,7 +737,8 @@ std::unique_ptr<Analyzer> WithoutPositions(bool skip_cut_bigrams) {
   return created.ok() ? *std::move(created) : nullptr;
 }
 
-std::string IndexedTerms(const Analyzer& analyzer, const std::vector<std::string>& fields) {
+// The document `fields` index as, unprefixed, one after the other.
+Xapian::Document IndexedDocument(const Analyzer& analyzer, const std::vector<std::string>& fields) {
   Xapian::Document doc;
   StraddleRecord record;
   uint32_t position = 0;
@@ -745,7 +746,11 @@ std::string IndexedTerms(const Analyzer& analyzer, const std::vector<std::string
     analyzer.IndexText(field, {{"", 1}}, /*with_positions=*/false, &position, &doc, &record);
   }
   record.AddMarkers(&doc);
-  return DescribeDocument(doc);
+  return doc;
+}
+
+std::string IndexedTerms(const Analyzer& analyzer, const std::vector<std::string>& fields) {
+  return DescribeDocument(IndexedDocument(analyzer, fields));
 }
 
 TEST(CutBigramsTest, LeftOutWhereCutAndKeptWhereWhole) {
@@ -794,11 +799,7 @@ TEST(CutBigramsTest, QueriesTakeABigramThatMayBeCutOrItsFirstCharacter) {
   // first.
   Xapian::WritableDatabase db(std::string(), Xapian::DB_BACKEND_INMEMORY);
   for (const char* text : {"网企", "互联网企业"}) {
-    Xapian::Document doc;
-    StraddleRecord record;
-    uint32_t position = 0;
-    skip->IndexText(text, {{"", 1}}, /*with_positions=*/false, &position, &doc, &record);
-    record.AddMarkers(&doc);
+    Xapian::Document doc = IndexedDocument(*skip, {text});
     doc.set_data(text);
     db.add_document(doc);
   }
@@ -812,8 +813,8 @@ TEST(CutBigramsTest, QueriesTakeABigramThatMayBeCutOrItsFirstCharacter) {
 }
 
 // A query is segmented without the text around it, so it may join what an
-// article cuts: `业重业务` alone is 业/重业/务-like, in `企业重业务轻` the
-// article cuts 企业|重|业务. Every document that contains an atom, anywhere,
+// article cuts: in `企业重业务轻` the article cuts 企业|重|业务, where
+// `业重业务` alone is 业|重|业务 (two single characters are no boundary). Every document that contains an atom, anywhere,
 // must match the atom's query, quoted or not, whatever either segmentation
 // made of it.
 TEST(CutBigramsTest, EveryDocumentHoldingAnAtomMatchesItsQuery) {
@@ -829,12 +830,7 @@ TEST(CutBigramsTest, EveryDocumentHoldingAnAtomMatchesItsQuery) {
   size_t checked = 0;
   for (const std::string& text : texts) {
     Xapian::WritableDatabase db(std::string(), Xapian::DB_BACKEND_INMEMORY);
-    Xapian::Document doc;
-    StraddleRecord record;
-    uint32_t position = 0;
-    skip->IndexText(text, {{"", 1}}, /*with_positions=*/false, &position, &doc, &record);
-    record.AddMarkers(&doc);
-    db.add_document(doc);
+    db.add_document(IndexedDocument(*skip, {text}));
     // Every run of 2 to 8 Han characters of the text as it is indexed
     // (folded: OpenCC turns the traditional `網際網路` into `互联网`, so a
     // part of it, `網際`, is not in the index).
