@@ -243,6 +243,24 @@ std::vector<bool> StraddlingBigrams(const std::vector<TokenSlice>& tokens,
   return straddles;
 }
 
+// For each token, true when it and the next token form a bigram that joins
+// two dictionary words of two or more characters each (`网企` in
+// `互联网|企业`): the bigrams AnalyzerOptions::skip_cut_bigrams leaves out
+// where every occurrence is such. Next to a single-character word
+// (`业重` in `企业|重`) a bigram is kept: a query that starts or ends
+// inside a word (`业重业务`) sees that word as single characters, and the
+// articles holding it then still hold a term the query needs.
+std::vector<bool> BigramsBetweenLongWords(const std::vector<TokenSlice>& tokens,
+                                          const std::vector<std::pair<size_t, size_t>>& words) {
+  std::vector<bool> between(tokens.size(), false);
+  for (size_t w = 1; w < words.size(); ++w) {
+    const auto [first, last] = words[w - 1];
+    if (!tokens[last - 1].joins_next) continue;
+    if (last - first >= 2 && words[w].second - words[w].first >= 2) between[last - 1] = true;
+  }
+  return between;
+}
+
 }  // namespace
 
 absl::StatusOr<Segmentation> ParseSegmentation(absl::string_view name) {
@@ -639,6 +657,8 @@ void Analyzer::IndexText(absl::string_view text, const std::vector<IndexPrefix>&
   }
   std::vector<bool> straddling;
   if (boundary_evidence) straddling = StraddlingBigrams(tokens, words);
+  std::vector<bool> cuttable;
+  if (skip_cut_bigrams) cuttable = BigramsBetweenLongWords(tokens, words);
   StraddleRecord own_record;
   StraddleRecord* record = straddles != nullptr ? straddles : &own_record;
   // Every term is built in this one string (Xapian copies what it keeps).
@@ -673,7 +693,7 @@ void Analyzer::IndexText(absl::string_view text, const std::vector<IndexPrefix>&
         const absl::string_view bigram = text_of(i, i + 1);
         term.clear();
         absl::StrAppend(&term, prefix, bigram);
-        if (skip_cut_bigrams && straddling[i] && !dictionary_bigram[i]) {
+        if (skip_cut_bigrams && cuttable[i] && !dictionary_bigram[i]) {
           // Indexed only if it also occurs whole (AddMarkers).
           if (term.size() <= kMaxTermBytes) {
             StraddleRecord::CutBigram& cut = record->cut_[term];
@@ -784,14 +804,15 @@ Xapian::Query Analyzer::QueryForAtom(absl::string_view atom, absl::string_view p
   const std::vector<bool> straddling = Straddles(tokens);
   // A bigram of the atom as a query. A document holds a bigram that is no
   // dictionary word only if it stands whole somewhere in it; where every
-  // occurrence is cut by a word boundary it holds the first character's
-  // unigram instead (AnalyzerOptions::skip_cut_bigrams, StraddleRecord).
-  // The atom, segmented without the text around it, cannot tell which
-  // (`业重业务` alone joins what `企业|重|业务` cuts), so such a bigram
-  // matches either, and only the bigram weighs. One the atom cuts itself is
-  // left out (an article holding it whole most likely holds other words),
-  // unless nothing else is left: then it only has to be there, either way
-  // (`cut`). The stored-text check of a quoted phrase reads the whole atom.
+  // occurrence joins two long words it holds the first character's unigram
+  // instead (AnalyzerOptions::skip_cut_bigrams, StraddleRecord). The atom,
+  // segmented without the text around it, cannot always tell which (a
+  // word it cuts short, a path through the dictionary that the context
+  // changes), so such a bigram matches either, and only the bigram weighs.
+  // One the atom cuts itself is left out (an article holding it whole most
+  // likely holds other words), unless nothing else is left: then it only
+  // has to be there, either way (`cut`). The stored-text check of a quoted
+  // phrase reads the whole atom.
   const auto bigram_query = [&](size_t k, bool cut) {
     const std::string bigram = absl::StrCat(tokens[k].text, tokens[k + 1].text);
     Xapian::Query whole(prefix_str + bigram);

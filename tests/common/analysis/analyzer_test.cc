@@ -765,6 +765,10 @@ TEST(CutBigramsTest, LeftOutWhereCutAndKeptWhereWhole) {
   // the bigram keeps every occurrence.
   EXPECT_EQ(IndexedTerms(*skip, {"网企", "互联网企业"}),
             "业/1 互联/1 企/1 企业/1 网企/2 联网/1");
+  // Next to a single-character word it is kept (企业|重|业务): a query
+  // that starts inside 企业 (`业重业务`) needs 业重.
+  EXPECT_THAT(IndexedTerms(*skip, {"企业重业务"}),
+              ::testing::AllOf(::testing::HasSubstr("业重/1"), ::testing::HasSubstr("重业/1")));
   // A bigram that is a dictionary word is never left out, cut or not: the
   // straddle marker says where it was cut (`北京|剧院`).
   EXPECT_THAT(IndexedTerms(*skip, {"北京剧院"}), ::testing::HasSubstr("京剧/1"));

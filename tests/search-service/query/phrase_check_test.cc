@@ -77,9 +77,9 @@ class PhraseCheckTest : public ::testing::Test {
     with.positions = true;
     analysis::AnalyzerOptions without;
     without.positions = false;
-    // Cut bigrams left out (--index_cut_bigrams), so that the phrases below
-    // also meet articles that hold a query's bigram only as its first
-    // character; the default keeps every bigram (PhraseCheckByWeightTest).
+    // Cut bigrams left out (the default, --index_cut_bigrams), so that the
+    // phrases below also meet articles that hold a query's bigram only as
+    // its first character.
     without.skip_cut_bigrams = true;
     for (auto& [options, out] : {std::make_pair(with, &with_positions_),
                                  std::make_pair(without, &without_positions_)}) {
@@ -347,8 +347,9 @@ TEST_F(PhraseCheckTest, LoneCharactersMatchInsideRunsToo) {
   EXPECT_FALSE(without.term_exists("联")) << "联 always starts the word 联网 here";
   EXPECT_TRUE(without.term_exists("联网"));
   EXPECT_TRUE(without.term_exists("建")) << "互联网企业党建 ends with it";
-  EXPECT_TRUE(without.term_exists("企")) << "网企|没有 cuts the bigram 企没, which is left out";
-  EXPECT_FALSE(without.term_exists("企没"));
+  EXPECT_TRUE(without.term_exists("企没")) << "网|企|没有: next to a single character it is kept";
+  EXPECT_FALSE(without.term_exists("业很")) << "企业|很多 joins two long words: left out";
+  EXPECT_TRUE(without.term_exists("业")) << "its first character stands in";
   EXPECT_TRUE(with.term_exists("企没")) << "with positions every bigram is indexed";
   EXPECT_THAT(without_positions_->Signature(), ::testing::HasSubstr(" unigrams=ends"));
 
