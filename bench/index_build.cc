@@ -45,7 +45,7 @@ ABSL_FLAG(int, limit, 0, "Index at most this many articles (0 = all)");
 ABSL_FLAG(int, batch, 2000, "Documents per commit");
 ABSL_FLAG(int, progress, 0, "Print the CPU spent so far every this many articles (0 = never)");
 ABSL_FLAG(bool, boundary_evidence, true, "Index straddle markers (analyzer.h)");
-ABSL_FLAG(bool, skip_cut_bigrams, true,
+ABSL_FLAG(bool, skip_cut_bigrams, false,
           "Index no bigram that is cut by a word boundary wherever it occurs and is no "
           "dictionary word (AnalyzerOptions::skip_cut_bigrams)");
 ABSL_FLAG(int, segment_docs, 0,

@@ -95,11 +95,12 @@ ABSL_FLAG(std::string, index_positions, "auto",
           "on the stored text, for an index about half again as large; false: none; auto: as "
           "the existing index records, none for a new one. Always true with --shard_listen "
           "and --shards. Recorded in the index; changing it needs a rebuild");
-ABSL_FLAG(bool, index_cut_bigrams, true,
+ABSL_FLAG(bool, index_cut_bigrams, false,
           "A new index without positions leaves out each bigram that is no dictionary word and "
           "joins two words of two or more characters wherever it occurs in an article (its "
           "first character stands in): a tenth fewer terms, faster bulk loads, a smaller "
-          "index (docs/relevance.md). An existing index is served as it was built");
+          "index, but slower quoted fragments that cross such words (docs/relevance.md). An "
+          "existing index is served as it was built");
 ABSL_FLAG(std::string, shard_listen, "",
           "HOST:PORT on which to serve this replica's index read-only to routers over "
           "Xapian's remote protocol (xapian-tcpsrv, started once the replica is ready and "

@@ -108,7 +108,7 @@ struct SearchServerOptions {
   // A new index without positions leaves out cut bigrams
   // (analysis::AnalyzerOptions::skip_cut_bigrams); an existing index is
   // served as it records.
-  bool index_cut_bigrams = true;
+  bool index_cut_bigrams = false;
   // HOST:PORT on which to serve this replica's index read-only to routers
   // over Xapian's remote protocol (xapian-tcpsrv, supervised; see
   // shard_server.h); started once the replica is first ready. Empty = off.

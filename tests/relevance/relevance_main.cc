@@ -68,7 +68,7 @@ ABSL_FLAG(bool, boundary_evidence, true,
 ABSL_FLAG(double, straddle_weight, 0.0,
           "Weight factor of an atom whose bigrams only straddle word boundaries in a document");
 ABSL_FLAG(bool, drop_straddling, false, "Leave out documents whose matches only straddle");
-ABSL_FLAG(bool, skip_cut_bigrams, true,
+ABSL_FLAG(bool, skip_cut_bigrams, false,
           "Index no bigram that is cut by a word boundary wherever it occurs and is no "
           "dictionary word (AnalyzerOptions::skip_cut_bigrams)");
 ABSL_FLAG(std::string, floor_variant, "", "Variant whose nDCG@10 must beat the baseline");

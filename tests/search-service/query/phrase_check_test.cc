@@ -77,9 +77,9 @@ class PhraseCheckTest : public ::testing::Test {
     with.positions = true;
     analysis::AnalyzerOptions without;
     without.positions = false;
-    // Cut bigrams left out (the default, --index_cut_bigrams), so that the
-    // phrases below also meet articles that hold a query's bigram only as
-    // its first character.
+    // Cut bigrams left out (--index_cut_bigrams), so that the phrases below
+    // also meet articles that hold a query's bigram only as its first
+    // character; the default keeps every bigram (PhraseCheckByWeightTest).
     without.skip_cut_bigrams = true;
     for (auto& [options, out] : {std::make_pair(with, &with_positions_),
                                  std::make_pair(without, &without_positions_)}) {

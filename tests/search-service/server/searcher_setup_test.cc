@@ -21,7 +21,7 @@ TEST(CreateAnalyzerTest, CutBigramsAsTheIndexRecordsElseAsTheFlagSays) {
   const std::string path = ::testing::TempDir() + "/searcher_setup_cut_bigrams";
   std::filesystem::remove_all(path);
   SearchServerOptions options;
-  EXPECT_TRUE(options.index_cut_bigrams) << "on by default";
+  EXPECT_FALSE(options.index_cut_bigrams) << "off by default";
   options.index_cut_bigrams = false;
   auto plain = CreateAnalyzer(options, path);
   ASSERT_TRUE(plain.ok()) << plain.status();
