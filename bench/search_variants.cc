@@ -84,11 +84,14 @@ int main(int argc, char** argv) {
     std::cerr << "no queries in " << absl::GetFlag(FLAGS_queries) << "\n";
     return 2;
   }
-  // Positions or a phrase check on the stored text, as the index records
-  // (schema::kAnalyzerKey; an index without the record has positions).
+  // Positions or a phrase check on the stored text, and cut bigrams or
+  // not, as the index records (schema::kAnalyzerKey; an index without the
+  // record has positions and every bigram).
   newsearch::analysis::AnalyzerOptions analyzer_options;
   analyzer_options.positions =
       newsearch::search::schema::RecordedPositions(absl::GetFlag(FLAGS_index)).value_or(true);
+  analyzer_options.skip_cut_bigrams =
+      newsearch::search::schema::RecordedCutBigrams(absl::GetFlag(FLAGS_index)).value_or(false);
   auto analyzer = newsearch::analysis::Analyzer::Create(analyzer_options);
   if (!analyzer.ok()) {
     std::cerr << analyzer.status() << "\n";
