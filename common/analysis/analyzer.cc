@@ -227,38 +227,28 @@ std::vector<std::pair<size_t, size_t>> CutWords(const Segmenter* segmenter, absl
   return words;
 }
 
-// For each token, true when it and the next token form a bigram that
-// straddles a word boundary: its characters end one dictionary word and
-// start the next of the same run, and one of the two words has two or more
-// characters. `words` come from CutWords with the segmenter.
-std::vector<bool> StraddlingBigrams(const std::vector<TokenSlice>& tokens,
-                                    const std::vector<std::pair<size_t, size_t>>& words) {
-  std::vector<bool> straddles(tokens.size(), false);
+// For each token, true when it and the next token form a bigram that joins
+// two dictionary words of the same run, at least `long_words` (1 or 2) of
+// which have two or more characters. `words` come from CutWords with the
+// segmenter. With 1 the bigram straddles a word boundary (boundary
+// evidence); with 2 it joins two long words (`网企` in `互联网|企业`), the
+// bigrams AnalyzerOptions::skip_cut_bigrams leaves out where every
+// occurrence is such. Next to a single-character word (`业重` in `企业|重`)
+// a bigram is kept: a query that starts or ends inside a word (`业重业务`)
+// sees that word as single characters, and the articles holding it then
+// still hold a term the query needs.
+std::vector<bool> BigramsAcrossWords(const std::vector<TokenSlice>& tokens,
+                                     const std::vector<std::pair<size_t, size_t>>& words,
+                                     int long_words) {
+  std::vector<bool> across(tokens.size(), false);
   for (size_t w = 1; w < words.size(); ++w) {
     const auto [first, last] = words[w - 1];
     // Only a bigram joins the two words when both are in one Han run.
     if (!tokens[last - 1].joins_next) continue;
-    if (last - first >= 2 || words[w].second - words[w].first >= 2) straddles[last - 1] = true;
+    const int long_count = (last - first >= 2) + (words[w].second - words[w].first >= 2);
+    if (long_count >= long_words) across[last - 1] = true;
   }
-  return straddles;
-}
-
-// For each token, true when it and the next token form a bigram that joins
-// two dictionary words of two or more characters each (`网企` in
-// `互联网|企业`): the bigrams AnalyzerOptions::skip_cut_bigrams leaves out
-// where every occurrence is such. Next to a single-character word
-// (`业重` in `企业|重`) a bigram is kept: a query that starts or ends
-// inside a word (`业重业务`) sees that word as single characters, and the
-// articles holding it then still hold a term the query needs.
-std::vector<bool> BigramsBetweenLongWords(const std::vector<TokenSlice>& tokens,
-                                          const std::vector<std::pair<size_t, size_t>>& words) {
-  std::vector<bool> between(tokens.size(), false);
-  for (size_t w = 1; w < words.size(); ++w) {
-    const auto [first, last] = words[w - 1];
-    if (!tokens[last - 1].joins_next) continue;
-    if (last - first >= 2 && words[w].second - words[w].first >= 2) between[last - 1] = true;
-  }
-  return between;
+  return across;
 }
 
 }  // namespace
@@ -553,7 +543,7 @@ std::vector<bool> Analyzer::Straddles(const std::vector<Token>& tokens) const {
   if (!impl_->boundary_evidence) return std::vector<bool>(tokens.size(), false);
   std::string text;
   const std::vector<TokenSlice> slices = SlicesOf(tokens, &text);
-  return StraddlingBigrams(slices, CutWords(impl_->segmenter.get(), text, slices));
+  return BigramsAcrossWords(slices, CutWords(impl_->segmenter.get(), text, slices), 1);
 }
 
 void StraddleRecord::AddMarkers(Xapian::Document* doc) const {
@@ -656,9 +646,9 @@ void Analyzer::IndexText(absl::string_view text, const std::vector<IndexPrefix>&
         CutWords(segmenter, folded_text, tokens, boundary_evidence ? &dictionary_bigram : nullptr);
   }
   std::vector<bool> straddling;
-  if (boundary_evidence) straddling = StraddlingBigrams(tokens, words);
+  if (boundary_evidence) straddling = BigramsAcrossWords(tokens, words, 1);
   std::vector<bool> cuttable;
-  if (skip_cut_bigrams) cuttable = BigramsBetweenLongWords(tokens, words);
+  if (skip_cut_bigrams) cuttable = BigramsAcrossWords(tokens, words, 2);
   StraddleRecord own_record;
   StraddleRecord* record = straddles != nullptr ? straddles : &own_record;
   // Every term is built in this one string (Xapian copies what it keeps).
