@@ -35,8 +35,8 @@
 #include "absl/strings/str_split.h"
 #include "bench/bench_util.h"
 #include "common/analysis/analyzer.h"
-#include "search-service/schema/schema.h"
 #include "search-service/query/searcher.h"
+#include "search-service/server/searcher_setup.h"
 
 ABSL_FLAG(std::string, index, "", "Xapian index directory (a replica's DATA_DIR/xapian)");
 ABSL_FLAG(std::string, queries, "bench/queries.txt", "Query file, one query per line");
@@ -84,15 +84,10 @@ int main(int argc, char** argv) {
     std::cerr << "no queries in " << absl::GetFlag(FLAGS_queries) << "\n";
     return 2;
   }
-  // Positions or a phrase check on the stored text, and cut bigrams or
-  // not, as the index records (schema::kAnalyzerKey; an index without the
-  // record has positions and every bigram).
-  newsearch::analysis::AnalyzerOptions analyzer_options;
-  analyzer_options.positions =
-      newsearch::search::schema::RecordedPositions(absl::GetFlag(FLAGS_index)).value_or(true);
-  analyzer_options.skip_cut_bigrams =
-      newsearch::search::schema::RecordedCutBigrams(absl::GetFlag(FLAGS_index)).value_or(false);
-  auto analyzer = newsearch::analysis::Analyzer::Create(analyzer_options);
+  // Queried as the server queries it: positions or a phrase check on the
+  // stored text, cut bigrams or not, as the index records.
+  auto analyzer = newsearch::search::CreateAnalyzer(newsearch::search::SearchServerOptions(),
+                                                    absl::GetFlag(FLAGS_index));
   if (!analyzer.ok()) {
     std::cerr << analyzer.status() << "\n";
     return 1;

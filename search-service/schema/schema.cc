@@ -259,16 +259,13 @@ std::optional<std::string> RecordedSignature(const std::string& path) {
 
 }  // namespace
 
-std::optional<bool> RecordedPositions(const std::string& path) {
+std::optional<RecordedAnalyzer> RecordedAnalyzerOf(const std::string& path) {
   const std::optional<std::string> recorded = RecordedSignature(path);
   if (!recorded.has_value()) return std::nullopt;
-  return !absl::StrContains(*recorded, analysis::kNoPositionsSignature);
-}
-
-std::optional<bool> RecordedCutBigrams(const std::string& path) {
-  const std::optional<std::string> recorded = RecordedSignature(path);
-  if (!recorded.has_value()) return std::nullopt;
-  return absl::StrContains(*recorded, analysis::kCutBigramsSignature);
+  RecordedAnalyzer options;
+  options.positions = !absl::StrContains(*recorded, analysis::kNoPositionsSignature);
+  options.cut_bigrams = absl::StrContains(*recorded, analysis::kCutBigramsSignature);
+  return options;
 }
 
 absl::Status CheckIndexPartition(Xapian::WritableDatabase& db, const std::string& path,

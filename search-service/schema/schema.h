@@ -138,12 +138,15 @@ Xapian::Document BuildDocument(const analysis::Analyzer& analyzer, const v1::Art
 // `bigrams fold=t2s` of that time); FAILED_PRECONDITION when another writer
 // holds the index; INTERNAL for other Xapian errors.
 absl::Status CheckIndexAnalyzer(const std::string& path, const analysis::Analyzer& analyzer);
-// Whether the index at `path` records an analyzer with positions; nullopt
-// when there is no index there, or it records no analyzer yet.
-std::optional<bool> RecordedPositions(const std::string& path);
-// Whether the index at `path` records an analyzer that leaves cut bigrams
-// out (AnalyzerOptions::skip_cut_bigrams); nullopt as for RecordedPositions.
-std::optional<bool> RecordedCutBigrams(const std::string& path);
+// The options of the analyzer an index records that decide which terms it
+// holds, so that it is queried as it was built.
+struct RecordedAnalyzer {
+  bool positions = false;    // AnalyzerOptions::positions
+  bool cut_bigrams = false;  // AnalyzerOptions::skip_cut_bigrams
+};
+// What the index at `path` records (one read of its metadata); nullopt when
+// there is no index there, or it records no analyzer yet.
+std::optional<RecordedAnalyzer> RecordedAnalyzerOf(const std::string& path);
 // Checks that the index at `path` (already open for writing as `db`'s
 // path) holds partition `partition` of `partitions`, recording it in a new
 // or empty index. FAILED_PRECONDITION naming both partitions when they

@@ -16,17 +16,18 @@ absl::StatusOr<std::unique_ptr<analysis::Analyzer>> CreateAnalyzer(
     if (!segmentation.ok()) return segmentation.status();
     analyzer_options.segmentation = *segmentation;
   }
+  const std::optional<schema::RecordedAnalyzer> recorded = schema::RecordedAnalyzerOf(index_path);
   if (!options.shard_listen.empty() || !options.shards.empty()) {
     analyzer_options.positions = true;
   } else if (options.index_positions.has_value()) {
     analyzer_options.positions = *options.index_positions;
   } else {
-    analyzer_options.positions = schema::RecordedPositions(index_path).value_or(false);
+    analyzer_options.positions = recorded.has_value() && recorded->positions;
   }
   // An existing index is served as it was built, with or without cut
   // bigrams; a new one as --index_cut_bigrams says.
   analyzer_options.skip_cut_bigrams =
-      schema::RecordedCutBigrams(index_path).value_or(options.index_cut_bigrams);
+      recorded.has_value() ? recorded->cut_bigrams : options.index_cut_bigrams;
   return analysis::Analyzer::Create(analyzer_options);
 }
 

@@ -480,10 +480,10 @@ TEST(CheckIndexAnalyzerTest, RefusesAnIndexWithoutBoundaryEvidence) {
 
 TEST(CheckIndexAnalyzerTest, AnIndexWithCutBigramsIsServedAsItWasBuilt) {
   // An index from before cut bigrams were left out: the server sees it in
-  // the record (RecordedCutBigrams) and keeps indexing and querying it so.
+  // the record (RecordedAnalyzerOf) and keeps indexing and querying it so.
   const std::string path = ::testing::TempDir() + "/check_index_analyzer_cut_bigrams";
   std::filesystem::remove_all(path);
-  EXPECT_EQ(RecordedCutBigrams(path), std::nullopt);
+  EXPECT_FALSE(RecordedAnalyzerOf(path).has_value());
   const auto analyzer_for = [](bool skip_cut_bigrams) {
     analysis::AnalyzerOptions options;
     options.positions = false;
@@ -494,14 +494,17 @@ TEST(CheckIndexAnalyzerTest, AnIndexWithCutBigramsIsServedAsItWasBuilt) {
   auto newer = analyzer_for(true);
   ASSERT_TRUE(older.ok() && newer.ok());
   ASSERT_TRUE(CheckIndexAnalyzer(path, **older).ok());
-  EXPECT_EQ(RecordedCutBigrams(path), false);
+  ASSERT_TRUE(RecordedAnalyzerOf(path).has_value());
+  EXPECT_FALSE(RecordedAnalyzerOf(path)->cut_bigrams);
+  EXPECT_FALSE(RecordedAnalyzerOf(path)->positions);
   EXPECT_TRUE(CheckIndexAnalyzer(path, **older).ok());
   const absl::Status refused = CheckIndexAnalyzer(path, **newer);
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(refused.message()), ::testing::HasSubstr("newer index format"));
   std::filesystem::remove_all(path);
   ASSERT_TRUE(CheckIndexAnalyzer(path, **newer).ok());
-  EXPECT_EQ(RecordedCutBigrams(path), true);
+  ASSERT_TRUE(RecordedAnalyzerOf(path).has_value());
+  EXPECT_TRUE(RecordedAnalyzerOf(path)->cut_bigrams);
   std::filesystem::remove_all(path);
 }
 
