@@ -540,10 +540,20 @@ std::vector<std::pair<size_t, size_t>> Analyzer::Words(const std::vector<Token>&
 }
 
 std::vector<bool> Analyzer::Straddles(const std::vector<Token>& tokens) const {
-  if (!impl_->boundary_evidence) return std::vector<bool>(tokens.size(), false);
+  std::vector<bool> dictionary_bigrams;
+  return Straddles(tokens, &dictionary_bigrams);
+}
+
+std::vector<bool> Analyzer::Straddles(const std::vector<Token>& tokens,
+                                      std::vector<bool>* dictionary_bigrams) const {
+  if (!impl_->boundary_evidence) {
+    dictionary_bigrams->assign(tokens.size(), false);
+    return std::vector<bool>(tokens.size(), false);
+  }
   std::string text;
   const std::vector<TokenSlice> slices = SlicesOf(tokens, &text);
-  return BigramsAcrossWords(slices, CutWords(impl_->segmenter.get(), text, slices), 1);
+  return BigramsAcrossWords(
+      slices, CutWords(impl_->segmenter.get(), text, slices, dictionary_bigrams), 1);
 }
 
 void StraddleRecord::AddMarkers(Xapian::Document* doc) const {
@@ -791,7 +801,10 @@ Xapian::Query Analyzer::QueryForAtom(absl::string_view atom, absl::string_view p
   // joins_next, else the unigram / word), which ranks the match as before
   // and narrows the candidates: Xapian checks the positions only of the
   // documents the AND matches.
-  const std::vector<bool> straddling = Straddles(tokens);
+  // Which of the atom's bigrams are dictionary words, found on the way
+  // (without boundary evidence none is asked for).
+  std::vector<bool> dictionary_bigram;
+  const std::vector<bool> straddling = Straddles(tokens, &dictionary_bigram);
   // A bigram of the atom as a query. A document holds a bigram that is no
   // dictionary word only if it stands whole somewhere in it; where every
   // occurrence joins two long words it holds the first character's unigram
@@ -806,7 +819,7 @@ Xapian::Query Analyzer::QueryForAtom(absl::string_view atom, absl::string_view p
   const auto bigram_query = [&](size_t k, bool cut) {
     const std::string bigram = absl::StrCat(tokens[k].text, tokens[k + 1].text);
     Xapian::Query whole(prefix_str + bigram);
-    if (!impl_->skip_cut_bigrams || impl_->segmenter->IsWord(bigram)) return whole;
+    if (!impl_->skip_cut_bigrams || dictionary_bigram[k]) return whole;
     if (straddling[k] && !cut) return Xapian::Query();
     const Xapian::Query either(Xapian::Query::OP_OR, whole,
                                Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT,
@@ -876,8 +889,7 @@ Xapian::Query Analyzer::QueryForAtom(absl::string_view atom, absl::string_view p
           for (size_t k = i; k < j; ++k) terms.push_back(bigram_query(k, true));
         }
         for (size_t k = i; k < j; ++k) {
-          if (impl_->boundary_evidence && !straddling[k] &&
-              impl_->segmenter->IsWord(tokens[k].text + tokens[k + 1].text)) {
+          if (impl_->boundary_evidence && !straddling[k] && dictionary_bigram[k]) {
             markers.emplace_back(
                 absl::StrCat(prefix_str, kStraddleMarker, tokens[k].text, tokens[k + 1].text));
           }

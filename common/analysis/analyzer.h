@@ -333,6 +333,12 @@ class Analyzer {
   // synonym of every term the character starts.
   Xapian::Query LoneCharacterQuery(const std::string& term) const;
 
+  // Straddles, also setting `dictionary_bigrams[k]` when tokens k and k + 1
+  // form a dictionary word (all false without boundary evidence), from the
+  // same segmentation.
+  std::vector<bool> Straddles(const std::vector<Token>& tokens,
+                              std::vector<bool>* dictionary_bigrams) const;
+
   // FoldCodePoint's first call for `c`: folds it and, in the BMP, memoises
   // the result.
   char32_t FoldCodePointSlow(char32_t c) const;
