@@ -556,28 +556,57 @@ std::vector<bool> Analyzer::Straddles(const std::vector<Token>& tokens,
       slices, CutWords(impl_->segmenter.get(), text, slices, dictionary_bigrams), 1);
 }
 
+namespace {
+
+// The entries of `map` in the order of their keys, which is the order of a
+// document's terms: one walk over the terms answers for all of them.
+template <typename Value>
+std::vector<const std::pair<const std::string, Value>*> SortedByTerm(
+    const absl::flat_hash_map<std::string, Value>& map) {
+  std::vector<const std::pair<const std::string, Value>*> sorted;
+  sorted.reserve(map.size());
+  for (const auto& entry : map) sorted.push_back(&entry);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
+  return sorted;
+}
+
+}  // namespace
+
 void StraddleRecord::AddMarkers(Xapian::Document* doc) const {
   for (const auto& [term, straddle_only] : straddle_only_) {
     if (straddle_only && term.size() <= kMaxTermBytes) doc->add_boolean_term(term);
   }
-  if (cut_.empty()) return;
-  // Which cut bigrams the document also holds whole: one walk over its
-  // terms, which Xapian keeps sorted.
-  std::vector<const std::pair<const std::string, CutBigram>*> cut;
-  cut.reserve(cut_.size());
-  for (const auto& entry : cut_) cut.push_back(&entry);
-  std::sort(cut.begin(), cut.end(),
-            [](const auto* a, const auto* b) { return a->first < b->first; });
-  std::vector<bool> whole(cut.size(), false);
+  if (!cut_.empty()) {
+    // Which cut bigrams the document also holds whole.
+    const auto cut = SortedByTerm(cut_);
+    std::vector<bool> whole(cut.size(), false);
+    Xapian::TermIterator it = doc->termlist_begin();
+    const Xapian::TermIterator end = doc->termlist_end();
+    for (size_t k = 0; k < cut.size(); ++k) {
+      it.skip_to(cut[k]->first);
+      whole[k] = it != end && *it == cut[k]->first;
+    }
+    for (size_t k = 0; k < cut.size(); ++k) {
+      const auto& [bigram, occurrences] = *cut[k];
+      doc->add_term(whole[k] ? bigram : occurrences.unigram, occurrences.wdf);
+    }
+  }
+  if (run_ends_.empty()) return;
+  // A run's last character needs its unigram only where the document holds
+  // neither that unigram (a cut bigram's stand-in: it takes the wdf) nor a
+  // longer term starting with the character.
+  const auto run_ends = SortedByTerm(run_ends_);
+  std::vector<bool> needed(run_ends.size(), false);
   Xapian::TermIterator it = doc->termlist_begin();
   const Xapian::TermIterator end = doc->termlist_end();
-  for (size_t k = 0; k < cut.size(); ++k) {
-    it.skip_to(cut[k]->first);
-    whole[k] = it != end && *it == cut[k]->first;
+  for (size_t k = 0; k < run_ends.size(); ++k) {
+    const std::string& unigram = run_ends[k]->first;
+    it.skip_to(unigram);
+    needed[k] = it == end || *it == unigram || !absl::StartsWith(*it, unigram);
   }
-  for (size_t k = 0; k < cut.size(); ++k) {
-    const auto& [bigram, occurrences] = *cut[k];
-    doc->add_term(whole[k] ? bigram : occurrences.unigram, occurrences.wdf);
+  for (size_t k = 0; k < run_ends.size(); ++k) {
+    if (needed[k]) doc->add_term(run_ends[k]->first, run_ends[k]->second);
   }
 }
 
@@ -679,8 +708,17 @@ void Analyzer::IndexText(absl::string_view text, const std::vector<IndexPrefix>&
         // Without positions a character's unigram is indexed only where no
         // bigram starts with it (the end of a Han run, a lone character, a
         // word token): the bigram says the character is there, and a query
-        // for the lone character expands to both (LoneCharacterQuery).
-        if (impl_->positions || !tokens[i].joins_next) post(term, base + tokens[i].position);
+        // for the lone character expands to both (LoneCharacterQuery). A
+        // Han character's is left out even there when another term of the
+        // document starts with it (StraddleRecord::AddMarkers).
+        if (impl_->positions) {
+          post(term, base + tokens[i].position);
+        } else if (tokens[i].kind == Token::Kind::kHan && !tokens[i].joins_next) {
+          // Added at the end only if no other term starts with it.
+          if (term.size() <= kMaxTermBytes) record->run_ends_[term] += wdf_inc;
+        } else if (!tokens[i].joins_next) {
+          post(term, base + tokens[i].position);
+        }
         if (!impl_->positions && i + 1 < tokens.size() &&
             (tokens[i].kind == Token::Kind::kWord || tokens[i + 1].kind == Token::Kind::kWord)) {
           term.clear();

@@ -763,8 +763,7 @@ TEST(CutBigramsTest, LeftOutWhereCutAndKeptWhereWhole) {
   EXPECT_EQ(IndexedTerms(*keep, {"互联网企业"}), "业/1 互联/1 企业/1 网企/1 联网/1");
   // Whole once (two single characters are no boundary), in another field:
   // the bigram keeps every occurrence.
-  EXPECT_EQ(IndexedTerms(*skip, {"网企", "互联网企业"}),
-            "业/1 互联/1 企/1 企业/1 网企/2 联网/1");
+  EXPECT_EQ(IndexedTerms(*skip, {"网企", "互联网企业"}), "业/1 互联/1 企业/1 网企/2 联网/1");
   // Next to a single-character word it is kept (企业|重|业务): a query
   // that starts inside 企业 (`业重业务`) needs 业重.
   EXPECT_THAT(IndexedTerms(*skip, {"企业重业务"}),
@@ -858,6 +857,71 @@ TEST(CutBigramsTest, EveryDocumentHoldingAnAtomMatchesItsQuery) {
     }
   }
   EXPECT_GT(checked, 300u);
+}
+
+// Without positions a run's last character gets its unigram only when no
+// other term of the document starts with it: a query for the character
+// alone matches every term it starts.
+TEST(RunEndUnigramsTest, LeftOutWhereAnotherTermStartsWithTheCharacter) {
+  const auto analyzer = WithoutPositions(false);
+  ASSERT_NE(analyzer, nullptr);
+  // 中国 ends a run, and 国家 starts with 国; nothing starts with 家.
+  EXPECT_EQ(IndexedTerms(*analyzer, {"中国。国家"}), "中国/1 国家/1 家/1");
+  // The same across the fields of one document.
+  EXPECT_EQ(IndexedTerms(*analyzer, {"中国", "国家"}), "中国/1 国家/1 家/1");
+  // A pair term starts with the character too (国 before 2018).
+  EXPECT_EQ(IndexedTerms(*analyzer, {"中国。国2018"}), "2018/1 中国/1 国\x1f" "2018/1");
+  // Alone in a document, every occurrence counts.
+  EXPECT_EQ(IndexedTerms(*analyzer, {"中国。美国，国"}), "中国/1 国/3 美国/1");
+  // Other prefixes are other terms: `S国` needs its own unigram.
+  Xapian::Document doc;
+  StraddleRecord record;
+  analyzer->IndexText("中国", {{"S", 1}}, false, nullptr, &doc, &record);
+  analyzer->IndexText("国家", {{"", 1}}, false, nullptr, &doc, &record);
+  record.AddMarkers(&doc);
+  EXPECT_EQ(DescribeDocument(doc), "S中国/1 S国/1 国家/1 家/1");
+}
+
+// Whatever unigrams are left out, every character of a document finds it
+// alone, and so does every run of characters, quoted or not.
+TEST(RunEndUnigramsTest, EveryCharacterAndRunOfADocumentFindsIt) {
+  for (const bool skip_cut_bigrams : {false, true}) {
+    const auto analyzer = WithoutPositions(skip_cut_bigrams);
+    ASSERT_NE(analyzer, nullptr);
+    const std::vector<std::vector<std::string>> documents = {
+        {"中国。国家统计局：美国", "国"},
+        {"2018年，年度报告说5G手机年", "报告年年有"},
+        {"互联网企业重业务轻党建。企", "業務"},
+    };
+    size_t checked = 0;
+    for (const std::vector<std::string>& fields : documents) {
+      Xapian::WritableDatabase db(std::string(), Xapian::DB_BACKEND_INMEMORY);
+      db.add_document(IndexedDocument(*analyzer, fields));
+      for (const std::string& field : fields) {
+        const std::vector<Token> tokens = analyzer->Tokenize(analyzer->Fold(field));
+        for (size_t begin = 0; begin < tokens.size(); ++begin) {
+          std::string atom;
+          for (size_t end = begin; end < tokens.size() && end < begin + 4; ++end) {
+            if (end > begin && (tokens[end].kind != Token::Kind::kHan ||
+                                tokens[begin].kind != Token::Kind::kHan ||
+                                !tokens[end - 1].joins_next)) {
+              break;
+            }
+            atom += tokens[end].text;
+            for (const bool phrase : {false, true}) {
+              Xapian::Enquire enquire(db);
+              enquire.set_query(analyzer->QueryForAtom(atom, "", phrase));
+              EXPECT_EQ(enquire.get_mset(0, 1).size(), 1u)
+                  << "`" << atom << "`" << (phrase ? " quoted" : "") << " misses `"
+                  << absl::StrJoin(fields, " | ") << "`";
+              ++checked;
+            }
+          }
+        }
+      }
+    }
+    EXPECT_GT(checked, 100u);
+  }
 }
 
 TEST(CutBigramsTest, OnlyWithoutPositionsAndWithBoundaryEvidence) {

@@ -346,7 +346,10 @@ TEST_F(PhraseCheckTest, LoneCharactersMatchInsideRunsToo) {
   EXPECT_TRUE(with.term_exists("联"));
   EXPECT_FALSE(without.term_exists("联")) << "联 always starts the word 联网 here";
   EXPECT_TRUE(without.term_exists("联网"));
-  EXPECT_TRUE(without.term_exists("建")) << "互联网企业党建 ends with it";
+  EXPECT_TRUE(without.term_exists("S建")) << "the title 互联网企业党建 ends with it";
+  EXPECT_FALSE(without.term_exists("建"))
+      << "the title ends with it, but in the body 建工 starts with it";
+  EXPECT_TRUE(without.term_exists("建工"));
   EXPECT_TRUE(without.term_exists("企没")) << "网|企|没有: next to a single character it is kept";
   EXPECT_FALSE(without.term_exists("业很")) << "企业|很多 joins two long words: left out";
   EXPECT_TRUE(without.term_exists("业")) << "its first character stands in";
