@@ -558,55 +558,43 @@ std::vector<bool> Analyzer::Straddles(const std::vector<Token>& tokens,
 
 namespace {
 
-// The entries of `map` in the order of their keys, which is the order of a
-// document's terms: one walk over the terms answers for all of them.
+// For each key of `map`, the first term of `doc` at or after it (empty past
+// the last), in the order of the keys: one walk over the terms, which Xapian
+// keeps sorted, answers for all of them.
 template <typename Value>
-std::vector<const std::pair<const std::string, Value>*> SortedByTerm(
-    const absl::flat_hash_map<std::string, Value>& map) {
-  std::vector<const std::pair<const std::string, Value>*> sorted;
-  sorted.reserve(map.size());
-  for (const auto& entry : map) sorted.push_back(&entry);
-  std::sort(sorted.begin(), sorted.end(),
-            [](const auto* a, const auto* b) { return a->first < b->first; });
-  return sorted;
+std::vector<std::pair<const std::pair<const std::string, Value>*, std::string>> TermsFrom(
+    const Xapian::Document& doc, const absl::flat_hash_map<std::string, Value>& map) {
+  std::vector<std::pair<const std::pair<const std::string, Value>*, std::string>> found;
+  found.reserve(map.size());
+  for (const auto& entry : map) found.emplace_back(&entry, std::string());
+  std::sort(found.begin(), found.end(),
+            [](const auto& a, const auto& b) { return a.first->first < b.first->first; });
+  Xapian::TermIterator it = doc.termlist_begin();
+  const Xapian::TermIterator end = doc.termlist_end();
+  for (auto& [entry, term] : found) {
+    it.skip_to(entry->first);
+    if (it != end) term = *it;
+  }
+  return found;
 }
 
 }  // namespace
 
-void StraddleRecord::AddMarkers(Xapian::Document* doc) const {
+void DeferredTerms::AddTo(Xapian::Document* doc) const {
   for (const auto& [term, straddle_only] : straddle_only_) {
     if (straddle_only && term.size() <= kMaxTermBytes) doc->add_boolean_term(term);
   }
-  if (!cut_.empty()) {
-    // Which cut bigrams the document also holds whole.
-    const auto cut = SortedByTerm(cut_);
-    std::vector<bool> whole(cut.size(), false);
-    Xapian::TermIterator it = doc->termlist_begin();
-    const Xapian::TermIterator end = doc->termlist_end();
-    for (size_t k = 0; k < cut.size(); ++k) {
-      it.skip_to(cut[k]->first);
-      whole[k] = it != end && *it == cut[k]->first;
-    }
-    for (size_t k = 0; k < cut.size(); ++k) {
-      const auto& [bigram, occurrences] = *cut[k];
-      doc->add_term(whole[k] ? bigram : occurrences.unigram, occurrences.wdf);
-    }
+  // A cut bigram goes to the bigram where the document also holds it whole.
+  for (const auto& [entry, next] : TermsFrom(*doc, cut_)) {
+    const auto& [bigram, occurrences] = *entry;
+    doc->add_term(next == bigram ? bigram : occurrences.unigram, occurrences.wdf);
   }
-  if (run_ends_.empty()) return;
   // A run's last character needs its unigram only where the document holds
   // neither that unigram (a cut bigram's stand-in: it takes the wdf) nor a
   // longer term starting with the character.
-  const auto run_ends = SortedByTerm(run_ends_);
-  std::vector<bool> needed(run_ends.size(), false);
-  Xapian::TermIterator it = doc->termlist_begin();
-  const Xapian::TermIterator end = doc->termlist_end();
-  for (size_t k = 0; k < run_ends.size(); ++k) {
-    const std::string& unigram = run_ends[k]->first;
-    it.skip_to(unigram);
-    needed[k] = it == end || *it == unigram || !absl::StartsWith(*it, unigram);
-  }
-  for (size_t k = 0; k < run_ends.size(); ++k) {
-    if (needed[k]) doc->add_term(run_ends[k]->first, run_ends[k]->second);
+  for (const auto& [entry, next] : TermsFrom(*doc, run_ends_)) {
+    const auto& [unigram, wdf] = *entry;
+    if (next == unigram || !absl::StartsWith(next, unigram)) doc->add_term(unigram, wdf);
   }
 }
 
@@ -651,13 +639,13 @@ std::vector<Token> Analyzer::Tokenize(absl::string_view folded) const {
 
 void Analyzer::IndexText(absl::string_view text, absl::string_view prefix, uint32_t wdf_inc,
                          bool with_positions, uint32_t* next_position, Xapian::Document* doc,
-                         StraddleRecord* straddles) const {
-  IndexText(text, {{prefix, wdf_inc}}, with_positions, next_position, doc, straddles);
+                         DeferredTerms* deferred) const {
+  IndexText(text, {{prefix, wdf_inc}}, with_positions, next_position, doc, deferred);
 }
 
 void Analyzer::IndexText(absl::string_view text, const std::vector<IndexPrefix>& prefixes,
                          bool with_positions, uint32_t* next_position, Xapian::Document* doc,
-                         StraddleRecord* straddles, std::string* folded) const {
+                         DeferredTerms* deferred, std::string* folded) const {
   if (doc == nullptr) return;
   // Every token, bigram and word below is a slice of this string: it must
   // outlive them (so `folded` gets a copy).
@@ -688,8 +676,8 @@ void Analyzer::IndexText(absl::string_view text, const std::vector<IndexPrefix>&
   if (boundary_evidence) straddling = BigramsAcrossWords(tokens, words, 1);
   std::vector<bool> cuttable;
   if (skip_cut_bigrams) cuttable = BigramsAcrossWords(tokens, words, 2);
-  StraddleRecord own_record;
-  StraddleRecord* record = straddles != nullptr ? straddles : &own_record;
+  DeferredTerms own_record;
+  DeferredTerms* record = deferred != nullptr ? deferred : &own_record;
   // Every term is built in this one string (Xapian copies what it keeps).
   std::string term;
   for (const auto& [prefix, wdf_inc] : prefixes) {
@@ -710,14 +698,11 @@ void Analyzer::IndexText(absl::string_view text, const std::vector<IndexPrefix>&
         // word token): the bigram says the character is there, and a query
         // for the lone character expands to both (LoneCharacterQuery). A
         // Han character's is left out even there when another term of the
-        // document starts with it (StraddleRecord::AddMarkers).
-        if (impl_->positions) {
+        // document starts with it (DeferredTerms::AddTo).
+        if (impl_->positions || (!tokens[i].joins_next && tokens[i].kind != Token::Kind::kHan)) {
           post(term, base + tokens[i].position);
-        } else if (tokens[i].kind == Token::Kind::kHan && !tokens[i].joins_next) {
-          // Added at the end only if no other term starts with it.
-          if (term.size() <= kMaxTermBytes) record->run_ends_[term] += wdf_inc;
-        } else if (!tokens[i].joins_next) {
-          post(term, base + tokens[i].position);
+        } else if (!tokens[i].joins_next && term.size() <= kMaxTermBytes) {
+          record->run_ends_[term] += wdf_inc;
         }
         if (!impl_->positions && i + 1 < tokens.size() &&
             (tokens[i].kind == Token::Kind::kWord || tokens[i + 1].kind == Token::Kind::kWord)) {
@@ -732,9 +717,9 @@ void Analyzer::IndexText(absl::string_view text, const std::vector<IndexPrefix>&
         term.clear();
         absl::StrAppend(&term, prefix, bigram);
         if (skip_cut_bigrams && cuttable[i] && !dictionary_bigram[i]) {
-          // Indexed only if it also occurs whole (AddMarkers).
+          // Indexed only if it also occurs whole (AddTo).
           if (term.size() <= kMaxTermBytes) {
-            StraddleRecord::CutBigram& cut = record->cut_[term];
+            DeferredTerms::CutBigram& cut = record->cut_[term];
             if (cut.unigram.empty()) absl::StrAppend(&cut.unigram, prefix, text_of(i, i));
             cut.wdf += wdf_inc;
           }
@@ -785,7 +770,7 @@ void Analyzer::IndexText(absl::string_view text, const std::vector<IndexPrefix>&
       }
     }
   }
-  if (straddles == nullptr) own_record.AddMarkers(doc);
+  if (deferred == nullptr) own_record.AddTo(doc);
   if (next_position != nullptr) {
     *next_position = base + tokens.back().position + 1 + kFieldPositionGap;
   }
@@ -846,7 +831,7 @@ Xapian::Query Analyzer::QueryForAtom(absl::string_view atom, absl::string_view p
   // A bigram of the atom as a query. A document holds a bigram that is no
   // dictionary word only if it stands whole somewhere in it; where every
   // occurrence joins two long words it holds the first character's unigram
-  // instead (AnalyzerOptions::skip_cut_bigrams, StraddleRecord). The atom,
+  // instead (AnalyzerOptions::skip_cut_bigrams, DeferredTerms). The atom,
   // segmented without the text around it, cannot always tell which (a
   // word it cuts short, a path through the dictionary that the context
   // changes), so such a bigram matches either, and only the bigram weighs.

@@ -176,7 +176,7 @@ struct AnalyzerOptions {
 // whole document is indexed: a bigram is marked only when it straddles in
 // every field it occurs in, and a character's unigram is needed only when no
 // term of the document starts with that character.
-class StraddleRecord {
+class DeferredTerms {
  public:
   // Adds the marker of each bigram that straddled wherever it occurred,
   // (AnalyzerOptions::skip_cut_bigrams) each cut bigram's occurrences: to
@@ -186,7 +186,7 @@ class StraddleRecord {
   // with that character: a query for the character alone matches every term
   // it starts (Analyzer::LoneCharacterQuery), so that term already finds the
   // document. About 60 of the 100 such unigrams of a news article.
-  void AddMarkers(Xapian::Document* doc) const;
+  void AddTo(Xapian::Document* doc) const;
 
  private:
   friend class Analyzer;
@@ -284,13 +284,13 @@ class Analyzer {
   // *next_position is one past the last token plus a gap of 100, so a phrase
   // never spans two calls (fields); it is unchanged when `text` has no token.
   // Positions are recorded only when `with_positions`. Terms longer than 200
-  // bytes are skipped (their position is still taken). With boundary
-  // evidence, the straddle markers of the text go to `straddles` when given
-  // (the caller adds them once every field is indexed: AddMarkers), else
-  // straight to `doc`.
+  // bytes are skipped (their position is still taken). The terms that
+  // depend on the whole document (straddle markers, cut bigrams, run-end
+  // unigrams) go to `deferred` when given (the caller adds them once every
+  // field is indexed: DeferredTerms::AddTo), else straight to `doc`.
   void IndexText(absl::string_view text, absl::string_view prefix, uint32_t wdf_inc,
                  bool with_positions, uint32_t* next_position, Xapian::Document* doc,
-                 StraddleRecord* straddles = nullptr) const;
+                 DeferredTerms* deferred = nullptr) const;
   // One field indexed under several prefixes at the same positions (e.g.
   // `S` for `title:` and unprefixed), folding and tokenising the text once.
   struct IndexPrefix {
@@ -300,7 +300,7 @@ class Analyzer {
   // `folded` (when given) receives Fold(text), as indexed.
   void IndexText(absl::string_view text, const std::vector<IndexPrefix>& prefixes,
                  bool with_positions, uint32_t* next_position, Xapian::Document* doc,
-                 StraddleRecord* straddles = nullptr, std::string* folded = nullptr) const;
+                 DeferredTerms* deferred = nullptr, std::string* folded = nullptr) const;
 
   // For each token, true when it and the next token form a bigram that
   // straddles a word boundary (file comment); all false without boundary

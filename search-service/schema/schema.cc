@@ -40,10 +40,10 @@ const absl::TimeZone& ChinaStandardTime() {
 // positions so `title:"…"` and `"…"` see the same sequence (one fold).
 void IndexPrefixedAndPlain(const analysis::Analyzer& analyzer, absl::string_view text,
                            absl::string_view prefix, uint32_t plain_wdf, uint32_t* position,
-                           Xapian::Document* doc, analysis::StraddleRecord* straddles,
+                           Xapian::Document* doc, analysis::DeferredTerms* deferred,
                            std::string* folded) {
   analyzer.IndexText(text, {{prefix, 1}, {"", plain_wdf}}, /*with_positions=*/true, position, doc,
-                     straddles, folded);
+                     deferred, folded);
 }
 
 // The fields a hit shows and its snippet reads (searcher FillHit); the
@@ -130,16 +130,16 @@ Xapian::Document BuildDocument(const analysis::Analyzer& analyzer, const v1::Art
   uint32_t position = kFirstPosition;
   // A bigram is marked as straddling a word boundary only when it does so
   // in every field (the unprefixed terms are shared by all of them).
-  analysis::StraddleRecord straddles;
+  analysis::DeferredTerms deferred;
   // The texts as indexing folded them (for kFoldedTextsSlot).
   v1::Article folded;
   IndexPrefixedAndPlain(analyzer, article.title(), kTitlePrefix, title_wdf, &position, &doc,
-                        &straddles, folded.mutable_title());
+                        &deferred, folded.mutable_title());
   IndexPrefixedAndPlain(analyzer, article.subtitle(), kTitlePrefix, 1, &position, &doc,
-                        &straddles, folded.mutable_subtitle());
+                        &deferred, folded.mutable_subtitle());
   const absl::string_view body = article.body();
   if (lead_wdf == 1) {
-    analyzer.IndexText(body, {{"", 1}}, /*with_positions=*/true, &position, &doc, &straddles,
+    analyzer.IndexText(body, {{"", 1}}, /*with_positions=*/true, &position, &doc, &deferred,
                        folded.mutable_body());
   } else {
     // The lead and the rest of the body are two calls, so a phrase does not
@@ -147,17 +147,17 @@ Xapian::Document BuildDocument(const analysis::Analyzer& analyzer, const v1::Art
     const absl::string_view lead = LeadParagraph(body);
     const absl::string_view rest =
         lead.empty() ? body : body.substr(static_cast<size_t>(lead.end() - body.data()));
-    analyzer.IndexText(lead, "", lead_wdf, /*with_positions=*/true, &position, &doc, &straddles);
-    analyzer.IndexText(rest, "", 1, /*with_positions=*/true, &position, &doc, &straddles);
+    analyzer.IndexText(lead, "", lead_wdf, /*with_positions=*/true, &position, &doc, &deferred);
+    analyzer.IndexText(rest, "", 1, /*with_positions=*/true, &position, &doc, &deferred);
     if (!analyzer.positions()) folded.set_body(analyzer.Fold(body));
   }
   IndexPrefixedAndPlain(analyzer, article.source(), kSourcePrefix, 1, &position, &doc,
-                        &straddles, folded.mutable_source());
+                        &deferred, folded.mutable_source());
   for (const std::string& author : article.authors()) {
-    IndexPrefixedAndPlain(analyzer, author, kAuthorPrefix, 1, &position, &doc, &straddles,
+    IndexPrefixedAndPlain(analyzer, author, kAuthorPrefix, 1, &position, &doc, &deferred,
                           folded.add_authors());
   }
-  straddles.AddMarkers(&doc);
+  deferred.AddTo(&doc);
 
   if (!absl::StripAsciiWhitespace(article.source()).empty()) {
     doc.add_boolean_term(SourceFilterTerm(analyzer, article.source()));

@@ -675,10 +675,10 @@ TEST(BoundaryEvidenceTest, MarksOnlyBigramsThatNeverOccurAsAWordPart) {
   EXPECT_FALSE(Terms(both).count("B京剧")) << "one occurrence is the word 京剧";
   // Across calls, a record keeps the evidence of every field.
   Xapian::Document fields;
-  StraddleRecord record;
+  DeferredTerms record;
   analyzer.IndexText("京剧", "", 8, true, &position, &fields, &record);
   analyzer.IndexText("北京剧院上海南站", "", 1, true, &position, &fields, &record);
-  record.AddMarkers(&fields);
+  record.AddTo(&fields);
   EXPECT_FALSE(Terms(fields).count("B京剧")) << "a word in the first field";
   EXPECT_TRUE(Terms(fields).count("B海南"));
 }
@@ -740,12 +740,12 @@ std::unique_ptr<Analyzer> WithoutPositions(bool skip_cut_bigrams) {
 // The document `fields` index as, unprefixed, one after the other.
 Xapian::Document IndexedDocument(const Analyzer& analyzer, const std::vector<std::string>& fields) {
   Xapian::Document doc;
-  StraddleRecord record;
+  DeferredTerms record;
   uint32_t position = 0;
   for (const std::string& field : fields) {
     analyzer.IndexText(field, {{"", 1}}, /*with_positions=*/false, &position, &doc, &record);
   }
-  record.AddMarkers(&doc);
+  record.AddTo(&doc);
   return doc;
 }
 
@@ -875,10 +875,10 @@ TEST(RunEndUnigramsTest, LeftOutWhereAnotherTermStartsWithTheCharacter) {
   EXPECT_EQ(IndexedTerms(*analyzer, {"中国。美国，国"}), "中国/1 国/3 美国/1");
   // Other prefixes are other terms: `S国` needs its own unigram.
   Xapian::Document doc;
-  StraddleRecord record;
+  DeferredTerms record;
   analyzer->IndexText("中国", {{"S", 1}}, false, nullptr, &doc, &record);
   analyzer->IndexText("国家", {{"", 1}}, false, nullptr, &doc, &record);
-  record.AddMarkers(&doc);
+  record.AddTo(&doc);
   EXPECT_EQ(DescribeDocument(doc), "S中国/1 S国/1 国家/1 家/1");
 }
 
